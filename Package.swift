@@ -1,0 +1,100 @@
+// swift-tools-version: 6.1
+// Floorgate: shop-floor device gateway and work-order record.
+// Module layout and dependency rules: docs/DESIGN.md (mirrors the team's shared design).
+
+import PackageDescription
+
+/// Settings every Swift target shares: Swift 6 mode is the package default; these upcoming
+/// features keep imports honest and existentials explicit.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "floorgate",
+    products: [
+        .executable(name: "floorgate", targets: ["floorgate"]),
+        .library(name: "FloorgateCore", targets: ["FloorgateCore"]),
+        .library(name: "DeviceProtocols", targets: ["DeviceProtocols"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CUdev",
+            pkgConfig: "libudev",
+            providers: [.apt(["libudev-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibUSB",
+            pkgConfig: "libusb-1.0",
+            providers: [.apt(["libusb-1.0-0-dev"])]
+        ),
+        .target(
+            name: "FloorgateCore",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "DeviceProtocols",
+            dependencies: ["FloorgateCore"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "DeviceIO",
+            dependencies: [
+                "FloorgateCore",
+                "DeviceProtocols",
+                "CUdev",
+                "CLibUSB",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "floorgate",
+            dependencies: [
+                "FloorgateCore",
+                "DeviceProtocols",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "FloorgateCoreTests",
+            dependencies: [
+                "FloorgateCore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "DeviceProtocolsTests",
+            dependencies: ["FloorgateCore", "DeviceProtocols"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "DeviceIOTests",
+            dependencies: [
+                "FloorgateCore",
+                "DeviceProtocols",
+                "DeviceIO",
+                "CUdev",
+                "CLibUSB",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "floorgateTests",
+            dependencies: ["floorgate"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

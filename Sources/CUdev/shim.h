@@ -1,0 +1,2 @@
+// libudev, found through pkg-config (Debian: libudev-dev).
+#include <libudev.h>

@@ -1,0 +1,52 @@
+import FloorgateCore
+
+/// Bytes a decoder skipped while resynchronising, gathered into one `error` event per contiguous
+/// run (INTERFACES.md). The run's reason is that of its first part. A run longer than
+/// ``maximumEventLength`` is emitted in pieces of exactly that length as it grows, so a stream
+/// of garbage never grows memory.
+struct SkippedRun: Sendable {
+    /// The longest `raw_hex` one error event carries.
+    static let maximumEventLength = 4096
+
+    private var bytes: [UInt8] = []
+    private var reason: DecodeFailure?
+
+    var isEmpty: Bool { bytes.isEmpty }
+
+    /// Adds skipped bytes; `reason` counts only when the run is empty.
+    mutating func append(
+        _ skipped: some Collection<UInt8>,
+        reason: DecodeFailure,
+        into events: inout [DeviceEvent]
+    ) {
+        guard !skipped.isEmpty else { return }
+        if bytes.isEmpty { self.reason = reason }
+        bytes.append(contentsOf: skipped)
+        emitFullPieces(into: &events)
+    }
+
+    /// Adds one skipped byte; `reason` counts only when the run is empty.
+    mutating func append(_ byte: UInt8, reason: DecodeFailure, into events: inout [DeviceEvent]) {
+        if bytes.isEmpty { self.reason = reason }
+        bytes.append(byte)
+        emitFullPieces(into: &events)
+    }
+
+    /// Ends the run (a good frame or an idle gap follows): emits what it holds as one event.
+    mutating func close(into events: inout [DeviceEvent]) {
+        guard !bytes.isEmpty, let reason else { return }
+        events.append(.error(reason, raw: bytes))
+        bytes.removeAll(keepingCapacity: true)
+        self.reason = nil
+    }
+
+    private mutating func emitFullPieces(into events: inout [DeviceEvent]) {
+        guard bytes.count > Self.maximumEventLength, let reason else { return }
+        var start = 0
+        while bytes.count - start > Self.maximumEventLength {
+            events.append(.error(reason, raw: Array(bytes[start..<(start + Self.maximumEventLength)])))
+            start += Self.maximumEventLength
+        }
+        bytes.removeFirst(start)
+    }
+}

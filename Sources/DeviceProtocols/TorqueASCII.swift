@@ -1,0 +1,127 @@
+public import FloorgateCore
+
+/// What differs between torque meters and tools that print one reading per line: which unit
+/// spellings they use and which lines frame a report. Norbar, Mark-10, Sturtevant Richmont and
+/// Mecmesin all fit ``standard``; a device with other spellings needs a spec, not a decoder.
+public struct TorqueASCIISpec: Sendable, Hashable {
+    /// Unit spellings, normalised (lower case; `.`, `·`, `-`, `*` and spaces removed), to units.
+    public var unitAliases: [String: MeasurementUnit]
+    /// Lines starting with one of these are report framing (`device_info`), not readings.
+    public var reportFramingPrefixes: [String]
+    /// The CSV mode words that mark a peak value (Sturtevant Richmont `PEAK`).
+    public var peakModes: Set<String>
+
+    public init(unitAliases: [String: MeasurementUnit], reportFramingPrefixes: [String], peakModes: Set<String>) {
+        self.unitAliases = unitAliases
+        self.reportFramingPrefixes = reportFramingPrefixes
+        self.peakModes = peakModes
+    }
+
+    /// The alias table of PROTOCOLS.md §3.5 and the Sturtevant Richmont report framing.
+    public static let standard = TorqueASCIISpec(
+        unitAliases: [
+            "nm": .newtonMetre,
+            "ncm": .newtonCentimetre, "cnm": .newtonCentimetre,
+            "knm": .kilonewtonMetre,
+            "lbfft": .poundForceFoot, "lbft": .poundForceFoot, "ftlb": .poundForceFoot, "ftlbf": .poundForceFoot,
+            "lbfin": .poundForceInch, "lbin": .poundForceInch, "inlb": .poundForceInch, "inlbf": .poundForceInch,
+            "ozfin": .ounceForceInch, "ozin": .ounceForceInch, "inoz": .ounceForceInch, "inozf": .ounceForceInch,
+            "kgfcm": .kilogramForceCentimetre, "kgcm": .kilogramForceCentimetre,
+            "kgfm": .kilogramForceMetre, "kgm": .kilogramForceMetre, "kpm": .kilogramForceMetre,
+            "mnm": .millinewtonMetre,
+            "gfcm": .gramForceCentimetre,
+            "n": .newton, "kn": .kilonewton, "lbf": .poundForce, "kgf": .kilogramForce, "ozf": .ounceForce,
+            "gf": .gramForce,
+        ],
+        reportFramingPrefixes: ["Start Report", "End Report", "Records in Report"],
+        peakModes: ["PEAK"]
+    )
+
+    /// The unit a device spelling names, or nil when the spelling is not in the table.
+    public func unit(spelled spelling: String) -> MeasurementUnit? {
+        var key = ""
+        for scalar in spelling.unicodeScalars {
+            switch scalar {
+            case ".", "\u{B7}", "-", "*", " ": continue
+            case "A"..."Z": key.unicodeScalars.append(Unicode.Scalar(scalar.value + 0x20) ?? scalar)
+            default: key.unicodeScalars.append(scalar)
+            }
+        }
+        return unitAliases[key]
+    }
+}
+
+/// Protocol `torque-ascii`: torque meters and tools that print `value [unit]` per line, CR or
+/// CR LF (PROTOCOLS.md §3): Norbar `368.4 N.m`, Mark-10 `-18.78 lbFin`, Sturtevant Richmont CSV
+/// records `+41.2597,In.oz,PEAK,…`, Mecmesin `0.85 N.cm`.
+///
+/// A unit spelling outside the spec's table is `unknown unit`: the reading is never guessed.
+public struct TorqueASCIIGrammar: LineGrammar {
+    public let maximumLineLength = 256
+    public let spec: TorqueASCIISpec
+
+    public init(spec: TorqueASCIISpec = .standard) {
+        self.spec = spec
+    }
+
+    /// Control bytes other than TAB, CR and LF, and DEL. Bytes 0x80–0xFF are data (a Latin-1 `·`).
+    public func isBreaker(_ byte: UInt8) -> Bool {
+        (byte < 0x20 && byte != ASCII.tab) || byte == 0x7F
+    }
+
+    public func parse(_ untrimmed: UnsafeRawBufferPointer) -> LineParse {
+        let line = ASCII.trimmingSpaces(untrimmed)
+        if spec.reportFramingPrefixes.contains(where: { ASCII.hasPrefix(line, $0) }) {
+            return .status(DeviceStatus(state: .deviceInfo, message: ASCII.text(line)))
+        }
+        if line.count > 1, line[0] == UInt8(ascii: "*"), line.dropFirst().allSatisfy(ASCII.isDigit) {
+            return .status(DeviceStatus(state: .deviceError, message: ASCII.text(line)))
+        }
+        if line.contains(UInt8(ascii: ",")) {
+            return parseRecord(line)
+        }
+        let isValueByte: (UInt8) -> Bool = { ASCII.isDigit($0) || $0 == ASCII.point || $0 == ASCII.plus || $0 == ASCII.minus }
+        let valueEnd = line.firstIndex { !isValueByte($0) } ?? line.count
+        return reading(
+            value: UnsafeRawBufferPointer(rebasing: line[..<valueEnd]),
+            unit: ASCII.trimmingSpaces(UnsafeRawBufferPointer(rebasing: line[valueEnd...])),
+            mode: nil
+        )
+    }
+
+    /// A Sturtevant Richmont record: value, unit, mode, then fields read by position only.
+    private func parseRecord(_ line: UnsafeRawBufferPointer) -> LineParse {
+        let fields = line.split(separator: UInt8(ascii: ","), maxSplits: 3, omittingEmptySubsequences: false)
+        guard fields.count >= 2 else { return .failure(.malformedFrame) }
+        return reading(
+            value: ASCII.trimmingSpaces(UnsafeRawBufferPointer(rebasing: fields[0])),
+            unit: ASCII.trimmingSpaces(UnsafeRawBufferPointer(rebasing: fields[1])),
+            mode: fields.count > 2 ? ASCII.trimmingSpaces(UnsafeRawBufferPointer(rebasing: fields[2])) : nil
+        )
+    }
+
+    private func reading(value: UnsafeRawBufferPointer, unit spelling: UnsafeRawBufferPointer, mode: UnsafeRawBufferPointer?) -> LineParse {
+        guard Self.isStrictNumber(value), let number = try? ExactDecimal(parsingASCII: value) else {
+            return .failure(.malformedFrame)
+        }
+        var unit: MeasurementUnit?
+        if !spelling.isEmpty {
+            guard let known = spec.unit(spelled: ASCII.text(spelling)) else { return .failure(.unknownUnit) }
+            unit = known
+        }
+        let peak: Peak? = mode.map { spec.peakModes.contains(ASCII.text($0)) ? .max : nil } ?? nil
+        return .reading(Reading(value: number, unit: unit, peak: peak))
+    }
+
+    /// `[+-]?digits[.digits]`: the value forms torque meters print.
+    static func isStrictNumber(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var digits = bytes[...]
+        if let first = digits.first, first == ASCII.plus || first == ASCII.minus { digits = digits.dropFirst() }
+        let parts = digits.split(separator: ASCII.point, omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count) else { return false }
+        return parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(ASCII.isDigit) }
+    }
+}
+
+/// The `torque-ascii` decoder: ``TorqueASCIIGrammar`` on the shared line framing.
+public typealias TorqueASCIIDecoder = LineDecoder<TorqueASCIIGrammar>

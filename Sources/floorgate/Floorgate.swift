@@ -1,0 +1,46 @@
+import ArgumentParser
+
+/// The `floorgate` command: every operation a technician, engineer or auditor needs.
+struct Floorgate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "floorgate",
+        abstract: "Shop-floor device gateway: gauges, torque tools and scanners into the work-order record.",
+        discussion: """
+            Floorgate reads what the devices on a bench send (calipers, micrometers, indicators, \
+            torque meters, barcode scanners), turns each reading into an exact measurement and \
+            records it against the work order, serial and instruction revision being built.
+
+            Start here:
+              floorgate decode --list                       protocols Floorgate decodes
+              floorgate decode --protocol mitutoyo --unit mm < capture.bin
+                                                            what a device's bytes mean, one JSON line per event
+
+            Exit codes: 0 success; 1 the operation failed (device, record, data); 2 bad usage or \
+            bad configuration; 3 the record's audit chain does not verify.
+            """,
+        subcommands: [DecodeCommand.self]
+    )
+}
+
+/// Runs the command line with Floorgate's exit codes: 2 for bad usage (ArgumentParser would use
+/// 64), the command's own code for failures, 0 for help.
+@main
+enum FloorgateMain {
+    static func main() {
+        do {
+            var command = try Floorgate.parseAsRoot()
+            try command.run()
+        } catch let exit as ExitCode {
+            Floorgate.exit(withError: exit)
+        } catch let failure as CommandFailure {
+            StandardError.write("floorgate: \(failure.message)\n")
+            Floorgate.exit(withError: ExitCode(failure.exitCode))
+        } catch {
+            if Floorgate.exitCode(for: error) == .success {
+                Floorgate.exit(withError: error)
+            }
+            StandardError.write(Floorgate.fullMessage(for: error) + "\n")
+            Floorgate.exit(withError: ExitCode(FloorgateExit.badUsage))
+        }
+    }
+}
