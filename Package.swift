@@ -64,6 +64,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "FixtureSupport",
+            dependencies: ["FloorgateCore", "DeviceProtocols"],
+            path: "Tests/FixtureSupport",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "FloorgateCoreTests",
             dependencies: [
@@ -74,7 +80,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DeviceProtocolsTests",
-            dependencies: ["FloorgateCore", "DeviceProtocols"],
+            dependencies: ["FloorgateCore", "DeviceProtocols", "FixtureSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -83,6 +89,7 @@ let package = Package(
                 "FloorgateCore",
                 "DeviceProtocols",
                 "DeviceIO",
+                "FixtureSupport",
                 "CUdev",
                 "CLibUSB",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -93,7 +100,7 @@ let package = Package(
         ),
         .testTarget(
             name: "floorgateTests",
-            dependencies: ["floorgate"],
+            dependencies: ["floorgate", "FixtureSupport"],
             swiftSettings: strictSettings
         ),
     ]
