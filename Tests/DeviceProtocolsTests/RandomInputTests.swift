@@ -1,0 +1,47 @@
+import DeviceProtocols
+import FixtureSupport
+import FloorgateCore
+import Testing
+
+/// Seeded random inputs built from pieces of real frames, garbage and terminators: a quick,
+/// repeatable version of what the libFuzzer targets in Fuzz/ explore for minutes.
+@Suite("Random inputs")
+struct RandomInputTests {
+    static let pieces: [[UInt8]] = [
+        "01A+0012.345", "DT10001+0012.345M", "+012.34", " 025.000", "ERR3", "SY203.1", "368.4 N.m",
+        "-18.78 lbFin", "+41.2597,In.oz,PEAK,NA", "Start Report", "*10", "02A-", "DT", "01A+00",
+        "\r", "\n", "\r\n", "\t", " ", ",", ".", "+", "-",
+    ].map { Array($0.utf8) } + [
+        [0x00], [0xFF], [0x8D], [0xB7], [0x11, 0x13], [0x0F, 0x0F, 0x0F, 0x0F],
+        [0x0F, 0x0F, 0x0F, 0x0F, 0x00, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x03, 0x00], [0x08], [0x09, 0x05],
+    ]
+
+    static func randomInput(using generator: inout SeededGenerator) -> [UInt8] {
+        var input: [UInt8] = []
+        for _ in 0..<Int.random(in: 0...40, using: &generator) {
+            if Bool.random(using: &generator) {
+                input += pieces[Int.random(in: 0..<pieces.count, using: &generator)]
+            } else {
+                input.append(UInt8.random(in: 0...255, using: &generator))
+            }
+        }
+        return input
+    }
+
+    @Test("every byte is in exactly one event and read sizes do not matter", arguments: gaugeAndTorqueProtocols)
+    func accountingAndChunkInvariance(protocolID: String) throws {
+        let entry = try #require(ProtocolCatalog.entry(id: protocolID))
+        var generator = SeededGenerator(seed: 0xF100_0001)
+        for round in 0..<400 {
+            let input = Self.randomInput(using: &generator)
+            var whole = entry.makeDecoder()
+            let reference = Chunking.decodePerCall(input, sizes: input.isEmpty ? [] : [input.count], decoder: &whole).joined()
+            #expect(Array(reference.flatMap(\.raw)) == input, "\(protocolID) round \(round): bytes not accounted for")
+            for sizes in Chunking.sizes(for: input.count, seed: UInt64(round)).dropFirst() {
+                var decoder = entry.makeDecoder()
+                let events = Chunking.decodePerCall(input, sizes: sizes, decoder: &decoder).joined()
+                #expect(Array(events) == Array(reference), "\(protocolID) round \(round) reads \(sizes)")
+            }
+        }
+    }
+}
