@@ -43,17 +43,22 @@ struct DecodeCommand: ParsableCommand {
     @Flag(help: "List the protocols and exit.")
     var list = false
 
-    func validate() throws {
-        if list { return }
+    /// The protocol and unit the flags name. Checked in `run()` rather than `validate()` so that a
+    /// mistyped flag is reported as such first (ArgumentParser reports unknown options only after
+    /// validation succeeds).
+    private func resolvedOptions() throws -> (entry: ProtocolEntry, unit: MeasurementUnit?) {
+        let validIDs = ProtocolCatalog.ids.joined(separator: ", ")
         guard let protocolID else {
-            throw ValidationError("--protocol is required; valid protocol ids: \(ProtocolCatalog.ids.joined(separator: ", "))")
+            throw ValidationError("--protocol is required; valid protocol ids: \(validIDs)")
         }
-        guard ProtocolCatalog.entry(id: protocolID) != nil else {
-            throw ValidationError("--protocol: unknown protocol '\(protocolID)'; valid protocol ids: \(ProtocolCatalog.ids.joined(separator: ", "))")
+        guard let entry = ProtocolCatalog.entry(id: protocolID) else {
+            throw ValidationError("--protocol: unknown protocol '\(protocolID)'; valid protocol ids: \(validIDs)")
         }
-        if let unit, MeasurementUnit(code: unit) == nil {
+        guard let unit else { return (entry, nil) }
+        guard let known = MeasurementUnit(code: unit) else {
             throw ValidationError("--unit: unknown unit '\(unit)'; valid units: \(MeasurementUnit.allCodes.joined(separator: " "))")
         }
+        return (entry, known)
     }
 
     func run() throws {
@@ -65,8 +70,7 @@ struct DecodeCommand: ParsableCommand {
             output.flush()
             return
         }
-        guard let protocolID, let entry = ProtocolCatalog.entry(id: protocolID) else { return }
-        let suppliedUnit = unit.flatMap { MeasurementUnit(code: $0) }
+        let (entry, suppliedUnit) = try resolvedOptions()
         let input = try InputFile(path: file)
         defer { input.close() }
         var decoder = entry.makeDecoder()
