@@ -1,0 +1,32 @@
+// swift-tools-version: 6.1
+// libFuzzer targets for Floorgate's decoders, one per protocol. A package of its own so that plain
+// `swift build` / `swift test` at the root never builds them. Build and run with `make fuzz`:
+//   swift build -c release --sanitize=fuzzer --product fuzz-mitutoyo
+
+import PackageDescription
+
+let protocols = ["mitutoyo", "uwave", "sylvac", "digimatic", "torque-ascii"]
+
+let package = Package(
+    name: "FloorgateFuzz",
+    products: protocols.map { .executable(name: "fuzz-\($0)", targets: ["fuzz-\($0)"]) },
+    dependencies: [
+        .package(name: "floorgate", path: ".."),
+    ],
+    targets: [
+        .target(
+            name: "FuzzSupport",
+            dependencies: [
+                .product(name: "DeviceProtocols", package: "floorgate"),
+                .product(name: "FloorgateCore", package: "floorgate"),
+            ]
+        ),
+    ] + protocols.map {
+        .executableTarget(
+            name: "fuzz-\($0)",
+            dependencies: ["FuzzSupport"],
+            // libFuzzer supplies main(); the target only defines LLVMFuzzerTestOneInput.
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        )
+    }
+)

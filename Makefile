@@ -1,0 +1,53 @@
+# Floorgate — the two set-up commands are `make demo` and `make test` (README.md).
+# Every target that builds first runs `deps`, which installs missing Debian packages.
+
+SWIFT ?= swift
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS := fuzz-mitutoyo fuzz-uwave fuzz-sylvac fuzz-digimatic fuzz-torque-ascii
+SHARED_FIXTURES ?= ../shared/fixtures
+FIXTURE_FILES := mitutoyo digimatic uwave sylvac torque-ascii
+
+.PHONY: all deps build test demo bench fuzz fuzz-build fixtures clean
+
+all: build
+
+## deps: install the Debian packages the build and tests need (libudev-dev, libusb-1.0-0-dev)
+deps:
+	@./scripts/install-deps
+
+## build: debug build of the package
+build: deps
+	$(SWIFT) build
+
+## test: build everything and run the whole test suite (what CI runs)
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+## demo: the demo station on its embedded defaults (not built yet; see README)
+demo: deps build
+	@echo "floorgate demo: not available yet. It will start an embedded SQLite record, simulated"
+	@echo "devices on pseudo-terminals (scanner, caliper, torque meter, Open Protocol controller)"
+	@echo "and play a whole build. Until then, try:"
+	@echo "  printf '01A+0012.345\\r' | $(SWIFT) run floorgate decode --protocol mitutoyo --unit mm"
+	@exit 1
+
+## bench: decoder throughput and decimal/verdict cost; writes BENCHMARKS.md
+bench: deps
+	./scripts/run-benchmarks
+
+## fuzz: each decoder's libFuzzer target for FUZZ_SECONDS seconds (default 300)
+fuzz: deps fuzz-build
+	./scripts/run-fuzzers $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-build: deps
+	cd Fuzz && for target in $(FUZZ_TARGETS); do \
+		$(SWIFT) build -c release --sanitize=fuzzer --product $$target || exit 1; \
+	done
+
+## fixtures: refresh Tests/Fixtures from the shared fixture set
+fixtures:
+	for name in $(FIXTURE_FILES); do install -m 644 $(SHARED_FIXTURES)/$$name.json Tests/Fixtures/; done
+
+clean:
+	rm -rf .build Fuzz/.build Benchmarks/.build Fuzz/corpus Fuzz/artifacts
