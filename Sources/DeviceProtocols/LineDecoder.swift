@@ -46,14 +46,18 @@ extension LineGrammar {
 /// The one decoder of every line protocol (`mitutoyo`, `uwave`, `sylvac`, `torque-ascii`, …):
 /// frames lines, skips garbage and resynchronises by the rules of fixtures/README.md, and asks its
 /// ``LineGrammar`` what each line means.
-public struct LineDecoder<Grammar: LineGrammar>: DeviceDecoder {
+///
+/// The byte loop never calls the grammar: its breakers are read once into a byte set. The grammar
+/// is consulted once per line, so holding it as an existential costs nothing measurable and keeps
+/// this one non-generic implementation for every line protocol.
+public struct LineDecoder: DeviceDecoder {
     /// The grammar this decoder applies to each line.
-    public let grammar: Grammar
+    public let grammar: any LineGrammar
     /// How lines end.
     public let lineEnding: LineEnding
 
     /// Bytes that need attention in the scanning loop: CR, LF and the grammar's breakers.
-    private let isSpecial: [Bool]
+    private let specialBytes: ByteSet
     /// The current line's bytes that are still undecided (terminator excluded).
     private var line: [UInt8] = []
     /// Whether the head of an over-long line was already skipped (it can no longer parse from
@@ -67,16 +71,13 @@ public struct LineDecoder<Grammar: LineGrammar>: DeviceDecoder {
     /// error-event size, keeping enough of its tail for a frame start to be found.
     private var lineBufferLimit: Int { SkippedRun.maximumEventLength + grammar.maximumLineLength }
 
-    public init(grammar: Grammar, lineEnding: LineEnding = .auto) {
+    public init(grammar: any LineGrammar, lineEnding: LineEnding = .auto) {
         self.grammar = grammar
         self.lineEnding = lineEnding
-        var special = [Bool](repeating: false, count: 256)
-        for byte in 0...255 where grammar.isBreaker(UInt8(byte)) {
-            special[byte] = true
-        }
-        special[Int(ASCII.carriageReturn)] = true
-        special[Int(ASCII.lineFeed)] = true
-        isSpecial = special
+        var special = ByteSet(where: grammar.isBreaker)
+        special.insert(ASCII.carriageReturn)
+        special.insert(ASCII.lineFeed)
+        specialBytes = special
         line.reserveCapacity(grammar.maximumLineLength + 2)
     }
 
@@ -96,7 +97,12 @@ public struct LineDecoder<Grammar: LineGrammar>: DeviceDecoder {
             }
             // Plain line bytes up to the next CR, LF or breaker go to the line in one copy.
             var end = index
-            while end < count && !isSpecial[Int(bytes[end])] { end += 1 }
+            while end < count && !specialBytes.contains(bytes[end]) { end += 1 }
+            if line.isEmpty, !lineHeadSkipped,
+               let frameEnd = decodeWholeLine(bytes, from: index, terminatorAt: end, into: &events) {
+                index = frameEnd
+                continue
+            }
             if end > index {
                 line.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<end]))
                 if line.count > lineBufferLimit { skipLineHead(into: &events) }
@@ -124,6 +130,36 @@ public struct LineDecoder<Grammar: LineGrammar>: DeviceDecoder {
             }
         }
         return events
+    }
+
+    /// The fast path for the common case: a whole, good line inside this read. Parses it in place
+    /// and emits its event, returning the offset after its terminator; returns nil (having done
+    /// nothing) when the line is not whole here, needs the next read to see its terminator, or
+    /// does not parse, so the general path takes it.
+    private mutating func decodeWholeLine(
+        _ bytes: UnsafeRawBufferPointer,
+        from start: Int,
+        terminatorAt end: Int,
+        into events: inout [DeviceEvent]
+    ) -> Int? {
+        guard end > start, end - start <= grammar.maximumLineLength, end < bytes.count else { return nil }
+        let followedByLineFeed = end + 1 < bytes.count && bytes[end + 1] == ASCII.lineFeed
+        let terminatorLength: Int
+        switch (bytes[end], lineEnding) {
+        case (ASCII.lineFeed, _), (ASCII.carriageReturn, .cr):
+            terminatorLength = 1
+        case (ASCII.carriageReturn, .auto) where end + 1 < bytes.count:
+            terminatorLength = followedByLineFeed ? 2 : 1
+        case (ASCII.carriageReturn, .lf) where followedByLineFeed:
+            terminatorLength = 2
+        default:
+            return nil  // a breaker, or a CR whose next byte is in the next read
+        }
+        let parsed = grammar.parse(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+        guard let event = Self.event(parsed, raw: [UInt8](UnsafeRawBufferPointer(rebasing: bytes[start..<(end + terminatorLength)]))) else { return nil }
+        skipped.close(into: &events)
+        events.append(event)
+        return end + terminatorLength
     }
 
     public mutating func flush() -> [DeviceEvent] {
@@ -181,7 +217,7 @@ public struct LineDecoder<Grammar: LineGrammar>: DeviceDecoder {
             wholeLineFailure = .frameTooLong
         } else {
             let parsed = line.withUnsafeBytes { grammar.parse($0) }
-            if let event = Self.event(parsed, raw: line, terminator: terminatorBytes) {
+            if let event = Self.event(parsed, raw: line + terminatorBytes) {
                 skipped.close(into: &events)
                 events.append(event)
                 return
@@ -195,7 +231,7 @@ public struct LineDecoder<Grammar: LineGrammar>: DeviceDecoder {
             skipped.close(into: &events)
             let frame = Array(line[start...])
             let parsed = frame.withUnsafeBytes { grammar.parse($0) }
-            if let event = Self.event(parsed, raw: frame, terminator: terminatorBytes) {
+            if let event = Self.event(parsed, raw: frame + terminatorBytes) {
                 events.append(event)
             }
             return
@@ -222,10 +258,12 @@ public struct LineDecoder<Grammar: LineGrammar>: DeviceDecoder {
         }
     }
 
-    private static func event(_ parsed: LineParse, raw line: [UInt8], terminator: [UInt8]) -> DeviceEvent? {
+    /// Builds the event the raw bytes are `parsed` into, or nil when `parsed` is a failure; the
+    /// raw array is created only for a good frame.
+    private static func event(_ parsed: LineParse, raw: @autoclosure () -> [UInt8]) -> DeviceEvent? {
         switch parsed {
-        case .reading(let reading): .reading(reading, raw: line + terminator)
-        case .status(let status): .status(status, raw: line + terminator)
+        case .reading(let reading): .reading(reading, raw: raw())
+        case .status(let status): .status(status, raw: raw())
         case .failure: nil
         }
     }

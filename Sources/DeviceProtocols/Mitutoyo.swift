@@ -35,11 +35,14 @@ public struct MitutoyoGrammar: LineGrammar {
         return .reading(Reading(value: value, unit: nil, channel: Self.channel(header: header)))
     }
 
+    /// "0"…"9", made once: the channel of nearly every frame is one of them.
+    private static let digitNames = (0...9).map(String.init)
+
     /// The channel a header names: `01A` → `1`, `0A12` → `12`; other headers name none.
     static func channel(header: UnsafeRawBufferPointer) -> String? {
         let letterA = UInt8(ascii: "A")
         if header.count == 3, ASCII.isDigit(header[0]), ASCII.isDigit(header[1]), header[2] == letterA {
-            return String(UnicodeScalar(header[1]))
+            return digitNames[Int(header[1] - UInt8(ascii: "0"))]
         }
         if header.count >= 3, header[0] == UInt8(ascii: "0"), header[1] == letterA {
             let digits = header.dropFirst(2)
@@ -50,6 +53,3 @@ public struct MitutoyoGrammar: LineGrammar {
         return nil
     }
 }
-
-/// The `mitutoyo` decoder: ``MitutoyoGrammar`` on the shared line framing.
-public typealias MitutoyoDecoder = LineDecoder<MitutoyoGrammar>

@@ -52,6 +52,3 @@ public struct SylvacGrammar: LineGrammar {
         }
     }
 }
-
-/// The `sylvac` decoder: ``SylvacGrammar`` on the shared line framing.
-public typealias SylvacDecoder = LineDecoder<SylvacGrammar>

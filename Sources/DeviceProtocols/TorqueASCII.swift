@@ -4,7 +4,8 @@ public import FloorgateCore
 /// spellings they use and which lines frame a report. Norbar, Mark-10, Sturtevant Richmont and
 /// Mecmesin all fit ``standard``; a device with other spellings needs a spec, not a decoder.
 public struct TorqueASCIISpec: Sendable, Hashable {
-    /// Unit spellings, normalised (lower case; `.`, `·`, `-`, `*` and spaces removed), to units.
+    /// Device unit spellings to units. Matching ignores case, `.`, `·`, `-`, `*` and spaces, so
+    /// `"nm"` covers `N.m`, `Nm`, `N-m` and `N·m`.
     public var unitAliases: [String: MeasurementUnit]
     /// Lines starting with one of these are report framing (`device_info`), not readings.
     public var reportFramingPrefixes: [String]
@@ -36,18 +37,48 @@ public struct TorqueASCIISpec: Sendable, Hashable {
         reportFramingPrefixes: ["Start Report", "End Report", "Records in Report"],
         peakModes: ["PEAK"]
     )
+}
 
-    /// The unit a device spelling names, or nil when the spelling is not in the table.
-    public func unit(spelled spelling: String) -> MeasurementUnit? {
-        var key = ""
-        for scalar in spelling.unicodeScalars {
-            switch scalar {
-            case ".", "\u{B7}", "-", "*", " ": continue
-            case "A"..."Z": key.unicodeScalars.append(Unicode.Scalar(scalar.value + 0x20) ?? scalar)
-            default: key.unicodeScalars.append(scalar)
+/// A unit spelling folded for lookup without building a string: lower case, with `.`, `-`, `*`,
+/// spaces and the middle dot `·` (Latin-1 0xB7 or UTF-8 C2 B7) removed, packed into 16 bytes.
+/// Spellings with other non-ASCII bytes, or longer than 16 bytes once folded, have no key (and so
+/// are `unknown unit`).
+struct FoldedSpelling: Hashable, Sendable {
+    private var low: UInt64 = 0
+    private var high: UInt64 = 0
+
+    init?(_ bytes: UnsafeRawBufferPointer) {
+        var count = 0
+        var index = 0
+        while index < bytes.count {
+            var byte = bytes[index]
+            index += 1
+            switch byte {
+            case UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "*"), ASCII.space, 0xB7:
+                continue
+            case 0xC2 where index < bytes.count && bytes[index] == 0xB7:
+                index += 1
+                continue
+            case 0x80...:
+                return nil
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+                byte += 0x20
+            default:
+                break
             }
+            guard count < 16 else { return nil }
+            if count < 8 {
+                low |= UInt64(byte) << UInt64(8 * count)
+            } else {
+                high |= UInt64(byte) << UInt64(8 * (count - 8))
+            }
+            count += 1
         }
-        return unitAliases[key]
+    }
+
+    init?(_ text: String) {
+        guard let folded = Array(text.utf8).withUnsafeBytes({ FoldedSpelling($0) }) else { return nil }
+        self = folded
     }
 }
 
@@ -59,9 +90,18 @@ public struct TorqueASCIISpec: Sendable, Hashable {
 public struct TorqueASCIIGrammar: LineGrammar {
     public let maximumLineLength = 256
     public let spec: TorqueASCIISpec
+    /// The spec's aliases by folded spelling, so a line's unit is found without building strings.
+    private let units: [FoldedSpelling: MeasurementUnit]
+    private let reportFramingPrefixes: [[UInt8]]
 
     public init(spec: TorqueASCIISpec = .standard) {
         self.spec = spec
+        var units: [FoldedSpelling: MeasurementUnit] = [:]
+        for (spelling, unit) in spec.unitAliases {
+            if let key = FoldedSpelling(spelling) { units[key] = unit }
+        }
+        self.units = units
+        reportFramingPrefixes = spec.reportFramingPrefixes.map { Array($0.utf8) }
     }
 
     /// Control bytes other than TAB, CR and LF, and DEL. Bytes 0x80–0xFF are data (a Latin-1 `·`).
@@ -71,7 +111,7 @@ public struct TorqueASCIIGrammar: LineGrammar {
 
     public func parse(_ untrimmed: UnsafeRawBufferPointer) -> LineParse {
         let line = ASCII.trimmingSpaces(untrimmed)
-        if spec.reportFramingPrefixes.contains(where: { ASCII.hasPrefix(line, $0) }) {
+        if reportFramingPrefixes.contains(where: { line.starts(with: $0) }) {
             return .status(DeviceStatus(state: .deviceInfo, message: ASCII.text(line)))
         }
         if line.count > 1, line[0] == UInt8(ascii: "*"), line.dropFirst().allSatisfy(ASCII.isDigit) {
@@ -106,7 +146,7 @@ public struct TorqueASCIIGrammar: LineGrammar {
         }
         var unit: MeasurementUnit?
         if !spelling.isEmpty {
-            guard let known = spec.unit(spelled: ASCII.text(spelling)) else { return .failure(.unknownUnit) }
+            guard let key = FoldedSpelling(spelling), let known = units[key] else { return .failure(.unknownUnit) }
             unit = known
         }
         let peak: Peak? = mode.map { spec.peakModes.contains(ASCII.text($0)) ? .max : nil } ?? nil
@@ -115,13 +155,22 @@ public struct TorqueASCIIGrammar: LineGrammar {
 
     /// `[+-]?digits[.digits]`: the value forms torque meters print.
     static func isStrictNumber(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        var digits = bytes[...]
-        if let first = digits.first, first == ASCII.plus || first == ASCII.minus { digits = digits.dropFirst() }
-        let parts = digits.split(separator: ASCII.point, omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count) else { return false }
-        return parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(ASCII.isDigit) }
+        var index = 0
+        if let first = bytes.first, first == ASCII.plus || first == ASCII.minus { index = 1 }
+        var digitsInPart = 0
+        var sawPoint = false
+        while index < bytes.count {
+            let byte = bytes[index]
+            if ASCII.isDigit(byte) {
+                digitsInPart += 1
+            } else if byte == ASCII.point && !sawPoint && digitsInPart > 0 {
+                sawPoint = true
+                digitsInPart = 0
+            } else {
+                return false
+            }
+            index += 1
+        }
+        return digitsInPart > 0
     }
 }
-
-/// The `torque-ascii` decoder: ``TorqueASCIIGrammar`` on the shared line framing.
-public typealias TorqueASCIIDecoder = LineDecoder<TorqueASCIIGrammar>

@@ -55,6 +55,3 @@ public struct UWaveGrammar: LineGrammar {
         return .reading(Reading(value: value, unit: unit, channel: channel))
     }
 }
-
-/// The `uwave` decoder: ``UWaveGrammar`` on the shared line framing.
-public typealias UWaveDecoder = LineDecoder<UWaveGrammar>

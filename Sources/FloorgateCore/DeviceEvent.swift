@@ -7,8 +7,9 @@
 public enum DeviceEvent: Sendable, Hashable {
     /// A gauge or meter value.
     case reading(Reading, raw: [UInt8])
-    /// A tightening result from a torque controller.
-    case tightening(TighteningResult, raw: [UInt8])
+    /// A tightening result from a torque controller. Boxed: the result has many fields, and every
+    /// other event would otherwise be as large as it.
+    indirect case tightening(TighteningResult, raw: [UInt8])
     /// One scanned code.
     case scan(Scan, raw: [UInt8])
     /// The device (or the transport) said something that is not a result.

@@ -103,45 +103,47 @@ extension ExactDecimal {
     /// Parses a decimal string as devices and configuration files write it: an optional `+` or
     /// `-`, digits with at most one `.`, at least one digit (`+0012.340`, `-000.0019`, `.5`, `7.`).
     public init(parsing text: some StringProtocol) throws(DecimalParseError) {
-        try self.init(parsingASCII: text.utf8)
+        let result = Array(text.utf8).withUnsafeBytes { bytes in
+            Result { () throws(DecimalParseError) in try ExactDecimal(parsingASCII: bytes) }
+        }
+        self = try result.get()
     }
 
     /// Parses the ASCII bytes of a decimal number (same grammar as ``init(parsing:)``) without
     /// allocating; decoders call this on the bytes of a frame.
-    @inlinable
-    public init<Bytes: Collection<UInt8>>(parsingASCII bytes: Bytes) throws(DecimalParseError) {
+    public init(parsingASCII bytes: UnsafeRawBufferPointer) throws(DecimalParseError) {
+        var index = 0
         var negative = false
-        var offset = 0
-        var remaining = bytes[...]
-        if let first = remaining.first, first == UInt8(ascii: "+") || first == UInt8(ascii: "-") {
+        if let first = bytes.first, first == UInt8(ascii: "+") || first == UInt8(ascii: "-") {
             negative = first == UInt8(ascii: "-")
-            remaining = remaining.dropFirst()
-            offset = 1
+            index = 1
         }
         var digits: UInt64 = 0
-        var scale = 0
         var digitCount = 0
-        var sawPoint = false
-        for byte in remaining {
-            if byte == UInt8(ascii: ".") {
-                guard !sawPoint else { throw .unexpectedCharacter(offset: offset) }
-                sawPoint = true
-            } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
-                let (times10, overflowA) = digits.multipliedReportingOverflow(by: 10)
-                let (sum, overflowB) = times10.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
-                guard !overflowA && !overflowB else { throw .tooManyDigits }
-                digits = sum
-                digitCount += 1
-                if sawPoint {
-                    scale += 1
-                    guard scale <= Self.maximumScale else { throw .tooManyDigits }
+        var pointOffset: Int?
+        while index < bytes.count {
+            let byte = bytes[index]
+            let digit = byte &- UInt8(ascii: "0")
+            if digit <= 9 {
+                if digitCount < 19 {  // 19 digits always fit in 64 bits
+                    digits = digits &* 10 &+ UInt64(digit)
+                } else {
+                    let (times10, overflowA) = digits.multipliedReportingOverflow(by: 10)
+                    let (sum, overflowB) = times10.addingReportingOverflow(UInt64(digit))
+                    guard !overflowA && !overflowB else { throw .tooManyDigits }
+                    digits = sum
                 }
+                digitCount += 1
+            } else if byte == UInt8(ascii: "."), pointOffset == nil {
+                pointOffset = index
             } else {
-                throw .unexpectedCharacter(offset: offset)
+                throw .unexpectedCharacter(offset: index)
             }
-            offset += 1
+            index += 1
         }
         guard digitCount > 0 else { throw .noDigits }
+        let scale = pointOffset.map { bytes.count - 1 - $0 } ?? 0
+        guard scale <= Self.maximumScale else { throw .tooManyDigits }
         self.digits = digits
         self.scale = scale
         self.isNegative = negative

@@ -17,20 +17,20 @@ struct DeviceDecoderHandlerTests {
 
     @Test("ByteToMessageDecoderVerifier: drip-fed, whole and batched input give the same events")
     func verifier() throws {
-        let mitutoyo = MitutoyoDecoder(grammar: MitutoyoGrammar())
-        let torque = TorqueASCIIDecoder(grammar: TorqueASCIIGrammar())
+        let mitutoyo = LineDecoder(grammar: MitutoyoGrammar())
+        let torque = LineDecoder(grammar: TorqueASCIIGrammar())
         let allocator = ByteBufferAllocator()
         let mitutoyoPairs = ["01A+0012.345\r\n", "02A-0000.500\n", "hello\r\n01A+0000.500\r\n", "01A+00X2.345\r\n01A+0001.000\n"].map {
             (allocator.buffer(string: $0), event($0, decoder: mitutoyo))
         }
         try ByteToMessageDecoderVerifier.verifyDecoder(inputOutputPairs: mitutoyoPairs) {
-            DeviceDecoderHandler(decoder: MitutoyoDecoder(grammar: MitutoyoGrammar()))
+            DeviceDecoderHandler(decoder: LineDecoder(grammar: MitutoyoGrammar()))
         }
         let torquePairs = ["368.4 N.m\r\n", "-18.78 lbFin\r\n", "12.5 psi\r\n4.285 Nm\r\n"].map {
             (allocator.buffer(string: $0), event($0, decoder: torque))
         }
         try ByteToMessageDecoderVerifier.verifyDecoder(inputOutputPairs: torquePairs) {
-            DeviceDecoderHandler(decoder: TorqueASCIIDecoder(grammar: TorqueASCIIGrammar()))
+            DeviceDecoderHandler(decoder: LineDecoder(grammar: TorqueASCIIGrammar()))
         }
         let digimaticFrame: [UInt8] = [0x0F, 0x0F, 0x0F, 0x0F, 0x00, 0x02, 0x01, 0x00, 0x07, 0x06, 0x05, 0x04, 0x00]
         var digimatic = DigimaticDecoder()
@@ -43,7 +43,7 @@ struct DeviceDecoderHandlerTests {
 
     @Test("closing the channel reports a frame still waiting for its end")
     func closeFinishesDecoder() throws {
-        let channel = EmbeddedChannel(handler: ByteToMessageHandler(DeviceDecoderHandler(decoder: SylvacDecoder(grammar: SylvacGrammar()))))
+        let channel = EmbeddedChannel(handler: ByteToMessageHandler(DeviceDecoderHandler(decoder: LineDecoder(grammar: SylvacGrammar()))))
         try channel.writeInbound(channel.allocator.buffer(string: "+012.34\r"))
         #expect(try channel.readInbound(as: DeviceEvent.self) == nil)  // CR held: LF may follow
         try channel.writeInbound(channel.allocator.buffer(string: "+001.5"))

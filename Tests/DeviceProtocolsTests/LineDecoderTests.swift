@@ -9,7 +9,7 @@ struct LineDecoderTests {
 
     @Test("in auto mode a CR is held until the next byte shows whether an LF follows")
     func autoModeHoldsCarriageReturn() {
-        var decoder = MitutoyoDecoder(grammar: MitutoyoGrammar())
+        var decoder = LineDecoder(grammar: MitutoyoGrammar())
         #expect(decoder.feed(bytes("01A+0001.000\r")).isEmpty)
         let events = decoder.feed(bytes("\n"))
         #expect(events.map(\.jsonLine) == [
@@ -19,7 +19,7 @@ struct LineDecoderTests {
 
     @Test("an idle-gap flush emits the held frame; a late LF then stands alone as an empty frame")
     func flushReleasesHeldFrame() {
-        var decoder = MitutoyoDecoder(grammar: MitutoyoGrammar())
+        var decoder = LineDecoder(grammar: MitutoyoGrammar())
         #expect(decoder.feed(bytes("01A+0001.000\r")).isEmpty)
         let flushed = decoder.flush()
         #expect(flushed.count == 1)
@@ -30,7 +30,7 @@ struct LineDecoderTests {
 
     @Test("flush never declares a partial frame incomplete")
     func flushKeepsPartialFrame() {
-        var decoder = SylvacDecoder(grammar: SylvacGrammar())
+        var decoder = LineDecoder(grammar: SylvacGrammar())
         #expect(decoder.feed(bytes("+012.")).isEmpty)
         #expect(decoder.flush().isEmpty)
         let events = decoder.feed(bytes("34\r\n"))
@@ -39,14 +39,14 @@ struct LineDecoderTests {
 
     @Test("a profile that says CR gets each reading with its CR, without waiting")
     func carriageReturnModeEmitsAtOnce() {
-        var decoder = TorqueASCIIDecoder(grammar: TorqueASCIIGrammar(), lineEnding: .cr)
+        var decoder = LineDecoder(grammar: TorqueASCIIGrammar(), lineEnding: .cr)
         let events = decoder.feed(bytes("368.4 N.m\r"))
         #expect(events.map(\.jsonObject) == [["event": "reading", "value": "368.4", "unit": "N.m", "raw_hex": "3336382e34204e2e6d0d"]])
     }
 
     @Test("a profile that says LF takes CR LF as one terminator and emits at the LF")
     func lineFeedModeTakesCRLF() {
-        var decoder = TorqueASCIIDecoder(grammar: TorqueASCIIGrammar(), lineEnding: .lf)
+        var decoder = LineDecoder(grammar: TorqueASCIIGrammar(), lineEnding: .lf)
         let events = decoder.feed(bytes("4.285 Nm\r\n-18.78 lbFin\n"))
         #expect(events.map(\.raw) == [bytes("4.285 Nm\r\n"), bytes("-18.78 lbFin\n")])
         #expect(events.map(\.name) == ["reading", "reading"])
@@ -54,7 +54,7 @@ struct LineDecoderTests {
 
     @Test("garbage longer than one error event is reported in 4096-byte pieces as it arrives")
     func longGarbageIsSplitAndBounded() {
-        var decoder = TorqueASCIIDecoder(grammar: TorqueASCIIGrammar())
+        var decoder = LineDecoder(grammar: TorqueASCIIGrammar())
         let garbage = [UInt8](repeating: 0x01, count: 10_000)
         let early = decoder.feed(garbage)
         #expect(early.map(\.raw.count) == [4096, 4096])
@@ -70,7 +70,7 @@ struct LineDecoderTests {
 
     @Test("a frame at the end of an over-long line is still found; the head is 'frame too long'")
     func frameAfterVeryLongJunk() {
-        var decoder = MitutoyoDecoder(grammar: MitutoyoGrammar())
+        var decoder = LineDecoder(grammar: MitutoyoGrammar())
         let junk = [UInt8](repeating: UInt8(ascii: "Z"), count: 9_000)
         var events = decoder.feed(junk + bytes("01A+0012.345\r\n"))
         events += decoder.finish()
@@ -82,7 +82,7 @@ struct LineDecoderTests {
 
     @Test("a device's error token and identification are status events")
     func statusLines() {
-        var decoder = SylvacDecoder(grammar: SylvacGrammar(), lineEnding: .cr)
+        var decoder = LineDecoder(grammar: SylvacGrammar(), lineEnding: .cr)
         let events = decoder.feed(bytes("SY203.1.A\rERR3\r"))
         #expect(events.map(\.jsonObject) == [
             ["event": "status", "state": "device_info", "message": "SY203.1.A", "raw_hex": "53593230332e312e410d"],
@@ -94,9 +94,9 @@ struct LineDecoderTests {
     func customTorqueSpec() {
         var spec = TorqueASCIISpec.standard
         spec.unitAliases["dnm"] = .newtonCentimetre  // hypothetical: a device mislabelling cN·m
-        var decoder = TorqueASCIIDecoder(grammar: TorqueASCIIGrammar(spec: spec), lineEnding: .cr)
+        var decoder = LineDecoder(grammar: TorqueASCIIGrammar(spec: spec), lineEnding: .cr)
         #expect(decoder.feed(bytes("12.5 dN.m\r")).first?.jsonObject["unit"] == "N.cm")
-        var standard = TorqueASCIIDecoder(grammar: TorqueASCIIGrammar(), lineEnding: .cr)
+        var standard = LineDecoder(grammar: TorqueASCIIGrammar(), lineEnding: .cr)
         let refused = standard.feed(bytes("12.5 dN.m\r")) + standard.finish()
         #expect(refused.first?.jsonObject["reason"] == "unknown unit")
     }

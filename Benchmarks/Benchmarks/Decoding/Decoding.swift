@@ -1,0 +1,111 @@
+import Benchmark
+import DeviceProtocols
+import FloorgateCore
+
+/// A stream of about 1 MiB made of one device's typical frames, with a few noisy ones mixed in
+/// (one in 64), fed in 4 KiB reads as a serial port would deliver them.
+struct DecodeWorkload {
+    let protocolID: String
+    let bytes: [UInt8]
+    let frames: Int
+
+    init(protocolID: String, frames typical: [[UInt8]], noise: [UInt8]) {
+        self.protocolID = protocolID
+        var bytes: [UInt8] = []
+        var frames = 0
+        while bytes.count < 1 << 20 {
+            bytes += typical[frames % typical.count]
+            frames += 1
+            if frames % 64 == 0 { bytes += noise }
+        }
+        self.bytes = bytes
+        self.frames = frames
+    }
+
+    /// The benchmark's name carries the workload's size, so BENCHMARKS.md can derive MB/s and
+    /// ns/frame from the time per iteration.
+    var name: String { "decode \(protocolID) [\(bytes.count) B, \(frames) frames]" }
+
+    func run() -> Int {
+        guard let entry = ProtocolCatalog.entry(id: protocolID) else { return 0 }
+        var decoder = entry.makeDecoder()
+        var events = 0
+        var start = 0
+        while start < bytes.count {
+            let end = min(bytes.count, start + 4096)
+            events += decoder.feed(bytes[start..<end]).count
+            start = end
+        }
+        return events + decoder.finish().count
+    }
+}
+
+private func ascii(_ lines: [String]) -> [[UInt8]] { lines.map { Array($0.utf8) } }
+
+let workloads = [
+    DecodeWorkload(protocolID: "mitutoyo", frames: ascii(["01A+0012.345\r", "01A-0000.019\r", "02A+0103.250\r\n"]), noise: [0xFF, 0x00]),
+    DecodeWorkload(protocolID: "uwave", frames: ascii(["DT10001+0012.345M\r", "DT10002-0000.500I\r"]), noise: Array("ST01\r".utf8)),
+    DecodeWorkload(protocolID: "sylvac", frames: ascii(["+012.34\r", "-000.50\r", " 025.000\r"]), noise: Array("ERR3\r".utf8)),
+    DecodeWorkload(protocolID: "torque-ascii", frames: ascii(["368.4 N.m\r", "-18.78 lbFin\r\n", "4.285 Nm\r\n"]), noise: Array("abc\r".utf8)),
+    DecodeWorkload(
+        protocolID: "digimatic",
+        frames: [[0x0F, 0x0F, 0x0F, 0x0F, 0x00, 0x02, 0x01, 0x00, 0x07, 0x06, 0x05, 0x04, 0x00]],
+        noise: [0x55, 0xAA]
+    ),
+]
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .mallocCountTotal],
+        warmupIterations: 3,
+        maxDuration: .seconds(3),
+        maxIterations: 10_000
+    )
+
+    for workload in workloads {
+        Benchmark(workload.name) { benchmark in
+            for _ in benchmark.scaledIterations {
+                blackHole(workload.run())
+            }
+        }
+    }
+
+    let perOperation = Benchmark.Configuration(
+        metrics: [.wallClock, .mallocCountTotal],
+        scalingFactor: .kilo,
+        maxDuration: .seconds(3)
+    )
+
+    Benchmark("decimal parse '+0012.345' (per op)", configuration: perOperation) { benchmark in
+        let text: [UInt8] = Array("+0012.345".utf8)
+        for _ in benchmark.scaledIterations {
+            blackHole(text.withUnsafeBytes { try? ExactDecimal(parsingASCII: $0) })
+        }
+    }
+
+    Benchmark("convert 25.40 mm to in at scale 5 (per op)", configuration: perOperation) { benchmark in
+        let reading = Measurement(ExactDecimal(2540, scale: 2), .millimetre)
+        for _ in benchmark.scaledIterations {
+            blackHole(try? reading.converted(to: .inch, scale: 5))
+        }
+    }
+
+    Benchmark("verdict 25.40 mm against limits in inches (per op)", configuration: perOperation) { benchmark in
+        let limits = Limits(lower: ExactDecimal(9990, scale: 4), upper: ExactDecimal(10000, scale: 4), unit: .inch)
+        let reading = Measurement(ExactDecimal(2540, scale: 2), .millimetre)
+        for _ in benchmark.scaledIterations {
+            blackHole(limits.verdict(for: reading))
+        }
+    }
+
+    Benchmark("parse + convert + verdict, lbf.in reading vs N.m limits (per op)", configuration: perOperation) { benchmark in
+        let text: [UInt8] = Array("-18.78".utf8)
+        let limits = Limits(lower: ExactDecimal(-3, scale: 0), upper: ExactDecimal(-1, scale: 0), unit: .newtonMetre)
+        for _ in benchmark.scaledIterations {
+            guard let value = text.withUnsafeBytes({ try? ExactDecimal(parsingASCII: $0) }) else { continue }
+            let reading = Measurement(value, .poundForceInch)
+            blackHole(limits.verdict(for: reading))
+            blackHole(try? reading.converted(to: .newtonMetre, scale: 4))
+        }
+    }
+}

@@ -1,0 +1,27 @@
+// swift-tools-version: 6.1
+// Floorgate's benchmarks (ordo-one/benchmark). A package of its own so that plain `swift build`
+// never builds them. Run with `make bench`, which writes BENCHMARKS.md.
+
+import PackageDescription
+
+let package = Package(
+    name: "FloorgateBenchmarks",
+    dependencies: [
+        .package(name: "floorgate", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "Decoding",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "DeviceProtocols", package: "floorgate"),
+                .product(name: "FloorgateCore", package: "floorgate"),
+            ],
+            path: "Benchmarks/Decoding",
+            plugins: [
+                .plugin(name: "BenchmarkPlugin", package: "benchmark"),
+            ]
+        ),
+    ]
+)
