@@ -46,7 +46,7 @@ public struct DigimaticDecoder: DeviceDecoder {
     public mutating func finish() -> [DeviceEvent] {
         var events = flush()
         if !pending.isEmpty {
-            events.append(.error(.incompleteFrame, raw: pending))
+            events.append(.error(.incompleteFrame, raw: RawBytes(pending)))
             pending.removeAll(keepingCapacity: true)
         }
         return events
@@ -67,7 +67,7 @@ public struct DigimaticDecoder: DeviceDecoder {
                 pending.removeFirst()
             case .frame(let reading):
                 skipped.close(into: &events)
-                events.append(.reading(reading, raw: Array(pending[..<Self.frameLength])))
+                events.append(.reading(reading, raw: RawBytes(Array(pending[..<Self.frameLength]))))
                 pending.removeFirst(Self.frameLength)
             }
         }

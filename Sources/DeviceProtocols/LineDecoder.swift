@@ -85,6 +85,8 @@ public struct LineDecoder: DeviceDecoder {
         var events: [DeviceEvent] = []
         var index = 0
         let count = bytes.count
+        // One copy of this read, made on its first whole line; events share it (see RawBytes).
+        var sharedRead: [UInt8]?
         while index < count {
             if heldCarriageReturn {
                 heldCarriageReturn = false
@@ -99,7 +101,7 @@ public struct LineDecoder: DeviceDecoder {
             var end = index
             while end < count && !specialBytes.contains(bytes[end]) { end += 1 }
             if line.isEmpty, !lineHeadSkipped,
-               let frameEnd = decodeWholeLine(bytes, from: index, terminatorAt: end, into: &events) {
+               let frameEnd = decodeWholeLine(bytes, from: index, terminatorAt: end, sharedRead: &sharedRead, into: &events) {
                 index = frameEnd
                 continue
             }
@@ -140,6 +142,7 @@ public struct LineDecoder: DeviceDecoder {
         _ bytes: UnsafeRawBufferPointer,
         from start: Int,
         terminatorAt end: Int,
+        sharedRead: inout [UInt8]?,
         into events: inout [DeviceEvent]
     ) -> Int? {
         guard end > start, end - start <= grammar.maximumLineLength, end < bytes.count else { return nil }
@@ -156,10 +159,15 @@ public struct LineDecoder: DeviceDecoder {
             return nil  // a breaker, or a CR whose next byte is in the next read
         }
         let parsed = grammar.parse(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
-        guard let event = Self.event(parsed, raw: [UInt8](UnsafeRawBufferPointer(rebasing: bytes[start..<(end + terminatorLength)]))) else { return nil }
+        let frameEnd = end + terminatorLength
+        guard let event = Self.event(parsed, raw: {
+            let read = sharedRead ?? [UInt8](bytes)
+            sharedRead = read
+            return RawBytes(read[start..<frameEnd])
+        }()) else { return nil }
         skipped.close(into: &events)
         events.append(event)
-        return end + terminatorLength
+        return frameEnd
     }
 
     public mutating func flush() -> [DeviceEvent] {
@@ -175,7 +183,7 @@ public struct LineDecoder: DeviceDecoder {
     public mutating func finish() -> [DeviceEvent] {
         var events = flush()
         if !line.isEmpty {
-            events.append(.error(.incompleteFrame, raw: line))
+            events.append(.error(.incompleteFrame, raw: RawBytes(line)))
         }
         line.removeAll(keepingCapacity: true)
         lineHeadSkipped = false
@@ -217,7 +225,7 @@ public struct LineDecoder: DeviceDecoder {
             wholeLineFailure = .frameTooLong
         } else {
             let parsed = line.withUnsafeBytes { grammar.parse($0) }
-            if let event = Self.event(parsed, raw: line + terminatorBytes) {
+            if let event = Self.event(parsed, raw: RawBytes(line + terminatorBytes)) {
                 skipped.close(into: &events)
                 events.append(event)
                 return
@@ -231,7 +239,7 @@ public struct LineDecoder: DeviceDecoder {
             skipped.close(into: &events)
             let frame = Array(line[start...])
             let parsed = frame.withUnsafeBytes { grammar.parse($0) }
-            if let event = Self.event(parsed, raw: frame + terminatorBytes) {
+            if let event = Self.event(parsed, raw: RawBytes(frame + terminatorBytes)) {
                 events.append(event)
             }
             return
@@ -260,7 +268,7 @@ public struct LineDecoder: DeviceDecoder {
 
     /// Builds the event the raw bytes are `parsed` into, or nil when `parsed` is a failure; the
     /// raw array is created only for a good frame.
-    private static func event(_ parsed: LineParse, raw: @autoclosure () -> [UInt8]) -> DeviceEvent? {
+    private static func event(_ parsed: LineParse, raw: @autoclosure () -> RawBytes) -> DeviceEvent? {
         switch parsed {
         case .reading(let reading): .reading(reading, raw: raw())
         case .status(let status): .status(status, raw: raw())

@@ -35,7 +35,7 @@ struct SkippedRun: Sendable {
     /// Ends the run (a good frame or an idle gap follows): emits what it holds as one event.
     mutating func close(into events: inout [DeviceEvent]) {
         guard !bytes.isEmpty, let reason else { return }
-        events.append(.error(reason, raw: bytes))
+        events.append(.error(reason, raw: RawBytes(bytes)))
         bytes.removeAll(keepingCapacity: true)
         self.reason = nil
     }
@@ -44,7 +44,7 @@ struct SkippedRun: Sendable {
         guard bytes.count > Self.maximumEventLength, let reason else { return }
         var start = 0
         while bytes.count - start > Self.maximumEventLength {
-            events.append(.error(reason, raw: Array(bytes[start..<(start + Self.maximumEventLength)])))
+            events.append(.error(reason, raw: RawBytes(Array(bytes[start..<(start + Self.maximumEventLength)]))))
             start += Self.maximumEventLength
         }
         bytes.removeFirst(start)

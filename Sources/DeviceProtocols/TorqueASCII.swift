@@ -43,7 +43,7 @@ public struct TorqueASCIISpec: Sendable, Hashable {
 /// spaces and the middle dot `·` (Latin-1 0xB7 or UTF-8 C2 B7) removed, packed into 16 bytes.
 /// Spellings with other non-ASCII bytes, or longer than 16 bytes once folded, have no key (and so
 /// are `unknown unit`).
-struct FoldedSpelling: Hashable, Sendable {
+struct FoldedSpelling: Equatable, Sendable {
     private var low: UInt64 = 0
     private var high: UInt64 = 0
 
@@ -91,16 +91,15 @@ public struct TorqueASCIIGrammar: LineGrammar {
     public let maximumLineLength = 256
     public let spec: TorqueASCIISpec
     /// The spec's aliases by folded spelling, so a line's unit is found without building strings.
-    private let units: [FoldedSpelling: MeasurementUnit]
+    /// A short list searched in order beats hashing for the few dozen spellings a spec has.
+    private let units: [(spelling: FoldedSpelling, unit: MeasurementUnit)]
     private let reportFramingPrefixes: [[UInt8]]
 
     public init(spec: TorqueASCIISpec = .standard) {
         self.spec = spec
-        var units: [FoldedSpelling: MeasurementUnit] = [:]
-        for (spelling, unit) in spec.unitAliases {
-            if let key = FoldedSpelling(spelling) { units[key] = unit }
+        units = spec.unitAliases.compactMap { spelling, unit in
+            FoldedSpelling(spelling).map { ($0, unit) }
         }
-        self.units = units
         reportFramingPrefixes = spec.reportFramingPrefixes.map { Array($0.utf8) }
     }
 
@@ -146,8 +145,10 @@ public struct TorqueASCIIGrammar: LineGrammar {
         }
         var unit: MeasurementUnit?
         if !spelling.isEmpty {
-            guard let key = FoldedSpelling(spelling), let known = units[key] else { return .failure(.unknownUnit) }
-            unit = known
+            guard let key = FoldedSpelling(spelling), let known = units.first(where: { $0.spelling == key }) else {
+                return .failure(.unknownUnit)
+            }
+            unit = known.unit
         }
         let peak: Peak? = mode.map { spec.peakModes.contains(ASCII.text($0)) ? .max : nil } ?? nil
         return .reading(Reading(value: number, unit: unit, peak: peak))

@@ -6,19 +6,19 @@
 /// read (except bytes still waiting for the rest of their frame).
 public enum DeviceEvent: Sendable, Hashable {
     /// A gauge or meter value.
-    case reading(Reading, raw: [UInt8])
+    case reading(Reading, raw: RawBytes)
     /// A tightening result from a torque controller. Boxed: the result has many fields, and every
     /// other event would otherwise be as large as it.
-    indirect case tightening(TighteningResult, raw: [UInt8])
+    indirect case tightening(TighteningResult, raw: RawBytes)
     /// One scanned code.
-    case scan(Scan, raw: [UInt8])
+    case scan(Scan, raw: RawBytes)
     /// The device (or the transport) said something that is not a result.
-    case status(DeviceStatus, raw: [UInt8])
+    case status(DeviceStatus, raw: RawBytes)
     /// Bytes that were not a valid frame and were skipped.
-    case error(DecodeFailure, raw: [UInt8])
+    case error(DecodeFailure, raw: RawBytes)
 
     /// The bytes this event came from.
-    public var raw: [UInt8] {
+    public var raw: RawBytes {
         switch self {
         case .reading(_, let raw), .tightening(_, let raw), .scan(_, let raw), .status(_, let raw),
              .error(_, let raw):

@@ -28,7 +28,7 @@ extension DeviceEvent {
     }
 
     /// Lowercase hex of bytes, two digits each, no separators.
-    public static func hex(_ bytes: [UInt8]) -> String {
+    public static func hex(_ bytes: some Collection<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var text = [UInt8]()
         text.reserveCapacity(bytes.count * 2)

@@ -51,6 +51,6 @@ struct DeviceDecoderHandlerTests {
         #expect(first?.jsonLine == #"{"event":"reading","value":"12.34","unit":null,"raw_hex":"2b3031322e33340d"}"#)
         _ = try channel.finish()
         let last = try channel.readInbound(as: DeviceEvent.self)
-        #expect(last == .error(.incompleteFrame, raw: Array("+001.5".utf8)))
+        #expect(last == .error(.incompleteFrame, raw: RawBytes(Array("+001.5".utf8))))
     }
 }
