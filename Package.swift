@@ -1,6 +1,6 @@
 // swift-tools-version: 6.1
 // Floorgate: shop-floor device gateway and work-order record.
-// Module layout and dependency rules: docs/DESIGN.md (mirrors the team's shared design).
+// Module layout and dependency rules: docs/design.md.
 
 import PackageDescription
 

@@ -30,8 +30,22 @@ public struct DigimaticDecoder: DeviceDecoder {
 
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> [DeviceEvent] {
         var events: [DeviceEvent] = []
-        for byte in bytes {
-            pending.append(byte)
+        // One copy of this read, made on its first whole frame; events share it (see RawBytes).
+        var sharedRead: [UInt8]?
+        var index = 0
+        while index < bytes.count {
+            // Fast path: a whole valid frame inside this read, with nothing pending before it.
+            if pending.isEmpty, bytes.count - index >= Self.frameLength,
+               case .frame(let reading) = Self.judge(UnsafeRawBufferPointer(rebasing: bytes[index..<(index + Self.frameLength)])) {
+                let read = sharedRead ?? [UInt8](bytes)
+                sharedRead = read
+                skipped.close(into: &events)
+                events.append(.reading(reading, raw: RawBytes(read[index..<(index + Self.frameLength)])))
+                index += Self.frameLength
+                continue
+            }
+            pending.append(bytes[index])
+            index += 1
             resolvePending(into: &events)
         }
         return events
@@ -56,7 +70,7 @@ public struct DigimaticDecoder: DeviceDecoder {
     /// that needs more nibbles.
     private mutating func resolvePending(into events: inout [DeviceEvent]) {
         while let first = pending.first {
-            switch Self.judge(pending) {
+            switch pending.withUnsafeBytes({ Self.judge($0) }) {
             case .needsMoreBytes:
                 return
             case .notACandidate:
@@ -81,7 +95,7 @@ public struct DigimaticDecoder: DeviceDecoder {
     }
 
     /// What the bytes at the start of `window` are, judged on the nibbles that have arrived.
-    static func judge(_ window: [UInt8]) -> Judgement {
+    static func judge(_ window: UnsafeRawBufferPointer) -> Judgement {
         let headerLength = 4
         for offset in 0..<min(headerLength, window.count) where window[offset] != headerNibble {
             return .notACandidate
@@ -105,7 +119,7 @@ public struct DigimaticDecoder: DeviceDecoder {
     }
 
     /// The reading of a validated frame.
-    static func reading(_ frame: [UInt8]) -> Reading {
+    static func reading(_ frame: UnsafeRawBufferPointer) -> Reading {
         var digits: UInt64 = 0
         for offset in 5...10 {
             digits = digits * 10 + UInt64(frame[offset])
