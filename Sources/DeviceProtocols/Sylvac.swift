@@ -18,24 +18,29 @@ public struct SylvacGrammar: LineGrammar {
     }
 
     public func parse(_ line: UnsafeRawBufferPointer) -> LineParse {
+        guard let sign = line.first, sign == ASCII.plus || sign == ASCII.minus || sign == ASCII.space else {
+            return parseStatus(line)
+        }
+        // Digits, a point, digits: the decimal parser checks the characters; the point must
+        // stand between digits.
+        let number = UnsafeRawBufferPointer(rebasing: line[1...])
+        guard let first = number.first, ASCII.isDigit(first),
+              let magnitude = try? ExactDecimal(parsingASCII: number),
+              magnitude.scale > 0,
+              let value = ExactDecimal(digits: magnitude.digits, scale: magnitude.scale, isNegative: sign == ASCII.minus)
+        else { return .failure(.malformedFrame) }
+        return .reading(Reading(value: value, unit: nil))
+    }
+
+    /// `ERRn` → `device_error`; the identification line → `device_info`; anything else is malformed.
+    private func parseStatus(_ line: UnsafeRawBufferPointer) -> LineParse {
         if line.count == 4, ASCII.hasPrefix(line, "ERR"), ASCII.isDigit(line[3]) {
             return .status(DeviceStatus(state: .deviceError, message: ASCII.text(line)))
         }
         if Self.isIdentification(line) {
             return .status(DeviceStatus(state: .deviceInfo, message: ASCII.text(ASCII.trimmingSpaces(line))))
         }
-        guard let sign = line.first, sign == ASCII.plus || sign == ASCII.minus || sign == ASCII.space else {
-            return .failure(.malformedFrame)
-        }
-        let number = UnsafeRawBufferPointer(rebasing: line[1...])
-        guard let point = number.firstIndex(of: ASCII.point),
-              point > 0, point < number.count - 1,
-              number[..<point].allSatisfy(ASCII.isDigit),
-              number[(point + 1)...].allSatisfy(ASCII.isDigit),
-              let magnitude = try? ExactDecimal(parsingASCII: number),
-              let value = ExactDecimal(digits: magnitude.digits, scale: magnitude.scale, isNegative: sign == ASCII.minus)
-        else { return .failure(.malformedFrame) }
-        return .reading(Reading(value: value, unit: nil))
+        return .failure(.malformedFrame)
     }
 
     /// `SY` + digits + one or more `.` + word (`SY203.1`).
