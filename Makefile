@@ -11,7 +11,8 @@ FIXTURE_FILES := mitutoyo digimatic uwave sylvac torque-ascii
 
 all: build
 
-## deps: install the Debian packages the build and tests need (libudev-dev, libusb-1.0-0-dev)
+## deps: install (apt-get, as root or via sudo) the Debian packages the build and tests need:
+##       libudev-dev, libusb-1.0-0-dev, pkg-config, python3 — only those pkg-config cannot find
 deps:
 	@./scripts/install-deps
 

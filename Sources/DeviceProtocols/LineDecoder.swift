@@ -55,6 +55,8 @@ public struct LineDecoder: DeviceDecoder {
     public let grammar: any LineGrammar
     /// How lines end.
     public let lineEnding: LineEnding
+    /// The grammar's longest line, read once.
+    private let maximumLineLength: Int
 
     /// Bytes that need attention in the scanning loop: CR, LF and the grammar's breakers.
     private let specialBytes: ByteSet
@@ -69,16 +71,17 @@ public struct LineDecoder: DeviceDecoder {
 
     /// A line longer than this is cut: its head is skipped as `frame too long` in pieces of the
     /// error-event size, keeping enough of its tail for a frame start to be found.
-    private var lineBufferLimit: Int { SkippedRun.maximumEventLength + grammar.maximumLineLength }
+    private var lineBufferLimit: Int { SkippedRun.maximumEventLength + maximumLineLength }
 
     public init(grammar: any LineGrammar, lineEnding: LineEnding = .auto) {
         self.grammar = grammar
         self.lineEnding = lineEnding
+        maximumLineLength = grammar.maximumLineLength
         var special = ByteSet(where: grammar.isBreaker)
         special.insert(ASCII.carriageReturn)
         special.insert(ASCII.lineFeed)
         specialBytes = special
-        line.reserveCapacity(grammar.maximumLineLength + 2)
+        line.reserveCapacity(maximumLineLength + 2)
     }
 
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> [DeviceEvent] {
@@ -145,7 +148,7 @@ public struct LineDecoder: DeviceDecoder {
         sharedRead: inout [UInt8]?,
         into events: inout [DeviceEvent]
     ) -> Int? {
-        guard end > start, end - start <= grammar.maximumLineLength, end < bytes.count else { return nil }
+        guard end > start, end - start <= maximumLineLength, end < bytes.count else { return nil }
         let followedByLineFeed = end + 1 < bytes.count && bytes[end + 1] == ASCII.lineFeed
         let terminatorLength: Int
         switch (bytes[end], lineEnding) {
@@ -203,7 +206,7 @@ public struct LineDecoder: DeviceDecoder {
 
     /// Skips the head of an over-long line: no frame can start there any more.
     private mutating func skipLineHead(into events: inout [DeviceEvent]) {
-        let headLength = line.count - grammar.maximumLineLength
+        let headLength = line.count - maximumLineLength
         skipped.append(line[..<headLength], reason: .frameTooLong, into: &events)
         line.removeFirst(headLength)
         lineHeadSkipped = true
@@ -219,9 +222,8 @@ public struct LineDecoder: DeviceDecoder {
             skipped.append(terminatorBytes, reason: .emptyFrame, into: &events)
             return
         }
-        let maximum = grammar.maximumLineLength
         let wholeLineFailure: DecodeFailure
-        if lineHeadSkipped || line.count > maximum {
+        if lineHeadSkipped || line.count > maximumLineLength {
             wholeLineFailure = .frameTooLong
         } else {
             let parsed = line.withUnsafeBytes { grammar.parse($0) }
@@ -234,7 +236,7 @@ public struct LineDecoder: DeviceDecoder {
             wholeLineFailure = failure
         }
         if let start = firstFrameStart() {
-            let headFailure: DecodeFailure = lineHeadSkipped || start > maximum ? .frameTooLong : .malformedFrame
+            let headFailure: DecodeFailure = lineHeadSkipped || start > maximumLineLength ? .frameTooLong : .malformedFrame
             skipped.append(line[..<start], reason: headFailure, into: &events)
             skipped.close(into: &events)
             let frame = Array(line[start...])
@@ -254,7 +256,7 @@ public struct LineDecoder: DeviceDecoder {
         line.withUnsafeBytes { buffer -> Int? in
             // A frame is at most one line long, so it starts within the line's last
             // `maximumLineLength` bytes; the line's own first byte was already tried.
-            let earliest = max(lineHeadSkipped ? 0 : 1, buffer.count - grammar.maximumLineLength)
+            let earliest = max(lineHeadSkipped ? 0 : 1, buffer.count - maximumLineLength)
             guard earliest < buffer.count else { return nil }
             for start in earliest..<buffer.count where grammar.isFrameStart(in: buffer, at: start) {
                 switch grammar.parse(UnsafeRawBufferPointer(rebasing: buffer[start...])) {

@@ -56,20 +56,3 @@ public enum ProtocolCatalog {
     /// Every protocol id, in catalog order.
     public static var ids: [String] { entries.map(\.id) }
 }
-
-extension DeviceEvent {
-    /// The event with `unit` filled in where the frame carried none (a reading's unit, a
-    /// tightening's torque unit), as a device profile or `floorgate decode --unit` supplies it.
-    public func supplyingUnit(_ unit: MeasurementUnit) -> DeviceEvent {
-        switch self {
-        case .reading(var reading, let raw) where reading.unit == nil:
-            reading.unit = unit
-            return .reading(reading, raw: raw)
-        case .tightening(var result, let raw) where result.torqueUnit == nil:
-            result.torqueUnit = unit
-            return .tightening(result, raw: raw)
-        default:
-            return self
-        }
-    }
-}

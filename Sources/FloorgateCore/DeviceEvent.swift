@@ -26,6 +26,21 @@ public enum DeviceEvent: Sendable, Hashable {
         }
     }
 
+    /// The event with `unit` filled in where the frame carried none (a reading's unit, a
+    /// tightening's torque unit), as a device profile or `floorgate decode --unit` supplies it.
+    public func supplyingUnit(_ unit: MeasurementUnit) -> DeviceEvent {
+        switch self {
+        case .reading(var reading, let raw) where reading.unit == nil:
+            reading.unit = unit
+            return .reading(reading, raw: raw)
+        case .tightening(var result, let raw) where result.torqueUnit == nil:
+            result.torqueUnit = unit
+            return .tightening(result, raw: raw)
+        default:
+            return self
+        }
+    }
+
     /// The event's name in JSON: `reading`, `tightening`, `scan`, `status`, `error`.
     public var name: String {
         switch self {

@@ -25,10 +25,10 @@ struct CommandFailure: Error {
 /// Unbuffered writes to standard error.
 enum StandardError {
     static func write(_ text: String) {
-        var bytes = Array(text.utf8)
+        let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeMutableBytes { buffer in
+            let written = bytes.withUnsafeBytes { buffer in
                 Glibc.write(2, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
             }
             if written < 0 && errno == EINTR { continue }
