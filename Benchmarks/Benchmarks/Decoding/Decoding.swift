@@ -62,6 +62,25 @@ let benchmarks: @Sendable () -> Void = {
         maxIterations: 10_000
     )
 
+    // The floor under every line decoder: looking at each byte of the same 1 MiB once, in the
+    // same 4 KiB reads, and counting line ends. BENCHMARKS.md reports decoders relative to it,
+    // a ratio that holds when the machine's speed varies between runs.
+    let baselineInput = workloads[0].bytes
+    Benchmark("baseline: scan \(baselineInput.count) B for line ends") { benchmark in
+        for _ in benchmark.scaledIterations {
+            var lineEnds = 0
+            var start = 0
+            while start < baselineInput.count {
+                let end = min(baselineInput.count, start + 4096)
+                for byte in baselineInput[start..<end] where byte == 0x0D || byte == 0x0A {
+                    lineEnds += 1
+                }
+                start = end
+            }
+            blackHole(lineEnds)
+        }
+    }
+
     for workload in workloads {
         Benchmark(workload.name) { benchmark in
             for _ in benchmark.scaledIterations {
