@@ -3,9 +3,9 @@
 
 SWIFT ?= swift
 FUZZ_SECONDS ?= 300
-FUZZ_TARGETS := fuzz-mitutoyo fuzz-uwave fuzz-sylvac fuzz-digimatic fuzz-torque-ascii
+FUZZ_TARGETS := fuzz-mitutoyo fuzz-uwave fuzz-sylvac fuzz-digimatic fuzz-torque-ascii fuzz-open-protocol
 SHARED_FIXTURES ?= ../shared/fixtures
-FIXTURE_FILES := mitutoyo digimatic uwave sylvac torque-ascii
+FIXTURE_FILES := mitutoyo digimatic uwave sylvac torque-ascii open-protocol
 
 .PHONY: all deps build test demo bench fuzz fuzz-build fixtures clean
 

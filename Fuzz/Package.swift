@@ -5,7 +5,7 @@
 
 import PackageDescription
 
-let protocols = ["mitutoyo", "uwave", "sylvac", "digimatic", "torque-ascii"]
+let protocols = ["mitutoyo", "uwave", "sylvac", "digimatic", "torque-ascii", "open-protocol"]
 
 let package = Package(
     name: "FloorgateFuzz",

@@ -46,6 +46,10 @@ public enum ProtocolCatalog {
             id: "torque-ascii", summary: "torque meters printing value and unit per line (Norbar, Mark-10, Sturtevant Richmont, Mecmesin)",
             example: "368.4 N.m CR"
         ) { LineDecoder(grammar: TorqueASCIIGrammar(), lineEnding: $0) },
+        ProtocolEntry(
+            id: "open-protocol", summary: "Atlas Copco Open Protocol tightening controllers (TCP framing)",
+            example: "02310061001         0100010201…"
+        ) { _ in OpenProtocolDecoder() },
     ]
 
     /// The protocol with this id, or nil.

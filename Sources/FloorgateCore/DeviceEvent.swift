@@ -118,7 +118,7 @@ public enum DeviceState: String, Sendable, Hashable, CaseIterable {
 
 /// Why bytes were skipped: the closed list of error reasons (fixtures/README.md). Operator-facing
 /// wording belongs in log messages; these words are a contract.
-public enum DecodeFailure: String, Sendable, Hashable, CaseIterable {
+public enum DecodeFailure: String, Error, Sendable, Hashable, CaseIterable {
     case incompleteFrame = "incomplete frame at end of input"
     case unexpectedBytes = "unexpected bytes"
     case malformedFrame = "malformed frame"

@@ -4,12 +4,9 @@ import FloorgateCore
 import Foundation
 import Testing
 
-/// The protocol ids whose fixtures this suite runs.
-let gaugeAndTorqueProtocols = ["mitutoyo", "uwave", "sylvac", "digimatic", "torque-ascii"]
-
 @Suite("Byte fixtures")
 struct FixtureTests {
-    @Test("every fixture case gives its events, whatever the read sizes", arguments: gaugeAndTorqueProtocols)
+    @Test("every fixture case gives its events, whatever the read sizes", arguments: decoderFixtureProtocols)
     func everyCaseInEveryChunking(protocolID: String) throws {
         let file = try DecodeFixtureFile.load(protocolID)
         #expect(file.protocol == protocolID)
@@ -29,14 +26,14 @@ struct FixtureTests {
         }
     }
 
-    /// A frame's event must come from the call that delivers its last byte (or, for a line ending
-    /// in CR, the next byte, which shows whether an LF follows). A decoder that held everything
-    /// until `finish()` fails here.
-    @Test("each frame's event comes from the feed that decides it", arguments: gaugeAndTorqueProtocols)
+    /// A frame's event must come from the call that delivers its last byte, or the next one where
+    /// the protocol needs one more byte to know the frame has ended (a line's CR that an LF may
+    /// follow; an Open Protocol frame whose length counted its NUL). A decoder that held
+    /// everything until `finish()` fails here.
+    @Test("each frame's event comes from the feed that decides it", arguments: decoderFixtureProtocols)
     func eventsArriveWithTheDecidingByte(protocolID: String) throws {
         let file = try DecodeFixtureFile.load(protocolID)
         let entry = try #require(ProtocolCatalog.entry(id: protocolID))
-        let needsLookaheadAfterCR = protocolID != "digimatic"
         for fixture in file.cases {
             let input = fixture.input
             var decoder = entry.makeDecoder()
@@ -45,27 +42,50 @@ struct FixtureTests {
             for (call, events) in calls.enumerated() {
                 emitted += events.map { ($0, call) }
             }
-            var end = 0
-            for (position, item) in emitted.enumerated() {
-                end += item.event.raw.count
-                if case .error = item.event {
+            // Events and silent frames tile the input; walk it to find where each event ends.
+            var position = 0
+            var silent = fixture.silentFrames[...]
+            for (index, item) in emitted.enumerated() {
+                while let next = silent.first, !input[position...].starts(with: item.event.raw), input[position...].starts(with: next) {
+                    position += next.count
+                    silent = silent.dropFirst()
+                }
+                try #require(input[position...].starts(with: item.event.raw), "\(protocolID) '\(fixture.name)': events do not tile the input")
+                position += item.event.raw.count
+                if item.event.isError {
                     // Skipped bytes may wait to join a longer run, but never past the next frame.
-                    if let nextFrame = emitted[(position + 1)...].first(where: { !$0.event.isError }) {
+                    if let nextFrame = emitted[(index + 1)...].first(where: { !$0.event.isError }) {
                         #expect(item.call <= nextFrame.call, "\(protocolID) '\(fixture.name)': error held past the next frame")
                     }
                     continue
                 }
-                let lastByte = end - 1
-                let decidingCall = needsLookaheadAfterCR && item.event.raw.last == 0x0D ? lastByte + 1 : lastByte
-                #expect(
-                    item.call == min(decidingCall, input.count),
-                    "\(protocolID) '\(fixture.name)': event ending at byte \(lastByte) came from call \(item.call)"
-                )
+                let lastByte = position - 1
+                let decidingCall = min(Self.needsOneMoreByte(protocolID, item.event.raw) ? lastByte + 1 : lastByte, input.count)
+                let afterTornFrame = index > 0 && emitted[index - 1].event.isError
+                if protocolID == "open-protocol" && afterTornFrame {
+                    // A torn frame's header announces a length; the frames after it wait until
+                    // that many bytes have arrived (or input ends) to prove the header false.
+                    #expect(item.call >= decidingCall, "\(protocolID) '\(fixture.name)': event before its last byte")
+                } else {
+                    #expect(
+                        item.call == decidingCall,
+                        "\(protocolID) '\(fixture.name)': event ending at byte \(lastByte) came from call \(item.call)"
+                    )
+                }
             }
         }
     }
 
-    @Test("the copies in Tests/Fixtures match the shared fixture set", arguments: gaugeAndTorqueProtocols)
+    /// Whether a frame's end is only known from the byte after it.
+    static func needsOneMoreByte(_ protocolID: String, _ raw: RawBytes) -> Bool {
+        switch protocolID {
+        case "digimatic": false
+        case "open-protocol": raw.count == Int(String(decoding: raw.prefix(4), as: UTF8.self))
+        default: raw.last == 0x0D
+        }
+    }
+
+    @Test("the copies in Tests/Fixtures match the shared fixture set", arguments: decoderFixtureProtocols)
     func fixturesHaveNotDrifted(protocolID: String) throws {
         guard let shared = FixturePaths.sharedFixtures else { return }  // a clone outside the workspace
         let original = try Data(contentsOf: shared.appendingPathComponent("\(protocolID).json"))

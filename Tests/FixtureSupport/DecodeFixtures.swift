@@ -21,13 +21,19 @@ public struct DecodeFixtureCase: Decodable, Sendable, CustomStringConvertible {
     public let options: [String: String]
     /// The expected events as parsed JSON objects (every value is a string or null).
     public let expected: [[String: String?]]
+    /// Well-formed frames consumed without an event (Open Protocol session messages), in order.
+    public let silentHex: [String]?
 
     enum CodingKeys: String, CodingKey {
         case name
         case inputHex = "input_hex"
         case options
         case expected
+        case silentHex = "silent_hex"
     }
+
+    /// The silent frames' bytes.
+    public var silentFrames: [[UInt8]] { (silentHex ?? []).map(Hex.bytes) }
 
     public var input: [UInt8] { Hex.bytes(inputHex) }
 
@@ -36,6 +42,9 @@ public struct DecodeFixtureCase: Decodable, Sendable, CustomStringConvertible {
 
     public var description: String { name }
 }
+
+/// The protocol ids whose fixtures the decoders must pass.
+public let decoderFixtureProtocols = ["mitutoyo", "uwave", "sylvac", "digimatic", "torque-ascii", "open-protocol"]
 
 /// Where the fixtures live.
 public enum FixturePaths {

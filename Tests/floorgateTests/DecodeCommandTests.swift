@@ -40,7 +40,7 @@ struct FloorgateProcess {
 
 @Suite("floorgate decode")
 struct DecodeCommandTests {
-    @Test("prints every fixture's expected events", arguments: ["mitutoyo", "uwave", "sylvac", "digimatic", "torque-ascii"])
+    @Test("prints every fixture's expected events", arguments: decoderFixtureProtocols)
     func fixturesThroughTheExecutable(protocolID: String) throws {
         let file = try DecodeFixtureFile.load(protocolID)
         for fixture in file.cases {
@@ -88,7 +88,7 @@ struct DecodeCommandTests {
         #expect(outcome.status == 2)
         #expect(outcome.standardError.contains(flag))
         if flag == "--protocol" {
-            #expect(outcome.standardError.contains("mitutoyo, uwave, sylvac, digimatic, torque-ascii"))
+            #expect(outcome.standardError.contains(decoderFixtureProtocols.joined(separator: ", ")))
         }
     }
 
@@ -99,7 +99,7 @@ struct DecodeCommandTests {
         let ids = try list.standardOutput.split(separator: "\n").map {
             try JSONDecoder().decode([String: String].self, from: Data($0.utf8))["id"]
         }
-        #expect(ids == ["mitutoyo", "uwave", "sylvac", "digimatic", "torque-ascii"])
+        #expect(ids == decoderFixtureProtocols)
         let help = try FloorgateProcess.run(["--help"])
         #expect(help.status == 0)
         #expect(help.standardOutput.contains("floorgate decode --list"))
