@@ -12,7 +12,7 @@ FIXTURE_FILES := mitutoyo digimatic uwave sylvac torque-ascii open-protocol
 all: build
 
 ## deps: install (apt-get, as root or via sudo) the Debian packages the build and tests need:
-##       libudev-dev, libusb-1.0-0-dev, pkg-config, python3 — only those pkg-config cannot find
+##       libudev-dev, libusb-1.0-0-dev, libsqlite3-dev, pkg-config, python3 — only those missing
 deps:
 	@./scripts/install-deps
 

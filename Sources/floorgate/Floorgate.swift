@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 
 /// The `floorgate` command: every operation a technician, engineer or auditor needs.
 struct Floorgate: ParsableCommand {
@@ -14,11 +15,14 @@ struct Floorgate: ParsableCommand {
               floorgate decode --list                       protocols Floorgate decodes
               floorgate decode --protocol mitutoyo --unit mm < capture.bin
                                                             what a device's bytes mean, one JSON line per event
+              floorgate simulate open-protocol --port 4545  a tightening controller to practise on
+              floorgate collect open-protocol --controller 127.0.0.1:4545 --database results.sqlite
+                                                            a controller's results, stored before acknowledged
 
             Exit codes: 0 success; 1 the operation failed (device, record, data); 2 bad usage or \
             bad configuration; 3 the record's audit chain does not verify.
             """,
-        subcommands: [DecodeCommand.self]
+        subcommands: [DecodeCommand.self, SimulateCommand.self, CollectCommand.self]
     )
 }
 
@@ -26,10 +30,15 @@ struct Floorgate: ParsableCommand {
 /// 64), the command's own code for failures, 0 for help.
 @main
 enum FloorgateMain {
-    static func main() {
+    static func main() async {
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
         do {
             var command = try Floorgate.parseAsRoot()
-            try command.run()
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
         } catch let exit as ExitCode {
             Floorgate.exit(withError: exit)
         } catch let failure as CommandFailure {

@@ -1,0 +1,64 @@
+public import FloorgateCore
+import Foundation
+import GRDB
+
+/// A durable journal of device results in a SQLite file: the `DurableSink` the Open Protocol
+/// client acknowledges through, and the seed of the station's outbox.
+///
+/// Every connection runs in WAL mode with `synchronous=FULL`, so a write transaction has reached
+/// the disk when `store` returns. A result is unique on (source, source key): storing it again
+/// returns the first receipt and writes nothing.
+public final class SQLiteResultJournal: DurableSink {
+    private let queue: DatabaseQueue
+
+    /// Opens (creating if needed) the journal at `path`.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        queue = try DatabaseQueue(path: path, configuration: configuration)
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+        }
+        try Self.migrator.migrate(queue)
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("create results") { db in
+            try db.create(table: "result") { table in
+                table.column("id", .text).primaryKey()
+                table.column("source", .text).notNull()
+                table.column("sourceKey", .text)
+                table.column("event", .text).notNull()
+                table.column("raw", .blob).notNull()
+                table.column("storedAt", .datetime).notNull()
+                table.uniqueKey(["source", "sourceKey"])
+            }
+        }
+        return migrator
+    }
+
+    public func store(_ result: DeviceResult) async throws -> StoreReceipt {
+        try await queue.write { db in
+            if let key = result.sourceKey,
+               let existing = try String.fetchOne(
+                   db, sql: "SELECT id FROM result WHERE source = ? AND sourceKey = ?", arguments: [result.source, key])
+            {
+                return StoreReceipt(id: existing, wasAlreadyStored: true)
+            }
+            let id = UUIDv7.make().uuidString.lowercased()
+            try db.execute(
+                sql: "INSERT INTO result (id, source, sourceKey, event, raw, storedAt) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [id, result.source, result.sourceKey, result.event.jsonLine, Data(result.event.raw), Date()]
+            )
+            return StoreReceipt(id: id, wasAlreadyStored: false)
+        }
+    }
+
+    /// How many results the journal holds.
+    public func count() throws -> Int {
+        try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM result") ?? 0 }
+    }
+}

@@ -1,0 +1,119 @@
+import ArgumentParser
+import DeviceIO
+import FloorgateCore
+import Foundation
+import Logging
+
+/// `floorgate simulate open-protocol`: a tightening controller on a TCP port.
+struct SimulateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Simulate a device, for trying a station or a test without the real one.",
+        discussion: """
+            open-protocol: a TCP server that behaves like an Open Protocol tightening controller \
+            (Atlas Copco and compatibles). It accepts one integrator at a time, negotiates \
+            revisions, sends a tightening result (MID 0061) every 1/rate seconds once the \
+            previous one was acknowledged (MID 0062), sends an unacknowledged result again after \
+            a reconnect, mirrors keep-alives and closes a link silent for --link-timeout seconds. \
+            It prints "listening on HOST:PORT" when ready.
+
+            Examples:
+              floorgate simulate open-protocol --port 4545 --rate 2
+              floorgate simulate open-protocol --port 0 --count 100 --state /tmp/controller.state
+              floorgate simulate open-protocol --script results.txt   (lines: TORQUE ANGLE ok|nok)
+              floorgate simulate open-protocol --max-revision 2 --drop-link-after 5 --garble-every 7
+            """
+    )
+
+    @Argument(help: ArgumentHelp("What to simulate: open-protocol.", valueName: "protocol"))
+    var device: String
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "TCP port (0 picks a free one).")
+    var port = 4545
+
+    @Option(help: "Results per second, after each acknowledgement (0: as fast as acknowledged).")
+    var rate: Double = 1
+
+    @Option(help: "Stop sending after this many results (default: no end).")
+    var count: Int?
+
+    @Option(help: ArgumentHelp("Send these results in order (lines: TORQUE ANGLE ok|nok).", valueName: "file"))
+    var script: String?
+
+    @Option(help: "Highest MID 0061 revision to offer (1, 2, 3 or 999).")
+    var maxRevision = 3
+
+    @Option(help: ArgumentHelp("Remember the last acknowledged tightening id here across restarts.", valueName: "file"))
+    var state: String?
+
+    @Option(help: "Close a link that is silent this many seconds.")
+    var linkTimeout: Double = 15
+
+    @Option(help: "Fault: drop the link once, after this many acknowledged results.")
+    var dropLinkAfter: Int?
+
+    @Option(help: "Fault: send every n-th result torn before sending it whole.")
+    var garbleEvery: Int?
+
+    @Option(help: "Fault: after this many acknowledged results, ignore the link for --stall-seconds.")
+    var stallAfter: Int?
+
+    @Option(help: "How long a stall lasts.")
+    var stallSeconds: Double = 20
+
+    func run() async throws {
+        guard device == "open-protocol" else {
+            throw ValidationError("simulate: '\(device)' cannot be simulated yet; valid: open-protocol")
+        }
+        guard [1, 2, 3, 999].contains(maxRevision) else {
+            throw ValidationError("--max-revision: \(maxRevision) is not one the simulator can send; valid: 1, 2, 3, 999")
+        }
+        guard rate >= 0, linkTimeout > 0, stallSeconds >= 0 else {
+            throw ValidationError("--rate, --link-timeout and --stall-seconds must be positive")
+        }
+        var configuration = OpenProtocolControllerSimulator.Configuration()
+        configuration.host = host
+        configuration.port = port
+        configuration.resultCount = count
+        configuration.interval = rate == 0 ? .zero : .milliseconds(Int64(1000 / rate))
+        configuration.maximumResultRevision = maxRevision
+        configuration.stateFile = state
+        configuration.linkTimeout = .milliseconds(Int64(linkTimeout * 1000))
+        configuration.dropLinkAfter = dropLinkAfter
+        configuration.garbleEvery = garbleEvery
+        configuration.stallAfter = stallAfter
+        configuration.stallDuration = .milliseconds(Int64(stallSeconds * 1000))
+        if let script {
+            configuration.script = try Self.loadScript(script)
+        }
+        let simulator = OpenProtocolControllerSimulator(configuration: configuration, logger: Logger(label: "floorgate.simulate"))
+        let host = host
+        try await simulator.run { port in
+            print("listening on \(host):\(port)")
+            fflush(nil)
+        }
+    }
+
+    /// Reads a script, refusing a bad line with file and line number.
+    static func loadScript(_ path: String) throws -> [OpenProtocolControllerSimulator.ScriptedResult] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw CommandFailure("cannot read script '\(path)'", exitCode: FloorgateExit.badUsage)
+        }
+        var results: [OpenProtocolControllerSimulator.ScriptedResult] = []
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            if content.allSatisfy(\.isWhitespace) { continue }
+            guard let result = OpenProtocolControllerSimulator.ScriptedResult(line: line) else {
+                throw CommandFailure("\(path):\(number + 1): expected 'TORQUE ANGLE ok|nok', found '\(line)'", exitCode: FloorgateExit.badUsage)
+            }
+            results.append(result)
+        }
+        guard !results.isEmpty else {
+            throw CommandFailure("\(path): no results in the script", exitCode: FloorgateExit.badUsage)
+        }
+        return results
+    }
+}
