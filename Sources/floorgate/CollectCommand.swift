@@ -4,6 +4,7 @@ import FloorgateCore
 import Foundation
 import Gateway
 import Logging
+import Synchronization
 
 /// `floorgate collect open-protocol`: tightening results from a controller into a SQLite file.
 struct CollectCommand: AsyncParsableCommand {
@@ -63,16 +64,19 @@ struct CollectCommand: AsyncParsableCommand {
         configuration.keepAliveInterval = .milliseconds(Int64(keepAlive * 1000))
         configuration.linkTimeout = .milliseconds(Int64(linkTimeout * 1000))
         let stopAfter = stopAfter
-        if let stopAfter, try journal.count() >= stopAfter { return }
+        let stored = Mutex(try journal.count())
+        if let stopAfter, stored.withLock({ $0 }) >= stopAfter { return }
         let client = OpenProtocolClient(
             configuration: configuration, sink: journal, logger: Logger(label: "floorgate.collect")
         ) { event, receipt in
-            if !receipt.wasAlreadyStored {
-                print(event.jsonLine)
-                fflush(nil)
+            guard !receipt.wasAlreadyStored else { return false }
+            print(event.jsonLine)
+            fflush(nil)
+            let total = stored.withLock { count in
+                count += 1
+                return count
             }
-            guard let stopAfter else { return false }
-            return ((try? journal.count()) ?? 0) >= stopAfter
+            return stopAfter.map { total >= $0 } ?? false
         }
         try await client.run()
     }

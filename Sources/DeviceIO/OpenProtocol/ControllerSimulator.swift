@@ -139,6 +139,7 @@ public struct OpenProtocolControllerSimulator: Sendable {
                         if link.isStalled { continue }
                         link.lastHeard = .now
                         try await receive(frame, link: &link, state: &state, outbound: outbound)
+                        try await sendNextResultIfDue(&link, state: &state, outbound: outbound)
                     }
                 }
             }
@@ -231,7 +232,17 @@ public struct OpenProtocolControllerSimulator: Sendable {
         if ContinuousClock.now - link.lastHeard > configuration.linkTimeout {
             throw LinkClosed(description: "nothing heard from the client for \(configuration.linkTimeout)")
         }
-        guard let revision = link.subscribedRevision, link.unacknowledged == nil, ContinuousClock.now >= link.nextSendTime else { return }
+        try await sendNextResultIfDue(&link, state: &state, outbound: outbound)
+    }
+
+    /// Sends the next result when the link is subscribed, the previous one acknowledged and the
+    /// interval since has passed.
+    private func sendNextResultIfDue(
+        _ link: inout LinkState,
+        state: inout SimulatorState,
+        outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    ) async throws {
+        guard !link.isStalled, let revision = link.subscribedRevision, link.unacknowledged == nil, ContinuousClock.now >= link.nextSendTime else { return }
         let id = state.lastAcknowledged + 1
         if let count = configuration.resultCount, id > UInt64(count) { return }
         guard let frame = OpenProtocolEncoder.tighteningResult(result(for: id), mid: 61, revision: revision) else { return }

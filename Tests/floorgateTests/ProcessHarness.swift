@@ -1,0 +1,115 @@
+import Foundation
+import GRDB
+import Synchronization
+import Testing
+
+/// A `floorgate` process started by a test. Its output is drained as it comes (a process that
+/// prints more than a pipe holds would otherwise block).
+final class FloorgateChild: Sendable {
+    private let process = Process()
+    private let output = OutputBuffer()
+    private let errors = OutputBuffer()
+
+    init(_ arguments: [String]) throws {
+        process.executableURL = FloorgateProcess.executable
+        process.arguments = arguments
+        let outputPipe = Pipe(), errorPipe = Pipe()
+        process.standardOutput = outputPipe
+        process.standardError = errorPipe
+        process.standardInput = FileHandle.nullDevice
+        let output = output, errors = errors
+        outputPipe.fileHandleForReading.readabilityHandler = { output.append($0.availableData) }
+        errorPipe.fileHandleForReading.readabilityHandler = { errors.append($0.availableData) }
+        try process.run()
+    }
+
+    /// The first line the process prints, or nil if it prints none within `timeout`.
+    func firstLine(timeout: Duration = .seconds(10)) -> String? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let line = output.data.withLock { data -> String? in
+                guard let end = data.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+                return String(decoding: data[..<end], as: UTF8.self)
+            }
+            if let line { return line }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        return nil
+    }
+
+    /// Waits for the process to exit (killing it after `timeout`) and returns its status.
+    @discardableResult
+    func wait(timeout: Duration) async -> Int32 {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        if process.isRunning { kill(SIGKILL) }
+        process.waitUntilExit()
+        try? await Task.sleep(for: .milliseconds(50))  // let the readers take the last output
+        return process.terminationStatus
+    }
+
+    func kill(_ signal: Int32) {
+        if process.isRunning { _ = Foundation.kill(process.processIdentifier, signal) }
+    }
+
+    var standardError: String { errors.text }
+    var standardOutput: String { output.text }
+
+    deinit { kill(SIGKILL) }
+}
+
+/// Bytes a child process printed, appended from the pipe's reader thread.
+final class OutputBuffer: Sendable {
+    let data = Mutex(Data())
+
+    func append(_ chunk: Data) { data.withLock { $0.append(chunk) } }
+
+    var text: String { data.withLock { String(decoding: $0, as: UTF8.self) } }
+}
+
+/// A controller simulator process and the port it listens on.
+struct SimulatorChild {
+    let child: FloorgateChild
+    let port: Int
+
+    /// Starts `floorgate simulate open-protocol` on `port` (0: a free one) with more arguments.
+    static func start(port: Int = 0, _ arguments: [String]) throws -> SimulatorChild {
+        let child = try FloorgateChild(["simulate", "open-protocol", "--port", "\(port)"] + arguments)
+        guard let line = child.firstLine(), let bound = line.split(separator: ":").last.flatMap({ Int($0) }) else {
+            throw HarnessError.simulatorDidNotStart
+        }
+        return SimulatorChild(child: child, port: bound)
+    }
+}
+
+enum HarnessError: Error { case simulatorDidNotStart }
+
+/// A scratch directory for one test's files.
+struct ScratchDirectory {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("floorgate-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    func remove() { try? FileManager.default.removeItem(at: url) }
+}
+
+/// What a collector's SQLite journal holds, read through its own connection.
+struct JournalContents {
+    let tighteningIDs: [Int]
+    let rawFrames: [[UInt8]]
+
+    init(path: String) throws {
+        let queue = try DatabaseQueue(path: path)
+        (tighteningIDs, rawFrames) = try queue.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT sourceKey, raw FROM result ORDER BY sourceKey")
+            return (rows.compactMap { Int($0["sourceKey"] as String? ?? "") }, rows.map { [UInt8]($0["raw"] as Data) })
+        }
+    }
+}
