@@ -57,6 +57,11 @@ public final class SQLiteResultJournal: DurableSink {
         }
     }
 
+    /// The connection's `PRAGMA synchronous` value (2 = FULL).
+    public func synchronousMode() throws -> Int {
+        try queue.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
     /// How many results the journal holds.
     public func count() throws -> Int {
         try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM result") ?? 0 }
