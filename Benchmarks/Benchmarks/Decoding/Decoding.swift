@@ -42,11 +42,35 @@ struct DecodeWorkload {
 
 private func ascii(_ lines: [String]) -> [[UInt8]] { lines.map { Array($0.utf8) } }
 
+/// A MID 0061 frame as a controller sends it.
+private func openProtocolResult(revision: Int) -> [UInt8] {
+    var result = TighteningResult()
+    result.tighteningID = "0000345675"
+    result.status = .ok
+    result.torque = ExactDecimal(1205, scale: 2)
+    result.torqueMinimum = ExactDecimal(1100, scale: 2)
+    result.torqueMaximum = ExactDecimal(1300, scale: 2)
+    result.angle = ExactDecimal(62, scale: 0)
+    result.controllerName = "PF6000-Line2"
+    result.identifier = "SN-88421"
+    result.timestamp = "2026-01-01:00:00:00"
+    result.torqueUnit = .newtonMetre
+    return OpenProtocolEncoder.tighteningResult(result, revision: revision) ?? []
+}
+
 let workloads = [
     DecodeWorkload(protocolID: "mitutoyo", frames: ascii(["01A+0012.345\r", "01A-0000.019\r", "02A+0103.250\r\n"]), noise: [0xFF, 0x00]),
     DecodeWorkload(protocolID: "uwave", frames: ascii(["DT10001+0012.345M\r", "DT10002-0000.500I\r"]), noise: Array("ST01\r".utf8)),
     DecodeWorkload(protocolID: "sylvac", frames: ascii(["+012.34\r", "-000.50\r", " 025.000\r"]), noise: Array("ERR3\r".utf8)),
     DecodeWorkload(protocolID: "torque-ascii", frames: ascii(["368.4 N.m\r", "-18.78 lbFin\r\n", "4.285 Nm\r\n"]), noise: Array("abc\r".utf8)),
+    DecodeWorkload(
+        protocolID: "open-protocol",
+        frames: [
+            openProtocolResult(revision: 1), OpenProtocolEncoder.keepAlive(), openProtocolResult(revision: 3),
+            openProtocolResult(revision: 2),
+        ],
+        noise: Array("0231006100".utf8)
+    ),
     DecodeWorkload(
         protocolID: "digimatic",
         frames: [[0x0F, 0x0F, 0x0F, 0x0F, 0x00, 0x02, 0x01, 0x00, 0x07, 0x06, 0x05, 0x04, 0x00]],
