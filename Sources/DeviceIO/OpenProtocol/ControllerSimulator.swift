@@ -98,33 +98,13 @@ public struct OpenProtocolControllerSimulator: Sendable {
         }
     }
 
-    private enum Input: Sendable {
-        case output(OpenProtocolFramerOutput)
-        case closed
-        case tick
-    }
-
     private struct LinkClosed: Error, CustomStringConvertible {
         let description: String
     }
 
     private func serve(_ connection: NIOAsyncChannel<OpenProtocolFramerOutput, ByteBuffer>, state: inout SimulatorState) async throws {
         try await connection.executeThenClose { inbound, outbound in
-            let (inputs, continuation) = AsyncStream<Input>.makeStream()
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    do {
-                        for try await output in inbound { continuation.yield(.output(output)) }
-                    } catch {}
-                    continuation.yield(.closed)
-                }
-                group.addTask {
-                    while !Task.isCancelled {
-                        try await Task.sleep(for: .milliseconds(20))
-                        continuation.yield(.tick)
-                    }
-                }
-                defer { group.cancelAll() }
+            try await withLinkInputs(from: inbound, tickingEvery: .milliseconds(20)) { inputs in
                 var link = LinkState()
                 for await input in inputs {
                     switch input {
@@ -132,10 +112,10 @@ public struct OpenProtocolControllerSimulator: Sendable {
                         throw LinkClosed(description: "client closed the link")
                     case .tick:
                         try await tick(&link, state: &state, outbound: outbound)
-                    case .output(.skipped(let reason, let raw)):
+                    case .received(.skipped(let reason, let raw)):
                         link.lastHeard = .now
                         logger.warning("skipped bytes from client: \(reason.reason)", metadata: ["count": "\(raw.count)"])
-                    case .output(.frame(let frame)):
+                    case .received(.frame(let frame)):
                         if link.isStalled { continue }
                         link.lastHeard = .now
                         try await receive(frame, link: &link, state: &state, outbound: outbound)

@@ -95,12 +95,6 @@ public struct OpenProtocolClient: Sendable {
         }
     }
 
-    private enum SessionInput: Sendable {
-        case output(OpenProtocolFramerOutput)
-        case closed
-        case tick
-    }
-
     private func runSession(sequence: inout TighteningSequence, resetBackoff: () -> Void) async throws -> SessionEnd {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(5))
@@ -111,23 +105,9 @@ public struct OpenProtocolClient: Sendable {
                 }
             }
         logger.info("connected")
+        let tick = min(configuration.keepAliveInterval, configuration.linkTimeout) / 4
         return try await channel.executeThenClose { inbound, outbound in
-            let (inputs, continuation) = AsyncStream<SessionInput>.makeStream()
-            return try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    do {
-                        for try await output in inbound { continuation.yield(.output(output)) }
-                    } catch {}
-                    continuation.yield(.closed)
-                }
-                let tick = min(configuration.keepAliveInterval, configuration.linkTimeout) / 4
-                group.addTask {
-                    while !Task.isCancelled {
-                        try await Task.sleep(for: tick)
-                        continuation.yield(.tick)
-                    }
-                }
-                defer { group.cancelAll() }
+            try await withLinkInputs(from: inbound, tickingEvery: tick) { inputs in
                 var session = Session(configuration: configuration, outbound: outbound, logger: logger)
                 try await session.send(OpenProtocolEncoder.communicationStart(revision: session.startRevision))
                 for await input in inputs {
@@ -136,7 +116,7 @@ public struct OpenProtocolClient: Sendable {
                         throw SessionError.controllerClosedLink
                     case .tick:
                         try await session.keepLinkAlive()
-                    case .output(let output):
+                    case .received(let output):
                         session.heardFromController()
                         guard case .frame(let frame) = output else {
                             logger.warning("skipped bytes on the link", metadata: ["bytes": "\(output)"])
