@@ -62,6 +62,20 @@ struct OpenProtocolTests {
         #expect(try OpenProtocolMessage(onlyFrame(accepted)) == .commandAccepted(mid: 64))
     }
 
+    @Test("the integrator's messages read back as what they were built as")
+    func integratorMessages() throws {
+        #expect(try OpenProtocolMessage(onlyFrame(OpenProtocolEncoder.communicationStart(revision: 3))) == .communicationStart)
+        #expect(try onlyFrame(OpenProtocolEncoder.communicationStart(revision: 3)).revision == 3)
+        #expect(try OpenProtocolMessage(onlyFrame(OpenProtocolEncoder.communicationStop())) == .communicationStop)
+        #expect(try OpenProtocolMessage(onlyFrame(OpenProtocolEncoder.subscribeLastTighteningResult(revision: 2)))
+            == .resultSubscribe(noAcknowledge: false))
+        #expect(try OpenProtocolMessage(onlyFrame(OpenProtocolEncoder.frame(mid: 60, noAcknowledge: true)))
+            == .resultSubscribe(noAcknowledge: true))
+        #expect(try OpenProtocolMessage(onlyFrame(OpenProtocolEncoder.acknowledgeLastTighteningResult())) == .resultAcknowledge)
+        #expect(try OpenProtocolMessage(onlyFrame(OpenProtocolEncoder.oldTighteningResultRequest(tighteningID: 345_675)))
+            == .oldResultRequest(tighteningID: 345_675))
+    }
+
     @Test("the encoder's session frames are the fixtures' bytes")
     func encoderSessionFrames() throws {
         #expect(OpenProtocolEncoder.keepAlive() == (try fixture("keep-alive MID 9999 yields no event")).input)

@@ -147,17 +147,24 @@ public struct OpenProtocolControllerSimulator: Sendable {
         outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     ) async throws {
         func send(_ bytes: [UInt8]) async throws { try await outbound.write(ByteBuffer(bytes: bytes)) }
-        switch frame.mid {
-        case 1:
+        let message: OpenProtocolMessage
+        do {
+            message = try OpenProtocolMessage(frame)
+        } catch {
+            logger.warning("unreadable frame from client: \(error.reason)", metadata: ["mid": "\(frame.mid)"])
+            return
+        }
+        switch message {
+        case .communicationStart:
             if frame.revision > configuration.maximumStartRevision {
                 try await send(OpenProtocolEncoder.commandError(mid: 1, errorCode: 97))
             } else {
                 link.started = true
                 try await send(OpenProtocolEncoder.communicationStartAcknowledge(cellID: 1, channelID: 1, controllerName: configuration.controllerName))
             }
-        case 3:
+        case .communicationStop:
             throw LinkClosed(description: "communication stop")
-        case 60:
+        case .resultSubscribe(let noAcknowledge):
             let supported = frame.revision <= configuration.maximumResultRevision
                 || (frame.revision == 999 && configuration.maximumResultRevision == 999)
             guard link.started, supported else {
@@ -165,11 +172,14 @@ public struct OpenProtocolControllerSimulator: Sendable {
                 return
             }
             link.subscribedRevision = frame.revision
-            link.noAcknowledge = frame.noAcknowledge
+            link.noAcknowledge = noAcknowledge
             link.nextSendTime = .now
             logger.info("client subscribed to results", metadata: ["revision": "\(frame.revision)"])
             try await send(OpenProtocolEncoder.commandAccepted(mid: 60))
-        case 62:
+        case .resultUnsubscribe:
+            link.subscribedRevision = nil
+            try await send(OpenProtocolEncoder.commandAccepted(mid: 63))
+        case .resultAcknowledge:
             guard let id = link.unacknowledged else { return }
             acknowledge(id, link: &link, state: &state)
             if let drop = configuration.dropLinkAfter, link.acknowledgedHere == drop, !state.droppedLink {
@@ -181,18 +191,18 @@ public struct OpenProtocolControllerSimulator: Sendable {
                 link.stalledUntil = .now + configuration.stallDuration
                 logger.info("fault: stalling for \(configuration.stallDuration)")
             }
-        case 64:
-            let requested = UInt64(String(decoding: frame.data.prefix(10), as: UTF8.self)) ?? 0
+        case .oldResultRequest(let requested):
             if requested >= 1, requested <= state.lastAcknowledged,
                let old = OpenProtocolEncoder.tighteningResult(result(for: requested), mid: 65, revision: min(3, link.subscribedRevision ?? 1)) {
                 try await send(old)
             } else {
                 try await send(OpenProtocolEncoder.commandError(mid: 64, errorCode: 15))
             }
-        case 9999:
+        case .keepAlive:
             try await send(OpenProtocolEncoder.keepAlive())
-        default:
-            break
+        case .communicationStartAcknowledge, .commandError, .commandAccepted, .lastTighteningResult, .oldTighteningResult,
+             .alarm, .other:
+            break  // controller messages an integrator does not send
         }
     }
 

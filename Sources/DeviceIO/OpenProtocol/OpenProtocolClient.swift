@@ -174,8 +174,9 @@ public struct OpenProtocolClient: Sendable {
             return try await store(result, frame: frame, sequence: &sequence, session: &session)
         case .alarm(let code):
             logger.warning("controller alarm", metadata: ["code": "\(code)"])
-        case .keepAlive, .commandAccepted, .commandError, .other:
-            break
+        case .keepAlive, .commandAccepted, .commandError, .other, .communicationStart, .communicationStop, .resultSubscribe,
+             .resultAcknowledge, .resultUnsubscribe, .oldResultRequest:
+            break  // integrator messages a controller does not send
         }
         return false
     }

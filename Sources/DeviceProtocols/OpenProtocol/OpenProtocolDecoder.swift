@@ -34,7 +34,8 @@ public struct OpenProtocolDecoder: DeviceDecoder {
                     return .tightening(result, raw: frame.raw)
                 case .alarm(let code):
                     return .status(DeviceStatus(state: .alarm, message: code), raw: frame.raw)
-                case .communicationStartAcknowledge, .commandError, .commandAccepted, .keepAlive, .other:
+                case .communicationStart, .communicationStop, .resultSubscribe, .resultAcknowledge, .resultUnsubscribe,
+                     .oldResultRequest, .communicationStartAcknowledge, .commandError, .commandAccepted, .keepAlive, .other:
                     return nil
                 }
             } catch {

@@ -1,7 +1,20 @@
 public import FloorgateCore
 
-/// The meaning of one Open Protocol frame, for the decoder and for the controller client.
+/// The meaning of one Open Protocol frame: what a controller sends (for the decoder and the
+/// client) and what an integrator sends (for the controller simulator).
 public enum OpenProtocolMessage: Sendable, Hashable {
+    /// MID 0001: the integrator starts a session (the header revision is the one it asks for).
+    case communicationStart
+    /// MID 0003: the integrator ends the session.
+    case communicationStop
+    /// MID 0060: subscribe to results; `noAcknowledge` when the integrator will not send MID 0062.
+    case resultSubscribe(noAcknowledge: Bool)
+    /// MID 0062: the integrator acknowledges the last result.
+    case resultAcknowledge
+    /// MID 0063: unsubscribe from results.
+    case resultUnsubscribe
+    /// MID 0064: the integrator asks for an old result by tightening id.
+    case oldResultRequest(tighteningID: UInt64)
     /// MID 0002: the controller accepted the session.
     case communicationStartAcknowledge
     /// MID 0004: the controller refused the request `mid` with `errorCode` (97: revision
@@ -25,6 +38,19 @@ public enum OpenProtocolMessage: Sendable, Hashable {
     public init(_ frame: OpenProtocolFrame) throws(DecodeFailure) {
         let content = Array(frame.content)
         switch frame.mid {
+        case 1:
+            self = .communicationStart
+        case 3:
+            self = .communicationStop
+        case 60:
+            self = .resultSubscribe(noAcknowledge: frame.noAcknowledge)
+        case 62:
+            self = .resultAcknowledge
+        case 63:
+            self = .resultUnsubscribe
+        case 64:
+            guard content.count >= 30, content[20..<30].allSatisfy(ASCII.isDigit) else { self = .other(mid: 64); return }
+            self = .oldResultRequest(tighteningID: UInt64(OpenProtocolHeader.number(content[20..<30])))
         case 2:
             self = .communicationStartAcknowledge
         case 4:
