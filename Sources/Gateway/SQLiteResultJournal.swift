@@ -62,6 +62,18 @@ public final class SQLiteResultJournal: DurableSink {
         try queue.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
+    /// The highest numeric source key stored for `source` (an Open Protocol controller's highest
+    /// tightening id), or nil when there is none.
+    public func highestNumericSourceKey(source: String) throws -> UInt64? {
+        try queue.read { db in
+            try Int64.fetchOne(
+                db,
+                sql: "SELECT MAX(CAST(sourceKey AS INTEGER)) FROM result WHERE source = ? AND sourceKey NOT GLOB '*[^0-9]*'",
+                arguments: [source]
+            ).map { UInt64(max(0, $0)) }
+        }
+    }
+
     /// How many results the journal holds.
     public func count() throws -> Int {
         try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM result") ?? 0 }

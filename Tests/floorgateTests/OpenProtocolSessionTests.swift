@@ -108,6 +108,25 @@ struct OpenProtocolSessionTests {
         #expect(try JournalContents(path: journal).tighteningIDs == Array(1...300))
     }
 
+    @Test("results taken by another integrator while the collector was down are backfilled with MID 0064")
+    func backfillAcrossRestart() async throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let journal = scratch.path("results.sqlite")
+        let simulator = try SimulatorChild.start(["--rate", "0", "--count", "15"])
+        defer { simulator.child.kill(SIGKILL) }
+        let first = try collect(port: simulator.port, journal: journal, ["--stop-after", "5"])
+        #expect(await first.wait(timeout: .seconds(30)) == 0)
+        // Another integrator takes results 6…10 (a collector with its own journal).
+        let other = try collect(port: simulator.port, journal: scratch.path("other.sqlite"), ["--stop-after", "5"])
+        #expect(await other.wait(timeout: .seconds(30)) == 0)
+        #expect(try JournalContents(path: scratch.path("other.sqlite")).tighteningIDs == Array(6...10))
+        let again = try collect(port: simulator.port, journal: journal, ["--stop-after", "15"])
+        #expect(await again.wait(timeout: .seconds(30)) == 0)
+        #expect(again.standardError.contains("requesting old results"))
+        #expect(try JournalContents(path: journal).tighteningIDs == Array(1...15))
+    }
+
     @Test("10,000 results with acknowledgements: no loss, no duplicate")
     func tenThousand() async throws {
         let scratch = try ScratchDirectory()

@@ -28,6 +28,9 @@ public struct OpenProtocolClient: Sendable {
         public var resultRevision = 11
         /// The most missing tightening ids requested with MID 0064 after one jump.
         public var maximumBackfill = 100
+        /// The highest tightening id already stored from this controller (by an earlier run), so
+        /// that ids skipped while the collector itself was down are noticed too.
+        public var highestStoredTighteningID: UInt64?
 
         public init(host: String, port: Int) {
             self.host = host
@@ -56,10 +59,13 @@ public struct OpenProtocolClient: Sendable {
         self.onStored = onStored
     }
 
+    /// The `source` of this client's results for a controller address (`open-protocol HOST:PORT`).
+    public static func source(controller: String) -> String { "open-protocol \(controller)" }
+
     /// Runs sessions until the stored-result handler asks to stop or the task is cancelled.
     public func run() async throws {
         var backoff = configuration.initialBackoff
-        var sequence = TighteningSequence()
+        var sequence = TighteningSequence(highest: configuration.highestStoredTighteningID)
         while !Task.isCancelled {
             do {
                 logger.info("connecting")
@@ -182,6 +188,7 @@ public struct OpenProtocolClient: Sendable {
     }
 
     /// Stores a result durably, then asks for the results a jump in tightening ids skipped.
+    /// The source is the controller's address: results stay unique per controller and id.
     private func store(
         _ result: TighteningResult,
         frame: OpenProtocolFrame,
@@ -189,7 +196,7 @@ public struct OpenProtocolClient: Sendable {
         session: inout Session
     ) async throws -> Bool {
         let event = DeviceEvent.tightening(result, raw: frame.raw)
-        let receipt = try await sink.store(DeviceResult(source: "open-protocol \(configuration.controller)", sourceKey: result.tighteningID, event: event))
+        let receipt = try await sink.store(DeviceResult(source: Self.source(controller: configuration.controller), sourceKey: result.tighteningID, event: event))
         logger.debug("stored", metadata: ["tightening": "\(result.tighteningID ?? "-")", "receipt": "\(receipt.id)", "again": "\(receipt.wasAlreadyStored)"])
         let stop = await onStored(event, receipt)
         if let missing = sequence.record(result.tighteningID, limit: configuration.maximumBackfill), !missing.isEmpty {
@@ -246,13 +253,17 @@ private struct Session {
 struct TighteningSequence {
     private var highest: UInt64?
 
+    init(highest: UInt64?) {
+        self.highest = highest
+    }
+
     /// Records an id; returns the ids between the highest seen so far and this one (at most
     /// `limit`, the most recent), which the controller should be asked for.
     mutating func record(_ tighteningID: String?, limit: Int) -> Range<UInt64>? {
         guard let tighteningID, let id = UInt64(tighteningID) else { return nil }
         defer { highest = max(highest ?? id, id) }
-        guard let highest, id > highest + 1 else { return nil }
-        let lower = max(highest + 1, id - UInt64(limit))
-        return lower..<id
+        guard let highest, highest < id, id - highest > 1 else { return nil }
+        let skipped = id - highest - 1
+        return (id - min(skipped, UInt64(max(0, limit))))..<id
     }
 }
