@@ -37,3 +37,11 @@ public struct StoreReceipt: Sendable, Hashable {
 public protocol DurableSink: Sendable {
     func store(_ result: DeviceResult) async throws -> StoreReceipt
 }
+
+/// What a result store knows about the keys it holds, for devices whose results carry a
+/// sequence number (an Open Protocol controller's tightening id).
+public protocol ResultHistory: Sendable {
+    /// Among the `window` highest numeric keys stored for `source` (a key's leading digits), the
+    /// numbers missing between the lowest and the highest, and the highest.
+    func numericKeyGaps(source: String, window: Int) async throws -> (missing: [UInt64], highest: UInt64?)
+}

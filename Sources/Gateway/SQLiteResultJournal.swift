@@ -8,7 +8,7 @@ import GRDB
 /// Every connection runs in WAL mode with `synchronous=FULL`, so a write transaction has reached
 /// the disk when `store` returns. A result is unique on (source, source key): storing it again
 /// returns the first receipt and writes nothing.
-public final class SQLiteResultJournal: DurableSink {
+public final class SQLiteResultJournal: DurableSink, ResultHistory {
     private let queue: DatabaseQueue
 
     /// Opens (creating if needed) the journal at `path`.
@@ -62,16 +62,25 @@ public final class SQLiteResultJournal: DurableSink {
         try queue.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
-    /// The highest numeric source key stored for `source` (an Open Protocol controller's highest
-    /// tightening id), or nil when there is none.
-    public func highestNumericSourceKey(source: String) throws -> UInt64? {
-        try queue.read { db in
-            try Int64.fetchOne(
+    public func numericKeyGaps(source: String, window: Int) async throws -> (missing: [UInt64], highest: UInt64?) {
+        let keys = try await queue.read { db in
+            try Int64.fetchAll(
                 db,
-                sql: "SELECT MAX(CAST(sourceKey AS INTEGER)) FROM result WHERE source = ? AND sourceKey NOT GLOB '*[^0-9]*'",
-                arguments: [source]
-            ).map { UInt64(max(0, $0)) }
+                sql: """
+                    SELECT DISTINCT CAST(sourceKey AS INTEGER) AS number FROM result
+                    WHERE source = ? AND sourceKey GLOB '[0-9]*' ORDER BY number DESC LIMIT ?
+                    """,
+                arguments: [source, window]
+            )
         }
+        let numbers = keys.filter { $0 >= 0 }.map(UInt64.init).sorted()
+        var missing: [UInt64] = []
+        // Walk the holes between neighbours; a hole wider than the window is not a gap but a
+        // counter that was reset, and at most `window` ids are reported.
+        for (lower, upper) in zip(numbers, numbers.dropFirst()) where upper - lower > 1 && upper - lower - 1 <= UInt64(window) {
+            missing += (lower + 1)..<upper
+        }
+        return (Array(missing.suffix(window)), numbers.last)
     }
 
     /// How many results the journal holds.

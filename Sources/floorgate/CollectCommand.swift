@@ -63,12 +63,11 @@ struct CollectCommand: AsyncParsableCommand {
         var configuration = OpenProtocolClient.Configuration(host: String(parts[0]), port: port)
         configuration.keepAliveInterval = .milliseconds(Int64(keepAlive * 1000))
         configuration.linkTimeout = .milliseconds(Int64(linkTimeout * 1000))
-        configuration.highestStoredTighteningID = try journal.highestNumericSourceKey(source: OpenProtocolClient.source(controller: configuration.controller))
         let stopAfter = stopAfter
         let stored = Mutex(try journal.count())
         if let stopAfter, stored.withLock({ $0 }) >= stopAfter { return }
         let client = OpenProtocolClient(
-            configuration: configuration, sink: journal, logger: Logger(label: "floorgate.collect")
+            configuration: configuration, sink: journal, history: journal, logger: Logger(label: "floorgate.collect")
         ) { event, receipt in
             guard !receipt.wasAlreadyStored else { return false }
             print(event.jsonLine)

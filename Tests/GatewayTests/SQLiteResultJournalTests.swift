@@ -69,6 +69,24 @@ struct SQLiteResultJournalTests {
         #expect(receipt.wasAlreadyStored)
     }
 
+    @Test("numeric key gaps: holes between stored ids, a reset counter's jump ignored, at most the window")
+    func gaps() async throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let journal = try SQLiteResultJournal(path: path)
+        for key in ["1@t", "2@t", "5@t", "6@t", "9@t", "raw 3031", "5000000@t"] {
+            _ = try await journal.store(result(key))
+        }
+        let gaps = try await journal.numericKeyGaps(source: "open-protocol 10.0.0.5:4545", window: 100)
+        #expect(gaps.missing == [3, 4, 7, 8])
+        #expect(gaps.highest == 5_000_000)
+        let narrow = try await journal.numericKeyGaps(source: "open-protocol 10.0.0.5:4545", window: 3)
+        #expect(narrow.missing == [7, 8])  // the window holds 6, 9 and 5000000
+        #expect(narrow.highest == 5_000_000)
+        let other = try await journal.numericKeyGaps(source: "open-protocol elsewhere:4545", window: 100)
+        #expect(other.missing.isEmpty && other.highest == nil)
+    }
+
     @Test("a journal path that cannot be opened is refused with an error")
     func badPath() {
         #expect(throws: (any Error).self) { try SQLiteResultJournal(path: "/nonexistent/dir/journal.sqlite") }

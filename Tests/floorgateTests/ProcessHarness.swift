@@ -102,14 +102,20 @@ struct ScratchDirectory {
 
 /// What a collector's SQLite journal holds, read through its own connection.
 struct JournalContents {
+    /// The tightening id of every row, in id order (duplicates would show twice; a row whose key
+    /// is not a tightening id shows as -1).
     let tighteningIDs: [Int]
     let rawFrames: [[UInt8]]
 
     init(path: String) throws {
         let queue = try DatabaseQueue(path: path)
         (tighteningIDs, rawFrames) = try queue.read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT sourceKey, raw FROM result ORDER BY sourceKey")
-            return (rows.compactMap { Int($0["sourceKey"] as String? ?? "") }, rows.map { [UInt8]($0["raw"] as Data) })
+            let rows = try Row.fetchAll(db, sql: "SELECT sourceKey, raw FROM result")
+            let ids = rows.map { row -> Int in
+                let key = row["sourceKey"] as String? ?? ""
+                return Int(key.prefix { $0.isNumber }) ?? -1
+            }
+            return (ids.sorted(), rows.map { [UInt8]($0["raw"] as Data) })
         }
     }
 }

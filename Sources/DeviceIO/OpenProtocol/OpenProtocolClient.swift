@@ -12,7 +12,8 @@ import NIOPosix
 /// as a lost link, and reconnects with capped exponential backoff. Every MID 0061 is stored through
 /// the ``DurableSink`` and acknowledged with MID 0062 only after `store` returns; a result the
 /// controller sends again after a reconnect is stored once (keyed on controller and tightening
-/// id). A jump in the tightening-id sequence is backfilled with MID 0064 / 0065.
+/// id). Tightening ids missing from the history, and jumps in the sequence within a session, are
+/// backfilled with MID 0064 / 0065, one request at a time.
 public struct OpenProtocolClient: Sendable {
     public struct Configuration: Sendable {
         public var host: String
@@ -26,11 +27,9 @@ public struct OpenProtocolClient: Sendable {
         /// The MID 0061 revision asked for first (MID 0060 header revision); Floorgate decodes
         /// 1–11, 998 and 999.
         public var resultRevision = 11
-        /// The most missing tightening ids requested with MID 0064 after one jump.
-        public var maximumBackfill = 100
-        /// The highest tightening id already stored from this controller (by an earlier run), so
-        /// that ids skipped while the collector itself was down are noticed too.
-        public var highestStoredTighteningID: UInt64?
+        /// How far back missing tightening ids are looked for and requested with MID 0064 (in
+        /// the history at the start of a session, and after a jump within one).
+        public var backfillWindow = 100
 
         public init(host: String, port: Int) {
             self.host = host
@@ -42,17 +41,28 @@ public struct OpenProtocolClient: Sendable {
     }
 
     /// What the caller hears about each stored result (its `tightening` event, raw frame
-    /// included); return true to stop the client once the result is acknowledged.
+    /// included, or an `error` event for a result frame Floorgate could not read), after the
+    /// result was acknowledged; return true to stop the client.
     public typealias StoredHandler = @Sendable (DeviceEvent, StoreReceipt) async -> Bool
 
     public let configuration: Configuration
     private let sink: any DurableSink
     private let logger: Logger
     private let onStored: StoredHandler
+    private let history: (any ResultHistory)?
 
-    public init(configuration: Configuration, sink: any DurableSink, logger: Logger, onStored: @escaping StoredHandler) {
+    /// `history`, when given, is asked at the start of each session for the tightening ids
+    /// missing from what was stored before (by this process or an earlier one).
+    public init(
+        configuration: Configuration,
+        sink: any DurableSink,
+        history: (any ResultHistory)? = nil,
+        logger: Logger,
+        onStored: @escaping StoredHandler
+    ) {
         self.configuration = configuration
         self.sink = sink
+        self.history = history
         var logger = logger
         logger[metadataKey: "controller"] = "\(configuration.controller)"
         self.logger = logger
@@ -65,7 +75,7 @@ public struct OpenProtocolClient: Sendable {
     /// Runs sessions until the stored-result handler asks to stop or the task is cancelled.
     public func run() async throws {
         var backoff = configuration.initialBackoff
-        var sequence = TighteningSequence(highest: configuration.highestStoredTighteningID)
+        var sequence = TighteningSequence(highest: nil)
         while !Task.isCancelled {
             do {
                 logger.info("connecting")
@@ -149,8 +159,16 @@ public struct OpenProtocolClient: Sendable {
         do {
             message = try OpenProtocolMessage(frame)
         } catch {
-            logger.error("controller sent a frame Floorgate cannot read (\(error)); not acknowledged", metadata: ["mid": "\(frame.mid)"])
-            return false
+            guard frame.mid == 61 || frame.mid == 65 else {
+                logger.warning("unreadable message from the controller (\(error.reason))", metadata: ["mid": "\(frame.mid)"])
+                return false
+            }
+            // A result Floorgate cannot read is still a result: its bytes are kept, then it is
+            // acknowledged, so the controller's queue does not stall on it.
+            logger.error("tightening result Floorgate cannot read (\(error.reason)); stored as raw bytes", metadata: ["mid": "\(frame.mid)"])
+            let event = DeviceEvent.error(error, raw: frame.raw)
+            let receipt = try await sink.store(DeviceResult(source: source, sourceKey: "raw " + DeviceEvent.hex(frame.raw), event: event))
+            return try await acknowledge(frame.mid == 61, event: event, receipt: receipt, session: &session)
         }
         switch message {
         case .communicationStartAcknowledge:
@@ -167,45 +185,75 @@ public struct OpenProtocolClient: Sendable {
         case .commandAccepted(mid: 60), .commandError(mid: 60, errorCode: 9):
             logger.info("subscribed to tightening results", metadata: ["revision": "\(session.resultRevision)"])
             resetBackoff()
+            if let history {
+                let gaps = try await history.numericKeyGaps(source: source, window: configuration.backfillWindow)
+                sequence.noteHighest(gaps.highest)
+                try await session.requestOldResults(gaps.missing)
+            }
         case .commandError(mid: 64, let code):
-            logger.warning("controller has no old result for a requested tightening id", metadata: ["error": "\(code)"])
+            logger.warning("controller cannot upload an old result; it stays missing",
+                           metadata: ["tightening": "\(session.oldResultInFlight.map(String.init) ?? "?")", "error": "\(code)"])
+            try await session.oldResultAnswered()
         case .commandError(let mid, let code) where mid == 1 || mid == 60:
             throw SessionError.refused(mid: mid, errorCode: code)
         case .lastTighteningResult(let result):
-            let stop = try await store(result, frame: frame, sequence: &sequence, session: &session)
-            // Acknowledged only now that `store` has returned: the result is on disk.
-            try await session.send(OpenProtocolEncoder.acknowledgeLastTighteningResult())
-            return stop
+            let (event, receipt) = try await store(result, frame: frame)
+            if try await acknowledge(true, event: event, receipt: receipt, session: &session) { return true }
+            if let missing = sequence.record(result.tighteningID, limit: configuration.backfillWindow), !missing.isEmpty {
+                logger.warning("tightening ids skipped; requesting old results",
+                               metadata: ["from": "\(missing.lowerBound)", "to": "\(missing.upperBound - 1)"])
+                try await session.requestOldResults(Array(missing))
+            }
         case .oldTighteningResult(let result):
-            return try await store(result, frame: frame, sequence: &sequence, session: &session)
+            let (event, receipt) = try await store(result, frame: frame)
+            if try await acknowledge(false, event: event, receipt: receipt, session: &session) { return true }
+            try await session.oldResultAnswered()
         case .alarm(let code):
             logger.warning("controller alarm", metadata: ["code": "\(code)"])
-        case .keepAlive, .commandAccepted, .commandError, .other, .communicationStart, .communicationStop, .resultSubscribe,
-             .resultAcknowledge, .resultUnsubscribe, .oldResultRequest:
-            break  // integrator messages a controller does not send
+        case .keepAlive, .commandAccepted, .commandError, .other:
+            break  // a mirrored keep-alive, other acknowledgements and refusals, other MIDs
+        case .communicationStart, .communicationStop, .resultSubscribe, .resultAcknowledge, .resultUnsubscribe, .oldResultRequest:
+            break  // integrator messages: a controller does not send them
         }
         return false
     }
 
-    /// Stores a result durably, then asks for the results a jump in tightening ids skipped.
-    /// The source is the controller's address: results stay unique per controller and id.
-    private func store(
-        _ result: TighteningResult,
-        frame: OpenProtocolFrame,
-        sequence: inout TighteningSequence,
+    /// After a result was stored: acknowledges it (MID 0062, when `acknowledging`; only now,
+    /// since `store` has returned and the result is on disk), then tells the caller, even when the
+    /// link broke under the acknowledgement. Returns whether the caller asked to stop.
+    private func acknowledge(
+        _ acknowledging: Bool,
+        event: DeviceEvent,
+        receipt: StoreReceipt,
         session: inout Session
     ) async throws -> Bool {
-        let event = DeviceEvent.tightening(result, raw: frame.raw)
-        let receipt = try await sink.store(DeviceResult(source: Self.source(controller: configuration.controller), sourceKey: result.tighteningID, event: event))
-        logger.debug("stored", metadata: ["tightening": "\(result.tighteningID ?? "-")", "receipt": "\(receipt.id)", "again": "\(receipt.wasAlreadyStored)"])
-        let stop = await onStored(event, receipt)
-        if let missing = sequence.record(result.tighteningID, limit: configuration.maximumBackfill), !missing.isEmpty {
-            logger.warning("tightening ids skipped; requesting old results", metadata: ["from": "\(missing.lowerBound)", "to": "\(missing.upperBound - 1)"])
-            for id in missing {
-                try await session.send(OpenProtocolEncoder.oldTighteningResultRequest(tighteningID: id))
+        var linkFailure: (any Error)?
+        if acknowledging {
+            do {
+                try await session.send(OpenProtocolEncoder.acknowledgeLastTighteningResult())
+            } catch {
+                linkFailure = error
             }
         }
-        return stop
+        if await onStored(event, receipt) { return true }
+        if let linkFailure { throw linkFailure }
+        return false
+    }
+
+    /// This client's results' `source`.
+    private var source: String { Self.source(controller: configuration.controller) }
+
+    /// Stores a result durably. Its key is the tightening id (as a number, so `17` and
+    /// `0000000017` are one) with the controller's timestamp: a result sent again is stored once,
+    /// while a controller whose id counter was reset does not have its new results taken for
+    /// old ones. A result without an id is keyed by its bytes.
+    private func store(_ result: TighteningResult, frame: OpenProtocolFrame) async throws -> (DeviceEvent, StoreReceipt) {
+        let event = DeviceEvent.tightening(result, raw: frame.raw)
+        let key = result.tighteningID.flatMap(UInt64.init).map { "\($0)@\(result.timestamp ?? "")" }
+            ?? "raw " + DeviceEvent.hex(frame.raw)
+        let receipt = try await sink.store(DeviceResult(source: source, sourceKey: key, event: event))
+        logger.debug("stored", metadata: ["key": "\(key)", "receipt": "\(receipt.id)", "again": "\(receipt.wasAlreadyStored)"])
+        return (event, receipt)
     }
 }
 
@@ -236,6 +284,29 @@ private struct Session {
         lastHeard = .now
     }
 
+    /// Old results still to ask for, one MID 0064 at a time (Open Protocol is request/reply).
+    private var oldResultsToRequest: [UInt64] = []
+    /// The tightening id of the MID 0064 awaiting its MID 0065 (or MID 0004).
+    private(set) var oldResultInFlight: UInt64?
+
+    mutating func requestOldResults(_ ids: [UInt64]) async throws {
+        oldResultsToRequest += ids.filter { $0 != oldResultInFlight && !oldResultsToRequest.contains($0) }
+        try await requestNextOldResult()
+    }
+
+    /// The controller answered the MID 0064 in flight; ask for the next one.
+    mutating func oldResultAnswered() async throws {
+        oldResultInFlight = nil
+        try await requestNextOldResult()
+    }
+
+    private mutating func requestNextOldResult() async throws {
+        guard oldResultInFlight == nil, !oldResultsToRequest.isEmpty else { return }
+        let id = oldResultsToRequest.removeFirst()
+        oldResultInFlight = id
+        try await send(OpenProtocolEncoder.oldTighteningResultRequest(tighteningID: id))
+    }
+
     /// Keep-alive after `keepAliveInterval` without sending; a lost link after `linkTimeout`
     /// without hearing from the controller.
     mutating func keepLinkAlive() async throws {
@@ -255,6 +326,11 @@ struct TighteningSequence {
 
     init(highest: UInt64?) {
         self.highest = highest
+    }
+
+    /// Takes the highest id already stored as the starting point, unless one was seen already.
+    mutating func noteHighest(_ id: UInt64?) {
+        if highest == nil { highest = id }
     }
 
     /// Records an id; returns the ids between the highest seen so far and this one (at most
