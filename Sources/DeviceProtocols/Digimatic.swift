@@ -105,7 +105,7 @@ public struct DigimaticDecoder: DeviceDecoder {
             return .failedCandidate
         }
         guard window.count >= frameLength else { return .needsMoreBytes }
-        return .frame(reading(window))
+        return reading(window).map(Judgement.frame) ?? .failedCandidate
     }
 
     /// Whether a nibble is valid at its position of the frame (after the header).
@@ -118,13 +118,13 @@ public struct DigimaticDecoder: DeviceDecoder {
         }
     }
 
-    /// The reading of a validated frame.
-    static func reading(_ frame: UnsafeRawBufferPointer) -> Reading {
+    /// The reading of a validated frame (nil only if its point position were out of range).
+    static func reading(_ frame: UnsafeRawBufferPointer) -> Reading? {
         var digits: UInt64 = 0
         for offset in 5...10 {
             digits = digits * 10 + UInt64(frame[offset])
         }
-        let value = ExactDecimal(digits: digits, scale: Int(frame[11]), isNegative: frame[4] == 8) ?? .zero
+        guard let value = ExactDecimal(digits: digits, scale: Int(frame[11]), isNegative: frame[4] == 8) else { return nil }
         let unit: MeasurementUnit = frame[12] == 0 || (2...4).contains(frame[12]) ? .millimetre : .inch
         return Reading(value: value, unit: unit)
     }

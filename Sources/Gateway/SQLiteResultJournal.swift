@@ -14,6 +14,7 @@ public final class SQLiteResultJournal: DurableSink, ResultHistory {
     /// Opens (creating if needed) the journal at `path`.
     public init(path: String) throws {
         var configuration = Configuration()
+        configuration.busyMode = .timeout(10)  // another process (a reader, a second collector) may hold the lock
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }

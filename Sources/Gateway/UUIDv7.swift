@@ -1,7 +1,7 @@
 import Foundation
 
 /// UUID version 7 (RFC 9562): 48 bits of Unix time in milliseconds, then random bits, so ids
-/// sort by creation time. Used as idempotency keys.
+/// sort by creation time to the millisecond. Used as idempotency keys.
 enum UUIDv7 {
     static func make(now: Date = Date()) -> UUID {
         var generator = SystemRandomNumberGenerator()

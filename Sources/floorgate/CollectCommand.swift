@@ -17,7 +17,8 @@ struct CollectCommand: AsyncParsableCommand {
             synchronous=FULL) before acknowledging it with MID 0062, so a result is never lost and \
             never stored twice, even if this process is killed. Reconnects with backoff; asks the \
             controller for results a disconnection skipped. Each newly stored result is printed \
-            as a JSON line; the session's state changes are logged on standard error.
+            as a JSON line; the session's state changes are logged on standard error. An \
+            unreadable result frame is stored as raw bytes (an error event) and acknowledged.
 
             Examples:
               floorgate collect open-protocol --controller 10.0.4.21:4545 --database results.sqlite
@@ -51,8 +52,8 @@ struct CollectCommand: AsyncParsableCommand {
         guard parts.count == 2, let port = Int(parts[1]), (1...65535).contains(port) else {
             throw ValidationError("--controller: '\(controller)' is not HOST:PORT (e.g. 10.0.4.21:4545)")
         }
-        guard keepAlive > 0, linkTimeout > keepAlive else {
-            throw ValidationError("--keep-alive must be positive and shorter than --link-timeout")
+        guard (0.05...3600).contains(keepAlive), (0.1...3600).contains(linkTimeout), linkTimeout > keepAlive else {
+            throw ValidationError("--keep-alive (0.05–3600 s) must be shorter than --link-timeout (0.1–3600 s)")
         }
         let journal: SQLiteResultJournal
         do {

@@ -45,11 +45,15 @@ enum FloorgateMain {
             StandardError.write("floorgate: \(failure.message)\n")
             Floorgate.exit(withError: ExitCode(failure.exitCode))
         } catch {
-            if Floorgate.exitCode(for: error) == .success {
+            let code = Floorgate.exitCode(for: error)
+            if code == .success {
                 Floorgate.exit(withError: error)
             }
             StandardError.write(Floorgate.fullMessage(for: error) + "\n")
-            Floorgate.exit(withError: ExitCode(FloorgateExit.badUsage))
+            // ArgumentParser says "validation failure" for parse and validation errors: bad usage.
+            // Anything else is an operation that failed.
+            let usage = code == .validationFailure
+            Floorgate.exit(withError: ExitCode(usage ? FloorgateExit.badUsage : FloorgateExit.operationFailed))
         }
     }
 }

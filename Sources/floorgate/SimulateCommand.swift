@@ -71,9 +71,13 @@ struct SimulateCommand: AsyncParsableCommand {
         guard [1, 2, 3, 999].contains(maxRevision) else {
             throw ValidationError("--max-revision: \(maxRevision) is not one the simulator can send; valid: 1, 2, 3, 999")
         }
-        guard rate >= 0, linkTimeout > 0, stallSeconds >= 0 else {
-            throw ValidationError("--rate, --link-timeout and --stall-seconds must be positive")
+        guard rate == 0 || (0.001...1000).contains(rate) else {
+            throw ValidationError("--rate: \(rate) results per second is outside 0.001–1000 (0: as fast as acknowledged)")
         }
+        guard (0.1...3600).contains(linkTimeout), (0...3600).contains(stallSeconds) else {
+            throw ValidationError("--link-timeout must be 0.1–3600 s and --stall-seconds 0–3600 s")
+        }
+        if let count, count < 0 { throw ValidationError("--count must not be negative") }
         var configuration = OpenProtocolControllerSimulator.Configuration()
         configuration.host = host
         configuration.port = port

@@ -51,7 +51,7 @@ struct OpenProtocolSessionTests {
         let simulator = try SimulatorChild.start(["--rate", "0.33", "--count", "2", "--link-timeout", "1"])
         defer { simulator.child.kill(SIGKILL) }
         let collector = try collect(port: simulator.port, journal: scratch.path("results.sqlite"),
-                                    ["--stop-after", "2", "--keep-alive", "0.25", "--link-timeout", "0.9"])
+                                    ["--stop-after", "2", "--keep-alive", "0.25", "--link-timeout", "2"])
         #expect(await collector.wait(timeout: .seconds(30)) == 0)
         let log = collector.standardError
         #expect(!log.contains("link lost"), "\(log)")

@@ -108,7 +108,10 @@ struct JournalContents {
     let rawFrames: [[UInt8]]
 
     init(path: String) throws {
-        let queue = try DatabaseQueue(path: path)
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)  // the collector may be writing right now
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
         (tighteningIDs, rawFrames) = try queue.read { db in
             let rows = try Row.fetchAll(db, sql: "SELECT sourceKey, raw FROM result")
             let ids = rows.map { row -> Int in

@@ -34,7 +34,7 @@ enum OpenProtocolHeader {
         return ASCII.isDigit(byte) || byte == ASCII.space
     }
 
-    /// The value of a run of ASCII digits (at most 9 of them, so no overflow).
+    /// The value of a run of ASCII digits; callers pass at most 18 (fields are at most 10 wide).
     static func number(_ bytes: some Collection<UInt8>) -> Int {
         bytes.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
     }
