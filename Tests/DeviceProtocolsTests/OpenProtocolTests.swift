@@ -147,3 +147,42 @@ struct OpenProtocolTests {
         }
     }
 }
+
+@Suite("Open Protocol error runs")
+struct OpenProtocolErrorRunTests {
+    private func decode(_ bytes: [UInt8]) -> [DeviceEvent] {
+        var decoder = OpenProtocolDecoder()
+        return decoder.feed(bytes) + decoder.finish()
+    }
+
+    private func fixtureInput(_ name: String) throws -> [UInt8] {
+        try #require(try DecodeFixtureFile.load("open-protocol").cases.first { $0.name == name }).input
+    }
+
+    @Test("torn bytes followed by a frame refused for its content are one error, reason of the torn part")
+    func tornThenRefused() throws {
+        let torn = Array(try fixtureInput("rev 1 OK result").prefix(40))
+        let refused = try fixtureInput("revision 050 (defined by no specification) is not supported")
+        let events = decode(torn + refused)
+        #expect(events.count == 1)
+        #expect(events.first.map { Array($0.raw) } == torn + refused)
+        #expect(events.first?.jsonObject["reason"] == "malformed frame")
+    }
+
+    @Test("two refused frames in a row are one error; a good frame after them ends it")
+    func refusedTwice() throws {
+        let refused = try fixtureInput("revision 050 (defined by no specification) is not supported")
+        let good = try fixtureInput("rev 1 OK result")
+        let events = decode(refused + refused + good)
+        #expect(events.map(\.name) == ["error", "tightening"])
+        #expect(events.first?.raw.count == 2 * refused.count)
+        #expect(events.first?.jsonObject["reason"] == "unsupported revision")
+    }
+
+    @Test("a silent frame between two refused frames keeps them apart")
+    func silentFrameEndsRun() throws {
+        let refused = try fixtureInput("revision 050 (defined by no specification) is not supported")
+        let keepAlive = OpenProtocolEncoder.keepAlive()
+        #expect(decode(refused + keepAlive + refused).map(\.raw.count) == [refused.count, refused.count])
+    }
+}

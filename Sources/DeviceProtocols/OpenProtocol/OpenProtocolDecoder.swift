@@ -7,19 +7,65 @@ public import FloorgateCore
 /// `unsupported revision` error covering the whole frame, so the stream stays in sync.
 public struct OpenProtocolDecoder: DeviceDecoder {
     private var framer = OpenProtocolFramer()
+    /// Skipped bytes and refused frames that touch each other form one error event (reason of the
+    /// run's first part); it is held until a good or silent frame, an idle gap or the end.
+    private var run: (reason: DecodeFailure, bytes: [UInt8])?
 
     public init() {}
 
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> [DeviceEvent] {
-        framer.feed(bytes).compactMap(Self.event)
+        events(from: framer.feed(bytes))
     }
 
     public mutating func flush() -> [DeviceEvent] {
-        framer.flush().compactMap(Self.event)
+        var events = events(from: framer.flush())
+        closeRun(into: &events)
+        return events
     }
 
     public mutating func finish() -> [DeviceEvent] {
-        framer.finish().compactMap(Self.event)
+        var events = events(from: framer.finish())
+        closeRun(into: &events)
+        return events
+    }
+
+    private mutating func events(from outputs: [OpenProtocolFramerOutput]) -> [DeviceEvent] {
+        var events: [DeviceEvent] = []
+        for output in outputs {
+            switch output {
+            case .skipped(.incompleteFrame, let raw):
+                closeRun(into: &events)  // the final `incomplete` error always stands alone
+                events.append(.error(.incompleteFrame, raw: raw))
+            case .skipped(let reason, let raw):
+                extendRun(reason, raw)
+            case .frame(let frame):
+                switch Self.event(.frame(frame)) {
+                case .error(let failure, let raw)?:
+                    extendRun(failure, raw)
+                case let event?:
+                    closeRun(into: &events)
+                    events.append(event)
+                case nil:
+                    closeRun(into: &events)  // a silent frame ends a run too
+                }
+            }
+        }
+        return events
+    }
+
+    private mutating func extendRun(_ reason: DecodeFailure, _ raw: RawBytes) {
+        if var current = run {
+            current.bytes += raw
+            run = current
+        } else {
+            run = (reason, Array(raw))
+        }
+    }
+
+    private mutating func closeRun(into events: inout [DeviceEvent]) {
+        guard let current = run else { return }
+        events.append(.error(current.reason, raw: RawBytes(current.bytes)))
+        run = nil
     }
 
     /// The event of one framer output, or nil for a silent message.
