@@ -30,7 +30,8 @@ public struct OpenProtocolControllerSimulator: Sendable {
         public var dropLinkAfter: Int?
         /// Send every n-th result torn (its first half) before sending it whole.
         public var garbleEvery: Int?
-        /// After this many acknowledged results, ignore the link for `stallDuration` (once).
+        /// After this many acknowledged results in all (across connections), ignore the link for
+        /// `stallDuration` (once).
         public var stallAfter: Int?
         public var stallDuration: Duration = .seconds(20)
         /// Where the last acknowledged tightening id is kept across restarts (nil: memory only).
@@ -165,7 +166,8 @@ public struct OpenProtocolControllerSimulator: Sendable {
         case .communicationStop:
             throw LinkClosed(description: "communication stop")
         case .resultSubscribe(let noAcknowledge):
-            let supported = frame.revision <= configuration.maximumResultRevision
+            // Revisions the encoder can send: 1–3 up to the maximum, or 999 when that is the maximum.
+            let supported = (1...min(configuration.maximumResultRevision, 3)).contains(frame.revision)
                 || (frame.revision == 999 && configuration.maximumResultRevision == 999)
             guard link.started, supported else {
                 try await send(OpenProtocolEncoder.commandError(mid: 60, errorCode: link.started ? 74 : 79))

@@ -113,10 +113,11 @@ public enum OpenProtocolEncoder {
         }
     }
 
-    /// `value` as zero-padded decimal digits; the lowest `width` digits if it is longer.
+    /// `value` as zero-padded decimal digits; the lowest `width` digits if it is longer, and 0 for
+    /// a negative value (no field Floorgate writes is signed).
     static func digits(_ value: some BinaryInteger, width: Int) -> [UInt8] {
         var bytes = [UInt8](repeating: UInt8(ascii: "0"), count: width)
-        var rest = value
+        var rest = UInt64(clamping: value)
         for index in stride(from: width - 1, through: 0, by: -1) {
             bytes[index] = UInt8(ascii: "0") + UInt8(rest % 10)
             rest /= 10

@@ -125,6 +125,9 @@ public struct OpenProtocolFramer: Sendable {
         where !OpenProtocolHeader.isValidShapeByte(window[offset], at: offset) {
             return .failed
         }
+        if available >= 11 && OpenProtocolHeader.revision(window[8..<11]) == nil {
+            return .failed  // digits and spaces, but not a number padded with spaces ("0 3")
+        }
         if available > length {
             if window[length] == 0 { return .frame(length: length + 1) }
             return window[length - 1] == 0 ? .frame(length: length) : .failed
@@ -141,7 +144,7 @@ public struct OpenProtocolFramer: Sendable {
         return OpenProtocolFrame(
             raw: raw,
             mid: OpenProtocolHeader.number(header[(start + 4)..<(start + 8)]),
-            revision: OpenProtocolHeader.revision(header[(start + 8)..<(start + 11)]) ?? 1,
+            revision: OpenProtocolHeader.revision(header[(start + 8)..<(start + 11)]) ?? 1,  // validated by `judge`
             noAcknowledge: header[start + 11] == UInt8(ascii: "1")
         )
     }

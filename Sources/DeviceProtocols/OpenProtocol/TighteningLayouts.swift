@@ -25,13 +25,7 @@ struct TighteningLayout: Sendable {
     /// A layout of parameter-numbered fields laid out back to back from offset 20:
     /// each entry is (parameter id, width, target).
     static func numbered(_ entries: [(Int, Int, TighteningField?)]) -> TighteningLayout {
-        var offset = OpenProtocolHeader.length
-        var fields: [Field] = []
-        for (id, width, target) in entries {
-            fields.append(Field(id: id, offset: offset + 2, width: width, target: target))
-            offset += 2 + width
-        }
-        return TighteningLayout(fields)
+        TighteningLayout([]).appending(entries)
     }
 
     /// This layout followed by more parameter-numbered fields.
