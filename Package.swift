@@ -74,8 +74,6 @@ let package = Package(
                 "DeviceProtocols",
                 "DeviceIO",
                 "Gateway",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -123,10 +121,9 @@ let package = Package(
         .testTarget(
             name: "floorgateTests",
             dependencies: [
-                "floorgate", "FixtureSupport", "FloorgateCore", "DeviceProtocols",
+                "floorgate", "FixtureSupport", "FloorgateCore", "DeviceProtocols", "DeviceIO",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),

@@ -3,7 +3,6 @@ import DeviceProtocols
 import FloorgateCore
 import Logging
 import NIOCore
-import NIOPosix
 import Synchronization
 import Testing
 
@@ -36,13 +35,7 @@ struct AcknowledgeAfterStoreTests {
 
     @Test("while store has not returned, no MID 0062 is sent; once it returns, one is")
     func acknowledgementWaitsForStore() async throws {
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(OpenProtocolFrameDecoder()))
-                    return try NIOAsyncChannel<OpenProtocolFramerOutput, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
+        let server = try await OpenProtocolChannels.listen(host: "127.0.0.1", port: 0)
         let port = try #require(server.channel.localAddress?.port)
         let sink = GatedSink()
         var configuration = OpenProtocolClient.Configuration(host: "127.0.0.1", port: port)

@@ -4,7 +4,6 @@ import FloorgateCore
 import Foundation
 import GRDB
 import NIOCore
-import NIOPosix
 import Testing
 
 /// The wire seen from the controller's side: this test plays the controller itself (so it does
@@ -19,13 +18,7 @@ struct AcknowledgeAfterCommitTests {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let journalPath = scratch.path("results.sqlite")
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(OpenProtocolFrameDecoder()))
-                    return try NIOAsyncChannel<OpenProtocolFramerOutput, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
+        let server = try await OpenProtocolChannels.listen(host: "127.0.0.1", port: 0)
         let port = try #require(server.channel.localAddress?.port)
         let collector = try FloorgateChild(["collect", "open-protocol", "--controller", "127.0.0.1:\(port)",
                                             "--database", journalPath, "--stop-after", "25"])

@@ -3,7 +3,6 @@ import FloorgateCore
 import Foundation
 import GRDB
 import NIOCore
-import NIOPosix
 import Testing
 
 /// The Open Protocol client (`floorgate collect`) against the controller simulator

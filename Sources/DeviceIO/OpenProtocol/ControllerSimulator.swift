@@ -3,7 +3,6 @@ public import FloorgateCore
 public import Logging
 import Foundation
 import NIOCore
-import NIOPosix
 
 /// A TCP server that behaves like an Open Protocol tightening controller, for technicians and
 /// for tests: session start with revision negotiation, result subscription, a result on a timer
@@ -76,14 +75,7 @@ public struct OpenProtocolControllerSimulator: Sendable {
 
     /// Serves clients one at a time until cancelled. `onListening` gets the bound port.
     public func run(onListening: @Sendable (Int) -> Void) async throws {
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: configuration.host, port: configuration.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(OpenProtocolFrameDecoder()))
-                    return try NIOAsyncChannel<OpenProtocolFramerOutput, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
+        let server = try await OpenProtocolChannels.listen(host: configuration.host, port: configuration.port)
         onListening(server.channel.localAddress?.port ?? configuration.port)
         var state = SimulatorState(stateFile: configuration.stateFile)
         try await server.executeThenClose { connections in
@@ -103,7 +95,7 @@ public struct OpenProtocolControllerSimulator: Sendable {
         let description: String
     }
 
-    private func serve(_ connection: NIOAsyncChannel<OpenProtocolFramerOutput, ByteBuffer>, state: inout SimulatorState) async throws {
+    private func serve(_ connection: OpenProtocolConnection, state: inout SimulatorState) async throws {
         try await connection.executeThenClose { inbound, outbound in
             try await withLinkInputs(from: inbound, tickingEvery: .milliseconds(20)) { inputs in
                 var link = LinkState()

@@ -2,7 +2,6 @@ public import DeviceProtocols
 public import FloorgateCore
 public import Logging
 import NIOCore
-import NIOPosix
 
 /// The integrator side of an Open Protocol session with one tightening controller over TCP.
 ///
@@ -112,14 +111,7 @@ public struct OpenProtocolClient: Sendable {
     }
 
     private func runSession(sequence: inout TighteningSequence, resetBackoff: () -> Void) async throws -> SessionEnd {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connectTimeout(.seconds(5))
-            .connect(host: configuration.host, port: configuration.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(OpenProtocolFrameDecoder()))
-                    return try NIOAsyncChannel<OpenProtocolFramerOutput, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
+        let channel = try await OpenProtocolChannels.connect(host: configuration.host, port: configuration.port)
         logger.info("connected")
         let tick = min(configuration.keepAliveInterval, configuration.linkTimeout) / 4
         return try await channel.executeThenClose { inbound, outbound in
