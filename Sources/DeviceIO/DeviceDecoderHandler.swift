@@ -2,26 +2,35 @@ public import DeviceProtocols
 public import FloorgateCore
 public import NIOCore
 
-/// Adapts a pure ``DeviceDecoder`` to a SwiftNIO channel: bytes read from a transport go in,
-/// ``DeviceEvent``s come out as inbound messages. Wrap it in `ByteToMessageHandler`.
+/// A pure, chunk-by-chunk decoder of a byte stream, as a NIO channel handler needs it.
+public protocol ByteStreamDecoder {
+    associatedtype Output
+    /// The outputs the next bytes complete.
+    mutating func decode(_ bytes: UnsafeRawBufferPointer) -> [Output]
+    /// End of input: what is left.
+    mutating func decodeRemainder() -> [Output]
+}
+
+/// Adapts a ``ByteStreamDecoder`` to a SwiftNIO channel: bytes read from a transport go in, its
+/// outputs come out as inbound messages. Wrap it in `ByteToMessageHandler`.
 ///
 /// All readable bytes are handed to the decoder at once (the decoder keeps its own partial
-/// frame), and when the channel closes the decoder's `finish()` reports bytes still waiting for
-/// the rest of their frame.
-public struct DeviceDecoderHandler: ByteToMessageDecoder {
-    public typealias InboundOut = DeviceEvent
+/// frame), and when the channel closes the decoder's remainder (bytes still waiting for the
+/// rest of their frame) is reported.
+public struct ByteStreamHandler<Decoder: ByteStreamDecoder>: ByteToMessageDecoder {
+    public typealias InboundOut = Decoder.Output
 
-    private var decoder: any DeviceDecoder
+    private var decoder: Decoder
 
-    public init(decoder: any DeviceDecoder) {
+    public init(_ decoder: Decoder) {
         self.decoder = decoder
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard buffer.readableBytes > 0 else { return .needMoreData }
-        let events = buffer.withUnsafeReadableBytes { decoder.feed($0) }
+        let outputs = buffer.withUnsafeReadableBytes { decoder.decode($0) }
         buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
-        fire(events, context: context)
+        fire(outputs, context: context)
         return .needMoreData
     }
 
@@ -31,13 +40,49 @@ public struct DeviceDecoderHandler: ByteToMessageDecoder {
         seenEOF: Bool
     ) throws -> DecodingState {
         _ = try decode(context: context, buffer: &buffer)
-        fire(decoder.finish(), context: context)
+        fire(decoder.decodeRemainder(), context: context)
         return .needMoreData
     }
 
-    private func fire(_ events: [DeviceEvent], context: ChannelHandlerContext) {
-        for event in events {
-            context.fireChannelRead(wrapInboundOut(event))
+    private func fire(_ outputs: [Decoder.Output], context: ChannelHandlerContext) {
+        for output in outputs {
+            context.fireChannelRead(wrapInboundOut(output))
         }
+    }
+}
+
+/// Any ``DeviceDecoder`` as a byte-stream decoder of ``DeviceEvent``s.
+public struct DeviceEventStream: ByteStreamDecoder {
+    private var decoder: any DeviceDecoder
+
+    public init(_ decoder: any DeviceDecoder) {
+        self.decoder = decoder
+    }
+
+    public mutating func decode(_ bytes: UnsafeRawBufferPointer) -> [DeviceEvent] { decoder.feed(bytes) }
+    public mutating func decodeRemainder() -> [DeviceEvent] { decoder.finish() }
+}
+
+/// The Open Protocol framer emits frames and skipped runs for the client and the simulator.
+extension OpenProtocolFramer: ByteStreamDecoder {
+    public mutating func decode(_ bytes: UnsafeRawBufferPointer) -> [OpenProtocolFramerOutput] { feed(bytes) }
+    public mutating func decodeRemainder() -> [OpenProtocolFramerOutput] { finish() }
+}
+
+/// A device decoder on a channel: ``DeviceEvent``s as inbound messages.
+public typealias DeviceDecoderHandler = ByteStreamHandler<DeviceEventStream>
+
+extension ByteStreamHandler where Decoder == DeviceEventStream {
+    public init(decoder: any DeviceDecoder) {
+        self.init(DeviceEventStream(decoder))
+    }
+}
+
+/// An Open Protocol TCP stream on a channel: frames and skipped runs as inbound messages.
+public typealias OpenProtocolFrameDecoder = ByteStreamHandler<OpenProtocolFramer>
+
+extension ByteStreamHandler where Decoder == OpenProtocolFramer {
+    public init() {
+        self.init(OpenProtocolFramer())
     }
 }
