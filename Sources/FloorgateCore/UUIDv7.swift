@@ -1,9 +1,10 @@
-import Foundation
+public import Foundation
 
 /// UUID version 7 (RFC 9562): 48 bits of Unix time in milliseconds, then random bits, so ids
 /// sort by creation time to the millisecond. Used as idempotency keys.
-enum UUIDv7 {
-    static func make(now: Date = Date()) -> UUID {
+public enum UUIDv7 {
+    /// A new UUIDv7 for the instant `now`.
+    public static func make(now: Date = Date()) -> UUID {
         var generator = SystemRandomNumberGenerator()
         let milliseconds = UInt64(max(0, now.timeIntervalSince1970 * 1000))
         var bytes = [UInt8](repeating: 0, count: 16)

@@ -1,0 +1,211 @@
+import GRDB
+
+/// Everything the record knows about one build, read in one go: its unit, work order, the
+/// instruction revision it runs on, completed steps, results, nonconformances and the redline
+/// waiting for acknowledgement. The rules of binding and completion are answered here.
+struct BuildState {
+    var id: Int64
+    var serial: String
+    var workOrder: String
+    var partNumber: String
+    var partRevision: String
+    var operation: String
+    var status: String
+    var station: String
+    var openedBy: String
+    var openedAt: String
+    var closedAt: String?
+    var instructionID: Int64
+    var instructionRevision: String
+    var instructionTitle: String
+    var content: InstructionContent
+    var completions: [String: Row]
+    var results: [Row]
+    var nonconformances: [Row]
+    var pendingRedline: Row?
+
+    static func load(_ db: Database, id: Int64, service: RecordService) throws -> BuildState {
+        guard let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT build.*, unit_serial.serial, work_order.number AS work_order, part.number AS part_number,
+                       part.revision AS part_revision, instruction.revision AS instruction_revision,
+                       instruction.title AS instruction_title
+                FROM build
+                JOIN unit_serial ON unit_serial.id = build.serial_id
+                JOIN work_order ON work_order.id = unit_serial.work_order_id
+                JOIN part ON part.id = work_order.part_id
+                JOIN instruction ON instruction.id = build.instruction_id
+                WHERE build.id = ?
+                """, arguments: [id])
+        else { throw WorkRecordError(.notFound, "no build with id \(id)") }
+        let instructionID: Int64 = row["instruction_id"]
+        let completions = try Row.fetchAll(db, sql: "SELECT * FROM step_completion WHERE build_id = ?", arguments: [id])
+        return BuildState(
+            id: id, serial: row["serial"], workOrder: row["work_order"], partNumber: row["part_number"],
+            partRevision: row["part_revision"], operation: row["operation"], status: row["status"],
+            station: row["station"], openedBy: row["opened_by"], openedAt: row["opened_at"], closedAt: row["closed_at"],
+            instructionID: instructionID, instructionRevision: row["instruction_revision"],
+            instructionTitle: row["instruction_title"],
+            content: try service.content(ofInstruction: instructionID, db),
+            completions: Dictionary(completions.map { ($0["step"], $0) }, uniquingKeysWith: { first, _ in first }),
+            results: try Row.fetchAll(db, sql: "SELECT * FROM result WHERE build_id = ? ORDER BY id", arguments: [id]),
+            nonconformances: try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT nonconformance.*, nc_disposition.disposition, nc_disposition.comment AS disposition_comment,
+                           nc_disposition.signature_id AS disposition_signature, nc_disposition.dispositioned_at
+                    FROM nonconformance LEFT JOIN nc_disposition ON nc_disposition.nc_id = nonconformance.id
+                    WHERE build_id = ? ORDER BY nonconformance.id
+                    """, arguments: [id]),
+            pendingRedline: try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT redline.*, old.revision AS from_revision, new.revision AS to_revision
+                    FROM redline JOIN instruction old ON old.id = redline.from_instruction
+                    JOIN instruction new ON new.id = redline.to_instruction
+                    WHERE redline.from_instruction = ?
+                      AND NOT EXISTS (SELECT 1 FROM redline_ack WHERE build_id = ? AND redline_id = redline.id)
+                    """, arguments: [instructionID, id]))
+    }
+
+    /// The build named by `build_id`, or by `serial` (and `operation` when the serial has
+    /// several builds; the newest otherwise).
+    static func id(from params: Parameters, _ db: Database) throws -> Int64 {
+        if let id = try params.optionalInteger("build_id") { return id }
+        guard let serial = try params.optionalString("serial") else {
+            throw WorkRecordError(.invalidParams, "params.build_id or params.serial is required")
+        }
+        let operation = try params.optionalString("operation")
+        guard let id = try Int64.fetchOne(
+            db,
+            sql: """
+                SELECT build.id FROM build JOIN unit_serial ON unit_serial.id = build.serial_id
+                WHERE unit_serial.serial = ? AND (? IS NULL OR build.operation = ?) ORDER BY build.id DESC LIMIT 1
+                """, arguments: [serial, operation, operation])
+        else { throw WorkRecordError(.notFound, "no build for serial '\(serial)'\(operation.map { " operation \($0)" } ?? "")") }
+        return id
+    }
+
+    var isOpen: Bool { status == "open" }
+
+    /// The first step of the build's revision not yet completed; nil when all are.
+    var activeStep: InstructionContent.Step? { content.steps.first { completions[$0.key] == nil } }
+
+    /// Results that stand: not replaced by a correction.
+    private var standingResults: [Row] {
+        let corrected = Set(results.compactMap { $0["corrects"] as Int64? })
+        return results.filter { !corrected.contains($0["id"]) }
+    }
+
+    /// The standing results of one point under the build's current revision: a redline
+    /// acknowledged mid-step means the point is measured again against the new limits.
+    func results(step: String, point: String) -> [Row] {
+        standingResults.filter {
+            $0["step"] == step && $0["point"] == point && $0["instruction_id"] == instructionID
+        }
+    }
+
+    func nonconformance(forResult id: Int64) -> Row? {
+        nonconformances.first { $0["result_id"] as Int64? == id }
+    }
+
+    /// How many of the point's results it still takes. A failed result fills its place until
+    /// its nonconformance is dispositioned `rework`; an invalid one never does.
+    func openSlots(step: String, point: InstructionContent.Point) -> Int {
+        let filled = results(step: step, point: point.name).filter { result in
+            switch result["verdict"] as String {
+            case "pass": true
+            case "fail_low", "fail_high": nonconformance(forResult: result["id"])?["disposition"] as String? != "rework"
+            default: false
+            }
+        }
+        return max(0, point.count - filled.count)
+    }
+
+    /// Points of the step that lack a passing or dispositioned (other than rework) result.
+    func unsatisfiedPoints(of step: InstructionContent.Step) -> [String] {
+        step.points.filter { point in
+            let satisfied = results(step: step.key, point: point.name).filter { result in
+                switch result["verdict"] as String {
+                case "pass": return true
+                case "fail_low", "fail_high":
+                    let disposition = nonconformance(forResult: result["id"])?["disposition"] as String?
+                    return disposition != nil && disposition != "rework"
+                default: return false
+                }
+            }
+            return satisfied.count < point.count
+        }.map(\.name)
+    }
+
+    var openNonconformances: [Row] { nonconformances.filter { $0["disposition"] as String? == nil } }
+
+    // MARK: - JSON views
+
+    var json: JSONValue {
+        .object([
+            "build_id": .integer(id), "serial": .string(serial), "work_order": .string(workOrder),
+            "part": .string(partNumber), "part_revision": .string(partRevision), "operation": .string(operation),
+            "status": .string(status), "station": .string(station), "opened_by": .string(openedBy),
+            "opened_at": .string(openedAt), "closed_at": .optional(closedAt),
+            "instruction": ["id": .integer(instructionID), "revision": .string(instructionRevision), "title": .string(instructionTitle)],
+            "active_step": activeStep.map(stepJSON) ?? .null,
+            "steps": .array(content.steps.map { step in
+                let status = completions[step.key] != nil ? "complete" : (step.key == activeStep?.key ? "active" : "pending")
+                return ["key": .string(step.key), "title": .string(step.title), "status": .string(status)]
+            }),
+            "pending_redline": pendingRedline.map(Self.redlineJSON) ?? .null,
+            "open_ncs": .array(openNonconformances.map(Self.nonconformanceJSON)),
+        ])
+    }
+
+    func stepJSON(_ step: InstructionContent.Step) -> JSONValue {
+        .object([
+            "key": .string(step.key), "title": .string(step.title), "text": .string(step.text),
+            "points": .array(step.points.map { point in
+                guard case .object(var members) = point.json else { return point.json }
+                members["results"] = .array(results(step: step.key, point: point.name).map(Self.resultJSON))
+                members["open"] = .integer(Int64(openSlots(step: step.key, point: point)))
+                return .object(members)
+            }),
+        ])
+    }
+
+    static func resultJSON(_ row: Row) -> JSONValue {
+        .object([
+            "result_id": .integer(row["id"]), "step": .string(row["step"]), "point": .string(row["point"]),
+            "value": .string(row["value"]), "unit": .optional(row["unit"] as String?),
+            "resolution": .optional(row["resolution"] as String?), "angle": .optional(row["angle"] as String?),
+            "verdict": .string(row["verdict"]), "reason": .optional(row["reason"] as String?),
+            "device": [
+                "kind": .string(row["device_kind"]), "profile": .optional(row["device_profile"] as String?),
+                "serial": .optional(row["device_serial"] as String?),
+            ],
+            "operator": .string(row["operator"]), "station": .string(row["station"]),
+            "measured_at": .string(row["measured_at"]), "recorded_at": .string(row["recorded_at"]),
+            "corrects": .optional(row["corrects"] as Int64?), "correction_reason": .optional(row["correction_reason"] as String?),
+            "remeasures_nc": .optional(row["remeasures_nc"] as Int64?), "key": .string(row["key"]),
+        ])
+    }
+
+    static func nonconformanceJSON(_ row: Row) -> JSONValue {
+        .object([
+            "nc_id": .integer(row["id"]), "step": .optional(row["step"] as String?), "point": .optional(row["point"] as String?),
+            "result_id": .optional(row["result_id"] as Int64?), "description": .string(row["description"]),
+            "source": .string(row["source"]), "raised_by": .string(row["raised_by"]), "raised_at": .string(row["raised_at"]),
+            "disposition": .optional(row["disposition"] as String?),
+            "disposition_comment": .optional(row["disposition_comment"] as String?),
+            "disposition_signature": .optional(row["disposition_signature"] as Int64?),
+            "dispositioned_at": .optional(row["dispositioned_at"] as String?),
+        ])
+    }
+
+    static func redlineJSON(_ row: Row) -> JSONValue {
+        .object([
+            "redline_id": .integer(row["id"]), "from_revision": .string(row["from_revision"]),
+            "to_revision": .string(row["to_revision"]), "reason": .string(row["reason"]),
+            "published_at": .string(row["published_at"]),
+        ])
+    }
+}

@@ -1,0 +1,117 @@
+import GRDB
+
+/// `dhr.export`: the device history record of one serial (21 CFR 820.184) as JSON: the work
+/// order and quantity, dates of manufacture, the instruction revisions used, every result with
+/// its verdict and device, labels scanned, nonconformances and dispositions, redlines
+/// acknowledged, every signature with printed name, time and meaning, and the audit chain's head.
+enum DeviceHistoryRecord {
+    static func export(_ context: MethodContext) throws -> RecordOutcome {
+        let db = context.db
+        let serial = try context.params.string("serial")
+        guard let unit = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT unit_serial.serial, work_order.number, work_order.quantity, work_order.status, work_order.released_at,
+                       work_order.operations, part.number AS part_number, part.revision AS part_revision, part.description
+                FROM unit_serial JOIN work_order ON work_order.id = unit_serial.work_order_id
+                JOIN part ON part.id = work_order.part_id WHERE unit_serial.serial = ?
+                """, arguments: [serial])
+        else { throw WorkRecordError(.unknownSerial, "serial '\(serial)' is not on any work order") }
+        let buildIDs = try Int64.fetchAll(
+            db,
+            sql: "SELECT build.id FROM build JOIN unit_serial ON unit_serial.id = build.serial_id WHERE unit_serial.serial = ? ORDER BY build.id",
+            arguments: [serial])
+        var signatureIDs: Set<Int64> = []
+        var builds: [JSONValue] = []
+        var labels: [JSONValue] = []
+        for id in buildIDs {
+            let build = try BuildState.load(db, id: id, service: context.service)
+            builds.append(try buildJSON(build, signatureIDs: &signatureIDs, db))
+            labels += build.results.filter { $0["unit"] as String? == nil }.map(BuildState.resultJSON)
+        }
+        signatureIDs.formUnion(
+            try Int64.fetchAll(
+                db,
+                sql: "SELECT id FROM signature WHERE record_type = 'build' AND record_id IN (SELECT value FROM json_each(?))",
+                arguments: [JSONValue.array(buildIDs.map(JSONValue.integer)).text]))
+        let signatures = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT signature.*, user.login FROM signature JOIN user ON user.id = signature.user_id
+                WHERE signature.id IN (SELECT value FROM json_each(?)) ORDER BY signature.signed_at, signature.id
+                """, arguments: [JSONValue.array(signatureIDs.sorted().map(JSONValue.integer)).text])
+        let dhr: JSONValue = [
+            "serial": .string(serial),
+            "part": ["number": .string(unit["part_number"]), "revision": .string(unit["part_revision"]), "description": .string(unit["description"])],
+            "work_order": [
+                "number": .string(unit["number"]), "quantity": .integer(unit["quantity"]), "status": .string(unit["status"]),
+                "released_at": .optional(unit["released_at"] as String?),
+                "operations": (try? JSONValue(parsing: Array((unit["operations"] as String).utf8))) ?? [],
+            ],
+            "builds": .array(builds),
+            "labels": .array(labels),
+            "signatures": .array(signatures.map(SignatureView.json)),
+            "audit_head": .string(try AuditChain.head(db)),
+            "audit_entries": .integer(try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM audit") ?? 0),
+            "generated_at": .string(RecordClock.timestamp()),
+        ]
+        return RecordOutcome(dhr)
+    }
+
+    private static func buildJSON(_ build: BuildState, signatureIDs: inout Set<Int64>, _ db: Database) throws -> JSONValue {
+        let revisionIDs = Set(build.results.map { $0["instruction_id"] as Int64 } + build.completions.values.map { $0["instruction_id"] as Int64 } + [build.instructionID])
+        let revisions = try Row.fetchAll(
+            db, sql: "SELECT * FROM instruction WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+            arguments: [JSONValue.array(revisionIDs.sorted().map(JSONValue.integer)).text])
+        let revisionNames = Dictionary(revisions.map { ($0["id"] as Int64, $0["revision"] as String) }, uniquingKeysWith: { first, _ in first })
+        signatureIDs.formUnion(revisions.compactMap { $0["approval_signature"] as Int64? })
+        signatureIDs.formUnion(build.completions.values.map { $0["signature_id"] as Int64 })
+        signatureIDs.formUnion(build.results.compactMap { $0["signature_id"] as Int64? })
+        signatureIDs.formUnion(build.nonconformances.compactMap { $0["disposition_signature"] as Int64? })
+        let redlines = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT redline.*, redline_ack.acknowledged_at, redline_ack.signature_id AS ack_signature,
+                       old.revision AS from_revision, new.revision AS to_revision
+                FROM redline_ack JOIN redline ON redline.id = redline_ack.redline_id
+                JOIN instruction old ON old.id = redline.from_instruction JOIN instruction new ON new.id = redline.to_instruction
+                WHERE redline_ack.build_id = ? ORDER BY redline_ack.id
+                """, arguments: [build.id])
+        signatureIDs.formUnion(redlines.map { $0["ack_signature"] as Int64 })
+        signatureIDs.formUnion(redlines.map { $0["signature_id"] as Int64 })
+        let stepOrder = build.content.steps.map(\.key)
+        let completions = build.completions.values.sorted { ($0["completed_at"] as String, $0["id"] as Int64) < ($1["completed_at"] as String, $1["id"] as Int64) }
+        return [
+            "build_id": .integer(build.id), "operation": .string(build.operation), "status": .string(build.status),
+            "station": .string(build.station), "opened_by": .string(build.openedBy), "opened_at": .string(build.openedAt),
+            "closed_at": .optional(build.closedAt), "current_revision": .string(build.instructionRevision),
+            "instruction_revisions": .array(revisions.map { row in
+                [
+                    "instruction_id": .integer(row["id"]), "revision": .string(row["revision"]), "title": .string(row["title"]),
+                    "approval_signature": .optional(row["approval_signature"] as Int64?),
+                ]
+            }),
+            "steps": .array(completions.map { row in
+                [
+                    "key": .string(row["step"]), "instruction_revision": .string(revisionNames[row["instruction_id"]] ?? "?"),
+                    "completed_at": .string(row["completed_at"]), "signature_id": .integer(row["signature_id"]),
+                ]
+            }),
+            "remaining_steps": .array(stepOrder.filter { build.completions[$0] == nil }.map(JSONValue.string)),
+            "results": .array(build.results.map { row in
+                guard case .object(var members) = BuildState.resultJSON(row) else { return .null }
+                members["instruction_revision"] = .string(revisionNames[row["instruction_id"]] ?? "?")
+                return .object(members)
+            }),
+            "nonconformances": .array(build.nonconformances.map(BuildState.nonconformanceJSON)),
+            "redlines": .array(redlines.map { row in
+                [
+                    "redline_id": .integer(row["id"]), "from_revision": .string(row["from_revision"]),
+                    "to_revision": .string(row["to_revision"]), "reason": .string(row["reason"]),
+                    "published_at": .string(row["published_at"]), "publish_signature": .integer(row["signature_id"]),
+                    "acknowledged_at": .string(row["acknowledged_at"]), "acknowledge_signature": .integer(row["ack_signature"]),
+                ]
+            }),
+        ]
+    }
+}

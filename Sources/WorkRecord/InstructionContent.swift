@@ -1,0 +1,153 @@
+import FloorgateCore
+
+/// The steps of one instruction revision: what the operator does and which data the record
+/// collects at each step. Stored as canonical JSON in the revision's row; once the revision is
+/// approved it never changes.
+struct InstructionContent: Sendable {
+    var steps: [Step]
+
+    /// One step: stable key (kept across revisions, so a redline can say which steps changed),
+    /// title, the operator's text and its data-collection points.
+    struct Step: Sendable {
+        var key: String
+        var title: String
+        var text: String
+        var points: [Point]
+    }
+
+    /// A data-collection point: what is measured, against which limits, by which kind of device,
+    /// how many times.
+    struct Point: Sendable {
+        enum Kind: String, Sendable, CaseIterable {
+            /// A gauge reading (length, force, mass, temperature…).
+            case measure
+            /// A tightening: torque limits and optionally an angle window.
+            case torque
+            /// A scanned label (component lot, UDI): recorded as text, not judged.
+            case scan
+        }
+
+        var name: String
+        var kind: Kind
+        var limits: Limits?
+        /// How many results the point takes (a torque batch of four screws is 4).
+        var count: Int
+        /// The device kind that may feed the point: gauge, torque or scanner.
+        var deviceKind: String
+        /// When set, only a device with this profile may feed the point.
+        var deviceProfile: String?
+        /// The tightening program the controller should run (informational).
+        var pset: String?
+
+        /// The quantity a result must carry to fill the point (nil for scan points).
+        var quantity: QuantityKind? { limits?.unit.quantity }
+    }
+
+    func step(_ key: String) -> Step? { steps.first { $0.key == key } }
+}
+
+extension InstructionContent {
+    /// Reads the `steps` array of an import file or a redline, naming the offending entry.
+    init(steps value: [JSONValue], path: String) throws(WorkRecordError) {
+        var steps: [Step] = []
+        for (index, element) in value.enumerated() {
+            let params = try Parameters(element, path: "\(path)[\(index)]")
+            var points: [Point] = []
+            for (pointIndex, pointValue) in try params.array("points").enumerated() {
+                points.append(try Point(Parameters(pointValue, path: "\(params.path).points[\(pointIndex)]")))
+            }
+            let step = Step(
+                key: try params.string("key"), title: try params.string("title"),
+                text: try params.optionalString("text") ?? "", points: points)
+            guard !steps.contains(where: { $0.key == step.key }) else {
+                throw WorkRecordError(.invalidParams, "\(params.path).key '\(step.key)' is used by two steps")
+            }
+            guard Set(points.map(\.name)).count == points.count else {
+                throw WorkRecordError(.invalidParams, "\(params.path): two points share a name")
+            }
+            steps.append(step)
+        }
+        guard !steps.isEmpty else { throw WorkRecordError(.invalidParams, "\(path) must list at least one step") }
+        self.steps = steps
+    }
+
+    /// Reads the content stored in an instruction row.
+    init(storedText text: String) throws(WorkRecordError) {
+        let value = try JSONValue(parsing: Array(text.utf8))
+        try self.init(steps: value["steps"]?.arrayValue ?? [], path: "instruction.steps")
+    }
+
+    /// The canonical JSON stored in the row and shown to clients.
+    var json: JSONValue {
+        .object(["steps": .array(steps.map(\.json))])
+    }
+}
+
+extension InstructionContent.Step {
+    var json: JSONValue {
+        .object(["key": .string(key), "title": .string(title), "text": .string(text), "points": .array(points.map(\.json))])
+    }
+}
+
+extension InstructionContent.Point {
+    init(_ params: Parameters) throws(WorkRecordError) {
+        name = try params.string("name")
+        kind = try Kind(rawValue: params.choice("kind", of: Kind.allCases.map(\.rawValue))) ?? .measure
+        count = Int(try params.optionalInteger("count") ?? 1)
+        guard (1...1000).contains(count) else { throw WorkRecordError(.invalidParams, "\(params.path).count must be 1…1000") }
+        let defaultDevice = switch kind {
+        case .measure: "gauge"
+        case .torque: "torque"
+        case .scan: "scanner"
+        }
+        deviceKind = try params.optionalString("device_kind") ?? defaultDevice
+        deviceProfile = try params.optionalString("device_profile")
+        pset = try params.optionalString("pset")
+        guard kind != .scan else {
+            limits = nil
+            return
+        }
+        let unit = try params.unit("unit")
+        if kind == .torque, unit.quantity != .torque {
+            throw WorkRecordError(.invalidParams, "\(params.path).unit '\(unit.code)' is not a torque unit")
+        }
+        let angleMinimum = try params.optionalDecimal("angle_min")
+        let angleMaximum = try params.optionalDecimal("angle_max")
+        let window = angleMinimum == nil && angleMaximum == nil ? nil : AngleWindow(minimum: angleMinimum, maximum: angleMaximum)
+        let nominal = try params.optionalDecimal("nominal")
+        if let nominal, params.members["minus"] != nil || params.members["plus"] != nil {
+            let minus = try params.optionalDecimal("minus"), plus = try params.optionalDecimal("plus")
+            do {
+                limits = try Limits(nominal: nominal, minus: minus, plus: plus, unit: unit, angleWindow: window)
+            } catch {
+                throw WorkRecordError(.invalidParams, "\(params.path): the tolerances put the limits out of range")
+            }
+        } else {
+            let lower = try params.optionalDecimal("lower"), upper = try params.optionalDecimal("upper")
+            if let lower, let upper, lower.valueOrder(comparedTo: upper) == .greater {
+                throw WorkRecordError(.invalidParams, "\(params.path): lower limit \(lower) is above upper limit \(upper)")
+            }
+            // Stored revisions carry the nominal beside the limits it produced.
+            limits = Limits(lower: lower, upper: upper, unit: unit, angleWindow: window)
+            limits?.nominal = nominal
+        }
+    }
+
+    var json: JSONValue {
+        var members: [String: JSONValue] = [
+            "name": .string(name), "kind": .string(kind.rawValue), "count": .integer(Int64(count)),
+            "device_kind": .string(deviceKind),
+        ]
+        if let deviceProfile { members["device_profile"] = .string(deviceProfile) }
+        if let pset { members["pset"] = .string(pset) }
+        if let limits {
+            members["unit"] = .string(limits.unit.code)
+            if let nominal = limits.nominal { members["nominal"] = .string(nominal.description) }
+            if let lower = limits.lower { members["lower"] = .string(lower.description) }
+            if let upper = limits.upper { members["upper"] = .string(upper.description) }
+            if let minimum = limits.angleWindow?.minimum { members["angle_min"] = .string(minimum.description) }
+            if let maximum = limits.angleWindow?.maximum { members["angle_max"] = .string(maximum.description) }
+        }
+        return .object(members)
+    }
+}

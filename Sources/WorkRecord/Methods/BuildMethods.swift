@@ -1,0 +1,138 @@
+import GRDB
+
+/// `build.open`, `build.get`, `step.complete` and `build.close`.
+enum BuildMethods {
+    /// Opens the build of a scanned serial: finds the released work order that holds it, the
+    /// next operation not yet complete, and pins the effective approved instruction revision.
+    /// Scanning a serial whose build is already open returns that build.
+    static func open(_ context: MethodContext) throws -> RecordOutcome {
+        let params = context.params, db = context.db
+        let serial = try params.string("serial")
+        let station = try params.string("station")
+        let operatorName = try params.string("operator")
+        guard let unit = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT unit_serial.id, work_order.number, work_order.status, work_order.operations, work_order.part_id
+                FROM unit_serial JOIN work_order ON work_order.id = unit_serial.work_order_id WHERE unit_serial.serial = ?
+                """, arguments: [serial])
+        else { throw WorkRecordError(.unknownSerial, "serial '\(serial)' is not on any work order") }
+        guard unit["status"] as String == "released" else {
+            throw WorkRecordError(.workOrderNotReleased, "work order \(unit["number"] as String) of serial '\(serial)' is \(unit["status"] as String), not released")
+        }
+        let serialID: Int64 = unit["id"]
+        let operations = try JSONValue(parsing: Array((unit["operations"] as String).utf8)).arrayValue?.compactMap(\.stringValue) ?? []
+        let builds = try Row.fetchAll(db, sql: "SELECT id, operation, status FROM build WHERE serial_id = ?", arguments: [serialID])
+        let statusByOperation = Dictionary(builds.map { ($0["operation"] as String, $0) }, uniquingKeysWith: { first, _ in first })
+        let operation: String
+        if let requested = try params.optionalString("operation") {
+            guard operations.contains(requested) else {
+                throw WorkRecordError(.invalidParams, "work order \(unit["number"] as String) has no operation \(requested); it has \(operations.joined(separator: ", "))")
+            }
+            operation = requested
+        } else if let next = operations.first(where: { statusByOperation[$0]?["status"] as String? != "complete" }) {
+            operation = next
+        } else {
+            throw WorkRecordError(.serialComplete, "serial '\(serial)' has completed every operation of work order \(unit["number"] as String)")
+        }
+        if let existing = statusByOperation[operation] {
+            guard existing["status"] as String == "open" else {
+                throw WorkRecordError(.serialComplete, "serial '\(serial)' has already completed operation \(operation)")
+            }
+            return RecordOutcome(try BuildState.load(db, id: existing["id"], service: context.service).json)
+        }
+        guard let instructionID = try Int64.fetchOne(
+            db, sql: "SELECT id FROM instruction WHERE part_id = ? AND operation = ? AND status = 'approved'",
+            arguments: [unit["part_id"] as Int64, operation])
+        else {
+            throw WorkRecordError(.noApprovedRevision, "operation \(operation) of serial '\(serial)' has no approved instruction revision; an approver must approve one")
+        }
+        let id = try context.writer.insert(
+            "build",
+            [
+                "serial_id": serialID, "operation": operation, "instruction_id": instructionID, "status": "open",
+                "station": station, "opened_by": operatorName, "opened_at": RecordClock.timestamp(),
+            ], action: "build.open")
+        let build = try BuildState.load(db, id: id, service: context.service)
+        return RecordOutcome(build.json, notifications: [stepChanged(build)])
+    }
+
+    static func get(_ context: MethodContext) throws -> RecordOutcome {
+        let id = try BuildState.id(from: context.params, context.db)
+        return RecordOutcome(try BuildState.load(context.db, id: id, service: context.service).json)
+    }
+
+    /// Completes the active step: every required point has a passing or dispositioned result,
+    /// no redline waits for acknowledgement, and the operator signs it (meaning "performed").
+    static func completeStep(_ context: MethodContext) throws -> RecordOutcome {
+        let signature = try SignatureInput(context.params)
+        let build = try BuildState.load(context.db, id: try context.params.integer("build_id"), service: context.service)
+        guard build.isOpen else { throw WorkRecordError(.invalidState, "build \(build.id) of serial '\(build.serial)' is \(build.status)") }
+        guard let step = build.activeStep else {
+            throw WorkRecordError(.invalidState, "build \(build.id) has no step left to complete; close it")
+        }
+        if let requested = try context.params.optionalString("step"), requested != step.key {
+            throw WorkRecordError(.invalidState, "step \(requested) is not the active step of build \(build.id); step \(step.key) is")
+        }
+        if let redline = build.pendingRedline {
+            throw WorkRecordError(
+                .redlinePending,
+                "redline \(redline["id"] as Int64) (revision \(redline["from_revision"] as String) → \(redline["to_revision"] as String)) must be acknowledged before step \(step.key) completes")
+        }
+        let missing = build.unsatisfiedPoints(of: step)
+        guard missing.isEmpty else {
+            throw WorkRecordError(.stepIncomplete, "step \(step.key) still needs a passing or dispositioned result at: \(missing.joined(separator: ", "))")
+        }
+        let signed = try context.signer.sign(
+            signature, role: .operator, meaning: .performed, recordType: "build", recordID: build.id,
+            subject: "step \(step.key) '\(step.title)' of serial \(build.serial), revision \(build.instructionRevision)")
+        try context.writer.insert(
+            "step_completion",
+            [
+                "build_id": build.id, "step": step.key, "instruction_id": build.instructionID, "signature_id": signed.id,
+                "completed_at": signed.signedAt,
+            ], action: "step.complete")
+        let after = try BuildState.load(context.db, id: build.id, service: context.service)
+        return RecordOutcome(after.json, notifications: [stepChanged(after)])
+    }
+
+    /// Closes a build whose steps are all complete and whose nonconformances are all
+    /// dispositioned; quality signs the acceptance (meaning "approved").
+    static func close(_ context: MethodContext) throws -> RecordOutcome {
+        let signature = try SignatureInput(context.params)
+        let build = try BuildState.load(context.db, id: try context.params.integer("build_id"), service: context.service)
+        guard build.isOpen else { throw WorkRecordError(.invalidState, "build \(build.id) of serial '\(build.serial)' is already \(build.status)") }
+        if let step = build.activeStep {
+            throw WorkRecordError(.stepIncomplete, "build \(build.id) cannot close: step \(step.key) '\(step.title)' is not complete")
+        }
+        let open = build.openNonconformances
+        guard open.isEmpty else {
+            throw WorkRecordError(
+                .openNonconformance,
+                "build \(build.id) cannot close: nonconformance \(open.map { String($0["id"] as Int64) }.joined(separator: ", ")) has no disposition")
+        }
+        let signed = try context.signer.sign(
+            signature, role: .quality, meaning: .approved, recordType: "build", recordID: build.id,
+            subject: "acceptance of serial \(build.serial), operation \(build.operation)")
+        try context.writer.update("build", id: build.id, ["status": "complete", "closed_at": signed.signedAt], action: "build.close")
+        let after = try BuildState.load(context.db, id: build.id, service: context.service)
+        return RecordOutcome(
+            after.json,
+            notifications: [
+                RecordNotification(
+                    method: "build.closed",
+                    params: ["build_id": .integer(build.id), "serial": .string(build.serial), "operation": .string(build.operation)])
+            ])
+    }
+
+    /// `step.changed`: the build's active step is now this one (null when all are complete).
+    static func stepChanged(_ build: BuildState) -> RecordNotification {
+        RecordNotification(
+            method: "step.changed",
+            params: [
+                "build_id": .integer(build.id), "serial": .string(build.serial), "station": .string(build.station),
+                "instruction_revision": .string(build.instructionRevision),
+                "step": build.activeStep.map(build.stepJSON) ?? .null,
+            ])
+    }
+}

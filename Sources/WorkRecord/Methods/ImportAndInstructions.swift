@@ -1,0 +1,216 @@
+import GRDB
+
+/// `record.info`: the chain's head and size, for monitoring and the DHR.
+enum RecordInfo {
+    static func run(_ context: MethodContext) throws -> RecordOutcome {
+        let count = try Int64.fetchOne(context.db, sql: "SELECT COUNT(*) FROM audit") ?? 0
+        return RecordOutcome(["audit_head": .string(try AuditChain.head(context.db)), "audit_entries": .integer(count)])
+    }
+}
+
+/// `record.import`: users, parts, instruction drafts and work orders from one document
+/// (`floorgate record import FILE`). Instructions arrive as drafts: only a signed
+/// `instruction.approve` makes a revision effective.
+enum RecordImport {
+    static func run(_ context: MethodContext) throws -> RecordOutcome {
+        let params = context.params, writer = context.writer, db = context.db
+        var counts: [String: Int64] = ["users": 0, "parts": 0, "instructions": 0, "work_orders": 0, "serials": 0]
+        for (index, value) in try params.array("users").enumerated() {
+            let user = try Parameters(value, path: "params.users[\(index)]")
+            let roles = try user.array("roles").map { role -> String in
+                guard let name = role.stringValue, Role(rawValue: name) != nil else {
+                    throw WorkRecordError(.invalidParams, "\(user.path).roles: '\(role.text)' is not a role; one of: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return name
+            }
+            guard !roles.isEmpty else { throw WorkRecordError(.invalidParams, "\(user.path).roles must name at least one role") }
+            let password = try user.string("password")
+            guard password.count >= 8 else { throw WorkRecordError(.invalidParams, "\(user.path).password must have at least 8 characters") }
+            try writer.insert(
+                "user",
+                [
+                    "login": try user.string("login"), "name": try user.string("name"), "roles": roles.joined(separator: ","),
+                    "password": try context.service.passwords.hash(password),
+                ], action: "user.create")
+            counts["users", default: 0] += 1
+        }
+        for (index, value) in try params.array("parts").enumerated() {
+            let part = try Parameters(value, path: "params.parts[\(index)]")
+            try writer.insert(
+                "part",
+                [
+                    "number": try part.string("number"), "revision": try part.string("revision"),
+                    "description": try part.optionalString("description") ?? "",
+                ], action: "part.create")
+            counts["parts", default: 0] += 1
+        }
+        for (index, value) in try params.array("instructions").enumerated() {
+            let instruction = try Parameters(value, path: "params.instructions[\(index)]")
+            let content = try InstructionContent(steps: instruction.array("steps"), path: "\(instruction.path).steps")
+            try writer.insert(
+                "instruction",
+                [
+                    "part_id": try partID(instruction, db), "operation": try instruction.string("operation"),
+                    "revision": try instruction.string("revision"), "title": try instruction.string("title"),
+                    "content": content.json.text, "status": "draft", "created_at": RecordClock.timestamp(),
+                ], action: "instruction.draft")
+            counts["instructions", default: 0] += 1
+        }
+        for (index, value) in try params.array("work_orders").enumerated() {
+            let order = try Parameters(value, path: "params.work_orders[\(index)]")
+            let operations = try order.array("operations").map { operation -> String in
+                guard let name = operation.stringValue, !name.isEmpty else {
+                    throw WorkRecordError(.invalidParams, "\(order.path).operations must be strings")
+                }
+                return name
+            }
+            guard !operations.isEmpty else { throw WorkRecordError(.invalidParams, "\(order.path).operations must list at least one operation") }
+            let serials = try order.array("serials").map { serial -> String in
+                guard let text = serial.stringValue, !text.isEmpty else { throw WorkRecordError(.invalidParams, "\(order.path).serials must be strings") }
+                return text
+            }
+            let quantity = try order.integer("quantity")
+            guard quantity > 0, serials.count <= quantity else {
+                throw WorkRecordError(.invalidParams, "\(order.path): quantity \(quantity) must be positive and at least the \(serials.count) serials listed")
+            }
+            let status = try order.optionalString("status") ?? "released"
+            guard ["planned", "released"].contains(status) else {
+                throw WorkRecordError(.invalidParams, "\(order.path).status '\(status)' is not one of: planned, released")
+            }
+            let orderID = try writer.insert(
+                "work_order",
+                [
+                    "number": try order.string("number"), "part_id": try partID(order, db), "quantity": quantity,
+                    "operations": JSONValue.array(operations.map(JSONValue.string)).text, "status": status,
+                    "released_at": status == "released" ? RecordClock.timestamp() : nil,
+                ], action: "work_order.create")
+            for serial in serials {
+                try writer.insert("unit_serial", ["serial": serial, "work_order_id": orderID], action: "serial.assign")
+            }
+            counts["work_orders", default: 0] += 1
+            counts["serials", default: 0] += Int64(serials.count)
+        }
+        return RecordOutcome(.object(counts.mapValues(JSONValue.integer)))
+    }
+
+    /// The id of the part named by `part` and `part_revision`.
+    static func partID(_ params: Parameters, _ db: Database) throws -> Int64 {
+        let number = try params.string("part"), revision = try params.string("part_revision")
+        guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM part WHERE number = ? AND revision = ?", arguments: [number, revision]) else {
+            throw WorkRecordError(.notFound, "\(params.path): no part \(number) revision \(revision)")
+        }
+        return id
+    }
+}
+
+/// `instruction.get` and `instruction.approve`.
+enum InstructionMethods {
+    /// The revision named by part, part revision, operation and `revision`; without `revision`,
+    /// the effective approved one.
+    static func find(_ params: Parameters, _ db: Database) throws -> Row {
+        let partID = try RecordImport.partID(params, db)
+        let operation = try params.string("operation")
+        if let revision = try params.optionalString("revision") {
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT * FROM instruction WHERE part_id = ? AND operation = ? AND revision = ?",
+                arguments: [partID, operation, revision])
+            else { throw WorkRecordError(.notFound, "no instruction revision \(revision) for operation \(operation)") }
+            return row
+        }
+        guard let row = try Row.fetchOne(
+            db, sql: "SELECT * FROM instruction WHERE part_id = ? AND operation = ? AND status = 'approved'",
+            arguments: [partID, operation])
+        else { throw WorkRecordError(.noApprovedRevision, "operation \(operation) of this part has no approved instruction revision") }
+        return row
+    }
+
+    static func json(_ row: Row, content: InstructionContent) -> JSONValue {
+        .object([
+            "instruction_id": .integer(row["id"]), "operation": .string(row["operation"]), "revision": .string(row["revision"]),
+            "title": .string(row["title"]), "status": .string(row["status"]), "based_on": .optional(row["based_on"] as Int64?),
+            "approval_signature": .optional(row["approval_signature"] as Int64?), "steps": content.json["steps"] ?? [],
+        ])
+    }
+
+    static func get(_ context: MethodContext) throws -> RecordOutcome {
+        let row = try find(context.params, context.db)
+        return RecordOutcome(json(row, content: try context.service.content(ofInstruction: row["id"], context.db)))
+    }
+
+    /// Approves a draft revision with an approver's signature; the revision it replaces (if
+    /// any) becomes superseded, so exactly one is effective.
+    static func approve(_ context: MethodContext) throws -> RecordOutcome {
+        let signature = try SignatureInput(context.params)
+        let row = try find(context.params, context.db)
+        let id: Int64 = row["id"]
+        guard row["status"] as String == "draft" else {
+            throw WorkRecordError(.invalidState, "instruction revision \(row["revision"] as String) is \(row["status"] as String), not a draft")
+        }
+        let signed = try context.signer.sign(
+            signature, role: .approver, meaning: .approved, recordType: "instruction", recordID: id,
+            subject: "instruction \(row["operation"] as String) revision \(row["revision"] as String)")
+        try makeEffective(id, partID: row["part_id"], operation: row["operation"], signatureID: signed.id, context)
+        let approved = try Row.fetchOne(context.db, sql: "SELECT * FROM instruction WHERE id = ?", arguments: [id]) ?? row
+        return RecordOutcome(json(approved, content: try context.service.content(ofInstruction: id, context.db)))
+    }
+
+    /// Supersedes the effective revision of the part's operation and approves `id`.
+    static func makeEffective(_ id: Int64, partID: Int64, operation: String, signatureID: Int64, _ context: MethodContext) throws {
+        if let current = try Int64.fetchOne(
+            context.db, sql: "SELECT id FROM instruction WHERE part_id = ? AND operation = ? AND status = 'approved'",
+            arguments: [partID, operation])
+        {
+            try context.writer.update("instruction", id: current, ["status": "superseded"], action: "instruction.supersede")
+        }
+        try context.writer.update(
+            "instruction", id: id, ["status": "approved", "approval_signature": signatureID], action: "instruction.approve")
+    }
+}
+
+/// `user.unlock` and `sign`.
+enum UserMethods {
+    /// Unlocks a user locked out by failed signatures; an admin signs it.
+    static func unlock(_ context: MethodContext) throws -> RecordOutcome {
+        let login = try context.params.string("login")
+        guard let id = try Int64.fetchOne(context.db, sql: "SELECT id FROM user WHERE login = ?", arguments: [login]) else {
+            throw WorkRecordError(.notFound, "no user '\(login)'")
+        }
+        try context.signer.sign(
+            try SignatureInput(context.params), role: .admin, meaning: .approved, recordType: "user", recordID: id,
+            subject: "unlock user \(login)")
+        try context.writer.update("user", id: id, ["locked": 0, "failed_attempts": 0], action: "user.unlock")
+        return RecordOutcome(["login": .string(login), "locked": false])
+    }
+
+    /// A review signature (quality role) on any record row: `record_type` is the table.
+    static func sign(_ context: MethodContext) throws -> RecordOutcome {
+        let type = try context.params.choice("record_type", of: RecordDatabase.auditedTables)
+        let id = try context.params.integer("record_id")
+        guard try Int64.fetchOne(context.db, sql: "SELECT id FROM \(type) WHERE id = ?", arguments: [id]) != nil else {
+            throw WorkRecordError(.notFound, "no \(type) with id \(id)")
+        }
+        let signed = try context.signer.sign(
+            try SignatureInput(context.params), role: .quality, meaning: .reviewed, recordType: type, recordID: id,
+            subject: try context.params.optionalString("subject") ?? "review of \(type) \(id)")
+        return RecordOutcome(SignatureView.json(id: signed.id, context.db))
+    }
+}
+
+/// How a signature is shown: printed name, time, meaning and what it signs (21 CFR 11.50).
+enum SignatureView {
+    static func json(id: Int64, _ db: Database) -> JSONValue {
+        guard let row = try? Row.fetchOne(
+            db, sql: "SELECT signature.*, user.login FROM signature JOIN user ON user.id = signature.user_id WHERE signature.id = ?",
+            arguments: [id])
+        else { return .null }
+        return json(row)
+    }
+
+    static func json(_ row: Row) -> JSONValue {
+        .object([
+            "signature_id": .integer(row["id"]), "user": .string(row["login"]), "printed_name": .string(row["printed_name"]),
+            "meaning": .string(row["meaning"]), "signed_at": .string(row["signed_at"]), "record_type": .string(row["record_type"]),
+            "record_id": .integer(row["record_id"]), "subject": .string(row["subject"]), "reason": .optional(row["reason"] as String?),
+        ])
+    }
+}

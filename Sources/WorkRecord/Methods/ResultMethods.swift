@@ -1,0 +1,179 @@
+import FloorgateCore
+import Foundation
+import GRDB
+
+/// `result.record` and `result.correct`: results are appended, never changed.
+enum ResultMethods {
+    /// What a result says, before it is bound to a point.
+    struct Reading {
+        var kind: InstructionContent.Point.Kind
+        /// The decimal value (or the scanned text for a scan).
+        var value: String
+        var measurement: FloorgateCore.Measurement?
+        var resolution: ExactDecimal?
+        var angle: ExactDecimal?
+        var deviceKind: String
+        var deviceProfile: String?
+        var deviceSerial: String?
+        var operatorName: String
+        var station: String
+        var measuredAt: String
+        var raw: Data?
+
+        init(_ params: Parameters) throws(WorkRecordError) {
+            let kindName = try params.optionalString("kind") ?? "measure"
+            guard let kind = InstructionContent.Point.Kind(rawValue: kindName) else {
+                throw WorkRecordError(.invalidParams, "params.kind '\(kindName)' is not one of: measure, torque, scan")
+            }
+            self.kind = kind
+            if kind == .scan {
+                value = try params.string("text")
+                measurement = nil
+            } else {
+                let decimal = try params.decimal("value")
+                let unit = try params.unit("unit")
+                value = decimal.description
+                measurement = FloorgateCore.Measurement(decimal, unit)
+            }
+            resolution = try params.optionalDecimal("resolution")
+            angle = try params.optionalDecimal("angle")
+            let device = try params.object("device")
+            deviceKind = try device.string("kind")
+            deviceProfile = try device.optionalString("profile")
+            deviceSerial = try device.optionalString("serial")
+            operatorName = try params.string("operator")
+            station = try params.string("station")
+            measuredAt = try params.optionalString("measured_at") ?? RecordClock.timestamp()
+            if let hex = try params.optionalString("raw_hex") {
+                guard let bytes = Self.bytes(hex: hex) else {
+                    throw WorkRecordError(.invalidParams, "params.raw_hex must be an even number of hex digits")
+                }
+                raw = bytes
+            }
+        }
+
+        /// Whether `point` takes this reading: same kind, same quantity, an admitted device.
+        func fits(_ point: InstructionContent.Point) -> Bool {
+            guard point.kind == kind, point.deviceKind == deviceKind else { return false }
+            if let profile = point.deviceProfile, profile != deviceProfile { return false }
+            return point.quantity == measurement?.unit.quantity
+        }
+
+        func verdict(against point: InstructionContent.Point) -> Verdict {
+            guard let limits = point.limits, let measurement else { return .pass }
+            return limits.verdict(for: measurement, angle: angle)
+        }
+
+        private static func bytes(hex: String) -> Data? {
+            let digits = Array(hex.utf8)
+            guard digits.count % 2 == 0 else { return nil }
+            var data = Data(capacity: digits.count / 2)
+            for index in stride(from: 0, to: digits.count, by: 2) {
+                guard let high = nibble(digits[index]), let low = nibble(digits[index + 1]) else { return nil }
+                data.append(high << 4 | low)
+            }
+            return data
+        }
+
+        private static func nibble(_ digit: UInt8) -> UInt8? {
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+    }
+
+    /// Records a result against the build's active step: the first open point that fits it (or
+    /// the named `point`), with the record's own verdict. A failing result raises a
+    /// nonconformance; a result no point takes is refused (`no open point`) for the gateway to
+    /// keep as unbound.
+    static func record(_ context: MethodContext) throws -> RecordOutcome {
+        let reading = try Reading(context.params)
+        let build = try BuildState.load(context.db, id: try context.params.integer("build_id"), service: context.service)
+        guard build.isOpen else { throw WorkRecordError(.invalidState, "build \(build.id) of serial '\(build.serial)' is \(build.status)") }
+        guard let step = build.activeStep else {
+            throw WorkRecordError(.noOpenPoint, "build \(build.id) has no active step; every step is complete")
+        }
+        let named = try context.params.optionalString("point")
+        guard let point = step.points.first(where: { point in
+            (named == nil || point.name == named) && reading.fits(point) && build.openSlots(step: step.key, point: point) > 0
+        }) else {
+            let what = reading.measurement.map { "a \($0.unit.quantity) reading (\($0))" } ?? "a \(reading.kind.rawValue)"
+            throw WorkRecordError(
+                .noOpenPoint,
+                "step \(step.key) '\(step.title)' has no open \(named.map { "point '\($0)'" } ?? "point") for \(what) from a \(reading.deviceKind)")
+        }
+        return try append(reading, to: point, of: step, build, instructionID: build.instructionID, correction: nil, context)
+    }
+
+    /// Records a corrected value for an earlier result: a new result that references the old
+    /// one with a reason and a quality signature. The old result stays, marked as corrected.
+    static func correct(_ context: MethodContext) throws -> RecordOutcome {
+        let signature = try SignatureInput(context.params)
+        let reading = try Reading(context.params)
+        let oldID = try context.params.integer("result_id")
+        let reason = try context.params.string("reason")
+        guard let old = try Row.fetchOne(context.db, sql: "SELECT * FROM result WHERE id = ?", arguments: [oldID]) else {
+            throw WorkRecordError(.notFound, "no result with id \(oldID)")
+        }
+        let build = try BuildState.load(context.db, id: old["build_id"], service: context.service)
+        guard build.isOpen else { throw WorkRecordError(.invalidState, "build \(build.id) is \(build.status); its results are final") }
+        guard !build.results.contains(where: { $0["corrects"] as Int64? == oldID }) else {
+            throw WorkRecordError(.invalidState, "result \(oldID) was already corrected")
+        }
+        let content = try context.service.content(ofInstruction: old["instruction_id"], context.db)
+        guard let step = content.step(old["step"]), let point = step.points.first(where: { $0.name == old["point"] as String }),
+              reading.fits(point)
+        else { throw WorkRecordError(.invalidParams, "the corrected value does not fit point '\(old["point"] as String)'") }
+        let signed = try context.signer.sign(
+            signature, role: .quality, meaning: .reviewed, recordType: "result", recordID: oldID,
+            subject: "correction of result \(oldID) (\(old["value"] as String)) on serial \(build.serial): \(reason)")
+        return try append(
+            reading, to: point, of: step, build, instructionID: old["instruction_id"], correction: (oldID, reason, signed.id), context)
+    }
+
+    private static func append(
+        _ reading: Reading, to point: InstructionContent.Point, of step: InstructionContent.Step, _ build: BuildState,
+        instructionID: Int64, correction: (resultID: Int64, reason: String, signatureID: Int64)?, _ context: MethodContext
+    ) throws -> RecordOutcome {
+        let verdict = reading.verdict(against: point)
+        // A result taking the place of one whose nonconformance was dispositioned for rework.
+        let reworked = build.results(step: step.key, point: point.name).compactMap { result -> Int64? in
+            guard let nc = build.nonconformance(forResult: result["id"]), nc["disposition"] as String? == "rework" else { return nil }
+            return nc["id"]
+        }.first { nc in !build.results.contains { $0["remeasures_nc"] as Int64? == nc } }
+        let resultID = try context.writer.insert(
+            "result",
+            [
+                "key": try context.params.string("idempotency_key"), "build_id": build.id,
+                "instruction_id": instructionID, "step": step.key, "point": point.name,
+                "value": reading.value, "unit": reading.measurement?.unit.code, "resolution": reading.resolution?.description,
+                "angle": reading.angle?.description, "verdict": verdict.code,
+                "reason": { if case .invalid(let reason) = verdict { reason } else { nil } }(),
+                "device_kind": reading.deviceKind, "device_profile": reading.deviceProfile, "device_serial": reading.deviceSerial,
+                "operator": reading.operatorName, "station": reading.station, "measured_at": reading.measuredAt,
+                "recorded_at": RecordClock.timestamp(), "raw": reading.raw, "corrects": correction?.resultID,
+                "correction_reason": correction?.reason, "signature_id": correction?.signatureID, "remeasures_nc": reworked,
+            ], action: correction == nil ? "result.record" : "result.correct")
+        var notifications: [RecordNotification] = []
+        var answer: [String: JSONValue] = [
+            "result_id": .integer(resultID), "build_id": .integer(build.id), "step": .string(step.key),
+            "point": .string(point.name), "verdict": .string(verdict.code), "nc_id": .null,
+        ]
+        if case .invalid(let reason) = verdict { answer["reason"] = .string(reason) }
+        if verdict.isFailure {
+            let limits = point.limits.map { limits in
+                "\(limits.lower.map { "\($0)" } ?? "−∞") … \(limits.upper.map { "\($0)" } ?? "+∞") \(limits.unit.code)"
+            } ?? ""
+            let ncID = try NonconformanceMethods.insert(
+                build: build, step: step.key, point: point.name, resultID: resultID,
+                description: "\(point.name): \(reading.value) \(reading.measurement?.unit.code ?? "") is \(verdict.code == "fail_low" ? "below" : "above") the limits \(limits)",
+                source: "automatic", raisedBy: reading.operatorName, context)
+            answer["nc_id"] = .integer(ncID)
+            notifications.append(NonconformanceMethods.raised(ncID, build: build, step: step.key, point: point.name))
+        }
+        return RecordOutcome(.object(answer), notifications: notifications)
+    }
+}

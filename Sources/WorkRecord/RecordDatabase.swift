@@ -1,0 +1,242 @@
+public import GRDB
+
+/// Opens the record's SQLite file: WAL, `synchronous=FULL` on every connection, and the schema
+/// brought up to date by named migration steps.
+public enum RecordDatabase {
+    /// The tables whose every row the audit chain covers, in the order `verify` reports them.
+    static let auditedTables = [
+        "user", "part", "instruction", "work_order", "unit_serial", "build", "result", "signature",
+        "step_completion", "nonconformance", "nc_disposition", "redline", "redline_ack",
+    ]
+
+    /// Tables that only ever grow: triggers refuse UPDATE and DELETE on them.
+    static let appendOnlyTables = [
+        "result", "signature", "audit", "step_completion", "nc_disposition", "redline", "redline_ack", "nonconformance",
+    ]
+
+    /// Opens (creating if needed) the record at `path` and migrates it.
+    public static func open(path: String) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+        }
+        try migrator.migrate(queue)
+        return queue
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("1 users, parts and instructions") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE user (
+                        id INTEGER PRIMARY KEY,
+                        login TEXT NOT NULL UNIQUE,
+                        name TEXT NOT NULL,
+                        roles TEXT NOT NULL,
+                        password TEXT NOT NULL,
+                        failed_attempts INTEGER NOT NULL DEFAULT 0,
+                        locked INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE TABLE part (
+                        id INTEGER PRIMARY KEY,
+                        number TEXT NOT NULL,
+                        revision TEXT NOT NULL,
+                        description TEXT NOT NULL DEFAULT '',
+                        UNIQUE (number, revision)
+                    );
+                    CREATE TABLE instruction (
+                        id INTEGER PRIMARY KEY,
+                        part_id INTEGER NOT NULL REFERENCES part(id),
+                        operation TEXT NOT NULL,
+                        revision TEXT NOT NULL,
+                        title TEXT NOT NULL,
+                        content TEXT NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('draft', 'approved', 'superseded')),
+                        based_on INTEGER REFERENCES instruction(id),
+                        approval_signature INTEGER,
+                        created_at TEXT NOT NULL,
+                        UNIQUE (part_id, operation, revision)
+                    );
+                    CREATE UNIQUE INDEX instruction_one_effective ON instruction (part_id, operation)
+                        WHERE status = 'approved';
+                    CREATE TRIGGER instruction_immutable BEFORE UPDATE ON instruction
+                    WHEN OLD.status <> 'draft' AND (
+                        NEW.content IS NOT OLD.content OR NEW.revision IS NOT OLD.revision
+                        OR NEW.title IS NOT OLD.title OR NEW.part_id IS NOT OLD.part_id
+                        OR NEW.operation IS NOT OLD.operation OR NEW.approval_signature IS NOT OLD.approval_signature)
+                    BEGIN SELECT RAISE(ABORT, 'an approved instruction revision is immutable'); END;
+                    CREATE TRIGGER instruction_status_forward BEFORE UPDATE OF status ON instruction
+                    WHEN NOT ((OLD.status = 'draft' AND NEW.status = 'approved')
+                        OR (OLD.status = 'approved' AND NEW.status = 'superseded')
+                        OR OLD.status = NEW.status)
+                    BEGIN SELECT RAISE(ABORT, 'an instruction revision only moves draft → approved → superseded'); END;
+                    CREATE TRIGGER instruction_keep_approved BEFORE DELETE ON instruction WHEN OLD.status <> 'draft'
+                    BEGIN SELECT RAISE(ABORT, 'an approved instruction revision is never deleted'); END;
+                    """)
+        }
+        migrator.registerMigration("2 work orders and builds") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE work_order (
+                        id INTEGER PRIMARY KEY,
+                        number TEXT NOT NULL UNIQUE,
+                        part_id INTEGER NOT NULL REFERENCES part(id),
+                        quantity INTEGER NOT NULL,
+                        operations TEXT NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('planned', 'released', 'closed')),
+                        released_at TEXT
+                    );
+                    CREATE TABLE unit_serial (
+                        id INTEGER PRIMARY KEY,
+                        serial TEXT NOT NULL UNIQUE,
+                        work_order_id INTEGER NOT NULL REFERENCES work_order(id)
+                    );
+                    CREATE TABLE build (
+                        id INTEGER PRIMARY KEY,
+                        serial_id INTEGER NOT NULL REFERENCES unit_serial(id),
+                        operation TEXT NOT NULL,
+                        instruction_id INTEGER NOT NULL REFERENCES instruction(id),
+                        status TEXT NOT NULL CHECK (status IN ('open', 'complete')),
+                        station TEXT NOT NULL,
+                        opened_by TEXT NOT NULL,
+                        opened_at TEXT NOT NULL,
+                        closed_at TEXT,
+                        UNIQUE (serial_id, operation)
+                    );
+                    """)
+        }
+        migrator.registerMigration("3 signatures, results, completions") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE signature (
+                        id INTEGER PRIMARY KEY,
+                        user_id INTEGER NOT NULL REFERENCES user(id),
+                        printed_name TEXT NOT NULL,
+                        meaning TEXT NOT NULL CHECK (meaning IN ('approved', 'performed', 'reviewed', 'dispositioned')),
+                        record_type TEXT NOT NULL,
+                        record_id INTEGER NOT NULL,
+                        subject TEXT NOT NULL,
+                        reason TEXT,
+                        signed_at TEXT NOT NULL
+                    );
+                    CREATE TABLE result (
+                        id INTEGER PRIMARY KEY,
+                        key TEXT NOT NULL UNIQUE,
+                        build_id INTEGER NOT NULL REFERENCES build(id),
+                        instruction_id INTEGER NOT NULL REFERENCES instruction(id),
+                        step TEXT NOT NULL,
+                        point TEXT NOT NULL,
+                        value TEXT NOT NULL,
+                        unit TEXT,
+                        resolution TEXT,
+                        angle TEXT,
+                        verdict TEXT NOT NULL,
+                        reason TEXT,
+                        device_kind TEXT NOT NULL,
+                        device_profile TEXT,
+                        device_serial TEXT,
+                        operator TEXT NOT NULL,
+                        station TEXT NOT NULL,
+                        measured_at TEXT NOT NULL,
+                        recorded_at TEXT NOT NULL,
+                        raw BLOB,
+                        corrects INTEGER REFERENCES result(id),
+                        correction_reason TEXT,
+                        signature_id INTEGER REFERENCES signature(id),
+                        remeasures_nc INTEGER
+                    );
+                    CREATE INDEX result_by_step ON result (build_id, step);
+                    CREATE TABLE step_completion (
+                        id INTEGER PRIMARY KEY,
+                        build_id INTEGER NOT NULL REFERENCES build(id),
+                        step TEXT NOT NULL,
+                        instruction_id INTEGER NOT NULL REFERENCES instruction(id),
+                        signature_id INTEGER NOT NULL REFERENCES signature(id),
+                        completed_at TEXT NOT NULL,
+                        UNIQUE (build_id, step)
+                    );
+                    """)
+        }
+        migrator.registerMigration("4 nonconformances and redlines") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE nonconformance (
+                        id INTEGER PRIMARY KEY,
+                        build_id INTEGER NOT NULL REFERENCES build(id),
+                        step TEXT,
+                        point TEXT,
+                        result_id INTEGER REFERENCES result(id),
+                        description TEXT NOT NULL,
+                        source TEXT NOT NULL CHECK (source IN ('automatic', 'manual')),
+                        raised_by TEXT NOT NULL,
+                        raised_at TEXT NOT NULL
+                    );
+                    CREATE TABLE nc_disposition (
+                        id INTEGER PRIMARY KEY,
+                        nc_id INTEGER NOT NULL UNIQUE REFERENCES nonconformance(id),
+                        disposition TEXT NOT NULL CHECK (disposition IN ('use-as-is', 'rework', 'scrap', 'return')),
+                        comment TEXT NOT NULL,
+                        signature_id INTEGER NOT NULL REFERENCES signature(id),
+                        dispositioned_at TEXT NOT NULL
+                    );
+                    CREATE TABLE redline (
+                        id INTEGER PRIMARY KEY,
+                        from_instruction INTEGER NOT NULL REFERENCES instruction(id),
+                        to_instruction INTEGER NOT NULL UNIQUE REFERENCES instruction(id),
+                        reason TEXT NOT NULL,
+                        signature_id INTEGER NOT NULL REFERENCES signature(id),
+                        published_at TEXT NOT NULL
+                    );
+                    CREATE TABLE redline_ack (
+                        id INTEGER PRIMARY KEY,
+                        build_id INTEGER NOT NULL REFERENCES build(id),
+                        redline_id INTEGER NOT NULL REFERENCES redline(id),
+                        signature_id INTEGER NOT NULL REFERENCES signature(id),
+                        acknowledged_at TEXT NOT NULL,
+                        UNIQUE (build_id, redline_id)
+                    );
+                    """)
+        }
+        migrator.registerMigration("5 audit chain and idempotency") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE audit (
+                        seq INTEGER PRIMARY KEY,
+                        at TEXT NOT NULL,
+                        actor TEXT NOT NULL,
+                        peer TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        entity TEXT NOT NULL,
+                        entity_id INTEGER NOT NULL,
+                        old TEXT,
+                        new TEXT,
+                        prev_hash TEXT NOT NULL,
+                        hash TEXT NOT NULL
+                    );
+                    CREATE INDEX audit_by_entity ON audit (entity, entity_id);
+                    CREATE TABLE idempotency (
+                        key TEXT PRIMARY KEY,
+                        method TEXT NOT NULL,
+                        response TEXT NOT NULL
+                    );
+                    """)
+            for table in appendOnlyTables {
+                try db.execute(
+                    sql: """
+                        CREATE TRIGGER \(table)_no_update BEFORE UPDATE ON \(table)
+                        BEGIN SELECT RAISE(ABORT, '\(table) rows are never changed: record a correction instead'); END;
+                        CREATE TRIGGER \(table)_no_delete BEFORE DELETE ON \(table)
+                        BEGIN SELECT RAISE(ABORT, '\(table) rows are never deleted'); END;
+                        """)
+            }
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,351 @@
+public import Glibc
+public import Logging
+public import NIOCore
+import NIOPosix
+import Synchronization
+
+/// `floorgate record serve`: JSON-RPC 2.0, one object per line, over a Unix stream socket.
+/// Writes go through the `RecordStore`'s single writer; answers leave only after commit.
+/// Every connection is identified by its peer credentials (SO_PEERCRED); only allowed users
+/// and groups may write. Subscribed connections receive the record's notifications.
+public final class RecordServer: Sendable {
+    /// Who may write, and where the socket lives.
+    public struct Options: Sendable {
+        public var socketPath: String
+        /// Users (by uid) allowed to write; the server's own user and root always are.
+        public var allowedUsers: Set<uid_t>
+        /// Groups (by gid) whose members may write.
+        public var allowedGroups: Set<gid_t>
+        /// The longest request line accepted, in bytes.
+        public var maximumLineLength: Int
+
+        public init(socketPath: String, allowedUsers: Set<uid_t> = [], allowedGroups: Set<gid_t> = [], maximumLineLength: Int = 1 << 20) {
+            self.socketPath = socketPath
+            self.allowedUsers = allowedUsers
+            self.allowedGroups = allowedGroups
+            self.maximumLineLength = maximumLineLength
+        }
+    }
+
+    private let channel: any Channel
+    private let hub: NotificationHub
+    /// The socket's final mode and group, as set at start (for the log and tests).
+    public let access: SocketAccess
+
+    private init(channel: any Channel, hub: NotificationHub, access: SocketAccess) {
+        self.channel = channel
+        self.hub = hub
+        self.access = access
+    }
+
+    /// Opens the record at `databasePath` and starts serving it on `options.socketPath`.
+    public static func start(
+        databasePath: String, options: Options, passwordRounds: Int = 600_000, group: any EventLoopGroup, logger: Logger
+    ) async throws -> (server: RecordServer, store: RecordStore) {
+        let hub = NotificationHub()
+        let store = try RecordStore(path: databasePath, passwordRounds: passwordRounds) { hub.publish($0) }
+        let policy = WritePolicy(allowedUsers: options.allowedUsers, allowedGroups: options.allowedGroups)
+        let maximumLineLength = options.maximumLineLength
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 256)
+            .childChannelInitializer { channel in
+                PeerCredentials.read(channel).flatMapThrowing { peer in
+                    try channel.pipeline.syncOperations.addHandlers([
+                        ByteToMessageHandler(RecordLineDecoder(maximumLength: maximumLineLength)),
+                        RecordConnectionHandler(
+                            store: store, hub: hub, peer: peer.description, mayWrite: policy.allows(peer), logger: logger),
+                    ])
+                }
+            }
+        // The socket file is created by bind with the process umask: keep it private until
+        // its mode and group are set.
+        let previousMask = umask(0o177)
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.bind(unixDomainSocketPath: options.socketPath, cleanupExistingSocketFile: true).get()
+            umask(previousMask)
+        } catch {
+            umask(previousMask)
+            throw error
+        }
+        let access = SocketAccess.apply(to: options.socketPath)
+        if let warning = access.warning {
+            logger.warning("\(warning)", metadata: ["socket": "\(options.socketPath)"])
+        }
+        return (RecordServer(channel: channel, hub: hub, access: access), store)
+    }
+
+    /// Stops accepting connections and closes the socket.
+    public func close() async throws {
+        try await channel.close()
+    }
+}
+
+/// The socket file's access: mode 0660 with group `floorgate` where that group exists, else
+/// 0600 for the running user (a developer's machine, the demo) with a warning.
+public struct SocketAccess: Sendable, Hashable {
+    public var mode: mode_t
+    public var groupName: String?
+    public var warning: String?
+
+    static func apply(to path: String) -> SocketAccess {
+        if let group = getgrnam("floorgate"), chown(path, uid_t.max, group.pointee.gr_gid) == 0 {
+            chmod(path, 0o660)
+            return SocketAccess(mode: 0o660, groupName: "floorgate", warning: nil)
+        }
+        chmod(path, 0o600)
+        return SocketAccess(
+            mode: 0o600, groupName: nil,
+            warning: "group 'floorgate' does not exist (or cannot be given to the socket): the record socket is 0600, usable by this user only; create the group with `make install-udev` or `groupadd floorgate`")
+    }
+}
+
+/// The connecting process, from SO_PEERCRED.
+struct PeerCredentials: Sendable, CustomStringConvertible {
+    var pid: pid_t
+    var uid: uid_t
+    var gid: gid_t
+
+    var description: String { "uid=\(uid) gid=\(gid) pid=\(pid)" }
+
+    static func read(_ channel: any Channel) -> EventLoopFuture<PeerCredentials> {
+        guard let provider = channel as? any SocketOptionProvider else {
+            return channel.eventLoop.makeFailedFuture(WorkRecordError(.internalError, "the connection has no socket options"))
+        }
+        let credentials: EventLoopFuture<CredentialsLayout> = provider.unsafeGetSocketOption(
+            level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
+        return credentials.map { PeerCredentials(pid: $0.pid, uid: $0.uid, gid: $0.gid) }
+    }
+
+    /// The kernel's `struct ucred` (pid, uid, gid), which Glibc only declares under _GNU_SOURCE.
+    private struct CredentialsLayout: Sendable {
+        var pid: pid_t
+        var uid: uid_t
+        var gid: gid_t
+    }
+}
+
+/// Who may write: root, the server's own user, the listed users, and members of the listed groups.
+struct WritePolicy: Sendable {
+    var allowedUsers: Set<uid_t>
+    var allowedGroups: Set<gid_t>
+
+    func allows(_ peer: PeerCredentials) -> Bool {
+        if peer.uid == 0 || peer.uid == getuid() || allowedUsers.contains(peer.uid) || allowedGroups.contains(peer.gid) {
+            return true
+        }
+        return !allowedGroups.isDisjoint(with: Self.groups(of: peer.uid, primary: peer.gid))
+    }
+
+    /// The supplementary groups of user `uid` from the system's group database.
+    private static func groups(of uid: uid_t, primary: gid_t) -> Set<gid_t> {
+        guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return [primary] }
+        var count: Int32 = 64
+        var groups = [gid_t](repeating: 0, count: Int(count))
+        if getgrouplist(name, primary, &groups, &count) < 0 {
+            groups = [gid_t](repeating: 0, count: Int(count))
+            _ = getgrouplist(name, primary, &groups, &count)
+        }
+        return Set(groups.prefix(Int(max(0, count))))
+    }
+}
+
+/// The connections that asked for notifications.
+final class NotificationHub: Sendable {
+    private let subscribers = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+    func subscribe(_ channel: any Channel) {
+        subscribers.withLock { $0[ObjectIdentifier(channel)] = channel }
+        channel.closeFuture.whenComplete { [weak self] _ in
+            _ = self?.subscribers.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) }
+        }
+    }
+
+    func publish(_ notifications: [RecordNotification]) {
+        guard !notifications.isEmpty else { return }
+        let channels = subscribers.withLock { Array($0.values) }
+        guard !channels.isEmpty else { return }
+        let lines = notifications.map { notification in
+            JSONValue.object(["jsonrpc": "2.0", "method": .string(notification.method), "params": notification.params]).text + "\n"
+        }.joined()
+        for channel in channels {
+            channel.writeAndFlush(channel.allocator.buffer(string: lines), promise: nil)
+        }
+    }
+}
+
+/// One line of the socket, or the news that a line was too long and was skipped.
+enum RecordLine {
+    case line(ByteBuffer)
+    case oversized
+}
+
+/// Splits the stream at `\n` (a trailing `\r` is dropped). A line longer than `maximumLength`
+/// is discarded up to its newline and reported once, so the connection carries on.
+struct RecordLineDecoder: ByteToMessageDecoder {
+    typealias InboundOut = RecordLine
+
+    let maximumLength: Int
+    private var discarding = false
+    /// How far the current buffer was already searched for a newline.
+    private var searched = 0
+
+    init(maximumLength: Int) {
+        self.maximumLength = maximumLength
+    }
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        let view = buffer.readableBytesView
+        if let newline = view[(view.startIndex + searched)...].firstIndex(of: UInt8(ascii: "\n")) {
+            let length = newline - view.startIndex
+            searched = 0
+            if discarding || length > maximumLength {
+                buffer.moveReaderIndex(forwardBy: length + 1)
+                if !discarding { context.fireChannelRead(wrapInboundOut(.oversized)) }
+                discarding = false
+                return .continue
+            }
+            var line = buffer.readSlice(length: length) ?? ByteBuffer()
+            buffer.moveReaderIndex(forwardBy: 1)
+            if line.readableBytesView.last == UInt8(ascii: "\r") { line.moveWriterIndex(to: line.writerIndex - 1) }
+            context.fireChannelRead(wrapInboundOut(.line(line)))
+            return .continue
+        }
+        if buffer.readableBytes > maximumLength {
+            if !discarding { context.fireChannelRead(wrapInboundOut(.oversized)) }
+            discarding = true
+            buffer.moveReaderIndex(to: buffer.writerIndex)
+            searched = 0
+        } else {
+            searched = buffer.readableBytes
+        }
+        return .needMoreData
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        // A last request without its newline still gets an answer.
+        if !discarding, buffer.readableBytes > 0, let line = buffer.readSlice(length: buffer.readableBytes) {
+            context.fireChannelRead(wrapInboundOut(.line(line)))
+        }
+        return .needMoreData
+    }
+}
+
+/// Answers the requests of one connection.
+final class RecordConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = RecordLine
+    typealias OutboundOut = ByteBuffer
+
+    private let store: RecordStore
+    private let hub: NotificationHub
+    private let peer: String
+    private let mayWrite: Bool
+    private let logger: Logger
+
+    init(store: RecordStore, hub: NotificationHub, peer: String, mayWrite: Bool, logger: Logger) {
+        self.store = store
+        self.hub = hub
+        self.peer = peer
+        self.mayWrite = mayWrite
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let channel = context.channel
+        let request: RPCRequest
+        switch unwrapInboundIn(data) {
+        case .oversized:
+            return Self.send(.failure(WorkRecordError(.invalidRequest, "the request line is longer than the record accepts")), id: .null, on: channel)
+        case .line(let line):
+            guard line.readableBytes > 0 else { return }
+            do {
+                request = try RPCRequest(line.readableBytesView)
+            } catch {
+                return Self.send(.failure(error.error), id: error.id, on: channel)
+            }
+        }
+        if request.method == "subscribe" {
+            hub.subscribe(channel)
+            return Self.send(.success(["subscribed": true]), id: request.id, on: channel)
+        }
+        let isWrite = RecordService.isWrite(request.method)
+        let peer = peer, logger = logger, id = request.id
+        store.submit(RecordCall(method: request.method, params: request.params, peer: peer, mayWrite: mayWrite)) { result in
+            if isWrite {
+                switch result {
+                case .success:
+                    logger.info("record write", metadata: ["method": "\(request.method)", "peer": "\(peer)"])
+                case .failure(let error):
+                    logger.notice(
+                        "record write refused", metadata: ["method": "\(request.method)", "peer": "\(peer)", "error": "\(error)"])
+                }
+            }
+            guard let id else { return }  // a JSON-RPC notification from the client gets no answer
+            Self.send(result.map(\.result), id: id, on: channel)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.notice("record connection closed on error", metadata: ["peer": "\(peer)", "error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    private static func send(_ result: Result<JSONValue, WorkRecordError>, id: JSONValue?, on channel: any Channel) {
+        let response: JSONValue
+        switch result {
+        case .success(let value):
+            response = ["jsonrpc": "2.0", "id": id ?? .null, "result": value]
+        case .failure(let error):
+            response = [
+                "jsonrpc": "2.0", "id": id ?? .null,
+                "error": ["code": .integer(Int64(error.code.rawValue)), "message": .string(error.message)],
+            ]
+        }
+        channel.writeAndFlush(channel.allocator.buffer(string: response.text + "\n"), promise: nil)
+    }
+}
+
+/// A JSON-RPC 2.0 request as read off the socket.
+struct RPCRequest {
+    /// The request id; nil for a notification (no answer wanted).
+    var id: JSONValue?
+    var method: String
+    var params: JSONValue?
+
+    /// A request that could not be read, with the id to answer under (null when unknown).
+    struct Failure: Error {
+        var error: WorkRecordError
+        var id: JSONValue
+    }
+
+    init(_ bytes: some Collection<UInt8>) throws(Failure) {
+        let value: JSONValue
+        do {
+            value = try JSONValue(parsing: Array(bytes))
+        } catch {
+            throw Failure(error: error, id: .null)
+        }
+        guard case .object(let members) = value else {
+            throw Failure(error: WorkRecordError(.invalidRequest, "a request must be a JSON object"), id: .null)
+        }
+        let id = members["id"]
+        switch id {
+        case nil, .null?, .string?, .integer?: break
+        default: throw Failure(error: WorkRecordError(.invalidRequest, "id must be a string, an integer or null"), id: .null)
+        }
+        guard members["jsonrpc"] == "2.0" else {
+            throw Failure(error: WorkRecordError(.invalidRequest, "jsonrpc must be \"2.0\""), id: id ?? .null)
+        }
+        guard let method = members["method"]?.stringValue else {
+            throw Failure(error: WorkRecordError(.invalidRequest, "method must be a string"), id: id ?? .null)
+        }
+        switch members["params"] {
+        case nil, .null?, .object?: break
+        default: throw Failure(error: WorkRecordError(.invalidParams, "params must be an object (by-name parameters)"), id: id ?? .null)
+        }
+        self.id = id
+        self.method = method
+        self.params = members["params"]
+    }
+}

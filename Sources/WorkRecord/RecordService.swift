@@ -1,0 +1,154 @@
+public import GRDB
+import Synchronization
+
+/// One request to the record, as the socket or a command hands it over.
+public struct RecordCall: Sendable {
+    public var method: String
+    public var params: JSONValue?
+    /// The caller as the audit trail names it: peer credentials, or `local` for a command that
+    /// opened the file itself.
+    public var peer: String
+    /// Whether the caller may write (the server checks peer credentials against its allow list).
+    public var mayWrite: Bool
+
+    public init(method: String, params: JSONValue?, peer: String, mayWrite: Bool = true) {
+        self.method = method
+        self.params = params
+        self.peer = peer
+        self.mayWrite = mayWrite
+    }
+}
+
+/// A notification the record pushes to subscribed clients after the write that caused it committed.
+public struct RecordNotification: Sendable, Hashable {
+    public var method: String
+    public var params: JSONValue
+}
+
+/// What a request produced: its result and the notifications to push once committed.
+public struct RecordOutcome: Sendable {
+    public var result: JSONValue
+    public var notifications: [RecordNotification]
+
+    init(_ result: JSONValue, notifications: [RecordNotification] = []) {
+        self.result = result
+        self.notifications = notifications
+    }
+}
+
+/// The record's methods over one database connection: each runs inside the caller's
+/// transaction, checks the domain rules and writes through the audit chain.
+public final class RecordService: Sendable {
+    let passwords: PasswordHasher
+    private let instructionCache = Mutex<[Int64: InstructionContent]>([:])
+
+    /// `passwordRounds` is the PBKDF2 work factor for passwords set from now on.
+    public init(passwordRounds: Int = 600_000) {
+        passwords = PasswordHasher(rounds: passwordRounds)
+    }
+
+    /// Whether `method` changes the record (and so needs an idempotency key and write access).
+    public static func isWrite(_ method: String) -> Bool { methods[method]?.writes ?? false }
+
+    /// Every method name, for help and errors.
+    public static var methodNames: [String] { methods.keys.sorted() }
+
+    /// Runs one call inside the current transaction. A write whose idempotency key was seen
+    /// before returns the first answer and writes nothing.
+    public func execute(_ db: Database, _ call: RecordCall) throws(WorkRecordError) -> RecordOutcome {
+        guard let method = Self.methods[call.method] else {
+            throw WorkRecordError(.methodNotFound, "no method '\(call.method)'; methods: \(Self.methodNames.joined(separator: ", "))")
+        }
+        let params = try Parameters(call.params)
+        let context = MethodContext(
+            db: db, params: params, service: self,
+            writer: AuditedWriter(db: db, actor: Actor(user: try Self.actorName(params), peer: call.peer)))
+        do {
+            guard method.writes else { return try method.run(context) }
+            guard call.mayWrite else {
+                throw WorkRecordError(.peerNotAllowed, "\(call.peer) may read the record but not write to it")
+            }
+            let key = try params.string("idempotency_key")
+            guard key.utf8.count <= 128 else { throw WorkRecordError(.invalidParams, "params.idempotency_key is longer than 128 bytes") }
+            if let earlier = try Row.fetchOne(db, sql: "SELECT method, response FROM idempotency WHERE key = ?", arguments: [key]) {
+                guard earlier["method"] == call.method else {
+                    throw WorkRecordError(.conflict, "idempotency key \(key) was already used for \(earlier["method"] as String)")
+                }
+                return RecordOutcome(try JSONValue(parsing: Array((earlier["response"] as String).utf8)))
+            }
+            let outcome = try method.run(context)
+            try db.execute(
+                sql: "INSERT INTO idempotency (key, method, response) VALUES (?, ?, ?)",
+                arguments: [key, call.method, outcome.result.text])
+            return outcome
+        } catch let error as WorkRecordError {
+            throw error
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw WorkRecordError(.conflict, "the record refused the change: \(error.message ?? "constraint failed")")
+        } catch {
+            throw WorkRecordError(.internalError, "the record could not complete \(call.method): \(error)")
+        }
+    }
+
+    /// The user a write is attributed to: the signer when the call carries a signature, else
+    /// the `operator` or `user` named in the params, else `system`.
+    private static func actorName(_ params: Parameters) throws(WorkRecordError) -> String {
+        if let signature = try params.optionalObject("signature"), let login = try signature.optionalString("user") {
+            return login
+        }
+        if let name = try params.optionalString("operator") { return name }
+        return try params.optionalString("raised_by") ?? "system"
+    }
+
+    /// The steps of instruction revision `id`, decoded once (approved revisions never change).
+    func content(ofInstruction id: Int64, _ db: Database) throws -> InstructionContent {
+        if let cached = instructionCache.withLock({ $0[id] }) { return cached }
+        guard let row = try Row.fetchOne(db, sql: "SELECT content, status FROM instruction WHERE id = ?", arguments: [id]) else {
+            throw WorkRecordError(.notFound, "no instruction revision with id \(id)")
+        }
+        let content = try InstructionContent(storedText: row["content"])
+        if row["status"] as String != "draft" {
+            instructionCache.withLock { $0[id] = content }
+        }
+        return content
+    }
+}
+
+/// What a method body works with.
+struct MethodContext {
+    let db: Database
+    let params: Parameters
+    let service: RecordService
+    let writer: AuditedWriter
+
+    var signer: Signer { Signer(writer: writer) }
+}
+
+/// A method of the record protocol.
+struct RecordMethod: Sendable {
+    /// Whether the method writes (idempotency key required, write access checked).
+    var writes: Bool
+    var run: @Sendable (MethodContext) throws -> RecordOutcome
+}
+
+extension RecordService {
+    static let methods: [String: RecordMethod] = [
+        "record.info": RecordMethod(writes: false, run: RecordInfo.run),
+        "record.import": RecordMethod(writes: true, run: RecordImport.run),
+        "user.unlock": RecordMethod(writes: true, run: UserMethods.unlock),
+        "instruction.get": RecordMethod(writes: false, run: InstructionMethods.get),
+        "instruction.approve": RecordMethod(writes: true, run: InstructionMethods.approve),
+        "redline.publish": RecordMethod(writes: true, run: RedlineMethods.publish),
+        "redline.acknowledge": RecordMethod(writes: true, run: RedlineMethods.acknowledge),
+        "build.open": RecordMethod(writes: true, run: BuildMethods.open),
+        "build.get": RecordMethod(writes: false, run: BuildMethods.get),
+        "build.close": RecordMethod(writes: true, run: BuildMethods.close),
+        "result.record": RecordMethod(writes: true, run: ResultMethods.record),
+        "result.correct": RecordMethod(writes: true, run: ResultMethods.correct),
+        "step.complete": RecordMethod(writes: true, run: BuildMethods.completeStep),
+        "nc.raise": RecordMethod(writes: true, run: NonconformanceMethods.raise),
+        "nc.disposition": RecordMethod(writes: true, run: NonconformanceMethods.disposition),
+        "sign": RecordMethod(writes: true, run: UserMethods.sign),
+        "dhr.export": RecordMethod(writes: false, run: DeviceHistoryRecord.export),
+    ]
+}

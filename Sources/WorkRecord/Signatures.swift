@@ -1,0 +1,135 @@
+import Crypto
+import FloorgateCore
+import Foundation
+import GRDB
+import _CryptoExtras
+
+/// The roles a user of the record can hold; each signing action needs one of them.
+public enum Role: String, Sendable, CaseIterable {
+    case `operator`, engineer, quality, approver, admin
+}
+
+/// What a signature means (21 CFR 11.50: the meaning is part of the signature).
+enum SignatureMeaning: String, Sendable {
+    case approved, performed, reviewed, dispositioned
+}
+
+/// Passwords are kept only as PBKDF2-HMAC-SHA256 keys with a random salt:
+/// `pbkdf2-sha256$ROUNDS$SALT_HEX$KEY_HEX`. The rounds travel with each hash, so raising the
+/// default never locks anyone out.
+struct PasswordHasher: Sendable {
+    /// The work factor for new passwords (OWASP's 2023 figure for PBKDF2-HMAC-SHA256).
+    static let productionRounds = 600_000
+    let rounds: Int
+
+    func hash(_ password: String) throws -> String {
+        var generator = SystemRandomNumberGenerator()
+        let salt = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let key = try Self.derive(password, salt: salt, rounds: rounds)
+        return "pbkdf2-sha256$\(rounds)$\(DeviceEvent.hex(salt))$\(DeviceEvent.hex(key))"
+    }
+
+    /// Whether `password` matches `stored`; false for a stored value of any other form.
+    static func matches(_ password: String, stored: String) -> Bool {
+        let fields = stored.split(separator: "$")
+        guard fields.count == 4, fields[0] == "pbkdf2-sha256", let rounds = Int(fields[1]), rounds > 0,
+              let salt = bytes(fromHex: fields[2]), let expected = bytes(fromHex: fields[3]),
+              let key = try? derive(password, salt: salt, rounds: rounds)
+        else { return false }
+        // Compare every byte, whatever the first difference, so timing tells nothing.
+        return key.count == expected.count && zip(key, expected).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    private static func derive(_ password: String, salt: [UInt8], rounds: Int) throws -> [UInt8] {
+        let key = try KDF.Insecure.PBKDF2.deriveKey(
+            from: Array(password.utf8), salt: salt, using: .sha256, outputByteCount: 32, unsafeUncheckedRounds: rounds)
+        return key.withUnsafeBytes { Array($0) }
+    }
+
+    private static func bytes(fromHex text: Substring) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[index...index + 1], as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(byte)
+        }
+        return bytes
+    }
+}
+
+/// An electronic signature as a request carries it: both components (user id and password)
+/// are entered again for every signing, and an optional reason.
+struct SignatureInput: Sendable {
+    var login: String
+    var password: String
+    var reason: String?
+
+    init(_ params: Parameters) throws(WorkRecordError) {
+        let signature = try params.object("signature")
+        login = try signature.string("user")
+        password = try signature.string("password")
+        reason = try signature.optionalString("reason")
+    }
+}
+
+/// Creates signatures: checks the two components, the user's role and lockout, and records the
+/// printed name, time and meaning linked to the record signed.
+struct Signer {
+    /// Consecutive failed signatures after which a user is locked out until an admin unlocks.
+    static let lockoutThreshold: Int64 = 5
+
+    let writer: AuditedWriter
+
+    /// A signed signature's id and the signer's printed name.
+    struct Signed {
+        var id: Int64
+        var printedName: String
+        var login: String
+        var signedAt: String
+    }
+
+    /// Verifies `input` and records the signature. A wrong password counts towards lockout and
+    /// the count is kept even though the request fails (`WorkRecordError.keepsWrites`).
+    @discardableResult
+    func sign(
+        _ input: SignatureInput, role: Role, meaning: SignatureMeaning, recordType: String, recordID: Int64, subject: String
+    ) throws -> Signed {
+        let db = writer.db
+        guard let user = try Row.fetchOne(db, sql: "SELECT * FROM user WHERE login = ?", arguments: [input.login]) else {
+            throw WorkRecordError(.signatureRejected, "signature rejected: user id or password is wrong")
+        }
+        let userID: Int64 = user["id"]
+        let failed: Int64 = user["failed_attempts"]
+        guard user["locked"] as Int64 == 0 else {
+            throw WorkRecordError(.userLocked, "user '\(input.login)' is locked after \(Self.lockoutThreshold) failed signatures; an admin must unlock the account")
+        }
+        guard PasswordHasher.matches(input.password, stored: user["password"]) else {
+            let attempts = failed + 1
+            let locks = attempts >= Self.lockoutThreshold
+            try writer.update("user", id: userID, ["failed_attempts": attempts, "locked": locks ? 1 : 0], action: "signature.rejected")
+            if locks {
+                throw WorkRecordError(.userLocked, "signature rejected; user '\(input.login)' is now locked after \(attempts) failed signatures")
+            }
+            throw WorkRecordError(.signatureRejected, "signature rejected: user id or password is wrong (\(attempts) of \(Self.lockoutThreshold) attempts before lockout)")
+        }
+        let roles = (user["roles"] as String).split(separator: ",").map(String.init)
+        guard roles.contains(role.rawValue) else {
+            throw WorkRecordError(.roleNotPermitted, "user '\(input.login)' does not hold the \(role.rawValue) role this signature needs (holds: \(roles.joined(separator: ", ")))")
+        }
+        if failed > 0 {
+            try writer.update("user", id: userID, ["failed_attempts": 0], action: "signature.accepted")
+        }
+        let printedName: String = user["name"]
+        let signedAt = RecordClock.timestamp()
+        let signer = AuditedWriter(db: db, actor: Actor(user: input.login, peer: writer.actor.peer))
+        let id = try signer.insert(
+            "signature",
+            [
+                "user_id": userID, "printed_name": printedName, "meaning": meaning.rawValue, "record_type": recordType,
+                "record_id": recordID, "subject": subject, "reason": input.reason, "signed_at": signedAt,
+            ],
+            action: "signature.\(meaning.rawValue)")
+        return Signed(id: id, printedName: printedName, login: input.login, signedAt: signedAt)
+    }
+}
