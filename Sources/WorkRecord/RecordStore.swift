@@ -53,6 +53,14 @@ public final class RecordStore: Sendable {
         try database.read(body)
     }
 
+    /// Waits for queued requests to finish, then closes the database (checkpointing the WAL into
+    /// the file).
+    public func close() throws {
+        try drainQueue.sync {
+            try database.close()
+        }
+    }
+
     private func drain() {
         while true {
             let jobs = pending.withLock { state -> [Job] in

@@ -123,7 +123,7 @@ struct LifecycleTests {
         #expect(dhr["audit_head"] == info["audit_head"])
 
         try await harness.stop()
-        let report = try harness.store.read { try AuditVerifier.verify($0) }
+        let report = try await harness.verifyFile()
         #expect(report.problem == nil)
         #expect(report.head == info["audit_head"]?.stringValue)
     }

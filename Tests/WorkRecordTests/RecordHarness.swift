@@ -46,9 +46,17 @@ final class RecordHarness {
 
     func client() throws -> RecordSocketClient { try RecordSocketClient(path: socketPath) }
 
+    /// Stops serving and closes the database, so the file alone holds the record.
     func stop() async throws {
         try await server.close()
         try await group.shutdownGracefully()
+        try store.close()
+    }
+
+    /// `floorgate verify`'s check of the closed file.
+    func verifyFile() async throws -> AuditVerifier.Report {
+        let queue = try DatabaseQueue(path: databasePath)
+        return try await queue.read { try AuditVerifier.verify($0) }
     }
 
     deinit { try? FileManager.default.removeItem(at: directory) }

@@ -67,6 +67,10 @@ enum BuildMethods {
     static func completeStep(_ context: MethodContext) throws -> RecordOutcome {
         let signature = try SignatureInput(context.params)
         let build = try BuildState.load(context.db, id: try context.params.integer("build_id"), service: context.service)
+        // The signer is authenticated first: a wrong password counts whatever else is wrong.
+        let signed = try context.signer.sign(
+            signature, role: .operator, meaning: .performed, recordType: "build", recordID: build.id,
+            subject: "step \(build.activeStep?.key ?? "none") '\(build.activeStep?.title ?? "")' of serial \(build.serial), revision \(build.instructionRevision)")
         guard build.isOpen else { throw WorkRecordError(.invalidState, "build \(build.id) of serial '\(build.serial)' is \(build.status)") }
         guard let step = build.activeStep else {
             throw WorkRecordError(.invalidState, "build \(build.id) has no step left to complete; close it")
@@ -83,9 +87,6 @@ enum BuildMethods {
         guard missing.isEmpty else {
             throw WorkRecordError(.stepIncomplete, "step \(step.key) still needs a passing or dispositioned result at: \(missing.joined(separator: ", "))")
         }
-        let signed = try context.signer.sign(
-            signature, role: .operator, meaning: .performed, recordType: "build", recordID: build.id,
-            subject: "step \(step.key) '\(step.title)' of serial \(build.serial), revision \(build.instructionRevision)")
         try context.writer.insert(
             "step_completion",
             [
@@ -101,6 +102,9 @@ enum BuildMethods {
     static func close(_ context: MethodContext) throws -> RecordOutcome {
         let signature = try SignatureInput(context.params)
         let build = try BuildState.load(context.db, id: try context.params.integer("build_id"), service: context.service)
+        let signed = try context.signer.sign(
+            signature, role: .quality, meaning: .approved, recordType: "build", recordID: build.id,
+            subject: "acceptance of serial \(build.serial), operation \(build.operation)")
         guard build.isOpen else { throw WorkRecordError(.invalidState, "build \(build.id) of serial '\(build.serial)' is already \(build.status)") }
         if let step = build.activeStep {
             throw WorkRecordError(.stepIncomplete, "build \(build.id) cannot close: step \(step.key) '\(step.title)' is not complete")
@@ -111,9 +115,6 @@ enum BuildMethods {
                 .openNonconformance,
                 "build \(build.id) cannot close: nonconformance \(open.map { String($0["id"] as Int64) }.joined(separator: ", ")) has no disposition")
         }
-        let signed = try context.signer.sign(
-            signature, role: .quality, meaning: .approved, recordType: "build", recordID: build.id,
-            subject: "acceptance of serial \(build.serial), operation \(build.operation)")
         try context.writer.update("build", id: build.id, ["status": "complete", "closed_at": signed.signedAt], action: "build.close")
         let after = try BuildState.load(context.db, id: build.id, service: context.service)
         return RecordOutcome(

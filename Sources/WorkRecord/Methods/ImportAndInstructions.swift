@@ -15,6 +15,10 @@ enum RecordImport {
     static func run(_ context: MethodContext) throws -> RecordOutcome {
         let params = context.params, writer = context.writer, db = context.db
         var counts: [String: Int64] = ["users": 0, "parts": 0, "instructions": 0, "work_orders": 0, "serials": 0]
+        let sections = ["users", "parts", "instructions", "work_orders"]
+        guard try sections.contains(where: { try !params.array($0).isEmpty }) else {
+            throw WorkRecordError(.invalidParams, "the import lists nothing: give at least one of \(sections.joined(separator: ", "))")
+        }
         for (index, value) in try params.array("users").enumerated() {
             let user = try Parameters(value, path: "params.users[\(index)]")
             let roles = try user.array("roles").map { role -> String in

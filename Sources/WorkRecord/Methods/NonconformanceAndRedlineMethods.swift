@@ -85,6 +85,10 @@ enum RedlineMethods {
         let content = try InstructionContent(steps: params.array("steps"), path: "params.steps")
         let newRevision = try params.string("new_revision")
         let reason = try params.string("reason")
+        // Sign before writing anything: a rejected signature keeps only its failed-attempt count.
+        let signed = try context.signer.sign(
+            signature, role: .engineer, meaning: .approved, recordType: "instruction", recordID: currentID,
+            subject: "redline of revision \(current["revision"] as String) to \(newRevision): \(reason)")
         let newID = try context.writer.insert(
             "instruction",
             [
@@ -92,9 +96,6 @@ enum RedlineMethods {
                 "title": try params.optionalString("title") ?? current["title"] as String, "content": content.json.text,
                 "status": "draft", "based_on": currentID, "created_at": RecordClock.timestamp(),
             ], action: "redline.draft")
-        let signed = try context.signer.sign(
-            signature, role: .engineer, meaning: .approved, recordType: "instruction", recordID: newID,
-            subject: "redline of revision \(current["revision"] as String) to \(newRevision): \(reason)")
         try InstructionMethods.makeEffective(
             newID, partID: current["part_id"], operation: current["operation"], signatureID: signed.id, context)
         let redlineID = try context.writer.insert(

@@ -1,0 +1,130 @@
+import FloorgateCore
+import Foundation
+import GRDB
+import Testing
+import WorkRecord
+
+@Suite("The record's integrity: append-only tables, the audit chain, signatures")
+struct IntegrityTests {
+    /// A record with one build holding two results, closed so the file is quiet.
+    private static func recordWithResults() async throws -> RecordHarness {
+        let (harness, client) = try await RecordHarness.approvedExample()
+        let build = try client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
+        let buildID = try #require(build["build_id"]?.integerValue)
+        _ = try client.call("result.record", reading(build: buildID, "12.345"))
+        _ = try client.call("result.record", reading(build: buildID, "11.991"))
+        try await harness.stop()
+        return harness
+    }
+
+    @Test("the database refuses UPDATE and DELETE on results, signatures and the audit trail")
+    func appendOnly() async throws {
+        let harness = try await Self.recordWithResults()
+        let queue = try DatabaseQueue(path: harness.databasePath)
+        for statement in [
+            "UPDATE result SET value = '12.000'", "DELETE FROM result", "UPDATE signature SET meaning = 'reviewed'",
+            "DELETE FROM signature", "UPDATE audit SET actor = 'nobody'", "DELETE FROM audit",
+            "UPDATE instruction SET content = '{}' WHERE status = 'approved'",
+        ] {
+            await #expect(throws: DatabaseError.self, "\(statement)") { try await queue.write { try $0.execute(sql: statement) } }
+        }
+        #expect(try await queue.read { try AuditVerifier.verify($0) }.problem == nil)
+    }
+
+    @Test("verify names the row whose content no longer matches its audit entry")
+    func changedRowDetected() async throws {
+        let harness = try await Self.recordWithResults()
+        let queue = try DatabaseQueue(path: harness.databasePath)
+        // Someone with the file drops the trigger and edits a result.
+        try await queue.write { db in
+            try db.execute(sql: "DROP TRIGGER result_no_update")
+            try db.execute(sql: "UPDATE result SET value = '12.000' WHERE value = '12.345'")
+        }
+        let report = try await queue.read { try AuditVerifier.verify($0) }
+        #expect(report.problem?.contains("result row 1 differs") == true, "\(report.problem ?? "no problem")")
+    }
+
+    @Test("verify catches an audit entry rewritten with a recomputed-looking hash")
+    func rewrittenEntryDetected() async throws {
+        let harness = try await Self.recordWithResults()
+        let queue = try DatabaseQueue(path: harness.databasePath)
+        try await queue.write { db in
+            try db.execute(sql: "DROP TRIGGER audit_no_update")
+            try db.execute(sql: "UPDATE audit SET actor = 'mallory' WHERE seq = 3")
+        }
+        let report = try await queue.read { try AuditVerifier.verify($0) }
+        #expect(report.problem?.hasPrefix("audit entry 3") == true, "\(report.problem ?? "no problem")")
+    }
+
+    @Test("verify catches one flipped byte in the SQLite file")
+    func flippedByteDetected() async throws {
+        let harness = try await Self.recordWithResults()
+        // Flip one digit of a stored value in the file itself.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: harness.databasePath))
+        let needle = Data("11.991".utf8)
+        let range = try #require(bytes.range(of: needle))
+        bytes[range.lowerBound + 4] = UInt8(ascii: "8")
+        try bytes.write(to: URL(fileURLWithPath: harness.databasePath))
+        let queue = try DatabaseQueue(path: harness.databasePath)
+        let report = try await queue.read { try AuditVerifier.verify($0) }
+        #expect(report.problem != nil)
+    }
+
+    @Test("five wrong passwords lock the user; an admin's signed unlock restores signing")
+    func lockout() async throws {
+        let (harness, client) = try await RecordHarness.approvedExample()
+        let build = try client.call("build.open", withKey(["serial": "SN-0003", "station": "bench-3", "operator": "olga"]))
+        let complete: (JSONValue) -> JSONValue = { withKey(["build_id": build["build_id"] ?? .null, "signature": $0]) }
+        for _ in 0..<4 {
+            #expect(recordError { _ = try client.call("step.complete", complete(signature("olga", password: "guess-guess"))) } == .signatureRejected)
+        }
+        #expect(recordError { _ = try client.call("step.complete", complete(signature("olga", password: "guess-guess"))) } == .userLocked)
+        // Locked: even the right password is refused.
+        #expect(recordError { _ = try client.call("step.complete", complete(signature("olga"))) } == .userLocked)
+        _ = try client.call("user.unlock", withKey(["login": "olga", "signature": signature("root-admin")]))
+        // Unlocked: the signature is checked again (the step itself still lacks its readings).
+        #expect(recordError { _ = try client.call("step.complete", complete(signature("olga"))) } == .stepIncomplete)
+        try await harness.stop()
+        #expect(try await harness.verifyFile().problem == nil)
+    }
+
+    @Test("a correction is a new result referring to the old one, signed by quality; the old one stays")
+    func correction() async throws {
+        let (harness, client) = try await RecordHarness.approvedExample()
+        let build = try client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
+        let buildID = try #require(build["build_id"]?.integerValue)
+        let wrong = try client.call("result.record", reading(build: buildID, "12.010"))
+        let corrected = try client.call(
+            "result.correct",
+            merge(reading(build: buildID, "12.001"), [
+                "result_id": wrong["result_id"] ?? .null, "reason": "read off the wrong feature", "signature": signature("quinn"),
+            ]))
+        #expect(corrected["verdict"] == "pass")
+        let point = try client.call("build.get", ["build_id": .integer(buildID)])["active_step"]?["points"]?.arrayValue?.first
+        #expect(point?["results"]?.arrayValue?.map { $0["value"] } == ["12.001"])
+        #expect(point?["open"] == 1)
+        let dhr = try client.call("dhr.export", ["serial": "SN-0001"])
+        let results = dhr["builds"]?.arrayValue?.first?["results"]?.arrayValue ?? []
+        #expect(results.map { $0["value"] } == ["12.010", "12.001"])
+        #expect(results.last?["corrects"] == wrong["result_id"])
+        try await harness.stop()
+    }
+
+    @Test("peers outside the allowed users and groups may not write")
+    func writePolicy() async throws {
+        let (harness, client) = try await RecordHarness.approvedExample()
+        // This process is the server's own user, so it may write…
+        _ = try client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
+        // …and a caller the server did not allow gets a typed refusal, and nothing is written.
+        do {
+            _ = try await harness.store.perform(
+                RecordCall(method: "build.open", params: withKey(["serial": "SN-0002", "station": "x", "operator": "olga"]), peer: "uid=4242", mayWrite: false))
+            Issue.record("a write from a peer that is not allowed was accepted")
+        } catch {
+            #expect(error.code == .peerNotAllowed)
+        }
+        #expect(try harness.store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM build") } == 1)
+        try await harness.stop()
+    }
+}
+

@@ -1,0 +1,96 @@
+import FloorgateCore
+import Foundation
+import Testing
+import WorkRecord
+
+@Suite("The record socket answers every line, whatever it holds")
+struct SocketProtocolTests {
+    @Test("malformed JSON, a non-object, a wrong version, an unknown method: each gets its JSON-RPC error, the connection stays")
+    func malformedRequests() async throws {
+        let harness = try await RecordHarness()
+        let client = try harness.client()
+        let cases: [(line: String, code: Int64)] = [
+            ("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":", -32700),
+            ("[1,2,3]", -32600),
+            ("{\"jsonrpc\":\"1.0\",\"id\":2,\"method\":\"record.info\"}", -32600),
+            ("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":42}", -32600),
+            ("{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"record.info\",\"params\":[1]}", -32602),
+            ("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"build.explode\"}", -32601),
+            ("\u{FF}\u{FE}garbage", -32700),
+        ]
+        for (line, code) in cases {
+            try client.send(line: line)
+            let answer = try #require(try client.readLine())
+            #expect(answer["error"]?["code"] == .integer(code), "\(line) → \(answer.text)")
+        }
+        // Still serving on the same connection.
+        #expect(try client.call("record.info")["audit_entries"] == 0)
+        try await harness.stop()
+    }
+
+    @Test("a line longer than the limit is answered with an error and skipped; the next line is served")
+    func oversizedLine() async throws {
+        let harness = try await RecordHarness()
+        let client = try harness.client()
+        try client.send(line: "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"record.info\",\"params\":{\"pad\":\"" + String(repeating: "x", count: 1_100_000) + "\"}}")
+        let answer = try #require(try client.readLine())
+        #expect(answer["error"]?["code"] == -32600)
+        #expect(try client.call("record.info")["audit_entries"] == 0)
+        try await harness.stop()
+    }
+
+    @Test("every method refuses empty and wrongly typed params with a typed error, and the record stays intact")
+    func badParamsAtEveryMethod() async throws {
+        let (harness, client) = try await RecordHarness.approvedExample()
+        let before = try client.call("record.info")
+        let bad: [JSONValue] = [
+            [:], ["idempotency_key": "k-1"], ["idempotency_key": 5, "build_id": "one"],
+            ["idempotency_key": "k-2", "build_id": 1, "value": .number(12.5), "unit": "mm", "serial": 7, "signature": "olga"],
+            ["idempotency_key": "k-3", "build_id": 999, "nc_id": 999, "serial": "SN-0001", "redline_id": 999, "value": "12.x",
+             "unit": "furlong", "signature": ["user": "olga"], "part": "HX-200", "part_revision": "C", "operation": "010"],
+        ]
+        for method in RecordService.methodNames where !["record.info", "dhr.export", "build.get", "instruction.get"].contains(method) {
+            for params in bad {
+                let code = recordError { _ = try client.call(method, params) }
+                #expect(code != nil, "\(method) accepted \(params.text)")
+                #expect(code != .internalError, "\(method) failed internally on \(params.text)")
+            }
+        }
+        #expect(try client.call("record.info") == before)
+        try await harness.stop()
+        #expect(try await harness.verifyFile().problem == nil)
+    }
+
+    @Test("concurrent clients recording on different builds: every result lands once and the chain verifies")
+    func concurrentClients() async throws {
+        let (harness, setup) = try await RecordHarness.approvedExample()
+        var builds: [Int64] = []
+        for serial in ["SN-0001", "SN-0002", "SN-0003"] {
+            let build = try setup.call("build.open", withKey(["serial": .string(serial), "station": "bench-3", "operator": "olga"]))
+            builds.append(try #require(build["build_id"]?.integerValue))
+        }
+        let socketPath = harness.socketPath
+        try await withThrowingTaskGroup(of: [String].self) { group in
+            for build in builds {
+                group.addTask {
+                    let client = try RecordSocketClient(path: socketPath)
+                    let answers = try client.pipeline([
+                        ("result.record", reading(build: build, "12.001")), ("result.record", reading(build: build, "12.002")),
+                        ("result.record", reading(build: build, "12.003")),
+                    ])
+                    return answers.map { (try? $0.get()["verdict"]?.stringValue) ?? "error" }
+                }
+            }
+            for try await verdicts in group {
+                // Two places on the point, so the third reading has nowhere to go.
+                #expect(verdicts == ["pass", "pass", "error"])
+            }
+        }
+        for build in builds {
+            let point = try setup.call("build.get", ["build_id": .integer(build)])["active_step"]?["points"]?.arrayValue?.first
+            #expect(point?["results"]?.arrayValue?.count == 2)
+        }
+        try await harness.stop()
+        #expect(try await harness.verifyFile().problem == nil)
+    }
+}
