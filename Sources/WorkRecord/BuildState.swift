@@ -1,3 +1,5 @@
+import FloorgateCore
+import Foundation
 import GRDB
 
 /// Everything the record knows about one build, read in one go: its unit, work order, the
@@ -173,20 +175,23 @@ struct BuildState {
     }
 
     static func resultJSON(_ row: Row) -> JSONValue {
-        .object([
-            "result_id": .integer(row["id"]), "step": .string(row["step"]), "point": .string(row["point"]),
-            "value": .string(row["value"]), "unit": .optional(row["unit"] as String?),
-            "resolution": .optional(row["resolution"] as String?), "angle": .optional(row["angle"] as String?),
-            "verdict": .string(row["verdict"]), "reason": .optional(row["reason"] as String?),
-            "device": [
-                "kind": .string(row["device_kind"]), "profile": .optional(row["device_profile"] as String?),
-                "serial": .optional(row["device_serial"] as String?),
-            ],
-            "operator": .string(row["operator"]), "station": .string(row["station"]),
-            "measured_at": .string(row["measured_at"]), "recorded_at": .string(row["recorded_at"]),
-            "corrects": .optional(row["corrects"] as Int64?), "correction_reason": .optional(row["correction_reason"] as String?),
-            "remeasures_nc": .optional(row["remeasures_nc"] as Int64?), "key": .string(row["key"]),
+        var members: [String: JSONValue] = [:]
+        for column in ["step", "point", "value", "verdict", "operator", "station", "measured_at", "recorded_at", "key"] {
+            members[column] = .string(row[column])
+        }
+        for column in ["unit", "resolution", "angle", "reason", "correction_reason"] {
+            members[column] = .optional(row[column] as String?)
+        }
+        for column in ["corrects", "remeasures_nc"] {
+            members[column] = .optional(row[column] as Int64?)
+        }
+        members["result_id"] = .integer(row["id"])
+        members["device"] = .object([
+            "kind": .string(row["device_kind"]), "profile": .optional(row["device_profile"] as String?),
+            "serial": .optional(row["device_serial"] as String?),
         ])
+        members["raw_hex"] = .optional((row["raw"] as Data?).map { DeviceEvent.hex($0) })
+        return .object(members)
     }
 
     static func nonconformanceJSON(_ row: Row) -> JSONValue {

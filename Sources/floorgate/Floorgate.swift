@@ -18,11 +18,19 @@ struct Floorgate: ParsableCommand {
               floorgate simulate open-protocol --port 4545  a tightening controller to practise on
               floorgate collect open-protocol --controller 127.0.0.1:4545 --database results.sqlite
                                                             a controller's results, stored before acknowledged
+              floorgate record serve --db record.sqlite --socket /tmp/record.sock
+                                                            the work-order record on a Unix socket
+              floorgate dhr SN-0001 --format html --output SN-0001.html
+                                                            a unit's device history record
+              floorgate verify --db record.sqlite           check the record against its audit chain
 
             Exit codes: 0 success; 1 the operation failed (device, record, data); 2 bad usage or \
             bad configuration; 3 the record's audit chain does not verify.
             """,
-        subcommands: [DecodeCommand.self, SimulateCommand.self, CollectCommand.self]
+        subcommands: [
+            DecodeCommand.self, SimulateCommand.self, CollectCommand.self, RecordCommand.self, BuildCommand.self, DHRCommand.self,
+            VerifyCommand.self,
+        ]
     )
 }
 

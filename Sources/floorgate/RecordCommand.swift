@@ -1,0 +1,309 @@
+import ArgumentParser
+import Dispatch
+import FloorgateCore
+import Foundation
+import Glibc
+import Logging
+import NIOCore
+import NIOPosix
+import WorkRecord
+
+/// `floorgate record …`: run the work-order record and change it as people do.
+struct RecordCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "record",
+        abstract: "The work-order record: serve it, import into it, approve, redline, disposition, sign.",
+        discussion: """
+            The record holds parts, instructions and their revisions, work orders, builds, results, \
+            nonconformances, redlines and electronic signatures, with a SHA-256 audit chain over \
+            every write. It is served on a Unix socket (JSON-RPC 2.0, one object per line; \
+            docs/record-protocol.md). Commands reach it through --socket (default \
+            /run/floorgate/record.sock) or, when no server runs, open the file with --db.
+
+            Every signing command asks for the signer's password at the terminal (or reads one \
+            line from standard input) — both components of the signature, every time.
+
+            A first record on a bench:
+              floorgate record import examples/record-import.json --db record.sqlite --password-rounds 1000
+              floorgate record approve --db record.sqlite --part HX-200 --part-revision C --operation 010 --revision A --user ada
+              floorgate record serve --db record.sqlite --socket /tmp/record.sock
+            """,
+        subcommands: [
+            RecordServeCommand.self, RecordImportCommand.self, RecordApproveCommand.self, RecordRedlineCommand.self,
+            RecordNCCommand.self, RecordSignCommand.self, RecordUnlockCommand.self,
+        ]
+    )
+}
+
+/// `floorgate record serve`.
+struct RecordServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the record on a Unix socket until SIGTERM or SIGINT.",
+        discussion: """
+            Opens (creating and migrating if needed) the SQLite record and listens on the socket. \
+            The socket is mode 0660 with group floorgate where that group exists, else 0600 with a \
+            warning. Every connection is identified by its peer credentials; root, this user, \
+            --allow-user users and --allow-group members may write, others only read. The first \
+            line printed is `listening on PATH`.
+
+            Example:
+              floorgate record serve --db /var/lib/floorgate/record.sqlite --socket /run/floorgate/record.sock --allow-group floorgate
+            """
+    )
+
+    @Option(help: ArgumentHelp("The record's SQLite file (created if missing).", valueName: "path"))
+    var db: String
+
+    @Option(help: ArgumentHelp("The socket to listen on.", valueName: "path"))
+    var socket: String = "/run/floorgate/record.sock"
+
+    @Option(help: ArgumentHelp("A user allowed to write (repeatable).", valueName: "name"))
+    var allowUser: [String] = []
+
+    @Option(help: ArgumentHelp("A group whose members may write (repeatable).", valueName: "name"))
+    var allowGroup: [String] = []
+
+    @Option(help: ArgumentHelp("PBKDF2 rounds for passwords set by imports (default 600000; lower only for throwaway records).", valueName: "n"))
+    var passwordRounds: Int = 600_000
+
+    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
+    var logLevel: String = "info"
+
+    func run() async throws {
+        guard passwordRounds >= 1_000 else { throw ValidationError("--password-rounds must be at least 1000") }
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level '\(logLevel)' is not one of: trace, debug, info, notice, warning, error")
+        }
+        let users = try Set(allowUser.map { name -> uid_t in
+            guard let entry = getpwnam(name) else { throw ValidationError("--allow-user: no user '\(name)' on this machine") }
+            return entry.pointee.pw_uid
+        })
+        let groups = try Set(allowGroup.map { name -> gid_t in
+            guard let entry = getgrnam(name) else { throw ValidationError("--allow-group: no group '\(name)' on this machine") }
+            return entry.pointee.gr_gid
+        })
+        var logger = Logger(label: "floorgate.record")
+        logger.logLevel = level
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let server: RecordServer, store: RecordStore
+        do {
+            (server, store) = try await RecordServer.start(
+                databasePath: db, options: .init(socketPath: socket, allowedUsers: users, allowedGroups: groups),
+                passwordRounds: passwordRounds, group: group, logger: logger)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw CommandFailure("cannot serve the record \(db) on \(socket): \(error)")
+        }
+        print("listening on \(socket)")
+        fflush(nil)
+        let signal = await ShutdownSignal.wait()
+        logger.notice("stopping on \(signal)", metadata: ["socket": "\(socket)"])
+        try await server.close()
+        try await group.shutdownGracefully()
+        try store.close()
+        unlink(socket)
+    }
+}
+
+/// Waits for SIGTERM or SIGINT.
+enum ShutdownSignal {
+    static func wait() async -> String {
+        await withCheckedContinuation { continuation in
+            let resumed = ResumeOnce(continuation)
+            for (number, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
+                Glibc.signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler { resumed.resume(name) }
+                source.resume()
+                Sources.keep(source)
+            }
+        }
+    }
+
+    /// Signal sources must outlive the wait.
+    private enum Sources {
+        nonisolated(unsafe) static var all: [any DispatchSourceSignal] = []
+        static func keep(_ source: any DispatchSourceSignal) { all.append(source) }
+    }
+
+    private final class ResumeOnce: @unchecked Sendable {
+        private let lock = NSLock()
+        private var continuation: CheckedContinuation<String, Never>?
+        init(_ continuation: CheckedContinuation<String, Never>) { self.continuation = continuation }
+        func resume(_ name: String) {
+            lock.lock()
+            let pending = continuation
+            continuation = nil
+            lock.unlock()
+            pending?.resume(returning: name)
+        }
+    }
+}
+
+/// `floorgate record import FILE`.
+struct RecordImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import users, parts, instruction drafts and work orders from a JSON file.",
+        discussion: """
+            The file is one JSON object with any of the arrays users, parts, instructions and \
+            work_orders; examples/record-import.json shows every field. Decimal limits are \
+            strings ("12.000"). Instructions arrive as drafts: approve them with \
+            `floorgate record approve`. The import is one transaction: all of it or none.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The JSON file to import.", valueName: "file"))
+    var file: String
+
+    @OptionGroup var target: RecordTarget
+
+    func run() async throws {
+        let document: JSONValue
+        do {
+            document = try JSONValue(parsing: try Data(contentsOf: URL(fileURLWithPath: file)))
+        } catch let error as WorkRecordError {
+            throw CommandFailure("\(file): \(error.message)", exitCode: FloorgateExit.badUsage)
+        } catch {
+            throw CommandFailure("cannot read \(file): \(error.localizedDescription)", exitCode: FloorgateExit.badUsage)
+        }
+        printJSON(try await target.call("record.import", document))
+    }
+}
+
+/// The part, part revision and operation an instruction belongs to.
+struct InstructionSelector: ParsableArguments {
+    @Option(help: "The part number.") var part: String
+    @Option(help: "The part's revision.") var partRevision: String
+    @Option(help: "The operation (e.g. 010).") var operation: String
+
+    var params: [String: JSONValue] {
+        ["part": .string(part), "part_revision": .string(partRevision), "operation": .string(operation)]
+    }
+}
+
+/// `floorgate record approve`.
+struct RecordApproveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "approve",
+        abstract: "Approve a draft instruction revision (approver's signature); the previous one is superseded.")
+
+    @OptionGroup var instruction: InstructionSelector
+    @Option(help: "The draft revision to approve.") var revision: String
+    @OptionGroup var signer: SignerOptions
+    @OptionGroup var target: RecordTarget
+
+    func run() async throws {
+        var params = instruction.params
+        params["revision"] = .string(revision)
+        params["signature"] = try signer.signature(meaning: "approved")
+        printJSON(try await target.call("instruction.approve", .object(params)))
+    }
+}
+
+/// `floorgate record redline`.
+struct RecordRedlineCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "redline",
+        abstract: "Publish a change to the effective revision at once (engineer's signature); open builds must acknowledge it.",
+        discussion: """
+            --steps names a JSON file holding the new revision's complete `steps` array (the same \
+            form as in an import file). Steps keep their keys across revisions, so completed \
+            steps keep their results under the revision they were performed on.
+            """
+    )
+
+    @OptionGroup var instruction: InstructionSelector
+    @Option(help: "The new revision's name (e.g. B).") var newRevision: String
+    @Option(help: "Why the instruction changes (an ECO number and a sentence).") var why: String
+    @Option(help: ArgumentHelp("JSON file with the new revision's steps array.", valueName: "file")) var steps: String
+    @OptionGroup var signer: SignerOptions
+    @OptionGroup var target: RecordTarget
+
+    func run() async throws {
+        let stepsValue: JSONValue
+        do {
+            stepsValue = try JSONValue(parsing: try Data(contentsOf: URL(fileURLWithPath: steps)))
+        } catch {
+            throw CommandFailure("--steps \(steps): not a readable JSON file (\(error))", exitCode: FloorgateExit.badUsage)
+        }
+        var params = instruction.params
+        params["new_revision"] = .string(newRevision)
+        params["reason"] = .string(why)
+        params["steps"] = stepsValue["steps"] ?? stepsValue
+        params["signature"] = try signer.signature(meaning: "approved")
+        printJSON(try await target.call("redline.publish", .object(params)))
+    }
+}
+
+/// `floorgate record nc raise|disposition`.
+struct RecordNCCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nc", abstract: "Raise a nonconformance or disposition one (quality's signature).",
+        subcommands: [Raise.self, Disposition.self])
+
+    struct Raise: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Raise a nonconformance on a build by hand.")
+        @Option(help: "The build.") var buildID: Int64
+        @Option(help: "What is wrong.") var description: String
+        @Option(help: "Who raises it.") var raisedBy: String
+        @Option(help: "The step it concerns.") var step: String?
+        @OptionGroup var target: RecordTarget
+
+        func run() async throws {
+            printJSON(try await target.call("nc.raise", [
+                "build_id": .integer(buildID), "description": .string(description), "raised_by": .string(raisedBy),
+                "step": step.map(JSONValue.string) ?? .null,
+            ]))
+        }
+    }
+
+    struct Disposition: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Disposition a nonconformance: use-as-is, rework (the point is measured again), scrap or return.")
+        @Option(help: "The nonconformance.") var ncID: Int64
+        @Option(help: "use-as-is, rework, scrap or return.") var disposition: String
+        @Option(help: "The justification.") var comment: String
+        @OptionGroup var signer: SignerOptions
+        @OptionGroup var target: RecordTarget
+
+        func run() async throws {
+            printJSON(try await target.call("nc.disposition", [
+                "nc_id": .integer(ncID), "disposition": .string(disposition), "comment": .string(comment),
+                "signature": try signer.signature(meaning: "dispositioned"),
+            ]))
+        }
+    }
+}
+
+/// `floorgate record sign`.
+struct RecordSignCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sign", abstract: "Sign a record row as reviewed (quality's signature), e.g. a build's DHR review.")
+    @Option(help: "The table: build, result, nonconformance, instruction, …") var recordType: String
+    @Option(help: "The row's id.") var recordID: Int64
+    @Option(help: "What the signature is for.") var subject: String?
+    @OptionGroup var signer: SignerOptions
+    @OptionGroup var target: RecordTarget
+
+    func run() async throws {
+        printJSON(try await target.call("sign", [
+            "record_type": .string(recordType), "record_id": .integer(recordID), "subject": subject.map(JSONValue.string) ?? .null,
+            "signature": try signer.signature(meaning: "reviewed"),
+        ]))
+    }
+}
+
+/// `floorgate record unlock`.
+struct RecordUnlockCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "unlock", abstract: "Unlock a user locked out by failed signatures (admin's signature).")
+    @Option(help: "The locked user's id.") var login: String
+    @OptionGroup var signer: SignerOptions
+    @OptionGroup var target: RecordTarget
+
+    func run() async throws {
+        printJSON(try await target.call("user.unlock", ["login": .string(login), "signature": try signer.signature(meaning: "approved")]))
+    }
+}

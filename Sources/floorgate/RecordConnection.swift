@@ -1,0 +1,88 @@
+import ArgumentParser
+import FloorgateCore
+import Foundation
+import Glibc
+import WorkRecord
+
+/// Where a command finds the record: the running record's socket (the default), or the
+/// record's file opened directly when no record server runs (a bench, a test, an audit copy).
+struct RecordTarget: ParsableArguments {
+    @Option(help: ArgumentHelp("The record's socket.", valueName: "path"))
+    var socket: String = "/run/floorgate/record.sock"
+
+    @Option(help: ArgumentHelp("Work on this record file directly instead of through the socket (no server may be writing to it).", valueName: "path"))
+    var db: String?
+
+    @Option(help: ArgumentHelp("PBKDF2 rounds for passwords set through --db (default 600000; lower only for throwaway records).", valueName: "n"))
+    var passwordRounds: Int = 600_000
+
+    func validate() throws {
+        guard passwordRounds >= 1_000 else { throw ValidationError("--password-rounds must be at least 1000") }
+    }
+
+    /// Calls `method` on the record and returns its result.
+    func call(_ method: String, _ params: JSONValue) async throws -> JSONValue {
+        var params = params
+        if RecordService.isWrite(method), case .object(var members) = params, members["idempotency_key"] == nil {
+            members["idempotency_key"] = .string(UUIDv7.make().uuidString.lowercased())
+            params = .object(members)
+        }
+        do {
+            if let db {
+                let store = try RecordStore(path: db, passwordRounds: passwordRounds)
+                defer { try? store.close() }
+                let call = RecordCall(method: method, params: params, peer: "local uid=\(getuid()) pid=\(getpid())")
+                return try await store.perform(call).result
+            }
+            return try RecordSocketClient(path: socket).call(method, params)
+        } catch let error as WorkRecordError {
+            throw CommandFailure("\(method): \(error.message) (record error \(error.code.rawValue))")
+        } catch {
+            throw CommandFailure("cannot open the record \(db ?? socket): \(error)")
+        }
+    }
+}
+
+/// A signer's two components: the user id from the command line, the password typed at the
+/// terminal without echo (or read as one line from standard input when it is not a terminal).
+struct SignerOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The signing user's id; the password is asked for (or read from standard input).", valueName: "user"))
+    var user: String
+
+    @Option(help: ArgumentHelp("The reason for signing, shown with the signature.", valueName: "text"))
+    var reason: String?
+
+    /// The `signature` params member, after asking for the password.
+    func signature(meaning: String) throws -> JSONValue {
+        let password = try Self.readPassword(prompt: "Password for \(user) (signing: \(meaning)): ")
+        return ["user": .string(user), "password": .string(password), "reason": reason.map(JSONValue.string) ?? .null]
+    }
+
+    private static func readPassword(prompt: String) throws -> String {
+        guard isatty(0) == 1 else {
+            guard let line = Swift.readLine(strippingNewline: true), !line.isEmpty else {
+                throw CommandFailure("no password on standard input")
+            }
+            return line
+        }
+        StandardError.write(prompt)
+        var original = termios()
+        tcgetattr(0, &original)
+        var silent = original
+        silent.c_lflag &= ~tcflag_t(ECHO)
+        tcsetattr(0, TCSAFLUSH, &silent)
+        defer {
+            tcsetattr(0, TCSAFLUSH, &original)
+            StandardError.write("\n")
+        }
+        guard let line = Swift.readLine(strippingNewline: true), !line.isEmpty else {
+            throw CommandFailure("no password entered")
+        }
+        return line
+    }
+}
+
+/// Prints a JSON result the way commands show them: sorted keys, one line.
+func printJSON(_ value: JSONValue) {
+    print(value.text)
+}

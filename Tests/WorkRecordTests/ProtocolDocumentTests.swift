@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+import WorkRecord
+
+@Suite("docs/record-protocol.md is what the record does")
+struct ProtocolDocumentTests {
+    /// One example of the document: a request, its answer, the notifications it caused.
+    struct Example {
+        var request: JSONValue
+        var response: JSONValue?
+        var notifications: [JSONValue] = []
+    }
+
+    /// The `json request`, `json response` and `json notification` blocks, in order.
+    static func examples() throws -> [Example] {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/record-protocol.md")
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        var examples: [Example] = []
+        var block: (kind: String, text: String)?
+        for line in lines {
+            if let open = block {
+                if line == "```" {
+                    let value = try JSONValue(parsing: Array(open.text.utf8))
+                    switch open.kind {
+                    case "request": examples.append(Example(request: value))
+                    case "response": examples[examples.count - 1].response = value
+                    default: examples[examples.count - 1].notifications.append(value)
+                    }
+                    block = nil
+                } else {
+                    block?.text += line + "\n"
+                }
+            } else if line.hasPrefix("```json ") {
+                block = (String(line.dropFirst("```json ".count)), "")
+            }
+        }
+        return examples
+    }
+
+    @Test("every documented request, sent in order to a fresh record, gets the documented answer and notifications")
+    func documentedSession() async throws {
+        let examples = try Self.examples()
+        #expect(examples.count >= 20)
+        let documented = Set(examples.compactMap { $0.request["method"]?.stringValue })
+        #expect(documented.isSuperset(of: RecordService.methodNames), "undocumented: \(Set(RecordService.methodNames).subtracting(documented))")
+        let harness = try await RecordHarness()
+        let client = try harness.client()
+        for example in examples {
+            try client.send(line: example.request.text)
+            var notifications: [JSONValue] = []
+            var answer: JSONValue?
+            while answer == nil, let line = try client.readLine() {
+                if line["id"] == nil { notifications.append(line) } else { answer = line }
+            }
+            let response = try #require(answer)
+            let method = example.request["method"]?.stringValue ?? "?"
+            let expected = try #require(example.response, "\(method): no documented response")
+            #expect(Self.matches(response, expected), "\(method) (id \(example.request["id"]?.text ?? "?")) answered \(response.text)")
+            #expect(notifications.count == example.notifications.count, "\(method) sent \(notifications.map(\.text))")
+            for (sent, shown) in zip(notifications, example.notifications) {
+                #expect(Self.matches(sent, shown), "\(method) notified \(sent.text)")
+            }
+        }
+        try await harness.stop()
+    }
+
+    /// Equal, except values that change from run to run (times, hashes), which need only be
+    /// present with the same JSON type.
+    static func matches(_ actual: JSONValue, _ expected: JSONValue, key: String = "") -> Bool {
+        if key.hasSuffix("_at") || key == "audit_head" {
+            switch (actual, expected) {
+            case (.string, .string), (.null, .null): return true
+            default: return false
+            }
+        }
+        switch (actual, expected) {
+        case (.object(let left), .object(let right)):
+            return Set(left.keys) == Set(right.keys) && left.allSatisfy { matches($0.value, right[$0.key] ?? .null, key: $0.key) }
+        case (.array(let left), .array(let right)):
+            return left.count == right.count && zip(left, right).allSatisfy { matches($0, $1, key: key) }
+        default:
+            return actual == expected
+        }
+    }
+}
