@@ -22,11 +22,15 @@ struct BuildState {
     var instructionTitle: String
     var content: InstructionContent
     var completions: [String: Row]
+    /// The build's results: those of the active step, or all of them (see `load`).
     var results: [Row]
     var nonconformances: [Row]
     var pendingRedline: Row?
 
-    static func load(_ db: Database, id: Int64, service: RecordService) throws -> BuildState {
+    /// Reads build `id`. Results are read for the active step only (all a result, a step
+    /// completion or a view needs, and a build may hold thousands), or for every step when
+    /// `allResults` is set (the DHR, corrections).
+    static func load(_ db: Database, id: Int64, service: RecordService, allResults: Bool = false) throws -> BuildState {
         guard let row = try Row.fetchOne(
             db,
             sql: """
@@ -42,16 +46,25 @@ struct BuildState {
                 """, arguments: [id])
         else { throw WorkRecordError(.notFound, "no build with id \(id)") }
         let instructionID: Int64 = row["instruction_id"]
-        let completions = try Row.fetchAll(db, sql: "SELECT * FROM step_completion WHERE build_id = ?", arguments: [id])
+        let completionRows = try Row.fetchAll(db, sql: "SELECT * FROM step_completion WHERE build_id = ?", arguments: [id])
+        let completions = Dictionary(completionRows.map { ($0["step"] as String, $0) }, uniquingKeysWith: { first, _ in first })
+        let content = try service.content(ofInstruction: instructionID, db)
+        let results: [Row]
+        if allResults {
+            results = try Row.fetchAll(db, sql: "SELECT * FROM result WHERE build_id = ? ORDER BY id", arguments: [id])
+        } else if let active = content.steps.first(where: { completions[$0.key] == nil }) {
+            results = try Row.fetchAll(
+                db, sql: "SELECT * FROM result WHERE build_id = ? AND step = ? ORDER BY id", arguments: [id, active.key])
+        } else {
+            results = []
+        }
         return BuildState(
             id: id, serial: row["serial"], workOrder: row["work_order"], partNumber: row["part_number"],
             partRevision: row["part_revision"], operation: row["operation"], status: row["status"],
             station: row["station"], openedBy: row["opened_by"], openedAt: row["opened_at"], closedAt: row["closed_at"],
             instructionID: instructionID, instructionRevision: row["instruction_revision"],
             instructionTitle: row["instruction_title"],
-            content: try service.content(ofInstruction: instructionID, db),
-            completions: Dictionary(completions.map { ($0["step"], $0) }, uniquingKeysWith: { first, _ in first }),
-            results: try Row.fetchAll(db, sql: "SELECT * FROM result WHERE build_id = ? ORDER BY id", arguments: [id]),
+            content: content, completions: completions, results: results,
             nonconformances: try Row.fetchAll(
                 db,
                 sql: """

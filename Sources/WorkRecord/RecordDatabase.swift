@@ -1,3 +1,5 @@
+import Foundation
+import Glibc
 public import GRDB
 
 /// Opens the record's SQLite file: WAL, `synchronous=FULL` on every connection, and the schema
@@ -22,7 +24,12 @@ public enum RecordDatabase {
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
+        let isNew = !FileManager.default.fileExists(atPath: path)
         let queue = try DatabaseQueue(path: path, configuration: configuration)
+        if isNew {
+            // The record holds names and results: owner and group only (the WAL inherits it).
+            chmod(path, 0o640)
+        }
         try queue.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL")
         }

@@ -9,7 +9,9 @@ enum NonconformanceMethods {
         let build = try BuildState.load(context.db, id: try context.params.integer("build_id"), service: context.service)
         guard build.isOpen else { throw WorkRecordError(.invalidState, "build \(build.id) of serial '\(build.serial)' is \(build.status)") }
         let resultID = try context.params.optionalInteger("result_id")
-        if let resultID, !build.results.contains(where: { $0["id"] == resultID }) {
+        if let resultID,
+           try Int64.fetchOne(context.db, sql: "SELECT id FROM result WHERE id = ? AND build_id = ?", arguments: [resultID, build.id]) == nil
+        {
             throw WorkRecordError(.notFound, "build \(build.id) has no result \(resultID)")
         }
         let step = try context.params.optionalString("step"), point = try context.params.optionalString("point")

@@ -118,7 +118,7 @@ enum ResultMethods {
         guard let old = try Row.fetchOne(context.db, sql: "SELECT * FROM result WHERE id = ?", arguments: [oldID]) else {
             throw WorkRecordError(.notFound, "no result with id \(oldID)")
         }
-        let build = try BuildState.load(context.db, id: old["build_id"], service: context.service)
+        let build = try BuildState.load(context.db, id: old["build_id"], service: context.service, allResults: true)
         guard build.isOpen else { throw WorkRecordError(.invalidState, "build \(build.id) is \(build.status); its results are final") }
         guard !build.results.contains(where: { $0["corrects"] as Int64? == oldID }) else {
             throw WorkRecordError(.invalidState, "result \(oldID) was already corrected")

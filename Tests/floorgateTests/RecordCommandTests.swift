@@ -1,0 +1,87 @@
+import Foundation
+import Glibc
+import Testing
+import WorkRecord
+
+@Suite("floorgate record, build, dhr and verify")
+struct RecordCommandTests {
+    static let exampleImport = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("examples/record-import.json").path
+
+    @Test("serve on a socket, import, approve with a password on stdin, show a build, stop on SIGTERM, then DHR and verify the file")
+    func servedRecord() async throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let database = scratch.path("record.sqlite"), socket = scratch.path("record.sock")
+        let server = try FloorgateChild([
+            "record", "serve", "--db", database, "--socket", socket, "--password-rounds", "1000", "--log-level", "warning",
+        ])
+        #expect(server.firstLine() == "listening on \(socket)")
+        var status = stat()
+        #expect(stat(socket, &status) == 0 && status.st_mode & 0o777 == 0o600)  // no floorgate group here
+        #expect(server.standardError.contains("0600"))
+
+        let imported = try FloorgateProcess.run(["record", "import", Self.exampleImport, "--socket", socket])
+        #expect(imported.status == 0, "\(imported.standardError)")
+        #expect(try JSONValue(parsing: Array(imported.standardOutput.utf8))["users"] == 5)
+
+        let approve = ["record", "approve", "--part", "HX-200", "--part-revision", "C", "--operation", "010", "--revision", "A", "--user", "ada", "--socket", socket]
+        let refused = try FloorgateProcess.run(approve, input: Array("not-her-password\n".utf8))
+        #expect(refused.status == 1)
+        #expect(refused.standardError.contains("signature rejected"), "\(refused.standardError)")
+        let approved = try FloorgateProcess.run(approve, input: Array("bench-ada-1\n".utf8))
+        #expect(approved.status == 0, "\(approved.standardError)")
+
+        let client = try RecordSocketClient(path: socket)
+        _ = try client.call("build.open", ["serial": "SN-0001", "station": "bench-3", "operator": "olga", "idempotency_key": "k-open-1"])
+        let shown = try FloorgateProcess.run(["build", "show", "SN-0001", "--socket", socket])
+        #expect(shown.status == 0, "\(shown.standardError)")
+        let build = try JSONValue(parsing: Array(shown.standardOutput.utf8))
+        #expect(build["active_step"]?["key"] == "10" && build["instruction"]?["revision"] == "A")
+        let unknown = try FloorgateProcess.run(["build", "show", "SN-4040", "--socket", socket])
+        #expect(unknown.status == 1 && unknown.standardError.contains("SN-4040"))
+
+        server.kill(SIGTERM)
+        #expect(await server.wait(timeout: .seconds(10)) == 0)
+        #expect(!FileManager.default.fileExists(atPath: socket))
+
+        let page = scratch.path("SN-0001.html")
+        let dhr = try FloorgateProcess.run(["dhr", "SN-0001", "--db", database, "--format", "html", "--output", page])
+        #expect(dhr.status == 0, "\(dhr.standardError)")
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(html.contains("Device history record — serial SN-0001") && html.contains("Ada Approver") && !html.contains("<script"))
+
+        let verified = try FloorgateProcess.run(["verify", "--db", database])
+        #expect(verified.status == 0, "\(verified.standardError)")
+        #expect(verified.standardOutput.contains("verify; head "))
+    }
+
+    @Test("verify exits 3 naming the problem when one byte of the file changed")
+    func verifyCatchesAFlippedByte() throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let database = scratch.path("record.sqlite")
+        let imported = try FloorgateProcess.run(["record", "import", Self.exampleImport, "--db", database, "--password-rounds", "1000"])
+        #expect(imported.status == 0, "\(imported.standardError)")
+        #expect(try FloorgateProcess.run(["verify", "--db", database]).status == 0)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: database))
+        let range = try #require(bytes.range(of: Data("Eric Engineer".utf8)))
+        bytes[range.lowerBound] = UInt8(ascii: "A")  // "Aric Engineer"
+        try bytes.write(to: URL(fileURLWithPath: database))
+        let broken = try FloorgateProcess.run(["verify", "--db", database])
+        #expect(broken.status == 3)
+        #expect(broken.standardError.contains("does not verify") || broken.standardError.contains("damaged"), "\(broken.standardError)")
+    }
+
+    @Test("bad usage exits 2 and says what is allowed; a missing record exits 1")
+    func usageErrors() throws {
+        let format = try FloorgateProcess.run(["dhr", "SN-1", "--db", "/nonexistent/record.sqlite", "--format", "pdf"])
+        #expect(format.status == 2 && format.standardError.contains("json, html"))
+        let missing = try FloorgateProcess.run(["verify", "--db", "/nonexistent/record.sqlite"])
+        #expect(missing.status == 1 && missing.standardError.contains("/nonexistent/record.sqlite"))
+        let noServer = try FloorgateProcess.run(["build", "show", "SN-1", "--socket", "/nonexistent/record.sock"])
+        #expect(noServer.status == 1 && noServer.standardError.contains("record serve"))
+        let rounds = try FloorgateProcess.run(["record", "import", "x.json", "--db", "r.sqlite", "--password-rounds", "10"])
+        #expect(rounds.status == 2)
+    }
+}
