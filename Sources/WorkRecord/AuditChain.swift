@@ -43,25 +43,23 @@ enum AuditChain {
 
     /// The hash of the newest entry (the chain's head), or the genesis hash for an empty chain.
     static func head(_ db: Database) throws -> String {
-        try String.fetchOne(db, sql: "SELECT hash FROM audit ORDER BY seq DESC LIMIT 1") ?? genesis
+        try String.fetchOne(db.cachedStatement(sql: "SELECT hash FROM audit ORDER BY seq DESC LIMIT 1")) ?? genesis
     }
 
     /// Appends one entry after the current head.
     static func append(
         _ db: Database, actor: Actor, action: String, entity: String, entityID: Int64, old: String?, new: String?
     ) throws {
-        let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"))
         let seq: Int64 = (last?["seq"] ?? 0) + 1
         let previous: String = last?["hash"] ?? genesis
         let entry = Entry(
             seq: seq, at: RecordClock.timestamp(), actor: actor.user, peer: actor.peer, action: action,
             entity: entity, entityID: entityID, old: old, new: new)
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT INTO audit (seq, at, actor, peer, action, entity, entity_id, old, new, prev_hash, hash)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
+                """).execute(arguments: [
                 entry.seq, entry.at, entry.actor, entry.peer, entry.action, entry.entity, entry.entityID, entry.old,
                 entry.new, previous, entry.hash(previous: previous),
             ])
@@ -70,24 +68,27 @@ enum AuditChain {
     /// The row `id` of `table` as canonical JSON (columns sorted, blobs as hex), or nil when the
     /// row does not exist. What the audit entry stores and what `verify` compares.
     static func snapshot(_ db: Database, table: String, id: Int64) throws -> String? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM \(table) WHERE id = ?", arguments: [id]) else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM \(table) WHERE id = ?"), arguments: [id]) else {
             return nil
         }
         return snapshot(of: row)
     }
 
     static func snapshot(of row: Row) -> String {
-        var members: [String: JSONValue] = [:]
-        for (column, value) in row {
+        var text = "{"
+        for (index, (column, value)) in row.sorted(by: { $0.0 < $1.0 }).enumerated() {
+            if index > 0 { text += "," }
+            JSONObjectWriter.appendQuoted(column, to: &text)
+            text += ":"
             switch value.storage {
-            case .null: members[column] = .null
-            case .int64(let number): members[column] = .integer(number)
-            case .double(let number): members[column] = .number(number)
-            case .string(let text): members[column] = .string(text)
-            case .blob(let data): members[column] = .string("x'" + DeviceEvent.hex(data) + "'")
+            case .null: text += "null"
+            case .int64(let number): text += String(number)
+            case .double(let number): text += number.isFinite ? "\(number)" : "null"
+            case .string(let string): JSONObjectWriter.appendQuoted(string, to: &text)
+            case .blob(let data): text += "\"x'" + DeviceEvent.hex(data) + "'\""
             }
         }
-        return JSONValue.object(members).text
+        return text + "}"
     }
 }
 
@@ -101,9 +102,8 @@ struct AuditedWriter {
     func insert(_ table: String, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>, action: String) throws -> Int64 {
         let columns = values.map(\.key)
         let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
-        try db.execute(
-            sql: "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))",
-            arguments: StatementArguments(values.map(\.value)))
+        try db.cachedStatement(sql: "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))")
+            .execute(arguments: StatementArguments(values.map(\.value)))
         let id = db.lastInsertedRowID
         try AuditChain.append(
             db, actor: actor, action: action, entity: table, entityID: id, old: nil,
@@ -115,9 +115,8 @@ struct AuditedWriter {
     func update(_ table: String, id: Int64, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>, action: String) throws {
         let old = try AuditChain.snapshot(db, table: table, id: id)
         let assignments = values.map { "\($0.key) = ?" }.joined(separator: ", ")
-        try db.execute(
-            sql: "UPDATE \(table) SET \(assignments) WHERE id = ?",
-            arguments: StatementArguments(values.map(\.value) + [id]))
+        try db.cachedStatement(sql: "UPDATE \(table) SET \(assignments) WHERE id = ?")
+            .execute(arguments: StatementArguments(values.map(\.value) + [id]))
         try AuditChain.append(
             db, actor: actor, action: action, entity: table, entityID: id, old: old,
             new: try AuditChain.snapshot(db, table: table, id: id))

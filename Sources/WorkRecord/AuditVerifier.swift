@@ -21,7 +21,7 @@ public enum AuditVerifier {
         var previous = AuditChain.genesis
         var expectedSeq: Int64 = 1
         var newest: [String: [Int64: String?]] = [:]
-        let entries = try Row.fetchCursor(db, sql: "SELECT * FROM audit ORDER BY seq")
+        let entries = try Row.fetchCursor(db.cachedStatement(sql: "SELECT * FROM audit ORDER BY seq"))
         var count = 0
         while let row = try entries.next() {
             let entry = AuditChain.Entry(
@@ -45,7 +45,7 @@ public enum AuditVerifier {
         var rows = 0
         for table in RecordDatabase.auditedTables {
             var described = newest[table] ?? [:]
-            let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM \(table) ORDER BY id")
+            let cursor = try Row.fetchCursor(db.cachedStatement(sql: "SELECT * FROM \(table) ORDER BY id"))
             while let row = try cursor.next() {
                 let id: Int64 = row["id"]
                 guard let entry = described.removeValue(forKey: id) else {

@@ -26,13 +26,15 @@ struct BuildState {
     var results: [Row]
     var nonconformances: [Row]
     var pendingRedline: Row?
+    /// The results that stand: not replaced by a correction.
+    var standingResults: [Row]
 
     /// Reads build `id`. Results are read for the active step only (all a result, a step
     /// completion or a view needs, and a build may hold thousands), or for every step when
     /// `allResults` is set (the DHR, corrections).
     static func load(_ db: Database, id: Int64, service: RecordService, allResults: Bool = false) throws -> BuildState {
         guard let row = try Row.fetchOne(
-            db,
+            db.cachedStatement(
             sql: """
                 SELECT build.*, unit_serial.serial, work_order.number AS work_order, part.number AS part_number,
                        part.revision AS part_revision, instruction.revision AS instruction_revision,
@@ -43,21 +45,22 @@ struct BuildState {
                 JOIN part ON part.id = work_order.part_id
                 JOIN instruction ON instruction.id = build.instruction_id
                 WHERE build.id = ?
-                """, arguments: [id])
+                """), arguments: [id])
         else { throw WorkRecordError(.notFound, "no build with id \(id)") }
         let instructionID: Int64 = row["instruction_id"]
-        let completionRows = try Row.fetchAll(db, sql: "SELECT * FROM step_completion WHERE build_id = ?", arguments: [id])
+        let completionRows = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM step_completion WHERE build_id = ?"), arguments: [id])
         let completions = Dictionary(completionRows.map { ($0["step"] as String, $0) }, uniquingKeysWith: { first, _ in first })
         let content = try service.content(ofInstruction: instructionID, db)
         let results: [Row]
         if allResults {
-            results = try Row.fetchAll(db, sql: "SELECT * FROM result WHERE build_id = ? ORDER BY id", arguments: [id])
+            results = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM result WHERE build_id = ? ORDER BY id"), arguments: [id])
         } else if let active = content.steps.first(where: { completions[$0.key] == nil }) {
             results = try Row.fetchAll(
-                db, sql: "SELECT * FROM result WHERE build_id = ? AND step = ? ORDER BY id", arguments: [id, active.key])
+                db.cachedStatement(sql: "SELECT * FROM result WHERE build_id = ? AND step = ? ORDER BY id"), arguments: [id, active.key])
         } else {
             results = []
         }
+        let corrected = Set(results.compactMap { $0["corrects"] as Int64? })
         return BuildState(
             id: id, serial: row["serial"], workOrder: row["work_order"], partNumber: row["part_number"],
             partRevision: row["part_revision"], operation: row["operation"], status: row["status"],
@@ -66,22 +69,23 @@ struct BuildState {
             instructionTitle: row["instruction_title"],
             content: content, completions: completions, results: results,
             nonconformances: try Row.fetchAll(
-                db,
+                db.cachedStatement(
                 sql: """
                     SELECT nonconformance.*, nc_disposition.disposition, nc_disposition.comment AS disposition_comment,
                            nc_disposition.signature_id AS disposition_signature, nc_disposition.dispositioned_at
                     FROM nonconformance LEFT JOIN nc_disposition ON nc_disposition.nc_id = nonconformance.id
                     WHERE build_id = ? ORDER BY nonconformance.id
-                    """, arguments: [id]),
+                    """), arguments: [id]),
             pendingRedline: try Row.fetchOne(
-                db,
+                db.cachedStatement(
                 sql: """
                     SELECT redline.*, old.revision AS from_revision, new.revision AS to_revision
                     FROM redline JOIN instruction old ON old.id = redline.from_instruction
                     JOIN instruction new ON new.id = redline.to_instruction
                     WHERE redline.from_instruction = ?
                       AND NOT EXISTS (SELECT 1 FROM redline_ack WHERE build_id = ? AND redline_id = redline.id)
-                    """, arguments: [instructionID, id]))
+                    """), arguments: [instructionID, id]),
+            standingResults: results.filter { !corrected.contains($0["id"]) })
     }
 
     /// The build named by `build_id`, or by `serial` (and `operation` when the serial has
@@ -93,11 +97,11 @@ struct BuildState {
         }
         let operation = try params.optionalString("operation")
         guard let id = try Int64.fetchOne(
-            db,
+            db.cachedStatement(
             sql: """
                 SELECT build.id FROM build JOIN unit_serial ON unit_serial.id = build.serial_id
                 WHERE unit_serial.serial = ? AND (? IS NULL OR build.operation = ?) ORDER BY build.id DESC LIMIT 1
-                """, arguments: [serial, operation, operation])
+                """), arguments: [serial, operation, operation])
         else { throw WorkRecordError(.notFound, "no build for serial '\(serial)'\(operation.map { " operation \($0)" } ?? "")") }
         return id
     }
@@ -107,11 +111,6 @@ struct BuildState {
     /// The first step of the build's revision not yet completed; nil when all are.
     var activeStep: InstructionContent.Step? { content.steps.first { completions[$0.key] == nil } }
 
-    /// Results that stand: not replaced by a correction.
-    private var standingResults: [Row] {
-        let corrected = Set(results.compactMap { $0["corrects"] as Int64? })
-        return results.filter { !corrected.contains($0["id"]) }
-    }
 
     /// The standing results of one point under the build's current revision: a redline
     /// acknowledged mid-step means the point is measured again against the new limits.

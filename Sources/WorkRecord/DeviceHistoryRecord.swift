@@ -9,17 +9,17 @@ enum DeviceHistoryRecord {
         let db = context.db
         let serial = try context.params.string("serial")
         guard let unit = try Row.fetchOne(
-            db,
+            db.cachedStatement(
             sql: """
                 SELECT unit_serial.serial, work_order.number, work_order.quantity, work_order.status, work_order.released_at,
                        work_order.operations, part.number AS part_number, part.revision AS part_revision, part.description
                 FROM unit_serial JOIN work_order ON work_order.id = unit_serial.work_order_id
                 JOIN part ON part.id = work_order.part_id WHERE unit_serial.serial = ?
-                """, arguments: [serial])
+                """), arguments: [serial])
         else { throw WorkRecordError(.unknownSerial, "serial '\(serial)' is not on any work order") }
         let buildIDs = try Int64.fetchAll(
-            db,
-            sql: "SELECT build.id FROM build JOIN unit_serial ON unit_serial.id = build.serial_id WHERE unit_serial.serial = ? ORDER BY build.id",
+            db.cachedStatement(
+            sql: "SELECT build.id FROM build JOIN unit_serial ON unit_serial.id = build.serial_id WHERE unit_serial.serial = ? ORDER BY build.id"),
             arguments: [serial])
         var signatureIDs: Set<Int64> = []
         var builds: [JSONValue] = []
@@ -31,15 +31,15 @@ enum DeviceHistoryRecord {
         }
         signatureIDs.formUnion(
             try Int64.fetchAll(
-                db,
-                sql: "SELECT id FROM signature WHERE record_type = 'build' AND record_id IN (SELECT value FROM json_each(?))",
+                db.cachedStatement(
+                sql: "SELECT id FROM signature WHERE record_type = 'build' AND record_id IN (SELECT value FROM json_each(?))"),
                 arguments: [JSONValue.array(buildIDs.map(JSONValue.integer)).text]))
         let signatures = try Row.fetchAll(
-            db,
+            db.cachedStatement(
             sql: """
                 SELECT signature.*, user.login FROM signature JOIN user ON user.id = signature.user_id
                 WHERE signature.id IN (SELECT value FROM json_each(?)) ORDER BY signature.signed_at, signature.id
-                """, arguments: [JSONValue.array(signatureIDs.sorted().map(JSONValue.integer)).text])
+                """), arguments: [JSONValue.array(signatureIDs.sorted().map(JSONValue.integer)).text])
         let dhr: JSONValue = [
             "serial": .string(serial),
             "part": ["number": .string(unit["part_number"]), "revision": .string(unit["part_revision"]), "description": .string(unit["description"])],
@@ -52,7 +52,7 @@ enum DeviceHistoryRecord {
             "labels": .array(labels),
             "signatures": .array(signatures.map(SignatureView.json)),
             "audit_head": .string(try AuditChain.head(db)),
-            "audit_entries": .integer(try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM audit") ?? 0),
+            "audit_entries": .integer(try Int64.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM audit")) ?? 0),
             "generated_at": .string(RecordClock.timestamp()),
         ]
         return RecordOutcome(dhr)
@@ -61,7 +61,7 @@ enum DeviceHistoryRecord {
     private static func buildJSON(_ build: BuildState, signatureIDs: inout Set<Int64>, _ db: Database) throws -> JSONValue {
         let revisionIDs = Set(build.results.map { $0["instruction_id"] as Int64 } + build.completions.values.map { $0["instruction_id"] as Int64 } + [build.instructionID])
         let revisions = try Row.fetchAll(
-            db, sql: "SELECT * FROM instruction WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+            db.cachedStatement(sql: "SELECT * FROM instruction WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id"),
             arguments: [JSONValue.array(revisionIDs.sorted().map(JSONValue.integer)).text])
         let revisionNames = Dictionary(revisions.map { ($0["id"] as Int64, $0["revision"] as String) }, uniquingKeysWith: { first, _ in first })
         signatureIDs.formUnion(revisions.compactMap { $0["approval_signature"] as Int64? })
@@ -69,14 +69,14 @@ enum DeviceHistoryRecord {
         signatureIDs.formUnion(build.results.compactMap { $0["signature_id"] as Int64? })
         signatureIDs.formUnion(build.nonconformances.compactMap { $0["disposition_signature"] as Int64? })
         let redlines = try Row.fetchAll(
-            db,
+            db.cachedStatement(
             sql: """
                 SELECT redline.*, redline_ack.acknowledged_at, redline_ack.signature_id AS ack_signature,
                        old.revision AS from_revision, new.revision AS to_revision
                 FROM redline_ack JOIN redline ON redline.id = redline_ack.redline_id
                 JOIN instruction old ON old.id = redline.from_instruction JOIN instruction new ON new.id = redline.to_instruction
                 WHERE redline_ack.build_id = ? ORDER BY redline_ack.id
-                """, arguments: [build.id])
+                """), arguments: [build.id])
         signatureIDs.formUnion(redlines.map { $0["ack_signature"] as Int64 })
         signatureIDs.formUnion(redlines.map { $0["signature_id"] as Int64 })
         let stepOrder = build.content.steps.map(\.key)

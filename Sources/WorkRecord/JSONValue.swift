@@ -1,5 +1,4 @@
 import FloorgateCore
-public import Foundation
 
 /// A JSON value as the record socket carries it. Decimal quantities travel as strings
 /// (INTERFACES.md "Decimal values"), so numbers here are only counts and ids.
@@ -13,12 +12,12 @@ public enum JSONValue: Sendable, Hashable {
     case object([String: JSONValue])
 
     /// Parses one JSON text.
-    public init(parsing data: some DataProtocol) throws(WorkRecordError) {
-        do {
-            self = try JSONDecoder().decode(JSONValue.self, from: Data(data))
-        } catch {
-            throw WorkRecordError(.parseError, "the line is not valid JSON")
+    public init(parsing data: some Collection<UInt8>) throws(WorkRecordError) {
+        var parser = JSONParser(bytes: Array(data))
+        guard let value = parser.document() else {
+            throw WorkRecordError(.parseError, "the line is not valid JSON (at byte \(parser.position))")
         }
+        self = value
     }
 
     /// The value's member `key` when it is an object.
@@ -78,42 +77,8 @@ public enum JSONValue: Sendable, Hashable {
     }
 }
 
-extension JSONValue: Codable {
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let flag = try? container.decode(Bool.self) {
-            self = .bool(flag)
-        } else if let number = try? container.decode(Int64.self) {
-            self = .integer(number)
-        } else if let number = try? container.decode(Double.self) {
-            self = .number(number)
-        } else if let text = try? container.decode(String.self) {
-            self = .string(text)
-        } else if let elements = try? container.decode([JSONValue].self) {
-            self = .array(elements)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .null: try container.encodeNil()
-        case .bool(let flag): try container.encode(flag)
-        case .integer(let number): try container.encode(number)
-        case .number(let number): try container.encode(number)
-        case .string(let text): try container.encode(text)
-        case .array(let elements): try container.encode(elements)
-        case .object(let members): try container.encode(members)
-        }
-    }
-}
-
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
-    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
 {
     public init(stringLiteral value: String) { self = .string(value) }
     public init(integerLiteral value: Int64) { self = .integer(value) }
@@ -122,7 +87,6 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
-    public init(nilLiteral: ()) { self = .null }
 }
 
 extension JSONValue {
@@ -239,5 +203,178 @@ struct Parameters: Sendable {
             throw WorkRecordError(.invalidParams, "\(path).\(key) must be a decimal written as a string (e.g. \"12.345\"), not a JSON number")
         default: throw WorkRecordError(.invalidParams, "\(path).\(key) must be a decimal written as a string")
         }
+    }
+}
+
+/// A strict JSON (RFC 8259) reader over UTF-8 bytes: integers that fit become `.integer`, other
+/// numbers `.number`; nesting is limited so no input can exhaust the stack.
+struct JSONParser {
+    let bytes: [UInt8]
+    private(set) var position = 0
+    private var depth = 0
+    private static let maximumDepth = 64
+
+    init(bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    /// The one value the bytes hold, or nil if they are not exactly one JSON value.
+    mutating func document() -> JSONValue? {
+        guard let value = value() else { return nil }
+        skipWhitespace()
+        return position == bytes.count ? value : nil
+    }
+
+    private mutating func value() -> JSONValue? {
+        skipWhitespace()
+        guard position < bytes.count else { return nil }
+        switch bytes[position] {
+        case UInt8(ascii: "{"): return object()
+        case UInt8(ascii: "["): return array()
+        case UInt8(ascii: "\""): return string().map(JSONValue.string)
+        case UInt8(ascii: "t"): return literal("true", .bool(true))
+        case UInt8(ascii: "f"): return literal("false", .bool(false))
+        case UInt8(ascii: "n"): return literal("null", .null)
+        default: return number()
+        }
+    }
+
+    private mutating func object() -> JSONValue? {
+        guard enter() else { return nil }
+        defer { depth -= 1 }
+        position += 1
+        var members: [String: JSONValue] = [:]
+        skipWhitespace()
+        if consume(UInt8(ascii: "}")) { return .object(members) }
+        repeat {
+            skipWhitespace()
+            guard position < bytes.count, bytes[position] == UInt8(ascii: "\""), let key = string() else { return nil }
+            skipWhitespace()
+            guard consume(UInt8(ascii: ":")), let member = value() else { return nil }
+            members[key] = member
+            skipWhitespace()
+        } while consume(UInt8(ascii: ","))
+        return consume(UInt8(ascii: "}")) ? .object(members) : nil
+    }
+
+    private mutating func array() -> JSONValue? {
+        guard enter() else { return nil }
+        defer { depth -= 1 }
+        position += 1
+        var elements: [JSONValue] = []
+        skipWhitespace()
+        if consume(UInt8(ascii: "]")) { return .array(elements) }
+        repeat {
+            guard let element = value() else { return nil }
+            elements.append(element)
+            skipWhitespace()
+        } while consume(UInt8(ascii: ","))
+        return consume(UInt8(ascii: "]")) ? .array(elements) : nil
+    }
+
+    private mutating func string() -> String? {
+        position += 1  // the opening quote
+        var utf8: [UInt8] = []
+        while position < bytes.count {
+            let byte = bytes[position]
+            position += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                return String(validating: utf8, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                guard position < bytes.count else { return nil }
+                let escaped = bytes[position]
+                position += 1
+                switch escaped {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): utf8.append(escaped)
+                case UInt8(ascii: "b"): utf8.append(0x08)
+                case UInt8(ascii: "f"): utf8.append(0x0C)
+                case UInt8(ascii: "n"): utf8.append(0x0A)
+                case UInt8(ascii: "r"): utf8.append(0x0D)
+                case UInt8(ascii: "t"): utf8.append(0x09)
+                case UInt8(ascii: "u"):
+                    guard let scalar = unicodeEscape() else { return nil }
+                    utf8.append(contentsOf: Array(String(Character(scalar)).utf8))
+                default: return nil
+                }
+            case 0..<0x20:
+                return nil  // control characters must be escaped
+            default:
+                utf8.append(byte)
+            }
+        }
+        return nil
+    }
+
+    /// The scalar of `\uXXXX` (the `\u` already read), joining a surrogate pair.
+    private mutating func unicodeEscape() -> Unicode.Scalar? {
+        guard let high = hexQuad() else { return nil }
+        if (0xD800..<0xDC00).contains(high) {
+            guard consume(UInt8(ascii: "\\")), consume(UInt8(ascii: "u")), let low = hexQuad(), (0xDC00..<0xE000).contains(low) else {
+                return nil
+            }
+            return Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+        }
+        return Unicode.Scalar(high)
+    }
+
+    private mutating func hexQuad() -> UInt32? {
+        guard position + 4 <= bytes.count else { return nil }
+        var value: UInt32 = 0
+        for byte in bytes[position..<position + 4] {
+            guard let digit = Character(Unicode.Scalar(byte)).hexDigitValue else { return nil }
+            value = value << 4 | UInt32(digit)
+        }
+        position += 4
+        return value
+    }
+
+    private mutating func number() -> JSONValue? {
+        let start = position
+        _ = consume(UInt8(ascii: "-"))
+        let integerStart = position
+        guard digits() > 0 else { return nil }
+        if bytes[integerStart] == UInt8(ascii: "0") && position - integerStart > 1 { return nil }  // no leading zeros
+        var isInteger = true
+        if consume(UInt8(ascii: ".")) {
+            guard digits() > 0 else { return nil }
+            isInteger = false
+        }
+        if consume(UInt8(ascii: "e")) || consume(UInt8(ascii: "E")) {
+            _ = consume(UInt8(ascii: "+")) || consume(UInt8(ascii: "-"))
+            guard digits() > 0 else { return nil }
+            isInteger = false
+        }
+        let text = String(decoding: bytes[start..<position], as: UTF8.self)
+        if isInteger, let integer = Int64(text) { return .integer(integer) }
+        return Double(text).map(JSONValue.number)
+    }
+
+    private mutating func digits() -> Int {
+        let start = position
+        while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) { position += 1 }
+        return position - start
+    }
+
+    private mutating func literal(_ word: String, _ value: JSONValue) -> JSONValue? {
+        let spelled = Array(word.utf8)
+        guard bytes[position...].starts(with: spelled) else { return nil }
+        position += spelled.count
+        return value
+    }
+
+    private mutating func enter() -> Bool {
+        depth += 1
+        return depth <= Self.maximumDepth
+    }
+
+    private mutating func consume(_ byte: UInt8) -> Bool {
+        guard position < bytes.count, bytes[position] == byte else { return false }
+        position += 1
+        return true
+    }
+
+    private mutating func skipWhitespace() {
+        while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
     }
 }

@@ -70,16 +70,14 @@ public final class RecordService: Sendable {
             }
             let key = try params.string("idempotency_key")
             guard key.utf8.count <= 128 else { throw WorkRecordError(.invalidParams, "params.idempotency_key is longer than 128 bytes") }
-            if let earlier = try Row.fetchOne(db, sql: "SELECT method, response FROM idempotency WHERE key = ?", arguments: [key]) {
+            if let earlier = try Row.fetchOne(db.cachedStatement(sql: "SELECT method, response FROM idempotency WHERE key = ?"), arguments: [key]) {
                 guard earlier["method"] == call.method else {
                     throw WorkRecordError(.conflict, "idempotency key \(key) was already used for \(earlier["method"] as String)")
                 }
                 return RecordOutcome(try JSONValue(parsing: Array((earlier["response"] as String).utf8)))
             }
             let outcome = try method.run(context)
-            try db.execute(
-                sql: "INSERT INTO idempotency (key, method, response) VALUES (?, ?, ?)",
-                arguments: [key, call.method, outcome.result.text])
+            try db.cachedStatement(sql: "INSERT INTO idempotency (key, method, response) VALUES (?, ?, ?)").execute(arguments: [key, call.method, outcome.result.text])
             return outcome
         } catch let error as WorkRecordError {
             throw error
@@ -103,7 +101,7 @@ public final class RecordService: Sendable {
     /// The steps of instruction revision `id`, decoded once (approved revisions never change).
     func content(ofInstruction id: Int64, _ db: Database) throws -> InstructionContent {
         if let cached = instructionCache.withLock({ $0[id] }) { return cached }
-        guard let row = try Row.fetchOne(db, sql: "SELECT content, status FROM instruction WHERE id = ?", arguments: [id]) else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT content, status FROM instruction WHERE id = ?"), arguments: [id]) else {
             throw WorkRecordError(.notFound, "no instruction revision with id \(id)")
         }
         let content = try InstructionContent(storedText: row["content"])

@@ -96,7 +96,7 @@ struct Signer {
         _ input: SignatureInput, role: Role, meaning: SignatureMeaning, recordType: String, recordID: Int64, subject: String
     ) throws -> Signed {
         let db = writer.db
-        guard let user = try Row.fetchOne(db, sql: "SELECT * FROM user WHERE login = ?", arguments: [input.login]) else {
+        guard let user = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM user WHERE login = ?"), arguments: [input.login]) else {
             throw WorkRecordError(.signatureRejected, "signature rejected: user id or password is wrong")
         }
         let userID: Int64 = user["id"]

@@ -11,18 +11,18 @@ enum BuildMethods {
         let station = try params.string("station")
         let operatorName = try params.string("operator")
         guard let unit = try Row.fetchOne(
-            db,
+            db.cachedStatement(
             sql: """
                 SELECT unit_serial.id, work_order.number, work_order.status, work_order.operations, work_order.part_id
                 FROM unit_serial JOIN work_order ON work_order.id = unit_serial.work_order_id WHERE unit_serial.serial = ?
-                """, arguments: [serial])
+                """), arguments: [serial])
         else { throw WorkRecordError(.unknownSerial, "serial '\(serial)' is not on any work order") }
         guard unit["status"] as String == "released" else {
             throw WorkRecordError(.workOrderNotReleased, "work order \(unit["number"] as String) of serial '\(serial)' is \(unit["status"] as String), not released")
         }
         let serialID: Int64 = unit["id"]
         let operations = try JSONValue(parsing: Array((unit["operations"] as String).utf8)).arrayValue?.compactMap(\.stringValue) ?? []
-        let builds = try Row.fetchAll(db, sql: "SELECT id, operation, status FROM build WHERE serial_id = ?", arguments: [serialID])
+        let builds = try Row.fetchAll(db.cachedStatement(sql: "SELECT id, operation, status FROM build WHERE serial_id = ?"), arguments: [serialID])
         let statusByOperation = Dictionary(builds.map { ($0["operation"] as String, $0) }, uniquingKeysWith: { first, _ in first })
         let operation: String
         if let requested = try params.optionalString("operation") {
@@ -42,7 +42,7 @@ enum BuildMethods {
             return RecordOutcome(try BuildState.load(db, id: existing["id"], service: context.service).json)
         }
         guard let instructionID = try Int64.fetchOne(
-            db, sql: "SELECT id FROM instruction WHERE part_id = ? AND operation = ? AND status = 'approved'",
+            db.cachedStatement(sql: "SELECT id FROM instruction WHERE part_id = ? AND operation = ? AND status = 'approved'"),
             arguments: [unit["part_id"] as Int64, operation])
         else {
             throw WorkRecordError(.noApprovedRevision, "operation \(operation) of serial '\(serial)' has no approved instruction revision; an approver must approve one")

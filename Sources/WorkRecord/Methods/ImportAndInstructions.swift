@@ -3,7 +3,7 @@ import GRDB
 /// `record.info`: the chain's head and size, for monitoring and the DHR.
 enum RecordInfo {
     static func run(_ context: MethodContext) throws -> RecordOutcome {
-        let count = try Int64.fetchOne(context.db, sql: "SELECT COUNT(*) FROM audit") ?? 0
+        let count = try Int64.fetchOne(context.db.cachedStatement(sql: "SELECT COUNT(*) FROM audit")) ?? 0
         return RecordOutcome(["audit_head": .string(try AuditChain.head(context.db)), "audit_entries": .integer(count)])
     }
 }
@@ -100,7 +100,7 @@ enum RecordImport {
     /// The id of the part named by `part` and `part_revision`.
     static func partID(_ params: Parameters, _ db: Database) throws -> Int64 {
         let number = try params.string("part"), revision = try params.string("part_revision")
-        guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM part WHERE number = ? AND revision = ?", arguments: [number, revision]) else {
+        guard let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM part WHERE number = ? AND revision = ?"), arguments: [number, revision]) else {
             throw WorkRecordError(.notFound, "\(params.path): no part \(number) revision \(revision)")
         }
         return id
@@ -116,13 +116,13 @@ enum InstructionMethods {
         let operation = try params.string("operation")
         if let revision = try params.optionalString("revision") {
             guard let row = try Row.fetchOne(
-                db, sql: "SELECT * FROM instruction WHERE part_id = ? AND operation = ? AND revision = ?",
+                db.cachedStatement(sql: "SELECT * FROM instruction WHERE part_id = ? AND operation = ? AND revision = ?"),
                 arguments: [partID, operation, revision])
             else { throw WorkRecordError(.notFound, "no instruction revision \(revision) for operation \(operation)") }
             return row
         }
         guard let row = try Row.fetchOne(
-            db, sql: "SELECT * FROM instruction WHERE part_id = ? AND operation = ? AND status = 'approved'",
+            db.cachedStatement(sql: "SELECT * FROM instruction WHERE part_id = ? AND operation = ? AND status = 'approved'"),
             arguments: [partID, operation])
         else { throw WorkRecordError(.noApprovedRevision, "operation \(operation) of this part has no approved instruction revision") }
         return row
@@ -154,14 +154,14 @@ enum InstructionMethods {
             signature, role: .approver, meaning: .approved, recordType: "instruction", recordID: id,
             subject: "instruction \(row["operation"] as String) revision \(row["revision"] as String)")
         try makeEffective(id, partID: row["part_id"], operation: row["operation"], signatureID: signed.id, context)
-        let approved = try Row.fetchOne(context.db, sql: "SELECT * FROM instruction WHERE id = ?", arguments: [id]) ?? row
+        let approved = try Row.fetchOne(context.db.cachedStatement(sql: "SELECT * FROM instruction WHERE id = ?"), arguments: [id]) ?? row
         return RecordOutcome(json(approved, content: try context.service.content(ofInstruction: id, context.db)))
     }
 
     /// Supersedes the effective revision of the part's operation and approves `id`.
     static func makeEffective(_ id: Int64, partID: Int64, operation: String, signatureID: Int64, _ context: MethodContext) throws {
         if let current = try Int64.fetchOne(
-            context.db, sql: "SELECT id FROM instruction WHERE part_id = ? AND operation = ? AND status = 'approved'",
+            context.db.cachedStatement(sql: "SELECT id FROM instruction WHERE part_id = ? AND operation = ? AND status = 'approved'"),
             arguments: [partID, operation])
         {
             try context.writer.update("instruction", id: current, ["status": "superseded"], action: "instruction.supersede")
@@ -176,7 +176,7 @@ enum UserMethods {
     /// Unlocks a user locked out by failed signatures; an admin signs it.
     static func unlock(_ context: MethodContext) throws -> RecordOutcome {
         let login = try context.params.string("login")
-        guard let id = try Int64.fetchOne(context.db, sql: "SELECT id FROM user WHERE login = ?", arguments: [login]) else {
+        guard let id = try Int64.fetchOne(context.db.cachedStatement(sql: "SELECT id FROM user WHERE login = ?"), arguments: [login]) else {
             throw WorkRecordError(.notFound, "no user '\(login)'")
         }
         try context.signer.sign(
@@ -190,7 +190,7 @@ enum UserMethods {
     static func sign(_ context: MethodContext) throws -> RecordOutcome {
         let type = try context.params.choice("record_type", of: RecordDatabase.auditedTables)
         let id = try context.params.integer("record_id")
-        guard try Int64.fetchOne(context.db, sql: "SELECT id FROM \(type) WHERE id = ?", arguments: [id]) != nil else {
+        guard try Int64.fetchOne(context.db.cachedStatement(sql: "SELECT id FROM \(type) WHERE id = ?"), arguments: [id]) != nil else {
             throw WorkRecordError(.notFound, "no \(type) with id \(id)")
         }
         let signed = try context.signer.sign(
@@ -204,7 +204,7 @@ enum UserMethods {
 enum SignatureView {
     static func json(id: Int64, _ db: Database) -> JSONValue {
         guard let row = try? Row.fetchOne(
-            db, sql: "SELECT signature.*, user.login FROM signature JOIN user ON user.id = signature.user_id WHERE signature.id = ?",
+            db.cachedStatement(sql: "SELECT signature.*, user.login FROM signature JOIN user ON user.id = signature.user_id WHERE signature.id = ?"),
             arguments: [id])
         else { return .null }
         return json(row)

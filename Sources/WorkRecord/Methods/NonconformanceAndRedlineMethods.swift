@@ -10,7 +10,7 @@ enum NonconformanceMethods {
         guard build.isOpen else { throw WorkRecordError(.invalidState, "build \(build.id) of serial '\(build.serial)' is \(build.status)") }
         let resultID = try context.params.optionalInteger("result_id")
         if let resultID,
-           try Int64.fetchOne(context.db, sql: "SELECT id FROM result WHERE id = ? AND build_id = ?", arguments: [resultID, build.id]) == nil
+           try Int64.fetchOne(context.db.cachedStatement(sql: "SELECT id FROM result WHERE id = ? AND build_id = ?"), arguments: [resultID, build.id]) == nil
         {
             throw WorkRecordError(.notFound, "build \(build.id) has no result \(resultID)")
         }
@@ -49,10 +49,10 @@ enum NonconformanceMethods {
         let ncID = try context.params.integer("nc_id")
         let disposition = try context.params.choice("disposition", of: dispositions)
         let comment = try context.params.string("comment")
-        guard let nc = try Row.fetchOne(context.db, sql: "SELECT * FROM nonconformance WHERE id = ?", arguments: [ncID]) else {
+        guard let nc = try Row.fetchOne(context.db.cachedStatement(sql: "SELECT * FROM nonconformance WHERE id = ?"), arguments: [ncID]) else {
             throw WorkRecordError(.notFound, "no nonconformance \(ncID)")
         }
-        guard try Int64.fetchOne(context.db, sql: "SELECT id FROM nc_disposition WHERE nc_id = ?", arguments: [ncID]) == nil else {
+        guard try Int64.fetchOne(context.db.cachedStatement(sql: "SELECT id FROM nc_disposition WHERE nc_id = ?"), arguments: [ncID]) == nil else {
             throw WorkRecordError(.invalidState, "nonconformance \(ncID) already has a disposition")
         }
         let signed = try context.signer.sign(
@@ -107,11 +107,11 @@ enum RedlineMethods {
                 "published_at": signed.signedAt,
             ], action: "redline.publish")
         let builds = try Row.fetchAll(
-            context.db,
+            context.db.cachedStatement(
             sql: """
                 SELECT build.id, build.station, unit_serial.serial FROM build JOIN unit_serial ON unit_serial.id = build.serial_id
                 WHERE build.instruction_id = ? AND build.status = 'open' ORDER BY build.id
-                """, arguments: [currentID])
+                """), arguments: [currentID])
         let notifications = builds.map { build in
             RecordNotification(
                 method: "redline.published",

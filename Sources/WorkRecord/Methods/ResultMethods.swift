@@ -115,7 +115,7 @@ enum ResultMethods {
         let reading = try Reading(context.params)
         let oldID = try context.params.integer("result_id")
         let reason = try context.params.string("reason")
-        guard let old = try Row.fetchOne(context.db, sql: "SELECT * FROM result WHERE id = ?", arguments: [oldID]) else {
+        guard let old = try Row.fetchOne(context.db.cachedStatement(sql: "SELECT * FROM result WHERE id = ?"), arguments: [oldID]) else {
             throw WorkRecordError(.notFound, "no result with id \(oldID)")
         }
         let build = try BuildState.load(context.db, id: old["build_id"], service: context.service, allResults: true)
