@@ -26,8 +26,31 @@ struct BuildState {
     var results: [Row]
     var nonconformances: [Row]
     var pendingRedline: Row?
-    /// The results that stand: not replaced by a correction.
-    var standingResults: [Row]
+    /// The results that stand (not replaced by a correction), read once for the binding rules.
+    var standingResults: [ResultFacts]
+    /// The nonconformance raised by each failed result, by result id.
+    var nonconformanceByResult: [Int64: Row]
+
+    /// What the binding and completion rules need of one result row, read from it once.
+    struct ResultFacts {
+        let row: Row
+        let id: Int64
+        let instructionID: Int64
+        let step: String
+        let point: String
+        let verdict: String
+
+        init(_ row: Row) {
+            self.row = row
+            id = row["id"]
+            instructionID = row["instruction_id"]
+            step = row["step"]
+            point = row["point"]
+            verdict = row["verdict"]
+        }
+
+        var isFailure: Bool { verdict == "fail_low" || verdict == "fail_high" }
+    }
 
     /// Reads build `id`. Results are read for the active step only (all a result, a step
     /// completion or a view needs, and a build may hold thousands), or for every step when
@@ -85,7 +108,9 @@ struct BuildState {
                     WHERE redline.from_instruction = ?
                       AND NOT EXISTS (SELECT 1 FROM redline_ack WHERE build_id = ? AND redline_id = redline.id)
                     """), arguments: [instructionID, id]),
-            standingResults: results.filter { !corrected.contains($0["id"]) })
+            standingResults: results.filter { !corrected.contains($0["id"]) }.map(ResultFacts.init),
+            nonconformanceByResult: [:]
+        ).indexingNonconformances()
     }
 
     /// The build named by `build_id`, or by `serial` (and `operation` when the serial has
@@ -114,25 +139,29 @@ struct BuildState {
 
     /// The standing results of one point under the build's current revision: a redline
     /// acknowledged mid-step means the point is measured again against the new limits.
-    func results(step: String, point: String) -> [Row] {
-        standingResults.filter {
-            $0["step"] == step && $0["point"] == point && $0["instruction_id"] == instructionID
-        }
+    func results(step: String, point: String) -> [ResultFacts] {
+        standingResults.filter { $0.step == step && $0.point == point && $0.instructionID == instructionID }
     }
 
-    func nonconformance(forResult id: Int64) -> Row? {
-        nonconformances.first { $0["result_id"] as Int64? == id }
+    func nonconformance(forResult id: Int64) -> Row? { nonconformanceByResult[id] }
+
+    private func disposition(of result: ResultFacts) -> String? {
+        nonconformanceByResult[result.id]?["disposition"]
+    }
+
+    private func indexingNonconformances() -> BuildState {
+        var indexed = self
+        for nc in nonconformances {
+            if let resultID = nc["result_id"] as Int64? { indexed.nonconformanceByResult[resultID] = nc }
+        }
+        return indexed
     }
 
     /// How many of the point's results it still takes. A failed result fills its place until
     /// its nonconformance is dispositioned `rework`; an invalid one never does.
     func openSlots(step: String, point: InstructionContent.Point) -> Int {
         let filled = results(step: step, point: point.name).filter { result in
-            switch result["verdict"] as String {
-            case "pass": true
-            case "fail_low", "fail_high": nonconformance(forResult: result["id"])?["disposition"] as String? != "rework"
-            default: false
-            }
+            result.verdict == "pass" || (result.isFailure && disposition(of: result) != "rework")
         }
         return max(0, point.count - filled.count)
     }
@@ -141,13 +170,9 @@ struct BuildState {
     func unsatisfiedPoints(of step: InstructionContent.Step) -> [String] {
         step.points.filter { point in
             let satisfied = results(step: step.key, point: point.name).filter { result in
-                switch result["verdict"] as String {
-                case "pass": return true
-                case "fail_low", "fail_high":
-                    let disposition = nonconformance(forResult: result["id"])?["disposition"] as String?
-                    return disposition != nil && disposition != "rework"
-                default: return false
-                }
+                guard result.isFailure else { return result.verdict == "pass" }
+                let disposition = disposition(of: result)
+                return disposition != nil && disposition != "rework"
             }
             return satisfied.count < point.count
         }.map(\.name)
@@ -179,7 +204,7 @@ struct BuildState {
             "key": .string(step.key), "title": .string(step.title), "text": .string(step.text),
             "points": .array(step.points.map { point in
                 guard case .object(var members) = point.json else { return point.json }
-                members["results"] = .array(results(step: step.key, point: point.name).map(Self.resultJSON))
+                members["results"] = .array(results(step: step.key, point: point.name).map { Self.resultJSON($0.row) })
                 members["open"] = .integer(Int64(openSlots(step: step.key, point: point)))
                 return .object(members)
             }),

@@ -282,7 +282,8 @@ final class RecordConnectionHandler: ChannelInboundHandler {
                 }
             }
             guard let id else { return }  // a JSON-RPC notification from the client gets no answer
-            Self.send(result.map(\.result), id: id, on: channel)
+            // Encode on the connection's event loop, not on the record's single writer.
+            channel.eventLoop.execute { Self.send(result.map(\.result), id: id, on: channel) }
         }
     }
 

@@ -141,7 +141,7 @@ enum ResultMethods {
         let verdict = reading.verdict(against: point)
         // A result taking the place of one whose nonconformance was dispositioned for rework.
         let reworked = build.results(step: step.key, point: point.name).compactMap { result -> Int64? in
-            guard let nc = build.nonconformance(forResult: result["id"]), nc["disposition"] as String? == "rework" else { return nil }
+            guard let nc = build.nonconformance(forResult: result.id), nc["disposition"] as String? == "rework" else { return nil }
             return nc["id"]
         }.first { nc in !build.results.contains { $0["remeasures_nc"] as Int64? == nc } }
         let resultID = try context.writer.insert(
