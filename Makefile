@@ -33,7 +33,7 @@ demo: deps build
 	@echo "  printf '01A+0012.345\\r' | $(SWIFT) run floorgate decode --protocol mitutoyo --unit mm"
 	@exit 1
 
-## bench: decoder throughput and decimal/verdict cost; writes BENCHMARKS.md
+## bench: decoder throughput, decimal/verdict cost, Open Protocol and record results/s; writes BENCHMARKS.md
 bench: deps
 	./scripts/run-benchmarks
 
