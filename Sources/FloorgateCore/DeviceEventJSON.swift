@@ -101,6 +101,12 @@ public struct JSONObjectWriter: Sendable {
     /// everything else as UTF-8.
     public static func appendQuoted(_ string: String, to text: inout String) {
         text += "\""
+        // Most strings need no escaping: append them whole.
+        if !string.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            text += string
+            text += "\""
+            return
+        }
         for scalar in string.unicodeScalars {
             switch scalar {
             case "\"": text += "\\\""

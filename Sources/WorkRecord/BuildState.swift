@@ -52,10 +52,19 @@ struct BuildState {
         var isFailure: Bool { verdict == "fail_low" || verdict == "fail_high" }
     }
 
-    /// Reads build `id`. Results are read for the active step only (all a result, a step
-    /// completion or a view needs, and a build may hold thousands), or for every step when
-    /// `allResults` is set (the DHR, corrections).
-    static func load(_ db: Database, id: Int64, service: RecordService, allResults: Bool = false) throws -> BuildState {
+    /// Which results `load` reads.
+    enum ResultScope {
+        /// The active step's results, only the columns the binding rules use (`result.record`).
+        case bindingFacts
+        /// The active step's results, whole (views, step completion).
+        case activeStep
+        /// Every result of the build, whole (the DHR, corrections).
+        case all
+    }
+
+    /// Reads build `id` with the results `scope` asks for: a build may hold thousands, and a
+    /// result, a step completion or a view needs only the active step's.
+    static func load(_ db: Database, id: Int64, service: RecordService, results scope: ResultScope = .activeStep) throws -> BuildState {
         guard let row = try Row.fetchOne(
             db.cachedStatement(
             sql: """
@@ -75,12 +84,21 @@ struct BuildState {
         let completions = Dictionary(completionRows.map { ($0["step"] as String, $0) }, uniquingKeysWith: { first, _ in first })
         let content = try service.content(ofInstruction: instructionID, db)
         let results: [Row]
-        if allResults {
+        let activeKey = content.steps.first(where: { completions[$0.key] == nil })?.key
+        switch (scope, activeKey) {
+        case (.all, _):
             results = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM result WHERE build_id = ? ORDER BY id"), arguments: [id])
-        } else if let active = content.steps.first(where: { completions[$0.key] == nil }) {
+        case (.activeStep, let key?):
             results = try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT * FROM result WHERE build_id = ? AND step = ? ORDER BY id"), arguments: [id, active.key])
-        } else {
+                db.cachedStatement(sql: "SELECT * FROM result WHERE build_id = ? AND step = ? ORDER BY id"), arguments: [id, key])
+        case (.bindingFacts, let key?):
+            results = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT id, instruction_id, step, point, verdict, corrects, remeasures_nc FROM result
+                        WHERE build_id = ? AND step = ? ORDER BY id
+                        """), arguments: [id, key])
+        case (_, nil):
             results = []
         }
         let corrected = Set(results.compactMap { $0["corrects"] as Int64? })
@@ -213,18 +231,18 @@ struct BuildState {
 
     static func resultJSON(_ row: Row) -> JSONValue {
         var members: [String: JSONValue] = [:]
-        for column in ["step", "point", "value", "verdict", "operator", "station", "measured_at", "recorded_at", "key"] {
-            members[column] = .string(row[column])
-        }
-        for column in ["unit", "resolution", "angle", "reason", "correction_reason"] {
+        for column in [
+            "step", "point", "value", "verdict", "operator", "station", "measured_at", "recorded_at", "key", "unit", "resolution",
+            "angle", "reason", "correction_reason",
+        ] {
             members[column] = .optional(row[column] as String?)
         }
         for column in ["corrects", "remeasures_nc"] {
             members[column] = .optional(row[column] as Int64?)
         }
-        members["result_id"] = .integer(row["id"])
+        members["result_id"] = .optional(row["id"] as Int64?)
         members["device"] = .object([
-            "kind": .string(row["device_kind"]), "profile": .optional(row["device_profile"] as String?),
+            "kind": .optional(row["device_kind"] as String?), "profile": .optional(row["device_profile"] as String?),
             "serial": .optional(row["device_serial"] as String?),
         ])
         members["raw_hex"] = .optional((row["raw"] as Data?).map { DeviceEvent.hex($0) })

@@ -25,7 +25,7 @@ enum DeviceHistoryRecord {
         var builds: [JSONValue] = []
         var labels: [JSONValue] = []
         for id in buildIDs {
-            let build = try BuildState.load(db, id: id, service: context.service, allResults: true)
+            let build = try BuildState.load(db, id: id, service: context.service, results: .all)
             builds.append(try buildJSON(build, signatureIDs: &signatureIDs, db))
             labels += build.results.filter { $0["unit"] as String? == nil }.map(BuildState.resultJSON)
         }

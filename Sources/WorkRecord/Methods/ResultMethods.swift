@@ -91,7 +91,8 @@ enum ResultMethods {
     /// keep as unbound.
     static func record(_ context: MethodContext) throws -> RecordOutcome {
         let reading = try Reading(context.params)
-        let build = try BuildState.load(context.db, id: try context.params.integer("build_id"), service: context.service)
+        let build = try BuildState.load(
+            context.db, id: try context.params.integer("build_id"), service: context.service, results: .bindingFacts)
         guard build.isOpen else { throw WorkRecordError(.invalidState, "build \(build.id) of serial '\(build.serial)' is \(build.status)") }
         guard let step = build.activeStep else {
             throw WorkRecordError(.noOpenPoint, "build \(build.id) has no active step; every step is complete")
@@ -118,7 +119,7 @@ enum ResultMethods {
         guard let old = try Row.fetchOne(context.db.cachedStatement(sql: "SELECT * FROM result WHERE id = ?"), arguments: [oldID]) else {
             throw WorkRecordError(.notFound, "no result with id \(oldID)")
         }
-        let build = try BuildState.load(context.db, id: old["build_id"], service: context.service, allResults: true)
+        let build = try BuildState.load(context.db, id: old["build_id"], service: context.service, results: .all)
         guard build.isOpen else { throw WorkRecordError(.invalidState, "build \(build.id) is \(build.status); its results are final") }
         guard !build.results.contains(where: { $0["corrects"] as Int64? == oldID }) else {
             throw WorkRecordError(.invalidState, "result \(oldID) was already corrected")
