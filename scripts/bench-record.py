@@ -137,7 +137,9 @@ its point, judged, appended with its audit-chain entry and committed before it i
 | build.open latency p50 / p99 / max ({BUILDS} opens, ms) | {pct(50):.2f} / {pct(99):.2f} / {ms[-1]:.2f} |
 
 One at a time, every result pays its own fsync; pipelined, the requests waiting when a
-transaction starts share it (group commit), so the ratio is the group commit's gain.""")
+transaction starts share it (group commit), so the ratio is the group commit's gain. The target
+is 10,000 results/s pipelined; below it, the single writer is CPU-bound (the server CPU per
+result above): docs/record.md, "Durability and throughput", says where the time goes.""")
 
 
 main()

@@ -227,7 +227,6 @@ public enum RecordDatabase {
                         prev_hash TEXT NOT NULL,
                         hash TEXT NOT NULL
                     );
-                    CREATE INDEX audit_by_entity ON audit (entity, entity_id);
                     CREATE TABLE idempotency (
                         key TEXT PRIMARY KEY,
                         method TEXT NOT NULL,
