@@ -306,7 +306,7 @@ struct JSONParser {
         return nil
     }
 
-    /// The scalar of `\uXXXX` (the `\u` already read), joining a surrogate pair.
+    /// The scalar of a `\u` escape (its four hex digits follow), joining a surrogate pair.
     private mutating func unicodeEscape() -> Unicode.Scalar? {
         guard let high = hexQuad() else { return nil }
         if (0xD800..<0xDC00).contains(high) {

@@ -40,7 +40,7 @@ public final class RecordServer: Sendable {
 
     /// Opens the record at `databasePath` and starts serving it on `options.socketPath`.
     public static func start(
-        databasePath: String, options: Options, passwordRounds: Int = 600_000, group: any EventLoopGroup, logger: Logger
+        databasePath: String, options: Options, passwordRounds: Int = PasswordHasher.defaultRounds, group: any EventLoopGroup, logger: Logger
     ) async throws -> (server: RecordServer, store: RecordStore) {
         let hub = NotificationHub()
         let store = try RecordStore(path: databasePath, passwordRounds: passwordRounds) { hub.publish($0) }

@@ -43,7 +43,7 @@ public final class RecordService: Sendable {
     private let instructionCache = Mutex<[Int64: InstructionContent]>([:])
 
     /// `passwordRounds` is the PBKDF2 work factor for passwords set from now on.
-    public init(passwordRounds: Int = 600_000) {
+    public init(passwordRounds: Int = PasswordHasher.defaultRounds) {
         passwords = PasswordHasher(rounds: passwordRounds)
     }
 

@@ -22,7 +22,7 @@ public final class RecordStore: Sendable {
 
     /// Opens the record at `path`. `notify` receives notifications after their writes commit.
     public init(
-        path: String, passwordRounds: Int = 600_000, notify: @escaping @Sendable ([RecordNotification]) -> Void = { _ in }
+        path: String, passwordRounds: Int = PasswordHasher.defaultRounds, notify: @escaping @Sendable ([RecordNotification]) -> Void = { _ in }
     ) throws {
         database = try RecordDatabase.open(path: path)
         service = RecordService(passwordRounds: passwordRounds)

@@ -17,9 +17,9 @@ enum SignatureMeaning: String, Sendable {
 /// Passwords are kept only as PBKDF2-HMAC-SHA256 keys with a random salt:
 /// `pbkdf2-sha256$ROUNDS$SALT_HEX$KEY_HEX`. The rounds travel with each hash, so raising the
 /// default never locks anyone out.
-struct PasswordHasher: Sendable {
+public struct PasswordHasher: Sendable {
     /// The work factor for new passwords (OWASP's 2023 figure for PBKDF2-HMAC-SHA256).
-    static let productionRounds = 600_000
+    public static let defaultRounds = 600_000
     let rounds: Int
 
     func hash(_ password: String) throws -> String {
@@ -85,7 +85,6 @@ struct Signer {
     struct Signed {
         var id: Int64
         var printedName: String
-        var login: String
         var signedAt: String
     }
 
@@ -130,6 +129,6 @@ struct Signer {
                 "record_id": recordID, "subject": subject, "reason": input.reason, "signed_at": signedAt,
             ],
             action: "signature.\(meaning.rawValue)")
-        return Signed(id: id, printedName: printedName, login: input.login, signedAt: signedAt)
+        return Signed(id: id, printedName: printedName, signedAt: signedAt)
     }
 }

@@ -6,6 +6,7 @@ import Glibc
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 import WorkRecord
 
 /// `floorgate record …`: run the work-order record and change it as people do.
@@ -65,7 +66,7 @@ struct RecordServeCommand: AsyncParsableCommand {
     var allowGroup: [String] = []
 
     @Option(help: ArgumentHelp("PBKDF2 rounds for passwords set by imports (default 600000; lower only for throwaway records).", valueName: "n"))
-    var passwordRounds: Int = 600_000
+    var passwordRounds: Int = PasswordHasher.defaultRounds
 
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
     var logLevel: String = "info"
@@ -108,35 +109,35 @@ struct RecordServeCommand: AsyncParsableCommand {
 
 /// Waits for SIGTERM or SIGINT.
 enum ShutdownSignal {
+    /// The name of the first of the two signals to arrive.
     static func wait() async -> String {
-        await withCheckedContinuation { continuation in
-            let resumed = ResumeOnce(continuation)
-            for (number, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
-                Glibc.signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler { resumed.resume(name) }
-                source.resume()
-                Sources.keep(source)
-            }
+        let waiter = Waiter()
+        return await withCheckedContinuation { continuation in
+            waiter.start(continuation)
         }
     }
 
-    /// Signal sources must outlive the wait.
-    private enum Sources {
-        nonisolated(unsafe) static var all: [any DispatchSourceSignal] = []
-        static func keep(_ source: any DispatchSourceSignal) { all.append(source) }
-    }
+    /// Holds the signal sources (they must outlive the wait) and resumes the wait once.
+    private final class Waiter: Sendable {
+        private let state = Mutex<(continuation: CheckedContinuation<String, Never>?, sources: [any DispatchSourceSignal])>((nil, []))
 
-    private final class ResumeOnce: @unchecked Sendable {
-        private let lock = NSLock()
-        private var continuation: CheckedContinuation<String, Never>?
-        init(_ continuation: CheckedContinuation<String, Never>) { self.continuation = continuation }
-        func resume(_ name: String) {
-            lock.lock()
-            let pending = continuation
-            continuation = nil
-            lock.unlock()
-            pending?.resume(returning: name)
+        func start(_ continuation: CheckedContinuation<String, Never>) {
+            state.withLock { $0.continuation = continuation }
+            for (number, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
+                Glibc.signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler { self.resume(name) }
+                source.resume()
+                state.withLock { $0.sources.append(source) }
+            }
+        }
+
+        private func resume(_ name: String) {
+            let continuation = state.withLock { state in
+                defer { state.continuation = nil }
+                return state.continuation
+            }
+            continuation?.resume(returning: name)
         }
     }
 }

@@ -14,7 +14,7 @@ struct RecordTarget: ParsableArguments {
     var db: String?
 
     @Option(help: ArgumentHelp("PBKDF2 rounds for passwords set through --db (default 600000; lower only for throwaway records).", valueName: "n"))
-    var passwordRounds: Int = 600_000
+    var passwordRounds: Int = PasswordHasher.defaultRounds
 
     func validate() throws {
         guard passwordRounds >= 1_000 else { throw ValidationError("--password-rounds must be at least 1000") }

@@ -31,29 +31,34 @@ struct IntegrityTests {
         #expect(try await queue.read { try AuditVerifier.verify($0) }.problem == nil)
     }
 
-    @Test("verify names the row whose content no longer matches its audit entry")
-    func changedRowDetected() async throws {
+    /// What `verify` finds after someone with the file ran `statements` on it.
+    private static func problemAfterTampering(_ statements: [String]) async throws -> String? {
         let harness = try await Self.recordWithResults()
         let queue = try DatabaseQueue(path: harness.databasePath)
-        // Someone with the file drops the trigger and edits a result.
         try await queue.write { db in
-            try db.execute(sql: "DROP TRIGGER result_no_update")
-            try db.execute(sql: "UPDATE result SET value = '12.000' WHERE value = '12.345'")
+            for statement in statements { try db.execute(sql: statement) }
         }
-        let report = try await queue.read { try AuditVerifier.verify($0) }
-        #expect(report.problem?.contains("result row 1 differs") == true, "\(report.problem ?? "no problem")")
+        return try await queue.read { try AuditVerifier.verify($0) }.problem
     }
 
-    @Test("verify catches an audit entry rewritten with a recomputed-looking hash")
+    @Test("verify names the row whose content no longer matches its audit entry")
+    func changedRowDetected() async throws {
+        let problem = try await Self.problemAfterTampering([
+            "DROP TRIGGER result_no_update", "UPDATE result SET value = '12.000' WHERE value = '12.345'",
+        ])
+        #expect(problem?.contains("result row 1 differs") == true, "\(problem ?? "no problem")")
+    }
+
+    @Test("verify catches an audit entry whose content was rewritten")
     func rewrittenEntryDetected() async throws {
-        let harness = try await Self.recordWithResults()
-        let queue = try DatabaseQueue(path: harness.databasePath)
-        try await queue.write { db in
-            try db.execute(sql: "DROP TRIGGER audit_no_update")
-            try db.execute(sql: "UPDATE audit SET actor = 'mallory' WHERE seq = 3")
-        }
-        let report = try await queue.read { try AuditVerifier.verify($0) }
-        #expect(report.problem?.hasPrefix("audit entry 3") == true, "\(report.problem ?? "no problem")")
+        let problem = try await Self.problemAfterTampering(["DROP TRIGGER audit_no_update", "UPDATE audit SET actor = 'mallory' WHERE seq = 3"])
+        #expect(problem?.hasPrefix("audit entry 3") == true, "\(problem ?? "no problem")")
+    }
+
+    @Test("verify notices a deleted row the chain recorded")
+    func deletedRowDetected() async throws {
+        let problem = try await Self.problemAfterTampering(["DROP TRIGGER result_no_delete", "DELETE FROM result WHERE id = 2"])
+        #expect(problem == "result row 2 is in the audit chain but missing from the record")
     }
 
     @Test("verify catches one flipped byte in the SQLite file")
