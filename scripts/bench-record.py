@@ -99,6 +99,7 @@ def main():
         pipelined = [(b, n) for b in builds[SEQUENTIAL_BUILDS:] for n in range(PER_BUILD)]
         payload = b"".join(client.line("result.record", reading(b, n)) for b, n in pipelined)
         cpu_before = server_cpu_seconds(server.pid)
+        client_before = time.process_time()
         start = time.perf_counter()
         writer = threading.Thread(target=client.sock.sendall, args=(payload,))
         writer.start()
@@ -109,6 +110,7 @@ def main():
                 raise SystemExit(f"bench-record: unexpected answer {answer[:200]!r}")
         pipelined_rate = len(pipelined) / (time.perf_counter() - start)
         server_cpu_us = (server_cpu_seconds(server.pid) - cpu_before) / len(pipelined) * 1e6
+        client_cpu_us = (time.process_time() - client_before) / len(pipelined) * 1e6
         writer.join()
     finally:
         server.terminate()
@@ -134,6 +136,7 @@ its point, judged, appended with its audit-chain entry and committed before it i
 | results/s, one at a time ({len(sequential)} results, each waiting for its answer) | {sequential_rate:.0f} |
 | pipelined ÷ one at a time | {pipelined_rate / sequential_rate:.1f} |
 | server CPU per result, pipelined (µs, all threads) | {server_cpu_us:.0f} |
+| client CPU per result, pipelined (µs, on the same 2 cores) | {client_cpu_us:.0f} |
 | build.open latency p50 / p99 / max ({BUILDS} opens, ms) | {pct(50):.2f} / {pct(99):.2f} / {ms[-1]:.2f} |
 
 One at a time, every result pays its own fsync; pipelined, the requests waiting when a

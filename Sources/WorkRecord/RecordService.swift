@@ -95,6 +95,7 @@ public final class RecordService: Sendable {
             return login
         }
         if let name = try params.optionalString("operator") { return name }
+        if let name = try params.optionalString("user") { return name }
         return try params.optionalString("raised_by") ?? "system"
     }
 
@@ -138,6 +139,8 @@ extension RecordService {
         "instruction.approve": RecordMethod(writes: true, run: InstructionMethods.approve),
         "redline.publish": RecordMethod(writes: true, run: RedlineMethods.publish),
         "redline.acknowledge": RecordMethod(writes: true, run: RedlineMethods.acknowledge),
+        "work_order.release": RecordMethod(writes: true, run: WorkOrderMethods.release),
+        "work_order.close": RecordMethod(writes: true, run: WorkOrderMethods.close),
         "build.open": RecordMethod(writes: true, run: BuildMethods.open),
         "build.get": RecordMethod(writes: false, run: BuildMethods.get),
         "build.close": RecordMethod(writes: true, run: BuildMethods.close),

@@ -128,6 +128,27 @@ struct LifecycleTests {
         #expect(report.head == info["audit_head"]?.stringValue)
     }
 
+    @Test("work orders: a planned order opens no build until released; an order with an open build does not close; a closed one opens none")
+    func workOrderStatus() async throws {
+        let (harness, client) = try await RecordHarness.approvedExample()
+        _ = try client.call("record.import", withKey([
+            "work_orders": [[
+                "number": "WO-1002", "part": "HX-200", "part_revision": "C", "quantity": 1, "operations": ["010"],
+                "serials": ["SN-0100"], "status": "planned",
+            ]],
+        ]))
+        let open: JSONValue = ["serial": "SN-0100", "station": "bench-3", "operator": "olga"]
+        #expect(recordError { _ = try client.call("build.open", withKey(open)) } == .workOrderNotReleased)
+        #expect(recordError { _ = try client.call("work_order.close", withKey(["number": "WO-1002", "user": "planner"])) } == .invalidState)
+        #expect(try client.call("work_order.release", withKey(["number": "WO-1002", "user": "planner"]))["status"] == "released")
+        _ = try client.call("build.open", withKey(open))
+        #expect(recordError { _ = try client.call("work_order.close", withKey(["number": "WO-1002", "user": "planner"])) } == .invalidState)
+        _ = try client.call("work_order.close", withKey(["number": "WO-1001", "user": "planner"]))
+        #expect(recordError { _ = try client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"])) } == .workOrderNotReleased)
+        try await harness.stop()
+        #expect(try await harness.verifyFile().problem == nil)
+    }
+
     @Test("a write repeated with its idempotency key returns the first answer and records nothing new")
     func idempotentReplay() async throws {
         let (harness, client) = try await RecordHarness.approvedExample()

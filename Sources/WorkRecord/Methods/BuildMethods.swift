@@ -137,3 +137,44 @@ enum BuildMethods {
             ])
     }
 }
+
+/// `work_order.release` and `work_order.close`: a planned order is released to the floor; a
+/// released order closes when none of its builds is open. Both are audited under `user`.
+enum WorkOrderMethods {
+    static func release(_ context: MethodContext) throws -> RecordOutcome {
+        try change(context, to: "released", requiring: "planned") { _ in }
+    }
+
+    static func close(_ context: MethodContext) throws -> RecordOutcome {
+        try change(context, to: "closed", requiring: "released") { orderID in
+            let open = try Int64.fetchAll(
+                context.db.cachedStatement(
+                    sql: """
+                        SELECT build.id FROM build JOIN unit_serial ON unit_serial.id = build.serial_id
+                        WHERE unit_serial.work_order_id = ? AND build.status = 'open' ORDER BY build.id
+                        """), arguments: [orderID])
+            guard open.isEmpty else {
+                throw WorkRecordError(.invalidState, "the work order has open builds (\(open.map(String.init).joined(separator: ", "))); close them first")
+            }
+        }
+    }
+
+    /// Moves the order named by `number` to `status` from `required`, after `check`.
+    private static func change(
+        _ context: MethodContext, to status: String, requiring required: String, check: (Int64) throws -> Void
+    ) throws -> RecordOutcome {
+        let number = try context.params.string("number")
+        _ = try context.params.string("user")
+        guard let order = try Row.fetchOne(
+            context.db.cachedStatement(sql: "SELECT id, status FROM work_order WHERE number = ?"), arguments: [number])
+        else { throw WorkRecordError(.notFound, "no work order \(number)") }
+        guard order["status"] as String? == required else {
+            throw WorkRecordError(.invalidState, "work order \(number) is \(order["status"] as String? ?? "?"), not \(required)")
+        }
+        try check(order["id"])
+        var values: KeyValuePairs<String, (any DatabaseValueConvertible)?> = ["status": status]
+        if status == "released" { values = ["status": status, "released_at": RecordClock.timestamp()] }
+        try context.writer.update("work_order", id: order["id"], values, action: "work_order.\(status == "closed" ? "close" : "release")")
+        return RecordOutcome(["number": .string(number), "status": .string(status)])
+    }
+}
