@@ -16,38 +16,60 @@ public enum AuditVerifier {
         public var problem: String?
     }
 
-    /// Verifies the record in `db`.
-    public static func verify(_ db: Database) throws -> Report {
+    /// Verifies the record in `db`. With `expectedHead` (a head hash kept elsewhere — printed in
+    /// a DHR, logged, sent off the machine), the chain must also pass through that entry: a
+    /// chain rewritten from an earlier entry onwards, or cut short, no longer does.
+    public static func verify(_ db: Database, expectedHead: String? = nil) throws -> Report {
+        var report = try verifyChain(db, expectedHead: expectedHead)
+        if report.problem == nil { report.problem = try missingTrigger(db) }
+        return report
+    }
+
+    private static func verifyChain(_ db: Database, expectedHead: String?) throws -> Report {
         var previous = AuditChain.genesis
         var expectedSeq: Int64 = 1
         var newest: [String: [Int64: String?]] = [:]
-        let entries = try Row.fetchCursor(db.cachedStatement(sql: "SELECT * FROM audit ORDER BY seq"))
+        var sawExpectedHead = expectedHead == nil
+        let entries = try Row.fetchCursor(db, sql: "SELECT * FROM audit ORDER BY seq")
         var count = 0
         while let row = try entries.next() {
+            guard let seq = row["seq"] as Int64?, let at = row["at"] as String?, let actor = row["actor"] as String?,
+                  let peer = row["peer"] as String?, let action = row["action"] as String?, let entity = row["entity"] as String?,
+                  let entityID = row["entity_id"] as Int64?, let storedPrevious = row["prev_hash"] as String?,
+                  let storedHash = row["hash"] as String?
+            else {
+                return Report(entries: count, rows: 0, head: previous, problem: "audit entry \(expectedSeq) has a field missing")
+            }
             let entry = AuditChain.Entry(
-                seq: row["seq"], at: row["at"], actor: row["actor"], peer: row["peer"], action: row["action"],
-                entity: row["entity"], entityID: row["entity_id"], old: row["old"], new: row["new"])
+                seq: seq, at: at, actor: actor, peer: peer, action: action, entity: entity, entityID: entityID,
+                old: row["old"], new: row["new"])
             guard entry.seq == expectedSeq else {
                 return Report(entries: count, rows: 0, head: previous, problem: "audit entry \(expectedSeq) is missing (next entry is \(entry.seq))")
             }
-            guard row["prev_hash"] as String == previous else {
+            guard storedPrevious == previous else {
                 return Report(entries: count, rows: 0, head: previous, problem: "audit entry \(entry.seq) (\(entry.action) \(entry.entity) \(entry.entityID)) does not follow entry \(entry.seq - 1): its previous hash differs")
             }
             let hash = entry.hash(previous: previous)
-            guard row["hash"] as String == hash else {
+            guard storedHash == hash else {
                 return Report(entries: count, rows: 0, head: previous, problem: "audit entry \(entry.seq) (\(entry.action) \(entry.entity) \(entry.entityID)) was altered: its content no longer gives its hash")
             }
+            if hash == expectedHead { sawExpectedHead = true }
             newest[entry.entity, default: [:]][entry.entityID] = entry.new
             previous = hash
             expectedSeq += 1
             count += 1
         }
+        guard sawExpectedHead else {
+            return Report(entries: count, rows: 0, head: previous, problem: "the chain does not pass through the head \(expectedHead ?? "") kept outside the record: it was rewritten or cut short")
+        }
         var rows = 0
         for table in RecordDatabase.auditedTables {
             var described = newest[table] ?? [:]
-            let cursor = try Row.fetchCursor(db.cachedStatement(sql: "SELECT * FROM \(table) ORDER BY id"))
+            let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM \(table) ORDER BY id")
             while let row = try cursor.next() {
-                let id: Int64 = row["id"]
+                guard let id = row["id"] as Int64? else {
+                    return Report(entries: count, rows: rows, head: previous, problem: "\(table) has a row without an id")
+                }
                 guard let entry = described.removeValue(forKey: id) else {
                     return Report(entries: count, rows: rows, head: previous, problem: "\(table) row \(id) is not in the audit chain")
                 }
@@ -61,5 +83,13 @@ public enum AuditVerifier {
             }
         }
         return Report(entries: count, rows: rows, head: previous, problem: nil)
+    }
+
+    /// The first append-only trigger that is gone, named; nil when all are in place.
+    private static func missingTrigger(_ db: Database) throws -> String? {
+        let present = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+        let expected = RecordDatabase.appendOnlyTables.flatMap { ["\($0)_no_update", "\($0)_no_delete"] }
+            + ["instruction_immutable", "instruction_status_forward", "instruction_keep_approved"]
+        return expected.first { !present.contains($0) }.map { "trigger \($0) is missing: the record's rows are no longer protected" }
     }
 }

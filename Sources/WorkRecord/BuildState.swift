@@ -117,7 +117,7 @@ struct BuildState {
                     FROM nonconformance LEFT JOIN nc_disposition ON nc_disposition.nc_id = nonconformance.id
                     WHERE build_id = ? ORDER BY nonconformance.id
                     """), arguments: [id]),
-            pendingRedline: try Row.fetchOne(
+            pendingRedline: row["status"] as String? != "open" ? nil : try Row.fetchOne(
                 db.cachedStatement(
                 sql: """
                     SELECT redline.*, old.revision AS from_revision, new.revision AS to_revision
@@ -194,6 +194,12 @@ struct BuildState {
             }
             return satisfied.count < point.count
         }.map(\.name)
+    }
+
+    /// The nonconformance without disposition raised by a result of this point, if any.
+    func openNonconformance(on step: String, point: String) -> Row? {
+        results(step: step, point: point).lazy.compactMap { self.nonconformanceByResult[$0.id] }
+            .first { $0["disposition"] as String? == nil }
     }
 
     var openNonconformances: [Row] { nonconformances.filter { $0["disposition"] as String? == nil } }

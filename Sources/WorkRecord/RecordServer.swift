@@ -139,7 +139,14 @@ struct WritePolicy: Sendable {
 
     /// The supplementary groups of user `uid` from the system's group database.
     private static func groups(of uid: uid_t, primary: gid_t) -> Set<gid_t> {
-        guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return [primary] }
+        // getpwuid_r: connections are accepted on several threads.
+        var entry = passwd()
+        var found: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 16384)
+        guard getpwuid_r(uid, &entry, &buffer, buffer.count, &found) == 0, found != nil, let namePointer = entry.pw_name else {
+            return [primary]
+        }
+        let name = String(cString: namePointer)  // copied while `buffer` still holds it
         var count: Int32 = 64
         var groups = [gid_t](repeating: 0, count: Int(count))
         if getgrouplist(name, primary, &groups, &count) < 0 {
@@ -232,7 +239,8 @@ struct RecordLineDecoder: ByteToMessageDecoder {
     }
 }
 
-/// Answers the requests of one connection.
+/// Answers the requests of one connection, in the order they came, whether an answer comes
+/// from the record's writer or straight from here (a parse error, `subscribe`).
 final class RecordConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = RecordLine
     typealias OutboundOut = ByteBuffer
@@ -242,6 +250,12 @@ final class RecordConnectionHandler: ChannelInboundHandler {
     private let peer: String
     private let mayWrite: Bool
     private let logger: Logger
+    /// The sequence number the next request gets.
+    private var nextRequest = 0
+    /// The sequence number whose answer goes out next.
+    private var nextAnswer = 0
+    /// Answers that are ready but wait for an earlier one (nil: the request wants no answer).
+    private var waiting: [Int: ByteBuffer?] = [:]
 
     init(store: RecordStore, hub: NotificationHub, peer: String, mayWrite: Bool, logger: Logger) {
         self.store = store
@@ -252,25 +266,30 @@ final class RecordConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let channel = context.channel
+        let input = unwrapInboundIn(data)
+        if case .line(let line) = input, line.readableBytes == 0 { return }  // blank lines are ignored
+        let sequence = nextRequest
+        nextRequest += 1
         let request: RPCRequest
-        switch unwrapInboundIn(data) {
+        switch input {
         case .oversized:
-            return Self.send(.failure(WorkRecordError(.invalidRequest, "the request line is longer than the record accepts")), id: .null, on: channel)
+            let error = WorkRecordError(.invalidRequest, "the request line is longer than the record accepts")
+            return answer(sequence, Self.response(.failure(error), id: .null), context: context)
         case .line(let line):
-            guard line.readableBytes > 0 else { return }
             do {
                 request = try RPCRequest(line.readableBytesView)
             } catch {
-                return Self.send(.failure(error.error), id: error.id, on: channel)
+                return answer(sequence, Self.response(.failure(error.error), id: error.id), context: context)
             }
         }
         if request.method == "subscribe" {
-            hub.subscribe(channel)
-            return Self.send(.success(["subscribed": true]), id: request.id, on: channel)
+            hub.subscribe(context.channel)
+            return answer(sequence, request.id.map { Self.response(.success(["subscribed": true]), id: $0) }, context: context)
         }
         let isWrite = RecordService.isWrite(request.method)
         let peer = peer, logger = logger, id = request.id
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
         store.submit(RecordCall(method: request.method, params: request.params, peer: peer, mayWrite: mayWrite)) { result in
             if isWrite {
                 switch result {
@@ -281,9 +300,11 @@ final class RecordConnectionHandler: ChannelInboundHandler {
                         "record write refused", metadata: ["method": "\(request.method)", "peer": "\(peer)", "error": "\(error)"])
                 }
             }
-            guard let id else { return }  // a JSON-RPC notification from the client gets no answer
-            // Encode on the connection's event loop, not on the record's single writer.
-            channel.eventLoop.execute { Self.send(result.map(\.result), id: id, on: channel) }
+            // Encoded on the connection's event loop, not on the record's single writer. A
+            // JSON-RPC notification from the client (no id) gets no answer.
+            handler.eventLoop.execute {
+                handler.value.answer(sequence, id.map { Self.response(result.map(\.result), id: $0) }, context: boundContext.value)
+            }
         }
     }
 
@@ -292,18 +313,32 @@ final class RecordConnectionHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 
-    private static func send(_ result: Result<JSONValue, WorkRecordError>, id: JSONValue?, on channel: any Channel) {
+    /// Sends the answer of request `sequence` once every earlier answer has gone.
+    private func answer(_ sequence: Int, _ text: String?, context: ChannelHandlerContext) {
+        waiting[sequence] = text.map { context.channel.allocator.buffer(string: $0) }
+        var wrote = false
+        while let ready = waiting.removeValue(forKey: nextAnswer) {
+            nextAnswer += 1
+            if let ready {
+                context.write(wrapOutboundOut(ready), promise: nil)
+                wrote = true
+            }
+        }
+        if wrote { context.flush() }
+    }
+
+    private static func response(_ result: Result<JSONValue, WorkRecordError>, id: JSONValue) -> String {
         let response: JSONValue
         switch result {
         case .success(let value):
-            response = ["jsonrpc": "2.0", "id": id ?? .null, "result": value]
+            response = ["jsonrpc": "2.0", "id": id, "result": value]
         case .failure(let error):
             response = [
-                "jsonrpc": "2.0", "id": id ?? .null,
+                "jsonrpc": "2.0", "id": id,
                 "error": ["code": .integer(Int64(error.code.rawValue)), "message": .string(error.message)],
             ]
         }
-        channel.writeAndFlush(channel.allocator.buffer(string: response.text + "\n"), promise: nil)
+        return response.text + "\n"
     }
 }
 

@@ -99,6 +99,12 @@ public final class RecordService: Sendable {
         return try params.optionalString("raised_by") ?? "system"
     }
 
+    /// Forgets every decoded revision: after a transaction failed to commit, a row id it used may
+    /// be used again for another revision.
+    func forgetDecodedInstructions() {
+        instructionCache.withLock { $0.removeAll() }
+    }
+
     /// The steps of instruction revision `id`, decoded once (approved revisions never change).
     func content(ofInstruction id: Int64, _ db: Database) throws -> InstructionContent {
         if let cached = instructionCache.withLock({ $0[id] }) { return cached }

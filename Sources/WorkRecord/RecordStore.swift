@@ -95,6 +95,7 @@ public final class RecordStore: Sendable {
                 }
             }
         } catch {
+            service.forgetDecodedInstructions()
             let failure = WorkRecordError(.internalError, "the record could not commit: \(error)")
             results = Array(repeating: .failure(failure), count: jobs.count)
         }

@@ -76,6 +76,8 @@ struct VerifyCommand: ParsableCommand {
             """
     )
     @Option(help: ArgumentHelp("The record's SQLite file.", valueName: "path")) var db: String
+    @Option(help: ArgumentHelp("A head hash kept outside the record (a DHR's audit head, a log line): the chain must pass through it.", valueName: "sha256"))
+    var expectHead: String?
 
     func run() throws {
         guard FileManager.default.fileExists(atPath: db) else { throw CommandFailure("no record file at \(db)") }
@@ -85,7 +87,7 @@ struct VerifyCommand: ParsableCommand {
         let report: AuditVerifier.Report
         do {
             let queue = try DatabaseQueue(path: db, configuration: configuration)
-            report = try queue.read { try AuditVerifier.verify($0) }
+            report = try queue.read { try AuditVerifier.verify($0, expectedHead: expectHead) }
         } catch let error as DatabaseError where [.SQLITE_CORRUPT, .SQLITE_NOTADB].contains(error.resultCode.primaryResultCode) {
             throw CommandFailure("\(db): the file is damaged and cannot be read as a record: \(error.message ?? "\(error)")", exitCode: FloorgateExit.auditChainBroken)
         } catch {

@@ -151,12 +151,17 @@ struct RecordImportCommand: AsyncParsableCommand {
             The file is one JSON object with any of the arrays users, parts, instructions and \
             work_orders; examples/record-import.json shows every field. Decimal limits are \
             strings ("12.000"). Instructions arrive as drafts: approve them with \
-            `floorgate record approve`. The import is one transaction: all of it or none.
+            `floorgate record approve`. The import is one transaction: all of it or none. The \
+            first import sets a record up; once the record has an admin, an import that adds \
+            users needs an admin's signature (--user, password asked for).
             """
     )
 
     @Argument(help: ArgumentHelp("The JSON file to import.", valueName: "file"))
     var file: String
+
+    @Option(help: ArgumentHelp("An admin's user id, to sign an import that adds users.", valueName: "user"))
+    var user: String?
 
     @OptionGroup var target: RecordTarget
 
@@ -169,7 +174,12 @@ struct RecordImportCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure("cannot read \(file): \(error.localizedDescription)", exitCode: FloorgateExit.badUsage)
         }
-        printJSON(try await target.call("record.import", document))
+        var params = document
+        if let user, case .object(var members) = params {
+            members["signature"] = try SignerOptions.signature(user: user, reason: nil, meaning: "approved")
+            params = .object(members)
+        }
+        printJSON(try await target.call("record.import", params))
     }
 }
 

@@ -54,7 +54,12 @@ struct SignerOptions: ParsableArguments {
 
     /// The `signature` params member, after asking for the password.
     func signature(meaning: String) throws -> JSONValue {
-        let password = try Self.readPassword(prompt: "Password for \(user) (signing: \(meaning)): ")
+        try Self.signature(user: user, reason: reason, meaning: meaning)
+    }
+
+    /// The `signature` params member for `user`, after asking for the password.
+    static func signature(user: String, reason: String?, meaning: String) throws -> JSONValue {
+        let password = try readPassword(prompt: "Password for \(user) (signing: \(meaning)): ")
         return ["user": .string(user), "password": .string(password), "reason": reason.map(JSONValue.string) ?? .null]
     }
 

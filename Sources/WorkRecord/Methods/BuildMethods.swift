@@ -30,6 +30,8 @@ enum BuildMethods {
                 throw WorkRecordError(.invalidParams, "work order \(unit["number"] as String) has no operation \(requested); it has \(operations.joined(separator: ", "))")
             }
             operation = requested
+        } else if let running = operations.first(where: { statusByOperation[$0]?["status"] as String? == "open" }) {
+            operation = running  // the unit's build in progress, whichever operation it is
         } else if let next = operations.first(where: { statusByOperation[$0]?["status"] as String? != "complete" }) {
             operation = next
         } else {

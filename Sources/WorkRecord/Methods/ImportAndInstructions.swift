@@ -19,6 +19,15 @@ enum RecordImport {
         guard try sections.contains(where: { try !params.array($0).isEmpty }) else {
             throw WorkRecordError(.invalidParams, "the import lists nothing: give at least one of \(sections.joined(separator: ", "))")
         }
+        // Users and their roles decide who may sign what: once the record has an admin, only an
+        // admin's signature adds users. The first import (no admin yet) sets the record up.
+        if try !params.array("users").isEmpty,
+           try Int64.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM user WHERE ',' || roles || ',' LIKE '%,admin,%'")) ?? 0 > 0
+        {
+            try context.signer.sign(
+                try SignatureInput(context.params), role: .admin, meaning: .approved, recordType: "import", recordID: 0,
+                subject: "import of \(try params.array("users").count) users")
+        }
         for (index, value) in try params.array("users").enumerated() {
             let user = try Parameters(value, path: "params.users[\(index)]")
             let roles = try user.array("roles").map { role -> String in
@@ -147,12 +156,25 @@ enum InstructionMethods {
         let signature = try SignatureInput(context.params)
         let row = try find(context.params, context.db)
         let id: Int64 = row["id"]
-        guard row["status"] as String == "draft" else {
-            throw WorkRecordError(.invalidState, "instruction revision \(row["revision"] as String) is \(row["status"] as String), not a draft")
-        }
         let signed = try context.signer.sign(
             signature, role: .approver, meaning: .approved, recordType: "instruction", recordID: id,
             subject: "instruction \(row["operation"] as String) revision \(row["revision"] as String)")
+        guard row["status"] as String == "draft" else {
+            throw WorkRecordError(.invalidState, "instruction revision \(row["revision"] as String) is \(row["status"] as String), not a draft")
+        }
+        // Builds running on the effective revision must be told of a change and acknowledge it:
+        // that is a redline, not a plain approval.
+        let running = try Int64.fetchOne(
+            context.db.cachedStatement(
+                sql: """
+                    SELECT COUNT(*) FROM build JOIN instruction ON instruction.id = build.instruction_id
+                    WHERE build.status = 'open' AND instruction.part_id = ? AND instruction.operation = ? AND instruction.status = 'approved'
+                    """), arguments: [row["part_id"] as Int64, row["operation"] as String]) ?? 0
+        guard running == 0 else {
+            throw WorkRecordError(
+                .invalidState,
+                "\(running) open builds run on the effective revision of operation \(row["operation"] as String); publish the change with redline.publish so they acknowledge it")
+        }
         try makeEffective(id, partID: row["part_id"], operation: row["operation"], signatureID: signed.id, context)
         let approved = try Row.fetchOne(context.db.cachedStatement(sql: "SELECT * FROM instruction WHERE id = ?"), arguments: [id]) ?? row
         return RecordOutcome(json(approved, content: try context.service.content(ofInstruction: id, context.db)))

@@ -134,6 +134,7 @@ enum RedlineMethods {
         let signature = try SignatureInput(context.params)
         let build = try BuildState.load(context.db, id: try context.params.integer("build_id"), service: context.service)
         let redlineID = try context.params.integer("redline_id")
+        guard build.isOpen else { throw WorkRecordError(.invalidState, "build \(build.id) of serial '\(build.serial)' is \(build.status)") }
         guard let pending = build.pendingRedline, pending["id"] == redlineID else {
             throw WorkRecordError(.invalidState, "redline \(redlineID) is not waiting for acknowledgement on build \(build.id)")
         }

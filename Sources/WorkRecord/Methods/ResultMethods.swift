@@ -98,9 +98,21 @@ enum ResultMethods {
             throw WorkRecordError(.noOpenPoint, "build \(build.id) has no active step; every step is complete")
         }
         let named = try context.params.optionalString("point")
-        guard let point = step.points.first(where: { point in
-            (named == nil || point.name == named) && reading.fits(point) && build.openSlots(step: step.key, point: point) > 0
-        }) else {
+        // Points are filled in order. One held by a failure awaiting disposition keeps its
+        // place: the re-measurement of a failed point never lands on the next one.
+        var chosen: InstructionContent.Point?
+        for point in step.points where (named == nil || point.name == named) && reading.fits(point) {
+            if build.openSlots(step: step.key, point: point) > 0 {
+                chosen = point
+                break
+            }
+            if let nc = build.openNonconformance(on: step.key, point: point.name) {
+                throw WorkRecordError(
+                    .noOpenPoint,
+                    "point '\(point.name)' of step \(step.key) waits for the disposition of nonconformance \(nc["id"] as Int64? ?? 0)")
+            }
+        }
+        guard let point = chosen else {
             let what = reading.measurement.map { "a \($0.unit.quantity) reading (\($0))" } ?? "a \(reading.kind.rawValue)"
             throw WorkRecordError(
                 .noOpenPoint,
@@ -140,8 +152,9 @@ enum ResultMethods {
         instructionID: Int64, correction: (resultID: Int64, reason: String, signatureID: Int64)?, _ context: MethodContext
     ) throws -> RecordOutcome {
         let verdict = reading.verdict(against: point)
-        // A result taking the place of one whose nonconformance was dispositioned for rework.
-        let reworked = build.results(step: step.key, point: point.name).compactMap { result -> Int64? in
+        // A new result taking the place of one whose nonconformance was dispositioned for rework
+        // (a correction replaces a result; it re-measures nothing).
+        let reworked = correction != nil ? nil : build.results(step: step.key, point: point.name).compactMap { result -> Int64? in
             guard let nc = build.nonconformance(forResult: result.id), nc["disposition"] as String? == "rework" else { return nil }
             return nc["id"]
         }.first { nc in !build.results.contains { $0["remeasures_nc"] as Int64? == nc } }

@@ -1,0 +1,137 @@
+import FloorgateCore
+import Foundation
+import GRDB
+import Testing
+import WorkRecord
+
+@Suite("The record's rules at their edges")
+struct EdgeRuleTests {
+    /// A part whose operation 010 measures two lengths in one step and whose work order has two
+    /// operations, on top of the example record.
+    private static func twoPointRecord(operation: String = "010") async throws -> (RecordHarness, RecordSocketClient, buildID: Int64) {
+        let (harness, client) = try await RecordHarness.approvedExample()
+        let steps: JSONValue = [[
+            "key": "10", "title": "Measure",
+            "points": [
+                ["name": "bore", "kind": "measure", "unit": "mm", "lower": "11.98", "upper": "12.02"],
+                ["name": "depth", "kind": "measure", "unit": "mm", "lower": "5.00", "upper": "20.00"],
+            ],
+        ]]
+        _ = try client.call("record.import", withKey([
+            "parts": [["number": "HX-300", "revision": "A"]],
+            "instructions": [
+                ["part": "HX-300", "part_revision": "A", "operation": "010", "revision": "A", "title": "Op 10", "steps": steps],
+                ["part": "HX-300", "part_revision": "A", "operation": "020", "revision": "A", "title": "Op 20", "steps": steps],
+            ],
+            "work_orders": [["number": "WO-3", "part": "HX-300", "part_revision": "A", "quantity": 1, "operations": ["010", "020"], "serials": ["T-1"]]],
+        ]))
+        for operation in ["010", "020"] {
+            _ = try client.call("instruction.approve", withKey([
+                "part": "HX-300", "part_revision": "A", "operation": .string(operation), "revision": "A", "signature": signature("ada"),
+            ]))
+        }
+        let build = try client.call(
+            "build.open", withKey(["serial": "T-1", "station": "bench-3", "operator": "olga", "operation": .string(operation)]))
+        return (harness, client, try #require(build["build_id"]?.integerValue))
+    }
+
+    @Test("a failed point keeps its place: measuring it again is refused until the NC is dispositioned, never put on the next point")
+    func failedPointKeepsItsPlace() async throws {
+        let (harness, client, buildID) = try await Self.twoPointRecord()
+        let failed = try client.call("result.record", reading(build: buildID, "12.50"))
+        #expect(failed["point"] == "bore" && failed["verdict"] == "fail_high")
+        #expect(recordError { _ = try client.call("result.record", reading(build: buildID, "12.00")) } == .noOpenPoint)
+        _ = try client.call("nc.disposition", withKey([
+            "nc_id": failed["nc_id"] ?? .null, "disposition": "rework", "comment": "re-seat", "signature": signature("quinn"),
+        ]))
+        let again = try client.call("result.record", reading(build: buildID, "12.00"))
+        #expect(again["point"] == "bore" && again["verdict"] == "pass")
+        #expect(try client.call("result.record", reading(build: buildID, "10.00"))["point"] == "depth")
+        try await harness.stop()
+    }
+
+    @Test("scanning a serial whose second operation is open returns that build, not a new one for the first")
+    func scanReturnsTheOpenBuild() async throws {
+        let (harness, client, buildID) = try await Self.twoPointRecord(operation: "020")
+        let again = try client.call("build.open", withKey(["serial": "T-1", "station": "bench-3", "operator": "olga"]))
+        #expect(again["build_id"] == .integer(buildID) && again["operation"] == "020")
+        try await harness.stop()
+    }
+
+    @Test("a plain approval cannot replace the revision open builds run on; a redline can")
+    func approvalWithOpenBuilds() async throws {
+        let (harness, client) = try await RecordHarness.approvedExample()
+        _ = try client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
+        let steps = try #require(try RecordHarness.exampleImport["instructions"]?.arrayValue?.first?["steps"])
+        _ = try client.call("record.import", withKey([
+            "instructions": [["part": "HX-200", "part_revision": "C", "operation": "010", "revision": "B", "title": "Housing final assembly", "steps": steps]],
+        ]))
+        let approveB: JSONValue = withKey(["part": "HX-200", "part_revision": "C", "operation": "010", "revision": "B", "signature": signature("ada")])
+        #expect(recordError { _ = try client.call("instruction.approve", approveB) } == .invalidState)
+        try await harness.stop()
+    }
+
+    @Test("a closed build neither shows nor acknowledges a redline published after it closed")
+    func redlineAfterClose() async throws {
+        let (harness, client) = try await RecordHarness.approvedExample()
+        let open = try client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
+        let buildID = try #require(open["build_id"]?.integerValue)
+        let steps = try #require(try RecordHarness.exampleImport["instructions"]?.arrayValue?.first?["steps"])
+        // Walk the build to its end so it can close.
+        for value in ["12.001", "12.002"] { _ = try client.call("result.record", reading(build: buildID, value)) }
+        _ = try client.call("step.complete", withKey(["build_id": .integer(buildID), "signature": signature("olga")]))
+        _ = try client.call("result.record", withKey([
+            "build_id": .integer(buildID), "kind": "scan", "text": "LOT-1", "device": ["kind": "scanner"], "operator": "olga", "station": "bench-3",
+        ]))
+        _ = try client.call("step.complete", withKey(["build_id": .integer(buildID), "signature": signature("olga")]))
+        for _ in 0..<4 { _ = try client.call("result.record", reading(build: buildID, "1.2", unit: "N.m", kind: "torque", device: "torque")) }
+        _ = try client.call("step.complete", withKey(["build_id": .integer(buildID), "signature": signature("olga")]))
+        _ = try client.call("build.close", withKey(["build_id": .integer(buildID), "signature": signature("quinn")]))
+        let redline = try client.call("redline.publish", withKey([
+            "part": "HX-200", "part_revision": "C", "operation": "010", "new_revision": "B", "reason": "ECO-9", "steps": steps,
+            "signature": signature("eric"),
+        ]))
+        #expect(redline["affected_builds"] == [])
+        #expect(try client.call("build.get", ["build_id": .integer(buildID)])["pending_redline"] == .null)
+        #expect(recordError {
+            _ = try client.call("redline.acknowledge", withKey(["build_id": .integer(buildID), "redline_id": redline["redline_id"] ?? .null, "signature": signature("olga")]))
+        } == .invalidState)
+        try await harness.stop()
+    }
+
+    @Test("once the record has an admin, adding users needs an admin's signature")
+    func addingUsersNeedsAnAdmin() async throws {
+        let (harness, client) = try await RecordHarness.approvedExample()
+        let newUser: JSONValue = ["users": [["login": "mallory", "name": "M", "roles": ["quality", "approver"], "password": "mallory-pw-1"]]]
+        #expect(recordError { _ = try client.call("record.import", withKey(newUser)) } == .invalidParams)
+        #expect(recordError { _ = try client.call("record.import", withKey(merge(newUser, ["signature": signature("quinn")]))) } == .roleNotPermitted)
+        #expect(try client.call("record.import", withKey(merge(newUser, ["signature": signature("root-admin")])))["users"] == 1)
+        try await harness.stop()
+    }
+
+    @Test("answers leave in request order even when one is answered at once (a parse error after a write)")
+    func answersInOrder() async throws {
+        let (harness, client) = try await RecordHarness.approvedExample()
+        let open = JSONValue.object([
+            "jsonrpc": "2.0", "id": 1, "method": "build.open",
+            "params": withKey(["serial": "SN-0002", "station": "bench-3", "operator": "olga"]),
+        ])
+        try client.send(line: open.text + "\n{not json")
+        #expect(try client.readLine()?["id"] == 1)
+        #expect(try client.readLine()?["error"]?["code"] == -32700)
+        try await harness.stop()
+    }
+
+    @Test("verify needs its triggers, and a kept head the chain must pass through")
+    func verifyTriggersAndKeptHead() async throws {
+        let (harness, client) = try await RecordHarness.approvedExample()
+        let head = try #require(try client.call("record.info")["audit_head"]?.stringValue)
+        try await harness.stop()
+        let queue = try DatabaseQueue(path: harness.databasePath)
+        #expect(try await queue.read { try AuditVerifier.verify($0, expectedHead: head) }.problem == nil)
+        let foreign = String(repeating: "ab", count: 32)
+        #expect(try await queue.read { try AuditVerifier.verify($0, expectedHead: foreign) }.problem?.contains("does not pass through") == true)
+        try await queue.write { try $0.execute(sql: "DROP TRIGGER signature_no_delete") }
+        #expect(try await queue.read { try AuditVerifier.verify($0) }.problem == "trigger signature_no_delete is missing: the record's rows are no longer protected")
+    }
+}
