@@ -3,7 +3,7 @@
 
 SWIFT ?= swift
 FUZZ_SECONDS ?= 300
-FUZZ_TARGETS := fuzz-mitutoyo fuzz-uwave fuzz-sylvac fuzz-digimatic fuzz-torque-ascii fuzz-open-protocol
+FUZZ_TARGETS := fuzz-mitutoyo fuzz-uwave fuzz-sylvac fuzz-digimatic fuzz-torque-ascii fuzz-open-protocol fuzz-json
 SHARED_FIXTURES ?= ../shared/fixtures
 FIXTURE_FILES := mitutoyo digimatic uwave sylvac torque-ascii open-protocol
 

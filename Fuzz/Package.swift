@@ -1,5 +1,5 @@
 // swift-tools-version: 6.1
-// libFuzzer targets for Floorgate's decoders, one per protocol. A package of its own so that plain
+// libFuzzer targets for Floorgate's decoders, one per protocol, and for the JSON reader. A package of its own so that plain
 // `swift build` / `swift test` at the root never builds them. Build and run with `make fuzz`:
 //   swift build -c release --sanitize=fuzzer --product fuzz-mitutoyo
 
@@ -9,7 +9,7 @@ let protocols = ["mitutoyo", "uwave", "sylvac", "digimatic", "torque-ascii", "op
 
 let package = Package(
     name: "FloorgateFuzz",
-    products: protocols.map { .executable(name: "fuzz-\($0)", targets: ["fuzz-\($0)"]) },
+    products: (protocols + ["json"]).map { .executable(name: "fuzz-\($0)", targets: ["fuzz-\($0)"]) },
     dependencies: [
         .package(name: "floorgate", path: ".."),
     ],
@@ -20,6 +20,12 @@ let package = Package(
                 .product(name: "DeviceProtocols", package: "floorgate"),
                 .product(name: "FloorgateCore", package: "floorgate"),
             ]
+        ),
+        // The wire protocols' JSON reader (the record socket reads untrusted lines with it).
+        .executableTarget(
+            name: "fuzz-json",
+            dependencies: [.product(name: "FloorgateCore", package: "floorgate")],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
     ] + protocols.map {
         .executableTarget(

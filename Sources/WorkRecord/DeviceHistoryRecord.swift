@@ -1,3 +1,4 @@
+import FloorgateCore
 import GRDB
 
 /// `dhr.export`: the device history record of one serial (21 CFR 820.184) as JSON: the work
@@ -46,7 +47,7 @@ enum DeviceHistoryRecord {
             "work_order": [
                 "number": .string(unit["number"]), "quantity": .integer(unit["quantity"]), "status": .string(unit["status"]),
                 "released_at": .optional(unit["released_at"] as String?),
-                "operations": (try? JSONValue(parsing: Array((unit["operations"] as String).utf8))) ?? [],
+                "operations": (try? JSONValue(recordText: Array((unit["operations"] as String).utf8))) ?? [],
             ],
             "builds": .array(builds),
             "labels": .array(labels),

@@ -73,7 +73,7 @@ extension InstructionContent {
 
     /// Reads the content stored in an instruction row.
     init(storedText text: String) throws(WorkRecordError) {
-        let value = try JSONValue(parsing: Array(text.utf8))
+        let value = try JSONValue(recordText: Array(text.utf8))
         try self.init(steps: value["steps"]?.arrayValue ?? [], path: "instruction.steps")
     }
 

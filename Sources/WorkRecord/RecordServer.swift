@@ -1,3 +1,4 @@
+import FloorgateCore
 public import Glibc
 public import Logging
 public import NIOCore
@@ -358,7 +359,7 @@ struct RPCRequest {
     init(_ bytes: some Collection<UInt8>) throws(Failure) {
         let value: JSONValue
         do {
-            value = try JSONValue(parsing: Array(bytes))
+            value = try JSONValue(recordText: Array(bytes))
         } catch {
             throw Failure(error: error, id: .null)
         }

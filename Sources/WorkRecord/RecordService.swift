@@ -1,3 +1,4 @@
+public import FloorgateCore
 public import GRDB
 import Synchronization
 
@@ -74,7 +75,7 @@ public final class RecordService: Sendable {
                 guard earlier["method"] == call.method else {
                     throw WorkRecordError(.conflict, "idempotency key \(key) was already used for \(earlier["method"] as String)")
                 }
-                return RecordOutcome(try JSONValue(parsing: Array((earlier["response"] as String).utf8)))
+                return RecordOutcome(try JSONValue(recordText: Array((earlier["response"] as String).utf8)))
             }
             let outcome = try method.run(context)
             try db.cachedStatement(sql: "INSERT INTO idempotency (key, method, response) VALUES (?, ?, ?)").execute(arguments: [key, call.method, outcome.result.text])

@@ -1,4 +1,4 @@
-import FloorgateCore
+public import FloorgateCore
 import Glibc
 
 /// A plain blocking client of the record socket, for commands and tests: one request at a
@@ -74,7 +74,7 @@ public final class RecordSocketClient {
             if let newline = received.firstIndex(of: UInt8(ascii: "\n")) {
                 let line = Array(received[..<newline])
                 received.removeFirst(newline + 1)
-                return try JSONValue(parsing: line)
+                return try JSONValue(recordText: line)
             }
             var chunk = [UInt8](repeating: 0, count: 65536)
             let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }

@@ -169,8 +169,8 @@ struct RecordImportCommand: AsyncParsableCommand {
         let document: JSONValue
         do {
             document = try JSONValue(parsing: try Data(contentsOf: URL(fileURLWithPath: file)))
-        } catch let error as WorkRecordError {
-            throw CommandFailure("\(file): \(error.message)", exitCode: FloorgateExit.badUsage)
+        } catch let error as JSONParseError {
+            throw CommandFailure("\(file): \(error)", exitCode: FloorgateExit.badUsage)
         } catch {
             throw CommandFailure("cannot read \(file): \(error.localizedDescription)", exitCode: FloorgateExit.badUsage)
         }

@@ -1,3 +1,4 @@
+import FloorgateCore
 import Foundation
 import Testing
 import WorkRecord

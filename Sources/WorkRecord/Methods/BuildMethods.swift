@@ -1,3 +1,4 @@
+import FloorgateCore
 import GRDB
 
 /// `build.open`, `build.get`, `step.complete` and `build.close`.
@@ -21,7 +22,7 @@ enum BuildMethods {
             throw WorkRecordError(.workOrderNotReleased, "work order \(unit["number"] as String) of serial '\(serial)' is \(unit["status"] as String), not released")
         }
         let serialID: Int64 = unit["id"]
-        let operations = try JSONValue(parsing: Array((unit["operations"] as String).utf8)).arrayValue?.compactMap(\.stringValue) ?? []
+        let operations = try JSONValue(recordText: Array((unit["operations"] as String).utf8)).arrayValue?.compactMap(\.stringValue) ?? []
         let builds = try Row.fetchAll(db.cachedStatement(sql: "SELECT id, operation, status FROM build WHERE serial_id = ?"), arguments: [serialID])
         let statusByOperation = Dictionary(builds.map { ($0["operation"] as String, $0) }, uniquingKeysWith: { first, _ in first })
         let operation: String

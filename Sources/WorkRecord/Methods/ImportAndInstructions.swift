@@ -1,3 +1,4 @@
+import FloorgateCore
 import GRDB
 
 /// `record.info`: the chain's head and size, for monitoring and the DHR.

@@ -1,3 +1,4 @@
+import FloorgateCore
 import GRDB
 
 /// `nc.raise` and `nc.disposition`.
