@@ -29,14 +29,9 @@ public final class RecordServer: Sendable {
     }
 
     private let channel: any Channel
-    private let hub: NotificationHub
-    /// The socket's final mode and group, as set at start (for the log and tests).
-    public let access: SocketAccess
 
-    private init(channel: any Channel, hub: NotificationHub, access: SocketAccess) {
+    private init(channel: any Channel) {
         self.channel = channel
-        self.hub = hub
-        self.access = access
     }
 
     /// Opens the record at `databasePath` and starts serving it on `options.socketPath`.
@@ -69,11 +64,10 @@ public final class RecordServer: Sendable {
             umask(previousMask)
             throw error
         }
-        let access = SocketAccess.apply(to: options.socketPath)
-        if let warning = access.warning {
+        if let warning = restrictSocketAccess(options.socketPath) {
             logger.warning("\(warning)", metadata: ["socket": "\(options.socketPath)"])
         }
-        return (RecordServer(channel: channel, hub: hub, access: access), store)
+        return (RecordServer(channel: channel), store)
     }
 
     /// Stops accepting connections and closes the socket.
@@ -82,23 +76,16 @@ public final class RecordServer: Sendable {
     }
 }
 
-/// The socket file's access: mode 0660 with group `floorgate` where that group exists, else
-/// 0600 for the running user (a developer's machine, the demo) with a warning.
-public struct SocketAccess: Sendable, Hashable {
-    public var mode: mode_t
-    public var groupName: String?
-    public var warning: String?
-
-    static func apply(to path: String) -> SocketAccess {
-        if let group = getgrnam("floorgate"), chown(path, uid_t.max, group.pointee.gr_gid) == 0 {
-            chmod(path, 0o660)
-            return SocketAccess(mode: 0o660, groupName: "floorgate", warning: nil)
-        }
-        chmod(path, 0o600)
-        return SocketAccess(
-            mode: 0o600, groupName: nil,
-            warning: "group 'floorgate' does not exist (or cannot be given to the socket): the record socket is 0600, usable by this user only; create the group with `make install-udev` or `groupadd floorgate`")
+/// Gives the socket file its access: mode 0660 with group `floorgate` where that group exists,
+/// else 0600 for the running user (a developer's machine, the demo). Returns the warning to log
+/// in the second case.
+private func restrictSocketAccess(_ path: String) -> String? {
+    if let group = getgrnam("floorgate"), chown(path, uid_t.max, group.pointee.gr_gid) == 0 {
+        chmod(path, 0o660)
+        return nil
     }
+    chmod(path, 0o600)
+    return "group 'floorgate' does not exist (or cannot be given to the socket): the record socket is 0600, usable by this user only; create it with `groupadd floorgate` and add the station's users to it"
 }
 
 /// The connecting process, from SO_PEERCRED.
