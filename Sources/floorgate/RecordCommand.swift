@@ -25,9 +25,10 @@ struct RecordCommand: AsyncParsableCommand {
             line from standard input) — both components of the signature, every time.
 
             A first record on a bench:
-              floorgate record import examples/record-import.json --db record.sqlite --password-rounds 1000
-              floorgate record approve --db record.sqlite --part HX-200 --part-revision C --operation 010 --revision A --user ada
-              floorgate record serve --db record.sqlite --socket /tmp/record.sock
+              floorgate record import examples/record-import.json --db r.sqlite
+              floorgate record approve --db r.sqlite --part HX-200 \\
+                  --part-revision C --operation 010 --revision A --user ada
+              floorgate record serve --db r.sqlite --socket /tmp/record.sock
             """,
         subcommands: [
             RecordServeCommand.self, RecordImportCommand.self, RecordApproveCommand.self, RecordRedlineCommand.self,
