@@ -61,11 +61,11 @@ public final class RecordService: Sendable {
             throw WorkRecordError(.methodNotFound, "no method '\(call.method)'; methods: \(Self.methodNames.joined(separator: ", "))")
         }
         let params = try Parameters(call.params)
-        let context = MethodContext(
-            db: db, params: params, service: self,
-            writer: AuditedWriter(db: db, actor: Actor(user: try Self.actorName(params), peer: call.peer)))
+        let writer = AuditedWriter(db: db, actor: Actor(user: try Self.actorName(params), peer: call.peer))
         do {
-            guard method.writes else { return try method.run(context) }
+            guard method.writes else {
+                return try method.run(MethodContext(db: db, params: params, service: self, writer: writer, authenticated: nil))
+            }
             guard call.mayWrite else {
                 throw WorkRecordError(.peerNotAllowed, "\(call.peer) may read the record but not write to it")
             }
@@ -77,15 +77,45 @@ public final class RecordService: Sendable {
                 }
                 return RecordOutcome(try JSONValue(recordText: Array((earlier["response"] as String).utf8)))
             }
-            let outcome = try method.run(context)
-            try db.cachedStatement(sql: "INSERT INTO idempotency (key, method, response) VALUES (?, ?, ?)").execute(arguments: [key, call.method, outcome.result.text])
-            return outcome
-        } catch let error as WorkRecordError {
-            throw error
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-            throw WorkRecordError(.conflict, "the record refused the change: \(error.message ?? "constraint failed")")
+            // The signer first, before any rule is checked or anything is written.
+            let authenticated = try params.optionalObject("signature") == nil
+                ? nil : try Signer.authenticate(try SignatureInput(params), writer: writer)
+            let context = MethodContext(db: db, params: params, service: self, writer: writer, authenticated: authenticated)
+            // The method runs in a savepoint of its own: when it refuses, its writes are undone
+            // but a cleared failed-signature count stands.
+            var outcome: Result<RecordOutcome, any Error> = .failure(WorkRecordError(.internalError, "not run"))
+            try db.inSavepoint {
+                do {
+                    outcome = .success(try method.run(context))
+                    return .commit
+                } catch {
+                    outcome = .failure(error)
+                    return .rollback
+                }
+            }
+            switch outcome {
+            case .success(let answer):
+                try db.cachedStatement(sql: "INSERT INTO idempotency (key, method, response) VALUES (?, ?, ?)")
+                    .execute(arguments: [key, call.method, answer.result.text])
+                return answer
+            case .failure(let error):
+                let refusal = Self.refusal(error, method: call.method)
+                throw authenticated?.clearedFailures == true ? refusal.keepingWrites() : refusal
+            }
         } catch {
-            throw WorkRecordError(.internalError, "the record could not complete \(call.method): \(error)")
+            throw Self.refusal(error, method: call.method)
+        }
+    }
+
+    /// Any error of a method as the refusal the caller gets.
+    private static func refusal(_ error: any Error, method: String) -> WorkRecordError {
+        switch error {
+        case let refusal as WorkRecordError:
+            refusal
+        case let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT:
+            WorkRecordError(.conflict, "the record refused the change: \(error.message ?? "constraint failed")")
+        default:
+            WorkRecordError(.internalError, "the record could not complete \(method): \(error)")
         }
     }
 
@@ -126,8 +156,10 @@ struct MethodContext {
     let params: Parameters
     let service: RecordService
     let writer: AuditedWriter
+    /// The request's signer, authenticated before the method runs (nil without a signature).
+    let authenticated: AuthenticatedUser?
 
-    var signer: Signer { Signer(writer: writer) }
+    var signer: Signer { Signer(writer: writer, authenticated: authenticated) }
 }
 
 /// A method of the record protocol.

@@ -73,13 +73,27 @@ struct SignatureInput: Sendable {
     }
 }
 
-/// Creates signatures: checks the two components, the user's role and lockout, and records the
-/// printed name, time and meaning linked to the record signed.
+/// The user whose two signature components a request carried and the record accepted.
+struct AuthenticatedUser: Sendable {
+    var id: Int64
+    var login: String
+    var printedName: String
+    var roles: [String]
+    /// Whether authenticating wrote to the record (a failed-attempt count cleared), so that
+    /// write must stand even if the request then fails.
+    var clearedFailures: Bool
+}
+
+/// Electronic signatures: the signer is authenticated once per request, before any rule is
+/// checked or anything is written (`authenticate`); each signing then checks the role and
+/// records the printed name, time and meaning linked to the record signed (`sign`).
 struct Signer {
     /// Consecutive failed signatures after which a user is locked out until an admin unlocks.
     static let lockoutThreshold: Int64 = 5
 
     let writer: AuditedWriter
+    /// The request's authenticated signer; nil when the request carried no signature.
+    let authenticated: AuthenticatedUser?
 
     /// A signed signature's id and the signer's printed name.
     struct Signed {
@@ -88,12 +102,9 @@ struct Signer {
         var signedAt: String
     }
 
-    /// Verifies `input` and records the signature. A wrong password counts towards lockout and
-    /// the count is kept even though the request fails (`WorkRecordError.keepsWrites`).
-    @discardableResult
-    func sign(
-        _ input: SignatureInput, role: Role, meaning: SignatureMeaning, recordType: String, recordID: Int64, subject: String
-    ) throws -> Signed {
+    /// Checks both components. A wrong password counts towards lockout, and the count is kept
+    /// even though the request fails (`WorkRecordError.keepsWrites`); a right one clears it.
+    static func authenticate(_ input: SignatureInput, writer: AuditedWriter) throws -> AuthenticatedUser {
         let db = writer.db
         guard let user = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM user WHERE login = ?"), arguments: [input.login]) else {
             throw WorkRecordError(.signatureRejected, "signature rejected: user id or password is wrong")
@@ -101,34 +112,45 @@ struct Signer {
         let userID: Int64 = user["id"]
         let failed: Int64 = user["failed_attempts"]
         guard user["locked"] as Int64 == 0 else {
-            throw WorkRecordError(.userLocked, "user '\(input.login)' is locked after \(Self.lockoutThreshold) failed signatures; an admin must unlock the account")
+            throw WorkRecordError(.userLocked, "user '\(input.login)' is locked after \(lockoutThreshold) failed signatures; an admin must unlock the account")
         }
         guard PasswordHasher.matches(input.password, stored: user["password"]) else {
             let attempts = failed + 1
-            let locks = attempts >= Self.lockoutThreshold
+            let locks = attempts >= lockoutThreshold
             try writer.update("user", id: userID, ["failed_attempts": attempts, "locked": locks ? 1 : 0], action: "signature.rejected")
             if locks {
                 throw WorkRecordError(.userLocked, "signature rejected; user '\(input.login)' is now locked after \(attempts) failed signatures")
             }
-            throw WorkRecordError(.signatureRejected, "signature rejected: user id or password is wrong (\(attempts) of \(Self.lockoutThreshold) attempts before lockout)")
-        }
-        let roles = (user["roles"] as String).split(separator: ",").map(String.init)
-        guard roles.contains(role.rawValue) else {
-            throw WorkRecordError(.roleNotPermitted, "user '\(input.login)' does not hold the \(role.rawValue) role this signature needs (holds: \(roles.joined(separator: ", ")))")
+            throw WorkRecordError(.signatureRejected, "signature rejected: user id or password is wrong (\(attempts) of \(lockoutThreshold) attempts before lockout)")
         }
         if failed > 0 {
             try writer.update("user", id: userID, ["failed_attempts": 0], action: "signature.accepted")
         }
-        let printedName: String = user["name"]
+        return AuthenticatedUser(
+            id: userID, login: input.login, printedName: user["name"],
+            roles: (user["roles"] as String).split(separator: ",").map(String.init), clearedFailures: failed > 0)
+    }
+
+    /// Records the authenticated signer's signature on a record, if they hold `role`.
+    @discardableResult
+    func sign(
+        _ input: SignatureInput, role: Role, meaning: SignatureMeaning, recordType: String, recordID: Int64, subject: String
+    ) throws -> Signed {
+        guard let user = authenticated, user.login == input.login else {
+            throw WorkRecordError(.internalError, "the signature of '\(input.login)' was not authenticated")
+        }
+        guard user.roles.contains(role.rawValue) else {
+            throw WorkRecordError(.roleNotPermitted, "user '\(user.login)' does not hold the \(role.rawValue) role this signature needs (holds: \(user.roles.joined(separator: ", ")))")
+        }
         let signedAt = RecordClock.timestamp()
-        let signer = AuditedWriter(db: db, actor: Actor(user: input.login, peer: writer.actor.peer))
+        let signer = AuditedWriter(db: writer.db, actor: Actor(user: user.login, peer: writer.actor.peer))
         let id = try signer.insert(
             "signature",
             [
-                "user_id": userID, "printed_name": printedName, "meaning": meaning.rawValue, "record_type": recordType,
+                "user_id": user.id, "printed_name": user.printedName, "meaning": meaning.rawValue, "record_type": recordType,
                 "record_id": recordID, "subject": subject, "reason": input.reason, "signed_at": signedAt,
             ],
             action: "signature.\(meaning.rawValue)")
-        return Signed(id: id, printedName: printedName, signedAt: signedAt)
+        return Signed(id: id, printedName: user.printedName, signedAt: signedAt)
     }
 }

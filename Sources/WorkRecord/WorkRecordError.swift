@@ -43,14 +43,25 @@ public struct WorkRecordError: Error, Sendable, Hashable, CustomStringConvertibl
     public let code: Code
     public let message: String
 
+    /// Whether the writes made before this error must still be committed: a rejected signature
+    /// counts towards the user's lockout, and an accepted one clears the count, even though the
+    /// request fails.
+    let keepsWrites: Bool
+
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
+        keepsWrites = code == .signatureRejected || code == .userLocked
     }
 
-    public var description: String { "\(message) (record error \(code.rawValue))" }
+    private init(_ error: WorkRecordError, keepsWrites: Bool) {
+        code = error.code
+        message = error.message
+        self.keepsWrites = keepsWrites
+    }
 
-    /// Whether the writes made before this error must still be committed: a rejected signature
-    /// counts towards the user's lockout even though the request fails.
-    var keepsWrites: Bool { code == .signatureRejected || code == .userLocked }
+    /// The same refusal, committing the writes made before it (the method's own were undone).
+    func keepingWrites() -> WorkRecordError { WorkRecordError(self, keepsWrites: true) }
+
+    public var description: String { "\(message) (record error \(code.rawValue))" }
 }

@@ -99,6 +99,23 @@ struct EdgeRuleTests {
         try await harness.stop()
     }
 
+    @Test("a right password clears the failed count, even when the request is then refused for another reason")
+    func rightPasswordClearsFailures() async throws {
+        let (harness, client) = try await RecordHarness.approvedExample()
+        let build = try client.call("build.open", withKey(["serial": "SN-0003", "station": "bench-3", "operator": "olga"]))
+        let complete: (JSONValue) -> JSONValue = { withKey(["build_id": build["build_id"] ?? .null, "signature": $0]) }
+        for _ in 0..<3 {
+            #expect(recordError { _ = try client.call("step.complete", complete(signature("olga", password: "typo-typo"))) } == .signatureRejected)
+        }
+        #expect(recordError { _ = try client.call("step.complete", complete(signature("olga"))) } == .stepIncomplete)
+        for _ in 0..<4 {
+            #expect(recordError { _ = try client.call("step.complete", complete(signature("olga", password: "typo-typo"))) } == .signatureRejected)
+        }
+        #expect(recordError { _ = try client.call("step.complete", complete(signature("olga", password: "typo-typo"))) } == .userLocked)
+        try await harness.stop()
+        #expect(try await harness.verifyFile().problem == nil)
+    }
+
     @Test("once the record has an admin, adding users needs an admin's signature")
     func addingUsersNeedsAnAdmin() async throws {
         let (harness, client) = try await RecordHarness.approvedExample()
