@@ -57,6 +57,51 @@ struct RecordCommandTests {
         #expect(verified.standardOutput.contains("verify; head "))
     }
 
+    @Test("redline, nc raise, nc disposition, sign and unlock through the executable, on the file with --db")
+    func peopleCommands() async throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let db = ["--db", scratch.path("record.sqlite"), "--password-rounds", "1000"]
+        func run(_ arguments: [String], password: String? = nil) throws -> JSONValue {
+            let outcome = try FloorgateProcess.run(arguments + db, input: Array(((password ?? "") + "\n").utf8))
+            #expect(outcome.status == 0, "\(arguments): \(outcome.standardError)")
+            return (try? JSONValue(parsing: Array(outcome.standardOutput.utf8))) ?? .null
+        }
+        let instruction = ["--part", "HX-200", "--part-revision", "C", "--operation", "010"]
+        _ = try run(["record", "import", Self.exampleImport])
+        _ = try run(["record", "approve"] + instruction + ["--revision", "A", "--user", "ada"], password: "bench-ada-1")
+
+        // A build to work on, opened as the gateway would, on the same file.
+        let store = try RecordStore(path: scratch.path("record.sqlite"), passwordRounds: 1_000)
+        let opened = try await store.perform(RecordCall(
+            method: "build.open", params: ["serial": "SN-0001", "station": "bench-3", "operator": "olga", "idempotency_key": "k-1"], peer: "test"))
+        try store.close()
+        let buildID = try #require(opened.result["build_id"]?.integerValue)
+
+        let nc = try run(["record", "nc", "raise", "--build-id", "\(buildID)", "--description", "scratch on the face", "--raised-by", "olga"])
+        let ncID = try #require(nc["nc_id"]?.integerValue)
+        let disposition = try run(
+            ["record", "nc", "disposition", "--nc-id", "\(ncID)", "--disposition", "use-as-is", "--comment", "cosmetic", "--user", "quinn"],
+            password: "bench-quinn-1")
+        #expect(disposition["disposition"] == "use-as-is")
+
+        let steps = scratch.path("steps.json")
+        let stepsValue = try #require(try JSONValue(parsing: Data(contentsOf: URL(fileURLWithPath: Self.exampleImport)))["instructions"]?.arrayValue?.first?["steps"])
+        try Data(stepsValue.text.utf8).write(to: URL(fileURLWithPath: steps))
+        let redline = try run(
+            ["record", "redline"] + instruction + ["--new-revision", "B", "--why", "ECO-7: new gasket", "--steps", steps, "--user", "eric"],
+            password: "bench-eric-1")
+        #expect(redline["revision"] == "B" && redline["affected_builds"] == [.integer(buildID)])
+
+        let review = try run(["record", "sign", "--record-type", "build", "--record-id", "\(buildID)", "--subject", "first article", "--user", "quinn"], password: "bench-quinn-1")
+        #expect(review["printed_name"] == "Quinn Quality" && review["meaning"] == "reviewed")
+        #expect(try run(["record", "unlock", "--login", "olga", "--user", "root-admin"], password: "bench-admin-1")["locked"] == false)
+
+        let shown = try run(["build", "show", "SN-0001"])
+        #expect(shown["pending_redline"]?["to_revision"] == "B")
+        #expect(try FloorgateProcess.run(["verify", "--db", scratch.path("record.sqlite")]).status == 0)
+    }
+
     @Test("verify exits 3 naming the problem when one byte of the file changed")
     func verifyCatchesAFlippedByte() throws {
         let scratch = try ScratchDirectory()
@@ -86,3 +131,4 @@ struct RecordCommandTests {
         #expect(rounds.status == 2)
     }
 }
+
