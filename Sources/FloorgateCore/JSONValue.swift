@@ -193,8 +193,9 @@ struct JSONParser {
     }
 
     /// The scalar of a `\u` escape (its four hex digits follow), joining a surrogate pair.
+    /// U+0000 is refused: C strings (SQLite's text, file names) would end there.
     private mutating func unicodeEscape() -> Unicode.Scalar? {
-        guard let high = hexQuad() else { return nil }
+        guard let high = hexQuad(), high != 0 else { return nil }
         if (0xD800..<0xDC00).contains(high) {
             guard consume(UInt8(ascii: "\\")), consume(UInt8(ascii: "u")), let low = hexQuad(), (0xDC00..<0xE000).contains(low) else {
                 return nil

@@ -20,7 +20,7 @@ public enum AuditVerifier {
     /// a DHR, logged, sent off the machine), the chain must also pass through that entry: a
     /// chain rewritten from an earlier entry onwards, or cut short, no longer does.
     public static func verify(_ db: Database, expectedHead: String? = nil) throws -> Report {
-        var report = try verifyChain(db, expectedHead: expectedHead)
+        var report = try verifyChain(db, expectedHead: expectedHead?.lowercased())
         if report.problem == nil { report.problem = try missingTrigger(db) }
         return report
     }
@@ -29,7 +29,7 @@ public enum AuditVerifier {
         var previous = AuditChain.genesis
         var expectedSeq: Int64 = 1
         var newest: [String: [Int64: String?]] = [:]
-        var sawExpectedHead = expectedHead == nil
+        var sawExpectedHead = expectedHead == nil || expectedHead == AuditChain.genesis
         let entries = try Row.fetchCursor(db, sql: "SELECT * FROM audit ORDER BY seq")
         var count = 0
         while let row = try entries.next() {
@@ -85,11 +85,32 @@ public enum AuditVerifier {
         return Report(entries: count, rows: rows, head: previous, problem: nil)
     }
 
-    /// The first append-only trigger that is gone, named; nil when all are in place.
+    /// The first protecting trigger that is gone or no longer does its job, named; nil when all
+    /// are in place. A trigger counts when it is on its table, fires before the statement it
+    /// guards and aborts it.
     private static func missingTrigger(_ db: Database) throws -> String? {
-        let present = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger'"))
-        let expected = RecordDatabase.appendOnlyTables.flatMap { ["\($0)_no_update", "\($0)_no_delete"] }
-            + ["instruction_immutable", "instruction_status_forward", "instruction_keep_approved"]
-        return expected.first { !present.contains($0) }.map { "trigger \($0) is missing: the record's rows are no longer protected" }
+        let definitions = Dictionary(
+            try Row.fetchAll(db, sql: "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'").map { row in
+                (row["name"] as String? ?? "", (table: row["tbl_name"] as String? ?? "", sql: Self.normalized(row["sql"] as String? ?? "")))
+            }, uniquingKeysWith: { first, _ in first })
+        var expected: [(name: String, table: String, guards: String)] = RecordDatabase.appendOnlyTables.flatMap { table in
+            [("\(table)_no_update", table, "BEFORE UPDATE ON \(table.uppercased())"), ("\(table)_no_delete", table, "BEFORE DELETE ON \(table.uppercased())")]
+        }
+        expected += [
+            ("instruction_immutable", "instruction", "BEFORE UPDATE ON INSTRUCTION"),
+            ("instruction_status_forward", "instruction", "BEFORE UPDATE OF STATUS ON INSTRUCTION"),
+            ("instruction_keep_approved", "instruction", "BEFORE DELETE ON INSTRUCTION"),
+        ]
+        for trigger in expected {
+            guard let definition = definitions[trigger.name], definition.table == trigger.table,
+                  definition.sql.contains(trigger.guards), definition.sql.contains("RAISE(ABORT")
+            else { return "trigger \(trigger.name) is missing or changed: the record's rows are no longer protected" }
+        }
+        return nil
+    }
+
+    /// SQL in upper case with runs of white space made one space, for comparing definitions.
+    private static func normalized(_ sql: String) -> String {
+        sql.uppercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 }

@@ -61,7 +61,7 @@ public final class RecordService: Sendable {
             throw WorkRecordError(.methodNotFound, "no method '\(call.method)'; methods: \(Self.methodNames.joined(separator: ", "))")
         }
         let params = try Parameters(call.params)
-        let writer = AuditedWriter(db: db, actor: Actor(user: try Self.actorName(params), peer: call.peer))
+        let writer = AuditedWriter(db: db, actor: Actor(user: try Self.claimedActor(params), peer: call.peer))
         do {
             guard method.writes else {
                 return try method.run(MethodContext(db: db, params: params, service: self, writer: writer, authenticated: nil))
@@ -77,10 +77,12 @@ public final class RecordService: Sendable {
                 }
                 return RecordOutcome(try JSONValue(recordText: Array((earlier["response"] as String).utf8)))
             }
-            // The signer first, before any rule is checked or anything is written.
-            let authenticated = try params.optionalObject("signature") == nil
-                ? nil : try Signer.authenticate(try SignatureInput(params), writer: writer)
-            let context = MethodContext(db: db, params: params, service: self, writer: writer, authenticated: authenticated)
+            // The signer first, before any rule is checked or anything is written; the method's
+            // writes are then attributed to the authenticated signer.
+            let authenticated = try method.needsSignature(params, db)
+                ? try Signer.authenticate(try SignatureInput(params), writer: writer) : nil
+            let methodWriter = authenticated.map { AuditedWriter(db: db, actor: Actor(user: $0.login, peer: call.peer)) } ?? writer
+            let context = MethodContext(db: db, params: params, service: self, writer: methodWriter, authenticated: authenticated)
             // The method runs in a savepoint of its own: when it refuses, its writes are undone
             // but a cleared failed-signature count stands.
             var outcome: Result<RecordOutcome, any Error> = .failure(WorkRecordError(.internalError, "not run"))
@@ -119,12 +121,9 @@ public final class RecordService: Sendable {
         }
     }
 
-    /// The user a write is attributed to: the signer when the call carries a signature, else
-    /// the `operator` or `user` named in the params, else `system`.
-    private static func actorName(_ params: Parameters) throws(WorkRecordError) -> String {
-        if let signature = try params.optionalObject("signature"), let login = try signature.optionalString("user") {
-            return login
-        }
+    /// The user a write is attributed to unless a signer is authenticated: the `operator` or
+    /// `user` named in the params, else `system` (never an unverified signer).
+    private static func claimedActor(_ params: Parameters) throws(WorkRecordError) -> String {
         if let name = try params.optionalString("operator") { return name }
         if let name = try params.optionalString("user") { return name }
         return try params.optionalString("raised_by") ?? "system"
@@ -164,31 +163,58 @@ struct MethodContext {
 
 /// A method of the record protocol.
 struct RecordMethod: Sendable {
+    /// When a method's request must carry an electronic signature.
+    enum Signing: Sendable {
+        /// Never: a `signature` in its params is refused.
+        case never
+        /// Always.
+        case always
+        /// When the request adds users to a record that already has an admin (`record.import`).
+        case whenAddingUsers
+    }
+
     /// Whether the method writes (idempotency key required, write access checked).
     var writes: Bool
+    var signing: Signing = .never
     var run: @Sendable (MethodContext) throws -> RecordOutcome
+
+    /// Whether this request's signer must be authenticated before the method runs.
+    func needsSignature(_ params: Parameters, _ db: Database) throws -> Bool {
+        switch signing {
+        case .never:
+            guard params.members["signature"] == nil else {
+                throw WorkRecordError(.invalidParams, "params.signature: this method takes no signature")
+            }
+            return false
+        case .always:
+            return true
+        case .whenAddingUsers:
+            return try !params.array("users").isEmpty
+                && (try Int64.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM user WHERE ',' || roles || ',' LIKE '%,admin,%'")) ?? 0) > 0
+        }
+    }
 }
 
 extension RecordService {
     static let methods: [String: RecordMethod] = [
         "record.info": RecordMethod(writes: false, run: RecordInfo.run),
-        "record.import": RecordMethod(writes: true, run: RecordImport.run),
-        "user.unlock": RecordMethod(writes: true, run: UserMethods.unlock),
+        "record.import": RecordMethod(writes: true, signing: .whenAddingUsers, run: RecordImport.run),
+        "user.unlock": RecordMethod(writes: true, signing: .always, run: UserMethods.unlock),
         "instruction.get": RecordMethod(writes: false, run: InstructionMethods.get),
-        "instruction.approve": RecordMethod(writes: true, run: InstructionMethods.approve),
-        "redline.publish": RecordMethod(writes: true, run: RedlineMethods.publish),
-        "redline.acknowledge": RecordMethod(writes: true, run: RedlineMethods.acknowledge),
+        "instruction.approve": RecordMethod(writes: true, signing: .always, run: InstructionMethods.approve),
+        "redline.publish": RecordMethod(writes: true, signing: .always, run: RedlineMethods.publish),
+        "redline.acknowledge": RecordMethod(writes: true, signing: .always, run: RedlineMethods.acknowledge),
         "work_order.release": RecordMethod(writes: true, run: WorkOrderMethods.release),
         "work_order.close": RecordMethod(writes: true, run: WorkOrderMethods.close),
         "build.open": RecordMethod(writes: true, run: BuildMethods.open),
         "build.get": RecordMethod(writes: false, run: BuildMethods.get),
-        "build.close": RecordMethod(writes: true, run: BuildMethods.close),
+        "build.close": RecordMethod(writes: true, signing: .always, run: BuildMethods.close),
         "result.record": RecordMethod(writes: true, run: ResultMethods.record),
-        "result.correct": RecordMethod(writes: true, run: ResultMethods.correct),
-        "step.complete": RecordMethod(writes: true, run: BuildMethods.completeStep),
+        "result.correct": RecordMethod(writes: true, signing: .always, run: ResultMethods.correct),
+        "step.complete": RecordMethod(writes: true, signing: .always, run: BuildMethods.completeStep),
         "nc.raise": RecordMethod(writes: true, run: NonconformanceMethods.raise),
-        "nc.disposition": RecordMethod(writes: true, run: NonconformanceMethods.disposition),
-        "sign": RecordMethod(writes: true, run: UserMethods.sign),
+        "nc.disposition": RecordMethod(writes: true, signing: .always, run: NonconformanceMethods.disposition),
+        "sign": RecordMethod(writes: true, signing: .always, run: UserMethods.sign),
         "dhr.export": RecordMethod(writes: false, run: DeviceHistoryRecord.export),
     ]
 }

@@ -12,7 +12,7 @@ struct JSONParserTests {
     }
 
     @Test("refuses what RFC 8259 refuses", arguments: [
-        "", "{", "[1,]", "{\"a\"1}", "01", "-", "1.", "1e", "\"\u{01}\"", "\"\\x\"", "\"\\ud800\"", "tru", "{} x", "1e400", "-1e999",
+        "", "{", "[1,]", "{\"a\"1}", "01", "-", "1.", "1e", "\"\u{01}\"", "\"\\x\"", "\"\\ud800\"", "tru", "{} x", "1e400", "-1e999", "\"a\\u0000b\"",
         "{\"a\":1,}", "[" + String(repeating: "[", count: 100) + String(repeating: "]", count: 101),
     ])
     func refusals(text: String) {

@@ -116,6 +116,17 @@ struct EdgeRuleTests {
         #expect(try await harness.verifyFile().problem == nil)
     }
 
+    @Test("a signature is taken only by methods that sign; the first import ignores one, as there is no admin yet")
+    func signaturesWhereTheyBelong() async throws {
+        let harness = try await RecordHarness()
+        let client = try harness.client()
+        let first = merge(try RecordHarness.exampleImport, ["signature": signature("root-admin")])
+        #expect(try client.call("record.import", withKey(first))["users"] == 5)
+        let open: JSONValue = ["serial": "SN-0001", "station": "bench-3", "operator": "olga", "signature": signature("olga")]
+        #expect(recordError { _ = try client.call("build.open", withKey(open)) } == .invalidParams)
+        try await harness.stop()
+    }
+
     @Test("once the record has an admin, adding users needs an admin's signature")
     func addingUsersNeedsAnAdmin() async throws {
         let (harness, client) = try await RecordHarness.approvedExample()
@@ -148,7 +159,18 @@ struct EdgeRuleTests {
         #expect(try await queue.read { try AuditVerifier.verify($0, expectedHead: head) }.problem == nil)
         let foreign = String(repeating: "ab", count: 32)
         #expect(try await queue.read { try AuditVerifier.verify($0, expectedHead: foreign) }.problem?.contains("does not pass through") == true)
+        #expect(try await queue.read { try AuditVerifier.verify($0, expectedHead: head.uppercased()) }.problem == nil)
+        // A trigger of the right name that no longer guards anything does not count.
+        try await queue.write {
+            try $0.execute(sql: "DROP TRIGGER result_no_update")
+            try $0.execute(sql: "CREATE TRIGGER result_no_update AFTER INSERT ON part BEGIN SELECT 1; END")
+        }
+        #expect(try await queue.read { try AuditVerifier.verify($0) }.problem?.hasPrefix("trigger result_no_update") == true)
+        try await queue.write {
+            try $0.execute(sql: "DROP TRIGGER result_no_update")
+            try $0.execute(sql: "CREATE TRIGGER result_no_update BEFORE UPDATE ON result BEGIN SELECT RAISE(ABORT, 'x'); END")
+        }
         try await queue.write { try $0.execute(sql: "DROP TRIGGER signature_no_delete") }
-        #expect(try await queue.read { try AuditVerifier.verify($0) }.problem == "trigger signature_no_delete is missing: the record's rows are no longer protected")
+        #expect(try await queue.read { try AuditVerifier.verify($0) }.problem == "trigger signature_no_delete is missing or changed: the record's rows are no longer protected")
     }
 }

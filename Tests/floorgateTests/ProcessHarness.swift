@@ -9,11 +9,13 @@ final class FloorgateChild: Sendable {
     private let process = Process()
     private let output = OutputBuffer()
     private let errors = OutputBuffer()
+    private let outputPipe = Pipe()
+    private let errorPipe = Pipe()
 
     init(_ arguments: [String]) throws {
         process.executableURL = FloorgateProcess.executable
         process.arguments = arguments
-        let outputPipe = Pipe(), errorPipe = Pipe()
+        let outputPipe = outputPipe, errorPipe = errorPipe
         process.standardOutput = outputPipe
         process.standardError = errorPipe
         process.standardInput = FileHandle.nullDevice
@@ -47,7 +49,15 @@ final class FloorgateChild: Sendable {
         if process.isRunning { kill(SIGKILL) }
         process.waitUntilExit()
         try? await Task.sleep(for: .milliseconds(50))  // let the readers take the last output
+        stopReading()
         return process.terminationStatus
+    }
+
+    /// Removes the pipes' readability handlers: a dispatch source left watching a pipe whose
+    /// handle is closed crashes libdispatch.
+    private func stopReading() {
+        outputPipe.fileHandleForReading.readabilityHandler = nil
+        errorPipe.fileHandleForReading.readabilityHandler = nil
     }
 
     func kill(_ signal: Int32) {
@@ -57,7 +67,10 @@ final class FloorgateChild: Sendable {
     var standardError: String { errors.text }
     var standardOutput: String { output.text }
 
-    deinit { kill(SIGKILL) }
+    deinit {
+        kill(SIGKILL)
+        stopReading()
+    }
 }
 
 /// Bytes a child process printed, appended from the pipe's reader thread.
