@@ -33,7 +33,7 @@ public struct PasswordHasher: Sendable {
     static func matches(_ password: String, stored: String) -> Bool {
         let fields = stored.split(separator: "$")
         guard fields.count == 4, fields[0] == "pbkdf2-sha256", let rounds = Int(fields[1]), rounds > 0,
-              let salt = bytes(fromHex: fields[2]), let expected = bytes(fromHex: fields[3]),
+              let salt = DeviceEvent.bytes(fromHex: fields[2]), let expected = DeviceEvent.bytes(fromHex: fields[3]),
               let key = try? derive(password, salt: salt, rounds: rounds)
         else { return false }
         // Compare every byte, whatever the first difference, so timing tells nothing.
@@ -44,17 +44,6 @@ public struct PasswordHasher: Sendable {
         let key = try KDF.Insecure.PBKDF2.deriveKey(
             from: Array(password.utf8), salt: salt, using: .sha256, outputByteCount: 32, unsafeUncheckedRounds: rounds)
         return key.withUnsafeBytes { Array($0) }
-    }
-
-    private static func bytes(fromHex text: Substring) -> [UInt8]? {
-        let digits = Array(text.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let byte = UInt8(String(decoding: digits[index...index + 1], as: UTF8.self), radix: 16) else { return nil }
-            bytes.append(byte)
-        }
-        return bytes
     }
 }
 

@@ -218,14 +218,14 @@ enum UserMethods {
         let signed = try context.signer.sign(
             try SignatureInput(context.params), role: .quality, meaning: .reviewed, recordType: type, recordID: id,
             subject: try context.params.optionalString("subject") ?? "review of \(type) \(id)")
-        return RecordOutcome(SignatureView.json(id: signed.id, context.db))
+        return RecordOutcome(try SignatureView.json(id: signed.id, context.db))
     }
 }
 
 /// How a signature is shown: printed name, time, meaning and what it signs (21 CFR 11.50).
 enum SignatureView {
-    static func json(id: Int64, _ db: Database) -> JSONValue {
-        guard let row = try? Row.fetchOne(
+    static func json(id: Int64, _ db: Database) throws -> JSONValue {
+        guard let row = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT signature.*, user.login FROM signature JOIN user ON user.id = signature.user_id WHERE signature.id = ?"),
             arguments: [id])
         else { return .null }

@@ -45,10 +45,10 @@ enum ResultMethods {
             station = try params.string("station")
             measuredAt = try params.optionalString("measured_at") ?? RecordClock.timestamp()
             if let hex = try params.optionalString("raw_hex") {
-                guard let bytes = Self.bytes(hex: hex) else {
+                guard let bytes = DeviceEvent.bytes(fromHex: hex) else {
                     throw WorkRecordError(.invalidParams, "params.raw_hex must be an even number of hex digits")
                 }
-                raw = bytes
+                raw = Data(bytes)
             }
         }
 
@@ -62,26 +62,6 @@ enum ResultMethods {
         func verdict(against point: InstructionContent.Point) -> Verdict {
             guard let limits = point.limits, let measurement else { return .pass }
             return limits.verdict(for: measurement, angle: angle)
-        }
-
-        private static func bytes(hex: String) -> Data? {
-            let digits = Array(hex.utf8)
-            guard digits.count % 2 == 0 else { return nil }
-            var data = Data(capacity: digits.count / 2)
-            for index in stride(from: 0, to: digits.count, by: 2) {
-                guard let high = nibble(digits[index]), let low = nibble(digits[index + 1]) else { return nil }
-                data.append(high << 4 | low)
-            }
-            return data
-        }
-
-        private static func nibble(_ digit: UInt8) -> UInt8? {
-            switch digit {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-            default: nil
-            }
         }
     }
 
