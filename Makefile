@@ -5,9 +5,9 @@ SWIFT ?= swift
 FUZZ_SECONDS ?= 300
 FUZZ_TARGETS := fuzz-mitutoyo fuzz-uwave fuzz-sylvac fuzz-digimatic fuzz-torque-ascii fuzz-open-protocol fuzz-json
 SHARED_FIXTURES ?= ../shared/fixtures
-FIXTURE_FILES := mitutoyo digimatic uwave sylvac torque-ascii open-protocol
+FIXTURE_FILES := mitutoyo digimatic uwave sylvac torque-ascii open-protocol scanner-serial hid-keyboard hid-pos barcode-parse
 
-.PHONY: all deps build test demo bench fuzz fuzz-build fixtures clean
+.PHONY: all deps build test demo bench fuzz fuzz-build fixtures generate clean
 
 all: build
 
@@ -45,6 +45,11 @@ fuzz-build: deps
 	cd Fuzz && for target in $(FUZZ_TARGETS); do \
 		$(SWIFT) build -c release --sanitize=fuzzer --product $$target || exit 1; \
 	done
+
+## generate: rebuild the generated tables from their sources (needs xkb-data, libxkbcommon0):
+##           keyboard layouts from xkb-data
+generate:
+	./scripts/generate-keyboard-layouts.py
 
 ## fixtures: refresh Tests/Fixtures from the shared fixture set
 fixtures:

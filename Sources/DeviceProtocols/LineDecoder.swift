@@ -16,6 +16,7 @@ public enum LineEnding: String, Sendable, Hashable, CaseIterable {
 public enum LineParse: Sendable, Hashable {
     case reading(Reading)
     case status(DeviceStatus)
+    case scan(Scan)
     case failure(DecodeFailure)
 }
 
@@ -30,6 +31,10 @@ public protocol LineGrammar: Sendable {
     /// of such bytes and the partial line before it are skipped as `unexpected bytes`.
     func isBreaker(_ byte: UInt8) -> Bool
 
+    /// A byte that ends a line on its own besides CR and LF (a scanner configured with a TAB
+    /// suffix), or nil. It is part of the line's raw bytes, like any terminator.
+    var extraTerminator: UInt8? { get }
+
     /// Whether a frame may start at `offset` inside a line that did not parse from its first byte
     /// (Mitutoyo's `01A+`, U-WAVE's `DT`). Protocols with no recognisable frame start return false.
     func isFrameStart(in line: UnsafeRawBufferPointer, at offset: Int) -> Bool
@@ -40,6 +45,8 @@ public protocol LineGrammar: Sendable {
 }
 
 extension LineGrammar {
+    public var extraTerminator: UInt8? { nil }
+
     public func isFrameStart(in line: UnsafeRawBufferPointer, at offset: Int) -> Bool { false }
 }
 
@@ -57,6 +64,8 @@ public struct LineDecoder: DeviceDecoder {
     public let lineEnding: LineEnding
     /// The grammar's longest line, read once.
     private let maximumLineLength: Int
+    /// The grammar's extra terminator, read once.
+    private let extraTerminator: UInt8?
 
     /// Bytes that need attention in the scanning loop: CR, LF and the grammar's breakers.
     private let specialBytes: ByteSet
@@ -67,19 +76,24 @@ public struct LineDecoder: DeviceDecoder {
     private var lineHeadSkipped = false
     /// Whether a CR ended the line and the next byte decides whether an LF belongs to it.
     private var heldCarriageReturn = false
-    private var skipped = SkippedRun()
+    /// Skipped bytes; one error event holds up to twice the longest line, so an over-long line
+    /// of a protocol with long lines (4096-byte scans) is reported whole.
+    private var skipped: SkippedRun
 
     /// A line longer than this is cut: its head is skipped as `frame too long` in pieces of the
     /// error-event size, keeping enough of its tail for a frame start to be found.
-    private var lineBufferLimit: Int { SkippedRun.maximumEventLength + maximumLineLength }
+    private var lineBufferLimit: Int { skipped.maximumEventLength + maximumLineLength }
 
     public init(grammar: any LineGrammar, lineEnding: LineEnding = .auto) {
         self.grammar = grammar
         self.lineEnding = lineEnding
         maximumLineLength = grammar.maximumLineLength
+        extraTerminator = grammar.extraTerminator
+        skipped = SkippedRun(maximumEventLength: max(SkippedRun.maximumEventLength, 2 * grammar.maximumLineLength))
         var special = ByteSet(where: grammar.isBreaker)
         special.insert(ASCII.carriageReturn)
         special.insert(ASCII.lineFeed)
+        if let extraTerminator { special.insert(extraTerminator) }
         specialBytes = special
         line.reserveCapacity(maximumLineLength + 2)
     }
@@ -130,6 +144,8 @@ public struct LineDecoder: DeviceDecoder {
                 } else {
                     endLine(terminator: ASCII.lf, into: &events)
                 }
+            case _ where byte == extraTerminator:
+                endLine(terminator: [byte], into: &events)
             default:
                 skipBreaker(byte, into: &events)
             }
@@ -153,6 +169,8 @@ public struct LineDecoder: DeviceDecoder {
         let terminatorLength: Int
         switch (bytes[end], lineEnding) {
         case (ASCII.lineFeed, _), (ASCII.carriageReturn, .cr):
+            terminatorLength = 1
+        case (let terminator, _) where terminator == extraTerminator:
             terminatorLength = 1
         case (ASCII.carriageReturn, .auto) where end + 1 < bytes.count:
             terminatorLength = followedByLineFeed ? 2 : 1
@@ -260,7 +278,7 @@ public struct LineDecoder: DeviceDecoder {
             guard earliest < buffer.count else { return nil }
             for start in earliest..<buffer.count where grammar.isFrameStart(in: buffer, at: start) {
                 switch grammar.parse(UnsafeRawBufferPointer(rebasing: buffer[start...])) {
-                case .reading, .status: return start
+                case .reading, .status, .scan: return start
                 case .failure: continue
                 }
             }
@@ -274,6 +292,7 @@ public struct LineDecoder: DeviceDecoder {
         switch parsed {
         case .reading(let reading): .reading(reading, raw: raw())
         case .status(let status): .status(status, raw: raw())
+        case .scan(let scan): .scan(scan, raw: raw())
         case .failure: nil
         }
     }

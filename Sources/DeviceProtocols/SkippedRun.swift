@@ -5,11 +5,18 @@ import FloorgateCore
 /// ``maximumEventLength`` is emitted in pieces of exactly that length as it grows, so a stream
 /// of garbage never grows memory.
 struct SkippedRun: Sendable {
-    /// The longest `raw_hex` one error event carries.
+    /// The longest `raw_hex` one error event carries (INTERFACES.md).
     static let maximumEventLength = 4096
 
+    /// This run's longest event: ``maximumEventLength`` unless a decoder's frames are so long
+    /// that one over-long frame would otherwise be cut (a 4096-byte scan).
+    let maximumEventLength: Int
     private var bytes: [UInt8] = []
     private var reason: DecodeFailure?
+
+    init(maximumEventLength: Int = SkippedRun.maximumEventLength) {
+        self.maximumEventLength = maximumEventLength
+    }
 
     var isEmpty: Bool { bytes.isEmpty }
 
@@ -41,11 +48,11 @@ struct SkippedRun: Sendable {
     }
 
     private mutating func emitFullPieces(into events: inout [DeviceEvent]) {
-        guard bytes.count > Self.maximumEventLength, let reason else { return }
+        guard bytes.count > maximumEventLength, let reason else { return }
         var start = 0
-        while bytes.count - start > Self.maximumEventLength {
-            events.append(.error(reason, raw: RawBytes(Array(bytes[start..<(start + Self.maximumEventLength)]))))
-            start += Self.maximumEventLength
+        while bytes.count - start > maximumEventLength {
+            events.append(.error(reason, raw: RawBytes(Array(bytes[start..<(start + maximumEventLength)]))))
+            start += maximumEventLength
         }
         bytes.removeFirst(start)
     }

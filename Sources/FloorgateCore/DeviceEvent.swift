@@ -87,6 +87,31 @@ public struct Scan: Sendable, Hashable {
         self.text = text
         self.aim = aim
     }
+
+    /// A scan of `data` as the scanner sent it: when it starts with an AIM symbology identifier
+    /// (`]`, a letter, one more character; ISO/IEC 15424) those three characters are the `aim`
+    /// and the rest is the text, else the whole data is the text and `aim` is nil.
+    public init(splittingAIMFrom data: String) {
+        let scalars = data.unicodeScalars
+        var index = scalars.startIndex
+        var prefix: [Unicode.Scalar] = []
+        while prefix.count < 3, index < scalars.endIndex {
+            prefix.append(scalars[index])
+            index = scalars.index(after: index)
+        }
+        if prefix.count == 3, prefix[0] == "]", prefix[1].isASCIILetter {
+            self.init(text: String(scalars[index...]), aim: String(String.UnicodeScalarView(prefix)))
+        } else {
+            self.init(text: data, aim: nil)
+        }
+    }
+}
+
+extension Unicode.Scalar {
+    /// `A`–`Z` or `a`–`z`.
+    fileprivate var isASCIILetter: Bool {
+        (0x41...0x5A).contains(value) || (0x61...0x7A).contains(value)
+    }
 }
 
 /// Something a device or its link reported that is not a result.

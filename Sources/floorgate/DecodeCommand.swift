@@ -18,6 +18,7 @@ struct DecodeCommand: ParsableCommand {
             Examples:
               printf '01A+0012.345\\r' | floorgate decode --protocol mitutoyo --unit mm
               floorgate decode --protocol torque-ascii --file norbar-capture.bin
+              floorgate decode --protocol hid-keyboard --layout de --file /dev/hidraw3
               floorgate decode --list
 
             A frame that ends in CR is printed when the next byte shows whether an LF follows, \
@@ -37,6 +38,9 @@ struct DecodeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The unit for frames that carry none, as a device profile supplies it (mm, in, N.m, lbf.in, …).", valueName: "unit"))
     var unit: String?
 
+    @Option(help: ArgumentHelp("The keyboard layout a keyboard-wedge scanner is set to, for hid-keyboard (us, uk, de, fr, be, es, it, ch, se, no, dk; default us).", valueName: "layout"))
+    var layout: String?
+
     @Flag(help: "Print JSON lines even when standard output is a terminal.")
     var json = false
 
@@ -46,7 +50,7 @@ struct DecodeCommand: ParsableCommand {
     /// The protocol and unit the flags name. Checked in `run()` rather than `validate()` so that a
     /// mistyped flag is reported as such first (ArgumentParser reports unknown options only after
     /// validation succeeds).
-    private func resolvedOptions() throws -> (entry: ProtocolEntry, unit: MeasurementUnit?) {
+    private func resolvedOptions() throws -> (entry: ProtocolEntry, options: DecoderOptions, unit: MeasurementUnit?) {
         let validIDs = ProtocolCatalog.ids.joined(separator: ", ")
         guard let protocolID else {
             throw ValidationError("--protocol is required; valid protocol ids: \(validIDs)")
@@ -54,11 +58,19 @@ struct DecodeCommand: ParsableCommand {
         guard let entry = ProtocolCatalog.entry(id: protocolID) else {
             throw ValidationError("--protocol: unknown protocol '\(protocolID)'; valid protocol ids: \(validIDs)")
         }
-        guard let unit else { return (entry, nil) }
+        var options = DecoderOptions()
+        if let layout {
+            guard let known = KeyboardLayout.named(layout) else {
+                let names = KeyboardLayout.all.map(\.name).joined(separator: " ")
+                throw ValidationError("--layout: unknown keyboard layout '\(layout)'; valid layouts: \(names)")
+            }
+            options.keyboardLayout = known
+        }
+        guard let unit else { return (entry, options, nil) }
         guard let known = MeasurementUnit(code: unit) else {
             throw ValidationError("--unit: unknown unit '\(unit)'; valid units: \(MeasurementUnit.allCodes.joined(separator: " "))")
         }
-        return (entry, known)
+        return (entry, options, known)
     }
 
     func run() throws {
@@ -70,10 +82,10 @@ struct DecodeCommand: ParsableCommand {
             output.flush()
             return
         }
-        let (entry, suppliedUnit) = try resolvedOptions()
+        let (entry, options, suppliedUnit) = try resolvedOptions()
         let input = try InputFile(path: file)
         defer { input.close() }
-        var decoder = entry.makeDecoder()
+        var decoder = entry.makeDecoder(options)
         let emit = { (events: [DeviceEvent]) in
             for event in events {
                 output.write(suppliedUnit.map(event.supplyingUnit) ?? event)

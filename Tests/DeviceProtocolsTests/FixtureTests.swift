@@ -14,7 +14,7 @@ struct FixtureTests {
         let entry = try #require(ProtocolCatalog.entry(id: protocolID))
         for (index, fixture) in file.cases.enumerated() {
             for sizes in Chunking.sizes(for: fixture.input.count, seed: UInt64(index)) {
-                var decoder = entry.makeDecoder()
+                var decoder = entry.makeDecoder(fixture.decoderOptions)
                 let events = Chunking.decodePerCall(fixture.input, sizes: sizes, decoder: &decoder)
                     .joined()
                     .map { event in fixture.suppliedUnit.map(event.supplyingUnit) ?? event }
@@ -36,7 +36,7 @@ struct FixtureTests {
         let entry = try #require(ProtocolCatalog.entry(id: protocolID))
         for fixture in file.cases {
             let input = fixture.input
-            var decoder = entry.makeDecoder()
+            var decoder = entry.makeDecoder(fixture.decoderOptions)
             let calls = Chunking.decodePerCall(input, sizes: Array(repeating: 1, count: input.count), decoder: &decoder)
             var emitted: [(event: DeviceEvent, call: Int)] = []
             for (call, events) in calls.enumerated() {

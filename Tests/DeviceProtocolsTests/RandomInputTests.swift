@@ -16,6 +16,11 @@ struct RandomInputTests {
         [0x0F, 0x0F, 0x0F, 0x0F, 0x00, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x03, 0x00], [0x08], [0x09, 0x05],
         Array("00209999            \u{0}".utf8), Array("00210005            0060\u{0}".utf8), Array("00240005001         0064".utf8),
         Array("02310061001         0100010201".utf8), Array("00530071            01E404021031042008-06-02:10:14:26\u{0}".utf8),
+        // Keyboard reports (Shift+A, release, Ctrl+], Enter, rollover error) and HID POS reports.
+        [0x02, 0, 0x04, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 0], [0x01, 0, 0x30, 0, 0, 0, 0, 0], [0, 0, 0x28, 0, 0, 0, 0, 0],
+        [0, 0, 1, 1, 1, 1, 1, 1], [0x04, 0, 0x62, 0, 0, 0, 0, 0], [0, 0, 0x3A, 0, 0, 0, 0, 0],
+        [0x02, 0x03, 0x5D, 0x43, 0x30, 0x41, 0x0D, 0x0A] + [UInt8](repeating: 0, count: 56),
+        [0x02, 0x38, 0x5D, 0x64, 0x32] + [UInt8](repeating: 0x41, count: 58) + [0x01],
     ]
 
     static func randomInput(using generator: inout SeededGenerator) -> [UInt8] {

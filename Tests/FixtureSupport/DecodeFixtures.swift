@@ -40,11 +40,22 @@ public struct DecodeFixtureCase: Decodable, Sendable, CustomStringConvertible {
     /// The unit option (`--unit`), if the case sets one.
     public var suppliedUnit: MeasurementUnit? { options["unit"].flatMap { MeasurementUnit(code: $0) } }
 
+    /// The decoder options the case sets (`layout` is `--layout`).
+    public var decoderOptions: DecoderOptions {
+        var decoderOptions = DecoderOptions()
+        if let name = options["layout"], let layout = KeyboardLayout.named(name) {
+            decoderOptions.keyboardLayout = layout
+        }
+        return decoderOptions
+    }
+
     public var description: String { name }
 }
 
 /// The protocol ids whose fixtures the decoders must pass.
-public let decoderFixtureProtocols = ["mitutoyo", "uwave", "sylvac", "digimatic", "torque-ascii", "open-protocol"]
+public let decoderFixtureProtocols = [
+    "mitutoyo", "uwave", "sylvac", "digimatic", "torque-ascii", "open-protocol", "scanner-serial", "hid-keyboard", "hid-pos",
+]
 
 /// Where the fixtures live.
 public enum FixturePaths {
