@@ -46,10 +46,12 @@ fuzz-build: deps
 		$(SWIFT) build -c release --sanitize=fuzzer --product $$target || exit 1; \
 	done
 
-## generate: rebuild the generated tables from their sources (needs xkb-data, libxkbcommon0):
-##           keyboard layouts from xkb-data
+## generate: rebuild the generated tables from their sources: keyboard layouts from xkb-data
+##           (libxkbcommon0), the GS1 AI table from ../shared/gs1/gs1-syntax-dictionary.txt,
+##           country and currency codes from iso-codes
 generate:
 	./scripts/generate-keyboard-layouts.py
+	$(SWIFT) scripts/generate-barcode-tables.swift
 
 ## fixtures: refresh Tests/Fixtures from the shared fixture set
 fixtures:

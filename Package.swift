@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "floorgate", targets: ["floorgate"]),
         .library(name: "FloorgateCore", targets: ["FloorgateCore"]),
         .library(name: "DeviceProtocols", targets: ["DeviceProtocols"]),
+        .library(name: "Barcodes", targets: ["Barcodes"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -44,6 +45,12 @@ let package = Package(
         ),
         .target(
             name: "DeviceProtocols",
+            dependencies: ["FloorgateCore"],
+            swiftSettings: strictSettings
+        ),
+        // Scanned content: GS1 element strings, ISO/IEC 15434, HIBC. Pure: no I/O.
+        .target(
+            name: "Barcodes",
             dependencies: ["FloorgateCore"],
             swiftSettings: strictSettings
         ),
@@ -86,6 +93,7 @@ let package = Package(
             dependencies: [
                 "FloorgateCore",
                 "DeviceProtocols",
+                "Barcodes",
                 "DeviceIO",
                 "Gateway",
                 "WorkRecord",
@@ -114,6 +122,11 @@ let package = Package(
         .testTarget(
             name: "DeviceProtocolsTests",
             dependencies: ["FloorgateCore", "DeviceProtocols", "FixtureSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "BarcodesTests",
+            dependencies: ["FloorgateCore", "Barcodes", "FixtureSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

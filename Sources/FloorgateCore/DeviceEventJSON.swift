@@ -116,6 +116,20 @@ public struct JSONObjectWriter: Sendable {
         if let value { add(key, value) }
     }
 
+    /// Adds `"key":true` or `"key":false`.
+    public mutating func add(_ key: String, _ value: Bool) {
+        add(key, json: value ? "true" : "false")
+    }
+
+    /// Adds `"key":` followed by `json`, a JSON value the caller has already written (an array or
+    /// a nested object).
+    public mutating func add(_ key: String, json: String) {
+        if !isEmpty { text += "," }
+        isEmpty = false
+        Self.appendQuoted(key, to: &text)
+        text += ":" + json
+    }
+
     /// The object's text, closed.
     public func finished() -> String { text + "}" }
 

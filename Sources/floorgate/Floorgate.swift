@@ -28,7 +28,7 @@ struct Floorgate: ParsableCommand {
             bad configuration; 3 the record's audit chain does not verify.
             """,
         subcommands: [
-            DecodeCommand.self, SimulateCommand.self, CollectCommand.self, RecordCommand.self, BuildCommand.self, DHRCommand.self,
+            DecodeCommand.self, BarcodeCommand.self, SimulateCommand.self, CollectCommand.self, RecordCommand.self, BuildCommand.self, DHRCommand.self,
             VerifyCommand.self,
         ]
     )

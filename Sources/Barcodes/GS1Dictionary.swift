@@ -1,0 +1,159 @@
+/// The character set of a GS1 component (GS1 General Specifications §7.11).
+public enum GS1CharacterSet: Sendable {
+    /// `N`: digits.
+    case numeric
+    /// `X`: GS1 AI encodable character set 82.
+    case cset82
+    /// `Y`: character set 39 (`#`, `-`, `/`, digits, upper-case letters).
+    case cset39
+    /// `Z`: base64url (`A-Z a-z 0-9 - _`), with `=` padding only at the end.
+    case cset64
+
+    /// Whether the byte belongs to the set (cset64's padding is checked by the element parser).
+    func allows(_ byte: UInt8) -> Bool {
+        Self.tables[index][Int(byte)]
+    }
+
+    private var index: Int {
+        switch self {
+        case .numeric: 0
+        case .cset82: 1
+        case .cset39: 2
+        case .cset64: 3
+        }
+    }
+
+    private static let tables: [[Bool]] = {
+        func table(_ characters: String) -> [Bool] {
+            var table = [Bool](repeating: false, count: 256)
+            for byte in characters.utf8 { table[Int(byte)] = true }
+            return table
+        }
+        let digits = "0123456789"
+        let upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+        let lower = "abcdefghijklmnopqrstuvwxyz"
+        return [
+            table(digits),
+            table("!\"%&'()*+,-./" + digits + ":;<=>?" + upper + "_" + lower),
+            table("#-/" + digits + upper),
+            table(digits + upper + lower + "-_"),
+        ]
+    }()
+}
+
+/// One part of an AI's data field: its character set, length and the linters its content must
+/// pass, as the GS1 Barcode Syntax Dictionary specifies it.
+public struct GS1Component: Sendable {
+    public let characterSet: GS1CharacterSet
+    public let minimumLength: Int
+    public let maximumLength: Int
+    /// Optional parts may be left out at the end of the data.
+    public let isOptional: Bool
+    public let linters: [GS1Linter]
+
+    init(_ characterSet: GS1CharacterSet, _ minimumLength: Int, _ maximumLength: Int, optional: Bool, _ linters: [GS1Linter]) {
+        self.characterSet = characterSet
+        self.minimumLength = minimumLength
+        self.maximumLength = maximumLength
+        isOptional = optional
+        self.linters = linters
+    }
+}
+
+/// One Application Identifier of the GS1 Barcode Syntax Dictionary.
+public struct GS1AIDefinition: Sendable {
+    /// The AI, 2–4 digits.
+    public let ai: String
+    /// The data title (`GTIN`, `BATCH/LOT`, `NET WEIGHT (kg)`).
+    public let title: String
+    /// Whether the AI is in the predefined-length table: no separator needed after it.
+    public let hasPredefinedLength: Bool
+    public let components: [GS1Component]
+    /// `req=`: each inner list is one requirement, met when all AIs (or patterns such as
+    /// `35nn`) of one of its alternatives are present.
+    public let requirements: [[[String]]]
+    /// `ex=`: AIs (or patterns) that may not appear together with this one.
+    public let exclusions: [String]
+    /// For measure AIs (31nn–36nn): the unit of the value, from the title (`kg`, `m²`).
+    public let unit: String?
+    /// Fewest characters the data field may have (mandatory components at their minimum).
+    public let minimumLength: Int
+    /// Most characters the data field may have.
+    public let maximumLength: Int
+
+    init(_ ai: String, _ title: String, predefinedLength: Bool, _ components: [GS1Component], requires: [[[String]]], excludes: [String], unit: String?) {
+        self.ai = ai
+        self.title = title
+        hasPredefinedLength = predefinedLength
+        self.components = components
+        requirements = requires
+        exclusions = excludes
+        self.unit = unit
+        minimumLength = components.filter { !$0.isOptional }.reduce(0) { $0 + $1.minimumLength }
+        maximumLength = components.reduce(0) { $0 + $1.maximumLength }
+    }
+
+    /// A fixed-length field (all parts mandatory and fixed) that is not in the predefined-length
+    /// table, such as 7003: it must be followed by a separator unless it ends the data.
+    var isFixedLength: Bool { minimumLength == maximumLength }
+
+    /// For AIs whose last digit gives the decimal places of the value (31nn–36nn measures,
+    /// 390n–395n amounts and percentages), that digit.
+    public var impliedDecimalPlaces: Int? {
+        guard ai.utf8.count == 4, let number = Int(ai) else { return nil }
+        let group = number / 100
+        guard (31...36).contains(group) || (3900...3959).contains(number) else { return nil }
+        return number % 10
+    }
+}
+
+/// The GS1 Barcode Syntax Dictionary as generated into Floorgate (GS1Dictionary+Entries.swift).
+public enum GS1Dictionary {
+    /// The definition of an AI given as its digits, or nil when the dictionary has none.
+    public static func definition(of ai: String) -> GS1AIDefinition? {
+        let bytes = Array(ai.utf8)
+        guard (2...4).contains(bytes.count), let index = index(of: bytes[...]) else { return nil }
+        return entries[index]
+    }
+
+    /// The entry of the AI that `data` starts with. AIs are prefix-free, so trying 2, 3 and 4
+    /// digits finds at most one.
+    static func definition(startingAt data: ArraySlice<UInt8>) -> GS1AIDefinition? {
+        for length in 2...4 where data.count >= length {
+            if let index = index(of: data.prefix(length)) { return entries[index] }
+        }
+        return nil
+    }
+
+    private static func index(of digits: ArraySlice<UInt8>) -> Int? {
+        var value = 0
+        for byte in digits {
+            guard byte >= 0x30 && byte <= 0x39 else { return nil }
+            value = value * 10 + Int(byte - 0x30)
+        }
+        let slot = lookup[offset(forLength: digits.count) + value]
+        return slot < 0 ? nil : Int(slot)
+    }
+
+    private static func offset(forLength length: Int) -> Int {
+        switch length {
+        case 2: 0
+        case 3: 100
+        default: 1100
+        }
+    }
+
+    /// AI → entry index, by length then numeric value: 100 + 1000 + 10000 slots, -1 where no AI.
+    private static let lookup: [Int16] = {
+        var table = [Int16](repeating: -1, count: 11_100)
+        for (index, entry) in entries.enumerated() {
+            let digits = Array(entry.ai.utf8)
+            let value = digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+            table[offset(forLength: digits.count) + value] = Int16(index)
+        }
+        return table
+    }()
+}
+
+/// Code lists the GS1 linters check against (ISOCodeLists.swift is generated from iso-codes).
+enum ISOCodeLists {}
