@@ -1,0 +1,56 @@
+import FixtureSupport
+import Foundation
+import Testing
+
+@Suite("floorgate barcode parse")
+struct BarcodeCommandTests {
+    /// The shared cases as Foundation objects: input, extra arguments, expected object.
+    static func cases() throws -> [(input: String, args: [String], expected: NSDictionary)] {
+        let data = try Data(contentsOf: FixturePaths.projectFixtures.appendingPathComponent("barcode-parse.json"))
+        let file = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let cases = try #require(file["cases"] as? [[String: Any]])
+        return try cases.map { item in
+            (try #require(item["input"] as? String), try #require(item["args"] as? [String]), try #require(item["expected"] as? NSDictionary))
+        }
+    }
+
+    static func objects(_ output: String) throws -> [NSDictionary] {
+        try output.split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? NSDictionary)
+        }
+    }
+
+    @Test("every shared case, given as arguments, prints its expected object and exits 0")
+    func fixturesAsArguments() throws {
+        let cases = try Self.cases()
+        for arguments in Set(cases.map(\.args)) {
+            let group = cases.filter { $0.args == arguments }
+            let outcome = try FloorgateProcess.run(["barcode", "parse"] + arguments + group.map(\.input))
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            let printed = try Self.objects(outcome.standardOutput)
+            #expect(printed.count == group.count)
+            for (object, fixture) in zip(printed, group) {
+                #expect(object.isEqual(fixture.expected), "\(fixture.input.debugDescription): \(object)")
+            }
+        }
+    }
+
+    @Test("standard input is one scan per line; --escapes turns \\x1d into GS")
+    func standardInputAndEscapes() throws {
+        let outcome = try FloorgateProcess.run(
+            ["barcode", "parse", "--escapes"],
+            input: Array("]C1010429817350024310A1\\x1d21S1\r\n+E123PN4711A04\nWO-1\n".utf8)
+        )
+        #expect(outcome.status == 0)
+        let printed = try Self.objects(outcome.standardOutput)
+        #expect(printed.map { $0["scheme"] as? String } == ["gs1", "hibc", "plain"])
+        #expect(printed.map { $0["valid"] as? Bool } == [true, false, true])
+        #expect(printed.first?["input"] as? String == "]C1010429817350024310A1\u{1D}21S1")
+    }
+
+    @Test("bad usage exits 2; bad content never does")
+    func exitCodes() throws {
+        #expect(try FloorgateProcess.run(["barcode", "parse", "--no-such-flag"]).status == 2)
+        #expect(try FloorgateProcess.run(["barcode", "parse", "]C1\u{1D}\u{1D}99", "]C19999"]).status == 0)
+    }
+}
