@@ -137,3 +137,26 @@ public enum Symbology {
         }
     }
 }
+
+extension ScannedContent {
+    /// The fields a ``SerialPattern`` looks at.
+    public var fields: ScannedFields {
+        var gs1: [String: String] = [:]
+        var hibc: [String: String] = [:]
+        for element in elements {
+            switch element {
+            case .gs1(let element), .iso15434(.gs1(_, let element)):
+                if gs1[element.ai] == nil { gs1[element.ai] = element.value }
+            case .hibc(let data):
+                let pairs: [(String, String?)] = [
+                    ("labeler", data.labeler), ("product", data.product), ("unit", data.unit), ("lot", data.lot),
+                    ("serial", data.serial), ("expiry", data.expiry), ("quantity", data.quantity),
+                ]
+                for case (let key, let value?) in pairs { hibc[key] = value }
+            case .iso15434:
+                continue
+            }
+        }
+        return ScannedFields(text: Scan(splittingAIMFrom: input).text, isValid: isValid, gs1: gs1, hibc: hibc)
+    }
+}
