@@ -23,5 +23,11 @@ let package = Package(
                 .plugin(name: "BenchmarkPlugin", package: "benchmark"),
             ]
         ),
+        // GS1 parse + validation per element string, timed beside biip by scripts/bench-gs1.py.
+        .executableTarget(
+            name: "gs1-throughput",
+            dependencies: [.product(name: "Barcodes", package: "floorgate")],
+            path: "Benchmarks/GS1Throughput"
+        ),
     ]
 )

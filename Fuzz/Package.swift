@@ -1,15 +1,17 @@
 // swift-tools-version: 6.1
-// libFuzzer targets for Floorgate's decoders, one per protocol, and for the JSON reader. A package of its own so that plain
+// libFuzzer targets for Floorgate's decoders, one per protocol, for scanned-content parsing and for the JSON reader. A package of its own so that plain
 // `swift build` / `swift test` at the root never builds them. Build and run with `make fuzz`:
 //   swift build -c release --sanitize=fuzzer --product fuzz-mitutoyo
 
 import PackageDescription
 
-let protocols = ["mitutoyo", "uwave", "sylvac", "digimatic", "torque-ascii", "open-protocol"]
+let protocols = [
+    "mitutoyo", "uwave", "sylvac", "digimatic", "torque-ascii", "open-protocol", "scanner-serial", "hid-keyboard", "hid-pos",
+]
 
 let package = Package(
     name: "FloorgateFuzz",
-    products: (protocols + ["json"]).map { .executable(name: "fuzz-\($0)", targets: ["fuzz-\($0)"]) },
+    products: (protocols + ["json", "barcode"]).map { .executable(name: "fuzz-\($0)", targets: ["fuzz-\($0)"]) },
     dependencies: [
         .package(name: "floorgate", path: ".."),
     ],
@@ -22,6 +24,15 @@ let package = Package(
             ]
         ),
         // The wire protocols' JSON reader (the record socket reads untrusted lines with it).
+        // Scanned content: GS1, ISO/IEC 15434, HIBC (`floorgate barcode parse`).
+        .executableTarget(
+            name: "fuzz-barcode",
+            dependencies: [
+                .product(name: "Barcodes", package: "floorgate"),
+                .product(name: "FloorgateCore", package: "floorgate"),
+            ],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ),
         .executableTarget(
             name: "fuzz-json",
             dependencies: [.product(name: "FloorgateCore", package: "floorgate")],

@@ -109,6 +109,9 @@ public struct GS1AIDefinition: Sendable {
 
 /// The GS1 Barcode Syntax Dictionary as generated into Floorgate (GS1Dictionary+Entries.swift).
 public enum GS1Dictionary {
+    /// How many AIs the generated table defines.
+    public static var entryCount: Int { entries.count }
+
     /// The definition of an AI given as its digits, or nil when the dictionary has none.
     public static func definition(of ai: String) -> GS1AIDefinition? {
         let bytes = Array(ai.utf8)
@@ -155,5 +158,60 @@ public enum GS1Dictionary {
     }()
 }
 
+extension GS1Dictionary {
+    /// The entries of the generated ``table``, read once at first use.
+    static let entries: [GS1AIDefinition] = table.split(separator: "\n").compactMap(GS1AIDefinition.init(tableLine:))
+}
+
+extension GS1AIDefinition {
+    /// One line of the generated table; nil for a line that does not read (the tests check that
+    /// every line does).
+    init?(tableLine line: Substring) {
+        let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        guard fields.count == 7 else { return nil }
+        let components = fields[2].split(separator: " ").map(GS1Component.init(tableField:))
+        guard !components.isEmpty, components.allSatisfy({ $0 != nil }) else { return nil }
+        let requirements = fields[3].split(separator: ";").map { list in
+            list.split(separator: ",").map { alternative in alternative.split(separator: "+").map(String.init) }
+        }
+        self.init(
+            fields[0], fields[6], predefinedLength: fields[1] == "P", components.compactMap { $0 },
+            requires: requirements, excludes: fields[4].split(separator: ",").map(String.init),
+            unit: fields[5].isEmpty ? nil : fields[5]
+        )
+    }
+}
+
+extension GS1Component {
+    /// `N14-14:csum,gcppos2`, `X1-20`, `N6-6?:yymmdd` (`?`: optional).
+    init?(tableField field: Substring) {
+        let parts = field.split(separator: ":", maxSplits: 1)
+        var format = parts[0]
+        let characterSet: GS1CharacterSet
+        switch format.first {
+        case "N": characterSet = .numeric
+        case "X": characterSet = .cset82
+        case "Y": characterSet = .cset39
+        case "Z": characterSet = .cset64
+        default: return nil
+        }
+        format = format.dropFirst()
+        let optional = format.hasSuffix("?")
+        if optional { format = format.dropLast() }
+        let lengths = format.split(separator: "-").compactMap { Int($0) }
+        let linters = parts.count == 2 ? parts[1].split(separator: ",").map { GS1Linter(rawValue: String($0)) } : []
+        guard lengths.count == 2, linters.allSatisfy({ $0 != nil }) else { return nil }
+        self.init(characterSet, lengths[0], lengths[1], optional: optional, linters.compactMap { $0 })
+    }
+}
+
 /// Code lists the GS1 linters check against (ISOCodeLists.swift is generated from iso-codes).
-enum ISOCodeLists {}
+enum ISOCodeLists {
+    static let countryNumeric = codes(countryNumericText)
+    static let countryAlpha2 = codes(countryAlpha2Text)
+    static let currencyNumeric = codes(currencyNumericText)
+
+    private static func codes(_ text: String) -> Set<String> {
+        Set(text.split(whereSeparator: \.isWhitespace).map(String.init))
+    }
+}

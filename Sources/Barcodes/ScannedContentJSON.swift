@@ -1,4 +1,4 @@
-public import FloorgateCore
+import FloorgateCore
 
 extension ScannedContent {
     /// The one JSON object `floorgate barcode parse` prints for this content (INTERFACES.md):

@@ -1,4 +1,4 @@
-public import FloorgateCore
+import FloorgateCore
 
 /// Protocol `mitutoyo`: the ASCII line of Digimatic-to-RS-232/USB interfaces and instruments with
 /// a data port, `01A+0012.345` CR (PROTOCOLS.md §1.2).

@@ -6,548 +6,550 @@ extension GS1Dictionary {
     /// The dictionary edition these entries come from.
     public static let sourceVersion = "gs1/gs1-syntax-dictionary commit ff2eb4b; release UNSET; sha256 1ea02f4e3b81d3092e095987600e01c7fd55310f4da5181f5a070262ff6ffc94"
 
-    /// Every Application Identifier, in the dictionary's order (541 entries).
-    static let entries: [GS1AIDefinition] = [
-        .init("00", "SSCC", predefinedLength: true, [.init(.numeric, 18, 18, optional: false, [.csum, .gcppos2])], requires: [], excludes: [], unit: nil),
-        .init("01", "GTIN", predefinedLength: true, [.init(.numeric, 14, 14, optional: false, [.csum, .gcppos2])], requires: [], excludes: ["255", "37"], unit: nil),
-        .init("02", "CONTENT", predefinedLength: true, [.init(.numeric, 14, 14, optional: false, [.csum, .gcppos2])], requires: [[["37"]]], excludes: ["01", "03"], unit: nil),
-        .init("03", "MTO GTIN", predefinedLength: true, [.init(.numeric, 14, 14, optional: false, [.csum, .gcppos2])], requires: [], excludes: ["01", "02", "37", "235"], unit: nil),
-        .init("10", "BATCH/LOT", predefinedLength: false, [.init(.cset82, 1, 20, optional: false, [])], requires: [[["01"], ["02"], ["03"], ["8006"], ["8026"]]], excludes: [], unit: nil),
-        .init("11", "PROD DATE", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [.yymmd0])], requires: [[["01"], ["02"], ["03"], ["8006"], ["8026"]]], excludes: [], unit: nil),
-        .init("12", "DUE DATE", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [.yymmd0])], requires: [[["8020"]]], excludes: [], unit: nil),
-        .init("13", "PACK DATE", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [.yymmd0])], requires: [[["01"], ["02"], ["03"], ["8006"], ["8026"]]], excludes: [], unit: nil),
-        .init("15", "BEST BEFORE or BEST BY", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [.yymmd0])], requires: [[["01"], ["02"], ["03"], ["8006"], ["8026"]]], excludes: [], unit: nil),
-        .init("16", "SELL BY", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [.yymmd0])], requires: [[["01"], ["02"], ["03"], ["8006"], ["8026"]]], excludes: [], unit: nil),
-        .init("17", "USE BY or EXPIRY", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [.yymmd0])], requires: [[["01"], ["02"], ["03"], ["255"], ["8006"], ["8026"]]], excludes: [], unit: nil),
-        .init("20", "VARIANT", predefinedLength: true, [.init(.numeric, 2, 2, optional: false, [])], requires: [[["01"], ["02"], ["03"], ["8006"], ["8026"]]], excludes: [], unit: nil),
-        .init("21", "SERIAL", predefinedLength: false, [.init(.cset82, 1, 20, optional: false, [])], requires: [[["01"], ["03"], ["8006"]]], excludes: ["235"], unit: nil),
-        .init("22", "CPV", predefinedLength: false, [.init(.cset82, 1, 20, optional: false, [])], requires: [[["01"]]], excludes: [], unit: nil),
-        .init("235", "TPX", predefinedLength: false, [.init(.cset82, 1, 28, optional: false, [])], requires: [[["01"]]], excludes: [], unit: nil),
-        .init("240", "ADDITIONAL ID", predefinedLength: false, [.init(.cset82, 1, 30, optional: false, [])], requires: [[["01"], ["02"], ["03"], ["8006"], ["8026"]]], excludes: [], unit: nil),
-        .init("241", "CUST. PART No.", predefinedLength: false, [.init(.cset82, 1, 30, optional: false, [])], requires: [[["01"], ["02"], ["03"], ["8006"], ["8026"]]], excludes: [], unit: nil),
-        .init("242", "MTO VARIANT", predefinedLength: false, [.init(.numeric, 1, 6, optional: false, [])], requires: [[["01"], ["02"], ["8006"], ["8026"]]], excludes: [], unit: nil),
-        .init("243", "PCN", predefinedLength: false, [.init(.cset82, 1, 20, optional: false, [])], requires: [[["01"], ["03"]]], excludes: [], unit: nil),
-        .init("250", "SECONDARY SERIAL", predefinedLength: false, [.init(.cset82, 1, 30, optional: false, [])], requires: [[["01", "21"], ["03", "21"], ["8006", "21"]]], excludes: [], unit: nil),
-        .init("251", "REF. TO SOURCE", predefinedLength: false, [.init(.cset82, 1, 30, optional: false, [])], requires: [[["01"], ["03"], ["8006"]]], excludes: [], unit: nil),
-        .init("253", "GDTI", predefinedLength: false, [.init(.numeric, 13, 13, optional: false, [.csum, .gcppos1]), .init(.cset82, 1, 17, optional: true, [])], requires: [], excludes: [], unit: nil),
-        .init("254", "GLN EXTENSION COMPONENT", predefinedLength: false, [.init(.cset82, 1, 20, optional: false, [])], requires: [[["414"]]], excludes: [], unit: nil),
-        .init("255", "GCN", predefinedLength: false, [.init(.numeric, 13, 13, optional: false, [.csum, .gcppos1]), .init(.numeric, 1, 12, optional: true, [])], requires: [], excludes: ["01", "02", "415", "8006", "8020", "8026"], unit: nil),
-        .init("30", "VAR. COUNT", predefinedLength: false, [.init(.numeric, 1, 8, optional: false, [])], requires: [[["01"], ["02"]]], excludes: [], unit: nil),
-        .init("3100", "NET WEIGHT (kg)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["310n"], unit: "kg"),
-        .init("3101", "NET WEIGHT (kg)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["310n"], unit: "kg"),
-        .init("3102", "NET WEIGHT (kg)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["310n"], unit: "kg"),
-        .init("3103", "NET WEIGHT (kg)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["310n"], unit: "kg"),
-        .init("3104", "NET WEIGHT (kg)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["310n"], unit: "kg"),
-        .init("3105", "NET WEIGHT (kg)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["310n"], unit: "kg"),
-        .init("3110", "LENGTH (m)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["311n"], unit: "m"),
-        .init("3111", "LENGTH (m)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["311n"], unit: "m"),
-        .init("3112", "LENGTH (m)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["311n"], unit: "m"),
-        .init("3113", "LENGTH (m)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["311n"], unit: "m"),
-        .init("3114", "LENGTH (m)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["311n"], unit: "m"),
-        .init("3115", "LENGTH (m)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["311n"], unit: "m"),
-        .init("3120", "WIDTH (m)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["312n"], unit: "m"),
-        .init("3121", "WIDTH (m)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["312n"], unit: "m"),
-        .init("3122", "WIDTH (m)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["312n"], unit: "m"),
-        .init("3123", "WIDTH (m)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["312n"], unit: "m"),
-        .init("3124", "WIDTH (m)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["312n"], unit: "m"),
-        .init("3125", "WIDTH (m)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["312n"], unit: "m"),
-        .init("3130", "HEIGHT (m)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["313n"], unit: "m"),
-        .init("3131", "HEIGHT (m)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["313n"], unit: "m"),
-        .init("3132", "HEIGHT (m)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["313n"], unit: "m"),
-        .init("3133", "HEIGHT (m)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["313n"], unit: "m"),
-        .init("3134", "HEIGHT (m)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["313n"], unit: "m"),
-        .init("3135", "HEIGHT (m)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["313n"], unit: "m"),
-        .init("3140", "AREA (m²)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["314n"], unit: "m²"),
-        .init("3141", "AREA (m²)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["314n"], unit: "m²"),
-        .init("3142", "AREA (m²)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["314n"], unit: "m²"),
-        .init("3143", "AREA (m²)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["314n"], unit: "m²"),
-        .init("3144", "AREA (m²)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["314n"], unit: "m²"),
-        .init("3145", "AREA (m²)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["314n"], unit: "m²"),
-        .init("3150", "NET VOLUME (l)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["315n"], unit: "l"),
-        .init("3151", "NET VOLUME (l)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["315n"], unit: "l"),
-        .init("3152", "NET VOLUME (l)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["315n"], unit: "l"),
-        .init("3153", "NET VOLUME (l)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["315n"], unit: "l"),
-        .init("3154", "NET VOLUME (l)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["315n"], unit: "l"),
-        .init("3155", "NET VOLUME (l)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["315n"], unit: "l"),
-        .init("3160", "NET VOLUME (m³)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["316n"], unit: "m³"),
-        .init("3161", "NET VOLUME (m³)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["316n"], unit: "m³"),
-        .init("3162", "NET VOLUME (m³)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["316n"], unit: "m³"),
-        .init("3163", "NET VOLUME (m³)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["316n"], unit: "m³"),
-        .init("3164", "NET VOLUME (m³)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["316n"], unit: "m³"),
-        .init("3165", "NET VOLUME (m³)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["316n"], unit: "m³"),
-        .init("3200", "NET WEIGHT (lb)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["320n"], unit: "lb"),
-        .init("3201", "NET WEIGHT (lb)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["320n"], unit: "lb"),
-        .init("3202", "NET WEIGHT (lb)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["320n"], unit: "lb"),
-        .init("3203", "NET WEIGHT (lb)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["320n"], unit: "lb"),
-        .init("3204", "NET WEIGHT (lb)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["320n"], unit: "lb"),
-        .init("3205", "NET WEIGHT (lb)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["320n"], unit: "lb"),
-        .init("3210", "LENGTH (in)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["321n"], unit: "in"),
-        .init("3211", "LENGTH (in)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["321n"], unit: "in"),
-        .init("3212", "LENGTH (in)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["321n"], unit: "in"),
-        .init("3213", "LENGTH (in)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["321n"], unit: "in"),
-        .init("3214", "LENGTH (in)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["321n"], unit: "in"),
-        .init("3215", "LENGTH (in)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["321n"], unit: "in"),
-        .init("3220", "LENGTH (ft)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["322n"], unit: "ft"),
-        .init("3221", "LENGTH (ft)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["322n"], unit: "ft"),
-        .init("3222", "LENGTH (ft)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["322n"], unit: "ft"),
-        .init("3223", "LENGTH (ft)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["322n"], unit: "ft"),
-        .init("3224", "LENGTH (ft)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["322n"], unit: "ft"),
-        .init("3225", "LENGTH (ft)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["322n"], unit: "ft"),
-        .init("3230", "LENGTH (yd)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["323n"], unit: "yd"),
-        .init("3231", "LENGTH (yd)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["323n"], unit: "yd"),
-        .init("3232", "LENGTH (yd)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["323n"], unit: "yd"),
-        .init("3233", "LENGTH (yd)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["323n"], unit: "yd"),
-        .init("3234", "LENGTH (yd)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["323n"], unit: "yd"),
-        .init("3235", "LENGTH (yd)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["323n"], unit: "yd"),
-        .init("3240", "WIDTH (in)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["324n"], unit: "in"),
-        .init("3241", "WIDTH (in)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["324n"], unit: "in"),
-        .init("3242", "WIDTH (in)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["324n"], unit: "in"),
-        .init("3243", "WIDTH (in)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["324n"], unit: "in"),
-        .init("3244", "WIDTH (in)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["324n"], unit: "in"),
-        .init("3245", "WIDTH (in)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["324n"], unit: "in"),
-        .init("3250", "WIDTH (ft)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["325n"], unit: "ft"),
-        .init("3251", "WIDTH (ft)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["325n"], unit: "ft"),
-        .init("3252", "WIDTH (ft)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["325n"], unit: "ft"),
-        .init("3253", "WIDTH (ft)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["325n"], unit: "ft"),
-        .init("3254", "WIDTH (ft)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["325n"], unit: "ft"),
-        .init("3255", "WIDTH (ft)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["325n"], unit: "ft"),
-        .init("3260", "WIDTH (yd)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["326n"], unit: "yd"),
-        .init("3261", "WIDTH (yd)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["326n"], unit: "yd"),
-        .init("3262", "WIDTH (yd)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["326n"], unit: "yd"),
-        .init("3263", "WIDTH (yd)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["326n"], unit: "yd"),
-        .init("3264", "WIDTH (yd)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["326n"], unit: "yd"),
-        .init("3265", "WIDTH (yd)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["326n"], unit: "yd"),
-        .init("3270", "HEIGHT (in)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["327n"], unit: "in"),
-        .init("3271", "HEIGHT (in)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["327n"], unit: "in"),
-        .init("3272", "HEIGHT (in)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["327n"], unit: "in"),
-        .init("3273", "HEIGHT (in)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["327n"], unit: "in"),
-        .init("3274", "HEIGHT (in)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["327n"], unit: "in"),
-        .init("3275", "HEIGHT (in)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["327n"], unit: "in"),
-        .init("3280", "HEIGHT (ft)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["328n"], unit: "ft"),
-        .init("3281", "HEIGHT (ft)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["328n"], unit: "ft"),
-        .init("3282", "HEIGHT (ft)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["328n"], unit: "ft"),
-        .init("3283", "HEIGHT (ft)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["328n"], unit: "ft"),
-        .init("3284", "HEIGHT (ft)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["328n"], unit: "ft"),
-        .init("3285", "HEIGHT (ft)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["328n"], unit: "ft"),
-        .init("3290", "HEIGHT (yd)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["329n"], unit: "yd"),
-        .init("3291", "HEIGHT (yd)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["329n"], unit: "yd"),
-        .init("3292", "HEIGHT (yd)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["329n"], unit: "yd"),
-        .init("3293", "HEIGHT (yd)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["329n"], unit: "yd"),
-        .init("3294", "HEIGHT (yd)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["329n"], unit: "yd"),
-        .init("3295", "HEIGHT (yd)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["329n"], unit: "yd"),
-        .init("3300", "GROSS WEIGHT (kg)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["330n"], unit: "kg"),
-        .init("3301", "GROSS WEIGHT (kg)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["330n"], unit: "kg"),
-        .init("3302", "GROSS WEIGHT (kg)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["330n"], unit: "kg"),
-        .init("3303", "GROSS WEIGHT (kg)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["330n"], unit: "kg"),
-        .init("3304", "GROSS WEIGHT (kg)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["330n"], unit: "kg"),
-        .init("3305", "GROSS WEIGHT (kg)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["330n"], unit: "kg"),
-        .init("3310", "LENGTH (m), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["331n"], unit: "m"),
-        .init("3311", "LENGTH (m), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["331n"], unit: "m"),
-        .init("3312", "LENGTH (m), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["331n"], unit: "m"),
-        .init("3313", "LENGTH (m), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["331n"], unit: "m"),
-        .init("3314", "LENGTH (m), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["331n"], unit: "m"),
-        .init("3315", "LENGTH (m), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["331n"], unit: "m"),
-        .init("3320", "WIDTH (m), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["332n"], unit: "m"),
-        .init("3321", "WIDTH (m), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["332n"], unit: "m"),
-        .init("3322", "WIDTH (m), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["332n"], unit: "m"),
-        .init("3323", "WIDTH (m), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["332n"], unit: "m"),
-        .init("3324", "WIDTH (m), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["332n"], unit: "m"),
-        .init("3325", "WIDTH (m), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["332n"], unit: "m"),
-        .init("3330", "HEIGHT (m), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["333n"], unit: "m"),
-        .init("3331", "HEIGHT (m), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["333n"], unit: "m"),
-        .init("3332", "HEIGHT (m), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["333n"], unit: "m"),
-        .init("3333", "HEIGHT (m), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["333n"], unit: "m"),
-        .init("3334", "HEIGHT (m), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["333n"], unit: "m"),
-        .init("3335", "HEIGHT (m), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["333n"], unit: "m"),
-        .init("3340", "AREA (m²), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["334n"], unit: "m²"),
-        .init("3341", "AREA (m²), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["334n"], unit: "m²"),
-        .init("3342", "AREA (m²), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["334n"], unit: "m²"),
-        .init("3343", "AREA (m²), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["334n"], unit: "m²"),
-        .init("3344", "AREA (m²), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["334n"], unit: "m²"),
-        .init("3345", "AREA (m²), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["334n"], unit: "m²"),
-        .init("3350", "VOLUME (l), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["335n"], unit: "l"),
-        .init("3351", "VOLUME (l), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["335n"], unit: "l"),
-        .init("3352", "VOLUME (l), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["335n"], unit: "l"),
-        .init("3353", "VOLUME (l), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["335n"], unit: "l"),
-        .init("3354", "VOLUME (l), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["335n"], unit: "l"),
-        .init("3355", "VOLUME (l), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["335n"], unit: "l"),
-        .init("3360", "VOLUME (m³), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["336n"], unit: "m³"),
-        .init("3361", "VOLUME (m³), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["336n"], unit: "m³"),
-        .init("3362", "VOLUME (m³), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["336n"], unit: "m³"),
-        .init("3363", "VOLUME (m³), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["336n"], unit: "m³"),
-        .init("3364", "VOLUME (m³), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["336n"], unit: "m³"),
-        .init("3365", "VOLUME (m³), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["336n"], unit: "m³"),
-        .init("3370", "KG PER m²", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"]]], excludes: ["337n"], unit: "kg/m²"),
-        .init("3371", "KG PER m²", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"]]], excludes: ["337n"], unit: "kg/m²"),
-        .init("3372", "KG PER m²", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"]]], excludes: ["337n"], unit: "kg/m²"),
-        .init("3373", "KG PER m²", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"]]], excludes: ["337n"], unit: "kg/m²"),
-        .init("3374", "KG PER m²", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"]]], excludes: ["337n"], unit: "kg/m²"),
-        .init("3375", "KG PER m²", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"]]], excludes: ["337n"], unit: "kg/m²"),
-        .init("3400", "GROSS WEIGHT (lb)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["340n"], unit: "lb"),
-        .init("3401", "GROSS WEIGHT (lb)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["340n"], unit: "lb"),
-        .init("3402", "GROSS WEIGHT (lb)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["340n"], unit: "lb"),
-        .init("3403", "GROSS WEIGHT (lb)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["340n"], unit: "lb"),
-        .init("3404", "GROSS WEIGHT (lb)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["340n"], unit: "lb"),
-        .init("3405", "GROSS WEIGHT (lb)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["340n"], unit: "lb"),
-        .init("3410", "LENGTH (in), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["341n"], unit: "in"),
-        .init("3411", "LENGTH (in), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["341n"], unit: "in"),
-        .init("3412", "LENGTH (in), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["341n"], unit: "in"),
-        .init("3413", "LENGTH (in), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["341n"], unit: "in"),
-        .init("3414", "LENGTH (in), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["341n"], unit: "in"),
-        .init("3415", "LENGTH (in), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["341n"], unit: "in"),
-        .init("3420", "LENGTH (ft), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["342n"], unit: "ft"),
-        .init("3421", "LENGTH (ft), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["342n"], unit: "ft"),
-        .init("3422", "LENGTH (ft), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["342n"], unit: "ft"),
-        .init("3423", "LENGTH (ft), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["342n"], unit: "ft"),
-        .init("3424", "LENGTH (ft), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["342n"], unit: "ft"),
-        .init("3425", "LENGTH (ft), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["342n"], unit: "ft"),
-        .init("3430", "LENGTH (yd), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["343n"], unit: "yd"),
-        .init("3431", "LENGTH (yd), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["343n"], unit: "yd"),
-        .init("3432", "LENGTH (yd), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["343n"], unit: "yd"),
-        .init("3433", "LENGTH (yd), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["343n"], unit: "yd"),
-        .init("3434", "LENGTH (yd), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["343n"], unit: "yd"),
-        .init("3435", "LENGTH (yd), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["343n"], unit: "yd"),
-        .init("3440", "WIDTH (in), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["344n"], unit: "in"),
-        .init("3441", "WIDTH (in), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["344n"], unit: "in"),
-        .init("3442", "WIDTH (in), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["344n"], unit: "in"),
-        .init("3443", "WIDTH (in), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["344n"], unit: "in"),
-        .init("3444", "WIDTH (in), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["344n"], unit: "in"),
-        .init("3445", "WIDTH (in), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["344n"], unit: "in"),
-        .init("3450", "WIDTH (ft), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["345n"], unit: "ft"),
-        .init("3451", "WIDTH (ft), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["345n"], unit: "ft"),
-        .init("3452", "WIDTH (ft), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["345n"], unit: "ft"),
-        .init("3453", "WIDTH (ft), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["345n"], unit: "ft"),
-        .init("3454", "WIDTH (ft), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["345n"], unit: "ft"),
-        .init("3455", "WIDTH (ft), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["345n"], unit: "ft"),
-        .init("3460", "WIDTH (yd), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["346n"], unit: "yd"),
-        .init("3461", "WIDTH (yd), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["346n"], unit: "yd"),
-        .init("3462", "WIDTH (yd), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["346n"], unit: "yd"),
-        .init("3463", "WIDTH (yd), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["346n"], unit: "yd"),
-        .init("3464", "WIDTH (yd), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["346n"], unit: "yd"),
-        .init("3465", "WIDTH (yd), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["346n"], unit: "yd"),
-        .init("3470", "HEIGHT (in), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["347n"], unit: "in"),
-        .init("3471", "HEIGHT (in), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["347n"], unit: "in"),
-        .init("3472", "HEIGHT (in), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["347n"], unit: "in"),
-        .init("3473", "HEIGHT (in), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["347n"], unit: "in"),
-        .init("3474", "HEIGHT (in), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["347n"], unit: "in"),
-        .init("3475", "HEIGHT (in), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["347n"], unit: "in"),
-        .init("3480", "HEIGHT (ft), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["348n"], unit: "ft"),
-        .init("3481", "HEIGHT (ft), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["348n"], unit: "ft"),
-        .init("3482", "HEIGHT (ft), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["348n"], unit: "ft"),
-        .init("3483", "HEIGHT (ft), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["348n"], unit: "ft"),
-        .init("3484", "HEIGHT (ft), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["348n"], unit: "ft"),
-        .init("3485", "HEIGHT (ft), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["348n"], unit: "ft"),
-        .init("3490", "HEIGHT (yd), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["349n"], unit: "yd"),
-        .init("3491", "HEIGHT (yd), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["349n"], unit: "yd"),
-        .init("3492", "HEIGHT (yd), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["349n"], unit: "yd"),
-        .init("3493", "HEIGHT (yd), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["349n"], unit: "yd"),
-        .init("3494", "HEIGHT (yd), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["349n"], unit: "yd"),
-        .init("3495", "HEIGHT (yd), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["349n"], unit: "yd"),
-        .init("3500", "AREA (in²)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["350n"], unit: "in²"),
-        .init("3501", "AREA (in²)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["350n"], unit: "in²"),
-        .init("3502", "AREA (in²)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["350n"], unit: "in²"),
-        .init("3503", "AREA (in²)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["350n"], unit: "in²"),
-        .init("3504", "AREA (in²)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["350n"], unit: "in²"),
-        .init("3505", "AREA (in²)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["350n"], unit: "in²"),
-        .init("3510", "AREA (ft²)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["351n"], unit: "ft²"),
-        .init("3511", "AREA (ft²)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["351n"], unit: "ft²"),
-        .init("3512", "AREA (ft²)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["351n"], unit: "ft²"),
-        .init("3513", "AREA (ft²)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["351n"], unit: "ft²"),
-        .init("3514", "AREA (ft²)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["351n"], unit: "ft²"),
-        .init("3515", "AREA (ft²)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["351n"], unit: "ft²"),
-        .init("3520", "AREA (yd²)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["352n"], unit: "yd²"),
-        .init("3521", "AREA (yd²)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["352n"], unit: "yd²"),
-        .init("3522", "AREA (yd²)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["352n"], unit: "yd²"),
-        .init("3523", "AREA (yd²)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["352n"], unit: "yd²"),
-        .init("3524", "AREA (yd²)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["352n"], unit: "yd²"),
-        .init("3525", "AREA (yd²)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["352n"], unit: "yd²"),
-        .init("3530", "AREA (in²), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["353n"], unit: "in²"),
-        .init("3531", "AREA (in²), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["353n"], unit: "in²"),
-        .init("3532", "AREA (in²), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["353n"], unit: "in²"),
-        .init("3533", "AREA (in²), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["353n"], unit: "in²"),
-        .init("3534", "AREA (in²), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["353n"], unit: "in²"),
-        .init("3535", "AREA (in²), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["353n"], unit: "in²"),
-        .init("3540", "AREA (ft²), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["354n"], unit: "ft²"),
-        .init("3541", "AREA (ft²), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["354n"], unit: "ft²"),
-        .init("3542", "AREA (ft²), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["354n"], unit: "ft²"),
-        .init("3543", "AREA (ft²), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["354n"], unit: "ft²"),
-        .init("3544", "AREA (ft²), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["354n"], unit: "ft²"),
-        .init("3545", "AREA (ft²), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["354n"], unit: "ft²"),
-        .init("3550", "AREA (yd²), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["355n"], unit: "yd²"),
-        .init("3551", "AREA (yd²), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["355n"], unit: "yd²"),
-        .init("3552", "AREA (yd²), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["355n"], unit: "yd²"),
-        .init("3553", "AREA (yd²), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["355n"], unit: "yd²"),
-        .init("3554", "AREA (yd²), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["355n"], unit: "yd²"),
-        .init("3555", "AREA (yd²), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["355n"], unit: "yd²"),
-        .init("3560", "NET WEIGHT (tr oz)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["356n"], unit: "tr oz"),
-        .init("3561", "NET WEIGHT (tr oz)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["356n"], unit: "tr oz"),
-        .init("3562", "NET WEIGHT (tr oz)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["356n"], unit: "tr oz"),
-        .init("3563", "NET WEIGHT (tr oz)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["356n"], unit: "tr oz"),
-        .init("3564", "NET WEIGHT (tr oz)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["356n"], unit: "tr oz"),
-        .init("3565", "NET WEIGHT (tr oz)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["356n"], unit: "tr oz"),
-        .init("3570", "NET VOLUME (oz)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["357n"], unit: "oz"),
-        .init("3571", "NET VOLUME (oz)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["357n"], unit: "oz"),
-        .init("3572", "NET VOLUME (oz)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["357n"], unit: "oz"),
-        .init("3573", "NET VOLUME (oz)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["357n"], unit: "oz"),
-        .init("3574", "NET VOLUME (oz)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["357n"], unit: "oz"),
-        .init("3575", "NET VOLUME (oz)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["357n"], unit: "oz"),
-        .init("3600", "NET VOLUME (qt (US))", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["360n"], unit: "qt (US)"),
-        .init("3601", "NET VOLUME (qt (US))", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["360n"], unit: "qt (US)"),
-        .init("3602", "NET VOLUME (qt (US))", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["360n"], unit: "qt (US)"),
-        .init("3603", "NET VOLUME (qt (US))", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["360n"], unit: "qt (US)"),
-        .init("3604", "NET VOLUME (qt (US))", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["360n"], unit: "qt (US)"),
-        .init("3605", "NET VOLUME (qt (US))", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["360n"], unit: "qt (US)"),
-        .init("3610", "NET VOLUME (gal.)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["361n"], unit: "gal."),
-        .init("3611", "NET VOLUME (gal.)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["361n"], unit: "gal."),
-        .init("3612", "NET VOLUME (gal.)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["361n"], unit: "gal."),
-        .init("3613", "NET VOLUME (gal.)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["361n"], unit: "gal."),
-        .init("3614", "NET VOLUME (gal.)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["361n"], unit: "gal."),
-        .init("3615", "NET VOLUME (gal.)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["361n"], unit: "gal."),
-        .init("3620", "VOLUME (qt (US)), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["362n"], unit: "qt (US)"),
-        .init("3621", "VOLUME (qt (US)), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["362n"], unit: "qt (US)"),
-        .init("3622", "VOLUME (qt (US)), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["362n"], unit: "qt (US)"),
-        .init("3623", "VOLUME (qt (US)), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["362n"], unit: "qt (US)"),
-        .init("3624", "VOLUME (qt (US)), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["362n"], unit: "qt (US)"),
-        .init("3625", "VOLUME (qt (US)), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["362n"], unit: "qt (US)"),
-        .init("3630", "VOLUME (gal (US)), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["363n"], unit: "gal (US)"),
-        .init("3631", "VOLUME (gal (US)), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["363n"], unit: "gal (US)"),
-        .init("3632", "VOLUME (gal (US)), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["363n"], unit: "gal (US)"),
-        .init("3633", "VOLUME (gal (US)), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["363n"], unit: "gal (US)"),
-        .init("3634", "VOLUME (gal (US)), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["363n"], unit: "gal (US)"),
-        .init("3635", "VOLUME (gal (US)), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["363n"], unit: "gal (US)"),
-        .init("3640", "NET VOLUME (in³)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["364n"], unit: "in³"),
-        .init("3641", "NET VOLUME (in³)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["364n"], unit: "in³"),
-        .init("3642", "NET VOLUME (in³)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["364n"], unit: "in³"),
-        .init("3643", "NET VOLUME (in³)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["364n"], unit: "in³"),
-        .init("3644", "NET VOLUME (in³)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["364n"], unit: "in³"),
-        .init("3645", "NET VOLUME (in³)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["364n"], unit: "in³"),
-        .init("3650", "NET VOLUME (ft³)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["365n"], unit: "ft³"),
-        .init("3651", "NET VOLUME (ft³)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["365n"], unit: "ft³"),
-        .init("3652", "NET VOLUME (ft³)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["365n"], unit: "ft³"),
-        .init("3653", "NET VOLUME (ft³)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["365n"], unit: "ft³"),
-        .init("3654", "NET VOLUME (ft³)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["365n"], unit: "ft³"),
-        .init("3655", "NET VOLUME (ft³)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["365n"], unit: "ft³"),
-        .init("3660", "NET VOLUME (yd³)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["366n"], unit: "yd³"),
-        .init("3661", "NET VOLUME (yd³)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["366n"], unit: "yd³"),
-        .init("3662", "NET VOLUME (yd³)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["366n"], unit: "yd³"),
-        .init("3663", "NET VOLUME (yd³)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["366n"], unit: "yd³"),
-        .init("3664", "NET VOLUME (yd³)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["366n"], unit: "yd³"),
-        .init("3665", "NET VOLUME (yd³)", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: ["366n"], unit: "yd³"),
-        .init("3670", "VOLUME (in³), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["367n"], unit: "in³"),
-        .init("3671", "VOLUME (in³), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["367n"], unit: "in³"),
-        .init("3672", "VOLUME (in³), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["367n"], unit: "in³"),
-        .init("3673", "VOLUME (in³), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["367n"], unit: "in³"),
-        .init("3674", "VOLUME (in³), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["367n"], unit: "in³"),
-        .init("3675", "VOLUME (in³), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["367n"], unit: "in³"),
-        .init("3680", "VOLUME (ft³), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["368n"], unit: "ft³"),
-        .init("3681", "VOLUME (ft³), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["368n"], unit: "ft³"),
-        .init("3682", "VOLUME (ft³), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["368n"], unit: "ft³"),
-        .init("3683", "VOLUME (ft³), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["368n"], unit: "ft³"),
-        .init("3684", "VOLUME (ft³), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["368n"], unit: "ft³"),
-        .init("3685", "VOLUME (ft³), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["368n"], unit: "ft³"),
-        .init("3690", "VOLUME (yd³), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["369n"], unit: "yd³"),
-        .init("3691", "VOLUME (yd³), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["369n"], unit: "yd³"),
-        .init("3692", "VOLUME (yd³), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["369n"], unit: "yd³"),
-        .init("3693", "VOLUME (yd³), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["369n"], unit: "yd³"),
-        .init("3694", "VOLUME (yd³), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["369n"], unit: "yd³"),
-        .init("3695", "VOLUME (yd³), log", predefinedLength: true, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["00"], ["01"]]], excludes: ["369n"], unit: "yd³"),
-        .init("37", "COUNT", predefinedLength: false, [.init(.numeric, 1, 8, optional: false, [])], requires: [[["00", "02"], ["00", "8026"]]], excludes: [], unit: nil),
-        .init("3900", "AMOUNT", predefinedLength: false, [.init(.numeric, 1, 15, optional: false, [])], requires: [[["255"], ["8020"]]], excludes: ["390n", "391n", "394n", "8111"], unit: nil),
-        .init("3901", "AMOUNT", predefinedLength: false, [.init(.numeric, 1, 15, optional: false, [])], requires: [[["255"], ["8020"]]], excludes: ["390n", "391n", "394n", "8111"], unit: nil),
-        .init("3902", "AMOUNT", predefinedLength: false, [.init(.numeric, 1, 15, optional: false, [])], requires: [[["255"], ["8020"]]], excludes: ["390n", "391n", "394n", "8111"], unit: nil),
-        .init("3903", "AMOUNT", predefinedLength: false, [.init(.numeric, 1, 15, optional: false, [])], requires: [[["255"], ["8020"]]], excludes: ["390n", "391n", "394n", "8111"], unit: nil),
-        .init("3904", "AMOUNT", predefinedLength: false, [.init(.numeric, 1, 15, optional: false, [])], requires: [[["255"], ["8020"]]], excludes: ["390n", "391n", "394n", "8111"], unit: nil),
-        .init("3905", "AMOUNT", predefinedLength: false, [.init(.numeric, 1, 15, optional: false, [])], requires: [[["255"], ["8020"]]], excludes: ["390n", "391n", "394n", "8111"], unit: nil),
-        .init("3906", "AMOUNT", predefinedLength: false, [.init(.numeric, 1, 15, optional: false, [])], requires: [[["255"], ["8020"]]], excludes: ["390n", "391n", "394n", "8111"], unit: nil),
-        .init("3907", "AMOUNT", predefinedLength: false, [.init(.numeric, 1, 15, optional: false, [])], requires: [[["255"], ["8020"]]], excludes: ["390n", "391n", "394n", "8111"], unit: nil),
-        .init("3908", "AMOUNT", predefinedLength: false, [.init(.numeric, 1, 15, optional: false, [])], requires: [[["255"], ["8020"]]], excludes: ["390n", "391n", "394n", "8111"], unit: nil),
-        .init("3909", "AMOUNT", predefinedLength: false, [.init(.numeric, 1, 15, optional: false, [])], requires: [[["255"], ["8020"]]], excludes: ["390n", "391n", "394n", "8111"], unit: nil),
-        .init("3910", "AMOUNT", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso4217]), .init(.numeric, 1, 15, optional: false, [])], requires: [[["8020"]]], excludes: ["391n"], unit: nil),
-        .init("3911", "AMOUNT", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso4217]), .init(.numeric, 1, 15, optional: false, [])], requires: [[["8020"]]], excludes: ["391n"], unit: nil),
-        .init("3912", "AMOUNT", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso4217]), .init(.numeric, 1, 15, optional: false, [])], requires: [[["8020"]]], excludes: ["391n"], unit: nil),
-        .init("3913", "AMOUNT", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso4217]), .init(.numeric, 1, 15, optional: false, [])], requires: [[["8020"]]], excludes: ["391n"], unit: nil),
-        .init("3914", "AMOUNT", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso4217]), .init(.numeric, 1, 15, optional: false, [])], requires: [[["8020"]]], excludes: ["391n"], unit: nil),
-        .init("3915", "AMOUNT", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso4217]), .init(.numeric, 1, 15, optional: false, [])], requires: [[["8020"]]], excludes: ["391n"], unit: nil),
-        .init("3916", "AMOUNT", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso4217]), .init(.numeric, 1, 15, optional: false, [])], requires: [[["8020"]]], excludes: ["391n"], unit: nil),
-        .init("3917", "AMOUNT", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso4217]), .init(.numeric, 1, 15, optional: false, [])], requires: [[["8020"]]], excludes: ["391n"], unit: nil),
-        .init("3918", "AMOUNT", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso4217]), .init(.numeric, 1, 15, optional: false, [])], requires: [[["8020"]]], excludes: ["391n"], unit: nil),
-        .init("3919", "AMOUNT", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso4217]), .init(.numeric, 1, 15, optional: false, [])], requires: [[["8020"]]], excludes: ["391n"], unit: nil),
-        .init("3920", "PRICE", predefinedLength: false, [.init(.numeric, 1, 15, optional: false, [])], requires: [[["01", "30"], ["01", "31nn"], ["01", "32nn"], ["01", "35nn"], ["01", "36nn"]]], excludes: ["392n", "393n"], unit: nil),
-        .init("3921", "PRICE", predefinedLength: false, [.init(.numeric, 1, 15, optional: false, [])], requires: [[["01", "30"], ["01", "31nn"], ["01", "32nn"], ["01", "35nn"], ["01", "36nn"]]], excludes: ["392n", "393n"], unit: nil),
-        .init("3922", "PRICE", predefinedLength: false, [.init(.numeric, 1, 15, optional: false, [])], requires: [[["01", "30"], ["01", "31nn"], ["01", "32nn"], ["01", "35nn"], ["01", "36nn"]]], excludes: ["392n", "393n"], unit: nil),
-        .init("3923", "PRICE", predefinedLength: false, [.init(.numeric, 1, 15, optional: false, [])], requires: [[["01", "30"], ["01", "31nn"], ["01", "32nn"], ["01", "35nn"], ["01", "36nn"]]], excludes: ["392n", "393n"], unit: nil),
-        .init("3924", "PRICE", predefinedLength: false, [.init(.numeric, 1, 15, optional: false, [])], requires: [[["01", "30"], ["01", "31nn"], ["01", "32nn"], ["01", "35nn"], ["01", "36nn"]]], excludes: ["392n", "393n"], unit: nil),
-        .init("3925", "PRICE", predefinedLength: false, [.init(.numeric, 1, 15, optional: false, [])], requires: [[["01", "30"], ["01", "31nn"], ["01", "32nn"], ["01", "35nn"], ["01", "36nn"]]], excludes: ["392n", "393n"], unit: nil),
-        .init("3926", "PRICE", predefinedLength: false, [.init(.numeric, 1, 15, optional: false, [])], requires: [[["01", "30"], ["01", "31nn"], ["01", "32nn"], ["01", "35nn"], ["01", "36nn"]]], excludes: ["392n", "393n"], unit: nil),
-        .init("3927", "PRICE", predefinedLength: false, [.init(.numeric, 1, 15, optional: false, [])], requires: [[["01", "30"], ["01", "31nn"], ["01", "32nn"], ["01", "35nn"], ["01", "36nn"]]], excludes: ["392n", "393n"], unit: nil),
-        .init("3928", "PRICE", predefinedLength: false, [.init(.numeric, 1, 15, optional: false, [])], requires: [[["01", "30"], ["01", "31nn"], ["01", "32nn"], ["01", "35nn"], ["01", "36nn"]]], excludes: ["392n", "393n"], unit: nil),
-        .init("3929", "PRICE", predefinedLength: false, [.init(.numeric, 1, 15, optional: false, [])], requires: [[["01", "30"], ["01", "31nn"], ["01", "32nn"], ["01", "35nn"], ["01", "36nn"]]], excludes: ["392n", "393n"], unit: nil),
-        .init("3930", "PRICE", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso4217]), .init(.numeric, 1, 15, optional: false, [])], requires: [[["30"], ["31nn"], ["32nn"], ["35nn"], ["36nn"]]], excludes: ["393n"], unit: nil),
-        .init("3931", "PRICE", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso4217]), .init(.numeric, 1, 15, optional: false, [])], requires: [[["30"], ["31nn"], ["32nn"], ["35nn"], ["36nn"]]], excludes: ["393n"], unit: nil),
-        .init("3932", "PRICE", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso4217]), .init(.numeric, 1, 15, optional: false, [])], requires: [[["30"], ["31nn"], ["32nn"], ["35nn"], ["36nn"]]], excludes: ["393n"], unit: nil),
-        .init("3933", "PRICE", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso4217]), .init(.numeric, 1, 15, optional: false, [])], requires: [[["30"], ["31nn"], ["32nn"], ["35nn"], ["36nn"]]], excludes: ["393n"], unit: nil),
-        .init("3934", "PRICE", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso4217]), .init(.numeric, 1, 15, optional: false, [])], requires: [[["30"], ["31nn"], ["32nn"], ["35nn"], ["36nn"]]], excludes: ["393n"], unit: nil),
-        .init("3935", "PRICE", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso4217]), .init(.numeric, 1, 15, optional: false, [])], requires: [[["30"], ["31nn"], ["32nn"], ["35nn"], ["36nn"]]], excludes: ["393n"], unit: nil),
-        .init("3936", "PRICE", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso4217]), .init(.numeric, 1, 15, optional: false, [])], requires: [[["30"], ["31nn"], ["32nn"], ["35nn"], ["36nn"]]], excludes: ["393n"], unit: nil),
-        .init("3937", "PRICE", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso4217]), .init(.numeric, 1, 15, optional: false, [])], requires: [[["30"], ["31nn"], ["32nn"], ["35nn"], ["36nn"]]], excludes: ["393n"], unit: nil),
-        .init("3938", "PRICE", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso4217]), .init(.numeric, 1, 15, optional: false, [])], requires: [[["30"], ["31nn"], ["32nn"], ["35nn"], ["36nn"]]], excludes: ["393n"], unit: nil),
-        .init("3939", "PRICE", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso4217]), .init(.numeric, 1, 15, optional: false, [])], requires: [[["30"], ["31nn"], ["32nn"], ["35nn"], ["36nn"]]], excludes: ["393n"], unit: nil),
-        .init("3940", "PRCNT OFF", predefinedLength: false, [.init(.numeric, 4, 4, optional: false, [])], requires: [[["255"]]], excludes: ["394n", "8111"], unit: nil),
-        .init("3941", "PRCNT OFF", predefinedLength: false, [.init(.numeric, 4, 4, optional: false, [])], requires: [[["255"]]], excludes: ["394n", "8111"], unit: nil),
-        .init("3942", "PRCNT OFF", predefinedLength: false, [.init(.numeric, 4, 4, optional: false, [])], requires: [[["255"]]], excludes: ["394n", "8111"], unit: nil),
-        .init("3943", "PRCNT OFF", predefinedLength: false, [.init(.numeric, 4, 4, optional: false, [])], requires: [[["255"]]], excludes: ["394n", "8111"], unit: nil),
-        .init("3950", "PRICE/UoM", predefinedLength: false, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["30"], ["31nn"], ["32nn"], ["35nn"], ["36nn"]]], excludes: ["392n", "393n", "395n", "8005"], unit: nil),
-        .init("3951", "PRICE/UoM", predefinedLength: false, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["30"], ["31nn"], ["32nn"], ["35nn"], ["36nn"]]], excludes: ["392n", "393n", "395n", "8005"], unit: nil),
-        .init("3952", "PRICE/UoM", predefinedLength: false, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["30"], ["31nn"], ["32nn"], ["35nn"], ["36nn"]]], excludes: ["392n", "393n", "395n", "8005"], unit: nil),
-        .init("3953", "PRICE/UoM", predefinedLength: false, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["30"], ["31nn"], ["32nn"], ["35nn"], ["36nn"]]], excludes: ["392n", "393n", "395n", "8005"], unit: nil),
-        .init("3954", "PRICE/UoM", predefinedLength: false, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["30"], ["31nn"], ["32nn"], ["35nn"], ["36nn"]]], excludes: ["392n", "393n", "395n", "8005"], unit: nil),
-        .init("3955", "PRICE/UoM", predefinedLength: false, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["30"], ["31nn"], ["32nn"], ["35nn"], ["36nn"]]], excludes: ["392n", "393n", "395n", "8005"], unit: nil),
-        .init("400", "ORDER NUMBER", predefinedLength: false, [.init(.cset82, 1, 30, optional: false, [])], requires: [], excludes: [], unit: nil),
-        .init("401", "GINC", predefinedLength: false, [.init(.cset82, 1, 30, optional: false, [.gcppos1])], requires: [], excludes: [], unit: nil),
-        .init("402", "GSIN", predefinedLength: false, [.init(.numeric, 17, 17, optional: false, [.csum, .gcppos1])], requires: [], excludes: [], unit: nil),
-        .init("403", "ROUTE", predefinedLength: false, [.init(.cset82, 1, 30, optional: false, [])], requires: [[["00"]]], excludes: [], unit: nil),
-        .init("410", "SHIP TO LOC", predefinedLength: true, [.init(.numeric, 13, 13, optional: false, [.csum, .gcppos1])], requires: [], excludes: [], unit: nil),
-        .init("411", "BILL TO", predefinedLength: true, [.init(.numeric, 13, 13, optional: false, [.csum, .gcppos1])], requires: [], excludes: [], unit: nil),
-        .init("412", "PURCHASE FROM", predefinedLength: true, [.init(.numeric, 13, 13, optional: false, [.csum, .gcppos1])], requires: [], excludes: [], unit: nil),
-        .init("413", "SHIP FOR LOC", predefinedLength: true, [.init(.numeric, 13, 13, optional: false, [.csum, .gcppos1])], requires: [], excludes: [], unit: nil),
-        .init("414", "LOC No.", predefinedLength: true, [.init(.numeric, 13, 13, optional: false, [.csum, .gcppos1])], requires: [], excludes: [], unit: nil),
-        .init("415", "PAY TO", predefinedLength: true, [.init(.numeric, 13, 13, optional: false, [.csum, .gcppos1])], requires: [[["8020"]]], excludes: [], unit: nil),
-        .init("416", "PROD/SERV LOC", predefinedLength: true, [.init(.numeric, 13, 13, optional: false, [.csum, .gcppos1])], requires: [], excludes: [], unit: nil),
-        .init("417", "PARTY", predefinedLength: true, [.init(.numeric, 13, 13, optional: false, [.csum, .gcppos1])], requires: [], excludes: [], unit: nil),
-        .init("420", "SHIP TO POST", predefinedLength: false, [.init(.cset82, 1, 20, optional: false, [])], requires: [], excludes: ["421"], unit: nil),
-        .init("421", "SHIP TO POST", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso3166]), .init(.cset82, 1, 9, optional: false, [])], requires: [], excludes: ["4307"], unit: nil),
-        .init("422", "ORIGIN", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso3166])], requires: [[["01"], ["02"], ["03"], ["8006"], ["8026"]]], excludes: ["426"], unit: nil),
-        .init("423", "COUNTRY - INITIAL PROCESS", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso3166]), .init(.numeric, 3, 3, optional: true, [.iso3166]), .init(.numeric, 3, 3, optional: true, [.iso3166]), .init(.numeric, 3, 3, optional: true, [.iso3166]), .init(.numeric, 3, 3, optional: true, [.iso3166])], requires: [[["01"], ["02"], ["03"]]], excludes: ["426"], unit: nil),
-        .init("424", "COUNTRY - PROCESS", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso3166])], requires: [[["01"], ["02"], ["03"]]], excludes: ["426"], unit: nil),
-        .init("425", "COUNTRY - DISASSEMBLY", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso3166]), .init(.numeric, 3, 3, optional: true, [.iso3166]), .init(.numeric, 3, 3, optional: true, [.iso3166]), .init(.numeric, 3, 3, optional: true, [.iso3166]), .init(.numeric, 3, 3, optional: true, [.iso3166])], requires: [[["01"], ["02"], ["03"]]], excludes: ["426"], unit: nil),
-        .init("426", "COUNTRY - FULL PROCESS", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso3166])], requires: [[["01"], ["02"], ["03"]]], excludes: [], unit: nil),
-        .init("427", "ORIGIN SUBDIVISION", predefinedLength: false, [.init(.cset82, 1, 3, optional: false, [])], requires: [[["01", "422"], ["02", "422"], ["03", "422"]]], excludes: [], unit: nil),
-        .init("4300", "SHIP TO COMP", predefinedLength: false, [.init(.cset82, 1, 35, optional: false, [.pcenc])], requires: [[["00"]]], excludes: [], unit: nil),
-        .init("4301", "SHIP TO NAME", predefinedLength: false, [.init(.cset82, 1, 35, optional: false, [.pcenc])], requires: [[["00"]]], excludes: [], unit: nil),
-        .init("4302", "SHIP TO ADD1", predefinedLength: false, [.init(.cset82, 1, 70, optional: false, [.pcenc])], requires: [[["00"]]], excludes: [], unit: nil),
-        .init("4303", "SHIP TO ADD2", predefinedLength: false, [.init(.cset82, 1, 70, optional: false, [.pcenc])], requires: [[["4302"]]], excludes: [], unit: nil),
-        .init("4304", "SHIP TO SUB", predefinedLength: false, [.init(.cset82, 1, 70, optional: false, [.pcenc])], requires: [[["00"]]], excludes: [], unit: nil),
-        .init("4305", "SHIP TO LOC", predefinedLength: false, [.init(.cset82, 1, 70, optional: false, [.pcenc])], requires: [[["00"]]], excludes: [], unit: nil),
-        .init("4306", "SHIP TO REG", predefinedLength: false, [.init(.cset82, 1, 70, optional: false, [.pcenc])], requires: [[["00"]]], excludes: [], unit: nil),
-        .init("4307", "SHIP TO COUNTRY", predefinedLength: false, [.init(.cset82, 2, 2, optional: false, [.iso3166alpha2])], requires: [[["00"]]], excludes: [], unit: nil),
-        .init("4308", "SHIP TO PHONE", predefinedLength: false, [.init(.cset82, 1, 30, optional: false, [])], requires: [[["00"]]], excludes: [], unit: nil),
-        .init("4309", "SHIP TO GEO", predefinedLength: false, [.init(.numeric, 10, 10, optional: false, [.latitude]), .init(.numeric, 10, 10, optional: false, [.longitude])], requires: [[["00"]]], excludes: [], unit: nil),
-        .init("4310", "RTN TO COMP", predefinedLength: false, [.init(.cset82, 1, 35, optional: false, [.pcenc])], requires: [[["00"]]], excludes: [], unit: nil),
-        .init("4311", "RTN TO NAME", predefinedLength: false, [.init(.cset82, 1, 35, optional: false, [.pcenc])], requires: [[["00"]]], excludes: [], unit: nil),
-        .init("4312", "RTN TO ADD1", predefinedLength: false, [.init(.cset82, 1, 70, optional: false, [.pcenc])], requires: [[["00"]]], excludes: [], unit: nil),
-        .init("4313", "RTN TO ADD2", predefinedLength: false, [.init(.cset82, 1, 70, optional: false, [.pcenc])], requires: [[["4312"]]], excludes: [], unit: nil),
-        .init("4314", "RTN TO SUB", predefinedLength: false, [.init(.cset82, 1, 70, optional: false, [.pcenc])], requires: [[["00"]]], excludes: [], unit: nil),
-        .init("4315", "RTN TO LOC", predefinedLength: false, [.init(.cset82, 1, 70, optional: false, [.pcenc])], requires: [[["00"]]], excludes: [], unit: nil),
-        .init("4316", "RTN TO REG", predefinedLength: false, [.init(.cset82, 1, 70, optional: false, [.pcenc])], requires: [[["00"]]], excludes: [], unit: nil),
-        .init("4317", "RTN TO COUNTRY", predefinedLength: false, [.init(.cset82, 2, 2, optional: false, [.iso3166alpha2])], requires: [[["00"]]], excludes: [], unit: nil),
-        .init("4318", "RTN TO POST", predefinedLength: false, [.init(.cset82, 1, 20, optional: false, [])], requires: [[["00"]]], excludes: [], unit: nil),
-        .init("4319", "RTN TO PHONE", predefinedLength: false, [.init(.cset82, 1, 30, optional: false, [])], requires: [[["00"]]], excludes: [], unit: nil),
-        .init("4320", "SRV DESCRIPTION", predefinedLength: false, [.init(.cset82, 1, 35, optional: false, [.pcenc])], requires: [[["00"]]], excludes: [], unit: nil),
-        .init("4321", "DANGEROUS GOODS", predefinedLength: false, [.init(.numeric, 1, 1, optional: false, [.yesno])], requires: [[["00"]]], excludes: [], unit: nil),
-        .init("4322", "AUTH TO LEAVE", predefinedLength: false, [.init(.numeric, 1, 1, optional: false, [.yesno])], requires: [[["00"]]], excludes: [], unit: nil),
-        .init("4323", "SIG REQUIRED", predefinedLength: false, [.init(.numeric, 1, 1, optional: false, [.yesno])], requires: [[["00"]]], excludes: [], unit: nil),
-        .init("4324", "NOT BEF DEL DT", predefinedLength: false, [.init(.numeric, 6, 6, optional: false, [.yymmd0]), .init(.numeric, 4, 4, optional: false, [.hhmi])], requires: [[["00"]]], excludes: [], unit: nil),
-        .init("4325", "NOT AFT DEL DT", predefinedLength: false, [.init(.numeric, 6, 6, optional: false, [.yymmd0]), .init(.numeric, 4, 4, optional: false, [.hhmi])], requires: [[["00"]]], excludes: [], unit: nil),
-        .init("4326", "REL DATE", predefinedLength: false, [.init(.numeric, 6, 6, optional: false, [.yymmdd])], requires: [[["00"]]], excludes: [], unit: nil),
-        .init("4330", "MAX TEMP F.", predefinedLength: false, [.init(.numeric, 6, 6, optional: false, []), .init(.cset82, 1, 1, optional: true, [.hyphen])], requires: [[["00"]]], excludes: ["4331"], unit: nil),
-        .init("4331", "MAX TEMP C.", predefinedLength: false, [.init(.numeric, 6, 6, optional: false, []), .init(.cset82, 1, 1, optional: true, [.hyphen])], requires: [[["00"]]], excludes: ["4330"], unit: nil),
-        .init("4332", "MIN TEMP F.", predefinedLength: false, [.init(.numeric, 6, 6, optional: false, []), .init(.cset82, 1, 1, optional: true, [.hyphen])], requires: [[["00"]]], excludes: ["4333"], unit: nil),
-        .init("4333", "MIN TEMP C.", predefinedLength: false, [.init(.numeric, 6, 6, optional: false, []), .init(.cset82, 1, 1, optional: true, [.hyphen])], requires: [[["00"]]], excludes: ["4332"], unit: nil),
-        .init("7001", "NSN", predefinedLength: false, [.init(.numeric, 13, 13, optional: false, [])], requires: [[["01"], ["02"], ["8006"], ["8026"]]], excludes: [], unit: nil),
-        .init("7002", "MEAT CUT", predefinedLength: false, [.init(.cset82, 1, 30, optional: false, [])], requires: [[["01"], ["02"]]], excludes: [], unit: nil),
-        .init("7003", "EXPIRY TIME", predefinedLength: false, [.init(.numeric, 6, 6, optional: false, [.yymmdd]), .init(.numeric, 4, 4, optional: false, [.hhmi])], requires: [[["01"], ["02"], ["03"]]], excludes: [], unit: nil),
-        .init("7004", "ACTIVE POTENCY", predefinedLength: false, [.init(.numeric, 1, 4, optional: false, [])], requires: [[["01", "10"], ["03", "10"]]], excludes: [], unit: nil),
-        .init("7005", "CATCH AREA", predefinedLength: false, [.init(.cset82, 1, 12, optional: false, [])], requires: [[["01"], ["02"]]], excludes: [], unit: nil),
-        .init("7006", "FIRST FREEZE DATE", predefinedLength: false, [.init(.numeric, 6, 6, optional: false, [.yymmdd])], requires: [[["01"], ["02"]]], excludes: [], unit: nil),
-        .init("7007", "HARVEST DATE", predefinedLength: false, [.init(.numeric, 6, 6, optional: false, [.yymmdd]), .init(.numeric, 6, 6, optional: true, [.yymmdd])], requires: [[["01"], ["02"]]], excludes: [], unit: nil),
-        .init("7008", "AQUATIC SPECIES", predefinedLength: false, [.init(.cset82, 1, 3, optional: false, [])], requires: [[["01"], ["02"]]], excludes: [], unit: nil),
-        .init("7009", "FISHING GEAR TYPE", predefinedLength: false, [.init(.cset82, 1, 10, optional: false, [])], requires: [[["01"], ["02"]]], excludes: [], unit: nil),
-        .init("7010", "PROD METHOD", predefinedLength: false, [.init(.cset82, 1, 2, optional: false, [])], requires: [[["01"], ["02"], ["03"]]], excludes: [], unit: nil),
-        .init("7011", "TEST BY DATE", predefinedLength: false, [.init(.numeric, 6, 6, optional: false, [.yymmdd]), .init(.numeric, 4, 4, optional: true, [.hhmi])], requires: [[["01"], ["02"], ["03"]]], excludes: [], unit: nil),
-        .init("7020", "REFURB LOT", predefinedLength: false, [.init(.cset82, 1, 20, optional: false, [])], requires: [[["01", "416"], ["03", "416"], ["8006", "416"]]], excludes: [], unit: nil),
-        .init("7021", "FUNC STAT", predefinedLength: false, [.init(.cset82, 1, 20, optional: false, [])], requires: [[["01"], ["03"], ["8006"]]], excludes: [], unit: nil),
-        .init("7022", "REV STAT", predefinedLength: false, [.init(.cset82, 1, 20, optional: false, [])], requires: [[["01", "7021"], ["03", "7021"], ["8006", "7021"]]], excludes: [], unit: nil),
-        .init("7023", "GIAI - ASSEMBLY", predefinedLength: false, [.init(.cset82, 1, 30, optional: false, [.gcppos1])], requires: [], excludes: [], unit: nil),
-        .init("7030", "PROCESSOR # 0", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso3166999]), .init(.cset82, 1, 27, optional: false, [])], requires: [[["01"], ["02"]]], excludes: [], unit: nil),
-        .init("7031", "PROCESSOR # 1", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso3166999]), .init(.cset82, 1, 27, optional: false, [])], requires: [[["01"], ["02"]]], excludes: [], unit: nil),
-        .init("7032", "PROCESSOR # 2", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso3166999]), .init(.cset82, 1, 27, optional: false, [])], requires: [[["01"], ["02"]]], excludes: [], unit: nil),
-        .init("7033", "PROCESSOR # 3", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso3166999]), .init(.cset82, 1, 27, optional: false, [])], requires: [[["01"], ["02"]]], excludes: [], unit: nil),
-        .init("7034", "PROCESSOR # 4", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso3166999]), .init(.cset82, 1, 27, optional: false, [])], requires: [[["01"], ["02"]]], excludes: [], unit: nil),
-        .init("7035", "PROCESSOR # 5", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso3166999]), .init(.cset82, 1, 27, optional: false, [])], requires: [[["01"], ["02"]]], excludes: [], unit: nil),
-        .init("7036", "PROCESSOR # 6", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso3166999]), .init(.cset82, 1, 27, optional: false, [])], requires: [[["01"], ["02"]]], excludes: [], unit: nil),
-        .init("7037", "PROCESSOR # 7", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso3166999]), .init(.cset82, 1, 27, optional: false, [])], requires: [[["01"], ["02"]]], excludes: [], unit: nil),
-        .init("7038", "PROCESSOR # 8", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso3166999]), .init(.cset82, 1, 27, optional: false, [])], requires: [[["01"], ["02"]]], excludes: [], unit: nil),
-        .init("7039", "PROCESSOR # 9", predefinedLength: false, [.init(.numeric, 3, 3, optional: false, [.iso3166999]), .init(.cset82, 1, 27, optional: false, [])], requires: [[["01"], ["02"]]], excludes: [], unit: nil),
-        .init("7040", "UIC+EXT", predefinedLength: false, [.init(.numeric, 1, 1, optional: false, []), .init(.cset82, 1, 1, optional: false, []), .init(.cset82, 1, 1, optional: false, []), .init(.cset82, 1, 1, optional: false, [.importeridx])], requires: [], excludes: [], unit: nil),
-        .init("7041", "UFRGT UNIT TYPE", predefinedLength: false, [.init(.cset82, 1, 4, optional: false, [.packagetype])], requires: [[["00"]]], excludes: [], unit: nil),
-        .init("710", "NHRN PZN", predefinedLength: false, [.init(.cset82, 1, 20, optional: false, [])], requires: [[["01"]]], excludes: [], unit: nil),
-        .init("711", "NHRN CIP", predefinedLength: false, [.init(.cset82, 1, 20, optional: false, [])], requires: [[["01"]]], excludes: [], unit: nil),
-        .init("712", "NHRN CN", predefinedLength: false, [.init(.cset82, 1, 20, optional: false, [])], requires: [[["01"]]], excludes: [], unit: nil),
-        .init("713", "NHRN DRN", predefinedLength: false, [.init(.cset82, 1, 20, optional: false, [])], requires: [[["01"]]], excludes: [], unit: nil),
-        .init("714", "NHRN AIM", predefinedLength: false, [.init(.cset82, 1, 20, optional: false, [])], requires: [[["01"]]], excludes: [], unit: nil),
-        .init("715", "NHRN NDC", predefinedLength: false, [.init(.cset82, 1, 20, optional: false, [])], requires: [[["01"]]], excludes: [], unit: nil),
-        .init("716", "NHRN AIC", predefinedLength: false, [.init(.cset82, 1, 20, optional: false, [])], requires: [[["01"]]], excludes: [], unit: nil),
-        .init("717", "NHRN SRN", predefinedLength: false, [.init(.cset82, 1, 20, optional: false, [])], requires: [[["01"]]], excludes: [], unit: nil),
-        .init("7230", "CERT # 1", predefinedLength: false, [.init(.cset82, 2, 2, optional: false, []), .init(.cset82, 1, 28, optional: false, [])], requires: [[["01"], ["8004"]]], excludes: [], unit: nil),
-        .init("7231", "CERT # 2", predefinedLength: false, [.init(.cset82, 2, 2, optional: false, []), .init(.cset82, 1, 28, optional: false, [])], requires: [[["01"], ["8004"]]], excludes: [], unit: nil),
-        .init("7232", "CERT # 3", predefinedLength: false, [.init(.cset82, 2, 2, optional: false, []), .init(.cset82, 1, 28, optional: false, [])], requires: [[["01"], ["8004"]]], excludes: [], unit: nil),
-        .init("7233", "CERT # 4", predefinedLength: false, [.init(.cset82, 2, 2, optional: false, []), .init(.cset82, 1, 28, optional: false, [])], requires: [[["01"], ["8004"]]], excludes: [], unit: nil),
-        .init("7234", "CERT # 5", predefinedLength: false, [.init(.cset82, 2, 2, optional: false, []), .init(.cset82, 1, 28, optional: false, [])], requires: [[["01"], ["8004"]]], excludes: [], unit: nil),
-        .init("7235", "CERT # 6", predefinedLength: false, [.init(.cset82, 2, 2, optional: false, []), .init(.cset82, 1, 28, optional: false, [])], requires: [[["01"], ["8004"]]], excludes: [], unit: nil),
-        .init("7236", "CERT # 7", predefinedLength: false, [.init(.cset82, 2, 2, optional: false, []), .init(.cset82, 1, 28, optional: false, [])], requires: [[["01"], ["8004"]]], excludes: [], unit: nil),
-        .init("7237", "CERT # 8", predefinedLength: false, [.init(.cset82, 2, 2, optional: false, []), .init(.cset82, 1, 28, optional: false, [])], requires: [[["01"], ["8004"]]], excludes: [], unit: nil),
-        .init("7238", "CERT # 9", predefinedLength: false, [.init(.cset82, 2, 2, optional: false, []), .init(.cset82, 1, 28, optional: false, [])], requires: [[["01"], ["8004"]]], excludes: [], unit: nil),
-        .init("7239", "CERT # 10", predefinedLength: false, [.init(.cset82, 2, 2, optional: false, []), .init(.cset82, 1, 28, optional: false, [])], requires: [[["01"], ["8004"]]], excludes: [], unit: nil),
-        .init("7240", "PROTOCOL", predefinedLength: false, [.init(.cset82, 1, 20, optional: false, [])], requires: [[["01"], ["8006"]]], excludes: ["03"], unit: nil),
-        .init("7241", "AIDC MEDIA TYPE", predefinedLength: false, [.init(.numeric, 2, 2, optional: false, [.mediatype])], requires: [[["8017"], ["8018"]]], excludes: [], unit: nil),
-        .init("7242", "VCN", predefinedLength: false, [.init(.cset82, 1, 25, optional: false, [])], requires: [[["8017"], ["8018"]]], excludes: [], unit: nil),
-        .init("7250", "DOB", predefinedLength: false, [.init(.numeric, 8, 8, optional: false, [.yyyymmdd])], requires: [[["8018"]]], excludes: ["7251"], unit: nil),
-        .init("7251", "DOB TIME", predefinedLength: false, [.init(.numeric, 8, 8, optional: false, [.yyyymmdd]), .init(.numeric, 4, 4, optional: false, [.hhmi])], requires: [[["8018"]]], excludes: ["7250"], unit: nil),
-        .init("7252", "BIO SEX", predefinedLength: false, [.init(.numeric, 1, 1, optional: false, [.iso5218])], requires: [[["8018"]]], excludes: [], unit: nil),
-        .init("7253", "FAMILY NAME", predefinedLength: false, [.init(.cset82, 1, 40, optional: false, [.pcenc])], requires: [[["8017"], ["8018"]]], excludes: ["7256", "7259"], unit: nil),
-        .init("7254", "GIVEN NAME", predefinedLength: false, [.init(.cset82, 1, 40, optional: false, [.pcenc])], requires: [[["8017"], ["8018"]]], excludes: ["7256", "7259"], unit: nil),
-        .init("7255", "SUFFIX", predefinedLength: false, [.init(.cset82, 1, 10, optional: false, [])], requires: [[["8017"], ["8018"]]], excludes: ["7256", "7259"], unit: nil),
-        .init("7256", "FULL NAME", predefinedLength: false, [.init(.cset82, 1, 90, optional: false, [.pcenc])], requires: [[["8017"], ["8018"]]], excludes: [], unit: nil),
-        .init("7257", "PERSON ADDR", predefinedLength: false, [.init(.cset82, 1, 70, optional: false, [.pcenc])], requires: [[["8018"]]], excludes: [], unit: nil),
-        .init("7258", "BIRTH SEQUENCE", predefinedLength: false, [.init(.cset82, 3, 3, optional: false, [.posinseqslash])], requires: [[["8018", "7259"]]], excludes: [], unit: nil),
-        .init("7259", "BABY", predefinedLength: false, [.init(.cset82, 1, 40, optional: false, [.pcenc])], requires: [[["8018"]]], excludes: ["7256"], unit: nil),
-        .init("8001", "DIMENSIONS", predefinedLength: false, [.init(.numeric, 4, 4, optional: false, [.nonzero]), .init(.numeric, 5, 5, optional: false, [.nonzero]), .init(.numeric, 3, 3, optional: false, [.nonzero]), .init(.numeric, 1, 1, optional: false, [.winding]), .init(.numeric, 1, 1, optional: false, [])], requires: [[["01"]]], excludes: [], unit: nil),
-        .init("8002", "CMT No.", predefinedLength: false, [.init(.cset82, 1, 20, optional: false, [])], requires: [], excludes: [], unit: nil),
-        .init("8003", "GRAI", predefinedLength: false, [.init(.numeric, 1, 1, optional: false, [.zero]), .init(.numeric, 13, 13, optional: false, [.csum, .gcppos1]), .init(.cset82, 1, 16, optional: true, [])], requires: [], excludes: [], unit: nil),
-        .init("8004", "GIAI", predefinedLength: false, [.init(.cset82, 1, 30, optional: false, [.gcppos1])], requires: [], excludes: [], unit: nil),
-        .init("8005", "PRICE PER UNIT", predefinedLength: false, [.init(.numeric, 6, 6, optional: false, [])], requires: [[["01"], ["02"]]], excludes: [], unit: nil),
-        .init("8006", "ITIP", predefinedLength: false, [.init(.numeric, 14, 14, optional: false, [.csum, .gcppos2]), .init(.numeric, 4, 4, optional: false, [.pieceoftotal])], requires: [], excludes: ["01", "03", "37"], unit: nil),
-        .init("8007", "IBAN", predefinedLength: false, [.init(.cset82, 1, 34, optional: false, [.iban])], requires: [[["415"]]], excludes: [], unit: nil),
-        .init("8008", "PROD TIME", predefinedLength: false, [.init(.numeric, 6, 6, optional: false, [.yymmdd]), .init(.numeric, 2, 2, optional: false, [.hh]), .init(.numeric, 2, 2, optional: true, [.mi]), .init(.numeric, 2, 2, optional: true, [.ss])], requires: [[["01"], ["02"], ["03"]]], excludes: [], unit: nil),
-        .init("8009", "OPTSEN", predefinedLength: false, [.init(.cset82, 1, 50, optional: false, [])], requires: [[["00"], ["01"], ["03"]]], excludes: [], unit: nil),
-        .init("8010", "CPID", predefinedLength: false, [.init(.cset39, 1, 30, optional: false, [.gcppos1])], requires: [], excludes: [], unit: nil),
-        .init("8011", "CPID SERIAL", predefinedLength: false, [.init(.numeric, 1, 12, optional: false, [.nozeroprefix])], requires: [[["8010"]]], excludes: [], unit: nil),
-        .init("8012", "VERSION", predefinedLength: false, [.init(.cset82, 1, 20, optional: false, [])], requires: [[["01"], ["03"], ["8006"]]], excludes: [], unit: nil),
-        .init("8013", "GMN", predefinedLength: false, [.init(.cset82, 1, 25, optional: false, [.csumalpha, .gcppos1])], requires: [], excludes: [], unit: nil),
-        .init("8014", "MUDI", predefinedLength: false, [.init(.cset82, 1, 25, optional: false, [.csumalpha, .gcppos1, .hasnondigit])], requires: [[["01"]]], excludes: [], unit: nil),
-        .init("8017", "GSRN - PROVIDER", predefinedLength: false, [.init(.numeric, 18, 18, optional: false, [.csum, .gcppos1])], requires: [], excludes: ["8018"], unit: nil),
-        .init("8018", "GSRN - RECIPIENT", predefinedLength: false, [.init(.numeric, 18, 18, optional: false, [.csum, .gcppos1])], requires: [], excludes: ["8017"], unit: nil),
-        .init("8019", "SRIN", predefinedLength: false, [.init(.numeric, 1, 10, optional: false, [])], requires: [[["8017"], ["8018"]]], excludes: [], unit: nil),
-        .init("8020", "REF No.", predefinedLength: false, [.init(.cset82, 1, 25, optional: false, [])], requires: [[["415"]]], excludes: [], unit: nil),
-        .init("8026", "ITIP CONTENT", predefinedLength: false, [.init(.numeric, 14, 14, optional: false, [.csum, .gcppos2]), .init(.numeric, 4, 4, optional: false, [.pieceoftotal])], requires: [[["37"]]], excludes: ["02", "03", "8006"], unit: nil),
-        .init("8030", "DIGSIG", predefinedLength: false, [.init(.cset64, 1, 90, optional: false, [])], requires: [[["00"], ["01", "21"], ["03", "21"], ["253"], ["255"], ["8003"], ["8004"], ["8006", "21"], ["8010", "8011"], ["8017"], ["8018"]]], excludes: [], unit: nil),
-        .init("8040", "IMEI", predefinedLength: false, [.init(.numeric, 15, 15, optional: false, [])], requires: [[["01", "21"]]], excludes: [], unit: nil),
-        .init("8041", "IMEI2", predefinedLength: false, [.init(.numeric, 15, 15, optional: false, [])], requires: [[["01", "21", "8040"]]], excludes: [], unit: nil),
-        .init("8042", "ESIM", predefinedLength: false, [.init(.numeric, 32, 32, optional: false, [])], requires: [[["01", "21", "8040"]]], excludes: [], unit: nil),
-        .init("8043", "PSIM", predefinedLength: false, [.init(.numeric, 18, 18, optional: false, []), .init(.numeric, 1, 2, optional: true, [])], requires: [[["01", "21", "8040"]]], excludes: [], unit: nil),
-        .init("8110", "", predefinedLength: false, [.init(.cset82, 1, 70, optional: false, [.couponcode])], requires: [], excludes: [], unit: nil),
-        .init("8111", "POINTS", predefinedLength: false, [.init(.numeric, 4, 4, optional: false, [])], requires: [[["255"]]], excludes: [], unit: nil),
-        .init("8112", "", predefinedLength: false, [.init(.cset82, 1, 70, optional: false, [.couponposoffer])], requires: [], excludes: [], unit: nil),
-        .init("8200", "PRODUCT URL", predefinedLength: false, [.init(.cset82, 1, 70, optional: false, [])], requires: [[["01"]]], excludes: [], unit: nil),
-        .init("90", "INTERNAL", predefinedLength: false, [.init(.cset82, 1, 30, optional: false, [])], requires: [], excludes: [], unit: nil),
-        .init("91", "INTERNAL", predefinedLength: false, [.init(.cset82, 1, 90, optional: false, [])], requires: [], excludes: [], unit: nil),
-        .init("92", "INTERNAL", predefinedLength: false, [.init(.cset82, 1, 90, optional: false, [])], requires: [], excludes: [], unit: nil),
-        .init("93", "INTERNAL", predefinedLength: false, [.init(.cset82, 1, 90, optional: false, [])], requires: [], excludes: [], unit: nil),
-        .init("94", "INTERNAL", predefinedLength: false, [.init(.cset82, 1, 90, optional: false, [])], requires: [], excludes: [], unit: nil),
-        .init("95", "INTERNAL", predefinedLength: false, [.init(.cset82, 1, 90, optional: false, [])], requires: [], excludes: [], unit: nil),
-        .init("96", "INTERNAL", predefinedLength: false, [.init(.cset82, 1, 90, optional: false, [])], requires: [], excludes: [], unit: nil),
-        .init("97", "INTERNAL", predefinedLength: false, [.init(.cset82, 1, 90, optional: false, [])], requires: [], excludes: [], unit: nil),
-        .init("98", "INTERNAL", predefinedLength: false, [.init(.cset82, 1, 90, optional: false, [])], requires: [], excludes: [], unit: nil),
-        .init("99", "INTERNAL", predefinedLength: false, [.init(.cset82, 1, 90, optional: false, [])], requires: [], excludes: [], unit: nil),
-    ]
+    /// Every Application Identifier (541), one per line, tab-separated: AI, `P` (predefined
+    /// length) or `-`, components (`<N|X|Y|Z><min>-<max>[?][:linters]`, `?` optional), requisites
+    /// (`;` between lists, `,` between alternatives, `+` joining AIs), exclusions, unit, title.
+    static let table = """
+        00\tP\tN18-18:csum,gcppos2\t\t\t\tSSCC
+        01\tP\tN14-14:csum,gcppos2\t\t255,37\t\tGTIN
+        02\tP\tN14-14:csum,gcppos2\t37\t01,03\t\tCONTENT
+        03\tP\tN14-14:csum,gcppos2\t\t01,02,37,235\t\tMTO GTIN
+        10\t-\tX1-20\t01,02,03,8006,8026\t\t\tBATCH/LOT
+        11\tP\tN6-6:yymmd0\t01,02,03,8006,8026\t\t\tPROD DATE
+        12\tP\tN6-6:yymmd0\t8020\t\t\tDUE DATE
+        13\tP\tN6-6:yymmd0\t01,02,03,8006,8026\t\t\tPACK DATE
+        15\tP\tN6-6:yymmd0\t01,02,03,8006,8026\t\t\tBEST BEFORE or BEST BY
+        16\tP\tN6-6:yymmd0\t01,02,03,8006,8026\t\t\tSELL BY
+        17\tP\tN6-6:yymmd0\t01,02,03,255,8006,8026\t\t\tUSE BY or EXPIRY
+        20\tP\tN2-2\t01,02,03,8006,8026\t\t\tVARIANT
+        21\t-\tX1-20\t01,03,8006\t235\t\tSERIAL
+        22\t-\tX1-20\t01\t\t\tCPV
+        235\t-\tX1-28\t01\t\t\tTPX
+        240\t-\tX1-30\t01,02,03,8006,8026\t\t\tADDITIONAL ID
+        241\t-\tX1-30\t01,02,03,8006,8026\t\t\tCUST. PART No.
+        242\t-\tN1-6\t01,02,8006,8026\t\t\tMTO VARIANT
+        243\t-\tX1-20\t01,03\t\t\tPCN
+        250\t-\tX1-30\t01+21,03+21,8006+21\t\t\tSECONDARY SERIAL
+        251\t-\tX1-30\t01,03,8006\t\t\tREF. TO SOURCE
+        253\t-\tN13-13:csum,gcppos1 X1-17?\t\t\t\tGDTI
+        254\t-\tX1-20\t414\t\t\tGLN EXTENSION COMPONENT
+        255\t-\tN13-13:csum,gcppos1 N1-12?\t\t01,02,415,8006,8020,8026\t\tGCN
+        30\t-\tN1-8\t01,02\t\t\tVAR. COUNT
+        3100\tP\tN6-6\t01,02\t310n\tkg\tNET WEIGHT (kg)
+        3101\tP\tN6-6\t01,02\t310n\tkg\tNET WEIGHT (kg)
+        3102\tP\tN6-6\t01,02\t310n\tkg\tNET WEIGHT (kg)
+        3103\tP\tN6-6\t01,02\t310n\tkg\tNET WEIGHT (kg)
+        3104\tP\tN6-6\t01,02\t310n\tkg\tNET WEIGHT (kg)
+        3105\tP\tN6-6\t01,02\t310n\tkg\tNET WEIGHT (kg)
+        3110\tP\tN6-6\t01,02\t311n\tm\tLENGTH (m)
+        3111\tP\tN6-6\t01,02\t311n\tm\tLENGTH (m)
+        3112\tP\tN6-6\t01,02\t311n\tm\tLENGTH (m)
+        3113\tP\tN6-6\t01,02\t311n\tm\tLENGTH (m)
+        3114\tP\tN6-6\t01,02\t311n\tm\tLENGTH (m)
+        3115\tP\tN6-6\t01,02\t311n\tm\tLENGTH (m)
+        3120\tP\tN6-6\t01,02\t312n\tm\tWIDTH (m)
+        3121\tP\tN6-6\t01,02\t312n\tm\tWIDTH (m)
+        3122\tP\tN6-6\t01,02\t312n\tm\tWIDTH (m)
+        3123\tP\tN6-6\t01,02\t312n\tm\tWIDTH (m)
+        3124\tP\tN6-6\t01,02\t312n\tm\tWIDTH (m)
+        3125\tP\tN6-6\t01,02\t312n\tm\tWIDTH (m)
+        3130\tP\tN6-6\t01,02\t313n\tm\tHEIGHT (m)
+        3131\tP\tN6-6\t01,02\t313n\tm\tHEIGHT (m)
+        3132\tP\tN6-6\t01,02\t313n\tm\tHEIGHT (m)
+        3133\tP\tN6-6\t01,02\t313n\tm\tHEIGHT (m)
+        3134\tP\tN6-6\t01,02\t313n\tm\tHEIGHT (m)
+        3135\tP\tN6-6\t01,02\t313n\tm\tHEIGHT (m)
+        3140\tP\tN6-6\t01,02\t314n\tm²\tAREA (m²)
+        3141\tP\tN6-6\t01,02\t314n\tm²\tAREA (m²)
+        3142\tP\tN6-6\t01,02\t314n\tm²\tAREA (m²)
+        3143\tP\tN6-6\t01,02\t314n\tm²\tAREA (m²)
+        3144\tP\tN6-6\t01,02\t314n\tm²\tAREA (m²)
+        3145\tP\tN6-6\t01,02\t314n\tm²\tAREA (m²)
+        3150\tP\tN6-6\t01,02\t315n\tl\tNET VOLUME (l)
+        3151\tP\tN6-6\t01,02\t315n\tl\tNET VOLUME (l)
+        3152\tP\tN6-6\t01,02\t315n\tl\tNET VOLUME (l)
+        3153\tP\tN6-6\t01,02\t315n\tl\tNET VOLUME (l)
+        3154\tP\tN6-6\t01,02\t315n\tl\tNET VOLUME (l)
+        3155\tP\tN6-6\t01,02\t315n\tl\tNET VOLUME (l)
+        3160\tP\tN6-6\t01,02\t316n\tm³\tNET VOLUME (m³)
+        3161\tP\tN6-6\t01,02\t316n\tm³\tNET VOLUME (m³)
+        3162\tP\tN6-6\t01,02\t316n\tm³\tNET VOLUME (m³)
+        3163\tP\tN6-6\t01,02\t316n\tm³\tNET VOLUME (m³)
+        3164\tP\tN6-6\t01,02\t316n\tm³\tNET VOLUME (m³)
+        3165\tP\tN6-6\t01,02\t316n\tm³\tNET VOLUME (m³)
+        3200\tP\tN6-6\t01,02\t320n\tlb\tNET WEIGHT (lb)
+        3201\tP\tN6-6\t01,02\t320n\tlb\tNET WEIGHT (lb)
+        3202\tP\tN6-6\t01,02\t320n\tlb\tNET WEIGHT (lb)
+        3203\tP\tN6-6\t01,02\t320n\tlb\tNET WEIGHT (lb)
+        3204\tP\tN6-6\t01,02\t320n\tlb\tNET WEIGHT (lb)
+        3205\tP\tN6-6\t01,02\t320n\tlb\tNET WEIGHT (lb)
+        3210\tP\tN6-6\t01,02\t321n\tin\tLENGTH (in)
+        3211\tP\tN6-6\t01,02\t321n\tin\tLENGTH (in)
+        3212\tP\tN6-6\t01,02\t321n\tin\tLENGTH (in)
+        3213\tP\tN6-6\t01,02\t321n\tin\tLENGTH (in)
+        3214\tP\tN6-6\t01,02\t321n\tin\tLENGTH (in)
+        3215\tP\tN6-6\t01,02\t321n\tin\tLENGTH (in)
+        3220\tP\tN6-6\t01,02\t322n\tft\tLENGTH (ft)
+        3221\tP\tN6-6\t01,02\t322n\tft\tLENGTH (ft)
+        3222\tP\tN6-6\t01,02\t322n\tft\tLENGTH (ft)
+        3223\tP\tN6-6\t01,02\t322n\tft\tLENGTH (ft)
+        3224\tP\tN6-6\t01,02\t322n\tft\tLENGTH (ft)
+        3225\tP\tN6-6\t01,02\t322n\tft\tLENGTH (ft)
+        3230\tP\tN6-6\t01,02\t323n\tyd\tLENGTH (yd)
+        3231\tP\tN6-6\t01,02\t323n\tyd\tLENGTH (yd)
+        3232\tP\tN6-6\t01,02\t323n\tyd\tLENGTH (yd)
+        3233\tP\tN6-6\t01,02\t323n\tyd\tLENGTH (yd)
+        3234\tP\tN6-6\t01,02\t323n\tyd\tLENGTH (yd)
+        3235\tP\tN6-6\t01,02\t323n\tyd\tLENGTH (yd)
+        3240\tP\tN6-6\t01,02\t324n\tin\tWIDTH (in)
+        3241\tP\tN6-6\t01,02\t324n\tin\tWIDTH (in)
+        3242\tP\tN6-6\t01,02\t324n\tin\tWIDTH (in)
+        3243\tP\tN6-6\t01,02\t324n\tin\tWIDTH (in)
+        3244\tP\tN6-6\t01,02\t324n\tin\tWIDTH (in)
+        3245\tP\tN6-6\t01,02\t324n\tin\tWIDTH (in)
+        3250\tP\tN6-6\t01,02\t325n\tft\tWIDTH (ft)
+        3251\tP\tN6-6\t01,02\t325n\tft\tWIDTH (ft)
+        3252\tP\tN6-6\t01,02\t325n\tft\tWIDTH (ft)
+        3253\tP\tN6-6\t01,02\t325n\tft\tWIDTH (ft)
+        3254\tP\tN6-6\t01,02\t325n\tft\tWIDTH (ft)
+        3255\tP\tN6-6\t01,02\t325n\tft\tWIDTH (ft)
+        3260\tP\tN6-6\t01,02\t326n\tyd\tWIDTH (yd)
+        3261\tP\tN6-6\t01,02\t326n\tyd\tWIDTH (yd)
+        3262\tP\tN6-6\t01,02\t326n\tyd\tWIDTH (yd)
+        3263\tP\tN6-6\t01,02\t326n\tyd\tWIDTH (yd)
+        3264\tP\tN6-6\t01,02\t326n\tyd\tWIDTH (yd)
+        3265\tP\tN6-6\t01,02\t326n\tyd\tWIDTH (yd)
+        3270\tP\tN6-6\t01,02\t327n\tin\tHEIGHT (in)
+        3271\tP\tN6-6\t01,02\t327n\tin\tHEIGHT (in)
+        3272\tP\tN6-6\t01,02\t327n\tin\tHEIGHT (in)
+        3273\tP\tN6-6\t01,02\t327n\tin\tHEIGHT (in)
+        3274\tP\tN6-6\t01,02\t327n\tin\tHEIGHT (in)
+        3275\tP\tN6-6\t01,02\t327n\tin\tHEIGHT (in)
+        3280\tP\tN6-6\t01,02\t328n\tft\tHEIGHT (ft)
+        3281\tP\tN6-6\t01,02\t328n\tft\tHEIGHT (ft)
+        3282\tP\tN6-6\t01,02\t328n\tft\tHEIGHT (ft)
+        3283\tP\tN6-6\t01,02\t328n\tft\tHEIGHT (ft)
+        3284\tP\tN6-6\t01,02\t328n\tft\tHEIGHT (ft)
+        3285\tP\tN6-6\t01,02\t328n\tft\tHEIGHT (ft)
+        3290\tP\tN6-6\t01,02\t329n\tyd\tHEIGHT (yd)
+        3291\tP\tN6-6\t01,02\t329n\tyd\tHEIGHT (yd)
+        3292\tP\tN6-6\t01,02\t329n\tyd\tHEIGHT (yd)
+        3293\tP\tN6-6\t01,02\t329n\tyd\tHEIGHT (yd)
+        3294\tP\tN6-6\t01,02\t329n\tyd\tHEIGHT (yd)
+        3295\tP\tN6-6\t01,02\t329n\tyd\tHEIGHT (yd)
+        3300\tP\tN6-6\t00,01\t330n\tkg\tGROSS WEIGHT (kg)
+        3301\tP\tN6-6\t00,01\t330n\tkg\tGROSS WEIGHT (kg)
+        3302\tP\tN6-6\t00,01\t330n\tkg\tGROSS WEIGHT (kg)
+        3303\tP\tN6-6\t00,01\t330n\tkg\tGROSS WEIGHT (kg)
+        3304\tP\tN6-6\t00,01\t330n\tkg\tGROSS WEIGHT (kg)
+        3305\tP\tN6-6\t00,01\t330n\tkg\tGROSS WEIGHT (kg)
+        3310\tP\tN6-6\t00,01\t331n\tm\tLENGTH (m), log
+        3311\tP\tN6-6\t00,01\t331n\tm\tLENGTH (m), log
+        3312\tP\tN6-6\t00,01\t331n\tm\tLENGTH (m), log
+        3313\tP\tN6-6\t00,01\t331n\tm\tLENGTH (m), log
+        3314\tP\tN6-6\t00,01\t331n\tm\tLENGTH (m), log
+        3315\tP\tN6-6\t00,01\t331n\tm\tLENGTH (m), log
+        3320\tP\tN6-6\t00,01\t332n\tm\tWIDTH (m), log
+        3321\tP\tN6-6\t00,01\t332n\tm\tWIDTH (m), log
+        3322\tP\tN6-6\t00,01\t332n\tm\tWIDTH (m), log
+        3323\tP\tN6-6\t00,01\t332n\tm\tWIDTH (m), log
+        3324\tP\tN6-6\t00,01\t332n\tm\tWIDTH (m), log
+        3325\tP\tN6-6\t00,01\t332n\tm\tWIDTH (m), log
+        3330\tP\tN6-6\t00,01\t333n\tm\tHEIGHT (m), log
+        3331\tP\tN6-6\t00,01\t333n\tm\tHEIGHT (m), log
+        3332\tP\tN6-6\t00,01\t333n\tm\tHEIGHT (m), log
+        3333\tP\tN6-6\t00,01\t333n\tm\tHEIGHT (m), log
+        3334\tP\tN6-6\t00,01\t333n\tm\tHEIGHT (m), log
+        3335\tP\tN6-6\t00,01\t333n\tm\tHEIGHT (m), log
+        3340\tP\tN6-6\t00,01\t334n\tm²\tAREA (m²), log
+        3341\tP\tN6-6\t00,01\t334n\tm²\tAREA (m²), log
+        3342\tP\tN6-6\t00,01\t334n\tm²\tAREA (m²), log
+        3343\tP\tN6-6\t00,01\t334n\tm²\tAREA (m²), log
+        3344\tP\tN6-6\t00,01\t334n\tm²\tAREA (m²), log
+        3345\tP\tN6-6\t00,01\t334n\tm²\tAREA (m²), log
+        3350\tP\tN6-6\t00,01\t335n\tl\tVOLUME (l), log
+        3351\tP\tN6-6\t00,01\t335n\tl\tVOLUME (l), log
+        3352\tP\tN6-6\t00,01\t335n\tl\tVOLUME (l), log
+        3353\tP\tN6-6\t00,01\t335n\tl\tVOLUME (l), log
+        3354\tP\tN6-6\t00,01\t335n\tl\tVOLUME (l), log
+        3355\tP\tN6-6\t00,01\t335n\tl\tVOLUME (l), log
+        3360\tP\tN6-6\t00,01\t336n\tm³\tVOLUME (m³), log
+        3361\tP\tN6-6\t00,01\t336n\tm³\tVOLUME (m³), log
+        3362\tP\tN6-6\t00,01\t336n\tm³\tVOLUME (m³), log
+        3363\tP\tN6-6\t00,01\t336n\tm³\tVOLUME (m³), log
+        3364\tP\tN6-6\t00,01\t336n\tm³\tVOLUME (m³), log
+        3365\tP\tN6-6\t00,01\t336n\tm³\tVOLUME (m³), log
+        3370\tP\tN6-6\t01\t337n\tkg/m²\tKG PER m²
+        3371\tP\tN6-6\t01\t337n\tkg/m²\tKG PER m²
+        3372\tP\tN6-6\t01\t337n\tkg/m²\tKG PER m²
+        3373\tP\tN6-6\t01\t337n\tkg/m²\tKG PER m²
+        3374\tP\tN6-6\t01\t337n\tkg/m²\tKG PER m²
+        3375\tP\tN6-6\t01\t337n\tkg/m²\tKG PER m²
+        3400\tP\tN6-6\t00,01\t340n\tlb\tGROSS WEIGHT (lb)
+        3401\tP\tN6-6\t00,01\t340n\tlb\tGROSS WEIGHT (lb)
+        3402\tP\tN6-6\t00,01\t340n\tlb\tGROSS WEIGHT (lb)
+        3403\tP\tN6-6\t00,01\t340n\tlb\tGROSS WEIGHT (lb)
+        3404\tP\tN6-6\t00,01\t340n\tlb\tGROSS WEIGHT (lb)
+        3405\tP\tN6-6\t00,01\t340n\tlb\tGROSS WEIGHT (lb)
+        3410\tP\tN6-6\t00,01\t341n\tin\tLENGTH (in), log
+        3411\tP\tN6-6\t00,01\t341n\tin\tLENGTH (in), log
+        3412\tP\tN6-6\t00,01\t341n\tin\tLENGTH (in), log
+        3413\tP\tN6-6\t00,01\t341n\tin\tLENGTH (in), log
+        3414\tP\tN6-6\t00,01\t341n\tin\tLENGTH (in), log
+        3415\tP\tN6-6\t00,01\t341n\tin\tLENGTH (in), log
+        3420\tP\tN6-6\t00,01\t342n\tft\tLENGTH (ft), log
+        3421\tP\tN6-6\t00,01\t342n\tft\tLENGTH (ft), log
+        3422\tP\tN6-6\t00,01\t342n\tft\tLENGTH (ft), log
+        3423\tP\tN6-6\t00,01\t342n\tft\tLENGTH (ft), log
+        3424\tP\tN6-6\t00,01\t342n\tft\tLENGTH (ft), log
+        3425\tP\tN6-6\t00,01\t342n\tft\tLENGTH (ft), log
+        3430\tP\tN6-6\t00,01\t343n\tyd\tLENGTH (yd), log
+        3431\tP\tN6-6\t00,01\t343n\tyd\tLENGTH (yd), log
+        3432\tP\tN6-6\t00,01\t343n\tyd\tLENGTH (yd), log
+        3433\tP\tN6-6\t00,01\t343n\tyd\tLENGTH (yd), log
+        3434\tP\tN6-6\t00,01\t343n\tyd\tLENGTH (yd), log
+        3435\tP\tN6-6\t00,01\t343n\tyd\tLENGTH (yd), log
+        3440\tP\tN6-6\t00,01\t344n\tin\tWIDTH (in), log
+        3441\tP\tN6-6\t00,01\t344n\tin\tWIDTH (in), log
+        3442\tP\tN6-6\t00,01\t344n\tin\tWIDTH (in), log
+        3443\tP\tN6-6\t00,01\t344n\tin\tWIDTH (in), log
+        3444\tP\tN6-6\t00,01\t344n\tin\tWIDTH (in), log
+        3445\tP\tN6-6\t00,01\t344n\tin\tWIDTH (in), log
+        3450\tP\tN6-6\t00,01\t345n\tft\tWIDTH (ft), log
+        3451\tP\tN6-6\t00,01\t345n\tft\tWIDTH (ft), log
+        3452\tP\tN6-6\t00,01\t345n\tft\tWIDTH (ft), log
+        3453\tP\tN6-6\t00,01\t345n\tft\tWIDTH (ft), log
+        3454\tP\tN6-6\t00,01\t345n\tft\tWIDTH (ft), log
+        3455\tP\tN6-6\t00,01\t345n\tft\tWIDTH (ft), log
+        3460\tP\tN6-6\t00,01\t346n\tyd\tWIDTH (yd), log
+        3461\tP\tN6-6\t00,01\t346n\tyd\tWIDTH (yd), log
+        3462\tP\tN6-6\t00,01\t346n\tyd\tWIDTH (yd), log
+        3463\tP\tN6-6\t00,01\t346n\tyd\tWIDTH (yd), log
+        3464\tP\tN6-6\t00,01\t346n\tyd\tWIDTH (yd), log
+        3465\tP\tN6-6\t00,01\t346n\tyd\tWIDTH (yd), log
+        3470\tP\tN6-6\t00,01\t347n\tin\tHEIGHT (in), log
+        3471\tP\tN6-6\t00,01\t347n\tin\tHEIGHT (in), log
+        3472\tP\tN6-6\t00,01\t347n\tin\tHEIGHT (in), log
+        3473\tP\tN6-6\t00,01\t347n\tin\tHEIGHT (in), log
+        3474\tP\tN6-6\t00,01\t347n\tin\tHEIGHT (in), log
+        3475\tP\tN6-6\t00,01\t347n\tin\tHEIGHT (in), log
+        3480\tP\tN6-6\t00,01\t348n\tft\tHEIGHT (ft), log
+        3481\tP\tN6-6\t00,01\t348n\tft\tHEIGHT (ft), log
+        3482\tP\tN6-6\t00,01\t348n\tft\tHEIGHT (ft), log
+        3483\tP\tN6-6\t00,01\t348n\tft\tHEIGHT (ft), log
+        3484\tP\tN6-6\t00,01\t348n\tft\tHEIGHT (ft), log
+        3485\tP\tN6-6\t00,01\t348n\tft\tHEIGHT (ft), log
+        3490\tP\tN6-6\t00,01\t349n\tyd\tHEIGHT (yd), log
+        3491\tP\tN6-6\t00,01\t349n\tyd\tHEIGHT (yd), log
+        3492\tP\tN6-6\t00,01\t349n\tyd\tHEIGHT (yd), log
+        3493\tP\tN6-6\t00,01\t349n\tyd\tHEIGHT (yd), log
+        3494\tP\tN6-6\t00,01\t349n\tyd\tHEIGHT (yd), log
+        3495\tP\tN6-6\t00,01\t349n\tyd\tHEIGHT (yd), log
+        3500\tP\tN6-6\t01,02\t350n\tin²\tAREA (in²)
+        3501\tP\tN6-6\t01,02\t350n\tin²\tAREA (in²)
+        3502\tP\tN6-6\t01,02\t350n\tin²\tAREA (in²)
+        3503\tP\tN6-6\t01,02\t350n\tin²\tAREA (in²)
+        3504\tP\tN6-6\t01,02\t350n\tin²\tAREA (in²)
+        3505\tP\tN6-6\t01,02\t350n\tin²\tAREA (in²)
+        3510\tP\tN6-6\t01,02\t351n\tft²\tAREA (ft²)
+        3511\tP\tN6-6\t01,02\t351n\tft²\tAREA (ft²)
+        3512\tP\tN6-6\t01,02\t351n\tft²\tAREA (ft²)
+        3513\tP\tN6-6\t01,02\t351n\tft²\tAREA (ft²)
+        3514\tP\tN6-6\t01,02\t351n\tft²\tAREA (ft²)
+        3515\tP\tN6-6\t01,02\t351n\tft²\tAREA (ft²)
+        3520\tP\tN6-6\t01,02\t352n\tyd²\tAREA (yd²)
+        3521\tP\tN6-6\t01,02\t352n\tyd²\tAREA (yd²)
+        3522\tP\tN6-6\t01,02\t352n\tyd²\tAREA (yd²)
+        3523\tP\tN6-6\t01,02\t352n\tyd²\tAREA (yd²)
+        3524\tP\tN6-6\t01,02\t352n\tyd²\tAREA (yd²)
+        3525\tP\tN6-6\t01,02\t352n\tyd²\tAREA (yd²)
+        3530\tP\tN6-6\t00,01\t353n\tin²\tAREA (in²), log
+        3531\tP\tN6-6\t00,01\t353n\tin²\tAREA (in²), log
+        3532\tP\tN6-6\t00,01\t353n\tin²\tAREA (in²), log
+        3533\tP\tN6-6\t00,01\t353n\tin²\tAREA (in²), log
+        3534\tP\tN6-6\t00,01\t353n\tin²\tAREA (in²), log
+        3535\tP\tN6-6\t00,01\t353n\tin²\tAREA (in²), log
+        3540\tP\tN6-6\t00,01\t354n\tft²\tAREA (ft²), log
+        3541\tP\tN6-6\t00,01\t354n\tft²\tAREA (ft²), log
+        3542\tP\tN6-6\t00,01\t354n\tft²\tAREA (ft²), log
+        3543\tP\tN6-6\t00,01\t354n\tft²\tAREA (ft²), log
+        3544\tP\tN6-6\t00,01\t354n\tft²\tAREA (ft²), log
+        3545\tP\tN6-6\t00,01\t354n\tft²\tAREA (ft²), log
+        3550\tP\tN6-6\t00,01\t355n\tyd²\tAREA (yd²), log
+        3551\tP\tN6-6\t00,01\t355n\tyd²\tAREA (yd²), log
+        3552\tP\tN6-6\t00,01\t355n\tyd²\tAREA (yd²), log
+        3553\tP\tN6-6\t00,01\t355n\tyd²\tAREA (yd²), log
+        3554\tP\tN6-6\t00,01\t355n\tyd²\tAREA (yd²), log
+        3555\tP\tN6-6\t00,01\t355n\tyd²\tAREA (yd²), log
+        3560\tP\tN6-6\t01,02\t356n\ttr oz\tNET WEIGHT (tr oz)
+        3561\tP\tN6-6\t01,02\t356n\ttr oz\tNET WEIGHT (tr oz)
+        3562\tP\tN6-6\t01,02\t356n\ttr oz\tNET WEIGHT (tr oz)
+        3563\tP\tN6-6\t01,02\t356n\ttr oz\tNET WEIGHT (tr oz)
+        3564\tP\tN6-6\t01,02\t356n\ttr oz\tNET WEIGHT (tr oz)
+        3565\tP\tN6-6\t01,02\t356n\ttr oz\tNET WEIGHT (tr oz)
+        3570\tP\tN6-6\t01,02\t357n\toz\tNET VOLUME (oz)
+        3571\tP\tN6-6\t01,02\t357n\toz\tNET VOLUME (oz)
+        3572\tP\tN6-6\t01,02\t357n\toz\tNET VOLUME (oz)
+        3573\tP\tN6-6\t01,02\t357n\toz\tNET VOLUME (oz)
+        3574\tP\tN6-6\t01,02\t357n\toz\tNET VOLUME (oz)
+        3575\tP\tN6-6\t01,02\t357n\toz\tNET VOLUME (oz)
+        3600\tP\tN6-6\t01,02\t360n\tqt (US)\tNET VOLUME (qt (US))
+        3601\tP\tN6-6\t01,02\t360n\tqt (US)\tNET VOLUME (qt (US))
+        3602\tP\tN6-6\t01,02\t360n\tqt (US)\tNET VOLUME (qt (US))
+        3603\tP\tN6-6\t01,02\t360n\tqt (US)\tNET VOLUME (qt (US))
+        3604\tP\tN6-6\t01,02\t360n\tqt (US)\tNET VOLUME (qt (US))
+        3605\tP\tN6-6\t01,02\t360n\tqt (US)\tNET VOLUME (qt (US))
+        3610\tP\tN6-6\t01,02\t361n\tgal.\tNET VOLUME (gal.)
+        3611\tP\tN6-6\t01,02\t361n\tgal.\tNET VOLUME (gal.)
+        3612\tP\tN6-6\t01,02\t361n\tgal.\tNET VOLUME (gal.)
+        3613\tP\tN6-6\t01,02\t361n\tgal.\tNET VOLUME (gal.)
+        3614\tP\tN6-6\t01,02\t361n\tgal.\tNET VOLUME (gal.)
+        3615\tP\tN6-6\t01,02\t361n\tgal.\tNET VOLUME (gal.)
+        3620\tP\tN6-6\t00,01\t362n\tqt (US)\tVOLUME (qt (US)), log
+        3621\tP\tN6-6\t00,01\t362n\tqt (US)\tVOLUME (qt (US)), log
+        3622\tP\tN6-6\t00,01\t362n\tqt (US)\tVOLUME (qt (US)), log
+        3623\tP\tN6-6\t00,01\t362n\tqt (US)\tVOLUME (qt (US)), log
+        3624\tP\tN6-6\t00,01\t362n\tqt (US)\tVOLUME (qt (US)), log
+        3625\tP\tN6-6\t00,01\t362n\tqt (US)\tVOLUME (qt (US)), log
+        3630\tP\tN6-6\t00,01\t363n\tgal (US)\tVOLUME (gal (US)), log
+        3631\tP\tN6-6\t00,01\t363n\tgal (US)\tVOLUME (gal (US)), log
+        3632\tP\tN6-6\t00,01\t363n\tgal (US)\tVOLUME (gal (US)), log
+        3633\tP\tN6-6\t00,01\t363n\tgal (US)\tVOLUME (gal (US)), log
+        3634\tP\tN6-6\t00,01\t363n\tgal (US)\tVOLUME (gal (US)), log
+        3635\tP\tN6-6\t00,01\t363n\tgal (US)\tVOLUME (gal (US)), log
+        3640\tP\tN6-6\t01,02\t364n\tin³\tNET VOLUME (in³)
+        3641\tP\tN6-6\t01,02\t364n\tin³\tNET VOLUME (in³)
+        3642\tP\tN6-6\t01,02\t364n\tin³\tNET VOLUME (in³)
+        3643\tP\tN6-6\t01,02\t364n\tin³\tNET VOLUME (in³)
+        3644\tP\tN6-6\t01,02\t364n\tin³\tNET VOLUME (in³)
+        3645\tP\tN6-6\t01,02\t364n\tin³\tNET VOLUME (in³)
+        3650\tP\tN6-6\t01,02\t365n\tft³\tNET VOLUME (ft³)
+        3651\tP\tN6-6\t01,02\t365n\tft³\tNET VOLUME (ft³)
+        3652\tP\tN6-6\t01,02\t365n\tft³\tNET VOLUME (ft³)
+        3653\tP\tN6-6\t01,02\t365n\tft³\tNET VOLUME (ft³)
+        3654\tP\tN6-6\t01,02\t365n\tft³\tNET VOLUME (ft³)
+        3655\tP\tN6-6\t01,02\t365n\tft³\tNET VOLUME (ft³)
+        3660\tP\tN6-6\t01,02\t366n\tyd³\tNET VOLUME (yd³)
+        3661\tP\tN6-6\t01,02\t366n\tyd³\tNET VOLUME (yd³)
+        3662\tP\tN6-6\t01,02\t366n\tyd³\tNET VOLUME (yd³)
+        3663\tP\tN6-6\t01,02\t366n\tyd³\tNET VOLUME (yd³)
+        3664\tP\tN6-6\t01,02\t366n\tyd³\tNET VOLUME (yd³)
+        3665\tP\tN6-6\t01,02\t366n\tyd³\tNET VOLUME (yd³)
+        3670\tP\tN6-6\t00,01\t367n\tin³\tVOLUME (in³), log
+        3671\tP\tN6-6\t00,01\t367n\tin³\tVOLUME (in³), log
+        3672\tP\tN6-6\t00,01\t367n\tin³\tVOLUME (in³), log
+        3673\tP\tN6-6\t00,01\t367n\tin³\tVOLUME (in³), log
+        3674\tP\tN6-6\t00,01\t367n\tin³\tVOLUME (in³), log
+        3675\tP\tN6-6\t00,01\t367n\tin³\tVOLUME (in³), log
+        3680\tP\tN6-6\t00,01\t368n\tft³\tVOLUME (ft³), log
+        3681\tP\tN6-6\t00,01\t368n\tft³\tVOLUME (ft³), log
+        3682\tP\tN6-6\t00,01\t368n\tft³\tVOLUME (ft³), log
+        3683\tP\tN6-6\t00,01\t368n\tft³\tVOLUME (ft³), log
+        3684\tP\tN6-6\t00,01\t368n\tft³\tVOLUME (ft³), log
+        3685\tP\tN6-6\t00,01\t368n\tft³\tVOLUME (ft³), log
+        3690\tP\tN6-6\t00,01\t369n\tyd³\tVOLUME (yd³), log
+        3691\tP\tN6-6\t00,01\t369n\tyd³\tVOLUME (yd³), log
+        3692\tP\tN6-6\t00,01\t369n\tyd³\tVOLUME (yd³), log
+        3693\tP\tN6-6\t00,01\t369n\tyd³\tVOLUME (yd³), log
+        3694\tP\tN6-6\t00,01\t369n\tyd³\tVOLUME (yd³), log
+        3695\tP\tN6-6\t00,01\t369n\tyd³\tVOLUME (yd³), log
+        37\t-\tN1-8\t00+02,00+8026\t\t\tCOUNT
+        3900\t-\tN1-15\t255,8020\t390n,391n,394n,8111\t\tAMOUNT
+        3901\t-\tN1-15\t255,8020\t390n,391n,394n,8111\t\tAMOUNT
+        3902\t-\tN1-15\t255,8020\t390n,391n,394n,8111\t\tAMOUNT
+        3903\t-\tN1-15\t255,8020\t390n,391n,394n,8111\t\tAMOUNT
+        3904\t-\tN1-15\t255,8020\t390n,391n,394n,8111\t\tAMOUNT
+        3905\t-\tN1-15\t255,8020\t390n,391n,394n,8111\t\tAMOUNT
+        3906\t-\tN1-15\t255,8020\t390n,391n,394n,8111\t\tAMOUNT
+        3907\t-\tN1-15\t255,8020\t390n,391n,394n,8111\t\tAMOUNT
+        3908\t-\tN1-15\t255,8020\t390n,391n,394n,8111\t\tAMOUNT
+        3909\t-\tN1-15\t255,8020\t390n,391n,394n,8111\t\tAMOUNT
+        3910\t-\tN3-3:iso4217 N1-15\t8020\t391n\t\tAMOUNT
+        3911\t-\tN3-3:iso4217 N1-15\t8020\t391n\t\tAMOUNT
+        3912\t-\tN3-3:iso4217 N1-15\t8020\t391n\t\tAMOUNT
+        3913\t-\tN3-3:iso4217 N1-15\t8020\t391n\t\tAMOUNT
+        3914\t-\tN3-3:iso4217 N1-15\t8020\t391n\t\tAMOUNT
+        3915\t-\tN3-3:iso4217 N1-15\t8020\t391n\t\tAMOUNT
+        3916\t-\tN3-3:iso4217 N1-15\t8020\t391n\t\tAMOUNT
+        3917\t-\tN3-3:iso4217 N1-15\t8020\t391n\t\tAMOUNT
+        3918\t-\tN3-3:iso4217 N1-15\t8020\t391n\t\tAMOUNT
+        3919\t-\tN3-3:iso4217 N1-15\t8020\t391n\t\tAMOUNT
+        3920\t-\tN1-15\t01+30,01+31nn,01+32nn,01+35nn,01+36nn\t392n,393n\t\tPRICE
+        3921\t-\tN1-15\t01+30,01+31nn,01+32nn,01+35nn,01+36nn\t392n,393n\t\tPRICE
+        3922\t-\tN1-15\t01+30,01+31nn,01+32nn,01+35nn,01+36nn\t392n,393n\t\tPRICE
+        3923\t-\tN1-15\t01+30,01+31nn,01+32nn,01+35nn,01+36nn\t392n,393n\t\tPRICE
+        3924\t-\tN1-15\t01+30,01+31nn,01+32nn,01+35nn,01+36nn\t392n,393n\t\tPRICE
+        3925\t-\tN1-15\t01+30,01+31nn,01+32nn,01+35nn,01+36nn\t392n,393n\t\tPRICE
+        3926\t-\tN1-15\t01+30,01+31nn,01+32nn,01+35nn,01+36nn\t392n,393n\t\tPRICE
+        3927\t-\tN1-15\t01+30,01+31nn,01+32nn,01+35nn,01+36nn\t392n,393n\t\tPRICE
+        3928\t-\tN1-15\t01+30,01+31nn,01+32nn,01+35nn,01+36nn\t392n,393n\t\tPRICE
+        3929\t-\tN1-15\t01+30,01+31nn,01+32nn,01+35nn,01+36nn\t392n,393n\t\tPRICE
+        3930\t-\tN3-3:iso4217 N1-15\t30,31nn,32nn,35nn,36nn\t393n\t\tPRICE
+        3931\t-\tN3-3:iso4217 N1-15\t30,31nn,32nn,35nn,36nn\t393n\t\tPRICE
+        3932\t-\tN3-3:iso4217 N1-15\t30,31nn,32nn,35nn,36nn\t393n\t\tPRICE
+        3933\t-\tN3-3:iso4217 N1-15\t30,31nn,32nn,35nn,36nn\t393n\t\tPRICE
+        3934\t-\tN3-3:iso4217 N1-15\t30,31nn,32nn,35nn,36nn\t393n\t\tPRICE
+        3935\t-\tN3-3:iso4217 N1-15\t30,31nn,32nn,35nn,36nn\t393n\t\tPRICE
+        3936\t-\tN3-3:iso4217 N1-15\t30,31nn,32nn,35nn,36nn\t393n\t\tPRICE
+        3937\t-\tN3-3:iso4217 N1-15\t30,31nn,32nn,35nn,36nn\t393n\t\tPRICE
+        3938\t-\tN3-3:iso4217 N1-15\t30,31nn,32nn,35nn,36nn\t393n\t\tPRICE
+        3939\t-\tN3-3:iso4217 N1-15\t30,31nn,32nn,35nn,36nn\t393n\t\tPRICE
+        3940\t-\tN4-4\t255\t394n,8111\t\tPRCNT OFF
+        3941\t-\tN4-4\t255\t394n,8111\t\tPRCNT OFF
+        3942\t-\tN4-4\t255\t394n,8111\t\tPRCNT OFF
+        3943\t-\tN4-4\t255\t394n,8111\t\tPRCNT OFF
+        3950\t-\tN6-6\t30,31nn,32nn,35nn,36nn\t392n,393n,395n,8005\t\tPRICE/UoM
+        3951\t-\tN6-6\t30,31nn,32nn,35nn,36nn\t392n,393n,395n,8005\t\tPRICE/UoM
+        3952\t-\tN6-6\t30,31nn,32nn,35nn,36nn\t392n,393n,395n,8005\t\tPRICE/UoM
+        3953\t-\tN6-6\t30,31nn,32nn,35nn,36nn\t392n,393n,395n,8005\t\tPRICE/UoM
+        3954\t-\tN6-6\t30,31nn,32nn,35nn,36nn\t392n,393n,395n,8005\t\tPRICE/UoM
+        3955\t-\tN6-6\t30,31nn,32nn,35nn,36nn\t392n,393n,395n,8005\t\tPRICE/UoM
+        400\t-\tX1-30\t\t\t\tORDER NUMBER
+        401\t-\tX1-30:gcppos1\t\t\t\tGINC
+        402\t-\tN17-17:csum,gcppos1\t\t\t\tGSIN
+        403\t-\tX1-30\t00\t\t\tROUTE
+        410\tP\tN13-13:csum,gcppos1\t\t\t\tSHIP TO LOC
+        411\tP\tN13-13:csum,gcppos1\t\t\t\tBILL TO
+        412\tP\tN13-13:csum,gcppos1\t\t\t\tPURCHASE FROM
+        413\tP\tN13-13:csum,gcppos1\t\t\t\tSHIP FOR LOC
+        414\tP\tN13-13:csum,gcppos1\t\t\t\tLOC No.
+        415\tP\tN13-13:csum,gcppos1\t8020\t\t\tPAY TO
+        416\tP\tN13-13:csum,gcppos1\t\t\t\tPROD/SERV LOC
+        417\tP\tN13-13:csum,gcppos1\t\t\t\tPARTY
+        420\t-\tX1-20\t\t421\t\tSHIP TO POST
+        421\t-\tN3-3:iso3166 X1-9\t\t4307\t\tSHIP TO POST
+        422\t-\tN3-3:iso3166\t01,02,03,8006,8026\t426\t\tORIGIN
+        423\t-\tN3-3:iso3166 N3-3?:iso3166 N3-3?:iso3166 N3-3?:iso3166 N3-3?:iso3166\t01,02,03\t426\t\tCOUNTRY - INITIAL PROCESS
+        424\t-\tN3-3:iso3166\t01,02,03\t426\t\tCOUNTRY - PROCESS
+        425\t-\tN3-3:iso3166 N3-3?:iso3166 N3-3?:iso3166 N3-3?:iso3166 N3-3?:iso3166\t01,02,03\t426\t\tCOUNTRY - DISASSEMBLY
+        426\t-\tN3-3:iso3166\t01,02,03\t\t\tCOUNTRY - FULL PROCESS
+        427\t-\tX1-3\t01+422,02+422,03+422\t\t\tORIGIN SUBDIVISION
+        4300\t-\tX1-35:pcenc\t00\t\t\tSHIP TO COMP
+        4301\t-\tX1-35:pcenc\t00\t\t\tSHIP TO NAME
+        4302\t-\tX1-70:pcenc\t00\t\t\tSHIP TO ADD1
+        4303\t-\tX1-70:pcenc\t4302\t\t\tSHIP TO ADD2
+        4304\t-\tX1-70:pcenc\t00\t\t\tSHIP TO SUB
+        4305\t-\tX1-70:pcenc\t00\t\t\tSHIP TO LOC
+        4306\t-\tX1-70:pcenc\t00\t\t\tSHIP TO REG
+        4307\t-\tX2-2:iso3166alpha2\t00\t\t\tSHIP TO COUNTRY
+        4308\t-\tX1-30\t00\t\t\tSHIP TO PHONE
+        4309\t-\tN10-10:latitude N10-10:longitude\t00\t\t\tSHIP TO GEO
+        4310\t-\tX1-35:pcenc\t00\t\t\tRTN TO COMP
+        4311\t-\tX1-35:pcenc\t00\t\t\tRTN TO NAME
+        4312\t-\tX1-70:pcenc\t00\t\t\tRTN TO ADD1
+        4313\t-\tX1-70:pcenc\t4312\t\t\tRTN TO ADD2
+        4314\t-\tX1-70:pcenc\t00\t\t\tRTN TO SUB
+        4315\t-\tX1-70:pcenc\t00\t\t\tRTN TO LOC
+        4316\t-\tX1-70:pcenc\t00\t\t\tRTN TO REG
+        4317\t-\tX2-2:iso3166alpha2\t00\t\t\tRTN TO COUNTRY
+        4318\t-\tX1-20\t00\t\t\tRTN TO POST
+        4319\t-\tX1-30\t00\t\t\tRTN TO PHONE
+        4320\t-\tX1-35:pcenc\t00\t\t\tSRV DESCRIPTION
+        4321\t-\tN1-1:yesno\t00\t\t\tDANGEROUS GOODS
+        4322\t-\tN1-1:yesno\t00\t\t\tAUTH TO LEAVE
+        4323\t-\tN1-1:yesno\t00\t\t\tSIG REQUIRED
+        4324\t-\tN6-6:yymmd0 N4-4:hhmi\t00\t\t\tNOT BEF DEL DT
+        4325\t-\tN6-6:yymmd0 N4-4:hhmi\t00\t\t\tNOT AFT DEL DT
+        4326\t-\tN6-6:yymmdd\t00\t\t\tREL DATE
+        4330\t-\tN6-6 X1-1?:hyphen\t00\t4331\t\tMAX TEMP F.
+        4331\t-\tN6-6 X1-1?:hyphen\t00\t4330\t\tMAX TEMP C.
+        4332\t-\tN6-6 X1-1?:hyphen\t00\t4333\t\tMIN TEMP F.
+        4333\t-\tN6-6 X1-1?:hyphen\t00\t4332\t\tMIN TEMP C.
+        7001\t-\tN13-13\t01,02,8006,8026\t\t\tNSN
+        7002\t-\tX1-30\t01,02\t\t\tMEAT CUT
+        7003\t-\tN6-6:yymmdd N4-4:hhmi\t01,02,03\t\t\tEXPIRY TIME
+        7004\t-\tN1-4\t01+10,03+10\t\t\tACTIVE POTENCY
+        7005\t-\tX1-12\t01,02\t\t\tCATCH AREA
+        7006\t-\tN6-6:yymmdd\t01,02\t\t\tFIRST FREEZE DATE
+        7007\t-\tN6-6:yymmdd N6-6?:yymmdd\t01,02\t\t\tHARVEST DATE
+        7008\t-\tX1-3\t01,02\t\t\tAQUATIC SPECIES
+        7009\t-\tX1-10\t01,02\t\t\tFISHING GEAR TYPE
+        7010\t-\tX1-2\t01,02,03\t\t\tPROD METHOD
+        7011\t-\tN6-6:yymmdd N4-4?:hhmi\t01,02,03\t\t\tTEST BY DATE
+        7020\t-\tX1-20\t01+416,03+416,8006+416\t\t\tREFURB LOT
+        7021\t-\tX1-20\t01,03,8006\t\t\tFUNC STAT
+        7022\t-\tX1-20\t01+7021,03+7021,8006+7021\t\t\tREV STAT
+        7023\t-\tX1-30:gcppos1\t\t\t\tGIAI - ASSEMBLY
+        7030\t-\tN3-3:iso3166999 X1-27\t01,02\t\t\tPROCESSOR # 0
+        7031\t-\tN3-3:iso3166999 X1-27\t01,02\t\t\tPROCESSOR # 1
+        7032\t-\tN3-3:iso3166999 X1-27\t01,02\t\t\tPROCESSOR # 2
+        7033\t-\tN3-3:iso3166999 X1-27\t01,02\t\t\tPROCESSOR # 3
+        7034\t-\tN3-3:iso3166999 X1-27\t01,02\t\t\tPROCESSOR # 4
+        7035\t-\tN3-3:iso3166999 X1-27\t01,02\t\t\tPROCESSOR # 5
+        7036\t-\tN3-3:iso3166999 X1-27\t01,02\t\t\tPROCESSOR # 6
+        7037\t-\tN3-3:iso3166999 X1-27\t01,02\t\t\tPROCESSOR # 7
+        7038\t-\tN3-3:iso3166999 X1-27\t01,02\t\t\tPROCESSOR # 8
+        7039\t-\tN3-3:iso3166999 X1-27\t01,02\t\t\tPROCESSOR # 9
+        7040\t-\tN1-1 X1-1 X1-1 X1-1:importeridx\t\t\t\tUIC+EXT
+        7041\t-\tX1-4:packagetype\t00\t\t\tUFRGT UNIT TYPE
+        710\t-\tX1-20\t01\t\t\tNHRN PZN
+        711\t-\tX1-20\t01\t\t\tNHRN CIP
+        712\t-\tX1-20\t01\t\t\tNHRN CN
+        713\t-\tX1-20\t01\t\t\tNHRN DRN
+        714\t-\tX1-20\t01\t\t\tNHRN AIM
+        715\t-\tX1-20\t01\t\t\tNHRN NDC
+        716\t-\tX1-20\t01\t\t\tNHRN AIC
+        717\t-\tX1-20\t01\t\t\tNHRN SRN
+        7230\t-\tX2-2 X1-28\t01,8004\t\t\tCERT # 1
+        7231\t-\tX2-2 X1-28\t01,8004\t\t\tCERT # 2
+        7232\t-\tX2-2 X1-28\t01,8004\t\t\tCERT # 3
+        7233\t-\tX2-2 X1-28\t01,8004\t\t\tCERT # 4
+        7234\t-\tX2-2 X1-28\t01,8004\t\t\tCERT # 5
+        7235\t-\tX2-2 X1-28\t01,8004\t\t\tCERT # 6
+        7236\t-\tX2-2 X1-28\t01,8004\t\t\tCERT # 7
+        7237\t-\tX2-2 X1-28\t01,8004\t\t\tCERT # 8
+        7238\t-\tX2-2 X1-28\t01,8004\t\t\tCERT # 9
+        7239\t-\tX2-2 X1-28\t01,8004\t\t\tCERT # 10
+        7240\t-\tX1-20\t01,8006\t03\t\tPROTOCOL
+        7241\t-\tN2-2:mediatype\t8017,8018\t\t\tAIDC MEDIA TYPE
+        7242\t-\tX1-25\t8017,8018\t\t\tVCN
+        7250\t-\tN8-8:yyyymmdd\t8018\t7251\t\tDOB
+        7251\t-\tN8-8:yyyymmdd N4-4:hhmi\t8018\t7250\t\tDOB TIME
+        7252\t-\tN1-1:iso5218\t8018\t\t\tBIO SEX
+        7253\t-\tX1-40:pcenc\t8017,8018\t7256,7259\t\tFAMILY NAME
+        7254\t-\tX1-40:pcenc\t8017,8018\t7256,7259\t\tGIVEN NAME
+        7255\t-\tX1-10\t8017,8018\t7256,7259\t\tSUFFIX
+        7256\t-\tX1-90:pcenc\t8017,8018\t\t\tFULL NAME
+        7257\t-\tX1-70:pcenc\t8018\t\t\tPERSON ADDR
+        7258\t-\tX3-3:posinseqslash\t8018+7259\t\t\tBIRTH SEQUENCE
+        7259\t-\tX1-40:pcenc\t8018\t7256\t\tBABY
+        8001\t-\tN4-4:nonzero N5-5:nonzero N3-3:nonzero N1-1:winding N1-1\t01\t\t\tDIMENSIONS
+        8002\t-\tX1-20\t\t\t\tCMT No.
+        8003\t-\tN1-1:zero N13-13:csum,gcppos1 X1-16?\t\t\t\tGRAI
+        8004\t-\tX1-30:gcppos1\t\t\t\tGIAI
+        8005\t-\tN6-6\t01,02\t\t\tPRICE PER UNIT
+        8006\t-\tN14-14:csum,gcppos2 N4-4:pieceoftotal\t\t01,03,37\t\tITIP
+        8007\t-\tX1-34:iban\t415\t\t\tIBAN
+        8008\t-\tN6-6:yymmdd N2-2:hh N2-2?:mi N2-2?:ss\t01,02,03\t\t\tPROD TIME
+        8009\t-\tX1-50\t00,01,03\t\t\tOPTSEN
+        8010\t-\tY1-30:gcppos1\t\t\t\tCPID
+        8011\t-\tN1-12:nozeroprefix\t8010\t\t\tCPID SERIAL
+        8012\t-\tX1-20\t01,03,8006\t\t\tVERSION
+        8013\t-\tX1-25:csumalpha,gcppos1\t\t\t\tGMN
+        8014\t-\tX1-25:csumalpha,gcppos1,hasnondigit\t01\t\t\tMUDI
+        8017\t-\tN18-18:csum,gcppos1\t\t8018\t\tGSRN - PROVIDER
+        8018\t-\tN18-18:csum,gcppos1\t\t8017\t\tGSRN - RECIPIENT
+        8019\t-\tN1-10\t8017,8018\t\t\tSRIN
+        8020\t-\tX1-25\t415\t\t\tREF No.
+        8026\t-\tN14-14:csum,gcppos2 N4-4:pieceoftotal\t37\t02,03,8006\t\tITIP CONTENT
+        8030\t-\tZ1-90\t00,01+21,03+21,253,255,8003,8004,8006+21,8010+8011,8017,8018\t\t\tDIGSIG
+        8040\t-\tN15-15\t01+21\t\t\tIMEI
+        8041\t-\tN15-15\t01+21+8040\t\t\tIMEI2
+        8042\t-\tN32-32\t01+21+8040\t\t\tESIM
+        8043\t-\tN18-18 N1-2?\t01+21+8040\t\t\tPSIM
+        8110\t-\tX1-70:couponcode\t\t\t\t
+        8111\t-\tN4-4\t255\t\t\tPOINTS
+        8112\t-\tX1-70:couponposoffer\t\t\t\t
+        8200\t-\tX1-70\t01\t\t\tPRODUCT URL
+        90\t-\tX1-30\t\t\t\tINTERNAL
+        91\t-\tX1-90\t\t\t\tINTERNAL
+        92\t-\tX1-90\t\t\t\tINTERNAL
+        93\t-\tX1-90\t\t\t\tINTERNAL
+        94\t-\tX1-90\t\t\t\tINTERNAL
+        95\t-\tX1-90\t\t\t\tINTERNAL
+        96\t-\tX1-90\t\t\t\tINTERNAL
+        97\t-\tX1-90\t\t\t\tINTERNAL
+        98\t-\tX1-90\t\t\t\tINTERNAL
+        99\t-\tX1-90\t\t\t\tINTERNAL
+        """
 }

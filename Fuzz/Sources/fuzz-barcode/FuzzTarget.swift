@@ -1,0 +1,20 @@
+import Barcodes
+import FloorgateCore
+
+/// libFuzzer entry point for scanned-content parsing (`floorgate barcode parse`): any bytes, read
+/// as the scanner's text, give a result without trapping; its JSON line is valid JSON; it is
+/// valid exactly when it lists no error; GS1 parsing of the raw bytes never traps either.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    let text = String(decoding: bytes, as: UTF8.self)
+    for assumeGS1 in [false, true] {
+        let content = ScannedContent(parsing: text, assumeGS1: assumeGS1)
+        guard case .object(let object)? = try? JSONValue(parsing: Array(content.jsonLine.utf8)) else {
+            fatalError("barcode parse printed invalid JSON: \(content.jsonLine)")
+        }
+        precondition(object["valid"] == .bool(content.errors.isEmpty), "valid does not match the errors")
+    }
+    _ = GS1ElementStrings.parse(bytes)
+    return 0
+}
