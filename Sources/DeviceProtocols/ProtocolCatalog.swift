@@ -1,4 +1,4 @@
-public import FloorgateCore
+import FloorgateCore
 
 /// One protocol a profile (or `floorgate decode --protocol`) can name.
 public struct ProtocolEntry: Sendable {

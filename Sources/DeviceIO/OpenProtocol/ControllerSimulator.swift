@@ -1,4 +1,4 @@
-public import DeviceProtocols
+import DeviceProtocols
 public import FloorgateCore
 public import Logging
 import Foundation
