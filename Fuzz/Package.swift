@@ -27,10 +27,7 @@ let package = Package(
         // Scanned content: GS1, ISO/IEC 15434, HIBC (`floorgate barcode parse`).
         .executableTarget(
             name: "fuzz-barcode",
-            dependencies: [
-                .product(name: "Barcodes", package: "floorgate"),
-                .product(name: "FloorgateCore", package: "floorgate"),
-            ],
+            dependencies: [.product(name: "Barcodes", package: "floorgate")],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
         .executableTarget(
