@@ -7,11 +7,15 @@ virtual environment here and nowhere else: it is a yardstick, never a dependency
 The corpus: 20,000 scanned element strings with AIM identifiers and GS separators, built from
 templates a plant meets (GTIN + expiry + lot + serial, SSCC + content + count, net weight, price,
 GIAI, ITIP) with check digits computed, so both parsers read every element. Each side parses
-every string 9 times; the figure is the median round's time per string.
+every string in rounds; the two sides take turns (Floorgate, biip, Floorgate, biip, …) so that a
+shared machine's drift in speed falls on both alike. The figure is the median round's time per
+string over all turns.
 """
 import pathlib, random, statistics, subprocess, sys, tempfile, time, venv
 
 BIIP_VERSION = "5.2.0"
+TURNS = 4                  # Floorgate runs TURNS + 1 times (9 rounds each, its median kept) …
+BIIP_ROUNDS_PER_TURN = 2   # … around TURNS × 2 biip rounds
 GS = "\x1d"
 
 
@@ -33,7 +37,7 @@ def corpus(count, seed=20261125):
         lambda: f"]C101{gtin()}17{date()}10{text(8)}{GS}21{text(10)}",
         lambda: f"]d201{gtin()}21{text(12)}{GS}10{text(6)}",
         lambda: f"]C101{gtin()}3103{rng.randint(0, 999999):06d}",
-        lambda: f"]e001{gtin()}3922{rng.randint(0, 99999)}",
+        lambda: f"]e001{gtin()}3103{rng.randint(0, 999999):06d}3922{rng.randint(0, 99999)}",
         lambda: f"]C100{(lambda b: b + check_digit(b))('3429817' + ''.join(rng.choice('0123456789') for _ in range(10)))}02{gtin()}37{rng.randint(1, 999)}",
         lambda: f"]d28004429817{text(12)}",
         lambda: f"]Q301{gtin()}11{date()}10{text(10)}",
@@ -41,21 +45,25 @@ def corpus(count, seed=20261125):
     return [rng.choice(templates)() for _ in range(count)]
 
 
-def time_biip(python, corpus_file):
+def time_biip(python, corpus_file, rounds):
+    """biip.parse over the corpus: one warm-up pass, then `rounds` timed passes (ns per string)."""
     script = r"""
 import sys, time, biip
 lines = [l.rstrip("\n") for l in open(sys.argv[1], encoding="utf-8") if l.strip("\n")]
 for line in lines: biip.parse(line)
-rounds = []
-for _ in range(9):
+for _ in range(int(sys.argv[2])):
     start = time.perf_counter_ns()
     for line in lines: biip.parse(line)
-    rounds.append((time.perf_counter_ns() - start) / len(lines))
-rounds.sort()
-print(rounds[4], rounds[0], rounds[8])
+    print((time.perf_counter_ns() - start) / len(lines))
 """
-    out = subprocess.run([python, "-c", script, corpus_file], check=True, capture_output=True, text=True).stdout.split()
-    return [float(x) for x in out]
+    out = subprocess.run([python, "-c", script, corpus_file, str(rounds)], check=True, capture_output=True, text=True)
+    return [float(x) for x in out.stdout.split()]
+
+
+def time_floorgate(binary, corpus_file):
+    """Floorgate's parse over the corpus: 9 timed passes (ns per string) and the invalid count."""
+    fields = subprocess.run([binary, corpus_file], check=True, capture_output=True, text=True).stdout.split()
+    return [float(fields[1]), float(fields[2]), float(fields[3])], int(fields[7])
 
 
 def main():
@@ -69,24 +77,29 @@ def main():
         venv.create(scratch / "venv", with_pip=True)
         python = str(scratch / "venv" / "bin" / "python")
         subprocess.run([python, "-m", "pip", "install", "--quiet", f"biip=={BIIP_VERSION}"], check=True)
-        biip_p50, biip_min, biip_max = time_biip(python, str(corpus_file))
 
         benchmarks = repository / "Benchmarks"
         subprocess.run(["swift", "build", "-c", "release", "--product", "gs1-throughput"], cwd=benchmarks, check=True,
                        stdout=subprocess.DEVNULL)
         binary = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=benchmarks, check=True,
-                                capture_output=True, text=True).stdout.strip()
-        fields = subprocess.run([f"{binary}/gs1-throughput", str(corpus_file)], check=True, capture_output=True,
-                                text=True).stdout.split()
-        ours_p50, ours_min, ours_max = float(fields[1]), float(fields[2]), float(fields[3])
-        invalid = int(fields[7])
+                                capture_output=True, text=True).stdout.strip() + "/gs1-throughput"
+
+        ours, theirs, invalid = [], [], 0
+        for _ in range(TURNS):
+            medians, invalid = time_floorgate(binary, str(corpus_file))
+            ours.append(medians[0])
+            theirs += time_biip(python, str(corpus_file), BIIP_ROUNDS_PER_TURN)
+        medians, invalid = time_floorgate(binary, str(corpus_file))
+        ours.append(medians[0])
+    ours_p50, ours_min, ours_max = statistics.median(ours), min(ours), max(ours)
+    biip_p50, biip_min, biip_max = statistics.median(theirs), min(theirs), max(theirs)
 
     print("\n## GS1 parse + validation per element string, beside biip\n")
     print("`python3 scripts/bench-gs1.py` (run by `make bench`): the same 20,000 element strings (AIM id,")
     print("GS separators, computed check digits; 7 templates of plant labels), parsed by Floorgate's")
     print("`ScannedContent(parsing:)` (release build: element split, every linter, requisites, exclusions,")
     print(f"repeats) and by biip {BIIP_VERSION}'s `biip.parse` (installed in a throwaway venv by the script)")
-    print("on the same machine in the same run; median of 9 rounds, min–max in brackets.\n")
+    print("on the same machine in the same run, taking turns; medians over all rounds, min–max beside.\n")
     print("| parser | ns per element string (p50) | min–max | strings/s |")
     print("|---|---:|---:|---:|")
     print(f"| Floorgate | {ours_p50:.0f} | {ours_min:.0f}–{ours_max:.0f} | {1e9 / ours_p50:,.0f} |")

@@ -11,33 +11,32 @@ public enum GS1CharacterSet: Sendable {
 
     /// Whether the byte belongs to the set (cset64's padding is checked by the element parser).
     func allows(_ byte: UInt8) -> Bool {
-        Self.tables[index][Int(byte)]
+        Self.membership[Int(byte)] & mask != 0
     }
 
-    private var index: Int {
+    private var mask: UInt8 {
         switch self {
-        case .numeric: 0
-        case .cset82: 1
-        case .cset39: 2
-        case .cset64: 3
+        case .numeric: 1
+        case .cset82: 2
+        case .cset39: 4
+        case .cset64: 8
         }
     }
 
-    private static let tables: [[Bool]] = {
-        func table(_ characters: String) -> [Bool] {
-            var table = [Bool](repeating: false, count: 256)
-            for byte in characters.utf8 { table[Int(byte)] = true }
-            return table
+    /// Per byte, one bit per set it belongs to.
+    private static let membership: [UInt8] = {
+        var table = [UInt8](repeating: 0, count: 256)
+        func add(_ characters: String, _ set: GS1CharacterSet) {
+            for byte in characters.utf8 { table[Int(byte)] |= set.mask }
         }
         let digits = "0123456789"
         let upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
         let lower = "abcdefghijklmnopqrstuvwxyz"
-        return [
-            table(digits),
-            table("!\"%&'()*+,-./" + digits + ":;<=>?" + upper + "_" + lower),
-            table("#-/" + digits + upper),
-            table(digits + upper + lower + "-_"),
-        ]
+        add(digits, .numeric)
+        add("!\"%&'()*+,-./" + digits + ":;<=>?" + upper + "_" + lower, .cset82)
+        add("#-/" + digits + upper, .cset39)
+        add(digits + upper + lower + "-_", .cset64)
+        return table
     }()
 }
 
@@ -60,8 +59,9 @@ public struct GS1Component: Sendable {
     }
 }
 
-/// One Application Identifier of the GS1 Barcode Syntax Dictionary.
-public struct GS1AIDefinition: Sendable {
+/// One Application Identifier of the GS1 Barcode Syntax Dictionary. A class: messages refer to
+/// the one shared definition instead of copying its strings and lists.
+public final class GS1AIDefinition: Sendable {
     /// The AI, 2–4 digits.
     public let ai: String
     /// The data title (`GTIN`, `BATCH/LOT`, `NET WEIGHT (kg)`).
@@ -80,6 +80,11 @@ public struct GS1AIDefinition: Sendable {
     public let minimumLength: Int
     /// Most characters the data field may have.
     public let maximumLength: Int
+    /// The AI as a number tagged with its length (see ``AIPattern``), for matching requisites
+    /// and exclusions without string work.
+    let code: Int
+    let requiredPatterns: [[[AIPattern]]]
+    let excludedPatterns: [AIPattern]
 
     init(_ ai: String, _ title: String, predefinedLength: Bool, _ components: [GS1Component], requires: [[[String]]], excludes: [String], unit: String?) {
         self.ai = ai
@@ -91,6 +96,9 @@ public struct GS1AIDefinition: Sendable {
         self.unit = unit
         minimumLength = components.filter { !$0.isOptional }.reduce(0) { $0 + $1.minimumLength }
         maximumLength = components.reduce(0) { $0 + $1.maximumLength }
+        code = AIPattern(ai).code
+        requiredPatterns = requires.map { $0.map { $0.map(AIPattern.init) } }
+        excludedPatterns = excludes.map(AIPattern.init)
     }
 
     /// A fixed-length field (all parts mandatory and fixed) that is not in the predefined-length
@@ -100,10 +108,42 @@ public struct GS1AIDefinition: Sendable {
     /// For AIs whose last digit gives the decimal places of the value (31nn–36nn measures,
     /// 390n–395n amounts and percentages), that digit.
     public var impliedDecimalPlaces: Int? {
-        guard ai.utf8.count == 4, let number = Int(ai) else { return nil }
-        let group = number / 100
-        guard (31...36).contains(group) || (3900...3959).contains(number) else { return nil }
+        guard code / 100_000 == 4 else { return nil }
+        let number = code % 100_000
+        guard (3100...3699).contains(number) || (3900...3959).contains(number) else { return nil }
         return number % 10
+    }
+}
+
+/// An AI or a dictionary pattern of AIs (`310n`, `35nn`: `n` any digit) as numbers, so that a
+/// message's requisites and exclusions are checked without building strings.
+struct AIPattern: Sendable, Hashable {
+    let length: Int
+    /// The digits before the wildcards.
+    let prefix: Int
+    /// 10 to the number of wildcards.
+    let divisor: Int
+
+    init(_ text: String) {
+        var prefix = 0
+        var divisor = 1
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "n") {
+                divisor *= 10
+            } else {
+                prefix = prefix * 10 + Int(byte &- 0x30)
+            }
+        }
+        length = text.utf8.count
+        self.prefix = prefix
+        self.divisor = divisor
+    }
+
+    /// An AI's number tagged with its length: `01` and `0001` differ.
+    var code: Int { length * 100_000 + prefix }
+
+    func matches(_ code: Int) -> Bool {
+        code / 100_000 == length && (code % 100_000) / divisor == prefix
     }
 }
 
@@ -117,6 +157,14 @@ public enum GS1Dictionary {
         let bytes = Array(ai.utf8)
         guard (2...4).contains(bytes.count), let index = index(of: bytes[...]) else { return nil }
         return entries[index]
+    }
+
+    /// The definition of an AI given as its number (``AIPattern/code``).
+    static func definition(code: Int) -> GS1AIDefinition? {
+        let length = code / 100_000
+        guard (2...4).contains(length) else { return nil }
+        let slot = lookup[offset(forLength: length) + code % 100_000]
+        return slot < 0 ? nil : entries[Int(slot)]
     }
 
     /// The entry of the AI that `data` starts with. AIs are prefix-free, so trying 2, 3 and 4
@@ -166,7 +214,7 @@ extension GS1Dictionary {
 extension GS1AIDefinition {
     /// One line of the generated table; nil for a line that does not read (the tests check that
     /// every line does).
-    init?(tableLine line: Substring) {
+    convenience init?(tableLine line: Substring) {
         let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
         guard fields.count == 7 else { return nil }
         let components = fields[2].split(separator: " ").map(GS1Component.init(tableField:))

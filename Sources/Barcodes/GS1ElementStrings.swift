@@ -26,6 +26,8 @@ public struct GS1Message: Sendable, Hashable {
     public var elements: [GS1Element] = []
     /// Problems in words, parse errors in input order first, then message-level checks.
     public var errors: [String] = []
+    /// Each element's AI as a number (``AIPattern/code``), for the message-level checks.
+    var codes: [Int] = []
 
     public var isValid: Bool { errors.isEmpty }
 }
@@ -41,6 +43,8 @@ public enum GS1ElementStrings {
     /// positions in errors count from 1 at the start of `input`.
     public static func parse(_ input: [UInt8], from start: Int = 0) -> GS1Message {
         var message = GS1Message()
+        message.elements.reserveCapacity(4)
+        message.codes.reserveCapacity(4)
         var index = start
         while index < input.count {
             if input[index] == groupSeparator {
@@ -112,6 +116,7 @@ public enum GS1ElementStrings {
     /// Records an element and the first problem with its value, if any.
     static func append(_ definition: GS1AIDefinition, value: ArraySlice<UInt8>, to message: inout GS1Message) {
         let problem = self.problem(with: value, of: definition)
+        message.codes.append(definition.code)
         message.elements.append(GS1Element(
             ai: definition.ai, title: definition.title, value: Check.text(value),
             measure: problem == nil ? measure(value, of: definition) : nil
@@ -165,7 +170,7 @@ public enum GS1ElementStrings {
 
     private static func measure(_ value: ArraySlice<UInt8>, of definition: GS1AIDefinition) -> GS1Measure? {
         guard let places = definition.impliedDecimalPlaces else { return nil }
-        let group = Int(definition.ai.prefix(3)) ?? 0
+        let group = definition.code % 100_000 / 10
         var digits = value
         var unit = definition.unit
         if group == 391 || group == 393 {
@@ -183,46 +188,38 @@ public enum GS1ElementStrings {
     // MARK: - Message-level checks
 
     /// Repeated AIs with different values, then per AI (in order of first appearance) its
-    /// requisites and its exclusions, each excluded pair once.
+    /// requisites and its exclusions, each excluded pair once. Works on the AIs' numbers; strings
+    /// are built only for errors.
     static func checkMessage(_ message: inout GS1Message) {
-        var firstValue: [String: String] = [:]
-        var order: [String] = []
-        var repeatedWithDifference: Set<String> = []
-        for element in message.elements {
-            if let value = firstValue[element.ai] {
-                if value != element.value { repeatedWithDifference.insert(element.ai) }
-            } else {
-                firstValue[element.ai] = element.value
-                order.append(element.ai)
+        let codes = message.codes
+        // An AI's first element stands for it; messages are short, so plain scans beat sets.
+        func isFirst(_ index: Int) -> Bool { !codes[..<index].contains(codes[index]) }
+        for first in codes.indices where isFirst(first) {
+            let value = message.elements[first].value
+            if codes.indices.contains(where: { $0 > first && codes[$0] == codes[first] && message.elements[$0].value != value }) {
+                message.errors.append("AI \(message.elements[first].ai) appears twice with different values")
             }
         }
-        for ai in order where repeatedWithDifference.contains(ai) {
-            message.errors.append("AI \(ai) appears twice with different values")
-        }
-        var reportedPairs: Set<[String]> = []
-        for ai in order {
-            guard let definition = GS1Dictionary.definition(of: ai) else { continue }
-            let others = order.filter { $0 != ai }
-            for requirement in definition.requirements {
-                let met = requirement.contains { alternative in
-                    alternative.allSatisfy { pattern in others.contains { matches($0, pattern) } }
-                }
-                if !met {
-                    let alternatives = requirement.map { $0.joined(separator: "+") }.joined(separator: ", ")
-                    message.errors.append("AI \(ai) requires one of: \(alternatives)")
-                }
+        var reportedPairs: [(Int, Int)] = []
+        for first in codes.indices where isFirst(first) {
+            let code = codes[first]
+            guard let definition = GS1Dictionary.definition(code: code) else { continue }
+            func present(_ pattern: AIPattern) -> Bool {
+                codes.contains { $0 != code && pattern.matches($0) }
             }
-            for pattern in definition.exclusions {
-                for other in others where matches(other, pattern) && reportedPairs.insert([ai, other].sorted()).inserted {
-                    message.errors.append("AI \(ai) and AI \(other) cannot appear together")
+            for (index, requirement) in definition.requiredPatterns.enumerated() where !requirement.contains(where: { $0.allSatisfy(present) }) {
+                let alternatives = definition.requirements[index].map { $0.joined(separator: "+") }.joined(separator: ", ")
+                message.errors.append("AI \(definition.ai) requires one of: \(alternatives)")
+            }
+            for pattern in definition.excludedPatterns {
+                for other in codes.indices where isFirst(other) && codes[other] != code && pattern.matches(codes[other]) {
+                    let pair = (min(code, codes[other]), max(code, codes[other]))
+                    guard !reportedPairs.contains(where: { $0 == pair }) else { continue }
+                    reportedPairs.append(pair)
+                    message.errors.append("AI \(definition.ai) and AI \(message.elements[other].ai) cannot appear together")
                 }
             }
         }
-    }
-
-    /// Whether an AI matches a dictionary pattern: same length, `n` standing for any digit.
-    static func matches(_ ai: String, _ pattern: String) -> Bool {
-        ai.utf8.count == pattern.utf8.count && zip(ai.utf8, pattern.utf8).allSatisfy { $1 == UInt8(ascii: "n") || $0 == $1 }
     }
 }
 

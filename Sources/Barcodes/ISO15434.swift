@@ -17,9 +17,6 @@ public enum ISO15434 {
     static let groupSeparator: UInt8 = 0x1D
     static let endOfTransmission: UInt8 = 0x04
 
-    /// Whether the data is an ISO/IEC 15434 message (starts with `[)>`).
-    public static func isMessage(_ data: some StringProtocol) -> Bool { data.hasPrefix("[)>") }
-
     /// The elements of every envelope and the problems found; positions count from 1 at the start
     /// of `input`, where the message begins at `start`.
     public static func parse(_ input: [UInt8], from start: Int) -> (elements: [ISO15434Element], errors: [String]) {

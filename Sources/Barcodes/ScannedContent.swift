@@ -34,16 +34,15 @@ public struct ScannedContent: Sendable, Hashable {
     /// identifier as GS1 element strings (`floorgate barcode parse --gs1`).
     public init(parsing input: String, assumeGS1: Bool = false) {
         self.input = input
-        let scan = Scan(splittingAIMFrom: input)
-        aim = scan.aim
-        symbology = scan.aim.flatMap(Symbology.name(aim:))
-        let data = scan.text
         let bytes = Array(input.utf8)
-        let dataStart = bytes.count - data.utf8.count
+        let aimLength = Self.aimLength(bytes, input)
+        aim = aimLength > 0 ? String(decoding: bytes[..<aimLength], as: UTF8.self) : nil
+        symbology = aim.flatMap(Symbology.name(aim:))
+        let data = bytes[aimLength...]
 
-        if ISO15434.isMessage(data) {
+        if data.starts(with: ISO15434.header) {
             scheme = .iso15434
-            let parsed = ISO15434.parse(bytes, from: dataStart)
+            let parsed = ISO15434.parse(bytes, from: aimLength)
             elements = parsed.elements.map(ContentElement.iso15434)
             errors = parsed.errors
         } else if let aim, let length = Symbology.gtinLength(aim: aim) {
@@ -51,24 +50,20 @@ public struct ScannedContent: Sendable, Hashable {
             let parsed = Self.gtin(data, expectedLength: length)
             elements = [.gs1(parsed.element)]
             errors = parsed.errors
-        } else if let aim, Symbology.carriesGS1ElementStrings(aim: aim) {
+        } else if aim.map(Symbology.carriesGS1ElementStrings) == true
+                    || (assumeGS1 && aim == nil && data.first.map(Check.isDigit) == true) {
             scheme = .gs1
-            let message = GS1ElementStrings.parse(bytes, from: dataStart)
+            let message = GS1ElementStrings.parse(bytes, from: aimLength)
             elements = message.elements.map(ContentElement.gs1)
             errors = message.errors
-        } else if GS1ElementStrings.isBracketed(data) {
+        } else if GS1ElementStrings.isBracketed(Check.text(data.prefix(6))) {
             scheme = .gs1
-            let message = GS1ElementStrings.parseBracketed(data)
+            let message = GS1ElementStrings.parseBracketed(Check.text(data))
             elements = message.elements.map(ContentElement.gs1)
             errors = message.errors
-        } else if assumeGS1, aim == nil, data.utf8.first.map(Check.isDigit) == true {
-            scheme = .gs1
-            let message = GS1ElementStrings.parse(bytes, from: dataStart)
-            elements = message.elements.map(ContentElement.gs1)
-            errors = message.errors
-        } else if data.hasPrefix("+"), data.count >= 7 {
+        } else if data.first == UInt8(ascii: "+"), Check.text(data).count >= 7 {
             scheme = .hibc
-            let parsed = HIBC.parse(data)
+            let parsed = HIBC.parse(Check.text(data))
             elements = [.hibc(parsed.data)]
             errors = parsed.errors
         } else {
@@ -78,9 +73,18 @@ public struct ScannedContent: Sendable, Hashable {
         }
     }
 
+    /// The length in bytes of the AIM identifier `input` starts with (`]`, a letter, one more
+    /// character, as ``Scan/init(splittingAIMFrom:)`` reads it), or 0.
+    private static func aimLength(_ bytes: [UInt8], _ input: String) -> Int {
+        guard bytes.count >= 3, bytes[0] == UInt8(ascii: "]"), Check.isAlphanumeric(bytes[1]), !Check.isDigit(bytes[1]) else { return 0 }
+        if bytes[2] < 0x80 { return 3 }
+        let scan = Scan(splittingAIMFrom: input)
+        return scan.aim?.utf8.count ?? 0
+    }
+
     /// A GTIN carried without AIs (EAN-13/UPC-A, EAN-8, ITF-14): element 01 padded to 14 digits.
-    private static func gtin(_ data: String, expectedLength: Int) -> (element: GS1Element, errors: [String]) {
-        let digits = Array(data.utf8)
+    private static func gtin(_ data: ArraySlice<UInt8>, expectedLength: Int) -> (element: GS1Element, errors: [String]) {
+        let digits = Array(data)
         let padded = digits.count < 14 ? [UInt8](repeating: UInt8(ascii: "0"), count: 14 - digits.count) + digits : digits
         let element = GS1Element(ai: "01", title: "GTIN", value: Check.text(padded[...]), measure: nil)
         if digits.count < expectedLength {
