@@ -58,6 +58,32 @@ private func openProtocolResult(revision: Int) -> [UInt8] {
     return OpenProtocolEncoder.tighteningResult(result, revision: revision) ?? []
 }
 
+/// The boot-keyboard reports of a US-layout wedge typing `text` (press and release per
+/// character, Enter at the end), from the layout's own table.
+private func keyboardScan(_ text: String) -> [UInt8] {
+    let layout = KeyboardLayout.factoryDefault
+    var reports: [UInt8] = []
+    for character in text.unicodeScalars {
+        for usage in UInt8(0x04)...0x38 {
+            let level = [false, true].map { KeyboardLayout.Level(shift: $0, altGr: false) }.first { layout.character(usage: usage, level: $0) == character }
+            guard let level else { continue }
+            reports += [level.shift ? 0x02 : 0, 0, usage, 0, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 8)
+            break
+        }
+    }
+    return reports + [0, 0, 0x28, 0, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 8)
+}
+
+/// A HID POS report holding a whole scan.
+private func posReport(aim: String, _ data: String) -> [UInt8] {
+    var report = [UInt8](repeating: 0, count: 64)
+    report[0] = 0x02
+    report[1] = UInt8(data.utf8.count)
+    report.replaceSubrange(2..<5, with: aim.utf8)
+    report.replaceSubrange(5..<(5 + data.utf8.count), with: data.utf8)
+    return report
+}
+
 let workloads = [
     DecodeWorkload(protocolID: "mitutoyo", frames: ascii(["01A+0012.345\r", "01A-0000.019\r", "02A+0103.250\r\n"]), noise: [0xFF, 0x00]),
     DecodeWorkload(protocolID: "uwave", frames: ascii(["DT10001+0012.345M\r", "DT10002-0000.500I\r"]), noise: Array("ST01\r".utf8)),
@@ -75,6 +101,17 @@ let workloads = [
         protocolID: "digimatic",
         frames: [[0x0F, 0x0F, 0x0F, 0x0F, 0x00, 0x02, 0x01, 0x00, 0x07, 0x06, 0x05, 0x04, 0x00]],
         noise: [0x55, 0xAA]
+    ),
+    DecodeWorkload(
+        protocolID: "scanner-serial",
+        frames: ascii(["]C1010429817350024310LOT-7\u{1D}21SN0042\r\n", "]C0WO-2024-0815\r\n"]),
+        noise: [0x00]
+    ),
+    DecodeWorkload(protocolID: "hid-keyboard", frames: [keyboardScan("]C0SN-0042"), keyboardScan("WO-2024-0815")], noise: [0, 0, 0x3A, 0, 0, 0, 0, 0]),
+    DecodeWorkload(
+        protocolID: "hid-pos",
+        frames: [posReport(aim: "]C1", "010429817350024310LOT-7\u{1D}21SN0042"), posReport(aim: "]C0", "WO-2024-0815")],
+        noise: [UInt8](repeating: 0x04, count: 64)
     ),
 ]
 
