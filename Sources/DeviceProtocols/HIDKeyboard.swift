@@ -17,14 +17,16 @@ public import FloorgateCore
 ///   the whole frame one `unmapped key` error: a wrong character is never guessed.
 /// Keys pressed after Enter and before its release begin the next scan.
 public struct HIDKeyboardDecoder: DeviceDecoder {
-    static let reportLength = 8
+    /// A frame that has run this many bytes without an Enter (a keyboard, not a scanner; a
+    /// scanner whose suffix is off) is skipped as `frame too long`: 4096 characters' worth.
+    static let maximumFrameLength = 4096 * 16
 
     /// The layout the scanner types with.
     public let layout: KeyboardLayout
     /// What ends a scan besides Enter.
     public let suffix: ScanSuffix
 
-    private var report: [UInt8] = []
+    private var reports: HIDReportStream
     /// The raw bytes of the whole reports of the current frame.
     private var frame: [UInt8] = []
     private var heldKeys: [UInt8] = []
@@ -36,23 +38,19 @@ public struct HIDKeyboardDecoder: DeviceDecoder {
     private var finished: (text: String.UnicodeScalarView, unmapped: Bool)?
     private var skipped = SkippedRun()
 
-    public init(layout: KeyboardLayout, suffix: ScanSuffix = .lineEnd) {
+    /// `reportLayout` is the boot keyboard's unless the interface's report descriptor numbers its
+    /// reports (a keyboard collection beside a consumer-control one): then the scan reports are
+    /// the id byte and the 8 boot bytes, and reports of other ids are skipped.
+    public init(layout: KeyboardLayout, suffix: ScanSuffix = .lineEnd, reportLayout: HIDReportLayout = .bootKeyboard) {
         self.layout = layout
         self.suffix = suffix
-        report.reserveCapacity(Self.reportLength)
+        reports = HIDReportStream(layout: reportLayout)
     }
 
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> [DeviceEvent] {
         var events: [DeviceEvent] = []
-        var index = 0
-        while index < bytes.count {
-            let take = min(Self.reportLength - report.count, bytes.count - index)
-            report.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<(index + take)]))
-            index += take
-            if report.count == Self.reportLength {
-                handleReport(into: &events)
-                report.removeAll(keepingCapacity: true)
-            }
+        for report in reports.reports(from: bytes) {
+            handleReport(report, into: &events)
         }
         return events
     }
@@ -65,21 +63,30 @@ public struct HIDKeyboardDecoder: DeviceDecoder {
 
     public mutating func finish() -> [DeviceEvent] {
         var events = flush()
-        let pending = frame + report
+        let pending = frame + reports.takePartial()
         if !pending.isEmpty {
             events.append(.error(.incompleteFrame, raw: RawBytes(pending)))
         }
-        self = HIDKeyboardDecoder(layout: layout, suffix: suffix)
+        self = HIDKeyboardDecoder(layout: layout, suffix: suffix, reportLayout: reports.layout)
         return events
     }
 
     // MARK: - Reports
 
-    private mutating func handleReport(into events: inout [DeviceEvent]) {
+    private mutating func handleReport(_ report: [UInt8], into events: inout [DeviceEvent]) {
+        var boot = report[...]
+        if let scanReportID = reports.layout.scanReportID {
+            guard report.first == scanReportID, report.count >= 9 else {
+                // Another collection's report (a consumer key) inside a scan: the scan is lost.
+                skipFrame(adding: report, reason: .unexpectedBytes, into: &events)
+                return
+            }
+            boot = report[1..<9]
+        }
         frame.append(contentsOf: report)
-        let keys = report[2..<Self.reportLength]
+        let keys = boot.dropFirst(2).prefix(6)
         if keys.contains(where: { (0x01...0x03).contains($0) }) { return }  // rollover error report
-        let modifiers = Modifiers(rawValue: report[0])
+        let modifiers = Modifiers(rawValue: boot[boot.startIndex])
         if !modifiers.contains(.leftAlt), let code = altCode {
             altCode = nil
             type(code == 0 ? nil : Unicode.Scalar(code))
@@ -90,7 +97,19 @@ public struct HIDKeyboardDecoder: DeviceDecoder {
         heldKeys = keys.filter { $0 != 0 }
         if heldKeys.isEmpty, let scan = finished {
             endFrame(scan, into: &events)
+        } else if frame.count > Self.maximumFrameLength {
+            skipFrame(adding: [], reason: .frameTooLong, into: &events)
         }
+    }
+
+    /// Skips the frame so far (and `report`), forgetting what it typed.
+    private mutating func skipFrame(adding report: [UInt8], reason: DecodeFailure, into events: inout [DeviceEvent]) {
+        skipped.append(frame + report, reason: reason, into: &events)
+        frame.removeAll(keepingCapacity: true)
+        text = String.UnicodeScalarView()
+        typedUnmappedKey = false
+        altCode = nil
+        finished = nil
     }
 
     private mutating func press(_ usage: UInt8, modifiers: Modifiers) {
@@ -119,12 +138,13 @@ public struct HIDKeyboardDecoder: DeviceDecoder {
     }
 
     /// Ctrl + key: the key's US character at this Shift level, upper-cased, AND 0x1F, when it is
-    /// one of `@`…`_` (Ctrl+] = GS, Ctrl+Shift+6 = RS, Ctrl+D = EOT).
+    /// one of `A`…`_` (Ctrl+] = GS, Ctrl+Shift+6 = RS, Ctrl+D = EOT).
     private func controlCharacter(_ usage: UInt8, level: KeyboardLayout.Level) -> Unicode.Scalar? {
         guard let character = KeyboardLayout.us.character(usage: usage, level: KeyboardLayout.Level(shift: level.shift, altGr: false))
         else { return nil }
         let upper = (0x61...0x7A).contains(character.value) ? character.value - 0x20 : character.value
-        guard (0x40...0x5F).contains(upper) else { return nil }
+        // Ctrl+@ would be NUL, which no scan holds (as Alt+0 types nothing).
+        guard (0x41...0x5F).contains(upper) else { return nil }
         return Unicode.Scalar(upper & 0x1F)
     }
 

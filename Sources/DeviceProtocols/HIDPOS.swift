@@ -9,34 +9,30 @@ public import FloorgateCore
 /// first; one trailing CR, LF or CR LF (a keyboard suffix some scanners keep in POS mode) is
 /// removed. No keyboard layout is involved: control characters arrive as they are.
 public struct HIDPOSDecoder: DeviceDecoder {
-    static let reportLength = 64
-    static let scanReportID: UInt8 = 0x02
     static let maximumDataLength = 56
     static let dataOffset = 5
     static let continuationByte = 63
+    /// A scan whose continuation reports have brought more than this much data (a stuck
+    /// continuation bit) is skipped as `frame too long`.
+    static let maximumScanLength = 4096
 
-    private var report: [UInt8] = []
+    private var reports: HIDReportStream
     /// The raw bytes of the reports of a scan still waiting for its continuation.
     private var pendingReports: [UInt8] = []
     private var pendingData: [UInt8] = []
     private var pendingAIM: String?
     private var skipped = SkippedRun()
 
-    public init() {
-        report.reserveCapacity(Self.reportLength)
+    /// `reportLayout` gives the scan report's id and the lengths of other reports the interface
+    /// sends (from its report descriptor); the default is the de-facto layout of PROTOCOLS.md.
+    public init(reportLayout: HIDReportLayout = .pointOfSale) {
+        reports = HIDReportStream(layout: reportLayout)
     }
 
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> [DeviceEvent] {
         var events: [DeviceEvent] = []
-        var index = 0
-        while index < bytes.count {
-            let take = min(Self.reportLength - report.count, bytes.count - index)
-            report.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[index..<(index + take)]))
-            index += take
-            if report.count == Self.reportLength {
-                handleReport(into: &events)
-                report.removeAll(keepingCapacity: true)
-            }
+        for report in reports.reports(from: bytes) {
+            handleReport(report, into: &events)
         }
         return events
     }
@@ -49,22 +45,22 @@ public struct HIDPOSDecoder: DeviceDecoder {
 
     public mutating func finish() -> [DeviceEvent] {
         var events = flush()
-        let pending = pendingReports + report
+        let pending = pendingReports + reports.takePartial()
         if !pending.isEmpty {
             events.append(.error(.incompleteFrame, raw: RawBytes(pending)))
         }
-        self = HIDPOSDecoder()
+        self = HIDPOSDecoder(reportLayout: reports.layout)
         return events
     }
 
-    private mutating func handleReport(into events: inout [DeviceEvent]) {
-        let length = Int(report[1])
-        guard report[0] == Self.scanReportID else {
-            skip(reason: .unexpectedBytes, into: &events)  // another collection's report
+    private mutating func handleReport(_ report: [UInt8], into events: inout [DeviceEvent]) {
+        guard report.first == (reports.layout.scanReportID ?? 0), report.count > Self.continuationByte else {
+            skip(report, reason: .unexpectedBytes, into: &events)  // another collection's report
             return
         }
+        let length = Int(report[1])
         guard length <= Self.maximumDataLength else {
-            skip(reason: .malformedFrame, into: &events)
+            skip(report, reason: .malformedFrame, into: &events)
             return
         }
         if pendingReports.isEmpty, report[2] == UInt8(ascii: "]") {
@@ -72,7 +68,12 @@ public struct HIDPOSDecoder: DeviceDecoder {
         }
         pendingReports += report
         pendingData += report[Self.dataOffset..<(Self.dataOffset + length)]
-        guard report[Self.continuationByte] & 0x01 == 0 else { return }
+        guard report[Self.continuationByte] & 0x01 == 0 else {
+            if pendingData.count > Self.maximumScanLength {
+                skip([], reason: .frameTooLong, into: &events)
+            }
+            return
+        }
 
         if pendingData.last == ASCII.lineFeed { pendingData.removeLast() }
         if pendingData.last == ASCII.carriageReturn { pendingData.removeLast() }
@@ -85,8 +86,8 @@ public struct HIDPOSDecoder: DeviceDecoder {
         resetPending()
     }
 
-    /// Skips this report and the continuation reports still waiting before it.
-    private mutating func skip(reason: DecodeFailure, into events: inout [DeviceEvent]) {
+    /// Skips `report` and the continuation reports still waiting before it.
+    private mutating func skip(_ report: [UInt8], reason: DecodeFailure, into events: inout [DeviceEvent]) {
         skipped.append(pendingReports + report, reason: reason, into: &events)
         resetPending()
     }

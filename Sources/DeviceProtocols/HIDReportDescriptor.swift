@@ -1,5 +1,5 @@
 /// What a HID interface is, as far as Floorgate cares: decided from its report descriptor alone,
-/// so the gateway picks `hid-keyboard` or `hid-pos` for a scanner without being told.
+/// so that device discovery can pick `hid-keyboard` or `hid-pos` for a scanner without being told.
 public enum HIDInterfaceKind: String, Sendable, Hashable {
     /// An application collection Keyboard (Generic Desktop 0x01, usage 0x06): a keyboard wedge.
     case keyboard
@@ -40,12 +40,37 @@ public struct HIDReportDescriptor: Sendable, Hashable {
     public let applications: [HIDApplication]
 
     /// The interface's kind: a scanner kind if any application collection is one (POS first).
-    public var kind: HIDInterfaceKind {
-        let kinds = applications.map(\.kind)
-        if kinds.contains(.pointOfSaleScanner) { return .pointOfSaleScanner }
-        if kinds.contains(.keyboard) { return .keyboard }
-        return .other
+    public var kind: HIDInterfaceKind { scannerApplication?.kind ?? .other }
+
+    private var scannerApplication: HIDApplication? {
+        applications.first { $0.kind == .pointOfSaleScanner } ?? applications.first { $0.kind == .keyboard }
     }
+
+    /// The report layout the scanner decoder needs (``DecoderOptions/hidReportLayout``): the id
+    /// of the scanner collection's scan report (nil when reports carry none) and every input
+    /// report's length, so reports of other collections are skipped whole. The scan report is,
+    /// for a POS scanner, report 2 (the de-facto layout) or else its longest; for a keyboard, its
+    /// 8-byte boot report. Nil when no collection is a scanner's or no report fits.
+    public var scannerReportLayout: HIDReportLayout? {
+        guard let scanner = scannerApplication else { return nil }
+        let reports = scanner.inputReportLengths
+        let scanReport: (id: UInt8, length: Int)?
+        switch scanner.kind {
+        case .pointOfSaleScanner:
+            scanReport = reports[2].map { (2, $0) } ?? reports.max { $0.value < $1.value }.map { ($0.key, $0.value) }
+        default:
+            scanReport = reports.first { $0.value == ($0.key == 0 ? 8 : 9) }.map { ($0.key, $0.value) }
+        }
+        guard let scanReport else { return nil }
+        var lengths: [UInt8: Int] = [:]
+        for application in applications {
+            lengths.merge(application.inputReportLengths) { first, _ in first }
+        }
+        return HIDReportLayout(scanReportID: scanReport.id == 0 ? nil : scanReport.id, lengths: lengths, defaultLength: scanReport.length)
+    }
+
+    /// The longest input report accepted (bits): hidraw's own buffer is 16 KiB.
+    static let maximumReportBits = 16 * 1024 * 8
 
     public init(parsing bytes: [UInt8]) throws(HIDDescriptorError) {
         var applications: [HIDApplication] = []
@@ -74,8 +99,12 @@ public struct HIDReportDescriptor: Sendable, Hashable {
             case 0:  // main
                 switch tag {
                 case 0x8:  // Input
-                    let id = global.reportID
-                    inputBits[id, default: 0] += global.reportSize * global.reportCount
+                    // Sizes come from the device: refuse ones no real report has, before they overflow.
+                    let bits = global.reportSize * global.reportCount
+                    guard global.reportSize <= 0xFFFF, global.reportCount <= 0xFFFF,
+                          inputBits[global.reportID, default: 0] + bits <= Self.maximumReportBits
+                    else { throw HIDDescriptorError(offset: offset, problem: "input report longer than \(Self.maximumReportBits / 8) bytes") }
+                    inputBits[global.reportID, default: 0] += bits
                 case 0xA:  // Collection
                     if depth == 0 {
                         let usage = localUsages.first ?? 0
@@ -101,12 +130,12 @@ public struct HIDReportDescriptor: Sendable, Hashable {
             case 1:  // global
                 switch tag {
                 case 0x0: global.usagePage = UInt16(truncatingIfNeeded: data)
-                case 0x7: global.reportSize = Int(data)
+                case 0x7: global.reportSize = Int(min(data, 0x1_0000))
                 case 0x8:
                     guard data > 0, data <= 0xFF else { throw HIDDescriptorError(offset: offset, problem: "report id \(data) out of range 1–255") }
                     global.reportID = UInt8(data)
                     global.usesReportIDs = true
-                case 0x9: global.reportCount = Int(data)
+                case 0x9: global.reportCount = Int(min(data, 0x1_0000))
                 case 0xA: globalStack.append(global)
                 case 0xB:
                     guard let saved = globalStack.popLast() else { throw HIDDescriptorError(offset: offset, problem: "Pop without Push") }

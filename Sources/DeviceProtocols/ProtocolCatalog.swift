@@ -34,17 +34,22 @@ public struct DecoderOptions: Sendable {
     public var scanSuffix: ScanSuffix
     /// Bytes a serial scanner sends before each scan, removed when present (`scanner-serial`).
     public var scanPrefix: [UInt8]
+    /// The HID interface's report layout from its report descriptor (`hid-keyboard`, `hid-pos`);
+    /// nil for the protocols' standard layouts.
+    public var hidReportLayout: HIDReportLayout?
 
     public init(
         lineEnding: LineEnding = .auto,
         keyboardLayout: KeyboardLayout = .factoryDefault,
         scanSuffix: ScanSuffix = .lineEnd,
-        scanPrefix: [UInt8] = []
+        scanPrefix: [UInt8] = [],
+        hidReportLayout: HIDReportLayout? = nil
     ) {
         self.lineEnding = lineEnding
         self.keyboardLayout = keyboardLayout
         self.scanSuffix = scanSuffix
         self.scanPrefix = scanPrefix
+        self.hidReportLayout = hidReportLayout
     }
 }
 
@@ -82,11 +87,11 @@ public enum ProtocolCatalog {
         ProtocolEntry(
             id: "hid-keyboard", summary: "keyboard-wedge scanners: 8-byte HID boot-keyboard reports, typed with --layout",
             example: "02 00 04 00 00 00 00 00 (Shift+A), 00 00 28 … (Enter)"
-        ) { HIDKeyboardDecoder(layout: $0.keyboardLayout, suffix: $0.scanSuffix) },
+        ) { HIDKeyboardDecoder(layout: $0.keyboardLayout, suffix: $0.scanSuffix, reportLayout: $0.hidReportLayout ?? .bootKeyboard) },
         ProtocolEntry(
             id: "hid-pos", summary: "HID POS barcode scanners (usage page 0x8C): 64-byte reports with AIM id",
             example: "02 07 5D 43 30 41 42 43 2D 31 32 33 … (]C0 ABC-123)"
-        ) { _ in HIDPOSDecoder() },
+        ) { HIDPOSDecoder(reportLayout: $0.hidReportLayout ?? .pointOfSale) },
     ]
 
     /// The protocol with this id, or nil.

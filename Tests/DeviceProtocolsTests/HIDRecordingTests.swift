@@ -43,6 +43,7 @@ struct HIDRecordingTests {
         let wedgeDescriptor = try HIDReportDescriptor(parsing: wedge.descriptor)
         #expect(wedgeDescriptor.kind == .keyboard)
         #expect(wedgeDescriptor.applications.first?.inputReportLengths == [0: 8])
+        #expect(wedgeDescriptor.scannerReportLayout == HIDReportLayout(scanReportID: nil, lengths: [0: 8], defaultLength: 8))
         let wedgeEvents = try decode(wedge, as: wedgeDescriptor)
         #expect(wedgeEvents.map(\.name) == ["scan"])
         if case .scan(let scan, _) = wedgeEvents.first { #expect(scan.text == "SN-7") }
@@ -51,18 +52,36 @@ struct HIDRecordingTests {
         let posDescriptor = try HIDReportDescriptor(parsing: pos.descriptor)
         #expect(posDescriptor.kind == .pointOfSaleScanner)
         #expect(posDescriptor.applications.first?.inputReportLengths == [2: 64, 4: 9])
-        let posEvents = try decode(pos, as: posDescriptor)
-        #expect(posEvents == [.scan(Scan(text: "WO-2024-0815", aim: "]C0"), raw: RawBytes(pos.reports[0]))])
+        // Report 4 is 9 bytes: the descriptor's layout skips it whole and the next scan is intact.
+        let layout = try #require(posDescriptor.scannerReportLayout)
+        #expect(layout == HIDReportLayout(scanReportID: 2, lengths: [2: 64, 4: 9], defaultLength: 64))
+        let posEvents = try decode(pos, options: DecoderOptions(hidReportLayout: layout), as: posDescriptor)
+        #expect(posEvents == [
+            .scan(Scan(text: "WO-2024-0815", aim: "]C0"), raw: RawBytes(pos.reports[0])),
+            .error(.unexpectedBytes, raw: RawBytes(pos.reports[1])),
+            .scan(Scan(text: "WO-2024-0816", aim: "]C0"), raw: RawBytes(pos.reports[2])),
+        ])
     }
 
-    @Test("report ids, a second application collection and a mouse")
-    func otherInterfaces() throws {
-        let combined = try HIDReportDescriptor(parsing: HIDRecording(named: "keyboard-with-report-ids.hid").descriptor)
-        #expect(combined.kind == .keyboard)
-        #expect(combined.applications.map(\.usagePage) == [0x01, 0x0C])
-        #expect(combined.applications.map(\.inputReportLengths) == [[1: 9], [2: 3]])
+    @Test("numbered reports: the keyboard's id is stripped; another collection's report inside a scan costs that scan only")
+    func reportIDs() throws {
+        let recording = try HIDRecording(named: "keyboard-with-report-ids.hid")
+        let descriptor = try HIDReportDescriptor(parsing: recording.descriptor)
+        #expect(descriptor.kind == .keyboard)
+        #expect(descriptor.applications.map(\.usagePage) == [0x01, 0x0C])
+        #expect(descriptor.applications.map(\.inputReportLengths) == [[1: 9], [2: 3]])
+        let layout = try #require(descriptor.scannerReportLayout)
+        #expect(layout == HIDReportLayout(scanReportID: 1, lengths: [1: 9, 2: 3], defaultLength: 9))
+        let events = try decode(recording, options: DecoderOptions(hidReportLayout: layout), as: descriptor)
+        #expect(events.map(\.name) == ["error", "scan"])
+        if case .scan(let scan, _) = events.last { #expect(scan.text == "WO2") }
+        #expect(events.flatMap(\.raw) == recording.reports.flatMap { $0 })
+    }
+
+    @Test("a mouse is not a scanner")
+    func mouse() throws {
         let mouse = try HIDReportDescriptor(parsing: HIDRecording(named: "mouse.hid").descriptor)
-        #expect(mouse.kind == .other && mouse.kind.protocolID == nil)
+        #expect(mouse.kind == .other && mouse.kind.protocolID == nil && mouse.scannerReportLayout == nil)
     }
 
     @Test("a cut or unbalanced descriptor is a typed error naming the byte")
@@ -70,6 +89,9 @@ struct HIDRecordingTests {
         #expect(throws: HIDDescriptorError.self) { try HIDReportDescriptor(parsing: HIDRecording(named: "truncated.hid").descriptor) }
         #expect(throws: HIDDescriptorError(offset: 0, problem: "End Collection without a Collection")) { try HIDReportDescriptor(parsing: [0xC0]) }
         #expect(throws: HIDDescriptorError(offset: 2, problem: "1 collection(s) not closed")) { try HIDReportDescriptor(parsing: [0xA1, 0x01]) }
+        // Report size and count of 2^32 - 1 each: refused, not multiplied into an overflow.
+        let huge: [UInt8] = [0x05, 0x01, 0x09, 0x06, 0xA1, 0x01, 0x77, 0xFF, 0xFF, 0xFF, 0xFF, 0x97, 0xFF, 0xFF, 0xFF, 0xFF, 0x81, 0x00, 0xC0]
+        #expect(throws: HIDDescriptorError(offset: 16, problem: "input report longer than 16384 bytes")) { try HIDReportDescriptor(parsing: huge) }
     }
 
     @Test("any bytes give a descriptor or a typed error, never a trap")
@@ -81,9 +103,9 @@ struct HIDRecordingTests {
         }
     }
 
-    private func decode(_ recording: HIDRecording, as descriptor: HIDReportDescriptor) throws -> [DeviceEvent] {
+    private func decode(_ recording: HIDRecording, options: DecoderOptions = DecoderOptions(), as descriptor: HIDReportDescriptor) throws -> [DeviceEvent] {
         let protocolID = try #require(descriptor.kind.protocolID)
-        var decoder = try #require(ProtocolCatalog.entry(id: protocolID)).makeDecoder()
+        var decoder = try #require(ProtocolCatalog.entry(id: protocolID)).makeDecoder(options)
         return recording.reports.flatMap { decoder.feed($0) } + decoder.finish()
     }
 }
