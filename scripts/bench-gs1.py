@@ -61,7 +61,8 @@ for _ in range(int(sys.argv[2])):
 
 
 def time_floorgate(binary, corpus_file):
-    """Floorgate's parse over the corpus: 9 timed passes (ns per string) and the invalid count."""
+    """Floorgate's parse over the corpus, 9 timed passes: their p50, min and max (ns per string)
+    and the invalid count. The report keeps each run's p50, so Floorgate's min-max spans runs."""
     fields = subprocess.run([binary, corpus_file], check=True, capture_output=True, text=True).stdout.split()
     return [float(fields[1]), float(fields[2]), float(fields[3])], int(fields[7])
 

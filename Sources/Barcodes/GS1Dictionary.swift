@@ -101,8 +101,9 @@ public final class GS1AIDefinition: Sendable {
         excludedPatterns = excludes.map(AIPattern.init)
     }
 
-    /// A fixed-length field (all parts mandatory and fixed) that is not in the predefined-length
-    /// table, such as 7003: it must be followed by a separator unless it ends the data.
+    /// Whether the data field has one length only (all parts mandatory and fixed): true for the
+    /// predefined-length AIs and for others such as 7003, which must then be followed by a
+    /// separator unless they end the data.
     var isFixedLength: Bool { minimumLength == maximumLength }
 
     /// For AIs whose last digit gives the decimal places of the value (31nn–36nn measures,

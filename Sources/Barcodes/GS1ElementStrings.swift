@@ -70,12 +70,16 @@ public enum GS1ElementStrings {
                 message.errors.append("AI \(definition.ai): missing separator")
             }
         }
+        if message.elements.isEmpty && message.errors.isEmpty {
+            message.errors.append("no GS1 element string in the data")
+        }
         checkMessage(&message)
         return message
     }
 
     /// Bracketed human-readable form: `(01)09506000134352(10)ABC123`. A value runs to the next
-    /// `(` that opens 2–4 digits and `)`; no separators are involved.
+    /// `(` that opens 2–4 digits and `)` (a `(` of the data itself is written `\(`); no
+    /// separators are involved.
     public static func parseBracketed(_ text: String) -> GS1Message {
         let input = Array(text.utf8)
         var message = GS1Message()
@@ -90,9 +94,17 @@ public enum GS1ElementStrings {
                 message.errors.append("unknown AI at '\(Check.text(digits))'")
                 break
             }
+            // The value runs to the next bracketed AI; `\(` stands for a `(` of the data.
+            var value: [UInt8] = []
             var valueEnd = aiEnd
-            while valueEnd < input.count, bracketedAIEnd(input, at: valueEnd) == nil { valueEnd += 1 }
-            append(definition, value: input[aiEnd..<valueEnd], to: &message)
+            while valueEnd < input.count, bracketedAIEnd(input, at: valueEnd) == nil {
+                if input[valueEnd] == UInt8(ascii: "\\"), valueEnd + 1 < input.count, input[valueEnd + 1] == UInt8(ascii: "(") {
+                    valueEnd += 1
+                }
+                value.append(input[valueEnd])
+                valueEnd += 1
+            }
+            append(definition, value: value[...], to: &message)
             index = valueEnd
         }
         checkMessage(&message)
@@ -142,7 +154,7 @@ public enum GS1ElementStrings {
                 return "value length \(value.count) leaves a part incomplete"
             }
             if let bad = badCharacter(in: part, component.characterSet) {
-                return "character \(describe(bad)) not allowed"
+                return "character \(Check.describeCharacter(at: bad, in: part)) not allowed"
             }
             for linter in component.linters {
                 if let failure = linter.failure(part) { return failure }
@@ -151,21 +163,18 @@ public enum GS1ElementStrings {
         return nil
     }
 
-    private static func badCharacter(in part: ArraySlice<UInt8>, _ characterSet: GS1CharacterSet) -> UInt8? {
+    /// The index of the first byte the character set does not allow, if any.
+    private static func badCharacter(in part: ArraySlice<UInt8>, _ characterSet: GS1CharacterSet) -> Int? {
         var checked = part
         if characterSet == .cset64 {
             // base64url padding: at most two `=` at the very end, the whole a multiple of 3 long.
             let padding = part.reversed().prefix(while: { $0 == UInt8(ascii: "=") }).count
             if padding > 0 {
-                if padding > 2 || part.count % 3 != 0 { return UInt8(ascii: "=") }
+                if padding > 2 || part.count % 3 != 0 { return part.endIndex - padding }
                 checked = part.dropLast(padding)
             }
         }
-        return checked.first { !characterSet.allows($0) }
-    }
-
-    private static func describe(_ byte: UInt8) -> String {
-        byte >= 0x20 && byte < 0x7F ? "'\(Character(Unicode.Scalar(byte)))'" : "U+" + String(byte, radix: 16, uppercase: true).leftPadded(to: 4)
+        return checked.firstIndex { !characterSet.allows($0) }
     }
 
     private static func measure(_ value: ArraySlice<UInt8>, of definition: GS1AIDefinition) -> GS1Measure? {
@@ -187,7 +196,10 @@ public enum GS1ElementStrings {
 
     // MARK: - Message-level checks
 
-    /// Repeated AIs with different values, then per AI (in order of first appearance) its
+    /// The keys a digital signature (8030) needs with a serial: GDTI, GCN, GRAI.
+    private static let signedKeysNeedingSerial = ["253", "255", "8003"].map { AIPattern($0).code }
+
+    /// Repeated AIs with different values, the digital-signature rule, then per AI (in order of first appearance) its
     /// requisites and its exclusions, each excluded pair once. Works on the AIs' numbers; strings
     /// are built only for errors.
     static func checkMessage(_ message: inout GS1Message) {
@@ -198,6 +210,14 @@ public enum GS1ElementStrings {
             let value = message.elements[first].value
             if codes.indices.contains(where: { $0 > first && codes[$0] == codes[first] && message.elements[$0].value != value }) {
                 message.errors.append("AI \(message.elements[first].ai) appears twice with different values")
+            }
+        }
+        if codes.contains(AIPattern("8030").code) {
+            // A digital signature signs one item: the keys it may sign must then carry a serial.
+            for (index, code) in codes.enumerated() where signedKeysNeedingSerial.contains(code) {
+                if let definition = GS1Dictionary.definition(code: code), message.elements[index].value.utf8.count <= definition.minimumLength {
+                    message.errors.append("AI \(definition.ai) must carry a serial component when AI 8030 is present")
+                }
             }
         }
         var reportedPairs: [(Int, Int)] = []
@@ -220,11 +240,5 @@ public enum GS1ElementStrings {
                 }
             }
         }
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to length: Int) -> String {
-        count >= length ? self : String(repeating: "0", count: length - count) + self
     }
 }

@@ -66,6 +66,17 @@ enum Check {
 
     static func text(_ data: ArraySlice<UInt8>) -> String { String(decoding: data, as: UTF8.self) }
 
+    /// The character starting at `index` for an error message: quoted when printable, else
+    /// `U+XXXX`; a multi-byte UTF-8 character is read whole (`'é'`, not its first byte).
+    static func describeCharacter(at index: Int, in data: ArraySlice<UInt8>) -> String {
+        let scalar = String(decoding: data[index...].prefix(4), as: UTF8.self).unicodeScalars.first ?? "\u{FFFD}"
+        if scalar.value >= 0x20 && scalar.value != 0x7F && !(0x80...0x9F).contains(scalar.value) {
+            return "'\(Character(scalar))'"
+        }
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+    }
+
     /// The digits' value, or nil when `data` is empty or holds anything else.
     static func value(_ data: ArraySlice<UInt8>) -> Int? {
         guard !data.isEmpty, data.count <= 18, data.allSatisfy(isDigit) else { return nil }

@@ -9,9 +9,11 @@ public struct HIBCData: Sendable, Hashable {
     public var unit: String?
     public var lot: String?
     public var serial: String?
-    /// Expiry as an ISO date: `2026-12-31`, `2026-12` for month-only formats, `2026-12-31T14`
-    /// where the code gives the hour.
+    /// Expiry as an ISO date: `2026-12-31`, or `2026-12` for month-only formats.
     public var expiry: String?
+    /// The hour of expiry (`14`), where the code gives one (`$$4`, `$$6`).
+    public var expiryHour: String?
+    /// The quantity of a `$$8`/`$$9` secondary.
     public var quantity: String?
     /// A standalone secondary's link character (the primary's check character).
     public var link: String?
@@ -31,8 +33,8 @@ public enum HIBC {
         guard bytes.count >= 3, bytes[0] == UInt8(ascii: "+") else {
             return (data, ["HIBC: data must start with '+'"])
         }
-        if let bad = bytes.first(where: { !characters.contains($0) }) {
-            errors.append("HIBC: character '\(Character(Unicode.Scalar(bad)))' not allowed")
+        if let bad = bytes.firstIndex(where: { !characters.contains($0) }) {
+            errors.append("HIBC: character \(Check.describeCharacter(at: bad, in: bytes[...])) not allowed")
         } else if checkCharacter(of: bytes.dropLast()) != bytes.last {
             errors.append("HIBC: bad check character")
         }
@@ -84,7 +86,11 @@ public enum HIBC {
             var errors: [String] = []
             if let flag = rest.first, flag == UInt8(ascii: "8") || flag == UInt8(ascii: "9") {
                 let length = flag == UInt8(ascii: "8") ? 2 : 5
-                data.quantity = Check.text(rest.dropFirst().prefix(length))
+                let quantity = rest.dropFirst().prefix(length)
+                guard quantity.count == length, quantity.allSatisfy(Check.isDigit) else {
+                    return ["HIBC: quantity after $$\(flag == UInt8(ascii: "8") ? "8" : "9") must be \(length) digits"]
+                }
+                data.quantity = Check.text(quantity)
                 rest = rest.dropFirst(1 + length)
             }
             errors += parseDate(&rest, into: &data)
@@ -165,7 +171,8 @@ public enum HIBC {
         guard Check.date(yymmdd[...], century: true, allowDayZero: false), hour.map({ Check.number(Array($0.utf8)[...], length: 2, in: 0...23) }) ?? true else {
             return ["HIBC: impossible date \(year + month + (day ?? ""))\(hour ?? "")"]
         }
-        data.expiry = "20\(year)-\(month)" + (day.map { "-" + $0 } ?? "") + (hour.map { "T" + $0 } ?? "")
+        data.expiry = "20\(year)-\(month)" + (day.map { "-" + $0 } ?? "")
+        data.expiryHour = hour
         return []
     }
 

@@ -28,13 +28,16 @@ public enum ISO15434 {
         var elements: [ISO15434Element] = []
         var errors: [String] = []
         while index < input.count, input[index] != endOfTransmission {
-            let envelopeEnd = input[index...].firstIndex(of: recordSeparator) ?? input.count
+            // An envelope ends at its RS; a writer that forgot the RS ends it at the EOT.
+            let envelopeEnd = input[index...].firstIndex { $0 == recordSeparator || $0 == endOfTransmission } ?? input.count
             let envelope = input[index..<envelopeEnd]
             parseEnvelope(input, envelope, into: &elements, errors: &errors)
-            if envelopeEnd == input.count {
+            if envelopeEnd == input.count || input[envelopeEnd] == endOfTransmission {
                 errors.append("ISO/IEC 15434: RS missing after format \(Check.text(envelope.prefix(2)))")
+                index = envelopeEnd
+            } else {
+                index = envelopeEnd + 1
             }
-            index = envelopeEnd + 1
         }
         if index >= input.count {
             errors.append("ISO/IEC 15434: EOT trailer missing")

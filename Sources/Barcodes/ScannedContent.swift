@@ -93,8 +93,8 @@ public struct ScannedContent: Sendable, Hashable {
         if digits.count > expectedLength {
             return (element, ["AI 01: value too long (\(digits.count) > \(expectedLength))"])
         }
-        if let bad = digits.first(where: { !Check.isDigit($0) }) {
-            return (element, ["AI 01: character '\(Character(Unicode.Scalar(bad)))' not allowed"])
+        if let bad = digits.firstIndex(where: { !Check.isDigit($0) }) {
+            return (element, ["AI 01: character \(Check.describeCharacter(at: bad, in: digits[...])) not allowed"])
         }
         return (element, Check.mod10(padded[...]) ? [] : ["AI 01: bad check digit"])
     }

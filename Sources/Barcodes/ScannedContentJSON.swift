@@ -23,7 +23,8 @@ extension ScannedContent {
 extension ContentElement {
     /// The element as a JSON object: GS1 `ai`/`title`/`value`; ISO/IEC 15434 `format` with `di`
     /// and `value` (or the GS1 keys for format 05); HIBC `labeler`, `product`, `unit`, `lot`,
-    /// `serial`, `expiry`, `quantity`, `link` where present.
+    /// `serial`, `expiry` where present (INTERFACES.md; quantity, hour and link character are in
+    /// ``HIBCData`` for library users).
     var jsonObject: String {
         var object = JSONObjectWriter()
         switch self {
@@ -46,8 +47,6 @@ extension ContentElement {
             object.addIfPresent("lot", data.lot)
             object.addIfPresent("serial", data.serial)
             object.addIfPresent("expiry", data.expiry)
-            object.addIfPresent("quantity", data.quantity)
-            object.addIfPresent("link", data.link)
         }
         return object.finished()
     }

@@ -76,20 +76,20 @@ public struct LineDecoder: DeviceDecoder {
     private var lineHeadSkipped = false
     /// Whether a CR ended the line and the next byte decides whether an LF belongs to it.
     private var heldCarriageReturn = false
-    /// Skipped bytes; one error event holds up to twice the longest line, so an over-long line
-    /// of a protocol with long lines (4096-byte scans) is reported whole.
+    /// Skipped bytes. A run is cut into 4096-byte pieces only past twice the longest line, so an
+    /// over-long line of a protocol with long lines (4096-byte scans) is reported whole.
     private var skipped: SkippedRun
 
     /// A line longer than this is cut: its head is skipped as `frame too long` in pieces of the
     /// error-event size, keeping enough of its tail for a frame start to be found.
-    private var lineBufferLimit: Int { skipped.maximumEventLength + maximumLineLength }
+    private var lineBufferLimit: Int { skipped.splitThreshold + maximumLineLength }
 
     public init(grammar: any LineGrammar, lineEnding: LineEnding = .auto) {
         self.grammar = grammar
         self.lineEnding = lineEnding
         maximumLineLength = grammar.maximumLineLength
         extraTerminator = grammar.extraTerminator
-        skipped = SkippedRun(maximumEventLength: max(SkippedRun.maximumEventLength, 2 * grammar.maximumLineLength))
+        skipped = SkippedRun(splitThreshold: 2 * grammar.maximumLineLength)
         var special = ByteSet(where: grammar.isBreaker)
         special.insert(ASCII.carriageReturn)
         special.insert(ASCII.lineFeed)

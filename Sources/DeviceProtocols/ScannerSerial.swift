@@ -34,7 +34,8 @@ public struct ScannerSerialGrammar: LineGrammar {
 
     public func parse(_ line: UnsafeRawBufferPointer) -> LineParse {
         var data = line
-        if !prefix.isEmpty, line.count > prefix.count, line.starts(with: prefix) {
+        if !prefix.isEmpty, line.starts(with: prefix) {
+            guard line.count > prefix.count else { return .failure(.emptyFrame) }  // the prefix alone: nothing scanned
             data = UnsafeRawBufferPointer(rebasing: line[prefix.count...])
         }
         return .scan(Scan(splittingAIMFrom: ASCII.text(data)))

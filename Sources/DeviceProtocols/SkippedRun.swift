@@ -8,14 +8,15 @@ struct SkippedRun: Sendable {
     /// The longest `raw_hex` one error event carries (INTERFACES.md).
     static let maximumEventLength = 4096
 
-    /// This run's longest event: ``maximumEventLength`` unless a decoder's frames are so long
-    /// that one over-long frame would otherwise be cut (a 4096-byte scan).
-    let maximumEventLength: Int
+    /// How long a run may grow before it is cut into ``maximumEventLength`` pieces: that
+    /// length, unless a decoder's frames are so long that one over-long frame (a 4096-byte scan
+    /// and its terminator) should stay one event.
+    let splitThreshold: Int
     private var bytes: [UInt8] = []
     private var reason: DecodeFailure?
 
-    init(maximumEventLength: Int = SkippedRun.maximumEventLength) {
-        self.maximumEventLength = maximumEventLength
+    init(splitThreshold: Int = SkippedRun.maximumEventLength) {
+        self.splitThreshold = max(splitThreshold, Self.maximumEventLength)
     }
 
     var isEmpty: Bool { bytes.isEmpty }
@@ -48,11 +49,11 @@ struct SkippedRun: Sendable {
     }
 
     private mutating func emitFullPieces(into events: inout [DeviceEvent]) {
-        guard bytes.count > maximumEventLength, let reason else { return }
+        guard bytes.count > splitThreshold, let reason else { return }
         var start = 0
-        while bytes.count - start > maximumEventLength {
-            events.append(.error(reason, raw: RawBytes(Array(bytes[start..<(start + maximumEventLength)]))))
-            start += maximumEventLength
+        while bytes.count - start > Self.maximumEventLength {
+            events.append(.error(reason, raw: RawBytes(Array(bytes[start..<(start + Self.maximumEventLength)]))))
+            start += Self.maximumEventLength
         }
         bytes.removeFirst(start)
     }

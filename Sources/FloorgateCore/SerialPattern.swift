@@ -24,11 +24,11 @@ public struct ScannedFields: Sendable, Hashable {
 /// - `gs1:21` the GS1 serial (AI 21) of any GTIN; `gs1:21@09506000134352` only with that GTIN
 ///   (AI 01; 8-, 12- and 13-digit GTINs may be written without their leading zeros);
 /// - `hibc:serial` the serial of a HIBC code; `hibc:serial@E123` only from that labeler;
-/// - `regex:^SN-[0-9]{6}$` plain text matching the whole expression; the serial is its first
-///   capture group when it has one, else the whole text.
+/// - `regex:^SN-[0-9]{6}$` the scanned text (after the AIM identifier) matching the whole
+///   expression; the serial is its first capture group when it has one, else the whole text.
 ///
-/// Structured content must be valid to count: a serial from a code with a bad check digit
-/// never opens a build.
+/// Content must be valid to count: a serial from a code with a bad check digit never opens a
+/// build, whichever pattern would match it.
 public enum SerialPattern: Sendable, Hashable, CustomStringConvertible {
     case gs1Serial(gtin: String?)
     case hibcSerial(labeler: String?)
@@ -79,7 +79,7 @@ public enum SerialPattern: Sendable, Hashable, CustomStringConvertible {
             if let labeler, fields.hibc["labeler"] != labeler { return nil }
             return serial
         case .text(let pattern):
-            guard let regex = try? Regex(pattern), let match = try? regex.wholeMatch(in: fields.text) else { return nil }
+            guard fields.isValid, let regex = try? Regex(pattern), let match = try? regex.wholeMatch(in: fields.text) else { return nil }
             if match.output.count > 1, let group = match.output[1].substring {
                 return String(group)
             }

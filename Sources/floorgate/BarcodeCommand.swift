@@ -73,6 +73,7 @@ struct BarcodeParseCommand: ParsableCommand {
                     continue
                 }
                 if scalars[index + 1] == "x", index + 3 < scalars.count,
+                   scalars[(index + 2)...(index + 3)].allSatisfy(\.properties.isASCIIHexDigit),
                    let value = UInt8(String(String.UnicodeScalarView(scalars[(index + 2)...(index + 3)])), radix: 16) {
                     result.append(Unicode.Scalar(value))
                     index += 4

@@ -63,3 +63,53 @@ enum HIBCCheck {
         return set[sum % 43]
     }
 }
+
+@Suite("Scanned content edge cases")
+struct ScannedContentEdgeCaseTests {
+    @Test("a digital signature (8030) needs the GRAI it signs to carry a serial")
+    func digitalSignature() {
+        let signed = "]d2800300429817000018ABC\u{1D}8030ABCD"
+        #expect(ScannedContent(parsing: signed).isValid)
+        let withoutSerial = ScannedContent(parsing: "]d2800300429817000018\u{1D}8030ABCD")
+        #expect(withoutSerial.errors == ["AI 8003 must carry a serial component when AI 8030 is present"])
+    }
+
+    @Test("GS1 data with no element at all is not valid")
+    func emptyGS1Data() {
+        #expect(ScannedContent(parsing: "]C1").errors == ["no GS1 element string in the data"])
+    }
+
+    @Test("in bracketed form, \\( is a bracket of the data")
+    func bracketedEscape() {
+        let content = ScannedContent(parsing: "(01)04298173500243(10)AB\\(12)C")
+        #expect(content.isValid, "\(content.errors)")
+        guard case .gs1(let lot)? = content.elements.last else { Issue.record("no element"); return }
+        #expect(lot.ai == "10" && lot.value == "AB(12)C")
+    }
+
+    @Test("a character outside the set is named whole, not by its first UTF-8 byte")
+    func nonASCIICharacter() {
+        #expect(ScannedContent(parsing: "]C1010429817350024310LOTé").errors == ["AI 10: character 'é' not allowed"])
+        #expect(ScannedContent(parsing: "]C1010429817350024310LOT\u{7}").errors == ["AI 10: character U+0007 not allowed"])
+    }
+
+    @Test("ISO/IEC 15434 without the last RS still ends at its EOT")
+    func missingLastRecordSeparator() {
+        let content = ScannedContent(parsing: "[)>\u{1E}06\u{1D}1PABC\u{1D}S123\u{04}")
+        #expect(content.elements == [
+            .iso15434(.identified(format: "06", identifier: "1P", value: "ABC")),
+            .iso15434(.identified(format: "06", identifier: "S", value: "123")),
+        ])
+        #expect(content.errors == ["ISO/IEC 15434: RS missing after format 06"])
+    }
+
+    @Test("a HIBC quantity must be digits; the JSON keeps to the contract's keys")
+    func hibcQuantityAndJSON() {
+        let code = "+E123PN4711A0/$$8A1226LOT1"
+        let content = ScannedContent(parsing: code + String(UnicodeScalar(HIBCCheck.character(of: code))))
+        #expect(content.errors == ["HIBC: quantity after $$8 must be 2 digits"])
+        let secondary = "+$$3261231LOT73"
+        let standalone = ScannedContent(parsing: secondary + String(UnicodeScalar(HIBCCheck.character(of: secondary))))
+        #expect(standalone.isValid && !standalone.jsonLine.contains("link") && standalone.jsonLine.contains("\"expiry\":\"2026-12-31\""))
+    }
+}

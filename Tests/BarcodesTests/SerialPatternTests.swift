@@ -33,6 +33,8 @@ struct SerialPatternTests {
         #expect(try Self.serial("regex:SN-[0-9]{4}", "SN-0001") == "SN-0001")
         #expect(try Self.serial("regex:SN-([0-9]{4})", "]C0SN-0001") == "0001")
         #expect(try Self.serial("regex:SN-[0-9]{4}", "SN-0001-X") == nil)
+        #expect(try Self.serial("regex:([0-9]{13})", "]E04298173500243") == "4298173500243")
+        #expect(try Self.serial("regex:([0-9]{13})", "]E04298173500244") == nil)  // bad check digit
     }
 
     @Test("a pattern that cannot be read says what is allowed", arguments: ["gs1:10", "hibc:lot", "regex:(", "serial", "gs1:21@12AB", "ean:1"])

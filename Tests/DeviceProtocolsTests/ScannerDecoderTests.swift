@@ -159,3 +159,20 @@ struct HIDPOSTests {
         #expect(events == [.error(.unexpectedBytes, raw: RawBytes(first + status))])
     }
 }
+
+@Suite("Serial scanner limits")
+struct ScannerSerialLimitTests {
+    @Test("a line that is only the configured prefix is an empty frame")
+    func prefixAlone() {
+        let input: [UInt8] = [0x02, 0x0D, 0x02, 0x41, 0x0D]
+        let events = decodeAll(input, with: LineDecoder(grammar: ScannerSerialGrammar(prefix: [0x02]), lineEnding: .cr))
+        #expect(events == [.error(.emptyFrame, raw: RawBytes([0x02, 0x0D])), .scan(Scan(text: "A", aim: nil), raw: RawBytes([0x02, 0x41, 0x0D]))])
+    }
+
+    @Test("endless data without a terminator comes out in error events of at most 4096 bytes")
+    func endlessLine() {
+        var decoder = LineDecoder(grammar: ScannerSerialGrammar())
+        let events = decoder.feed([UInt8](repeating: 0x41, count: 40_000))
+        #expect(!events.isEmpty && events.allSatisfy { $0.raw.count == 4096 })
+    }
+}
