@@ -51,19 +51,11 @@ public struct DigimaticDecoder: DeviceDecoder {
         return events
     }
 
-    public mutating func flush() -> [DeviceEvent] {
-        var events: [DeviceEvent] = []
-        skipped.close(into: &events)
-        return events
-    }
+    public mutating func flush() -> [DeviceEvent] { skipped.flushed() }
 
     public mutating func finish() -> [DeviceEvent] {
-        var events = flush()
-        if !pending.isEmpty {
-            events.append(.error(.incompleteFrame, raw: RawBytes(pending)))
-            pending.removeAll(keepingCapacity: true)
-        }
-        return events
+        defer { pending.removeAll(keepingCapacity: true) }
+        return skipped.finished(leaving: pending)
     }
 
     /// Decides as much of `pending` as its bytes allow: frames, skipped bytes, or a candidate

@@ -48,27 +48,14 @@ public struct HIDKeyboardDecoder: DeviceDecoder {
     }
 
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> [DeviceEvent] {
-        var events: [DeviceEvent] = []
-        for report in reports.reports(from: bytes) {
-            handleReport(report, into: &events)
-        }
-        return events
+        reports.reports(from: bytes).reduce(into: []) { events, report in handleReport(report, into: &events) }
     }
 
-    public mutating func flush() -> [DeviceEvent] {
-        var events: [DeviceEvent] = []
-        skipped.close(into: &events)
-        return events
-    }
+    public mutating func flush() -> [DeviceEvent] { skipped.flushed() }
 
     public mutating func finish() -> [DeviceEvent] {
-        var events = flush()
-        let pending = frame + reports.takePartial()
-        if !pending.isEmpty {
-            events.append(.error(.incompleteFrame, raw: RawBytes(pending)))
-        }
-        self = HIDKeyboardDecoder(layout: layout, suffix: suffix, reportLayout: reports.layout)
-        return events
+        defer { self = HIDKeyboardDecoder(layout: layout, suffix: suffix, reportLayout: reports.layout) }
+        return skipped.finished(leaving: frame + reports.takePartial())
     }
 
     // MARK: - Reports

@@ -30,27 +30,14 @@ public struct HIDPOSDecoder: DeviceDecoder {
     }
 
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> [DeviceEvent] {
-        var events: [DeviceEvent] = []
-        for report in reports.reports(from: bytes) {
-            handleReport(report, into: &events)
-        }
-        return events
+        reports.reports(from: bytes).reduce(into: []) { events, report in handleReport(report, into: &events) }
     }
 
-    public mutating func flush() -> [DeviceEvent] {
-        var events: [DeviceEvent] = []
-        skipped.close(into: &events)
-        return events
-    }
+    public mutating func flush() -> [DeviceEvent] { skipped.flushed() }
 
     public mutating func finish() -> [DeviceEvent] {
-        var events = flush()
-        let pending = pendingReports + reports.takePartial()
-        if !pending.isEmpty {
-            events.append(.error(.incompleteFrame, raw: RawBytes(pending)))
-        }
-        self = HIDPOSDecoder(reportLayout: reports.layout)
-        return events
+        defer { self = HIDPOSDecoder(reportLayout: reports.layout) }
+        return skipped.finished(leaving: pendingReports + reports.takePartial())
     }
 
     private mutating func handleReport(_ report: [UInt8], into events: inout [DeviceEvent]) {

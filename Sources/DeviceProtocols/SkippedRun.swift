@@ -40,6 +40,23 @@ struct SkippedRun: Sendable {
         emitFullPieces(into: &events)
     }
 
+    /// An idle gap or the end of input: the run so far, as events (``DeviceDecoder/flush()``).
+    mutating func flushed() -> [DeviceEvent] {
+        var events: [DeviceEvent] = []
+        close(into: &events)
+        return events
+    }
+
+    /// End of input (``DeviceDecoder/finish()``): the run so far, then `unfinished` — bytes still
+    /// waiting for the rest of their frame — as one `incomplete frame at end of input` error.
+    mutating func finished(leaving unfinished: [UInt8]) -> [DeviceEvent] {
+        var events = flushed()
+        if !unfinished.isEmpty {
+            events.append(.error(.incompleteFrame, raw: RawBytes(unfinished)))
+        }
+        return events
+    }
+
     /// Ends the run (a good frame or an idle gap follows): emits what it holds as one event.
     mutating func close(into events: inout [DeviceEvent]) {
         guard !bytes.isEmpty, let reason else { return }
