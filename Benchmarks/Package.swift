@@ -23,11 +23,12 @@ let package = Package(
                 .plugin(name: "BenchmarkPlugin", package: "benchmark"),
             ]
         ),
-        // GS1 parse + validation per element string, timed beside biip by scripts/bench-gs1.py.
+        // GS1 parse + validation per element string, timed beside biip by scripts/bench-gs1.py (outside
+        // Benchmarks/, where the benchmark plugin would run it as one of its own).
         .executableTarget(
             name: "gs1-throughput",
             dependencies: [.product(name: "Barcodes", package: "floorgate")],
-            path: "Benchmarks/GS1Throughput"
+            path: "Tools/GS1Throughput"
         ),
     ]
 )
