@@ -20,10 +20,11 @@ deps:
 build: deps
 	$(SWIFT) build
 
-## test: build everything and run the whole test suite (what CI runs)
+## test: build everything, run the whole test suite and check the shipped device profiles (what CI runs)
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+	$$($(SWIFT) build --show-bin-path)/floorgate profiles check devices
 
 ## demo: the demo station on its embedded defaults (not built yet; see README)
 demo: deps build

@@ -54,3 +54,25 @@ struct BarcodeCommandTests {
         #expect(try FloorgateProcess.run(["barcode", "parse", "]C1\u{1D}\u{1D}99", "]C19999"]).status == 0)
     }
 }
+
+@Suite("floorgate profiles check")
+struct ProfilesCheckCommandTests {
+    @Test("the shipped profiles pass; a bad one is named with file, line and key, and exits 2")
+    func check() throws {
+        let devices = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("devices").path
+        let good = try FloorgateProcess.run(["profiles", "check", devices])
+        #expect(good.status == 0, "\(good.standardError)")
+        #expect(good.standardOutput.contains("10 profiles good, 0 refused"))
+
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let bad = scratch.path("caliper.toml")
+        try "kind = \"gauge\"\nprotocol = \"mitutoyo\"\n\n[transport]\ntype = \"serial\"\nbaud = 9601\n\n[match]\nsubsystem = \"tty\"\n"
+            .write(toFile: bad, atomically: true, encoding: .utf8)
+        let refused = try FloorgateProcess.run(["profiles", "check", bad, devices + "/norbar-tst.toml"])
+        #expect(refused.status == 2)
+        #expect(refused.standardError.contains("caliper.toml:6: key 'transport.baud': 9601 is not supported; allowed: 1200,"))
+        #expect(refused.standardOutput.contains("ok  norbar-tst: torque, torque-ascii over serial 1200 8N2"))
+    }
+}
