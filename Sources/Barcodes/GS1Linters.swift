@@ -67,7 +67,7 @@ enum Check {
     static func text(_ data: ArraySlice<UInt8>) -> String { String(decoding: data, as: UTF8.self) }
 
     /// The character starting at `index` for an error message: quoted when printable, else
-    /// `U+XXXX`; a multi-byte UTF-8 character is read whole (`'é'`, not its first byte).
+    /// `U+` and four hex digits; a multi-byte UTF-8 character is read whole (`'é'`, not its first byte).
     static func describeCharacter(at index: Int, in data: ArraySlice<UInt8>) -> String {
         let scalar = String(decoding: data[index...].prefix(4), as: UTF8.self).unicodeScalars.first ?? "\u{FFFD}"
         if scalar.value >= 0x20 && scalar.value != 0x7F && !(0x80...0x9F).contains(scalar.value) {
