@@ -85,7 +85,7 @@ public enum GS1ElementStrings {
         var message = GS1Message()
         var index = 0
         while index < input.count {
-            guard let aiEnd = bracketedAIEnd(input, at: index) else {
+            guard let aiEnd = bracketedAIEnd(input[...], at: index) else {
                 message.errors.append("expected '(' and an AI at position \(index + 1)")
                 break
             }
@@ -97,7 +97,7 @@ public enum GS1ElementStrings {
             // The value runs to the next bracketed AI; `\(` stands for a `(` of the data.
             var value: [UInt8] = []
             var valueEnd = aiEnd
-            while valueEnd < input.count, bracketedAIEnd(input, at: valueEnd) == nil {
+            while valueEnd < input.count, bracketedAIEnd(input[...], at: valueEnd) == nil {
                 if input[valueEnd] == UInt8(ascii: "\\"), valueEnd + 1 < input.count, input[valueEnd + 1] == UInt8(ascii: "(") {
                     valueEnd += 1
                 }
@@ -113,15 +113,20 @@ public enum GS1ElementStrings {
 
     /// Whether `text` starts in bracketed form: `(`, 2–4 digits, `)`.
     public static func isBracketed(_ text: some StringProtocol) -> Bool {
-        bracketedAIEnd(Array(text.utf8.prefix(6)), at: 0) != nil
+        isBracketed(Array(text.utf8.prefix(6))[...])
+    }
+
+    /// Whether the bytes start in bracketed form.
+    static func isBracketed(_ data: ArraySlice<UInt8>) -> Bool {
+        bracketedAIEnd(data, at: data.startIndex) != nil
     }
 
     /// The index after `(dd…)` at `index`, or nil when no bracketed AI stands there.
-    private static func bracketedAIEnd(_ input: [UInt8], at index: Int) -> Int? {
-        guard index < input.count, input[index] == UInt8(ascii: "(") else { return nil }
+    private static func bracketedAIEnd(_ input: ArraySlice<UInt8>, at index: Int) -> Int? {
+        guard index < input.endIndex, input[index] == UInt8(ascii: "(") else { return nil }
         var end = index + 1
-        while end < input.count, end - index <= 5, Check.isDigit(input[end]) { end += 1 }
-        guard (2...4).contains(end - index - 1), end < input.count, input[end] == UInt8(ascii: ")") else { return nil }
+        while end < input.endIndex, end - index <= 5, Check.isDigit(input[end]) { end += 1 }
+        guard (2...4).contains(end - index - 1), end < input.endIndex, input[end] == UInt8(ascii: ")") else { return nil }
         return end + 1
     }
 

@@ -56,14 +56,14 @@ public struct ScannedContent: Sendable, Hashable {
             let message = GS1ElementStrings.parse(bytes, from: aimLength)
             elements = message.elements.map(ContentElement.gs1)
             errors = message.errors
-        } else if GS1ElementStrings.isBracketed(Check.text(data.prefix(6))) {
+        } else if GS1ElementStrings.isBracketed(data) {
             scheme = .gs1
             let message = GS1ElementStrings.parseBracketed(Check.text(data))
             elements = message.elements.map(ContentElement.gs1)
             errors = message.errors
-        } else if data.first == UInt8(ascii: "+"), Check.text(data).count >= 7 {
+        } else if data.first == UInt8(ascii: "+"), case let text = Check.text(data), text.count >= 7 {
             scheme = .hibc
-            let parsed = HIBC.parse(Check.text(data))
+            let parsed = HIBC.parse(text)
             elements = [.hibc(parsed.data)]
             errors = parsed.errors
         } else {

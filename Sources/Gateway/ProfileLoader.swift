@@ -157,6 +157,13 @@ struct ProfileReader {
         return value
     }
 
+    func requiredChoice<Choice: RawRepresentable & CaseIterable>(_ table: TOMLTable, _ key: String, path: String) throws(ProfileError) -> Choice where Choice.RawValue == String {
+        guard table[key] != nil else {
+            throw error(path + key, "missing; allowed: \(Choice.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return try choice(table, key, path: path, default: Choice.allCases[Choice.allCases.startIndex])
+    }
+
     func subtable(_ table: TOMLTable, _ key: String) throws(ProfileError) -> TOMLTable? {
         guard let value = table[key] else { return nil }
         guard let subtable = value.table else { throw error(key, "expected a table [\(key)], found \(value.type)") }
@@ -167,8 +174,7 @@ struct ProfileReader {
 
     mutating func profile(from table: TOMLTable, name: String) throws(ProfileError) -> DeviceProfile {
         try checkKeys(table, path: "", allowed: ["description", "kind", "protocol", "unit", "resolution", "transport", "match", "poll", "scanner"])
-        let kind: DeviceKind = try choice(table, "kind", path: "", default: .gauge)
-        if table["kind"] == nil { throw error("kind", "missing; allowed: \(DeviceKind.allCases.map(\.rawValue).joined(separator: ", "))") }
+        let kind: DeviceKind = try requiredChoice(table, "kind", path: "")
         let protocolID = try requiredString(table, "protocol", path: "")
         guard ProtocolCatalog.entry(id: protocolID) != nil else {
             throw error("protocol", "unknown protocol '\(protocolID)'; allowed: \(ProtocolCatalog.ids.joined(separator: ", "))")
@@ -179,7 +185,7 @@ struct ProfileReader {
         let transport = try self.transport(table, options: &options)
         let match = try self.match(table)
         let poll = try self.poll(table, transport: transport)
-        try scanner(table, kind: kind, options: &options)
+        try scanner(table, kind: kind, protocolID: protocolID, options: &options)
         return DeviceProfile(
             name: name, description: try string(table, "description", path: "") ?? name, kind: kind, protocolID: protocolID,
             transport: transport, match: match, unit: unit, resolution: resolution, poll: poll, decoderOptions: options
@@ -278,9 +284,9 @@ struct ProfileReader {
         return PollSettings(command: Array(command.utf8), periodMilliseconds: period)
     }
 
-    private func scanner(_ table: TOMLTable, kind: DeviceKind, options: inout DecoderOptions) throws(ProfileError) {
+    private func scanner(_ table: TOMLTable, kind: DeviceKind, protocolID: String, options: inout DecoderOptions) throws(ProfileError) {
         guard let scanner = try subtable(table, "scanner") else { return }
-        guard kind == .scanner || table["protocol"]?.string == "hid-keyboard" else {
+        guard kind == .scanner || protocolID == "hid-keyboard" else {
             throw error("scanner", "scanner settings on a device of kind '\(kind.rawValue)'")
         }
         try checkKeys(scanner, path: "scanner", allowed: ["layout", "suffix", "prefix"])
