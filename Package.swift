@@ -40,6 +40,8 @@ let package = Package(
             pkgConfig: "libusb-1.0",
             providers: [.apt(["libusb-1.0-0-dev"])]
         ),
+        // The few C calls Swift cannot import (feature-macro functions, macro-built ioctls).
+        .target(name: "CDeviceShims"),
         .target(
             name: "FloorgateCore",
             swiftSettings: strictSettings
@@ -60,6 +62,7 @@ let package = Package(
             dependencies: [
                 "FloorgateCore",
                 "DeviceProtocols",
+                "CDeviceShims",
                 "CUdev",
                 "CLibUSB",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -73,6 +76,11 @@ let package = Package(
             dependencies: [
                 "FloorgateCore",
                 "DeviceProtocols",
+                "Barcodes",
+                "DeviceIO",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
@@ -149,7 +157,13 @@ let package = Package(
         ),
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["FloorgateCore", "DeviceProtocols", "Gateway", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "FloorgateCore", "DeviceProtocols", "DeviceIO", "Gateway", "WorkRecord",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

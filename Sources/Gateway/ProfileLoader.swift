@@ -1,3 +1,4 @@
+import DeviceIO
 public import DeviceProtocols
 public import FloorgateCore
 import Foundation

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DeviceIO
 import FloorgateCore
 import Foundation
 import Gateway

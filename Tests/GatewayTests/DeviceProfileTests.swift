@@ -1,3 +1,4 @@
+import DeviceIO
 import DeviceProtocols
 import FloorgateCore
 import Foundation
