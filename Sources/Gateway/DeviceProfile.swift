@@ -72,7 +72,7 @@ public struct DeviceProfile: Sendable {
     public var description: String
     public var kind: DeviceKind
     /// The decoder (`floorgate decode --list`).
-    public var protocolID: String
+    public var protocolEntry: ProtocolEntry
     public var transport: TransportSettings
     public var match: MatchRules
     /// The unit of readings whose frames carry none.
@@ -82,4 +82,14 @@ public struct DeviceProfile: Sendable {
     public var poll: PollSettings?
     /// The decoder's settings: line ending, keyboard layout, scan suffix and prefix.
     public var decoderOptions: DecoderOptions
+}
+
+extension DeviceProfile {
+    /// The protocol id (`mitutoyo`, `scanner-serial`).
+    public var protocolID: String { protocolEntry.id }
+
+    /// A fresh decoder for a device of this profile, with the profile's decoder settings.
+    public func makeDecoder() -> any DeviceDecoder {
+        protocolEntry.makeDecoder(decoderOptions)
+    }
 }

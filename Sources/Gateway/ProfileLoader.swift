@@ -5,7 +5,7 @@ import Foundation
 import TOMLKit
 
 /// A profile that cannot be used, with where and why: file, line, key, and what is allowed.
-public struct ProfileError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
     public let file: String
     /// 1-based; 0 when the problem concerns the whole file.
     public let line: Int
@@ -29,12 +29,12 @@ public struct ProfileError: Error, Sendable, Hashable, CustomStringConvertible {
 /// the allowed set is refused with its file and line, never ignored or guessed.
 public enum ProfileLoader {
     /// The profiles of every `.toml` file in `directory`, sorted by name; all errors, if any.
-    public static func loadDirectory(_ directory: String) -> (profiles: [DeviceProfile], errors: [ProfileError]) {
+    public static func loadDirectory(_ directory: String) -> (profiles: [DeviceProfile], errors: [ConfigurationError]) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         var profiles: [DeviceProfile] = []
-        var errors: [ProfileError] = []
+        var errors: [ConfigurationError] = []
         if names.isEmpty && !FileManager.default.fileExists(atPath: directory) {
-            return ([], [ProfileError(file: directory, line: 0, key: nil, problem: "no such directory")])
+            return ([], [ConfigurationError(file: directory, line: 0, key: nil, problem: "no such directory")])
         }
         for name in names.sorted() where name.hasSuffix(".toml") {
             do {
@@ -47,25 +47,25 @@ public enum ProfileLoader {
     }
 
     /// One profile file.
-    public static func load(file path: String) throws(ProfileError) -> DeviceProfile {
+    public static func load(file path: String) throws(ConfigurationError) -> DeviceProfile {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw ProfileError(file: path, line: 0, key: nil, problem: "cannot read the file (missing, unreadable or not UTF-8)")
+            throw ConfigurationError(file: path, line: 0, key: nil, problem: "cannot read the file (missing, unreadable or not UTF-8)")
         }
         let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         return try parse(text, file: path, name: name)
     }
 
     /// A profile from its text; `file` names it in errors, `name` is the profile's name.
-    public static func parse(_ text: String, file: String, name: String) throws(ProfileError) -> DeviceProfile {
+    public static func parse(_ text: String, file: String, name: String) throws(ConfigurationError) -> DeviceProfile {
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
-            throw ProfileError(file: file, line: error.source.begin.line, key: nil, problem: "not valid TOML: \(error.description)")
+            throw ConfigurationError(file: file, line: error.source.begin.line, key: nil, problem: "not valid TOML: \(error.description)")
         } catch {
-            throw ProfileError(file: file, line: 0, key: nil, problem: "not valid TOML: \(error)")
+            throw ConfigurationError(file: file, line: 0, key: nil, problem: "not valid TOML: \(error)")
         }
-        var reader = ProfileReader(file: file, lines: KeyLines(text))
+        var reader = TOMLReader(file: file, lines: KeyLines(text))
         return try reader.profile(from: table, name: name)
     }
 }
@@ -98,47 +98,47 @@ struct KeyLines {
     }
 }
 
-/// Reads the typed values out of a parsed profile, turning every problem into a ``ProfileError``.
-struct ProfileReader {
+/// Reads the typed values out of a parsed profile, turning every problem into a ``ConfigurationError``.
+struct TOMLReader {
     let file: String
     let lines: KeyLines
 
-    func error(_ key: String, _ problem: String) -> ProfileError {
-        ProfileError(file: file, line: lines.line(of: key), key: key, problem: problem)
+    func error(_ key: String, _ problem: String) -> ConfigurationError {
+        ConfigurationError(file: file, line: lines.line(of: key), key: key, problem: problem)
     }
 
-    func checkKeys(_ table: TOMLTable, path: String, allowed: [String]) throws(ProfileError) {
+    func checkKeys(_ table: TOMLTable, path: String, allowed: [String]) throws(ConfigurationError) {
         for key in table.keys where !allowed.contains(key) {
             let full = path.isEmpty ? key : path + "." + key
             throw error(full, "unknown key; allowed here: \(allowed.joined(separator: ", "))")
         }
     }
 
-    func string(_ table: TOMLTable, _ key: String, path: String) throws(ProfileError) -> String? {
+    func string(_ table: TOMLTable, _ key: String, path: String) throws(ConfigurationError) -> String? {
         guard let value = table[key] else { return nil }
         guard let text = value.string else { throw error(path + key, "expected a string, found \(value.type)") }
         return text
     }
 
-    func requiredString(_ table: TOMLTable, _ key: String, path: String) throws(ProfileError) -> String {
+    func requiredString(_ table: TOMLTable, _ key: String, path: String) throws(ConfigurationError) -> String {
         guard let text = try string(table, key, path: path) else { throw error(path + key, "missing; it is required") }
         return text
     }
 
-    func integer(_ table: TOMLTable, _ key: String, path: String) throws(ProfileError) -> Int? {
+    func integer(_ table: TOMLTable, _ key: String, path: String) throws(ConfigurationError) -> Int? {
         guard let value = table[key] else { return nil }
         guard let number = value.int else { throw error(path + key, "expected an integer, found \(value.type)") }
         return number
     }
 
-    func bool(_ table: TOMLTable, _ key: String, path: String) throws(ProfileError) -> Bool? {
+    func bool(_ table: TOMLTable, _ key: String, path: String) throws(ConfigurationError) -> Bool? {
         guard let value = table[key] else { return nil }
         guard let flag = value.bool else { throw error(path + key, "expected true or false, found \(value.type)") }
         return flag
     }
 
     /// A string or an array of strings.
-    func strings(_ table: TOMLTable, _ key: String, path: String) throws(ProfileError) -> [String] {
+    func strings(_ table: TOMLTable, _ key: String, path: String) throws(ConfigurationError) -> [String] {
         guard let value = table[key] else { return [] }
         if let text = value.string { return [text] }
         guard let array = value.array else { throw error(path + key, "expected a string or an array of strings") }
@@ -150,7 +150,7 @@ struct ProfileReader {
         return texts
     }
 
-    func choice<Choice: RawRepresentable & CaseIterable>(_ table: TOMLTable, _ key: String, path: String, default fallback: Choice) throws(ProfileError) -> Choice where Choice.RawValue == String {
+    func choice<Choice: RawRepresentable & CaseIterable>(_ table: TOMLTable, _ key: String, path: String, default fallback: Choice) throws(ConfigurationError) -> Choice where Choice.RawValue == String {
         guard let text = try string(table, key, path: path) else { return fallback }
         guard let value = Choice(rawValue: text) else {
             throw error(path + key, "'\(text)' is not allowed; allowed: \(Choice.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -158,14 +158,14 @@ struct ProfileReader {
         return value
     }
 
-    func requiredChoice<Choice: RawRepresentable & CaseIterable>(_ table: TOMLTable, _ key: String, path: String) throws(ProfileError) -> Choice where Choice.RawValue == String {
+    func requiredChoice<Choice: RawRepresentable & CaseIterable>(_ table: TOMLTable, _ key: String, path: String) throws(ConfigurationError) -> Choice where Choice.RawValue == String {
         guard table[key] != nil else {
             throw error(path + key, "missing; allowed: \(Choice.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return try choice(table, key, path: path, default: Choice.allCases[Choice.allCases.startIndex])
     }
 
-    func subtable(_ table: TOMLTable, _ key: String) throws(ProfileError) -> TOMLTable? {
+    func subtable(_ table: TOMLTable, _ key: String) throws(ConfigurationError) -> TOMLTable? {
         guard let value = table[key] else { return nil }
         guard let subtable = value.table else { throw error(key, "expected a table [\(key)], found \(value.type)") }
         return subtable
@@ -173,11 +173,11 @@ struct ProfileReader {
 
     // MARK: - The profile
 
-    mutating func profile(from table: TOMLTable, name: String) throws(ProfileError) -> DeviceProfile {
+    mutating func profile(from table: TOMLTable, name: String) throws(ConfigurationError) -> DeviceProfile {
         try checkKeys(table, path: "", allowed: ["description", "kind", "protocol", "unit", "resolution", "transport", "match", "poll", "scanner"])
         let kind: DeviceKind = try requiredChoice(table, "kind", path: "")
         let protocolID = try requiredString(table, "protocol", path: "")
-        guard ProtocolCatalog.entry(id: protocolID) != nil else {
+        guard let protocolEntry = ProtocolCatalog.entry(id: protocolID) else {
             throw error("protocol", "unknown protocol '\(protocolID)'; allowed: \(ProtocolCatalog.ids.joined(separator: ", "))")
         }
         var options = DecoderOptions()
@@ -188,12 +188,12 @@ struct ProfileReader {
         let poll = try self.poll(table, transport: transport)
         try scanner(table, kind: kind, protocolID: protocolID, options: &options)
         return DeviceProfile(
-            name: name, description: try string(table, "description", path: "") ?? name, kind: kind, protocolID: protocolID,
+            name: name, description: try string(table, "description", path: "") ?? name, kind: kind, protocolEntry: protocolEntry,
             transport: transport, match: match, unit: unit, resolution: resolution, poll: poll, decoderOptions: options
         )
     }
 
-    private func unit(_ table: TOMLTable) throws(ProfileError) -> MeasurementUnit? {
+    private func unit(_ table: TOMLTable) throws(ConfigurationError) -> MeasurementUnit? {
         guard let code = try string(table, "unit", path: "") else { return nil }
         guard let unit = MeasurementUnit(code: code) else {
             throw error("unit", "unknown unit '\(code)'; allowed: \(MeasurementUnit.allCodes.joined(separator: " "))")
@@ -202,7 +202,7 @@ struct ProfileReader {
     }
 
     /// Decimals are strings (`"0.001"`), never TOML floats, so the resolution is exact.
-    private func resolution(_ table: TOMLTable) throws(ProfileError) -> ExactDecimal? {
+    private func resolution(_ table: TOMLTable) throws(ConfigurationError) -> ExactDecimal? {
         guard let value = table["resolution"] else { return nil }
         guard let text = value.string else {
             throw error("resolution", "write decimals as strings (\"0.001\"), not TOML \(value.type)s, so no digit is lost")
@@ -213,7 +213,7 @@ struct ProfileReader {
         return decimal
     }
 
-    private func transport(_ table: TOMLTable, options: inout DecoderOptions) throws(ProfileError) -> TransportSettings {
+    private func transport(_ table: TOMLTable, options: inout DecoderOptions) throws(ConfigurationError) -> TransportSettings {
         guard let transport = try subtable(table, "transport") else { throw error("transport", "missing; a [transport] table with type = serial, hidraw or tcp is required") }
         let type = try requiredString(transport, "type", path: "transport.")
         switch type {
@@ -247,7 +247,7 @@ struct ProfileReader {
         }
     }
 
-    private func match(_ table: TOMLTable) throws(ProfileError) -> MatchRules {
+    private func match(_ table: TOMLTable) throws(ConfigurationError) -> MatchRules {
         guard let match = try subtable(table, "match") else {
             throw error("match", "missing; a [match] table is required (id_vendor_id, id_model_id, id_serial, subsystem or floorgate_profile)")
         }
@@ -274,7 +274,7 @@ struct ProfileReader {
         return rules
     }
 
-    private func poll(_ table: TOMLTable, transport: TransportSettings) throws(ProfileError) -> PollSettings? {
+    private func poll(_ table: TOMLTable, transport: TransportSettings) throws(ConfigurationError) -> PollSettings? {
         guard let poll = try subtable(table, "poll") else { return nil }
         try checkKeys(poll, path: "poll", allowed: ["command", "period_ms"])
         guard case .serial = transport else { throw error("poll", "only serial devices are polled") }
@@ -285,7 +285,7 @@ struct ProfileReader {
         return PollSettings(command: Array(command.utf8), periodMilliseconds: period)
     }
 
-    private func scanner(_ table: TOMLTable, kind: DeviceKind, protocolID: String, options: inout DecoderOptions) throws(ProfileError) {
+    private func scanner(_ table: TOMLTable, kind: DeviceKind, protocolID: String, options: inout DecoderOptions) throws(ConfigurationError) {
         guard let scanner = try subtable(table, "scanner") else { return }
         guard kind == .scanner || protocolID == "hid-keyboard" else {
             throw error("scanner", "scanner settings on a device of kind '\(kind.rawValue)'")

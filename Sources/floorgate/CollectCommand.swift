@@ -55,20 +55,24 @@ struct CollectCommand: AsyncParsableCommand {
         guard (0.05...3600).contains(keepAlive), (0.1...3600).contains(linkTimeout), linkTimeout > keepAlive else {
             throw ValidationError("--keep-alive (0.05–3600 s) must be shorter than --link-timeout (0.1–3600 s)")
         }
-        let journal: SQLiteResultJournal
+        let outbox: Outbox
         do {
-            journal = try SQLiteResultJournal(path: database)
+            outbox = try Outbox(path: database)
         } catch {
             throw CommandFailure("cannot open the journal '\(database)': \(error)")
         }
+        let normalizer = Normalizer(
+            source: OpenProtocolClient.source(controller: controller), kind: .torque, profileName: "open-protocol",
+            unit: nil, resolution: nil, deviceSerial: nil
+        )
         var configuration = OpenProtocolClient.Configuration(host: String(parts[0]), port: port)
         configuration.keepAliveInterval = .milliseconds(Int64(keepAlive * 1000))
         configuration.linkTimeout = .milliseconds(Int64(linkTimeout * 1000))
         let stopAfter = stopAfter
-        let stored = Mutex(try journal.count())
+        let stored = Mutex(try outbox.count())
         if let stopAfter, stored.withLock({ $0 }) >= stopAfter { return }
         let client = OpenProtocolClient(
-            configuration: configuration, sink: journal, history: journal, logger: Logger(label: "floorgate.collect")
+            configuration: configuration, sink: OutboxSink(outbox: outbox, normalizer: normalizer), history: outbox, logger: Logger(label: "floorgate.collect")
         ) { event, receipt in
             guard !receipt.wasAlreadyStored else { return false }
             print(event.jsonLine)

@@ -35,7 +35,7 @@ struct ProfilesCheckCommand: ParsableCommand {
     var paths: [String] = ["devices"]
 
     func run() throws {
-        var errors: [ProfileError] = []
+        var errors: [ConfigurationError] = []
         var count = 0
         for path in paths {
             var isDirectory: ObjCBool = false

@@ -10,7 +10,7 @@ struct DeviceProfileTests {
     static let devices = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("devices").path
 
-    static func parse(_ text: String) throws(ProfileError) -> DeviceProfile {
+    static func parse(_ text: String) throws(ConfigurationError) -> DeviceProfile {
         try ProfileLoader.parse(text, file: "bench.toml", name: "bench")
     }
 
@@ -92,10 +92,10 @@ struct DeviceProfileTests {
 
     @Test("a profile without transport or match says what is required")
     func missingTables() {
-        #expect(throws: ProfileError(file: "bench.toml", line: 0, key: "transport", problem: "missing; a [transport] table with type = serial, hidraw or tcp is required")) {
+        #expect(throws: ConfigurationError(file: "bench.toml", line: 0, key: "transport", problem: "missing; a [transport] table with type = serial, hidraw or tcp is required")) {
             try Self.parse("kind = \"gauge\"\nprotocol = \"mitutoyo\"\n")
         }
-        #expect(throws: ProfileError.self) {
+        #expect(throws: ConfigurationError.self) {
             try Self.parse("kind = \"torque\"\nprotocol = \"open-protocol\"\n[transport]\ntype = \"tcp\"\n[poll]\ncommand = \"?\"\n[match]\nfloorgate_profile = \"x\"\n")
         }
     }

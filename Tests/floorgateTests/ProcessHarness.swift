@@ -126,7 +126,7 @@ struct JournalContents {
         configuration.busyMode = .timeout(10)  // the collector may be writing right now
         let queue = try DatabaseQueue(path: path, configuration: configuration)
         (tighteningIDs, rawFrames) = try queue.read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT sourceKey, raw FROM result")
+            let rows = try Row.fetchAll(db, sql: "SELECT sourceKey, raw FROM outbox")
             let ids = rows.map { row -> Int in
                 let key = row["sourceKey"] as String? ?? ""
                 return Int(key.prefix { $0.isNumber }) ?? -1

@@ -1,0 +1,272 @@
+public import FloorgateCore
+public import Foundation
+import DeviceIO
+import GRDB
+
+/// The station's durable queue of device results on their way to the record: a SQLite file in
+/// WAL mode written with `synchronous=FULL`, so a result is on disk when `append` returns.
+///
+/// - **Group commit.** Results that arrive while a transaction is being written wait and go
+///   together in the next one: one fsync for many results under load, one at once when idle.
+/// - **Exactly once.** Each result gets its idempotency key (a UUIDv7) when it is first stored;
+///   the key travels with every delivery attempt, so the record keeps it once. A result the
+///   device itself numbers (an Open Protocol tightening id) is unique on (source, source key):
+///   storing it again returns the first receipt and writes nothing.
+/// - **Order.** Results are delivered in the order they were stored (`seq`).
+/// - **Nothing dropped.** A result the record cannot bind to an open build (or that lacks what
+///   the record needs, such as a unit) stays in the file as `unbound`, with the reason, for the
+///   operator to see.
+/// - **Timing.** Each row keeps when its frame's last byte was read and when its commit returned
+///   (`CLOCK_MONOTONIC` ns); the commit time is written with the row's next change (delivery).
+public actor Outbox: ResultHistory {
+    /// Where a result is on its way.
+    public enum State: String, Sendable, Hashable {
+        case pending, delivered, unbound
+        /// Bytes that were no result (a frame cut short, garbage), kept as the device sent them.
+        case skipped
+    }
+
+    /// One stored result.
+    public struct Entry: Sendable, Hashable {
+        public var sequence: Int64
+        public var id: String
+        public var source: String
+        public var sourceKey: String?
+        /// What the device sent, as `floorgate decode` prints it.
+        public var eventLine: String
+        /// The normalized result: the record's `result.record` params without the build,
+        /// operator and station, which are added at delivery.
+        public var result: JSONValue
+        public var raw: RawBytes
+        /// Wall-clock time the result was read (for the record's `measured_at`).
+        public var measuredAt: Date
+        public var readAt: UInt64
+        public var committedAt: UInt64?
+        public var state: State
+        /// The record's answer (delivered) or its reason (unbound).
+        public var outcome: String?
+    }
+
+    /// A result to store.
+    public struct Item: Sendable, Hashable {
+        /// The device's identity, stable across reconnects (the station's name for it).
+        public var source: String
+        /// The device's own key for the result (Open Protocol tightening id), if any.
+        public var sourceKey: String?
+        public var eventLine: String
+        public var result: JSONValue
+        public var raw: RawBytes
+        /// `unbound` for a result the normalizer could not make deliverable (no unit).
+        public var state: State
+        /// Why, for a result stored as unbound.
+        public var reason: String?
+        public var readAt: UInt64
+        public var measuredAt: Date
+
+        public init(
+            source: String, sourceKey: String?, eventLine: String, result: JSONValue, raw: RawBytes,
+            state: State = .pending, reason: String? = nil, readAt: UInt64, measuredAt: Date = Date()
+        ) {
+            self.source = source
+            self.sourceKey = sourceKey
+            self.eventLine = eventLine
+            self.result = result
+            self.raw = raw
+            self.state = state
+            self.reason = reason
+            self.readAt = readAt
+            self.measuredAt = measuredAt
+        }
+    }
+
+    private struct Waiter {
+        var item: Item
+        var continuation: CheckedContinuation<StoreReceipt, any Error>
+    }
+
+    private let queue: DatabaseQueue
+    private var waiting: [Waiter] = []
+    private var isWriting = false
+    /// Commit times not yet written to their rows.
+    private var commitTimes: [String: UInt64] = [:]
+    private let (appended, appendedContinuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+
+    /// Opens (creating if needed) the outbox at `path`.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)  // a reader (`floorgate` inspecting the file) may hold the lock
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        queue = try DatabaseQueue(path: path, configuration: configuration)
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+        }
+        try Self.migrator.migrate(queue)
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("create outbox") { db in
+            try db.create(table: "outbox") { table in
+                table.autoIncrementedPrimaryKey("seq")
+                table.column("id", .text).notNull().unique()
+                table.column("source", .text).notNull()
+                table.column("sourceKey", .text)
+                table.column("event", .text).notNull()
+                table.column("result", .text).notNull()
+                table.column("raw", .blob).notNull()
+                table.column("measuredAt", .datetime).notNull()
+                table.column("readNs", .integer).notNull()
+                table.column("committedNs", .integer)
+                table.column("state", .text).notNull().defaults(to: State.pending.rawValue)
+                table.column("outcome", .text)
+                table.uniqueKey(["source", "sourceKey"])
+            }
+            try db.create(index: "outbox_state", on: "outbox", columns: ["state", "seq"])
+        }
+        return migrator
+    }
+
+    /// A signal after each commit that added rows: the drainer's cue to deliver.
+    public nonisolated var appendedResults: AsyncStream<Void> { appended }
+
+    /// Stores `item` durably: returns after its commit.
+    public func append(_ item: Item) async throws -> StoreReceipt {
+        try await withCheckedThrowingContinuation { continuation in
+            waiting.append(Waiter(item: item, continuation: continuation))
+            if !isWriting {
+                isWriting = true
+                Task { await writeWaiting() }
+            }
+        }
+    }
+
+    /// Writes everything waiting, one transaction per round, until nothing waits.
+    private func writeWaiting() async {
+        while !waiting.isEmpty {
+            let batch = waiting
+            waiting = []
+            let times = commitTimes
+            commitTimes = [:]
+            do {
+                let receipts = try await queue.write { db in
+                    try Self.writeCommitTimes(times, db: db)
+                    return try batch.map { try Self.insert($0, db: db) }
+                }
+                let committed = MonotonicClock.nanoseconds()
+                for receipt in receipts where !receipt.wasAlreadyStored { commitTimes[receipt.id] = committed }
+                for (waiter, receipt) in zip(batch, receipts) { waiter.continuation.resume(returning: receipt) }
+                appendedContinuation.yield()
+            } catch {
+                commitTimes.merge(times) { current, _ in current }
+                for waiter in batch { waiter.continuation.resume(throwing: error) }
+            }
+        }
+        isWriting = false
+    }
+
+    private static func insert(_ waiter: Waiter, db: Database) throws -> StoreReceipt {
+        let item = waiter.item
+        if let key = item.sourceKey,
+           let existing = try String.fetchOne(db, sql: "SELECT id FROM outbox WHERE source = ? AND sourceKey = ?", arguments: [item.source, key])
+        {
+            return StoreReceipt(id: existing, wasAlreadyStored: true)
+        }
+        let id = UUIDv7.make().uuidString.lowercased()
+        try db.execute(
+            sql: """
+                INSERT INTO outbox (id, source, sourceKey, event, result, raw, measuredAt, readNs, state, outcome)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                id, item.source, item.sourceKey, item.eventLine, item.result.text, Data(item.raw), item.measuredAt,
+                Int64(item.readAt), item.state.rawValue, item.reason,
+            ]
+        )
+        return StoreReceipt(id: id, wasAlreadyStored: false)
+    }
+
+    private static func writeCommitTimes(_ times: [String: UInt64], db: Database) throws {
+        for (id, time) in times {
+            try db.execute(sql: "UPDATE outbox SET committedNs = ? WHERE id = ? AND committedNs IS NULL", arguments: [Int64(time), id])
+        }
+    }
+
+    /// The oldest results not yet delivered, in order.
+    public func pending(limit: Int = 64) async throws -> [Entry] {
+        try await entries(sql: "SELECT * FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?", arguments: [limit])
+    }
+
+    /// Results the record could not bind to a build, oldest first.
+    public func unbound() async throws -> [Entry] {
+        try await entries(sql: "SELECT * FROM outbox WHERE state = 'unbound' ORDER BY seq", arguments: [])
+    }
+
+    /// Every result, oldest first.
+    public func all() async throws -> [Entry] {
+        try await entries(sql: "SELECT * FROM outbox ORDER BY seq", arguments: [])
+    }
+
+    private func entries(sql: String, arguments: StatementArguments) async throws -> [Entry] {
+        try await queue.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.entry)
+        }
+    }
+
+    private static func entry(_ row: Row) throws -> Entry {
+        let result: String = row["result"]
+        let raw: Data = row["raw"]
+        let committed: Int64? = row["committedNs"]
+        let state: String = row["state"]
+        return Entry(
+            sequence: row["seq"], id: row["id"], source: row["source"], sourceKey: row["sourceKey"], eventLine: row["event"],
+            result: try JSONValue(parsing: Array(result.utf8)), raw: RawBytes(Array(raw)),
+            measuredAt: row["measuredAt"], readAt: UInt64(max(0, row["readNs"] as Int64)), committedAt: committed.map { UInt64(max(0, $0)) },
+            state: State(rawValue: state) ?? .pending, outcome: row["outcome"]
+        )
+    }
+
+    /// Records what became of a result: delivered (with the record's answer) or unbound (with
+    /// the reason). The row's commit time, if still held, is written with it.
+    public func settle(_ id: String, as state: State, outcome: String) async throws {
+        let time = commitTimes.removeValue(forKey: id)
+        try await queue.write { db in
+            try db.execute(
+                sql: "UPDATE outbox SET state = ?, outcome = ?, committedNs = COALESCE(committedNs, ?) WHERE id = ?",
+                arguments: [state.rawValue, outcome, time.map(Int64.init), id]
+            )
+        }
+    }
+
+    /// The connection's `PRAGMA synchronous` value (2 = FULL).
+    public nonisolated func synchronousMode() throws -> Int {
+        try queue.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
+    public func numericKeyGaps(source: String, window: Int) async throws -> (missing: [UInt64], highest: UInt64?) {
+        let keys = try await queue.read { db in
+            try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT CAST(sourceKey AS INTEGER) AS number FROM outbox
+                    WHERE source = ? AND sourceKey GLOB '[0-9]*' ORDER BY number DESC LIMIT ?
+                    """,
+                arguments: [source, window]
+            )
+        }
+        let numbers = keys.filter { $0 >= 0 }.map(UInt64.init).sorted()
+        var missing: [UInt64] = []
+        // Walk the holes between neighbours; a hole wider than the window is not a gap but a
+        // counter that was reset, and at most `window` ids are reported.
+        for (lower, upper) in zip(numbers, numbers.dropFirst()) where upper - lower > 1 && upper - lower - 1 <= UInt64(window) {
+            missing += (lower + 1)..<upper
+        }
+        return (Array(missing.suffix(window)), numbers.last)
+    }
+
+    /// How many results the outbox holds.
+    public nonisolated func count() throws -> Int {
+        try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0 }
+    }
+}

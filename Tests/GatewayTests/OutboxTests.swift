@@ -1,0 +1,167 @@
+import FloorgateCore
+import Foundation
+import GRDB
+import DeviceIO
+import Gateway
+import Testing
+
+@Suite("Outbox")
+struct OutboxTests {
+    private func temporaryPath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID().uuidString).sqlite").path
+    }
+
+    private let normalizer = Normalizer(
+        source: "open-protocol 10.0.0.5:4545", kind: .torque, profileName: "atlas-copco-pf6000", unit: .newtonMetre, resolution: nil, deviceSerial: "PF6-0042"
+    )
+
+    private func sink(_ outbox: Outbox) -> OutboxSink { OutboxSink(outbox: outbox, normalizer: normalizer) }
+
+    private func result(_ key: String?, torque: Int64 = 739) -> DeviceResult {
+        var tightening = TighteningResult()
+        tightening.tighteningID = key
+        tightening.torque = ExactDecimal(torque, scale: 2)
+        return DeviceResult(source: "open-protocol 10.0.0.5:4545", sourceKey: key, event: .tightening(tightening, raw: [0x30, 0x00]))
+    }
+
+    @Test("a result stored again under the same key returns the first receipt and writes nothing")
+    func exactlyOnce() async throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let journal = try Outbox(path: path)
+        let first = try await sink(journal).store(result("0000000017"))
+        let again = try await sink(journal).store(result("0000000017", torque: 999))
+        #expect(!first.wasAlreadyStored)
+        #expect(again.wasAlreadyStored)
+        #expect(again.id == first.id)
+        #expect(try journal.count() == 1)
+        let other = try await sink(journal).store(result("0000000018"))
+        #expect(other.id != first.id)
+        #expect(try journal.count() == 2)
+    }
+
+    @Test("receipt ids are UUIDv7: version 7, RFC variant, increasing with time")
+    func idempotencyKeys() async throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let journal = try Outbox(path: path)
+        var ids: [String] = []
+        for key in 1...5 {
+            ids.append(try await sink(journal).store(result(String(key))).id)
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        for id in ids {
+            let uuid = try #require(UUID(uuidString: id))
+            #expect(uuid.uuid.6 >> 4 == 7)
+            #expect(uuid.uuid.8 >> 6 == 0b10)
+        }
+        #expect(ids == ids.sorted())
+    }
+
+    @Test("the file is a WAL database written with synchronous=FULL, and survives reopening")
+    func durability() async throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let journal = try Outbox(path: path)
+            _ = try await sink(journal).store(result("1"))
+            #expect(try journal.synchronousMode() == 2)  // FULL
+        }
+        let reader = try DatabaseQueue(path: path)
+        let mode = try await reader.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+        let reopened = try Outbox(path: path)
+        #expect(try reopened.count() == 1)
+        let receipt = try await sink(reopened).store(result("1"))
+        #expect(receipt.wasAlreadyStored)
+    }
+
+    @Test("numeric key gaps: holes between stored ids, a reset counter's jump ignored, at most the window")
+    func gaps() async throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let journal = try Outbox(path: path)
+        for key in ["1@t", "2@t", "5@t", "6@t", "9@t", "raw 3031", "5000000@t"] {
+            _ = try await sink(journal).store(result(key))
+        }
+        let gaps = try await journal.numericKeyGaps(source: "open-protocol 10.0.0.5:4545", window: 100)
+        #expect(gaps.missing == [3, 4, 7, 8])
+        #expect(gaps.highest == 5_000_000)
+        let narrow = try await journal.numericKeyGaps(source: "open-protocol 10.0.0.5:4545", window: 3)
+        #expect(narrow.missing == [7, 8])  // the window holds 6, 9 and 5000000
+        #expect(narrow.highest == 5_000_000)
+        let other = try await journal.numericKeyGaps(source: "open-protocol elsewhere:4545", window: 100)
+        #expect(other.missing.isEmpty && other.highest == nil)
+    }
+
+    @Test("a journal path that cannot be opened is refused with an error")
+    func badPath() {
+        #expect(throws: (any Error).self) { try Outbox(path: "/nonexistent/dir/journal.sqlite") }
+    }
+
+    private func reading(_ value: String, source: String = "caliper-1", unit: MeasurementUnit? = .millimetre) throws -> Outbox.Item? {
+        let normalizer = Normalizer(source: source, kind: .gauge, profileName: "mitutoyo-dp1va-rs232", unit: nil, resolution: nil, deviceSerial: "CAL-7")
+        let event = DeviceEvent.reading(Reading(value: try ExactDecimal(parsing: value), unit: unit), raw: RawBytes(Array(value.utf8)))
+        return normalizer.item(for: ReadEvent(event: event, readAt: MonotonicClock.nanoseconds()))
+    }
+
+    @Test("results wait in order; settling one records the outcome and the commit time")
+    func pendingAndSettled() async throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let outbox = try Outbox(path: path)
+        var ids: [String] = []
+        for value in ["12.001", "12.002", "12.003"] {
+            ids.append(try await outbox.append(try #require(try reading(value))).id)
+        }
+        let pending = try await outbox.pending()
+        #expect(pending.map(\.id) == ids)
+        #expect(pending[0].result["value"] == "12.001")
+        #expect(pending[0].result["unit"] == "mm")
+        #expect(pending[0].result["resolution"] == "0.001")
+        #expect(pending[0].result["device"]?["serial"] == "CAL-7")
+        try await outbox.settle(ids[1], as: .delivered, outcome: #"{"verdict":"pass"}"#)
+        #expect(try await outbox.pending().map(\.id) == [ids[0], ids[2]])
+        let settled = try #require(try await outbox.all().first { $0.id == ids[1] })
+        #expect(settled.state == .delivered && settled.outcome == #"{"verdict":"pass"}"#)
+        let committed = try #require(settled.committedAt)
+        #expect(committed >= settled.readAt)
+    }
+
+    @Test("results that arrive together share a transaction (group commit)")
+    func groupCommit() async throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let outbox = try Outbox(path: path)
+        let items = try (0..<200).map { try #require(try reading("1.\($0)", source: "gauge-\($0 % 8)")) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for item in items { group.addTask { _ = try await outbox.append(item) } }
+            try await group.waitForAll()
+        }
+        _ = try await outbox.append(try #require(try reading("2.0")))  // writes the commit times held
+        let entries = try await outbox.all()
+        #expect(entries.count == 201)
+        let commitTimes = Set(entries.prefix(200).compactMap(\.committedAt))
+        #expect(entries.prefix(200).allSatisfy { $0.committedAt != nil })
+        #expect(commitTimes.count < 100, "200 concurrent results took \(commitTimes.count) commits")
+    }
+
+    @Test("a reading without a unit, and bytes that were no result, are kept, not delivered")
+    func keptNotDelivered() async throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let outbox = try Outbox(path: path)
+        let noUnit = try #require(try reading("12.5", unit: nil))
+        #expect(noUnit.state == .unbound)
+        #expect(noUnit.reason?.contains("no unit") == true)
+        _ = try await outbox.append(noUnit)
+        let normalizer = Normalizer(source: "caliper-1", kind: .gauge, profileName: "mitutoyo-dp1va-rs232", unit: .millimetre, resolution: nil, deviceSerial: nil)
+        let garbage = try #require(normalizer.item(for: ReadEvent(event: .error(.incompleteFrame, raw: RawBytes(Array("01A+00".utf8))), readAt: 1)))
+        #expect(garbage.state == .skipped)
+        _ = try await outbox.append(garbage)
+        #expect(normalizer.item(for: ReadEvent(event: .status(DeviceStatus(state: .lost, message: "unplugged"), raw: RawBytes([])), readAt: 1)) == nil)
+        #expect(try await outbox.pending().isEmpty)
+        #expect(try await outbox.unbound().count == 1)
+        #expect(try await outbox.all().map(\.raw) == [RawBytes(Array("12.5".utf8)), RawBytes(Array("01A+00".utf8))])
+    }
+}
