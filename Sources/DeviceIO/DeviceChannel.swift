@@ -26,21 +26,58 @@ public enum MonotonicClock {
     }
 }
 
-/// Stamps each decoded event with the time it came off the device. Events are decoded in the
-/// same call that read their bytes, so the stamp is the read time of their last byte.
-final class ReadTimeStamper: ChannelInboundHandler, Sendable {
-    typealias InboundIn = DeviceEvent
-    typealias InboundOut = ReadEvent
+/// A device's decoder on a channel: bytes read in, ``ReadEvent``s out.
+///
+/// Each event is stamped with the time the read that completed it returned. After an idle gap
+/// (`idleGap`, 50 ms by default) with no bytes the decoder is flushed, so a frame held to see one
+/// more byte (a CR that an LF might follow) is delivered, stamped with its last read's time.
+/// When the channel closes the decoder is finished: a frame cut short is reported as
+/// `incomplete frame at end of input`, never glued to what the device sends next.
+public final class DeviceStreamHandler: ChannelInboundHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias InboundOut = ReadEvent
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let event = unwrapInboundIn(data)
-        context.fireChannelRead(wrapInboundOut(ReadEvent(event: event, readAt: MonotonicClock.nanoseconds())))
+    private var decoder: any DeviceDecoder
+    private let idleGap: TimeAmount
+    private var idleFlush: Scheduled<Void>?
+    private var lastRead: UInt64 = 0
+    private let clock: @Sendable () -> UInt64
+
+    public init(decoder: any DeviceDecoder, idleGap: TimeAmount = .milliseconds(50), clock: @escaping @Sendable () -> UInt64 = MonotonicClock.nanoseconds) {
+        self.decoder = decoder
+        self.idleGap = idleGap
+        self.clock = clock
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        idleFlush?.cancel()
+        let buffer = unwrapInboundIn(data)
+        lastRead = clock()
+        let events = buffer.withUnsafeReadableBytes { decoder.feed($0) }
+        fire(events, context: context)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        idleFlush = context.eventLoop.scheduleTask(in: idleGap) {
+            let (handler, context) = loopBound.value
+            handler.fire(handler.decoder.flush(), context: context)
+        }
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        idleFlush?.cancel()
+        fire(decoder.finish(), context: context)
+        context.fireChannelInactive()
+    }
+
+    private func fire(_ events: [DeviceEvent], context: ChannelHandlerContext) {
+        for event in events {
+            context.fireChannelRead(wrapInboundOut(ReadEvent(event: event, readAt: lastRead)))
+        }
     }
 }
 
 /// A terminal whose other end went away answers reads with EIO (a pty master closed, a USB
 /// serial adapter unplugged). That is the device leaving, not a fault: close the channel
-/// quietly, so the decoder still reports a frame cut short (``ByteStreamHandler`` does so on
+/// quietly, so the decoder still reports a frame cut short (``DeviceStreamHandler`` does so on
 /// close) before the event stream ends.
 final class HangUpHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
@@ -71,11 +108,7 @@ extension DeviceChannel {
             .channelOption(.allowRemoteHalfClosure, value: false)
             .takingOwnershipOfDescriptor(inputOutput: descriptor) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([
-                        HangUpHandler(),
-                        ByteToMessageHandler(DeviceDecoderHandler(decoder: decoder)),
-                        ReadTimeStamper(),
-                    ])
+                    try channel.pipeline.syncOperations.addHandlers([HangUpHandler(), DeviceStreamHandler(decoder: decoder)])
                     return try DeviceChannel(wrappingChannelSynchronously: channel)
                 }
             }

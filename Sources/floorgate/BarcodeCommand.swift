@@ -57,32 +57,6 @@ struct BarcodeParseCommand: ParsableCommand {
     }
 
     private func parse(_ text: String) -> String {
-        ScannedContent(parsing: escapes ? Self.unescaped(text) : text, assumeGS1: gs1).jsonLine
-    }
-
-    /// `\xHH` → that byte's character, `\\` → `\`; anything else is kept as typed.
-    static func unescaped(_ text: String) -> String {
-        var result = String.UnicodeScalarView()
-        let scalars = Array(text.unicodeScalars)
-        var index = 0
-        while index < scalars.count {
-            if scalars[index] == "\\", index + 1 < scalars.count {
-                if scalars[index + 1] == "\\" {
-                    result.append("\\")
-                    index += 2
-                    continue
-                }
-                if scalars[index + 1] == "x", index + 3 < scalars.count,
-                   scalars[(index + 2)...(index + 3)].allSatisfy(\.properties.isASCIIHexDigit),
-                   let value = UInt8(String(String.UnicodeScalarView(scalars[(index + 2)...(index + 3)])), radix: 16) {
-                    result.append(Unicode.Scalar(value))
-                    index += 4
-                    continue
-                }
-            }
-            result.append(scalars[index])
-            index += 1
-        }
-        return String(result)
+        ScannedContent(parsing: escapes ? EscapedText.string(text) : text, assumeGS1: gs1).jsonLine
     }
 }

@@ -1,5 +1,4 @@
 public import DeviceProtocols
-public import FloorgateCore
 public import NIOCore
 
 /// A pure, chunk-by-chunk decoder of a byte stream, as a NIO channel handler needs it.
@@ -51,31 +50,10 @@ public struct ByteStreamHandler<Decoder: ByteStreamDecoder>: ByteToMessageDecode
     }
 }
 
-/// Any ``DeviceDecoder`` as a byte-stream decoder of ``DeviceEvent``s.
-public struct DeviceEventStream: ByteStreamDecoder {
-    private var decoder: any DeviceDecoder
-
-    public init(_ decoder: any DeviceDecoder) {
-        self.decoder = decoder
-    }
-
-    public mutating func decode(_ bytes: UnsafeRawBufferPointer) -> [DeviceEvent] { decoder.feed(bytes) }
-    public mutating func decodeRemainder() -> [DeviceEvent] { decoder.finish() }
-}
-
 /// The Open Protocol framer emits frames and skipped runs for the client and the simulator.
 extension OpenProtocolFramer: ByteStreamDecoder {
     public mutating func decode(_ bytes: UnsafeRawBufferPointer) -> [OpenProtocolFramerOutput] { feed(bytes) }
     public mutating func decodeRemainder() -> [OpenProtocolFramerOutput] { finish() }
-}
-
-/// A device decoder on a channel: ``DeviceEvent``s as inbound messages.
-public typealias DeviceDecoderHandler = ByteStreamHandler<DeviceEventStream>
-
-extension ByteStreamHandler where Decoder == DeviceEventStream {
-    public init(decoder: any DeviceDecoder) {
-        self.init(DeviceEventStream(decoder))
-    }
 }
 
 /// An Open Protocol TCP stream on a channel: frames and skipped runs as inbound messages.

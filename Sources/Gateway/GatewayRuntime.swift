@@ -1,0 +1,113 @@
+import DeviceIO
+public import FloorgateCore
+import Foundation
+public import Logging
+public import ServiceLifecycle
+
+/// The gateway of one station as a service: a supervisor per serial device and a client per
+/// network controller feed the outbox; the drainer delivers the outbox to the record through
+/// the station; the station follows the record's notifications.
+///
+/// On graceful shutdown (SIGTERM, SIGINT) the devices stop first, then the drainer gets
+/// `shutdownGrace` to deliver what the outbox holds; whatever is left stays in the outbox
+/// file and is delivered at the next start.
+public struct GatewayRuntime: Service {
+    public let configuration: StationConfiguration
+    public var shutdownGrace: Duration = .seconds(5)
+    private let logger: Logger
+    private let view: @Sendable (StationEvent) -> Void
+    private let ready: @Sendable () -> Void
+
+    /// `view` sees every station event (the terminal view, the station page); `ready` is
+    /// called once the outbox is open and the devices are starting.
+    public init(
+        configuration: StationConfiguration, logger: Logger,
+        ready: @escaping @Sendable () -> Void = {}, view: @escaping @Sendable (StationEvent) -> Void
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        self.ready = ready
+        self.view = view
+    }
+
+    public func run() async throws {
+        let outbox = try Outbox(path: configuration.outboxPath)
+        let record = RecordClient(socketPath: configuration.recordSocket, logger: logger)
+        let identity = Station.Identity(
+            station: configuration.station, operatorLogin: configuration.operatorLogin, serialPattern: configuration.serialPattern
+        )
+        let station = Station(identity: identity, record: record, logger: logger)
+        let drainer = OutboxDrainer(outbox: outbox, station: station, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { background in
+            background.addTask { for await event in station.events { view(event) } }
+            background.addTask { await station.follow(record.events) }
+            ready()
+            await cancelWhenGracefulShutdown {
+                await withTaskGroup(of: Void.self) { running in
+                    running.addTask { await drainer.run() }
+                    for device in configuration.devices {
+                        running.addTask { await runDevice(device, outbox: outbox, station: station) }
+                    }
+                }
+            }
+            logger.info("stopping: delivering what the outbox holds", metadata: ["grace": "\(shutdownGrace)"])
+            let left = await drainer.deliverPending(before: .now + shutdownGrace)
+            logger.info("stopped", metadata: ["left_in_outbox": "\(left)"])
+            background.cancelAll()
+        }
+    }
+
+    private func runDevice(_ device: StationConfiguration.Device, outbox: Outbox, station: Station) async {
+        var deviceLogger = logger
+        deviceLogger[metadataKey: "device"] = "\(device.name)"
+        let logger = deviceLogger
+        let normalizer = Normalizer(source: device.name, profile: device.profile, deviceSerial: device.serial)
+        switch (device.connection, device.profile.transport) {
+        case (.path(let path), .serial(let settings)):
+            let supervisor = DeviceSupervisor(
+                device: SerialStationDevice(name: device.name, profile: device.profile, path: path, settings: settings), logger: logger
+            )
+            await supervisor.run { event in
+                await take(event, from: device, normalizer: normalizer, outbox: outbox, station: station, logger: logger)
+            }
+        case (.network(let host, let port), _):
+            let client = OpenProtocolClient(
+                configuration: OpenProtocolClient.Configuration(host: host, port: port),
+                sink: OutboxSink(outbox: outbox, normalizer: normalizer), history: outbox, logger: logger
+            ) { _, _ in false }
+            await station.deviceChanged(name: device.name, status: DeviceStatus(state: .connected, message: "Open Protocol \(host):\(port)"))
+            do {
+                try await client.run()
+            } catch {
+                logger.error("controller session ended", metadata: ["reason": "\(error)"])
+            }
+        default:
+            logger.error("the device's connection does not fit its profile's transport")
+        }
+    }
+
+    /// One event from a serial device: a status goes to the views; anything else is kept in
+    /// the outbox. While the outbox cannot commit, the device is not read further (the kernel
+    /// keeps its bytes) and the append is tried again.
+    private func take(
+        _ event: ReadEvent, from device: StationConfiguration.Device, normalizer: Normalizer, outbox: Outbox, station: Station, logger: Logger
+    ) async {
+        if case .status(let status, _) = event.event {
+            await station.deviceChanged(name: device.name, status: status)
+            return
+        }
+        guard let item = normalizer.item(for: event) else { return }
+        if item.state == .skipped {
+            logger.warning("bytes that are no \(device.profile.protocolID) result; kept as skipped", metadata: ["event": "\(item.eventLine)"])
+        }
+        while !Task.isCancelled {
+            do {
+                _ = try await outbox.append(item)
+                return
+            } catch {
+                logger.critical("cannot commit to the outbox; reading paused", metadata: ["outbox": "\(configuration.outboxPath)", "reason": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+}

@@ -1,0 +1,234 @@
+import Barcodes
+public import FloorgateCore
+import Foundation
+public import Logging
+
+/// What happens at the station, for the operator's views (the terminal, the station page).
+public enum StationEvent: Sendable, Hashable {
+    /// A device's link came up or went away.
+    case device(name: String, state: DeviceState, message: String)
+    /// A build is open (or was read again after a reconnection): the record's build view.
+    case build(JSONValue)
+    /// The active step changed (null step: every step is done).
+    case step(buildID: Int64, step: JSONValue)
+    /// The record took a result: the record's answer with the result's source and value.
+    case recorded(source: String, summary: String, answer: JSONValue)
+    /// A result no open point takes, or taken while no build is open; kept in the outbox.
+    case unbound(source: String, summary: String, reason: String)
+    /// Something the record announced about the open build (NC raised, redline published,
+    /// build closed), in words.
+    case notice(String)
+}
+
+/// The station's build context and the one place results are delivered from.
+///
+/// A scan whose content names a unit serial (the station's `SerialPattern`) opens that unit's
+/// build on the approved instruction revision; every other result goes to the open build's
+/// active step, where the record binds it to the first open point that admits it and keeps its
+/// verdict. A result that no build or point takes is settled as `unbound` with the record's
+/// reason: kept and shown, never dropped. The record's notifications keep the context current.
+public actor Station {
+    /// Who and where: sent with every write.
+    public struct Identity: Sendable {
+        public var station: String
+        public var operatorLogin: String
+        public var serialPattern: SerialPattern
+
+        public init(station: String, operatorLogin: String, serialPattern: SerialPattern) {
+            self.station = station
+            self.operatorLogin = operatorLogin
+            self.serialPattern = serialPattern
+        }
+    }
+
+    /// What became of a delivery attempt.
+    public enum Delivery: Sendable, Hashable {
+        case settled(Outbox.State, outcome: String)
+        /// The record is unreachable (or failed internally): try again later, same key.
+        case retryLater(String)
+    }
+
+    public let identity: Identity
+    private let record: RecordClient
+    private let logger: Logger
+    private var openBuild: JSONValue?
+    private let eventStream: (stream: AsyncStream<StationEvent>, continuation: AsyncStream<StationEvent>.Continuation)
+
+    public init(identity: Identity, record: RecordClient, logger: Logger) {
+        self.identity = identity
+        self.record = record
+        self.logger = logger
+        eventStream = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+    }
+
+    /// The station's events, for one view.
+    public nonisolated var events: AsyncStream<StationEvent> { eventStream.stream }
+
+    /// The open build's view as the record last gave it.
+    public var build: JSONValue? { openBuild }
+
+    /// Reports a device's link state to the views.
+    public func deviceChanged(name: String, status: DeviceStatus) {
+        eventStream.continuation.yield(.device(name: name, state: status.state, message: status.message))
+    }
+
+    /// Delivers one outbox entry to the record.
+    public func deliver(_ entry: Outbox.Entry) async -> Delivery {
+        let result = entry.result
+        if result["kind"] == "scan", let text = result["text"]?.stringValue {
+            let content = ScannedContent(parsing: (result["aim"]?.stringValue ?? "") + text)
+            if let serial = identity.serialPattern.serial(in: content.fields) {
+                return await openBuild(serial: serial, entry: entry)
+            }
+        }
+        let summary = Self.summary(of: result)
+        guard let build = openBuild, let buildID = build["build_id"] else {
+            let reason = "no build is open at \(identity.station): scan the unit's serial first"
+            eventStream.continuation.yield(.unbound(source: entry.source, summary: summary, reason: reason))
+            return .settled(.unbound, outcome: reason)
+        }
+        guard case .object(var params) = result else { return .settled(.unbound, outcome: "not a result object") }
+        params["build_id"] = buildID
+        params["operator"] = .string(identity.operatorLogin)
+        params["station"] = .string(identity.station)
+        params["measured_at"] = .string(entry.measuredAt.formatted(Self.timestamp))
+        params["idempotency_key"] = .string(entry.id)
+        do {
+            let answer = try await record.call("result.record", .object(params))
+            eventStream.continuation.yield(.recorded(source: entry.source, summary: summary, answer: answer))
+            return .settled(.delivered, outcome: answer.text)
+        } catch {
+            return refusal(error, source: entry.source, summary: summary)
+        }
+    }
+
+    private func openBuild(serial: String, entry: Outbox.Entry) async -> Delivery {
+        let params: JSONValue = [
+            "serial": .string(serial), "station": .string(identity.station), "operator": .string(identity.operatorLogin),
+            "idempotency_key": .string(entry.id),
+        ]
+        do {
+            let build = try await record.call("build.open", params)
+            openBuild = build
+            eventStream.continuation.yield(.build(build))
+            logger.info("build open", metadata: ["serial": "\(serial)", "build": "\(build["build_id"]?.text ?? "?")"])
+            return .settled(.delivered, outcome: build.text)
+        } catch {
+            return refusal(error, source: entry.source, summary: "serial \(serial)")
+        }
+    }
+
+    private func refusal(_ error: RecordCallError, source: String, summary: String) -> Delivery {
+        if error.isTransient { return .retryLater(error.description) }
+        eventStream.continuation.yield(.unbound(source: source, summary: summary, reason: error.description))
+        return .settled(.unbound, outcome: error.description)
+    }
+
+    /// Follows the record's notifications for this station's build until the stream ends.
+    public func follow(_ events: AsyncStream<RecordEvent>) async {
+        for await event in events {
+            await handle(event)
+        }
+    }
+
+    private func handle(_ event: RecordEvent) async {
+        let buildID = openBuild?["build_id"]
+        switch event.method {
+        case RecordEvent.connected:
+            if let buildID { await refresh(buildID) }
+        case "step.changed" where event.params["build_id"] == buildID:
+            if let buildID { await refresh(buildID) }
+            eventStream.continuation.yield(.step(buildID: buildID?.integerValue ?? 0, step: event.params["step"] ?? .null))
+        case "nc.raised" where event.params["build_id"] == buildID:
+            let point = event.params["point"]?.stringValue ?? "?"
+            eventStream.continuation.yield(.notice("nonconformance \(event.params["nc_id"]?.text ?? "?") raised on '\(point)': quality must disposition it"))
+        case "redline.published" where event.params["build_id"] == buildID:
+            eventStream.continuation.yield(.notice("redline published (revision \(event.params["revision"]?.stringValue ?? "?")): read and acknowledge it to continue"))
+            if let buildID { await refresh(buildID) }
+        case "build.closed" where event.params["build_id"] == buildID:
+            eventStream.continuation.yield(.notice("build \(buildID?.text ?? "?") closed"))
+            openBuild = nil
+        default:
+            break
+        }
+    }
+
+    /// Reads the open build again (after a reconnection or a change).
+    private func refresh(_ buildID: JSONValue) async {
+        do {
+            let build = try await record.call("build.get", ["build_id": buildID])
+            guard build["build_id"] == openBuild?["build_id"] else { return }  // another build opened meanwhile
+            openBuild = build["status"] == "open" ? build : nil
+            eventStream.continuation.yield(.build(build))
+        } catch {
+            logger.warning("cannot read the open build", metadata: ["reason": "\(error)"])
+        }
+    }
+
+    /// `12.031 mm`, `1.25 N.m 41°`, `scan SN-1`.
+    static func summary(of result: JSONValue) -> String {
+        if result["kind"] == "scan" { return "scan \(result["text"]?.stringValue ?? "")" }
+        let angle = result["angle"]?.stringValue.map { " \($0)°" } ?? ""
+        return "\(result["value"]?.stringValue ?? "?") \(result["unit"]?.stringValue ?? "")\(angle)"
+    }
+
+    private static let timestamp = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+}
+
+/// Delivers the outbox to the record in order, for as long as it runs: each pending result is
+/// handed to the station and settled with the outcome; while the record is unreachable the
+/// drainer waits (doubling up to `maximumBackoff`) and tries the same result again with the
+/// same idempotency key, so the record keeps it once.
+public struct OutboxDrainer: Sendable {
+    public let outbox: Outbox
+    public let station: Station
+    public var initialBackoff: Duration = .milliseconds(100)
+    public var maximumBackoff: Duration = .seconds(5)
+    private let logger: Logger
+
+    public init(outbox: Outbox, station: Station, logger: Logger) {
+        self.outbox = outbox
+        self.station = station
+        self.logger = logger
+    }
+
+    /// Runs until the task is cancelled.
+    public func run() async {
+        var delay = initialBackoff
+        var signals = outbox.appendedResults.makeAsyncIterator()
+        while !Task.isCancelled {
+            switch await deliverPending(before: nil) {
+            case 0:
+                delay = initialBackoff
+                _ = await signals.next()
+            default:
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, maximumBackoff)
+            }
+        }
+    }
+
+    /// Delivers pending results in order until none is left, the record is unreachable, or
+    /// `deadline` passes; returns how many are still pending.
+    public func deliverPending(before deadline: ContinuousClock.Instant?) async -> Int {
+        do {
+            while true {
+                let entries = try await outbox.pending()
+                if entries.isEmpty { return 0 }
+                for entry in entries {
+                    if let deadline, ContinuousClock.now >= deadline { return try await outbox.pending(limit: .max).count }
+                    switch await station.deliver(entry) {
+                    case .settled(let state, let outcome):
+                        try await outbox.settle(entry.id, as: state, outcome: outcome)
+                    case .retryLater(let reason):
+                        logger.warning("record unreachable; results wait in the outbox", metadata: ["reason": "\(reason)"])
+                        return try await outbox.pending(limit: .max).count
+                    }
+                }
+            }
+        } catch {
+            logger.error("cannot read or settle the outbox", metadata: ["reason": "\(error)"])
+            return 1
+        }
+    }
+}

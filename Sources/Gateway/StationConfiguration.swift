@@ -1,0 +1,129 @@
+public import FloorgateCore
+import DeviceIO
+import Foundation
+import TOMLKit
+
+/// A station's configuration (`station.toml`, documented line by line in
+/// docs/station.md): who works here, where the record and the outbox are, and the devices.
+public struct StationConfiguration: Sendable {
+    /// How the gateway reaches one device.
+    public enum Connection: Sendable, Hashable {
+        /// A serial port by its path: a fixed node or a stable `/dev/floorgate/…` symlink.
+        case path(String)
+        /// A controller on the network (Open Protocol).
+        case network(host: String, port: Int)
+    }
+
+    /// One `[[device]]` table.
+    public struct Device: Sendable {
+        /// The station's name for the device, unique here (`caliper-1`): shown to the operator
+        /// and used as the source of its results.
+        public var name: String
+        public var profile: DeviceProfile
+        public var connection: Connection
+        /// The device's serial or asset number, recorded with each result.
+        public var serial: String?
+    }
+
+    /// The station's name, recorded with every result and build (`bench-3`).
+    public var station: String
+    /// The operator logged in at the station.
+    public var operatorLogin: String
+    public var recordSocket: String
+    public var outboxPath: String
+    public var serialPattern: SerialPattern
+    public var devices: [Device]
+
+    /// Reads `path`; profiles named by devices are looked up in `profilesDirectory` (default:
+    /// the configuration's `profiles` key, relative to the file).
+    public static func load(file path: String) throws(ConfigurationError) -> StationConfiguration {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError(file: path, line: 0, key: nil, problem: "cannot read the file (missing, unreadable or not UTF-8)")
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        return try parse(text, file: path, relativeTo: directory.isEmpty ? "." : directory)
+    }
+
+    /// A configuration from its text; relative paths in it are taken from `directory`.
+    public static func parse(_ text: String, file: String, relativeTo directory: String) throws(ConfigurationError) -> StationConfiguration {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigurationError(file: file, line: error.source.begin.line, key: nil, problem: "not valid TOML: \(error.description)")
+        } catch {
+            throw ConfigurationError(file: file, line: 0, key: nil, problem: "not valid TOML: \(error)")
+        }
+        let reader = TOMLReader(file: file, lines: KeyLines(text))
+        return try reader.station(from: table, relativeTo: directory)
+    }
+}
+
+extension TOMLReader {
+    func station(from table: TOMLTable, relativeTo directory: String) throws(ConfigurationError) -> StationConfiguration {
+        try checkKeys(table, path: "", allowed: ["station", "operator", "record_socket", "outbox", "profiles", "serial_pattern", "device"])
+        func resolved(_ path: String) -> String {
+            path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
+        }
+        let station = try requiredString(table, "station", path: "")
+        let operatorLogin = try requiredString(table, "operator", path: "")
+        let recordSocket = resolved(try string(table, "record_socket", path: "") ?? "/run/floorgate/record.sock")
+        let outbox = resolved(try string(table, "outbox", path: "") ?? "/var/lib/floorgate/outbox.sqlite")
+        let profilesDirectory = resolved(try string(table, "profiles", path: "") ?? "/usr/share/floorgate/devices")
+        let patternText = try requiredString(table, "serial_pattern", path: "")
+        let serialPattern: SerialPattern
+        do {
+            serialPattern = try SerialPattern(parsing: patternText)
+        } catch {
+            throw self.error("serial_pattern", error.problem + " (e.g. \"gs1:21\", \"hibc:serial\", \"regex:^SN-[0-9]+$\")")
+        }
+        guard let deviceTables = table["device"]?.array else {
+            throw error("device", "no devices: add a [[device]] table for each device at the bench")
+        }
+        var devices: [StationConfiguration.Device] = []
+        for (index, value) in deviceTables.enumerated() {
+            let path = "device[\(index)]"
+            guard let deviceTable = value.table else { throw error(path, "expected a [[device]] table") }
+            let device = try self.device(deviceTable, path: path, profilesDirectory: profilesDirectory)
+            if devices.contains(where: { $0.name == device.name }) {
+                throw error(path + ".name", "'\(device.name)' names two devices; each device needs its own name")
+            }
+            devices.append(device)
+        }
+        return StationConfiguration(
+            station: station, operatorLogin: operatorLogin, recordSocket: recordSocket, outboxPath: outbox,
+            serialPattern: serialPattern, devices: devices
+        )
+    }
+
+    private func device(_ table: TOMLTable, path: String, profilesDirectory: String) throws(ConfigurationError) -> StationConfiguration.Device {
+        try checkKeys(table, path: path, allowed: ["name", "profile", "path", "host", "port", "serial"])
+        let name = try requiredString(table, "name", path: path + ".")
+        let profileName = try requiredString(table, "profile", path: path + ".")
+        let profileFile = (profilesDirectory as NSString).appendingPathComponent(profileName + ".toml")
+        let profile: DeviceProfile
+        do {
+            profile = try ProfileLoader.load(file: profileFile)
+        } catch {
+            throw self.error(path + ".profile", "profile '\(profileName)' cannot be used: \(error)")
+        }
+        let connection: StationConfiguration.Connection
+        switch profile.transport {
+        case .serial:
+            guard let node = try string(table, "path", path: path + ".") else {
+                throw error(path + ".path", "missing; a serial device needs its port (a /dev/floorgate/… link or /dev/ttyUSB0)")
+            }
+            connection = .path(node)
+        case .tcp(let defaultPort):
+            guard let host = try string(table, "host", path: path + ".") else {
+                throw error(path + ".host", "missing; a network controller needs its address")
+            }
+            let port = try integer(table, "port", path: path + ".") ?? defaultPort
+            guard (1...65535).contains(port) else { throw error(path + ".port", "\(port) is not a TCP port (1–65535)") }
+            connection = .network(host: host, port: port)
+        case .hidraw:
+            throw error(path + ".profile", "profile '\(profileName)' reads a HID device; this gateway runs serial and network devices only so far")
+        }
+        return StationConfiguration.Device(name: name, profile: profile, connection: connection, serial: try string(table, "serial", path: path + "."))
+    }
+}

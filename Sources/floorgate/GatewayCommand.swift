@@ -1,0 +1,88 @@
+import ArgumentParser
+import DeviceIO
+import FloorgateCore
+import Foundation
+import Gateway
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// `floorgate gateway --config station.toml`: the station's gateway.
+struct GatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "Run a station's gateway: devices in, results durably to the work-order record.",
+        discussion: """
+            Reads the station configuration (docs/station.md), opens every device with its \
+            profile, stores each result in the station's outbox (SQLite, committed before \
+            anything else happens to it) and delivers the outbox to the record in order. A \
+            scan of a unit serial opens that unit's build; gauge and torque results go to the \
+            active step. A device unplugged is reopened when it is back; while the record is \
+            down, results wait in the outbox and are delivered, once each, when it is back.
+
+            Standard output shows what happens, one line per event (devices, build, step, each \
+            result with its verdict). SIGTERM or SIGINT stops the devices, gives the outbox a \
+            few seconds to drain and exits 0; what is left is delivered at the next start.
+
+            Examples:
+              floorgate gateway --config /etc/floorgate/station.toml
+              floorgate gateway --config station.toml --quiet
+            """
+    )
+
+    @Option(help: ArgumentHelp("The station configuration.", valueName: "file"))
+    var config: String
+
+    @Flag(help: "Do not print station events (logs still go to standard error).")
+    var quiet = false
+
+    func run() async throws {
+        let station: StationConfiguration
+        do {
+            station = try StationConfiguration.load(file: config)
+        } catch {
+            throw CommandFailure("\(error)", exitCode: FloorgateExit.badUsage)
+        }
+        let logger = Logger(label: "floorgate.gateway")
+        let manager = ServiceManager(environment: ProcessInfo.processInfo.environment)
+        let quiet = quiet
+        let runtime = GatewayRuntime(
+            configuration: station, logger: logger,
+            ready: {
+                manager.ready(status: "\(station.devices.count) devices, record \(station.recordSocket)")
+                if !quiet { Self.show("gateway       \(station.station) ready: \(station.devices.count) devices, outbox \(station.outboxPath)") }
+            },
+            view: { event in if !quiet { Self.show(event.line) } }
+        )
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: runtime)]
+        if let interval = ServiceManager.watchdogInterval(environment: ProcessInfo.processInfo.environment) {
+            services.append(.init(service: WatchdogService(manager: manager, interval: interval)))
+        }
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+        ))
+        try await group.run()
+        manager.stopping()
+    }
+
+    private static func show(_ line: String) {
+        let time = Date.now.formatted(.iso8601.time(includingFractionalSeconds: false).timeSeparator(.colon))
+        print("\(time)  \(line)")
+        fflush(nil)
+    }
+}
+
+/// Tells systemd the gateway is alive, at half its watchdog interval.
+struct WatchdogService: Service {
+    let manager: ServiceManager
+    let interval: Duration
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                manager.watchdog()
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+}
