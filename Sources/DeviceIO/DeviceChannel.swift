@@ -58,13 +58,18 @@ public final class DeviceStreamHandler: ChannelInboundHandler {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         idleFlush = context.eventLoop.scheduleTask(in: idleGap) {
             let (handler, context) = loopBound.value
-            handler.fire(handler.decoder.flush(), context: context)
+            let events = handler.decoder.flush()
+            handler.fire(events, context: context)
+            // Outside a read: consumers (NIOAsyncChannel) hand reads on at read-complete.
+            if !events.isEmpty { context.fireChannelReadComplete() }
         }
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
         idleFlush?.cancel()
-        fire(decoder.finish(), context: context)
+        let events = decoder.finish()
+        fire(events, context: context)
+        if !events.isEmpty { context.fireChannelReadComplete() }
         context.fireChannelInactive()
     }
 

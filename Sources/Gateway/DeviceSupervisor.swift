@@ -78,6 +78,10 @@ public struct DeviceSupervisor: Sendable {
             logger.info("connected", metadata: ["settings": "\(device.settings.summary)"])
             await report(Self.status(.connected, "\(device.path) \(device.settings.summary)"))
             let reason = await readUntilGone(descriptor: descriptor, report: report)
+            if Task.isCancelled {
+                logger.info("stopped")
+                return
+            }
             logger.warning("device lost", metadata: ["reason": "\(reason)"])
             await report(Self.status(.lost, "\(device.path): \(reason)"))
         }

@@ -71,8 +71,10 @@ public struct GatewayRuntime: Service {
                 await take(event, from: device, normalizer: normalizer, outbox: outbox, station: station, logger: logger)
             }
         case (.network(let host, let port), _):
+            var configuration = OpenProtocolClient.Configuration(host: host, port: port)
+            configuration.source = device.name
             let client = OpenProtocolClient(
-                configuration: OpenProtocolClient.Configuration(host: host, port: port),
+                configuration: configuration,
                 sink: OutboxSink(outbox: outbox, normalizer: normalizer), history: outbox, logger: logger
             ) { _, _ in false }
             await station.deviceChanged(name: device.name, status: DeviceStatus(state: .connected, message: "Open Protocol \(host):\(port)"))

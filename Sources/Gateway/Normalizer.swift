@@ -128,7 +128,7 @@ public struct OutboxSink: DurableSink {
         guard var item = normalizer.item(for: read, sourceKey: result.sourceKey) else {
             throw OutboxSinkError.notAResult(result.event.jsonLine)
         }
-        item.source = result.source  // the protocol's source, which its gap queries use
+        item.source = result.source  // the client's source, which its gap queries use
         return try await outbox.append(item)
     }
 }

@@ -143,7 +143,9 @@ public actor Station {
             let point = event.params["point"]?.stringValue ?? "?"
             eventStream.continuation.yield(.notice("nonconformance \(event.params["nc_id"]?.text ?? "?") raised on '\(point)': quality must disposition it"))
         case "redline.published" where event.params["build_id"] == buildID:
-            eventStream.continuation.yield(.notice("redline published (revision \(event.params["revision"]?.stringValue ?? "?")): read and acknowledge it to continue"))
+            let revisions = "\(event.params["from_revision"]?.stringValue ?? "?") → \(event.params["to_revision"]?.stringValue ?? "?")"
+            let reason = event.params["reason"]?.stringValue ?? ""
+            eventStream.continuation.yield(.notice("REDLINE \(revisions): \(reason) — read and acknowledge it to continue"))
             if let buildID { await refresh(buildID) }
         case "build.closed" where event.params["build_id"] == buildID:
             eventStream.continuation.yield(.notice("build \(buildID?.text ?? "?") closed"))

@@ -29,7 +29,7 @@ struct Floorgate: ParsableCommand {
             """,
         subcommands: [
             DecodeCommand.self, BarcodeCommand.self, SimulateCommand.self, CollectCommand.self, RecordCommand.self, BuildCommand.self, DHRCommand.self,
-            VerifyCommand.self, ProfilesCommand.self, GatewayCommand.self,
+            VerifyCommand.self, ProfilesCommand.self, GatewayCommand.self, DemoCommand.self,
         ]
     )
 }

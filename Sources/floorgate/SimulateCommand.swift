@@ -2,14 +2,26 @@ import ArgumentParser
 import DeviceIO
 import FloorgateCore
 import Foundation
+import Glibc
 import Logging
 
-/// `floorgate simulate open-protocol`: a tightening controller on a TCP port.
+/// `floorgate simulate`: a device on a pseudo-terminal (any serial profile or line protocol),
+/// or an Open Protocol tightening controller on a TCP port.
 struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
         abstract: "Simulate a device, for trying a station or a test without the real one.",
         discussion: """
+            A serial device (a profile name, a profile file, or a line protocol id such as \
+            mitutoyo, sylvac, torque-ascii, scanner-serial): creates a pseudo-terminal, prints \
+            "pty PATH" (the port to give the gateway) and sends one frame per line of --script \
+            (at --rate lines per second) or of standard input (as typed). Lines are the \
+            device's frames as text, with escapes for what a terminal cannot type (\\r \\n \\t \\xHH \\\\); \
+            the profile's line ending (CR when it says none) is added to a line that does not \
+            end in CR or LF. '#' starts a comment line. What the gateway writes (a poll \
+            command) is printed as "received HEX". The port stays open when the lines end, \
+            until the simulator is stopped, unless --hang-up-at-end.
+
             open-protocol: a TCP server that behaves like an Open Protocol tightening controller \
             (Atlas Copco and compatibles). It accepts one integrator at a time, negotiates \
             revisions, sends a tightening result (MID 0061) every 1/rate seconds once the \
@@ -18,6 +30,9 @@ struct SimulateCommand: AsyncParsableCommand {
             It prints "listening on HOST:PORT" when ready.
 
             Examples:
+              floorgate simulate devices/mitutoyo-dp1va-rs232.toml          (type 01A+0012.345)
+              floorgate simulate mitutoyo --script readings.txt --rate 10
+              floorgate simulate scanner-serial                             (type ]C1SN-0001)
               floorgate simulate open-protocol --port 4545 --rate 2
               floorgate simulate open-protocol --port 0 --count 100 --state /tmp/controller.state
               floorgate simulate open-protocol --script results.txt   (lines: TORQUE ANGLE ok|nok)
@@ -25,8 +40,14 @@ struct SimulateCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("What to simulate: open-protocol.", valueName: "protocol"))
+    @Argument(help: ArgumentHelp("What to simulate: a profile name or file, a line protocol id, or open-protocol.", valueName: "device"))
     var device: String
+
+    @Option(help: ArgumentHelp("Where profile names are looked up.", valueName: "directory"))
+    var profiles = "devices"
+
+    @Flag(help: "Hang up the pseudo-terminal when the lines end (the device unplugged).")
+    var hangUpAtEnd = false
 
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
@@ -34,14 +55,17 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "TCP port (0 picks a free one).")
     var port = 4545
 
-    @Option(help: "Results per second, after each acknowledgement (0: as fast as acknowledged).")
+    @Option(help: "Results (open-protocol: after each acknowledgement; 0 as fast as acknowledged) or script lines per second.")
     var rate: Double = 1
 
     @Option(help: "Stop sending after this many results (default: no end).")
     var count: Int?
 
-    @Option(help: ArgumentHelp("Send these results in order (lines: TORQUE ANGLE ok|nok).", valueName: "file"))
+    @Option(help: ArgumentHelp("Send these frames (serial) or results (open-protocol: TORQUE ANGLE ok|nok) in order.", valueName: "file"))
     var script: String?
+
+    @Flag(help: "open-protocol: send a result only for each line read from standard input (the operator pulling the trigger).")
+    var triggered = false
 
     @Option(help: "Highest MID 0061 revision to offer (1, 2, 3 or 999).")
     var maxRevision = 3
@@ -65,9 +89,19 @@ struct SimulateCommand: AsyncParsableCommand {
     var stallSeconds: Double = 20
 
     func run() async throws {
-        guard device == "open-protocol" else {
-            throw ValidationError("simulate: '\(device)' cannot be simulated yet; valid: open-protocol")
+        switch try SimulatedDevice.resolve(device, profilesDirectory: profiles) {
+        case .openProtocol:
+            try await runController()
+        case .serial(let protocolID, let lineEnding):
+            guard (0.001...1000).contains(rate) else {
+                throw ValidationError("--rate: \(rate) lines per second is outside 0.001–1000")
+            }
+            let lines = try script.map { try SimulatedDevice.scriptLines($0) }
+            try await SimulatedDevice.run(protocolID: protocolID, lineEnding: lineEnding, lines: lines, rate: rate, hangUpAtEnd: hangUpAtEnd)
         }
+    }
+
+    private func runController() async throws {
         guard [1, 2, 3, 999].contains(maxRevision) else {
             throw ValidationError("--max-revision: \(maxRevision) is not one the simulator can send; valid: 1, 2, 3, 999")
         }
@@ -92,6 +126,20 @@ struct SimulateCommand: AsyncParsableCommand {
         configuration.stallDuration = .milliseconds(Int64(stallSeconds * 1000))
         if let script {
             configuration.script = try Self.loadScript(script)
+        }
+        if triggered {
+            let trigger = OpenProtocolControllerSimulator.Trigger()
+            configuration.trigger = trigger
+            // Read descriptor 0 directly: a thread blocked in readLine holds stdin's FILE lock,
+            // and the fflush(nil) after "listening on" would wait for it forever.
+            Thread.detachNewThread {
+                var buffer = [UInt8](repeating: 0, count: 256)
+                while true {
+                    let count = buffer.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
+                    guard count > 0 else { return }
+                    for byte in buffer[..<count] where byte == UInt8(ascii: "\n") { trigger.pull() }
+                }
+            }
         }
         let simulator = OpenProtocolControllerSimulator(configuration: configuration, logger: Logger(label: "floorgate.simulate"))
         let host = host

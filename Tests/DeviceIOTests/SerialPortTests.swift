@@ -97,3 +97,19 @@ struct SerialPortTests {
         #expect(events[1].event == .error(.incompleteFrame, raw: RawBytes(Array("01A-0000.50".utf8))))
     }
 }
+
+extension SerialPortTests {
+    @Test("a frame whose end is only known after an idle gap arrives without the next byte (auto line ending)")
+    func idleGapOnARealPort() async throws {
+        let terminal = try PseudoTerminal()
+        let settings = SerialSettings(baud: 9600, dataBits: 8, parity: .none, stopBits: 1, flowControl: .none)
+        let descriptor = try SerialPort.open(path: terminal.path, settings: settings)
+        let channel = try await DeviceChannel.open(descriptor: descriptor, decoder: try #require(ProtocolCatalog.entry(id: "scanner-serial")).makeDecoder())
+        try terminal.send(Array("SN-0001\r".utf8))
+        let first = try await channel.executeThenClose { inbound, _ in
+            var iterator = inbound.makeAsyncIterator()
+            return try await iterator.next()
+        }
+        #expect(first?.event == .scan(Scan(text: "SN-0001", aim: nil), raw: RawBytes(Array("SN-0001\r".utf8))))
+    }
+}

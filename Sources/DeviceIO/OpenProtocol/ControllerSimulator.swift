@@ -3,6 +3,7 @@ public import FloorgateCore
 public import Logging
 import Foundation
 import NIOCore
+import Synchronization
 
 /// A TCP server that behaves like an Open Protocol tightening controller, for technicians and
 /// for tests: session start with revision negotiation, result subscription, a result on a timer
@@ -36,8 +37,23 @@ public struct OpenProtocolControllerSimulator: Sendable {
         /// Where the last acknowledged tightening id is kept across restarts (nil: memory only).
         public var stateFile: String?
         public var controllerName = "Floorgate simulator"
+        /// When set, result n is sent only once the trigger was pulled n times (an operator
+        /// running the tool), instead of on the timer alone.
+        public var trigger: Trigger?
 
         public init() {}
+    }
+
+    /// How many times the tool's trigger was pulled; shared with whoever pulls it.
+    public final class Trigger: Sendable {
+        private let pulls = Mutex(0)
+
+        public init() {}
+
+        /// One more tightening.
+        public func pull() { pulls.withLock { $0 += 1 } }
+
+        var count: Int { pulls.withLock { $0 } }
     }
 
     /// One result of a script: torque (N·m), angle (degrees) and the controller's verdict.
@@ -229,6 +245,7 @@ public struct OpenProtocolControllerSimulator: Sendable {
         guard !link.isStalled, let revision = link.subscribedRevision, link.unacknowledged == nil, ContinuousClock.now >= link.nextSendTime else { return }
         let id = state.lastAcknowledged + 1
         if let count = configuration.resultCount, id > UInt64(count) { return }
+        if let trigger = configuration.trigger, id > UInt64(trigger.count) { return }
         guard let frame = OpenProtocolEncoder.tighteningResult(result(for: id), mid: 61, revision: revision) else { return }
         if let every = configuration.garbleEvery, every > 0, id % UInt64(every) == 0 {
             try await outbound.write(ByteBuffer(bytes: frame.prefix(frame.count / 2)))

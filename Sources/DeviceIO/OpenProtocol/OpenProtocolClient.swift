@@ -30,6 +30,10 @@ public struct OpenProtocolClient: Sendable {
         /// the history at the start of a session, and after a jump within one).
         public var backfillWindow = 100
 
+        /// The `source` of the results (a station's name for the controller); by default
+        /// `open-protocol HOST:PORT`.
+        public var source: String?
+
         public init(host: String, port: Int) {
             self.host = host
             self.port = port
@@ -233,7 +237,7 @@ public struct OpenProtocolClient: Sendable {
     }
 
     /// This client's results' `source`.
-    private var source: String { Self.source(controller: configuration.controller) }
+    private var source: String { configuration.source ?? Self.source(controller: configuration.controller) }
 
     /// Stores a result durably. Its key is the tightening id (as a number, so `17` and
     /// `0000000017` are one) with the controller's timestamp: a result sent again is stored once,
