@@ -26,13 +26,10 @@ test: deps
 	$(SWIFT) test
 	$$($(SWIFT) build --show-bin-path)/floorgate profiles check devices
 
-## demo: the demo station on its embedded defaults (not built yet; see README)
+## demo: the demo station on its embedded defaults: a record (SQLite), the gateway and four
+##       simulated devices build one unit; the files stay in DEMO_DIR (default: a temp directory)
 demo: deps build
-	@echo "floorgate demo: not available yet. It will start an embedded SQLite record, simulated"
-	@echo "devices on pseudo-terminals (scanner, caliper, torque meter, Open Protocol controller)"
-	@echo "and play a whole build. Until then, try:"
-	@echo "  printf '01A+0012.345\\r' | $(SWIFT) run floorgate decode --protocol mitutoyo --unit mm"
-	@exit 1
+	$$($(SWIFT) build --show-bin-path)/floorgate demo $(if $(DEMO_DIR),--dir $(DEMO_DIR))
 
 ## bench: decoder throughput, decimal/verdict cost, Open Protocol and record results/s; writes BENCHMARKS.md
 bench: deps

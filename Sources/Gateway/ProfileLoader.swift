@@ -4,7 +4,8 @@ public import FloorgateCore
 import Foundation
 import TOMLKit
 
-/// A profile that cannot be used, with where and why: file, line, key, and what is allowed.
+/// A profile or station configuration that cannot be used, with where and why: file, line, key,
+/// and what is allowed.
 public struct ConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
     public let file: String
     /// 1-based; 0 when the problem concerns the whole file.
@@ -77,9 +78,16 @@ struct KeyLines {
 
     init(_ text: String) {
         var table = ""
+        var arrayCounts: [String: Int] = [:]
         for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = rawLine.trimmingCharacters(in: .whitespaces)
-            if line.hasPrefix("["), let close = line.firstIndex(of: "]") {
+            if line.hasPrefix("[["), let close = line.range(of: "]]") {
+                // An array of tables: the n-th `[[device]]` is `device[n]` (from 0).
+                let name = line[line.index(line.startIndex, offsetBy: 2)..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+                table = "\(name)[\(arrayCounts[name, default: 0])]"
+                arrayCounts[name, default: 0] += 1
+                lines[table] = number + 1
+            } else if line.hasPrefix("["), let close = line.firstIndex(of: "]") {
                 table = line[line.index(after: line.startIndex)..<close].trimmingCharacters(in: .whitespaces)
                 lines[table] = lines[table] ?? number + 1
             } else if let equals = line.firstIndex(of: "="), !line.hasPrefix("#") {
@@ -98,7 +106,8 @@ struct KeyLines {
     }
 }
 
-/// Reads the typed values out of a parsed profile, turning every problem into a ``ConfigurationError``.
+/// Reads typed values out of a parsed TOML file (a profile, a station configuration), turning
+/// every problem into a ``ConfigurationError`` with its line.
 struct TOMLReader {
     let file: String
     let lines: KeyLines

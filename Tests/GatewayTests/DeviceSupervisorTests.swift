@@ -1,0 +1,100 @@
+import DeviceIO
+import DeviceProtocols
+import FloorgateCore
+import Foundation
+import Gateway
+import Logging
+import Synchronization
+import Testing
+
+@Suite("Device supervisor on pseudo-terminals")
+struct DeviceSupervisorTests {
+    final class Reports: Sendable {
+        private let events = Mutex<[ReadEvent]>([])
+        func append(_ event: ReadEvent) { events.withLock { $0.append(event) } }
+        var all: [ReadEvent] { events.withLock { $0 } }
+        var readings: [String] {
+            all.compactMap { if case .reading(let reading, _) = $0.event { reading.value.description } else { nil } }
+        }
+        func count(_ state: DeviceState) -> Int {
+            all.filter { if case .status(let status, _) = $0.event { status.state == state } else { false } }.count
+        }
+    }
+
+    private func profile() throws -> DeviceProfile {
+        try ProfileLoader.load(file: StationHarness.repository.appendingPathComponent("devices/mitutoyo-dp1va-rs232.toml").path)
+    }
+
+    private func eventually(_ what: String, _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("timed out waiting for \(what)")
+                throw CancellationError()
+            }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
+    @Test("100 unplug/replug cycles behind a stable link: every reading the device completed arrives, in order")
+    func replugCycles() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("floorgate-replug-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let link = directory + "/gauge-1"  // what /dev/floorgate/gauge-1 is to a udev rule
+        let profile = try profile()
+        guard case .serial(let settings) = profile.transport else { throw CancellationError() }
+        var logger = Logger(label: "supervisor")
+        logger.logLevel = .critical
+        let supervisor = DeviceSupervisor(
+            device: SerialStationDevice(name: "caliper", profile: profile, path: link, settings: settings),
+            backoff: Backoff(initial: .milliseconds(5), maximum: .milliseconds(20)), logger: logger
+        )
+        let reports = Reports()
+        let running = Task { await supervisor.run { reports.append($0) } }
+        defer { running.cancel() }
+        var expected: [String] = []
+        for cycle in 0..<100 {
+            let terminal = try PseudoTerminal()
+            try? FileManager.default.removeItem(atPath: link)
+            try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: terminal.path)
+            try await eventually("connection \(cycle + 1)") { reports.count(.connected) == cycle + 1 }
+            for reading in 0..<3 {
+                let value = String(format: "%04d.%03d", cycle, reading)
+                expected.append(String(format: "%d.%03d", cycle, reading))
+                try terminal.send(Array("01A+\(value)\r".utf8))
+            }
+            try await eventually("the readings of cycle \(cycle)") { reports.readings.count == expected.count }
+            terminal.hangUp()
+            try await eventually("unplug \(cycle + 1)") { reports.count(.lost) >= cycle + 1 }
+        }
+        #expect(reports.readings == expected)
+        #expect(reports.count(.connected) == 100)
+    }
+
+    @Test("a frame cut by the unplug is reported as incomplete, not glued to the next device's frame")
+    func cutFrame() async throws {
+        let terminal = try PseudoTerminal()
+        let profile = try profile()
+        guard case .serial(let settings) = profile.transport else { throw CancellationError() }
+        var logger = Logger(label: "supervisor")
+        logger.logLevel = .critical
+        let supervisor = DeviceSupervisor(
+            device: SerialStationDevice(name: "caliper", profile: profile, path: terminal.path, settings: settings),
+            backoff: Backoff(initial: .milliseconds(5), maximum: .milliseconds(20)), logger: logger
+        )
+        let reports = Reports()
+        let running = Task { await supervisor.run { reports.append($0) } }
+        defer { running.cancel() }
+        try await eventually("connected") { reports.count(.connected) == 1 }
+        try terminal.send(Array("01A+0012.345\r01A+00".utf8))
+        try await eventually("the whole reading") { reports.readings == ["12.345"] }
+        try await Task.sleep(for: .milliseconds(100))  // the cut frame's bytes are read, held for their end
+        terminal.hangUp()
+        try await eventually("the cut frame reported") {
+            reports.all.contains { $0.event == .error(.incompleteFrame, raw: RawBytes(Array("01A+00".utf8))) }
+        }
+        try await eventually("the loss reported") { reports.count(.lost) >= 1 }
+        #expect(reports.readings == ["12.345"])
+    }
+}
