@@ -36,7 +36,14 @@ public struct GatewayRuntime: Service {
         let identity = Station.Identity(
             station: configuration.station, operatorLogin: configuration.operatorLogin, serialPattern: configuration.serialPattern
         )
-        let station = Station(identity: identity, record: record, logger: logger)
+        let logger = logger
+        let station = Station(identity: identity, record: record, logger: logger, openBuildID: try await outbox.openBuildID()) { buildID in
+            do {
+                try await outbox.rememberOpenBuild(buildID)
+            } catch {
+                logger.error("cannot remember the open build", metadata: ["reason": "\(error)"])
+            }
+        }
         let drainer = OutboxDrainer(outbox: outbox, station: station, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { background in
             background.addTask { for await event in station.events { view(event) } }

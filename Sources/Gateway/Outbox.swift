@@ -125,6 +125,12 @@ public actor Outbox: ResultHistory {
             }
             try db.create(index: "outbox_state", on: "outbox", columns: ["state", "seq"])
         }
+        migrator.registerMigration("station state") { db in
+            try db.create(table: "station") { table in
+                table.primaryKey("key", .text)
+                table.column("value", .text).notNull()
+            }
+        }
         return migrator
     }
 
@@ -236,6 +242,24 @@ public actor Outbox: ResultHistory {
                 sql: "UPDATE outbox SET state = ?, outcome = ?, committedNs = COALESCE(committedNs, ?) WHERE id = ?",
                 arguments: [state.rawValue, outcome, time.map(Int64.init), id]
             )
+        }
+    }
+
+    /// The build open at the station, kept so that a restarted gateway goes on with it.
+    public func openBuildID() async throws -> Int64? {
+        try await queue.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM station WHERE key = 'open_build'").flatMap { Int64($0) }
+        }
+    }
+
+    /// Remembers (or, with nil, forgets) the build open at the station.
+    public func rememberOpenBuild(_ buildID: Int64?) async throws {
+        try await queue.write { db in
+            if let buildID {
+                try db.execute(sql: "INSERT OR REPLACE INTO station (key, value) VALUES ('open_build', ?)", arguments: [String(buildID)])
+            } else {
+                try db.execute(sql: "DELETE FROM station WHERE key = 'open_build'")
+            }
         }
     }
 

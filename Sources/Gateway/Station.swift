@@ -54,10 +54,19 @@ public actor Station {
     private var openBuild: JSONValue?
     private let eventStream: (stream: AsyncStream<StationEvent>, continuation: AsyncStream<StationEvent>.Continuation)
 
-    public init(identity: Identity, record: RecordClient, logger: Logger) {
+    private let remember: @Sendable (Int64?) async -> Void
+
+    /// `openBuildID` is the build a previous run left open here (the station goes on with it);
+    /// `remember` keeps the open build across restarts.
+    public init(
+        identity: Identity, record: RecordClient, logger: Logger, openBuildID: Int64? = nil,
+        remember: @escaping @Sendable (Int64?) async -> Void = { _ in }
+    ) {
         self.identity = identity
         self.record = record
         self.logger = logger
+        self.remember = remember
+        openBuild = openBuildID.map { ["build_id": .integer($0)] }
         eventStream = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(10_000))
     }
 
@@ -110,6 +119,7 @@ public actor Station {
         do {
             let build = try await record.call("build.open", params)
             openBuild = build
+            await remember(build["build_id"]?.integerValue)
             eventStream.continuation.yield(.build(build))
             logger.info("build open", metadata: ["serial": "\(serial)", "build": "\(build["build_id"]?.text ?? "?")"])
             return .settled(.delivered, outcome: build.text)
@@ -150,6 +160,7 @@ public actor Station {
         case "build.closed" where event.params["build_id"] == buildID:
             eventStream.continuation.yield(.notice("build \(buildID?.text ?? "?") closed"))
             openBuild = nil
+            await remember(nil)
         default:
             break
         }
@@ -161,6 +172,7 @@ public actor Station {
             let build = try await record.call("build.get", ["build_id": buildID])
             guard build["build_id"] == openBuild?["build_id"] else { return }  // another build opened meanwhile
             openBuild = build["status"] == "open" ? build : nil
+            if openBuild == nil { await remember(nil) }
             eventStream.continuation.yield(.build(build))
         } catch {
             logger.warning("cannot read the open build", metadata: ["reason": "\(error)"])

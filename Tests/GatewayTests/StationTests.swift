@@ -74,6 +74,16 @@ struct StationTests {
         #expect(results(try station.build()).count == 2)
         let keys = try await station.outboxEntries().map(\.id)
         #expect(Set(keys).count == 3)
+        // The restarted gateway goes on with the open build: a third reading reaches the record,
+        // which has no open place for it (both are filled), rather than "no build is open".
+        try await station.eventually("the caliper connected again") {
+            station.events.all.filter { if case .device("caliper", .connected, _) = $0 { true } else { false } }.count == 2
+        }
+        try station.caliper.send(Array("01A+0012.003\r".utf8))
+        try await station.eventually("the third reading settled") { try await station.outboxEntries().count == 4 }
+        try await station.eventually("the third reading settled") { try await station.outboxEntries().last?.state == .unbound }
+        let third = try #require(try await station.outboxEntries().last)
+        #expect(third.outcome?.contains("record error 1006") == true, "\(third.outcome ?? "")")
         await station.stopGateway()
         try await station.stopRecord()
     }
