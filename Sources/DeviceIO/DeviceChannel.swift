@@ -111,10 +111,17 @@ extension DeviceChannel {
     ) async throws -> DeviceChannel {
         try await NIOPipeBootstrap(group: group)
             .channelOption(.allowRemoteHalfClosure, value: false)
+            // Small reads: what a read takes from the kernel is what a crash before its commit can
+            // lose. 64 bytes are several frames of any serial device, and 60 reads a second at
+            // 38400 baud.
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 64))
             .takingOwnershipOfDescriptor(inputOutput: descriptor) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([HangUpHandler(), DeviceStreamHandler(decoder: decoder)])
-                    return try DeviceChannel(wrappingChannelSynchronously: channel)
+                    // Read ahead of the consumer by at most a couple of events: what is read but
+                    // not yet committed is what a crash can lose, so the kernel keeps the rest.
+                    let configuration = DeviceChannel.Configuration(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 2))
+                    return try DeviceChannel(wrappingChannelSynchronously: channel, configuration: configuration)
                 }
             }
     }

@@ -233,16 +233,24 @@ public actor Outbox: ResultHistory {
         )
     }
 
-    /// Records what became of a result: delivered (with the record's answer) or unbound (with
-    /// the reason). The row's commit time, if still held, is written with it.
-    public func settle(_ id: String, as state: State, outcome: String) async throws {
-        let time = commitTimes.removeValue(forKey: id)
+    /// Records what became of results: delivered (with the record's answer) or unbound (with
+    /// the reason), all in one transaction. Rows' commit times still held are written with them.
+    public func settle(_ outcomes: [(id: String, state: State, outcome: String)]) async throws {
+        guard !outcomes.isEmpty else { return }
+        let times = outcomes.map { commitTimes.removeValue(forKey: $0.id) }
         try await queue.write { db in
-            try db.execute(
-                sql: "UPDATE outbox SET state = ?, outcome = ?, committedNs = COALESCE(committedNs, ?) WHERE id = ?",
-                arguments: [state.rawValue, outcome, time.map(Int64.init), id]
-            )
+            for (outcome, time) in zip(outcomes, times) {
+                try db.execute(
+                    sql: "UPDATE outbox SET state = ?, outcome = ?, committedNs = COALESCE(committedNs, ?) WHERE id = ?",
+                    arguments: [outcome.state.rawValue, outcome.outcome, time.map(Int64.init), outcome.id]
+                )
+            }
         }
+    }
+
+    /// Records what became of one result.
+    public func settle(_ id: String, as state: State, outcome: String) async throws {
+        try await settle([(id, state, outcome)])
     }
 
     /// The build open at the station, kept so that a restarted gateway goes on with it.

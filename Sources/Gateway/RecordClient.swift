@@ -47,18 +47,25 @@ public enum RecordCallError: Error, Sendable, Hashable, CustomStringConvertible 
 /// The gateway's connection to the work-order record: JSON-RPC 2.0, one object per line, over
 /// the record's Unix socket (docs/record-protocol.md).
 ///
-/// Calls may run concurrently; answers are matched by id. The client connects on the first
-/// call and again after the connection drops (a call made while the record is down fails at
-/// once with `unreachable`: the caller decides when to retry). On each connection it asks for
-/// notifications, which arrive on `events` after a `record.connected` marker.
+/// Calls may run concurrently; answers are matched by id. `pipeline` sends many calls at once,
+/// in order, on the one connection (the record answers them in order and commits them together).
+/// The client connects on the first call and again after the connection drops (a call made
+/// while the record is down fails at once with `unreachable`: the caller decides when to retry).
+/// On each connection it asks for notifications, which arrive on `events` after a
+/// `record.connected` marker.
 public actor RecordClient {
-    private typealias Connection = NIOAsyncChannelOutboundWriter<ByteBuffer>
+    /// Lines for the connection's writer, sent in the order they were queued.
+    private typealias Connection = AsyncStream<ByteBuffer>.Continuation
 
     public let socketPath: String
     private let logger: Logger
     private var outbound: Connection?
     private var connecting: Task<Connection, any Error>?
-    private var waiting: [Int64: CheckedContinuation<JSONValue, any Error>] = [:]
+    /// Calls sent and not yet answered: their waiting caller, once it waits.
+    private var waiting: [Int64: CheckedContinuation<Result<JSONValue, RecordCallError>, Never>] = [:]
+    /// Answers that came before their caller started waiting for them.
+    private var early: [Int64: Result<JSONValue, RecordCallError>] = [:]
+    private var sent: Set<Int64> = []
     private var nextID: Int64 = 1
     private let eventStream: (stream: AsyncStream<RecordEvent>, continuation: AsyncStream<RecordEvent>.Continuation)
 
@@ -75,29 +82,51 @@ public actor RecordClient {
 
     /// Calls `method` and returns its result.
     public func call(_ method: String, _ params: JSONValue = [:]) async throws(RecordCallError) -> JSONValue {
-        let connection = try await connection()
-        let id = nextID
-        nextID += 1
-        let line = JSONValue.object(["jsonrpc": "2.0", "id": .integer(id), "method": .string(method), "params": params]).text + "\n"
+        let results = await pipeline([(method, params)])
+        return try results[0].get()
+    }
+
+    /// Sends all `calls` in order without waiting between them, then returns each one's result.
+    public func pipeline(_ calls: [(method: String, params: JSONValue)]) async -> [Result<JSONValue, RecordCallError>] {
+        let connection: Connection
         do {
-            return try await withCheckedThrowingContinuation { continuation in
-                waiting[id] = continuation
-                Task {
-                    do {
-                        try await connection.write(ByteBuffer(string: line))
-                    } catch {
-                        self.fail(id, RecordCallError.unreachable("sending \(method) failed: \(error)"))
-                    }
-                }
-            }
-        } catch let error as RecordCallError {
-            throw error
+            connection = try await self.connection()
         } catch {
-            throw .unreachable("\(error)")
+            return calls.map { _ in .failure(error) }
+        }
+        var ids: [Int64] = []
+        for call in calls {
+            let id = nextID
+            nextID += 1
+            ids.append(id)
+            sent.insert(id)
+            let line = JSONValue.object(["jsonrpc": "2.0", "id": .integer(id), "method": .string(call.method), "params": call.params]).text + "\n"
+            connection.yield(ByteBuffer(string: line))
+        }
+        var results: [Result<JSONValue, RecordCallError>] = []
+        for id in ids {
+            results.append(await answer(id))
+        }
+        return results
+    }
+
+    private func answer(_ id: Int64) async -> Result<JSONValue, RecordCallError> {
+        if let answer = early.removeValue(forKey: id) { return answer }
+        return await withCheckedContinuation { continuation in
+            waiting[id] = continuation
         }
     }
 
-    /// Connects to a running connection, subscribing to notifications first.
+    private func settle(_ id: Int64, _ result: Result<JSONValue, RecordCallError>) {
+        guard sent.remove(id) != nil else { return }  // the subscription's answer
+        if let continuation = waiting.removeValue(forKey: id) {
+            continuation.resume(returning: result)
+        } else {
+            early[id] = result
+        }
+    }
+
+    /// The open connection, or a new one (subscribed to notifications first).
     private func connection() async throws(RecordCallError) -> Connection {
         if let outbound { return outbound }
         let attempt = connecting ?? Task { try await self.connect() }
@@ -120,31 +149,30 @@ public actor RecordClient {
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
-        let (opened, openedContinuation) = AsyncStream<Connection>.makeStream()
+        let (lines, connection) = AsyncStream<ByteBuffer>.makeStream()
+        outbound = connection
         Task {
             do {
                 try await channel.executeThenClose { inbound, outbound in
-                    openedContinuation.yield(outbound)
-                    openedContinuation.finish()
-                    for try await line in inbound {
-                        self.received(line)
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            for await line in lines { try await outbound.write(line) }
+                        }
+                        for try await line in inbound {
+                            self.received(line)
+                        }
+                        group.cancelAll()
                     }
                 }
             } catch {
                 logger.debug("record connection ended", metadata: ["reason": "\(error)"])
             }
-            openedContinuation.finish()
             self.disconnected()
         }
-        var iterator = opened.makeAsyncIterator()
-        guard let writer = await iterator.next() else { throw RecordCallError.unreachable("the connection closed at once") }
-        outbound = writer
         logger.info("connected to the record")
-        let subscription = nextID
-        nextID += 1
-        try await writer.write(ByteBuffer(string: JSONValue.object(["jsonrpc": "2.0", "id": .integer(subscription), "method": "subscribe"]).text + "\n"))
+        connection.yield(ByteBuffer(string: JSONValue.object(["jsonrpc": "2.0", "id": -1, "method": "subscribe"]).text + "\n"))
         eventStream.continuation.yield(RecordEvent(method: RecordEvent.connected, params: .null))
-        return writer
+        return connection
     }
 
     private func received(_ line: ByteBuffer) {
@@ -154,29 +182,22 @@ public actor RecordClient {
             return
         }
         if let id = message["id"]?.integerValue {
-            guard let continuation = waiting.removeValue(forKey: id) else { return }  // the subscription's answer
             if let error = message["error"] {
-                continuation.resume(throwing: RecordCallError.refused(
-                    code: error["code"]?.integerValue ?? -32603, message: error["message"]?.stringValue ?? error.text))
+                settle(id, .failure(.refused(code: error["code"]?.integerValue ?? -32603, message: error["message"]?.stringValue ?? error.text)))
             } else {
-                continuation.resume(returning: message["result"] ?? .null)
+                settle(id, .success(message["result"] ?? .null))
             }
         } else if let method = message["method"]?.stringValue {
             eventStream.continuation.yield(RecordEvent(method: method, params: message["params"] ?? .null))
         }
     }
 
-    private func fail(_ id: Int64, _ error: RecordCallError) {
-        waiting.removeValue(forKey: id)?.resume(throwing: error)
-    }
-
     private func disconnected() {
         if outbound != nil { logger.warning("lost the connection to the record") }
+        outbound?.finish()
         outbound = nil
-        let stranded = waiting
-        waiting = [:]
-        for continuation in stranded.values {
-            continuation.resume(throwing: RecordCallError.unreachable("the connection closed before the answer"))
+        for id in sent {
+            settle(id, .failure(.unreachable("the connection closed before the answer")))
         }
     }
 }

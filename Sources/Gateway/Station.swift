@@ -81,34 +81,78 @@ public actor Station {
         eventStream.continuation.yield(.device(name: name, state: status.state, message: status.message))
     }
 
+    /// Delivers outbox entries to the record, in order; returns what became of each (fewer than
+    /// given when delivery stopped early: the first one not returned is to be tried again).
+    ///
+    /// A scan that names a unit serial opens a build and is delivered alone, since what follows
+    /// depends on it; the results after it are sent to the record together (pipelined on one
+    /// connection, committed together there).
+    public func deliver(_ entries: [Outbox.Entry]) async -> [Delivery] {
+        var deliveries: [Delivery] = []
+        var index = entries.startIndex
+        while index < entries.endIndex {
+            if let serial = unitSerial(in: entries[index]) {
+                let delivery = await openBuild(serial: serial, entry: entries[index])
+                deliveries.append(delivery)
+                if case .retryLater = delivery { return deliveries }
+                index += 1
+                continue
+            }
+            let run = entries[index...].prefix { unitSerial(in: $0) == nil }
+            let delivered = await record(Array(run))
+            deliveries += delivered
+            if delivered.count < run.count || delivered.contains(where: { if case .retryLater = $0 { true } else { false } }) {
+                return deliveries
+            }
+            index += run.count
+        }
+        return deliveries
+    }
+
     /// Delivers one outbox entry to the record.
     public func deliver(_ entry: Outbox.Entry) async -> Delivery {
-        let result = entry.result
-        if result["kind"] == "scan", let text = result["text"]?.stringValue {
-            let content = ScannedContent(parsing: (result["aim"]?.stringValue ?? "") + text)
-            if let serial = identity.serialPattern.serial(in: content.fields) {
-                return await openBuild(serial: serial, entry: entry)
-            }
-        }
-        let summary = Self.summary(of: result)
+        await deliver([entry]).first ?? .retryLater("not delivered")
+    }
+
+    private func unitSerial(in entry: Outbox.Entry) -> String? {
+        guard entry.result["kind"] == "scan", let text = entry.result["text"]?.stringValue else { return nil }
+        let content = ScannedContent(parsing: (entry.result["aim"]?.stringValue ?? "") + text)
+        return identity.serialPattern.serial(in: content.fields)
+    }
+
+    /// Records results on the open build's active step, all in one pipeline; stops at the first
+    /// one the record could not be reached for (returned as `retryLater`).
+    private func record(_ entries: [Outbox.Entry]) async -> [Delivery] {
         guard let build = openBuild, let buildID = build["build_id"] else {
             let reason = "no build is open at \(identity.station): scan the unit's serial first"
-            eventStream.continuation.yield(.unbound(source: entry.source, summary: summary, reason: reason))
-            return .settled(.unbound, outcome: reason)
+            for entry in entries {
+                eventStream.continuation.yield(.unbound(source: entry.source, summary: Self.summary(of: entry.result), reason: reason))
+            }
+            return entries.map { _ in .settled(.unbound, outcome: reason) }
         }
-        guard case .object(var params) = result else { return .settled(.unbound, outcome: "not a result object") }
-        params["build_id"] = buildID
-        params["operator"] = .string(identity.operatorLogin)
-        params["station"] = .string(identity.station)
-        params["measured_at"] = .string(entry.measuredAt.formatted(Self.timestamp))
-        params["idempotency_key"] = .string(entry.id)
-        do {
-            let answer = try await record.call("result.record", .object(params))
-            eventStream.continuation.yield(.recorded(source: entry.source, summary: summary, answer: answer))
-            return .settled(.delivered, outcome: answer.text)
-        } catch {
-            return refusal(error, source: entry.source, summary: summary)
+        let calls = entries.map { entry -> (method: String, params: JSONValue) in
+            guard case .object(var params) = entry.result else { return ("result.record", entry.result) }
+            params["build_id"] = buildID
+            params["operator"] = .string(identity.operatorLogin)
+            params["station"] = .string(identity.station)
+            params["measured_at"] = .string(entry.measuredAt.formatted(Self.timestamp))
+            params["idempotency_key"] = .string(entry.id)
+            return ("result.record", .object(params))
         }
+        var deliveries: [Delivery] = []
+        for (entry, answer) in zip(entries, await record.pipeline(calls)) {
+            let summary = Self.summary(of: entry.result)
+            switch answer {
+            case .success(let answer):
+                eventStream.continuation.yield(.recorded(source: entry.source, summary: summary, answer: answer))
+                deliveries.append(.settled(.delivered, outcome: answer.text))
+            case .failure(let error):
+                let delivery = refusal(error, source: entry.source, summary: summary)
+                deliveries.append(delivery)
+                if case .retryLater = delivery { return deliveries }
+            }
+        }
+        return deliveries
     }
 
     private func openBuild(serial: String, entry: Outbox.Entry) async -> Delivery {
@@ -227,17 +271,22 @@ public struct OutboxDrainer: Sendable {
     public func deliverPending(before deadline: ContinuousClock.Instant?) async -> Int {
         do {
             while true {
-                let entries = try await outbox.pending()
+                if let deadline, ContinuousClock.now >= deadline { return try await outbox.pending(limit: .max).count }
+                let entries = try await outbox.pending(limit: 256)
                 if entries.isEmpty { return 0 }
-                for entry in entries {
-                    if let deadline, ContinuousClock.now >= deadline { return try await outbox.pending(limit: .max).count }
-                    switch await station.deliver(entry) {
-                    case .settled(let state, let outcome):
-                        try await outbox.settle(entry.id, as: state, outcome: outcome)
-                    case .retryLater(let reason):
-                        logger.warning("record unreachable; results wait in the outbox", metadata: ["reason": "\(reason)"])
-                        return try await outbox.pending(limit: .max).count
+                let deliveries = await station.deliver(entries)
+                var settled: [(id: String, state: Outbox.State, outcome: String)] = []
+                var unreachable: String?
+                for (entry, delivery) in zip(entries, deliveries) {
+                    switch delivery {
+                    case .settled(let state, let outcome): settled.append((entry.id, state, outcome))
+                    case .retryLater(let reason): unreachable = reason
                     }
+                }
+                try await outbox.settle(settled)
+                if let unreachable {
+                    logger.warning("record unreachable; results wait in the outbox", metadata: ["reason": "\(unreachable)"])
+                    return try await outbox.pending(limit: .max).count
                 }
             }
         } catch {
