@@ -59,6 +59,7 @@ public struct GatewayRuntime: Service {
             }
             logger.info("stopping: delivering what the outbox holds", metadata: ["grace": "\(shutdownGrace)"])
             let left = await drainer.deliverPending(before: .now + shutdownGrace)
+            try? await outbox.writeHeldCommitTimes()
             logger.info("stopped", metadata: ["left_in_outbox": "\(left)"])
             background.cancelAll()
         }

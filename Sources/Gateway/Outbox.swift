@@ -248,6 +248,14 @@ public actor Outbox: ResultHistory {
         }
     }
 
+    /// Writes the commit times still held in memory (at shutdown: rows not yet settled keep
+    /// theirs).
+    public func writeHeldCommitTimes() async throws {
+        let times = commitTimes
+        commitTimes = [:]
+        try await queue.write { db in try Self.writeCommitTimes(times, db: db) }
+    }
+
     /// Records what became of one result.
     public func settle(_ id: String, as state: State, outcome: String) async throws {
         try await settle([(id, state, outcome)])
