@@ -7,12 +7,12 @@ FUZZ_TARGETS := fuzz-mitutoyo fuzz-uwave fuzz-sylvac fuzz-digimatic fuzz-torque-
 SHARED_FIXTURES ?= ../shared/fixtures
 FIXTURE_FILES := mitutoyo digimatic uwave sylvac torque-ascii open-protocol scanner-serial hid-keyboard hid-pos barcode-parse
 
-.PHONY: all deps build test demo bench fuzz fuzz-build fixtures generate clean
+.PHONY: all deps build test demo bench fuzz fuzz-build fixtures generate install-udev clean
 
 all: build
 
 ## deps: install (apt-get, as root or via sudo) the Debian packages the build and tests need:
-##       libudev-dev, libusb-1.0-0-dev, libsqlite3-dev, pkg-config, python3 — only those missing
+##       libudev-dev, libusb-1.0-0-dev, libsqlite3-dev, pkg-config, python3, udev — only those missing
 deps:
 	@./scripts/install-deps
 
@@ -50,6 +50,15 @@ fuzz-build: deps
 generate:
 	./scripts/generate-keyboard-layouts.py
 	$(SWIFT) scripts/generate-barcode-tables.swift
+
+## install-udev: install udev/70-floorgate.rules, create the floorgate group, reload the rules and
+##              re-trigger tty and hidraw devices (as root; udev/README.md)
+install-udev:
+	install -D -m 644 udev/70-floorgate.rules $(DESTDIR)/etc/udev/rules.d/70-floorgate.rules
+	getent group floorgate >/dev/null || groupadd --system floorgate
+	if [ -z "$(DESTDIR)" ] && [ -S /run/udev/control ]; then \
+		udevadm control --reload && udevadm trigger --subsystem-match=tty --subsystem-match=hidraw; \
+	fi
 
 ## fixtures: refresh Tests/Fixtures from the shared fixture set
 fixtures:

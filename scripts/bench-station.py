@@ -66,7 +66,8 @@ class Gateway:
         else:
             self.database = self.directory / "peer.sqlite"
             command = [python, str(PEER), str(self.database)] + [f"{name}={path}" for name, (_, path) in zip(names, ports)]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.errors = open(self.directory / "stderr.log", "w")
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=self.errors)
         self.peak_rss_kb = 0
         self._sampling = True
         self._sampler = threading.Thread(target=self._sample, daemon=True)
@@ -103,15 +104,22 @@ class Gateway:
         self._sampling = False
 
 
-def wait_for_rows(gateway, count, timeout=30):
+def warm_up(gateway, ports, timeout=30):
+    """Sends a reading of sequence 0 on every port, again every 200 ms, until the gateway has
+    committed one from each (pyserial flushes a port's input when it opens it)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
+        for master, _ in ports:
+            try:
+                os.write(master, frame(0))
+            except BlockingIOError:
+                pass
+        time.sleep(0.2)
         try:
-            if len(gateway.rows()) >= count:
+            if len({source for source, _, _, _ in gateway.rows()}) >= len(ports):
                 return True
         except sqlite3.Error:
             pass
-        time.sleep(0.1)
     return False
 
 
@@ -146,9 +154,7 @@ def run_paced(kind, binary, python, count, database_directory):
     ports = make_ports(count)
     with tempfile.TemporaryDirectory(dir=database_directory) as directory:
         gateway = Gateway(kind, binary, python, directory, ports)
-        for index, (master, _) in enumerate(ports):  # warm-up: one reading per port, sequence 0
-            os.write(master, frame(0))
-        if not wait_for_rows(gateway, count):
+        if not warm_up(gateway, ports):
             gateway.stop()
             raise RuntimeError(f"{kind} with {count} devices did not start")
         cpu_before, wall_before = gateway.cpu_seconds(), time.time()
@@ -178,9 +184,7 @@ def run_flood(kind, binary, python, count=64, duration=5.0):
     ports = make_ports(count)
     with tempfile.TemporaryDirectory() as directory:
         gateway = Gateway(kind, binary, python, directory, ports)
-        for master, _ in ports:
-            os.write(master, frame(0))
-        if not wait_for_rows(gateway, count):
+        if not warm_up(gateway, ports):
             gateway.stop()
             raise RuntimeError(f"{kind} flood did not start")
         burst = b"".join(frame(n) for n in range(1, 11))

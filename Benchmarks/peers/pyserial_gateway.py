@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The baseline a plant engineer would otherwise write: a plain Python gateway with pyserial.
 
-One process, one thread, an epoll loop (selectors) over every port; CR-terminated Mitutoyo
+One process, one thread, an epoll loop (selectors) over every port (opened and configured by
+pyserial, read with os.read); CR-terminated Mitutoyo
 frames (`01A+0012.345` CR) parsed per port; every frame read in one pass of the loop inserted
 into SQLite (WAL, synchronous=FULL) and committed together (batched commits). Each row keeps
 when its frame's last byte was read and, written at exit, when its commit returned
@@ -10,7 +11,7 @@ as the yardstick in the same run; never part of Floorgate.
 
 Usage: pyserial_gateway.py DATABASE NAME=PORT [NAME=PORT ...]   (SIGTERM to stop)
 """
-import re, selectors, signal, sqlite3, sys, time
+import os, re, selectors, signal, sqlite3, sys, time
 
 import serial  # pyserial
 
@@ -42,7 +43,12 @@ def main():
         rows = []
         for key, _ in selector.select(timeout=0.1):
             name, port = key.data
-            data = port.read(port.in_waiting or 1)
+            # os.read, not port.read: pyserial's read calls select(), which fails for descriptors
+            # above 1023 (each port holds three), so a few hundred ports need the raw read.
+            try:
+                data = os.read(port.fileno(), 4096)
+            except BlockingIOError:
+                continue
             read_ns = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
             buffers[name] += data
             *frames, buffers[name] = buffers[name].split(b"\r")

@@ -2,6 +2,10 @@
 #include "CDeviceShims.h"
 
 #include <errno.h>
+#include <linux/hidraw.h>
+#include <linux/input.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -16,4 +20,37 @@ int floorgate_open_pseudo_terminal(char *path, size_t path_size) {
         return -1;
     }
     return master;
+}
+
+int floorgate_hidraw_report_descriptor(int fd, unsigned char *buffer, int capacity) {
+    int size = 0;
+    if (ioctl(fd, HIDIOCGRDESCSIZE, &size) < 0) return -1;
+    struct hidraw_report_descriptor descriptor;
+    memset(&descriptor, 0, sizeof descriptor);
+    descriptor.size = (unsigned int)size;
+    if (ioctl(fd, HIDIOCGRDESC, &descriptor) < 0) return -1;
+    int length = size < capacity ? size : capacity;
+    memcpy(buffer, descriptor.value, (size_t)length);
+    return length;
+}
+
+int floorgate_hidraw_info(int fd, unsigned int *bustype, unsigned int *vendor, unsigned int *product) {
+    struct hidraw_devinfo info;
+    if (ioctl(fd, HIDIOCGRAWINFO, &info) < 0) return -1;
+    *bustype = info.bustype;
+    *vendor = (unsigned short)info.vendor;
+    *product = (unsigned short)info.product;
+    return 0;
+}
+
+int floorgate_hidraw_name(int fd, char *buffer, int capacity) {
+    if (capacity <= 0) { errno = EINVAL; return -1; }
+    int length = ioctl(fd, HIDIOCGRAWNAME(capacity), buffer);
+    if (length < 0) return -1;
+    buffer[capacity - 1] = 0;
+    return (int)strlen(buffer);
+}
+
+int floorgate_evdev_grab(int fd, int grab) {
+    return ioctl(fd, EVIOCGRAB, grab);
 }

@@ -103,18 +103,20 @@ public typealias DeviceChannel = NIOAsyncChannel<ReadEvent, ByteBuffer>
 
 extension DeviceChannel {
     /// Takes ownership of `descriptor` (a configured tty or a hidraw node) and decodes what it
-    /// reads with `decoder`. The descriptor is closed with the channel.
+    /// reads with `decoder`, at most `readSize` bytes per read. The descriptor is closed with
+    /// the channel.
     public static func open(
         descriptor: Int32,
         decoder: any DeviceDecoder,
+        readSize: Int = 64,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> DeviceChannel {
         try await NIOPipeBootstrap(group: group)
             .channelOption(.allowRemoteHalfClosure, value: false)
             // Small reads: what a read takes from the kernel is what a crash before its commit can
             // lose. 64 bytes are several frames of any serial device, and 60 reads a second at
-            // 38400 baud.
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 64))
+            // 38400 baud. (A hidraw node returns one report per read, whatever the size.)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: readSize))
             .takingOwnershipOfDescriptor(inputOutput: descriptor) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([HangUpHandler(), DeviceStreamHandler(decoder: decoder)])

@@ -4,7 +4,7 @@ import Foundation
 public import Logging
 public import ServiceLifecycle
 
-/// The gateway of one station as a service: a supervisor per serial device and a client per
+/// The gateway of one station as a service: a supervisor per serial or HID device and a client per
 /// network controller feed the outbox; the drainer delivers the outbox to the record through
 /// the station; the station follows the record's notifications.
 ///
@@ -71,12 +71,11 @@ public struct GatewayRuntime: Service {
         let logger = deviceLogger
         let normalizer = Normalizer(source: device.name, profile: device.profile, deviceSerial: device.serial)
         switch (device.connection, device.profile.transport) {
-        case (.path(let path), .serial(let settings)):
-            let supervisor = DeviceSupervisor(
-                device: SerialStationDevice(name: device.name, profile: device.profile, path: path, settings: settings), logger: logger
-            )
+        case (.path(let path), .serial), (.path(let path), .hidraw):
+            let supervisor = DeviceSupervisor(device: NodeStationDevice(name: device.name, profile: device.profile, path: path), logger: logger)
+            let feed = DeviceFeed(outbox: outbox, logger: logger)
             await supervisor.run { event in
-                await take(event, from: device, normalizer: normalizer, outbox: outbox, station: station, logger: logger)
+                await take(event, from: device, feed: feed, normalizer: normalizer, station: station, logger: logger)
             }
         case (.network(let host, let port), _):
             var configuration = OpenProtocolClient.Configuration(host: host, port: port)
@@ -96,11 +95,10 @@ public struct GatewayRuntime: Service {
         }
     }
 
-    /// One event from a serial device: a status goes to the views; anything else is kept in
-    /// the outbox. While the outbox cannot commit, the device is not read further (the kernel
-    /// keeps its bytes) and the append is tried again.
+    /// One event from a device on a node: a status goes to the views; anything else is queued
+    /// in the outbox (see ``DeviceFeed``).
     private func take(
-        _ event: ReadEvent, from device: StationConfiguration.Device, normalizer: Normalizer, outbox: Outbox, station: Station, logger: Logger
+        _ event: ReadEvent, from device: StationConfiguration.Device, feed: DeviceFeed, normalizer: Normalizer, station: Station, logger: Logger
     ) async {
         if case .status(let status, _) = event.event {
             await station.deviceChanged(name: device.name, status: status)
@@ -110,13 +108,36 @@ public struct GatewayRuntime: Service {
         if item.state == .skipped {
             logger.warning("bytes that are no \(device.profile.protocolID) result; kept as skipped", metadata: ["event": "\(item.eventLine)"])
         }
-        while !Task.isCancelled {
+        await feed.take(item)
+    }
+}
+
+/// One device's way into the outbox: its results are queued in order, and the device is read on
+/// while at most `depth` of them wait for their commit; beyond that, reading waits (the kernel
+/// keeps the bytes). While the outbox cannot commit (a full disk), the failed results are
+/// queued again, in order, every second.
+actor DeviceFeed {
+    private let outbox: Outbox
+    private let depth: Int
+    private let logger: Logger
+    private var inFlight: [(item: Outbox.Item, ticket: CommitTicket)] = []
+
+    init(outbox: Outbox, depth: Int = 8, logger: Logger) {
+        self.outbox = outbox
+        self.depth = depth
+        self.logger = logger
+    }
+
+    func take(_ item: Outbox.Item) async {
+        inFlight.append((item, await outbox.submit(item)))
+        while inFlight.count > depth, !Task.isCancelled {
+            let oldest = inFlight.removeFirst()
             do {
-                _ = try await outbox.append(item)
-                return
+                _ = try await oldest.ticket.receipt()
             } catch {
-                logger.critical("cannot commit to the outbox; reading paused", metadata: ["outbox": "\(configuration.outboxPath)", "reason": "\(error)"])
+                logger.critical("cannot commit to the outbox; reading paused", metadata: ["reason": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
+                inFlight.insert((oldest.item, await outbox.submit(oldest.item)), at: 0)
             }
         }
     }

@@ -2,6 +2,7 @@ public import FloorgateCore
 public import Foundation
 import DeviceIO
 import GRDB
+import Synchronization
 
 /// The station's durable queue of device results on their way to the record: a SQLite file in
 /// WAL mode written with `synchronous=FULL`, so a result is on disk when `append` returns.
@@ -81,7 +82,7 @@ public actor Outbox: ResultHistory {
 
     private struct Waiter {
         var item: Item
-        var continuation: CheckedContinuation<StoreReceipt, any Error>
+        var ticket: CommitTicket
     }
 
     private let queue: DatabaseQueue
@@ -139,13 +140,19 @@ public actor Outbox: ResultHistory {
 
     /// Stores `item` durably: returns after its commit.
     public func append(_ item: Item) async throws -> StoreReceipt {
-        try await withCheckedThrowingContinuation { continuation in
-            waiting.append(Waiter(item: item, continuation: continuation))
-            if !isWriting {
-                isWriting = true
-                Task { await writeWaiting() }
-            }
+        try await submit(item).receipt()
+    }
+
+    /// Queues `item` for the next commit and returns at once, so a device can go on while its
+    /// result is being written; results queued one after another are committed in that order.
+    public func submit(_ item: Item) -> CommitTicket {
+        let ticket = CommitTicket()
+        waiting.append(Waiter(item: item, ticket: ticket))
+        if !isWriting {
+            isWriting = true
+            Task { await writeWaiting() }
         }
+        return ticket
     }
 
     /// Writes everything waiting, one transaction per round, until nothing waits.
@@ -162,11 +169,11 @@ public actor Outbox: ResultHistory {
                 }
                 let committed = MonotonicClock.nanoseconds()
                 for receipt in receipts where !receipt.wasAlreadyStored { commitTimes[receipt.id] = committed }
-                for (waiter, receipt) in zip(batch, receipts) { waiter.continuation.resume(returning: receipt) }
+                for (waiter, receipt) in zip(batch, receipts) { waiter.ticket.finish(.success(receipt)) }
                 appendedContinuation.yield()
             } catch {
                 commitTimes.merge(times) { current, _ in current }
-                for waiter in batch { waiter.continuation.resume(throwing: error) }
+                for waiter in batch { waiter.ticket.finish(.failure(error)) }
             }
         }
         isWriting = false
@@ -174,28 +181,29 @@ public actor Outbox: ResultHistory {
 
     private static func insert(_ waiter: Waiter, db: Database) throws -> StoreReceipt {
         let item = waiter.item
+        // Cached statements: compiled once per connection, not once per result.
         if let key = item.sourceKey,
-           let existing = try String.fetchOne(db, sql: "SELECT id FROM outbox WHERE source = ? AND sourceKey = ?", arguments: [item.source, key])
+           let existing = try String.fetchOne(
+               db.cachedStatement(sql: "SELECT id FROM outbox WHERE source = ? AND sourceKey = ?"), arguments: [item.source, key])
         {
             return StoreReceipt(id: existing, wasAlreadyStored: true)
         }
         let id = UUIDv7.make().uuidString.lowercased()
-        try db.execute(
-            sql: """
-                INSERT INTO outbox (id, source, sourceKey, event, result, raw, measuredAt, readNs, state, outcome)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
+        try db.cachedStatement(sql: """
+            INSERT INTO outbox (id, source, sourceKey, event, result, raw, measuredAt, readNs, state, outcome)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
                 id, item.source, item.sourceKey, item.eventLine, item.result.text, Data(item.raw), item.measuredAt,
                 Int64(item.readAt), item.state.rawValue, item.reason,
-            ]
-        )
+            ])
         return StoreReceipt(id: id, wasAlreadyStored: false)
     }
 
     private static func writeCommitTimes(_ times: [String: UInt64], db: Database) throws {
+        guard !times.isEmpty else { return }
+        let update = try db.cachedStatement(sql: "UPDATE outbox SET committedNs = ? WHERE id = ? AND committedNs IS NULL")
         for (id, time) in times {
-            try db.execute(sql: "UPDATE outbox SET committedNs = ? WHERE id = ? AND committedNs IS NULL", arguments: [Int64(time), id])
+            try update.execute(arguments: [Int64(time), id])
         }
     }
 
@@ -209,6 +217,13 @@ public actor Outbox: ResultHistory {
         try await entries(sql: "SELECT * FROM outbox WHERE state = 'unbound' ORDER BY seq", arguments: [])
     }
 
+    /// How many results wait for delivery.
+    public func pendingCount() async throws -> Int {
+        try await queue.read { db in
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending'")) ?? 0
+        }
+    }
+
     /// Every result, oldest first.
     public func all() async throws -> [Entry] {
         try await entries(sql: "SELECT * FROM outbox ORDER BY seq", arguments: [])
@@ -216,7 +231,7 @@ public actor Outbox: ResultHistory {
 
     private func entries(sql: String, arguments: StatementArguments) async throws -> [Entry] {
         try await queue.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.entry)
+            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map(Self.entry)
         }
     }
 
@@ -239,11 +254,9 @@ public actor Outbox: ResultHistory {
         guard !outcomes.isEmpty else { return }
         let times = outcomes.map { commitTimes.removeValue(forKey: $0.id) }
         try await queue.write { db in
+            let update = try db.cachedStatement(sql: "UPDATE outbox SET state = ?, outcome = ?, committedNs = COALESCE(committedNs, ?) WHERE id = ?")
             for (outcome, time) in zip(outcomes, times) {
-                try db.execute(
-                    sql: "UPDATE outbox SET state = ?, outcome = ?, committedNs = COALESCE(committedNs, ?) WHERE id = ?",
-                    arguments: [outcome.state.rawValue, outcome.outcome, time.map(Int64.init), outcome.id]
-                )
+                try update.execute(arguments: [outcome.state.rawValue, outcome.outcome, time.map(Int64.init), outcome.id])
             }
         }
     }
@@ -308,5 +321,41 @@ public actor Outbox: ResultHistory {
     /// How many results the outbox holds.
     public nonisolated func count() throws -> Int {
         try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0 }
+    }
+}
+
+/// A result queued in the outbox: `receipt()` returns once it is committed (or throws why not).
+public final class CommitTicket: Sendable {
+    private enum State {
+        case waiting([CheckedContinuation<StoreReceipt, any Error>])
+        case done(Result<StoreReceipt, any Error>)
+    }
+
+    private let state = Mutex(State.waiting([]))
+
+    /// The receipt, once the result's transaction committed.
+    public func receipt() async throws -> StoreReceipt {
+        try await withCheckedThrowingContinuation { continuation in
+            let done: Result<StoreReceipt, any Error>? = state.withLock { state in
+                switch state {
+                case .waiting(var waiters):
+                    waiters.append(continuation)
+                    state = .waiting(waiters)
+                    return nil
+                case .done(let result):
+                    return result
+                }
+            }
+            if let done { continuation.resume(with: done) }
+        }
+    }
+
+    func finish(_ result: Result<StoreReceipt, any Error>) {
+        let waiters: [CheckedContinuation<StoreReceipt, any Error>] = state.withLock { state in
+            guard case .waiting(let waiters) = state else { return [] }
+            state = .done(result)
+            return waiters
+        }
+        for waiter in waiters { waiter.resume(with: result) }
     }
 }

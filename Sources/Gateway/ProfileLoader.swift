@@ -1,6 +1,6 @@
 import DeviceIO
 public import DeviceProtocols
-public import FloorgateCore
+import FloorgateCore
 import Foundation
 import TOMLKit
 

@@ -271,7 +271,7 @@ public struct OutboxDrainer: Sendable {
     public func deliverPending(before deadline: ContinuousClock.Instant?) async -> Int {
         do {
             while true {
-                if let deadline, ContinuousClock.now >= deadline { return try await outbox.pending(limit: .max).count }
+                if let deadline, ContinuousClock.now >= deadline { return try await outbox.pendingCount() }
                 let entries = try await outbox.pending(limit: 256)
                 if entries.isEmpty { return 0 }
                 let deliveries = await station.deliver(entries)
@@ -286,7 +286,7 @@ public struct OutboxDrainer: Sendable {
                 try await outbox.settle(settled)
                 if let unreachable {
                     logger.warning("record unreachable; results wait in the outbox", metadata: ["reason": "\(unreachable)"])
-                    return try await outbox.pending(limit: .max).count
+                    return try await outbox.pendingCount()
                 }
             }
         } catch {

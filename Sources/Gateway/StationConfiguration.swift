@@ -109,9 +109,9 @@ extension TOMLReader {
         }
         let connection: StationConfiguration.Connection
         switch profile.transport {
-        case .serial:
+        case .serial, .hidraw:
             guard let node = try string(table, "path", path: path + ".") else {
-                throw error(path + ".path", "missing; a serial device needs its port (a /dev/floorgate/… link or /dev/ttyUSB0)")
+                throw error(path + ".path", "missing; a \(profile.transport.name) device needs its node (a /dev/floorgate/… link, or /dev/ttyUSB0, /dev/hidraw0)")
             }
             connection = .path(node)
         case .tcp(let defaultPort):
@@ -121,8 +121,6 @@ extension TOMLReader {
             let port = try integer(table, "port", path: path + ".") ?? defaultPort
             guard (1...65535).contains(port) else { throw error(path + ".port", "\(port) is not a TCP port (1–65535)") }
             connection = .network(host: host, port: port)
-        case .hidraw:
-            throw error(path + ".profile", "profile '\(profileName)' reads a HID device; this gateway runs serial and network devices only so far")
         }
         return StationConfiguration.Device(name: name, profile: profile, connection: connection, serial: try string(table, "serial", path: path + "."))
     }

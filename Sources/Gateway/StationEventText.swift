@@ -1,4 +1,4 @@
-public import FloorgateCore
+import FloorgateCore
 
 extension StationEvent {
     /// One line for the terminal view, words first and never colour alone:

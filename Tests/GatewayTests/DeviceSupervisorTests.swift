@@ -43,11 +43,10 @@ struct DeviceSupervisorTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let link = directory + "/gauge-1"  // what /dev/floorgate/gauge-1 is to a udev rule
         let profile = try profile()
-        guard case .serial(let settings) = profile.transport else { throw CancellationError() }
         var logger = Logger(label: "supervisor")
         logger.logLevel = .critical
         let supervisor = DeviceSupervisor(
-            device: SerialStationDevice(name: "caliper", profile: profile, path: link, settings: settings),
+            device: NodeStationDevice(name: "caliper", profile: profile, path: link),
             backoff: Backoff(initial: .milliseconds(5), maximum: .milliseconds(20)), logger: logger
         )
         let reports = Reports()
@@ -76,11 +75,10 @@ struct DeviceSupervisorTests {
     func cutFrame() async throws {
         let terminal = try PseudoTerminal()
         let profile = try profile()
-        guard case .serial(let settings) = profile.transport else { throw CancellationError() }
         var logger = Logger(label: "supervisor")
         logger.logLevel = .critical
         let supervisor = DeviceSupervisor(
-            device: SerialStationDevice(name: "caliper", profile: profile, path: terminal.path, settings: settings),
+            device: NodeStationDevice(name: "caliper", profile: profile, path: terminal.path),
             backoff: Backoff(initial: .milliseconds(5), maximum: .milliseconds(20)), logger: logger
         )
         let reports = Reports()

@@ -46,7 +46,7 @@ struct StationConfigurationTests {
           arguments: [
               ("[[device]]\nname = \"c\"\nprofile = \"mitutoyo-dp1va-rs232\"\n", 5, "device[0].path", "missing"),
               ("[[device]]\nname = \"c\"\nprofile = \"nope\"\npath = \"/dev/x\"\n", 7, "device[0].profile", "nope.toml"),
-              ("[[device]]\nname = \"c\"\nprofile = \"hid-pos-scanner\"\npath = \"/dev/x\"\n", 7, "device[0].profile", "HID"),
+              ("[[device]]\nname = \"c\"\nprofile = \"atlas-copco-pf6000\"\npath = \"/dev/x\"\n", 5, "device[0].host", "address"),
               ("[[device]]\nname = \"c\"\nprofile = \"norbar-tst\"\npath = \"/dev/a\"\n[[device]]\nname = \"c\"\nprofile = \"norbar-tst\"\npath = \"/dev/b\"\n", 10, "device[1].name", "two devices"),
               ("[[device]]\nname = \"c\"\nprofile = \"norbar-tst\"\npath = \"/dev/a\"\nbaud = 9600\n", 9, "device[0].baud", "unknown key"),
               ("", 0, "device", "no devices"),

@@ -10,4 +10,18 @@
 /// errno set.
 int floorgate_open_pseudo_terminal(char *path, size_t path_size);
 
+/// HIDIOCGRDESCSIZE + HIDIOCGRDESC: copies the hidraw node's report descriptor into `buffer`
+/// (up to `capacity` bytes). Returns its length, or -1 with errno set.
+int floorgate_hidraw_report_descriptor(int fd, unsigned char *buffer, int capacity);
+
+/// HIDIOCGRAWINFO: the bus type and the USB vendor and product ids. Returns 0, or -1 with errno.
+int floorgate_hidraw_info(int fd, unsigned int *bustype, unsigned int *vendor, unsigned int *product);
+
+/// HIDIOCGRAWNAME: the device's name, NUL-terminated. Returns its length, or -1 with errno.
+int floorgate_hidraw_name(int fd, char *buffer, int capacity);
+
+/// EVIOCGRAB on an evdev node: 1 takes the device for this descriptor alone (its key presses
+/// reach no one else), 0 gives it back. Returns 0, or -1 with errno.
+int floorgate_evdev_grab(int fd, int grab);
+
 #endif

@@ -26,6 +26,16 @@ public struct DeviceOpenError: Error, Sendable, Hashable, CustomStringConvertibl
         self.reason = reason
     }
 
+    /// The reason `open(2)` failed with `code`.
+    static func reason(forOpenErrno code: Int32) -> Reason {
+        switch code {
+        case ENOENT, ENODEV, ENXIO: .missing
+        case EACCES, EPERM: .permissionDenied
+        case EBUSY: .busy
+        default: .openFailed(errno: code)
+        }
+    }
+
     public var description: String {
         switch reason {
         case .missing: "\(path): no such device (unplugged, or a wrong path)"
@@ -49,7 +59,7 @@ public enum SerialPort {
     /// Opens and configures the tty at `path`; returns the descriptor, which the caller owns.
     public static func open(path: String, settings: SerialSettings) throws(DeviceOpenError) -> Int32 {
         let descriptor = Glibc.open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
-        guard descriptor >= 0 else { throw DeviceOpenError(path: path, reason: openReason(errno)) }
+        guard descriptor >= 0 else { throw DeviceOpenError(path: path, reason: DeviceOpenError.reason(forOpenErrno: errno)) }
         do throws(DeviceOpenError) {
             guard isatty(descriptor) == 1 else { throw DeviceOpenError(path: path, reason: .notATerminal) }
             try configure(descriptor, path: path, settings: settings)
@@ -145,15 +155,6 @@ public enum SerialPort {
         case 57600: speed_t(B57600)
         case 115200: speed_t(B115200)
         default: nil
-        }
-    }
-
-    private static func openReason(_ code: Int32) -> DeviceOpenError.Reason {
-        switch code {
-        case ENOENT, ENODEV, ENXIO: .missing
-        case EACCES, EPERM: .permissionDenied
-        case EBUSY: .busy
-        default: .openFailed(errno: code)
         }
     }
 }
