@@ -7,7 +7,7 @@ FUZZ_TARGETS := fuzz-mitutoyo fuzz-uwave fuzz-sylvac fuzz-digimatic fuzz-torque-
 SHARED_FIXTURES ?= ../shared/fixtures
 FIXTURE_FILES := mitutoyo digimatic uwave sylvac torque-ascii open-protocol scanner-serial hid-keyboard hid-pos barcode-parse
 
-.PHONY: all deps build test demo bench fuzz fuzz-build fixtures generate install-udev clean
+.PHONY: all deps build test test-usb demo bench fuzz fuzz-build fixtures generate install-udev clean
 
 all: build
 
@@ -20,11 +20,18 @@ deps:
 build: deps
 	$(SWIFT) build
 
-## test: build everything, run the whole test suite and check the shipped device profiles (what CI runs)
+## test: build everything, run the whole test suite, check the shipped device profiles and run the
+##       real-USB tier where ../shared/usbvm is set up (what CI runs)
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	$$($(SWIFT) build --show-bin-path)/floorgate profiles check devices
+	./scripts/test-usb
+
+## test-usb: the real-USB tier alone: udev rules, ftdi_sio termios, hidraw with EVIOCGRAB,
+##           hotplug and `floorgate devices` on QEMU's USB devices (../shared/usbvm)
+test-usb: deps
+	./scripts/test-usb
 
 ## demo: the demo station on its embedded defaults: a record (SQLite), the gateway and four
 ##       simulated devices build one unit; the files stay in DEMO_DIR (default: a temp directory)
@@ -54,8 +61,8 @@ generate:
 ## install-udev: install udev/70-floorgate.rules, create the floorgate group, reload the rules and
 ##              re-trigger tty and hidraw devices (as root; udev/README.md)
 install-udev:
-	install -D -m 644 udev/70-floorgate.rules $(DESTDIR)/etc/udev/rules.d/70-floorgate.rules
 	getent group floorgate >/dev/null || groupadd --system floorgate
+	install -D -m 644 udev/70-floorgate.rules $(DESTDIR)/etc/udev/rules.d/70-floorgate.rules
 	if [ -z "$(DESTDIR)" ] && [ -S /run/udev/control ]; then \
 		udevadm control --reload && udevadm trigger --subsystem-match=tty --subsystem-match=hidraw; \
 	fi

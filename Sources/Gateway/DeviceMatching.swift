@@ -26,7 +26,8 @@ public enum ProfileMatch: Sendable {
         }
         let ids = ["ID_VENDOR_ID", "ID_MODEL_ID", "ID_SERIAL_SHORT"].compactMap { key in properties[key].map { "\(key)=\($0)" } }
         let what = ids.isEmpty ? "no USB identity" : ids.joined(separator: " ")
-        return .unmatched(reason: "no profile matches (\(what)); name one with `floorgate udev-rule --device \(device.node ?? "NODE") --profile NAME`")
+        let hint = device.properties["ID_VENDOR_ID"] == nil ? "not a USB device: give its path in station.toml" : "name one with `floorgate udev-rule --device \(device.node ?? "NODE") --profile NAME`"
+        return .unmatched(reason: "no profile matches (\(what)); \(hint)")
     }
 
     private static func specificity(_ rules: MatchRules) -> Int {
