@@ -6,18 +6,44 @@ import Foundation
 import Glibc
 import NIOCore
 
+/// Where a device's node is found.
+public enum NodeLocator: Sendable, Hashable, CustomStringConvertible {
+    /// A fixed path, or a stable `/dev/floorgate/…` link made by the udev rules.
+    case path(String)
+    /// The tty or hidraw node of the USB device with this serial number, looked up with udev
+    /// each time the device is opened: it is found again whatever port it is plugged into.
+    case usbSerial(String, subsystem: String)
+
+    /// The node to open now, or nil when no such device is plugged in.
+    public func resolve() -> String? {
+        switch self {
+        case .path(let path):
+            return path
+        case .usbSerial(let serial, let subsystem):
+            let devices = (try? Udev.devices(subsystems: [subsystem])) ?? []
+            return devices.first { $0.properties["ID_SERIAL_SHORT"] == serial }?.node
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .path(let path): path
+        case .usbSerial(let serial, let subsystem): "the \(subsystem) device with USB serial \(serial)"
+        }
+    }
+}
+
 /// A device the station runs on a node: its name in the station configuration, its profile
-/// (serial or hidraw transport) and the node to open (a fixed path, or a stable
-/// `/dev/floorgate/…` link).
+/// (serial or hidraw transport) and where its node is.
 public struct NodeStationDevice: Sendable {
     public var name: String
     public var profile: DeviceProfile
-    public var path: String
+    public var node: NodeLocator
 
-    public init(name: String, profile: DeviceProfile, path: String) {
+    public init(name: String, profile: DeviceProfile, node: NodeLocator) {
         self.name = name
         self.profile = profile
-        self.path = path
+        self.node = node
     }
 }
 
@@ -54,7 +80,7 @@ public struct DeviceSupervisor: Sendable {
         self.backoff = backoff
         var logger = logger
         logger[metadataKey: "device"] = "\(device.name)"
-        logger[metadataKey: "path"] = "\(device.path)"
+        logger[metadataKey: "node"] = "\(device.node)"
         self.logger = logger
     }
 
@@ -87,7 +113,7 @@ public struct DeviceSupervisor: Sendable {
                 return
             }
             logger.warning("device lost", metadata: ["reason": "\(reason)"])
-            await report(Self.status(.lost, "\(device.path): \(reason)"))
+            await report(Self.status(.lost, "\(device.node): \(reason)"))
         }
     }
 
@@ -103,17 +129,18 @@ public struct DeviceSupervisor: Sendable {
 
     private func open() throws(DeviceOpenError) -> OpenedDevice {
         let profile = device.profile
+        guard let path = device.node.resolve() else { throw DeviceOpenError(path: device.node.description, reason: .missing) }
         switch profile.transport {
         case .serial(let settings):
-            let descriptor = try SerialPort.open(path: device.path, settings: settings)
-            return OpenedDevice(descriptor: descriptor, decoder: profile.makeDecoder(), readSize: 64, description: "\(device.path) \(settings.summary)", grabs: [])
+            let descriptor = try SerialPort.open(path: path, settings: settings)
+            return OpenedDevice(descriptor: descriptor, decoder: profile.makeDecoder(), readSize: 64, description: "\(path) \(settings.summary)", grabs: [])
         case .hidraw(let capture):
-            let hid = try HIDRawPort.open(path: device.path)
+            let hid = try HIDRawPort.open(path: path)
             var options = profile.decoderOptions
             options.hidReportLayout = hid.reportDescriptor.scannerReportLayout ?? options.hidReportLayout
             let grabs: [EvdevGrab]
             do {
-                grabs = capture ? try EvdevGrab.grab(hidrawPath: device.path) : []
+                grabs = capture ? try EvdevGrab.grab(hidrawPath: path) : []
             } catch {
                 close(hid.descriptor)
                 throw error
@@ -123,9 +150,9 @@ public struct DeviceSupervisor: Sendable {
             // One input report per read; 4096 bytes never cut one.
             return OpenedDevice(
                 descriptor: hid.descriptor, decoder: profile.protocolEntry.makeDecoder(options), readSize: 4096,
-                description: "\(device.path) \(hid.name) \(ids)\(held)", grabs: grabs)
+                description: "\(path) \(hid.name) \(ids)\(held)", grabs: grabs)
         case .tcp:
-            throw DeviceOpenError(path: device.path, reason: .notATerminal)
+            throw DeviceOpenError(path: path, reason: .notATerminal)
         }
     }
 

@@ -71,8 +71,8 @@ public struct GatewayRuntime: Service {
         let logger = deviceLogger
         let normalizer = Normalizer(source: device.name, profile: device.profile, deviceSerial: device.serial)
         switch (device.connection, device.profile.transport) {
-        case (.path(let path), .serial), (.path(let path), .hidraw):
-            let supervisor = DeviceSupervisor(device: NodeStationDevice(name: device.name, profile: device.profile, path: path), logger: logger)
+        case (.node(let node), .serial), (.node(let node), .hidraw):
+            let supervisor = DeviceSupervisor(device: NodeStationDevice(name: device.name, profile: device.profile, node: node), logger: logger)
             let feed = DeviceFeed(outbox: outbox, logger: logger)
             await supervisor.run { event in
                 await take(event, from: device, feed: feed, normalizer: normalizer, station: station, logger: logger)

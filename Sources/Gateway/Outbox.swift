@@ -117,7 +117,7 @@ public actor Outbox: ResultHistory {
                 table.column("event", .text).notNull()
                 table.column("result", .text).notNull()
                 table.column("raw", .blob).notNull()
-                table.column("measuredAt", .datetime).notNull()
+                table.column("measuredAt", .integer).notNull()  // ms since 1970 (UTC)
                 table.column("readNs", .integer).notNull()
                 table.column("committedNs", .integer)
                 table.column("state", .text).notNull().defaults(to: State.pending.rawValue)
@@ -193,10 +193,16 @@ public actor Outbox: ResultHistory {
             INSERT INTO outbox (id, source, sourceKey, event, result, raw, measuredAt, readNs, state, outcome)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
-                id, item.source, item.sourceKey, item.eventLine, item.result.text, Data(item.raw), item.measuredAt,
+                id, item.source, item.sourceKey, item.eventLine, item.result.text, Data(item.raw), Self.milliseconds(item.measuredAt),
                 Int64(item.readAt), item.state.rawValue, item.reason,
             ])
         return StoreReceipt(id: id, wasAlreadyStored: false)
+    }
+
+    /// Wall-clock time as whole milliseconds since 1970: an integer column, no date formatting
+    /// per row.
+    private static func milliseconds(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1000).rounded())
     }
 
     private static func writeCommitTimes(_ times: [String: UInt64], db: Database) throws {
@@ -243,7 +249,7 @@ public actor Outbox: ResultHistory {
         return Entry(
             sequence: row["seq"], id: row["id"], source: row["source"], sourceKey: row["sourceKey"], eventLine: row["event"],
             result: try JSONValue(parsing: Array(result.utf8)), raw: RawBytes(Array(raw)),
-            measuredAt: row["measuredAt"], readAt: UInt64(max(0, row["readNs"] as Int64)), committedAt: committed.map { UInt64(max(0, $0)) },
+            measuredAt: Date(timeIntervalSince1970: Double(row["measuredAt"] as Int64) / 1000), readAt: UInt64(max(0, row["readNs"] as Int64)), committedAt: committed.map { UInt64(max(0, $0)) },
             state: State(rawValue: state) ?? .pending, outcome: row["outcome"]
         )
     }

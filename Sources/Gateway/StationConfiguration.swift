@@ -8,8 +8,9 @@ import TOMLKit
 public struct StationConfiguration: Sendable {
     /// How the gateway reaches one device.
     public enum Connection: Sendable, Hashable {
-        /// A serial port by its path: a fixed node or a stable `/dev/floorgate/…` symlink.
-        case path(String)
+        /// A serial port or hidraw node by its path (a fixed node or a stable
+        /// `/dev/floorgate/…` link), or by its USB serial number, looked up with udev.
+        case node(NodeLocator)
         /// A controller on the network (Open Protocol).
         case network(host: String, port: Int)
     }
@@ -97,7 +98,7 @@ extension TOMLReader {
     }
 
     private func device(_ table: TOMLTable, path: String, profilesDirectory: String) throws(ConfigurationError) -> StationConfiguration.Device {
-        try checkKeys(table, path: path, allowed: ["name", "profile", "path", "host", "port", "serial"])
+        try checkKeys(table, path: path, allowed: ["name", "profile", "path", "usb_serial", "host", "port", "serial"])
         let name = try requiredString(table, "name", path: path + ".")
         let profileName = try requiredString(table, "profile", path: path + ".")
         let profileFile = (profilesDirectory as NSString).appendingPathComponent(profileName + ".toml")
@@ -110,10 +111,17 @@ extension TOMLReader {
         let connection: StationConfiguration.Connection
         switch profile.transport {
         case .serial, .hidraw:
-            guard let node = try string(table, "path", path: path + ".") else {
-                throw error(path + ".path", "missing; a \(profile.transport.name) device needs its node (a /dev/floorgate/… link, or /dev/ttyUSB0, /dev/hidraw0)")
+            let subsystem = if case .hidraw = profile.transport { "hidraw" } else { "tty" }
+            switch (try string(table, "path", path: path + "."), try string(table, "usb_serial", path: path + ".")) {
+            case (let node?, nil):
+                connection = .node(.path(node))
+            case (nil, let serial?):
+                connection = .node(.usbSerial(serial, subsystem: subsystem))
+            case (_?, _?):
+                throw error(path + ".usb_serial", "give path or usb_serial, not both")
+            case (nil, nil):
+                throw error(path + ".path", "missing; a \(profile.transport.name) device needs its node (a /dev/floorgate/… link, /dev/ttyUSB0, /dev/hidraw0) or its usb_serial")
             }
-            connection = .path(node)
         case .tcp(let defaultPort):
             guard let host = try string(table, "host", path: path + ".") else {
                 throw error(path + ".host", "missing; a network controller needs its address")

@@ -46,7 +46,7 @@ struct DeviceSupervisorTests {
         var logger = Logger(label: "supervisor")
         logger.logLevel = .critical
         let supervisor = DeviceSupervisor(
-            device: NodeStationDevice(name: "caliper", profile: profile, path: link),
+            device: NodeStationDevice(name: "caliper", profile: profile, node: .path(link)),
             backoff: Backoff(initial: .milliseconds(5), maximum: .milliseconds(20)), logger: logger
         )
         let reports = Reports()
@@ -78,7 +78,7 @@ struct DeviceSupervisorTests {
         var logger = Logger(label: "supervisor")
         logger.logLevel = .critical
         let supervisor = DeviceSupervisor(
-            device: NodeStationDevice(name: "caliper", profile: profile, path: terminal.path),
+            device: NodeStationDevice(name: "caliper", profile: profile, node: .path(terminal.path)),
             backoff: Backoff(initial: .milliseconds(5), maximum: .milliseconds(20)), logger: logger
         )
         let reports = Reports()

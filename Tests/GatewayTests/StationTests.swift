@@ -26,6 +26,7 @@ struct StationTests {
         try await station.eventually("the build open") { try station.build()["status"] == "open" }
         try station.caliper.send(Array("01A+0012.004\r01A+0012.031\r".utf8))
         try await station.eventually("two results on the bore") { results(try station.build()).count == 2 }
+        try await station.eventually("the outbox settled") { try await station.outboxEntries().allSatisfy { $0.state != .pending } }
 
         let build = try station.build()
         #expect(build["instruction"]?["revision"] == "A")

@@ -67,8 +67,8 @@ scanner_link=$(ls /dev/floorgate/ | grep '^scanner-' | head -1)
 check "site rule: keyboard hidraw linked as /dev/floorgate/scanner-…, group floorgate 0660" \
     sh -c "test -n '$scanner_link' && test \"\$(stat -L -c '%G %a' /dev/floorgate/$scanner_link)\" = 'floorgate 660'"
 
-# 4. The gateway on the real devices: the gauge by its link (Sylvac, 4800 7E2, polled), the
-#    keyboard-wedge scanner by its hidraw link with the keyboard held (EVIOCGRAB).
+# 4. The gateway on the real devices: the gauge by its USB serial number (Sylvac, 4800 7E2,
+#    polled), the keyboard-wedge scanner by its hidraw link with the keyboard held (EVIOCGRAB).
 cat > "$work/station.toml" <<TOML
 station = "usbvm"
 operator = "olga"
@@ -79,7 +79,7 @@ serial_pattern = "regex:^SN-[0-9]{4}\$"
 [[device]]
 name = "gauge"
 profile = "sylvac-opto-rs232"
-path = "/dev/floorgate/gauge-A10K3XQ9"
+usb_serial = "A10K3XQ9"
 [[device]]
 name = "scanner"
 profile = "hid-keyboard-scanner"
@@ -111,11 +111,11 @@ usbvm keys 'SN-0001'        # (usbvm types --press keys before text: two calls)
 usbvm keys --press ret
 check "scan typed on the USB keyboard, read from hidraw" eventually 30 outbox_has scanner '"text":"SN-0001"'
 
-# 5. Unplugged and plugged back: the gateway finds the gauge again by its link and reads on.
+# 5. Unplugged and plugged back: the gateway finds the gauge again by its serial and reads on.
 usbvm plug gauge off
 check "unplug seen" eventually 30 gateway_says "gauge .* NOT CONNECTED"
 usbvm plug gauge on
-check "replug: the gauge is opened again through /dev/floorgate/gauge-A10K3XQ9" eventually 60 sh -c "[ \$(grep -c 'gauge .* connected ' $work/gateway.out) -ge 2 ]"
+check "replug: the gauge is found again by its USB serial and opened" eventually 60 sh -c "[ \$(grep -c 'gauge .* connected ' $work/gateway.out) -ge 2 ]"
 sleep 1
 usbvm serial-send gauge "$(printf '+001.500\r')"
 check "reading after the replug" eventually 30 outbox_has gauge '"value":"1.500"'
