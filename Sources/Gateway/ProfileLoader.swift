@@ -49,24 +49,13 @@ public enum ProfileLoader {
 
     /// One profile file.
     public static func load(file path: String) throws(ConfigurationError) -> DeviceProfile {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw ConfigurationError(file: path, line: 0, key: nil, problem: "cannot read the file (missing, unreadable or not UTF-8)")
-        }
         let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        return try parse(text, file: path, name: name)
+        return try parse(try TOMLReader.text(ofFile: path), file: path, name: name)
     }
 
     /// A profile from its text; `file` names it in errors, `name` is the profile's name.
     public static func parse(_ text: String, file: String, name: String) throws(ConfigurationError) -> DeviceProfile {
-        let table: TOMLTable
-        do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw ConfigurationError(file: file, line: error.source.begin.line, key: nil, problem: "not valid TOML: \(error.description)")
-        } catch {
-            throw ConfigurationError(file: file, line: 0, key: nil, problem: "not valid TOML: \(error)")
-        }
-        var reader = TOMLReader(file: file, lines: KeyLines(text))
+        var (table, reader) = try TOMLReader.parse(text, file: file)
         return try reader.profile(from: table, name: name)
     }
 }
@@ -111,6 +100,25 @@ struct KeyLines {
 struct TOMLReader {
     let file: String
     let lines: KeyLines
+
+    /// A file's text, or why it cannot be read.
+    static func text(ofFile path: String) throws(ConfigurationError) -> String {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError(file: path, line: 0, key: nil, problem: "cannot read the file (missing, unreadable or not UTF-8)")
+        }
+        return text
+    }
+
+    /// The parsed table and a reader that knows each key's line; a syntax error names its line.
+    static func parse(_ text: String, file: String) throws(ConfigurationError) -> (TOMLTable, TOMLReader) {
+        do {
+            return (try TOMLTable(string: text), TOMLReader(file: file, lines: KeyLines(text)))
+        } catch let error as TOMLParseError {
+            throw ConfigurationError(file: file, line: error.source.begin.line, key: nil, problem: "not valid TOML: \(error.description)")
+        } catch {
+            throw ConfigurationError(file: file, line: 0, key: nil, problem: "not valid TOML: \(error)")
+        }
+    }
 
     func error(_ key: String, _ problem: String) -> ConfigurationError {
         ConfigurationError(file: file, line: lines.line(of: key), key: key, problem: problem)

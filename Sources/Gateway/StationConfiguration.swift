@@ -38,24 +38,13 @@ public struct StationConfiguration: Sendable {
     /// Reads `path`; profiles named by devices are looked up in `profilesDirectory` (default:
     /// the configuration's `profiles` key, relative to the file).
     public static func load(file path: String) throws(ConfigurationError) -> StationConfiguration {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw ConfigurationError(file: path, line: 0, key: nil, problem: "cannot read the file (missing, unreadable or not UTF-8)")
-        }
         let directory = (path as NSString).deletingLastPathComponent
-        return try parse(text, file: path, relativeTo: directory.isEmpty ? "." : directory)
+        return try parse(try TOMLReader.text(ofFile: path), file: path, relativeTo: directory.isEmpty ? "." : directory)
     }
 
     /// A configuration from its text; relative paths in it are taken from `directory`.
     public static func parse(_ text: String, file: String, relativeTo directory: String) throws(ConfigurationError) -> StationConfiguration {
-        let table: TOMLTable
-        do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw ConfigurationError(file: file, line: error.source.begin.line, key: nil, problem: "not valid TOML: \(error.description)")
-        } catch {
-            throw ConfigurationError(file: file, line: 0, key: nil, problem: "not valid TOML: \(error)")
-        }
-        let reader = TOMLReader(file: file, lines: KeyLines(text))
+        let (table, reader) = try TOMLReader.parse(text, file: file)
         return try reader.station(from: table, relativeTo: directory)
     }
 }
