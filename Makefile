@@ -7,7 +7,7 @@ FUZZ_TARGETS := fuzz-mitutoyo fuzz-uwave fuzz-sylvac fuzz-digimatic fuzz-torque-
 SHARED_FIXTURES ?= ../shared/fixtures
 FIXTURE_FILES := mitutoyo digimatic uwave sylvac torque-ascii open-protocol scanner-serial hid-keyboard hid-pos barcode-parse
 
-.PHONY: all deps build test test-usb demo bench fuzz fuzz-build fixtures generate install-udev clean
+.PHONY: all deps deps-usb build test test-usb demo bench fuzz fuzz-build fixtures generate install-udev clean
 
 all: build
 
@@ -16,13 +16,18 @@ all: build
 deps:
 	@./scripts/install-deps
 
+## deps-usb: set up ../shared/usbvm (QEMU and a kernel from Debian) for the real-USB tests, where
+##           that folder exists and it is not set up yet
+deps-usb:
+	@./scripts/install-deps --usbvm
+
 ## build: debug build of the package
 build: deps
 	$(SWIFT) build
 
 ## test: build everything, run the whole test suite, check the shipped device profiles and run the
 ##       real-USB tier where ../shared/usbvm is set up (what CI runs)
-test: deps
+test: deps deps-usb
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	$$($(SWIFT) build --show-bin-path)/floorgate profiles check devices
@@ -30,7 +35,7 @@ test: deps
 
 ## test-usb: the real-USB tier alone: udev rules, ftdi_sio termios, hidraw with EVIOCGRAB,
 ##           hotplug and `floorgate devices` on QEMU's USB devices (../shared/usbvm)
-test-usb: deps
+test-usb: deps deps-usb
 	./scripts/test-usb
 
 ## demo: the demo station on its embedded defaults: a record (SQLite), the gateway and four
