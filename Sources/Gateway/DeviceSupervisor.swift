@@ -162,6 +162,7 @@ public struct DeviceSupervisor: Sendable {
         do {
             channel = try await DeviceChannel.open(descriptor: opened.descriptor, decoder: opened.decoder, readSize: opened.readSize)
         } catch {
+            close(opened.descriptor)  // NIO owns the descriptor only once the channel exists
             return "cannot read: \(error)"
         }
         do {

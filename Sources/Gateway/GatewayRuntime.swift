@@ -31,7 +31,7 @@ public struct GatewayRuntime: Service {
     }
 
     public func run() async throws {
-        let outbox = try Outbox(path: configuration.outboxPath)
+        let outbox = try Outbox(path: configuration.outboxPath, logger: logger)
         let record = RecordClient(socketPath: configuration.recordSocket, logger: logger)
         let identity = Station.Identity(
             station: configuration.station, operatorLogin: configuration.operatorLogin, serialPattern: configuration.serialPattern
@@ -58,7 +58,10 @@ public struct GatewayRuntime: Service {
                 }
             }
             logger.info("stopping: delivering what the outbox holds", metadata: ["grace": "\(shutdownGrace)"])
-            let left = await drainer.deliverPending(before: .now + shutdownGrace)
+            let deadline = ContinuousClock.now + shutdownGrace
+            let unwritten = await outbox.flush(before: deadline)
+            if unwritten > 0 { logger.critical("results read but not committed at shutdown", metadata: ["results": "\(unwritten)"]) }
+            let left = await drainer.deliverPending(before: deadline)
             try? await outbox.writeHeldCommitTimes()
             logger.info("stopped", metadata: ["left_in_outbox": "\(left)"])
             background.cancelAll()
@@ -73,7 +76,7 @@ public struct GatewayRuntime: Service {
         switch (device.connection, device.profile.transport) {
         case (.node(let node), .serial), (.node(let node), .hidraw):
             let supervisor = DeviceSupervisor(device: NodeStationDevice(name: device.name, profile: device.profile, node: node), logger: logger)
-            let feed = DeviceFeed(outbox: outbox, logger: logger)
+            let feed = DeviceFeed(outbox: outbox)
             await supervisor.run { event in
                 await take(event, from: device, feed: feed, normalizer: normalizer, station: station, logger: logger)
             }
@@ -114,31 +117,21 @@ public struct GatewayRuntime: Service {
 
 /// One device's way into the outbox: its results are queued in order, and the device is read on
 /// while at most `depth` of them wait for their commit; beyond that, reading waits (the kernel
-/// keeps the bytes). While the outbox cannot commit (a full disk), the failed results are
-/// queued again, in order, every second.
+/// keeps the bytes). The outbox retries a failed commit itself, in order.
 actor DeviceFeed {
     private let outbox: Outbox
     private let depth: Int
-    private let logger: Logger
-    private var inFlight: [(item: Outbox.Item, ticket: CommitTicket)] = []
+    private var inFlight: [CommitTicket] = []
 
-    init(outbox: Outbox, depth: Int = 8, logger: Logger) {
+    init(outbox: Outbox, depth: Int = 8) {
         self.outbox = outbox
         self.depth = depth
-        self.logger = logger
     }
 
     func take(_ item: Outbox.Item) async {
-        inFlight.append((item, await outbox.submit(item)))
-        while inFlight.count > depth, !Task.isCancelled {
-            let oldest = inFlight.removeFirst()
-            do {
-                _ = try await oldest.ticket.receipt()
-            } catch {
-                logger.critical("cannot commit to the outbox; reading paused", metadata: ["reason": "\(error)"])
-                try? await Task.sleep(for: .seconds(1))
-                inFlight.insert((oldest.item, await outbox.submit(oldest.item)), at: 0)
-            }
+        inFlight.append(await outbox.submit(item))
+        while inFlight.count > depth {
+            _ = try? await inFlight.removeFirst().receipt()
         }
     }
 }

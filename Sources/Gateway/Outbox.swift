@@ -2,6 +2,7 @@ public import FloorgateCore
 public import Foundation
 import DeviceIO
 import GRDB
+public import Logging
 import Synchronization
 
 /// The station's durable queue of device results on their way to the record: a SQLite file in
@@ -86,6 +87,7 @@ public actor Outbox: ResultHistory {
     }
 
     private let queue: DatabaseQueue
+    private let logger: Logger
     private var waiting: [Waiter] = []
     private var isWriting = false
     /// Commit times not yet written to their rows.
@@ -93,7 +95,8 @@ public actor Outbox: ResultHistory {
     private let (appended, appendedContinuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
 
     /// Opens (creating if needed) the outbox at `path`.
-    public init(path: String) throws {
+    public init(path: String, logger: Logger = Logger(label: "floorgate.outbox")) throws {
+        self.logger = logger
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)  // a reader (`floorgate` inspecting the file) may hold the lock
         configuration.prepareDatabase { db in
@@ -157,6 +160,7 @@ public actor Outbox: ResultHistory {
 
     /// Writes everything waiting, one transaction per round, until nothing waits.
     private func writeWaiting() async {
+        var retryDelay: Duration = .milliseconds(100)
         while !waiting.isEmpty {
             let batch = waiting
             waiting = []
@@ -171,12 +175,29 @@ public actor Outbox: ResultHistory {
                 for receipt in receipts where !receipt.wasAlreadyStored { commitTimes[receipt.id] = committed }
                 for (waiter, receipt) in zip(batch, receipts) { waiter.ticket.finish(.success(receipt)) }
                 appendedContinuation.yield()
+                retryDelay = .milliseconds(100)
             } catch {
+                // The transaction rolled back (a full disk, an I/O error): write the same results
+                // again, ahead of everything queued since, so none is lost or overtaken. Their
+                // devices wait meanwhile (DeviceFeed), and so does an acknowledgement to a
+                // controller (OutboxSink).
                 commitTimes.merge(times) { current, _ in current }
-                for waiter in batch { waiter.ticket.finish(.failure(error)) }
+                waiting = batch + waiting
+                logger.critical("cannot commit to the outbox; retrying", metadata: ["reason": "\(error)", "results": "\(batch.count)", "retry_in": "\(retryDelay)"])
+                try? await Task.sleep(for: retryDelay)
+                retryDelay = min(retryDelay * 2, .seconds(5))
             }
         }
         isWriting = false
+    }
+
+    /// Waits until every result queued so far is committed, or `deadline` passes; returns how
+    /// many are still queued (at shutdown: results read from devices are not left in memory).
+    public func flush(before deadline: ContinuousClock.Instant) async -> Int {
+        while (isWriting || !waiting.isEmpty) && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return waiting.count
     }
 
     private static func insert(_ waiter: Waiter, db: Database) throws -> StoreReceipt {

@@ -66,6 +66,8 @@ public actor RecordClient {
     /// Answers that came before their caller started waiting for them.
     private var early: [Int64: Result<JSONValue, RecordCallError>] = [:]
     private var sent: Set<Int64> = []
+    /// Counts connections, so that the end of a replaced one is not taken for the current one's.
+    private var generation = 0
     private var nextID: Int64 = 1
     private let eventStream: (stream: AsyncStream<RecordEvent>, continuation: AsyncStream<RecordEvent>.Continuation)
 
@@ -101,7 +103,9 @@ public actor RecordClient {
             ids.append(id)
             sent.insert(id)
             let line = JSONValue.object(["jsonrpc": "2.0", "id": .integer(id), "method": .string(call.method), "params": call.params]).text + "\n"
-            connection.yield(ByteBuffer(string: line))
+            if case .terminated = connection.yield(ByteBuffer(string: line)) {
+                settle(id, .failure(.unreachable("the connection closed before \(call.method) was sent")))
+            }
         }
         var results: [Result<JSONValue, RecordCallError>] = []
         for id in ids {
@@ -133,10 +137,10 @@ public actor RecordClient {
         connecting = attempt
         do {
             let connection = try await attempt.value
-            connecting = nil
+            if connecting == attempt { connecting = nil }
             return connection
         } catch {
-            connecting = nil
+            if connecting == attempt { connecting = nil }
             throw .unreachable("\(socketPath): \(error)")
         }
     }
@@ -150,6 +154,8 @@ public actor RecordClient {
                 }
             }
         let (lines, connection) = AsyncStream<ByteBuffer>.makeStream()
+        generation += 1
+        let thisGeneration = generation
         outbound = connection
         Task {
             do {
@@ -167,7 +173,7 @@ public actor RecordClient {
             } catch {
                 logger.debug("record connection ended", metadata: ["reason": "\(error)"])
             }
-            self.disconnected()
+            self.disconnected(generation: thisGeneration)
         }
         logger.info("connected to the record")
         connection.yield(ByteBuffer(string: JSONValue.object(["jsonrpc": "2.0", "id": -1, "method": "subscribe"]).text + "\n"))
@@ -192,7 +198,9 @@ public actor RecordClient {
         }
     }
 
-    private func disconnected() {
+    /// The connection of `generation` ended; an older one's end concerns nobody now.
+    private func disconnected(generation ended: Int) {
+        guard ended == generation else { return }
         if outbound != nil { logger.warning("lost the connection to the record") }
         outbound?.finish()
         outbound = nil
