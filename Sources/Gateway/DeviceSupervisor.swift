@@ -47,8 +47,8 @@ public struct NodeStationDevice: Sendable {
     }
 }
 
-/// How long to wait before opening a device again: doubling from `initial` up to `maximum`,
-/// back to `initial` once the device opened.
+/// How long to wait before trying again (opening a device, reaching the record, committing to
+/// the outbox): doubling from `initial` up to `maximum`, back to `initial` after a success.
 public struct Backoff: Sendable, Hashable {
     public var initial: Duration
     public var maximum: Duration
@@ -58,7 +58,8 @@ public struct Backoff: Sendable, Hashable {
         self.maximum = maximum
     }
 
-    func next(after delay: Duration) -> Duration { min(delay * 2, maximum) }
+    /// The wait after one of `delay` that did not help.
+    public func next(after delay: Duration) -> Duration { min(delay * 2, maximum) }
 }
 
 /// Keeps one device running: opens it with its profile's transport (a serial port with its line

@@ -160,7 +160,8 @@ public actor Outbox: ResultHistory {
 
     /// Writes everything waiting, one transaction per round, until nothing waits.
     private func writeWaiting() async {
-        var retryDelay: Duration = .milliseconds(100)
+        let backoff = Backoff()
+        var retryDelay = backoff.initial
         while !waiting.isEmpty {
             let batch = waiting
             waiting = []
@@ -175,7 +176,7 @@ public actor Outbox: ResultHistory {
                 for receipt in receipts where !receipt.wasAlreadyStored { commitTimes[receipt.id] = committed }
                 for (waiter, receipt) in zip(batch, receipts) { waiter.ticket.finish(.success(receipt)) }
                 appendedContinuation.yield()
-                retryDelay = .milliseconds(100)
+                retryDelay = backoff.initial
             } catch {
                 // The transaction rolled back (a full disk, an I/O error): write the same results
                 // again, ahead of everything queued since, so none is lost or overtaken. Their
@@ -185,7 +186,7 @@ public actor Outbox: ResultHistory {
                 waiting = batch + waiting
                 logger.critical("cannot commit to the outbox; retrying", metadata: ["reason": "\(error)", "results": "\(batch.count)", "retry_in": "\(retryDelay)"])
                 try? await Task.sleep(for: retryDelay)
-                retryDelay = min(retryDelay * 2, .seconds(5))
+                retryDelay = backoff.next(after: retryDelay)
             }
         }
         isWriting = false

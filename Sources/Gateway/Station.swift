@@ -235,13 +235,12 @@ public actor Station {
 
 /// Delivers the outbox to the record in order, for as long as it runs: each pending result is
 /// handed to the station and settled with the outcome; while the record is unreachable the
-/// drainer waits (doubling up to `maximumBackoff`) and tries the same result again with the
+/// drainer waits (by `backoff`) and tries the same result again with the
 /// same idempotency key, so the record keeps it once.
 public struct OutboxDrainer: Sendable {
     public let outbox: Outbox
     public let station: Station
-    public var initialBackoff: Duration = .milliseconds(100)
-    public var maximumBackoff: Duration = .seconds(5)
+    public var backoff = Backoff()
     private let logger: Logger
 
     public init(outbox: Outbox, station: Station, logger: Logger) {
@@ -252,16 +251,16 @@ public struct OutboxDrainer: Sendable {
 
     /// Runs until the task is cancelled.
     public func run() async {
-        var delay = initialBackoff
+        var delay = backoff.initial
         var signals = outbox.appendedResults.makeAsyncIterator()
         while !Task.isCancelled {
             switch await deliverPending(before: nil) {
             case 0:
-                delay = initialBackoff
+                delay = backoff.initial
                 _ = await signals.next()
             default:
                 try? await Task.sleep(for: delay)
-                delay = min(delay * 2, maximumBackoff)
+                delay = backoff.next(after: delay)
             }
         }
     }
