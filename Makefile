@@ -64,12 +64,12 @@ generate:
 	$(SWIFT) scripts/generate-barcode-tables.swift
 
 ## install-udev: install udev/70-floorgate.rules, create the floorgate group, reload the rules and
-##              re-trigger tty and hidraw devices (as root; udev/README.md)
+##              re-trigger tty, hidraw and usb devices (as root; udev/README.md)
 install-udev:
 	getent group floorgate >/dev/null || groupadd --system floorgate
 	install -D -m 644 udev/70-floorgate.rules $(DESTDIR)/etc/udev/rules.d/70-floorgate.rules
 	if [ -z "$(DESTDIR)" ] && [ -S /run/udev/control ]; then \
-		udevadm control --reload && udevadm trigger --subsystem-match=tty --subsystem-match=hidraw; \
+		udevadm control --reload && udevadm trigger --subsystem-match=tty --subsystem-match=hidraw --subsystem-match=usb; \
 	fi
 
 ## fixtures: refresh Tests/Fixtures from the shared fixture set

@@ -54,11 +54,8 @@ public enum SiteRule {
     public static func text(for device: DiscoveredDevice, profile: DeviceProfile) throws(SiteRuleError) -> String {
         let properties = device.properties
         let node = device.node ?? device.syspath
-        let wanted: String
-        switch profile.transport {
-        case .serial: wanted = "tty"
-        case .hidraw: wanted = "hidraw"
-        case .tcp: throw SiteRuleError(description: "profile '\(profile.name)' is a network controller: give its address in station.toml, no udev rule is needed")
+        guard let wanted = profile.transport.subsystem else {
+            throw SiteRuleError(description: "profile '\(profile.name)' is a network controller: give its address in station.toml, no udev rule is needed")
         }
         guard device.subsystem == wanted else {
             throw SiteRuleError(description: "\(node) is a \(device.subsystem) device, but profile '\(profile.name)' reads a \(wanted) device")
@@ -73,13 +70,13 @@ public enum SiteRule {
             if wanted == "tty", let interface = properties["ID_USB_INTERFACE_NUM"] {
                 matches.append("ENV{ID_USB_INTERFACE_NUM}==\"\(interface)\"")
             }
-        } else if let port = interfaceName(properties["DEVPATH"] ?? device.syspath) {
+        } else if let port = wanted == "usb" ? deviceName(device.syspath) : interfaceName(properties["DEVPATH"] ?? device.syspath) {
             matches.append("KERNELS==\"\(port)\"")
         } else {
             throw SiteRuleError(description: "\(node) has neither a USB serial nor a USB port path to match by")
         }
         let label = [properties["ID_VENDOR"], properties["ID_MODEL"]].compactMap { $0?.replacingUnderscores }.joined(separator: " ")
-        let identity = [label.isEmpty ? "USB \(vendor):\(model)" : label, serial.map { "serial \($0)" } ?? "no serial: bound to USB port \(interfaceName(properties["DEVPATH"] ?? device.syspath) ?? "?")"]
+        let identity = [label.isEmpty ? "USB \(vendor):\(model)" : label, serial.map { "serial \($0)" } ?? "no serial: bound to USB port \((wanted == "usb" ? deviceName(device.syspath) : interfaceName(properties["DEVPATH"] ?? device.syspath)) ?? "?")"]
             .joined(separator: ", ")
         return """
             # \(node): \(identity) → profile \(profile.name) (\(profile.kind.rawValue)), link /dev/floorgate/\(profile.kind.rawValue)-\(serial ?? "<port path>")
@@ -87,6 +84,12 @@ public enum SiteRule {
             \((matches + ["ENV{FLOORGATE_PROFILE}=\"\(profile.name)\"", "ENV{FLOORGATE_KIND}=\"\(profile.kind.rawValue)\""]).joined(separator: ", "))
 
             """
+    }
+
+    /// A USB device's kernel name, its port path (`1-2`, `3-1.4.2`), from its syspath.
+    static func deviceName(_ syspath: String) -> String? {
+        guard let last = syspath.split(separator: "/").last, last.contains("-"), !last.contains(":") else { return nil }
+        return String(last)
     }
 
     /// The USB interface's kernel name in a device path (`1-2:1.0`, `3-1.4.2:1.1`).

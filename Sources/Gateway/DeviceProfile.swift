@@ -14,6 +14,9 @@ public enum TransportSettings: Sendable, Hashable {
     /// A hidraw node; `capture` holds an exclusive grab on the interface's evdev node so a
     /// keyboard wedge's scans never type into the focused window.
     case hidraw(capture: Bool)
+    /// A USB interface read through libusb (vendor class, which no kernel driver serves), by
+    /// its usbfs node.
+    case usb(USBInterfaceSettings)
     /// A TCP connection (Open Protocol controllers); the station names the host.
     case tcp(port: Int)
 
@@ -21,7 +24,18 @@ public enum TransportSettings: Sendable, Hashable {
         switch self {
         case .serial: "serial"
         case .hidraw: "hidraw"
+        case .usb: "usb"
         case .tcp: "tcp"
+        }
+    }
+
+    /// The udev subsystem of the node the device is read from; nil for a network device.
+    public var subsystem: String? {
+        switch self {
+        case .serial: "tty"
+        case .hidraw: "hidraw"
+        case .usb: "usb"
+        case .tcp: nil
         }
     }
 }

@@ -1,5 +1,5 @@
 public import DeviceIO
-public import FloorgateCore
+import FloorgateCore
 public import Logging
 import DeviceProtocols
 import Foundation
@@ -10,7 +10,7 @@ import NIOCore
 public enum NodeLocator: Sendable, Hashable, CustomStringConvertible {
     /// A fixed path, or a stable `/dev/floorgate/…` link made by the udev rules.
     case path(String)
-    /// The tty or hidraw node of the USB device with this serial number, looked up with udev
+    /// The tty, hidraw or usbfs node of the USB device with this serial number, looked up with udev
     /// each time the device is opened: it is found again whatever port it is plugged into.
     case usbSerial(String, subsystem: String)
 
@@ -21,7 +21,7 @@ public enum NodeLocator: Sendable, Hashable, CustomStringConvertible {
             return path
         case .usbSerial(let serial, let subsystem):
             let devices = (try? Udev.devices(subsystems: [subsystem])) ?? []
-            return devices.first { $0.properties["ID_SERIAL_SHORT"] == serial }?.node
+            return devices.first { $0.node != nil && $0.properties["ID_SERIAL_SHORT"] == serial }?.node
         }
     }
 
@@ -34,7 +34,7 @@ public enum NodeLocator: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A device the station runs on a node: its name in the station configuration, its profile
-/// (serial or hidraw transport) and where its node is.
+/// (serial, hidraw or usb transport) and where its node is.
 public struct NodeStationDevice: Sendable {
     public var name: String
     public var profile: DeviceProfile
@@ -64,7 +64,7 @@ public struct Backoff: Sendable, Hashable {
 
 /// Keeps one device running: opens it with its profile's transport (a serial port with its line
 /// settings; a hidraw node, holding the interface's keyboard exclusively when the profile says
-/// `capture`), decodes what it sends, writes its poll command when (and only when) the profile
+/// `capture`; a USB interface through libusb), decodes what it sends, writes its poll command when (and only when) the profile
 /// has one, notices the device going away and opens it again when it is back, with backoff.
 ///
 /// Everything it sees is reported in order through `report`, which it awaits: a slow consumer
@@ -152,6 +152,14 @@ public struct DeviceSupervisor: Sendable {
             return OpenedDevice(
                 descriptor: hid.descriptor, decoder: profile.protocolEntry.makeDecoder(options), readSize: 4096,
                 description: "\(path) \(hid.name) \(ids)\(held)", grabs: grabs)
+        case .usb(let settings):
+            let usb = try USBInterfacePort.open(path: path, settings: settings, writes: profile.poll != nil)
+            var options = profile.decoderOptions
+            options.hidReportLayout = usb.hidReportDescriptor?.scannerReportLayout ?? options.hidReportLayout
+            // One packet per read: the socket keeps the device's packet boundaries.
+            return OpenedDevice(
+                descriptor: usb.descriptor, decoder: profile.protocolEntry.makeDecoder(options), readSize: max(usb.endpoint.maxPacketSize, 64),
+                description: "\(path) \(usb.description)", grabs: [])
         case .tcp:
             throw DeviceOpenError(path: path, reason: .notATerminal)
         }

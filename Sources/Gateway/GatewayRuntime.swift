@@ -1,5 +1,5 @@
 import DeviceIO
-public import FloorgateCore
+import FloorgateCore
 import Foundation
 public import Logging
 public import ServiceLifecycle
@@ -45,7 +45,7 @@ public struct GatewayRuntime: Service {
             }
         }
         let drainer = OutboxDrainer(outbox: outbox, station: station, logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { background in
+        await withTaskGroup(of: Void.self) { background in
             background.addTask { for await event in station.events { view(event) } }
             background.addTask { await station.follow(record.events) }
             ready()
@@ -74,7 +74,7 @@ public struct GatewayRuntime: Service {
         let logger = deviceLogger
         let normalizer = Normalizer(source: device.name, profile: device.profile, deviceSerial: device.serial)
         switch (device.connection, device.profile.transport) {
-        case (.node(let node), .serial), (.node(let node), .hidraw):
+        case (.node(let node), .serial), (.node(let node), .hidraw), (.node(let node), .usb):
             let supervisor = DeviceSupervisor(device: NodeStationDevice(name: device.name, profile: device.profile, node: node), logger: logger)
             let feed = DeviceFeed(outbox: outbox)
             await supervisor.run { event in

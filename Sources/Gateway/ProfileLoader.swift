@@ -231,7 +231,7 @@ struct TOMLReader {
     }
 
     private func transport(_ table: TOMLTable, options: inout DecoderOptions) throws(ConfigurationError) -> TransportSettings {
-        guard let transport = try subtable(table, "transport") else { throw error("transport", "missing; a [transport] table with type = serial, hidraw or tcp is required") }
+        guard let transport = try subtable(table, "transport") else { throw error("transport", "missing; a [transport] table with type = serial, hidraw, usb or tcp is required") }
         let type = try requiredString(transport, "type", path: "transport.")
         switch type {
         case "serial":
@@ -254,13 +254,24 @@ struct TOMLReader {
         case "hidraw":
             try checkKeys(transport, path: "transport", allowed: ["type", "capture"])
             return .hidraw(capture: try bool(transport, "capture", path: "transport.") ?? true)
+        case "usb":
+            try checkKeys(transport, path: "transport", allowed: ["type", "interface", "endpoint", "detach_kernel_driver"])
+            let interface = try integer(transport, "interface", path: "transport.") ?? 0
+            guard (0...255).contains(interface) else { throw error("transport.interface", "\(interface) is not a USB interface number (0–255)") }
+            let endpoint = try integer(transport, "endpoint", path: "transport.")
+            if let endpoint, !(0x81...0x8f).contains(endpoint) {
+                throw error("transport.endpoint", "\(endpoint) is not an IN endpoint address; allowed: 0x81–0x8f (write it in hex, endpoint = 0x81)")
+            }
+            return .usb(USBInterfaceSettings(
+                interface: UInt8(interface), endpoint: endpoint.map { UInt8($0) },
+                detachKernelDriver: try bool(transport, "detach_kernel_driver", path: "transport.") ?? false))
         case "tcp":
             try checkKeys(transport, path: "transport", allowed: ["type", "port"])
             let port = try integer(transport, "port", path: "transport.") ?? 4545
             guard (1...65535).contains(port) else { throw error("transport.port", "\(port) is not a TCP port (1–65535)") }
             return .tcp(port: port)
         default:
-            throw error("transport.type", "'\(type)' is not allowed; allowed: serial, hidraw, tcp")
+            throw error("transport.type", "'\(type)' is not allowed; allowed: serial, hidraw, usb, tcp")
         }
     }
 
@@ -294,7 +305,10 @@ struct TOMLReader {
     private func poll(_ table: TOMLTable, transport: TransportSettings) throws(ConfigurationError) -> PollSettings? {
         guard let poll = try subtable(table, "poll") else { return nil }
         try checkKeys(poll, path: "poll", allowed: ["command", "period_ms"])
-        guard case .serial = transport else { throw error("poll", "only serial devices are polled") }
+        switch transport {
+        case .serial, .usb: break
+        case .hidraw, .tcp: throw error("poll", "only serial and usb devices are polled")
+        }
         let command = try requiredString(poll, "command", path: "poll.")
         guard !command.isEmpty else { throw error("poll.command", "empty; write the request, e.g. \"?\\r\"") }
         let period = try integer(poll, "period_ms", path: "poll.") ?? 1000

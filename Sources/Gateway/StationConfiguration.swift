@@ -99,8 +99,8 @@ extension TOMLReader {
         }
         let connection: StationConfiguration.Connection
         switch profile.transport {
-        case .serial, .hidraw:
-            let subsystem = if case .hidraw = profile.transport { "hidraw" } else { "tty" }
+        case .serial, .hidraw, .usb:
+            let subsystem = profile.transport.subsystem ?? "tty"
             switch (try string(table, "path", path: path + "."), try string(table, "usb_serial", path: path + ".")) {
             case (let node?, nil):
                 connection = .node(.path(node))
@@ -109,7 +109,7 @@ extension TOMLReader {
             case (_?, _?):
                 throw error(path + ".usb_serial", "give path or usb_serial, not both")
             case (nil, nil):
-                throw error(path + ".path", "missing; a \(profile.transport.name) device needs its node (a /dev/floorgate/… link, /dev/ttyUSB0, /dev/hidraw0) or its usb_serial")
+                throw error(path + ".path", "missing; a \(profile.transport.name) device needs its node (a /dev/floorgate/… link, /dev/ttyUSB0, /dev/hidraw0, /dev/bus/usb/001/004) or its usb_serial")
             }
         case .tcp(let defaultPort):
             guard let host = try string(table, "host", path: path + ".") else {

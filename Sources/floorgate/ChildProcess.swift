@@ -18,8 +18,10 @@ final class ChildProcess: Sendable {
         process.arguments = arguments
         process.standardInput = input
         process.standardOutput = output
-        FileManager.default.createFile(atPath: logFile, contents: nil)
-        process.standardError = FileHandle(forWritingAtPath: logFile)
+        guard FileManager.default.createFile(atPath: logFile, contents: nil), let log = FileHandle(forWritingAtPath: logFile) else {
+            throw CommandFailure("\(name): cannot write its log \(logFile)")
+        }
+        process.standardError = log
         let printed = printed
         output.fileHandleForReading.readabilityHandler = { handle in
             for line in printed.append(handle.availableData) { onLine(line) }

@@ -8,12 +8,15 @@ import Gateway
 struct DevicesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "devices",
-        abstract: "List the serial and HID devices plugged in, their profiles and whether Floorgate can open them.",
+        abstract: "List the serial, HID and vendor-class USB devices plugged in, their profiles and whether Floorgate can open them.",
         discussion: """
             For each USB serial port (tty) and HID node (hidraw): its node, vendor, model and \
             serial, the profile it matches (by FLOORGATE_PROFILE from a udev rule, else by its \
             USB ids) or why none does, and whether this user may open it (and what to change \
-            if not). Virtual terminals and on-board serial ports are listed with --all.
+            if not). USB devices with an interface no kernel driver serves (vendor class, \
+            read through libusb by a profile with transport type = "usb") are listed with \
+            their interfaces and endpoints. Virtual terminals, on-board serial ports and every \
+            other USB device are listed with --all.
 
             --watch follows devices being plugged in and out, one line per change (udevd's \
             events where it runs, else the kernel's).
@@ -40,14 +43,14 @@ struct DevicesCommand: AsyncParsableCommand {
     func run() async throws {
         let loaded = ProfileLoader.loadDirectory(profiles)
         for error in loaded.errors { StandardError.write("floorgate devices: \(error)\n") }
-        let subsystems = ["tty", "hidraw"]
+        let subsystems = ["tty", "hidraw", "usb"]
         let devices: [DiscoveredDevice]
         do {
             devices = try Udev.devices(subsystems: subsystems)
         } catch {
             throw CommandFailure("cannot list devices: \(error)")
         }
-        let listed = devices.filter { all || Self.isBenchCandidate($0) }
+        let listed = devices.filter { Self.isUSBDevice($0) && (all || Self.isBenchCandidate($0)) }
         if json {
             for device in listed { print(Self.json(device, profiles: loaded.profiles).text) }
         } else if listed.isEmpty {
@@ -64,7 +67,7 @@ struct DevicesCommand: AsyncParsableCommand {
         }
         if !json { print("Watching (\(monitor.source.rawValue) events); Ctrl-C to stop.") }
         fflush(nil)
-        for await change in monitor.changes where all || Self.isBenchCandidate(change.device) {
+        for await change in monitor.changes where Self.isUSBDevice(change.device) && (all || Self.isBenchCandidate(change.device)) {
             if json {
                 var object = Self.json(change.device, profiles: loaded.profiles)
                 if case .object(var members) = object {
@@ -79,9 +82,31 @@ struct DevicesCommand: AsyncParsableCommand {
         }
     }
 
-    /// USB ttys and every hidraw node; not consoles, ptys or on-board UARTs.
+    /// USB ttys, every hidraw node, and USB devices with an interface no kernel driver serves;
+    /// not consoles, ptys, on-board UARTs, hubs or devices wholly served by kernel drivers.
     static func isBenchCandidate(_ device: DiscoveredDevice) -> Bool {
-        device.subsystem == "hidraw" || (device.usb != nil && !device.isVirtual)
+        switch device.subsystem {
+        case "hidraw": true
+        case "usb": USBSysfs.interfaces(syspath: device.syspath)?.contains { $0.driver == nil || $0.driver == "usbfs" } ?? false
+        default: device.usb != nil && !device.isVirtual
+        }
+    }
+
+    /// Of the usb subsystem only whole devices (`usb_device`, with a /dev/bus/usb node), not
+    /// their interfaces; every tty and hidraw node.
+    static func isUSBDevice(_ device: DiscoveredDevice) -> Bool {
+        device.subsystem != "usb" || device.properties["DEVTYPE"] == "usb_device"
+    }
+
+    /// `0 vendor, no driver: 0x81 bulk IN, 64 bytes; 0x02 bulk OUT, 64 bytes`.
+    static func interfaceLine(_ binding: USBInterfaceBinding) -> String {
+        let driver = switch binding.driver {
+        case nil: "no driver"
+        case "usbfs": "held through libusb"
+        case let name?: "driver \(name)"
+        }
+        let endpoints = binding.interface.endpoints.map(\.description).joined(separator: "; ")
+        return "\(binding.interface.number) \(binding.interface.className), \(driver)" + (endpoints.isEmpty ? "" : ": " + endpoints)
     }
 
     static func line(_ device: DiscoveredDevice, profiles: [DeviceProfile]) -> String {
@@ -95,7 +120,8 @@ struct DevicesCommand: AsyncParsableCommand {
         case .unmatched(let reason): reason
         }
         let access = device.node.map { NodeAccess.check($0).detail } ?? "no node"
-        return "\(node)  [\(device.subsystem)]  \(usb)\n    \(profile)\n    open: \(access)"
+        let interfaces = device.subsystem == "usb" ? (USBSysfs.interfaces(syspath: device.syspath) ?? []).map { "\n    interface " + interfaceLine($0) }.joined() : ""
+        return "\(node)  [\(device.subsystem)]  \(usb)\n    \(profile)\n    open: \(access)" + interfaces
     }
 
     static func json(_ device: DiscoveredDevice, profiles: [DeviceProfile]) -> JSONValue {
@@ -116,6 +142,16 @@ struct DevicesCommand: AsyncParsableCommand {
         case .unmatched(let reason):
             object["profile"] = .null
             object["unmatched_reason"] = .string(reason)
+        }
+        if device.subsystem == "usb", let interfaces = USBSysfs.interfaces(syspath: device.syspath) {
+            object["interfaces"] = .array(interfaces.map { binding in
+                .object([
+                    "number": .number(Double(binding.interface.number)),
+                    "class": .string(binding.interface.className),
+                    "driver": binding.driver.map(JSONValue.string) ?? .null,
+                    "endpoints": .array(binding.interface.endpoints.map { .string($0.description) }),
+                ])
+            })
         }
         if let node = device.node {
             let access = NodeAccess.check(node)

@@ -65,6 +65,7 @@ struct ProfilesCheckCommand: ParsableCommand {
         switch profile.transport {
         case .serial(let settings): transport = "serial " + settings.summary
         case .hidraw(let capture): transport = "hidraw" + (capture ? " (captured)" : "")
+        case .usb(let settings): transport = "usb " + settings.summary
         case .tcp(let port): transport = "tcp port \(port)"
         }
         return "ok  \(profile.name): \(profile.kind.rawValue), \(profile.protocolID) over \(transport)"

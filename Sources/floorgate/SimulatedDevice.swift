@@ -26,7 +26,7 @@ enum SimulatedDevice {
             switch profile.transport {
             case .tcp: return .openProtocol
             case .serial: return .serial(protocolID: profile.protocolID, lineEnding: terminator(profile.decoderOptions.lineEnding))
-            case .hidraw: throw ValidationError("simulate: '\(name)' is a HID device; only serial devices and open-protocol can be simulated")
+            case .hidraw, .usb: throw ValidationError("simulate: '\(name)' is a \(profile.transport.name) device; only serial devices and open-protocol can be simulated")
             }
         }
         let lineProtocols = ["mitutoyo", "sylvac", "torque-ascii", "scanner-serial", "uwave"]

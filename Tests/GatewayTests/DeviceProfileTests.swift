@@ -90,9 +90,44 @@ struct DeviceProfileTests {
         }
     }
 
+    static let vendorClass = """
+        kind = "gauge"
+        protocol = "mitutoyo"
+        unit = "mm"
+
+        [transport]
+        type = "usb"
+        interface = 1
+        endpoint = 0x83
+        detach_kernel_driver = true
+
+        [match]
+        subsystem = "usb"
+        id_vendor_id = "0fe7"
+
+        [poll]
+        command = "1\\r"
+        """
+
+    @Test("a usb profile: interface, IN endpoint in hex, kernel driver set aside on request; it may be polled")
+    func usbTransport() throws {
+        let profile = try Self.parse(Self.vendorClass)
+        #expect(profile.transport == .usb(USBInterfaceSettings(interface: 1, endpoint: 0x83, detachKernelDriver: true)))
+        #expect(profile.transport.subsystem == "usb")
+        #expect(profile.poll?.command == Array("1\r".utf8))
+        let defaults = try Self.parse("kind = \"gauge\"\nprotocol = \"mitutoyo\"\n[transport]\ntype = \"usb\"\n[match]\nfloorgate_profile = \"x\"\n")
+        #expect(defaults.transport == .usb(USBInterfaceSettings(interface: 0, endpoint: nil, detachKernelDriver: false)))
+        #expect(throws: ConfigurationError(file: "bench.toml", line: 8, key: "transport.endpoint", problem: "2 is not an IN endpoint address; allowed: 0x81–0x8f (write it in hex, endpoint = 0x81)")) {
+            try Self.parse(Self.vendorClass.replacingOccurrences(of: "0x83", with: "0x02"))
+        }
+        #expect(throws: ConfigurationError(file: "bench.toml", line: 7, key: "transport.interface", problem: "256 is not a USB interface number (0–255)")) {
+            try Self.parse(Self.vendorClass.replacingOccurrences(of: "interface = 1", with: "interface = 256"))
+        }
+    }
+
     @Test("a profile without transport or match says what is required")
     func missingTables() {
-        #expect(throws: ConfigurationError(file: "bench.toml", line: 0, key: "transport", problem: "missing; a [transport] table with type = serial, hidraw or tcp is required")) {
+        #expect(throws: ConfigurationError(file: "bench.toml", line: 0, key: "transport", problem: "missing; a [transport] table with type = serial, hidraw, usb or tcp is required")) {
             try Self.parse("kind = \"gauge\"\nprotocol = \"mitutoyo\"\n")
         }
         #expect(throws: ConfigurationError.self) {

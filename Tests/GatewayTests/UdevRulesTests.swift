@@ -118,6 +118,20 @@ struct UdevRulesTests {
         #expect(rule.split(separator: "\n")[2] == #"SUBSYSTEM=="hidraw", ATTRS{idVendor}=="0627", ATTRS{idProduct}=="0001", ATTRS{serial}=="68284-0000:00:05.0-2", ENV{FLOORGATE_PROFILE}="hid-keyboard-scanner", ENV{FLOORGATE_KIND}="scanner""#)
     }
 
+    @Test("a vendor-class device read through libusb: its usb_device node, by serial, else by USB port")
+    func usbDevice() throws {
+        let profile = try ProfileLoader.parse(
+            "kind = \"gauge\"\nprotocol = \"mitutoyo\"\n[transport]\ntype = \"usb\"\n[match]\nsubsystem = \"usb\"\n", file: "bench.toml", name: "bench-usb")
+        var device = try recorded("ftdi-ft232r-usb")
+        #expect(device.node == "/dev/bus/usb/001/002" && device.subsystem == "usb")
+        let rule = try SiteRule.text(for: device, profile: profile)
+        #expect(rule.split(separator: "\n")[2] == #"SUBSYSTEM=="usb", ATTRS{idVendor}=="0403", ATTRS{idProduct}=="6001", ATTRS{serial}=="A10K3XQ9", ENV{FLOORGATE_PROFILE}="bench-usb", ENV{FLOORGATE_KIND}="gauge""#)
+        #expect(rule.contains("udevadm trigger --subsystem-match=usb"))
+        device.properties["ID_SERIAL_SHORT"] = nil
+        #expect(try SiteRule.text(for: device, profile: profile).split(separator: "\n")[2] == #"SUBSYSTEM=="usb", KERNELS=="1-1", ENV{FLOORGATE_PROFILE}="bench-usb", ENV{FLOORGATE_KIND}="gauge""#)
+        #expect(throws: SiteRuleError.self) { try SiteRule.text(for: try recorded("ftdi-ft232r-tty"), profile: profile) }
+    }
+
     @Test("a profile that does not fit the device is refused with both named")
     func mismatch() throws {
         #expect(throws: SiteRuleError.self) { try SiteRule.text(for: try recorded("ftdi-ft232r-tty"), profile: try profile("hid-pos-scanner")) }

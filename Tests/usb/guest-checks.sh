@@ -122,5 +122,64 @@ check "reading after the replug" eventually 30 outbox_has gauge '"value":"1.500"
 
 kill -TERM "$gateway"; wait "$gateway"
 check "gateway stopped cleanly on SIGTERM" test $? -eq 0
-[ "$failed" -eq 0 ] || { echo "--- gateway output"; cat "$work/gateway.out"; echo "--- gateway log"; tail -40 "$work/gateway.err"; }
+
+# 6. The libusb transport: the keyboard's interface read from its usbfs node (/dev/bus/usb),
+#    its interrupt IN endpoint taken from usbhid while the gateway runs and given back after.
+keyboard_usb=$(udevadm info --query=property --name="$USBVM_HIDRAW_SCANNER" | sed -n 's/^DEVPATH=\(.*\/[0-9]*-[0-9.]*\)\/[0-9]*-[0-9.]*:.*/\1/p')
+keyboard_syspath=/sys$keyboard_usb
+interface_driver() { basename "$(readlink "$keyboard_syspath/$(basename "$keyboard_syspath"):1.0/driver")"; }
+mkdir -p "$work/profiles" && cp devices/*.toml "$work/profiles/"
+cat > "$work/profiles/keyboard-over-libusb.toml" <<'TOML'
+description = "A USB keyboard read through libusb (test of the usb transport)"
+kind = "scanner"
+protocol = "hid-keyboard"
+[transport]
+type = "usb"
+interface = 0
+detach_kernel_driver = true
+[match]
+subsystem = "usb"
+id_vendor_id = "0627"
+TOML
+"$fg" devices --all --json --profiles "$work/profiles" > "$work/devices-usb.json" 2>&1
+check "devices: the keyboard's usb_device, its interface on usbhid, endpoint 0x81 interrupt IN" \
+    grep -q "\"driver\":\"usbhid\",\"endpoints\":\[\"0x81 interrupt IN, 8 bytes\"\].*\"node\":\"/dev/bus/usb/.*\"profile\":\"keyboard-over-libusb\"" "$work/devices-usb.json"
+usb_node=$(udevadm info --query=name "$keyboard_syspath"); usb_node=/dev/${usb_node#/dev/}
+"$fg" udev-rule --device "$usb_node" --profile keyboard-over-libusb --profiles "$work/profiles" > /etc/udev/rules.d/69-floorgate-site.rules
+udevadm control --reload; udevadm trigger --action=add --subsystem-match=usb --subsystem-match=hidraw; udevadm settle
+usb_link=$(ls /dev/floorgate/ | grep '^scanner-' | head -1)
+check "site rule: the usb_device node linked as /dev/floorgate/scanner-…, group floorgate 0660" \
+    sh -c "test \"\$(readlink -f /dev/floorgate/$usb_link)\" = '$usb_node' && test \"\$(stat -L -c '%G %a' '$usb_node')\" = 'floorgate 660'"
+sed -e "s|^profiles = .*|profiles = \"$work/profiles\"|" -e "s|^outbox = .*|outbox = \"$work/outbox-usb.sqlite\"|" "$work/station.toml" \
+    | awk '/^\[\[device\]\]/{exit} {print}' > "$work/station-usb.toml"
+cat >> "$work/station-usb.toml" <<TOML
+[[device]]
+name = "usbscanner"
+profile = "keyboard-over-libusb"
+path = "/dev/floorgate/$usb_link"
+TOML
+"$fg" gateway --config "$work/station-usb.toml" > "$work/gateway-usb.out" 2> "$work/gateway-usb.err" &
+gateway=$!
+check "gateway: the keyboard opened through libusb (interface 0, interrupt IN 0x81)" \
+    eventually 60 grep -q "usbscanner .* connected .*interface 0 (HID), 0x81 interrupt IN" "$work/gateway-usb.out"
+check "while read through libusb the interface is held (usbfs), not usbhid's" test "$(interface_driver)" = usbfs
+usbvm keys 'SN-0002'
+usbvm keys --press ret
+outbox_usb_has() { sqlite_outbox="$work/outbox-usb.sqlite" python3 -c 'import os,sqlite3,sys; rows=sqlite3.connect(os.environ["sqlite_outbox"]).execute("SELECT event FROM outbox WHERE source=?",(sys.argv[1],)).fetchall(); sys.exit(0 if any(sys.argv[2] in r[0] for r in rows) else 1)' "$1" "$2" 2>/dev/null; }
+check "scan typed on the keyboard, read from its interrupt endpoint" eventually 30 outbox_usb_has usbscanner '"text":"SN-0002"'
+usbvm plug scanner off
+check "libusb: unplug seen" eventually 30 grep -q "usbscanner .* NOT CONNECTED" "$work/gateway-usb.out"
+usbvm plug scanner on
+check "libusb: replugged keyboard opened again by its link" eventually 60 sh -c "[ \$(grep -c 'usbscanner .* connected ' $work/gateway-usb.out) -ge 2 ]"
+sleep 1
+usbvm keys 'SN-0003'
+usbvm keys --press ret
+check "scan after the replug" eventually 30 outbox_usb_has usbscanner '"text":"SN-0003"'
+kill -TERM "$gateway"; wait "$gateway"
+check "gateway (libusb) stopped cleanly on SIGTERM" test $? -eq 0
+check "the interface is given back to usbhid after the gateway stops" eventually 10 sh -c "[ \"\$(basename \"\$(readlink $keyboard_syspath/\$(basename $keyboard_syspath):1.0/driver)\")\" = usbhid ]"
+[ "$failed" -eq 0 ] || for run in gateway gateway-usb; do
+    [ -f "$work/$run.out" ] || continue
+    echo "--- $run output"; cat "$work/$run.out"; echo "--- $run log"; tail -40 "$work/$run.err"
+done
 exit "$failed"

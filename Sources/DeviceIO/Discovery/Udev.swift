@@ -125,7 +125,8 @@ public enum Udev {
     }
 
     private static func usbIdentity(of device: OpaquePointer) -> USBIdentity? {
-        guard let usb = udev_device_get_parent_with_subsystem_devtype(device, "usb", "usb_device") else { return nil }
+        let isUSBDevice = udev_device_get_devtype(device).map { String(cString: $0) == "usb_device" } ?? false
+        guard let usb = isUSBDevice ? device : udev_device_get_parent_with_subsystem_devtype(device, "usb", "usb_device") else { return nil }
         func attribute(_ device: OpaquePointer, _ name: String) -> String? {
             udev_device_get_sysattr_value(device, name).map { String(cString: $0).trimmingSpaces }
         }

@@ -16,6 +16,11 @@ public struct DeviceOpenError: Error, Sendable, Hashable, CustomStringConvertibl
         case configuration(call: String, errno: Int32)
         /// Any other failure of `open`.
         case openFailed(errno: Int32)
+        /// The node is not a USB device node (`/dev/bus/usb/BBB/DDD`, or a link to one).
+        case notAUSBDevice
+        /// The USB device lacks what the profile names (an interface, an endpoint), or libusb
+        /// refused a call; `detail` says which.
+        case usb(detail: String)
     }
 
     public var path: String
@@ -44,6 +49,8 @@ public struct DeviceOpenError: Error, Sendable, Hashable, CustomStringConvertibl
         case .notATerminal: "\(path): not a serial port (not a terminal device)"
         case .configuration(let call, let code): "\(path): \(call) failed: \(String(cString: strerror(code)))"
         case .openFailed(let code): "\(path): cannot open: \(String(cString: strerror(code)))"
+        case .notAUSBDevice: "\(path): not a USB device node (/dev/bus/usb/BBB/DDD)"
+        case .usb(let detail): "\(path): \(detail)"
         }
     }
 }
