@@ -71,7 +71,9 @@ public enum SiteRule {
                 matches.append("ENV{ID_USB_INTERFACE_NUM}==\"\(interface)\"")
             }
         } else if let port = wanted == "usb" ? deviceName(device.syspath) : interfaceName(properties["DEVPATH"] ?? device.syspath) {
-            matches.append("KERNELS==\"\(port)\"")
+            // A usb_device by its own name (KERNEL), so its interfaces and whatever hangs behind it
+            // are not matched too; a tty or hidraw node by its USB interface above it (KERNELS).
+            matches.append(wanted == "usb" ? "KERNEL==\"\(port)\"" : "KERNELS==\"\(port)\"")
         } else {
             throw SiteRuleError(description: "\(node) has neither a USB serial nor a USB port path to match by")
         }

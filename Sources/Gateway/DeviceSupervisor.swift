@@ -5,6 +5,7 @@ import DeviceProtocols
 import Foundation
 import Glibc
 import NIOCore
+import NIOPosix
 
 /// Where a device's node is found.
 public enum NodeLocator: Sendable, Hashable, CustomStringConvertible {
@@ -92,7 +93,7 @@ public struct DeviceSupervisor: Sendable {
         while !Task.isCancelled {
             let opened: OpenedDevice
             do {
-                opened = try open()
+                opened = try await open()
             } catch {
                 if error != lastFailure {
                     logger.warning("cannot open the device; retrying", metadata: ["reason": "\(error)"])
@@ -104,17 +105,28 @@ public struct DeviceSupervisor: Sendable {
                 continue
             }
             lastFailure = nil
-            delay = backoff.initial
             logger.info("connected", metadata: ["as": "\(opened.description)"])
             await report(Self.status(.connected, opened.description))
+            let connectedAt = ContinuousClock.now
             let reason = await readUntilGone(opened, report: report)
             withExtendedLifetime(opened.grabs) {}  // the keyboard is held until here
+            if let released = opened.released {
+                for await _ in released {}  // a USB interface is given back before it is opened again
+            }
             if Task.isCancelled {
                 logger.info("stopped")
                 return
             }
             logger.warning("device lost", metadata: ["reason": "\(reason)"])
             await report(Self.status(.lost, "\(device.node): \(reason)"))
+            // A device that opens but fails at once (a USB endpoint that keeps stalling) is
+            // retried with backoff, not in a tight loop.
+            if ContinuousClock.now - connectedAt < .seconds(1) {
+                try? await Task.sleep(for: delay)
+                delay = backoff.next(after: delay)
+            } else {
+                delay = backoff.initial
+            }
         }
     }
 
@@ -126,9 +138,11 @@ public struct DeviceSupervisor: Sendable {
         var readSize: Int
         var description: String
         var grabs: [EvdevGrab]
+        /// For a USB interface: ends once it is released.
+        var released: AsyncStream<Void>? = nil
     }
 
-    private func open() throws(DeviceOpenError) -> OpenedDevice {
+    private func open() async throws(DeviceOpenError) -> OpenedDevice {
         let profile = device.profile
         guard let path = device.node.resolve() else { throw DeviceOpenError(path: device.node.description, reason: .missing) }
         switch profile.transport {
@@ -153,16 +167,30 @@ public struct DeviceSupervisor: Sendable {
                 descriptor: hid.descriptor, decoder: profile.protocolEntry.makeDecoder(options), readSize: 4096,
                 description: "\(path) \(hid.name) \(ids)\(held)", grabs: grabs)
         case .usb(let settings):
-            let usb = try USBInterfacePort.open(path: path, settings: settings, writes: profile.poll != nil)
+            let usb = try await Self.openOffThePool(path: path, settings: settings, writes: profile.poll != nil)
             var options = profile.decoderOptions
             options.hidReportLayout = usb.hidReportDescriptor?.scannerReportLayout ?? options.hidReportLayout
-            // One packet per read: the socket keeps the device's packet boundaries.
+            // One transfer per read: the socket keeps the device's packet boundaries.
             return OpenedDevice(
-                descriptor: usb.descriptor, decoder: profile.protocolEntry.makeDecoder(options), readSize: max(usb.endpoint.maxPacketSize, 64),
-                description: "\(path) \(usb.description)", grabs: [])
+                descriptor: usb.descriptor, decoder: profile.protocolEntry.makeDecoder(options), readSize: usb.readSize,
+                description: "\(path) \(usb.description)", grabs: [], released: usb.released)
         case .tcp:
             throw DeviceOpenError(path: path, reason: .notATerminal)
         }
+    }
+
+    /// Opens a USB interface on NIO's thread pool: claiming it and asking a HID interface for its
+    /// report descriptor are blocking USB transfers, which must not hold a cooperative thread.
+    private static func openOffThePool(path: String, settings: USBInterfaceSettings, writes: Bool) async throws(DeviceOpenError) -> USBInterfaceDevice {
+        let result: Result<USBInterfaceDevice, DeviceOpenError>
+        do {
+            result = try await NIOThreadPool.singleton.runIfActive {
+                Result { () throws(DeviceOpenError) in try USBInterfacePort.open(path: path, settings: settings, writes: writes) }
+            }
+        } catch {
+            throw DeviceOpenError(path: path, reason: .usb(detail: "cannot open now: \(error)"))
+        }
+        return try result.get()
     }
 
     /// Reads one connection to its end; returns why it ended.

@@ -26,6 +26,14 @@ public struct StationConfiguration: Sendable {
         public var serial: String?
     }
 
+    /// Where the operator's station page is served (`[page]`); nil when it is off.
+    public struct Page: Sendable, Hashable {
+        /// 127.0.0.1 by default: the page is for the station's own screen.
+        public var address: String
+        /// 8480 by default; 0 takes any free port (the gateway prints the page's address).
+        public var port: Int
+    }
+
     /// The station's name, recorded with every result and build (`bench-3`).
     public var station: String
     /// The operator logged in at the station.
@@ -34,6 +42,9 @@ public struct StationConfiguration: Sendable {
     public var outboxPath: String
     public var serialPattern: SerialPattern
     public var devices: [Device]
+    /// Where the device profiles are (the `profiles` key).
+    public var profilesDirectory: String
+    public var page: Page?
 
     /// Reads `path`; profiles named by devices are looked up in `profilesDirectory` (default:
     /// the configuration's `profiles` key, relative to the file).
@@ -51,7 +62,7 @@ public struct StationConfiguration: Sendable {
 
 extension TOMLReader {
     func station(from table: TOMLTable, relativeTo directory: String) throws(ConfigurationError) -> StationConfiguration {
-        try checkKeys(table, path: "", allowed: ["station", "operator", "record_socket", "outbox", "profiles", "serial_pattern", "device"])
+        try checkKeys(table, path: "", allowed: ["station", "operator", "record_socket", "outbox", "profiles", "serial_pattern", "page", "device"])
         func resolved(_ path: String) -> String {
             path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
         }
@@ -82,8 +93,18 @@ extension TOMLReader {
         }
         return StationConfiguration(
             station: station, operatorLogin: operatorLogin, recordSocket: recordSocket, outboxPath: outbox,
-            serialPattern: serialPattern, devices: devices
+            serialPattern: serialPattern, devices: devices, profilesDirectory: profilesDirectory, page: try page(table)
         )
+    }
+
+    /// `[page]`: `enabled` (default true), `address` (127.0.0.1), `port` (8480; 0: any free).
+    private func page(_ table: TOMLTable) throws(ConfigurationError) -> StationConfiguration.Page? {
+        guard let page = try subtable(table, "page") else { return StationConfiguration.Page(address: "127.0.0.1", port: 8480) }
+        try checkKeys(page, path: "page", allowed: ["enabled", "address", "port"])
+        guard try bool(page, "enabled", path: "page.") ?? true else { return nil }
+        let port = try integer(page, "port", path: "page.") ?? 8480
+        guard (0...65535).contains(port) else { throw error("page.port", "\(port) is not a TCP port (1–65535, or 0 for any free port)") }
+        return StationConfiguration.Page(address: try string(page, "address", path: "page.") ?? "127.0.0.1", port: port)
     }
 
     private func device(_ table: TOMLTable, path: String, profilesDirectory: String) throws(ConfigurationError) -> StationConfiguration.Device {

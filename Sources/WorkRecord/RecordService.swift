@@ -199,6 +199,7 @@ extension RecordService {
     static let methods: [String: RecordMethod] = [
         "record.info": RecordMethod(writes: false, run: RecordInfo.run),
         "record.import": RecordMethod(writes: true, signing: .whenAddingUsers, run: RecordImport.run),
+        "user.get": RecordMethod(writes: false, run: UserMethods.get),
         "user.unlock": RecordMethod(writes: true, signing: .always, run: UserMethods.unlock),
         "instruction.get": RecordMethod(writes: false, run: InstructionMethods.get),
         "instruction.approve": RecordMethod(writes: true, signing: .always, run: InstructionMethods.approve),

@@ -50,7 +50,7 @@ struct DevicesCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure("cannot list devices: \(error)")
         }
-        let listed = devices.filter { Self.isUSBDevice($0) && (all || Self.isBenchCandidate($0)) }
+        let listed = devices.filter { PluggedDevice.isUSBDevice($0) && (all || PluggedDevice.isBenchCandidate($0)) }
         if json {
             for device in listed { print(Self.json(device, profiles: loaded.profiles).text) }
         } else if listed.isEmpty {
@@ -67,7 +67,8 @@ struct DevicesCommand: AsyncParsableCommand {
         }
         if !json { print("Watching (\(monitor.source.rawValue) events); Ctrl-C to stop.") }
         fflush(nil)
-        for await change in monitor.changes where Self.isUSBDevice(change.device) && (all || Self.isBenchCandidate(change.device)) {
+        // A removed device is always shown: its sysfs entry is gone, so it cannot be judged.
+        for await change in monitor.changes where PluggedDevice.isUSBDevice(change.device) && (all || change.action == "remove" || PluggedDevice.isBenchCandidate(change.device)) {
             if json {
                 var object = Self.json(change.device, profiles: loaded.profiles)
                 if case .object(var members) = object {
@@ -82,49 +83,14 @@ struct DevicesCommand: AsyncParsableCommand {
         }
     }
 
-    /// USB ttys, every hidraw node, and USB devices with an interface no kernel driver serves;
-    /// not consoles, ptys, on-board UARTs, hubs or devices wholly served by kernel drivers.
-    static func isBenchCandidate(_ device: DiscoveredDevice) -> Bool {
-        switch device.subsystem {
-        case "hidraw": true
-        case "usb": USBSysfs.interfaces(syspath: device.syspath)?.contains { $0.driver == nil || $0.driver == "usbfs" } ?? false
-        default: device.usb != nil && !device.isVirtual
-        }
-    }
-
-    /// Of the usb subsystem only whole devices (`usb_device`, with a /dev/bus/usb node), not
-    /// their interfaces; every tty and hidraw node.
-    static func isUSBDevice(_ device: DiscoveredDevice) -> Bool {
-        device.subsystem != "usb" || device.properties["DEVTYPE"] == "usb_device"
-    }
-
-    /// `0 vendor, no driver: 0x81 bulk IN, 64 bytes; 0x02 bulk OUT, 64 bytes`.
-    static func interfaceLine(_ binding: USBInterfaceBinding) -> String {
-        let driver = switch binding.driver {
-        case nil: "no driver"
-        case "usbfs": "held through libusb"
-        case let name?: "driver \(name)"
-        }
-        let endpoints = binding.interface.endpoints.map(\.description).joined(separator: "; ")
-        return "\(binding.interface.number) \(binding.interface.className), \(driver)" + (endpoints.isEmpty ? "" : ": " + endpoints)
-    }
-
     static func line(_ device: DiscoveredDevice, profiles: [DeviceProfile]) -> String {
-        let node = device.node ?? device.syspath
-        let usb = device.usb.map { usb in
-            let name = [usb.manufacturer, usb.product].compactMap { $0 }.joined(separator: " ")
-            return "\(usb.vendorID):\(usb.productID)" + (name.isEmpty ? "" : " \(name)") + (usb.serial.map { " serial \($0)" } ?? "")
-        } ?? "not USB"
-        let profile = switch ProfileMatch.find(for: device, among: profiles) {
-        case .matched(let profile, let because): "profile \(profile.name) (\(because))"
-        case .unmatched(let reason): reason
-        }
-        let access = device.node.map { NodeAccess.check($0).detail } ?? "no node"
-        let interfaces = device.subsystem == "usb" ? (USBSysfs.interfaces(syspath: device.syspath) ?? []).map { "\n    interface " + interfaceLine($0) }.joined() : ""
-        return "\(node)  [\(device.subsystem)]  \(usb)\n    \(profile)\n    open: \(access)" + interfaces
+        let plugged = PluggedDevice(device: device, profiles: profiles)
+        return "\(device.node ?? device.syspath)  [\(device.subsystem)]  \(plugged.usbText)\n    \(plugged.profileText)\n    open: \(plugged.accessText)"
+            + plugged.interfaceLines.map { "\n    interface " + $0 }.joined()
     }
 
     static func json(_ device: DiscoveredDevice, profiles: [DeviceProfile]) -> JSONValue {
+        let plugged = PluggedDevice(device: device, profiles: profiles)
         var object: [String: JSONValue] = [
             "node": device.node.map(JSONValue.string) ?? .null,
             "subsystem": .string(device.subsystem),
@@ -135,7 +101,7 @@ struct DevicesCommand: AsyncParsableCommand {
             "product": device.usb?.product.map(JSONValue.string) ?? .null,
             "identity": .string(device.identity),
         ]
-        switch ProfileMatch.find(for: device, among: profiles) {
+        switch plugged.match {
         case .matched(let profile, let because):
             object["profile"] = .string(profile.name)
             object["matched_by"] = .string(because)
@@ -143,7 +109,7 @@ struct DevicesCommand: AsyncParsableCommand {
             object["profile"] = .null
             object["unmatched_reason"] = .string(reason)
         }
-        if device.subsystem == "usb", let interfaces = USBSysfs.interfaces(syspath: device.syspath) {
+        if let interfaces = plugged.interfaces {
             object["interfaces"] = .array(interfaces.map { binding in
                 .object([
                     "number": .number(Double(binding.interface.number)),
@@ -153,8 +119,7 @@ struct DevicesCommand: AsyncParsableCommand {
                 ])
             })
         }
-        if let node = device.node {
-            let access = NodeAccess.check(node)
+        if let access = plugged.access {
             object["can_open"] = .bool(access.canOpen)
             object["access"] = .string(access.detail)
         }

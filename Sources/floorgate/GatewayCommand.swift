@@ -5,7 +5,9 @@ import Foundation
 import Gateway
 import Logging
 import ServiceLifecycle
+import StationPage
 import UnixSignals
+import WorkRecord
 
 /// `floorgate gateway --config station.toml`: the station's gateway.
 struct GatewayCommand: AsyncParsableCommand {
@@ -21,7 +23,9 @@ struct GatewayCommand: AsyncParsableCommand {
             down, results wait in the outbox and are delivered, once each, when it is back.
 
             Standard output shows what happens, one line per event (devices, build, step, each \
-            result with its verdict). SIGTERM or SIGINT stops the devices, gives the outbox a \
+            result with its verdict). The operator's station page is served on \
+            http://127.0.0.1:8480/ unless station.toml's [page] says otherwise; its address is \
+            printed once it listens. SIGTERM or SIGINT stops the devices, gives the outbox a \
             few seconds to drain and exits 0; what is left is delivered at the next start.
 
             Examples:
@@ -46,15 +50,28 @@ struct GatewayCommand: AsyncParsableCommand {
         let logger = Logger(label: "floorgate.gateway")
         let manager = ServiceManager(environment: ProcessInfo.processInfo.environment)
         let quiet = quiet
+        let board = StationBoard(station: station.station, operatorLogin: station.operatorLogin, deviceNames: station.devices.map(\.name))
         let runtime = GatewayRuntime(
             configuration: station, logger: logger,
             ready: {
                 manager.ready(status: "\(station.devices.count) devices, record \(station.recordSocket)")
                 if !quiet { Self.show("gateway       \(station.station) ready: \(station.devices.count) devices, outbox \(station.outboxPath)") }
             },
-            view: { event in if !quiet { Self.show(event.line) } }
+            view: { event in
+                board.post(event)
+                if !quiet { Self.show(event.line) }
+            }
         )
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: runtime)]
+        if let page = station.page {
+            let context = StationPageServer.Context(
+                board: board, record: RecordClient(socketPath: station.recordSocket, logger: logger),
+                profiles: ProfileLoader.loadDirectory(station.profilesDirectory).profiles, historyPage: DeviceHistoryPage.html)
+            let service = StationPageService(context: context, address: page.address, port: page.port, logger: logger) { port in
+                Self.show("page          station page http://\(page.address):\(port)/")
+            }
+            services.append(.init(service: service))
+        }
         if let interval = ServiceManager.watchdogInterval(environment: ProcessInfo.processInfo.environment) {
             services.append(.init(service: WatchdogService(manager: manager, interval: interval)))
         }

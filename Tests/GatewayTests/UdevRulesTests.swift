@@ -128,7 +128,7 @@ struct UdevRulesTests {
         #expect(rule.split(separator: "\n")[2] == #"SUBSYSTEM=="usb", ATTRS{idVendor}=="0403", ATTRS{idProduct}=="6001", ATTRS{serial}=="A10K3XQ9", ENV{FLOORGATE_PROFILE}="bench-usb", ENV{FLOORGATE_KIND}="gauge""#)
         #expect(rule.contains("udevadm trigger --subsystem-match=usb"))
         device.properties["ID_SERIAL_SHORT"] = nil
-        #expect(try SiteRule.text(for: device, profile: profile).split(separator: "\n")[2] == #"SUBSYSTEM=="usb", KERNELS=="1-1", ENV{FLOORGATE_PROFILE}="bench-usb", ENV{FLOORGATE_KIND}="gauge""#)
+        #expect(try SiteRule.text(for: device, profile: profile).split(separator: "\n")[2] == #"SUBSYSTEM=="usb", KERNEL=="1-1", ENV{FLOORGATE_PROFILE}="bench-usb", ENV{FLOORGATE_KIND}="gauge""#)
         #expect(throws: SiteRuleError.self) { try SiteRule.text(for: try recorded("ftdi-ft232r-tty"), profile: profile) }
     }
 

@@ -59,10 +59,16 @@ public struct USBDescriptors: Sendable, Hashable {
             configurations[last].interfaces[interface].endpoints.append(USBEndpoint(
                 address: descriptor[start + 2],
                 transfer: USBEndpoint.Transfer(rawValue: descriptor[start + 3] & 0x03) ?? .control,
-                maxPacketSize: Int(UInt16(descriptor[start + 4]) | UInt16(descriptor[start + 5] & 0x07) << 8)))
+                maxPacketSize: Self.bytesPerInterval(UInt16(descriptor[start + 4]) | UInt16(descriptor[start + 5]) << 8)))
         default:
             break
         }
+    }
+
+    /// `wMaxPacketSize`: bits 0–10 the packet size, bits 11–12 the extra packets a high-speed,
+    /// high-bandwidth endpoint sends per microframe.
+    static func bytesPerInterval(_ field: UInt16) -> Int {
+        Int(field & 0x7ff) * (1 + Int(field >> 11 & 0x3))
     }
 
     /// Interface `number` (its first alternate setting) in the configuration whose value is
@@ -127,6 +133,8 @@ public struct USBEndpoint: Sendable, Hashable, CustomStringConvertible {
 
     public var address: UInt8
     public var transfer: Transfer
+    /// The most it moves at once: the packet size, times the packets per microframe of a
+    /// high-bandwidth endpoint.
     public var maxPacketSize: Int
 
     public init(address: UInt8, transfer: Transfer, maxPacketSize: Int) {

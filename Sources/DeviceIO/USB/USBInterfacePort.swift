@@ -35,6 +35,12 @@ public struct USBInterfaceDevice: Sendable {
     public var interface: USBInterface
     public var endpoint: USBEndpoint
     public var hidReportDescriptor: HIDReportDescriptor?
+    /// The most one read returns: a packet, or a HID interface's longest input report when that
+    /// spans several packets.
+    public var readSize: Int
+    /// Ends once the interface is released (and given back to a kernel driver that was set
+    /// aside), after the descriptor's channel closed or the device went away.
+    public var released: AsyncStream<Void>
 
     /// `0403:6001 interface 0 (vendor), 0x81 bulk IN, 64 bytes`.
     public var description: String {
@@ -63,7 +69,7 @@ public enum USBInterfacePort {
     /// Opens interface `settings.interface` of the USB device at `path` and starts reading its IN
     /// endpoint. `writes`: the profile writes poll commands, so an OUT endpoint is required.
     public static func open(path: String, settings: USBInterfaceSettings, writes: Bool) throws(DeviceOpenError) -> USBInterfaceDevice {
-        let node = Glibc.open(path, O_RDWR | O_CLOEXEC)
+        let node = Glibc.open(path, O_RDWR | O_CLOEXEC | O_NOCTTY)
         guard node >= 0 else { throw DeviceOpenError(path: path, reason: DeviceOpenError.reason(forOpenErrno: errno)) }
         var handle: OpaquePointer?
         do throws(DeviceOpenError) {
@@ -99,12 +105,16 @@ public enum USBInterfacePort {
                 libusb_release_interface(handle, number)
                 throw DeviceOpenError(path: path, reason: .configuration(call: "socketpair", errno: code))
             }
+            let longestReport = report?.applications.flatMap(\.inputReportLengths.values).max() ?? 0
+            let readSize = max(chosen.input.maxPacketSize, longestReport, 1)
+            let (released, done) = AsyncStream.makeStream(of: Void.self)
             let pump = USBPacketPump(
-                handle: handle, node: node, interface: number, input: chosen.input, output: chosen.output, socket: ends[1])
+                handle: handle, node: node, interface: number, input: chosen.input, output: chosen.output, socket: ends[1],
+                readSize: readSize, done: done)
             Thread.detachNewThread { pump.run() }
             return USBInterfaceDevice(
                 descriptor: ends[0], vendorID: descriptors.vendorID, productID: descriptors.productID,
-                interface: chosen.interface, endpoint: chosen.input, hidReportDescriptor: report)
+                interface: chosen.interface, endpoint: chosen.input, hidReportDescriptor: report, readSize: readSize, released: released)
         } catch {
             if let handle { libusb_close(handle) }
             Glibc.close(node)
@@ -198,10 +208,17 @@ private final class USBPacketPump: @unchecked Sendable {
     private let input: USBEndpoint
     private let output: USBEndpoint?
     private let socket: Int32
+    private let readSize: Int
+    private let done: AsyncStream<Void>.Continuation
     /// How long a transfer waits for the device before the socket is looked at again.
     private let pollMilliseconds: UInt32 = 100
 
-    init(handle: OpaquePointer, node: Int32, interface: Int32, input: USBEndpoint, output: USBEndpoint?, socket: Int32) {
+    init(
+        handle: OpaquePointer, node: Int32, interface: Int32, input: USBEndpoint, output: USBEndpoint?, socket: Int32,
+        readSize: Int, done: AsyncStream<Void>.Continuation
+    ) {
+        self.readSize = readSize
+        self.done = done
         self.handle = handle
         self.node = node
         self.interface = interface
@@ -211,14 +228,19 @@ private final class USBPacketPump: @unchecked Sendable {
     }
 
     func run() {
-        var packet = [UInt8](repeating: 0, count: max(input.maxPacketSize, 1))
+        var packet = [UInt8](repeating: 0, count: readSize)
         var outgoing = [UInt8](repeating: 0, count: 4096)
+        var stalls = 0
         while true {
             var received: Int32 = 0
             let result = transfer(input, &packet, length: packet.count, transferred: &received, timeout: pollMilliseconds)
             if result == 0 || result == LIBUSB_ERROR_TIMEOUT.rawValue, received > 0 {
+                stalls = 0
                 // Blocks while the channel is behind: the device keeps what it has not sent.
                 guard send(socket, packet, Int(received), Int32(MSG_NOSIGNAL)) >= 0 else { break }
+            } else if result == LIBUSB_ERROR_PIPE.rawValue, stalls < 3, libusb_clear_halt(handle, input.address) == 0 {
+                stalls += 1  // the endpoint stalled: cleared, read on (a device that keeps stalling is let go)
+                continue
             } else if result != 0, result != LIBUSB_ERROR_TIMEOUT.rawValue, result != LIBUSB_ERROR_INTERRUPTED.rawValue {
                 break  // unplugged (NO_DEVICE), or the endpoint failed: the channel sees a hang-up
             }
@@ -234,6 +256,7 @@ private final class USBPacketPump: @unchecked Sendable {
         libusb_close(handle)  // gives the interface back to its kernel driver when one was set aside
         Glibc.close(node)
         Glibc.close(socket)
+        done.finish()
     }
 
     private func transfer(_ endpoint: USBEndpoint, _ bytes: inout [UInt8], length: Int, transferred: inout Int32, timeout: UInt32) -> Int32 {

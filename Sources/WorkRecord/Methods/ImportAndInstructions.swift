@@ -193,8 +193,22 @@ enum InstructionMethods {
     }
 }
 
-/// `user.unlock` and `sign`.
+/// `user.get`, `user.unlock` and `sign`.
 enum UserMethods {
+    /// Who a login is, as a signature would show it (printed name) and what it may sign (roles);
+    /// nothing secret. A signing page shows it before the password is asked for.
+    static func get(_ context: MethodContext) throws -> RecordOutcome {
+        let login = try context.params.string("login")
+        guard let row = try Row.fetchOne(context.db.cachedStatement(sql: "SELECT name, roles, locked FROM user WHERE login = ?"), arguments: [login]) else {
+            throw WorkRecordError(.notFound, "no user '\(login)'")
+        }
+        return RecordOutcome([
+            "login": .string(login), "printed_name": .string(row["name"]),
+            "roles": .array((row["roles"] as String).split(separator: ",").map { .string(String($0)) }),
+            "locked": .bool(row["locked"] as Bool),
+        ])
+    }
+
     /// Unlocks a user locked out by failed signatures; an admin signs it.
     static func unlock(_ context: MethodContext) throws -> RecordOutcome {
         let login = try context.params.string("login")

@@ -1,0 +1,217 @@
+import DeviceIO
+public import FloorgateCore
+import Foundation
+public import Gateway
+
+/// The station page's HTML: the whole page, and each part of it that a live update replaces.
+/// One renderer serves both, so a reloaded page and a live one look the same.
+public enum PageHTML {
+    /// Everything the station page shows.
+    public struct Station: Sendable {
+        public var station: String
+        public var operatorLogin: String
+        public var build: JSONValue?
+        public var readings: [StationBoard.Reading]
+        public var devices: [(name: String, state: DeviceState?, message: String)]
+        public var notices: [String]
+        public var lastUpdateID: Int
+    }
+
+    /// The station page: build, latest reading, what needs the operator, active step, readings,
+    /// devices.
+    public static func station(_ view: Station) -> String {
+        document(title: "\(view.station) · station", station: view.station, operatorLogin: view.operatorLogin, lastUpdateID: view.lastUpdateID, current: "/") {
+            """
+            <main class="station">
+            <section id="build" class="panel build">\(buildSummary(view.build))</section>
+            <section id="latest" class="panel latest" aria-live="polite">\(view.readings.first.map(latest) ?? latestEmpty)</section>
+            <section id="needs" class="panel needs" aria-live="assertive">\(needs(view.build))</section>
+            <section id="step" class="panel step">\(step(view.build))</section>
+            <section class="panel readings"><h2>Readings</h2><ol id="reading-list" data-max="\(StationBoard.readingsShown)">\(view.readings.map(readingItem).joined())</ol></section>
+            <section id="devices" class="panel devices">\(devices(view.devices))</section>
+            <section id="notices" class="panel notices">\(notices(view.notices))</section>
+            </main>
+            \(signingDialog)
+            """
+        }
+    }
+
+    /// The page's frame: header with the station, the navigation and the live-link state.
+    static func document(title: String, station: String, operatorLogin: String, lastUpdateID: Int, current: String, body: () -> String) -> String {
+        let links = [("/", "Station"), ("/build", "Build"), ("/devices", "Devices")].map { path, name in
+            "<a href=\"\(path)\"\(path == current ? " aria-current=\"page\"" : "")>\(name)</a>"
+        }.joined()
+        return """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(escape(title))</title><style>\(PageAssets.css)</style></head>
+            <body data-last-update="\(lastUpdateID)">
+            <header class="bar"><strong class="station-name">\(escape(station))</strong><span class="operator">operator \(escape(operatorLogin))</span>
+            <nav>\(links)</nav><span id="link" class="link" role="status" data-state="connecting">◌ connecting</span>
+            <label class="sound"><input type="checkbox" id="sound"> sound on fail</label></header>
+            \(body())
+            <script>\(PageAssets.script)</script>
+            </body></html>
+            """
+    }
+
+    public static func buildSummary(_ build: JSONValue?) -> String {
+        guard let build else {
+            return "<h2>No build open</h2><p class=\"hint\">Scan the unit's serial label to open its build.</p>"
+        }
+        let instruction = build["instruction"]
+        return """
+            <h2>Build</h2>
+            <dl class="facts">
+            <div><dt>Serial</dt><dd id="serial" class="big">\(text(build["serial"]))</dd></div>
+            <div><dt>Work order</dt><dd>\(text(build["work_order"]))</dd></div>
+            <div><dt>Part</dt><dd>\(text(build["part"])) rev \(text(build["part_revision"]))</dd></div>
+            <div><dt>Instruction</dt><dd>\(text(instruction?["title"])) · op \(text(build["operation"])) · <strong id="revision">revision \(text(instruction?["revision"]))</strong></dd></div>
+            </dl>
+            """
+    }
+
+    public static func step(_ build: JSONValue?) -> String {
+        guard let build else { return "<h2>Step</h2><p class=\"hint\">No build open.</p>" }
+        guard let step = build["active_step"], !step.isNull else { return "<h2>Step</h2><p class=\"hint\">Every step is done.</p>" }
+        let points = (step["points"]?.arrayValue ?? []).map { point -> String in
+            let taken = point["results"]?.arrayValue?.count ?? 0
+            let limits: String
+            if let lower = point["lower"]?.stringValue, let upper = point["upper"]?.stringValue {
+                limits = "\(escape(lower)) … \(escape(upper))"
+            } else {
+                limits = "—"
+            }
+            return """
+                <tr><td>\(text(point["name"]))</td><td>\(text(point["kind"]))</td><td>\(text(point["nominal"], or: "—"))</td><td class="limits">\(limits)</td><td>\(text(point["unit"], or: ""))</td><td>\(taken) of \(text(point["count"], or: "1"))</td></tr>
+                """
+        }.joined()
+        let instructions = step["text"]?.stringValue.flatMap { $0.isEmpty ? nil : "<p class=\"instructions\">\(escape($0))</p>" } ?? ""
+        return """
+            <h2>Step <span id="step-key">\(text(step["key"]))</span>: \(text(step["title"]))</h2>\(instructions)
+            <table class="points"><thead><tr><th>Point</th><th>Kind</th><th>Nominal</th><th>Limits</th><th>Unit</th><th>Results</th></tr></thead><tbody>\(points)</tbody></table>
+            """
+    }
+
+    static let latestEmpty = "<h2>Latest reading</h2><p class=\"hint\">Waiting for a device.</p>"
+
+    public static func latest(_ reading: StationBoard.Reading) -> String {
+        """
+        <h2>Latest reading</h2>
+        <div class="verdict-block verdict-\(reading.verdict.rawValue)" data-verdict="\(reading.verdict.rawValue)">
+        <span class="icon" aria-hidden="true">\(reading.verdict.icon)</span><span class="verdict-words">\(reading.verdict.words)</span>
+        <span class="value">\(escape(reading.summary))</span></div>
+        <p class="where">\(escape(reading.source))\(reading.point.map { " · \(escape($0))" } ?? "")\(reading.step.map { " (step \(escape($0)))" } ?? "")\(reading.ncID.map { " · NC \($0) raised" } ?? "")\(reading.reason.map { " · \(escape($0))" } ?? "")</p>
+        """
+    }
+
+    public static func readingItem(_ reading: StationBoard.Reading) -> String {
+        """
+        <li class="verdict-\(reading.verdict.rawValue)" data-verdict="\(reading.verdict.rawValue)" data-value="\(escape(reading.summary))"><span class="icon" aria-hidden="true">\(reading.verdict.icon)</span> <span class="verdict-words">\(reading.verdict.words)</span> <span class="value">\(escape(reading.summary))</span> <span class="where">\(escape(reading.source))\(reading.point.map { " · \(escape($0))" } ?? "")</span></li>
+        """
+    }
+
+    /// What needs someone: a redline to read and sign, nonconformances to disposition, the active
+    /// step to sign complete. Each button carries what its signature is for.
+    public static func needs(_ build: JSONValue?) -> String {
+        guard let build, let buildID = build["build_id"]?.integerValue else { return "<h2>Needs you</h2><p class=\"hint\">Nothing.</p>" }
+        var items: [String] = []
+        if let redline = build["pending_redline"], !redline.isNull, let redlineID = redline["redline_id"]?.integerValue {
+            let subject = "Acknowledge redline \(redlineID): revision \(redline["from_revision"]?.stringValue ?? "?") → \(redline["to_revision"]?.stringValue ?? "?")"
+            items.append("""
+                <li class="need redline" id="redline-prompt"><strong>⚑ REDLINE \(text(redline["from_revision"])) → \(text(redline["to_revision"]))</strong>: \(text(redline["reason"]))
+                \(signButton("Read and sign", action: "redline-acknowledge", subject: subject, meaning: "reviewed", role: "operator", params: ["build_id": .integer(buildID), "redline_id": .integer(redlineID)]))</li>
+                """)
+        }
+        for nc in build["open_ncs"]?.arrayValue ?? [] {
+            guard let ncID = nc["nc_id"]?.integerValue else { continue }
+            items.append("""
+                <li class="need nc"><strong>⚠ NC \(ncID)</strong> on \(text(nc["point"], or: "the build")): \(text(nc["description"]))
+                \(signButton("Disposition", action: "nc-disposition", subject: "Disposition nonconformance \(ncID)", meaning: "dispositioned", role: "quality", params: ["nc_id": .integer(ncID)]))</li>
+                """)
+        }
+        if let step = build["active_step"], !step.isNull, let key = step["key"]?.stringValue {
+            items.append("""
+                <li class="need step-sign">Step \(escape(key)) done?
+                \(signButton("Sign step complete", action: "step-complete", subject: "Step \(key) '\(step["title"]?.stringValue ?? "")' of serial \(build["serial"]?.stringValue ?? "?") performed", meaning: "performed", role: "operator", params: ["build_id": .integer(buildID)]))</li>
+                """)
+        }
+        return "<h2>Needs you</h2><ul class=\"need-list\">\(items.joined())</ul>"
+    }
+
+    private static func signButton(_ label: String, action: String, subject: String, meaning: String, role: String, params: JSONValue) -> String {
+        """
+        <button type="button" class="sign" data-action="\(action)" data-subject="\(escape(subject))" data-meaning="\(meaning)" data-role="\(role)" data-params="\(escape(params.text))" data-key="\(UUIDv7.make().uuidString.lowercased())">\(escape(label))</button>
+        """
+    }
+
+    public static func devices(_ devices: [(name: String, state: DeviceState?, message: String)]) -> String {
+        let rows = devices.map { device -> String in
+            let (mark, words, state) = switch device.state {
+            case .connected?: ("●", "connected", "up")
+            case .lost?: ("○", "NOT CONNECTED", "down")
+            case nil: ("◌", "waiting", "unknown")
+            case let other?: ("⚠", other.rawValue.replacingOccurrences(of: "_", with: " "), "warn")
+            }
+            return "<li class=\"device device-\(state)\" data-device=\"\(escape(device.name))\"><span aria-hidden=\"true\">\(mark)</span> <strong>\(escape(device.name))</strong> \(words) <span class=\"detail\">\(escape(device.message))</span></li>"
+        }.joined()
+        return "<h2>Devices</h2><ul class=\"device-list\">\(rows)</ul>"
+    }
+
+    public static func notices(_ notices: [String]) -> String {
+        notices.isEmpty ? "" : "<h2>Notices</h2><ul>\(notices.map { "<li>\(escape($0))</li>" }.joined())</ul>"
+    }
+
+    /// The signing dialog: user id, then the printed name, meaning and time the signature will
+    /// carry, then the password; extra fields for a disposition.
+    static let signingDialog = """
+        <dialog id="sign-dialog" aria-labelledby="sign-subject">
+        <form method="dialog" id="sign-form">
+        <h2 id="sign-subject">Sign</h2>
+        <p class="meaning">Meaning: <strong id="sign-meaning"></strong> · needs role <span id="sign-role"></span></p>
+        <label>User id <input name="user" id="sign-user" autocomplete="username" required></label>
+        <p id="sign-signer" class="signer" aria-live="polite"></p>
+        <div id="sign-disposition" hidden>
+        <label>Disposition <select name="disposition"><option>rework</option><option>use-as-is</option><option>scrap</option><option>return</option></select></label>
+        <label>Comment <input name="comment" id="sign-comment"></label>
+        </div>
+        <label>Password <input name="password" id="sign-password" type="password" autocomplete="current-password" required></label>
+        <p class="when">Signed at <span id="sign-time"></span> (the record's clock stamps it)</p>
+        <p id="sign-result" class="result" role="alert"></p>
+        <div class="actions"><button type="button" id="sign-cancel">Cancel</button><button type="submit" id="sign-confirm" class="primary">Sign</button></div>
+        </form></dialog>
+        """
+
+    static func text(_ value: JSONValue?, or fallback: String = "?") -> String {
+        guard let value, !value.isNull else { return escape(fallback) }
+        return escape(value.stringValue ?? value.text)
+    }
+
+    /// Text safe in HTML content and attribute values.
+    public static func escape(_ text: String) -> String {
+        var escaped = ""
+        escaped.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&#39;"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
+    }
+}
+
+extension PluggedDevice {
+    /// One row of the devices page's table.
+    var row: String {
+        let interfaces = interfaceLines.map { "<br><span class=\"detail\">interface \(PageHTML.escape($0))</span>" }.joined()
+        let canOpen = access.map { $0.canOpen ? "✔ " : "✖ " } ?? ""
+        return """
+            <tr><td>\(PageHTML.escape(device.node ?? device.syspath))</td><td>\(PageHTML.escape(device.subsystem))</td><td>\(PageHTML.escape(usbText))\(interfaces)</td><td>\(PageHTML.escape(profileText))</td><td>\(canOpen)\(PageHTML.escape(accessText))</td></tr>
+            """
+    }
+}

@@ -1,0 +1,240 @@
+public import DeviceIO
+public import FloorgateCore
+public import Gateway
+import HTTPTypes
+public import Hummingbird
+public import Logging
+public import ServiceLifecycle
+
+/// The station page's web server (Hummingbird), in the gateway process, on 127.0.0.1 by default:
+///
+/// - `GET /` the station page; `GET /build` the open build and its history so far (the device
+///   history record, as the record renders it); `GET /devices` the station's devices and what is
+///   plugged in;
+/// - `GET /events` the live channel (Server-Sent Events; `Last-Event-ID` or `?after=` resumes);
+/// - `GET /signer?user=` who a user id is (printed name, roles), before they sign;
+/// - `POST /actions/redline-acknowledge|step-complete|nc-disposition` a signed action, sent to
+///   the record like any client's, with the signer's user id and password;
+/// - `GET /state.json` viewers and the open build, for scripts and the demo.
+public enum StationPageServer {
+    /// What the pages need besides the board.
+    public struct Context: Sendable {
+        public var board: StationBoard
+        public var record: RecordClient
+        public var profiles: [DeviceProfile]
+        /// Renders a device history record (JSON from `dhr.export`) as a page.
+        public var historyPage: @Sendable (JSONValue) -> String
+
+        public init(board: StationBoard, record: RecordClient, profiles: [DeviceProfile], historyPage: @escaping @Sendable (JSONValue) -> String) {
+            self.board = board
+            self.record = record
+            self.profiles = profiles
+            self.historyPage = historyPage
+        }
+    }
+
+    /// The actions a page may ask for: the record method, and the params a page may set.
+    static let actions: [String: (method: String, params: Set<String>)] = [
+        "redline-acknowledge": ("redline.acknowledge", ["build_id", "redline_id"]),
+        "step-complete": ("step.complete", ["build_id"]),
+        "nc-disposition": ("nc.disposition", ["nc_id", "disposition", "comment"]),
+    ]
+
+    /// The server as a service; `onRunning` gets the port it listens on (useful with port 0).
+    public static func application(
+        _ context: Context, address: String, port: Int, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void
+    ) -> some Service {
+        let router = Router()
+        router.get("/") { _, _ in html(PageHTML.station(await context.board.snapshot)) }
+        router.get("/build") { _, _ in html(await buildPage(context)) }
+        router.get("/build/history") { _, _ in html(await history(context)) }
+        router.get("/devices") { _, _ in html(await devicesPage(context)) }
+        router.get("/devices/plugged") { _, _ in html(pluggedPage(context)) }
+        router.get("/events") { request, _ in
+            let header = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int($0) }
+            return await events(context.board, after: header ?? request.uri.queryParameters.get("after").flatMap { Int($0) })
+        }
+        router.get("/state.json") { _, _ in
+            let board = context.board
+            let state: JSONValue = [
+                "viewers": .integer(Int64(await board.viewers)), "last_update": .integer(Int64(await board.lastUpdateID)),
+                "serial": await board.build?["serial"] ?? .null,
+            ]
+            return json(state, status: .ok)
+        }
+        router.get("/signer") { request, _ in await signer(context, login: request.uri.queryParameters.get("user") ?? "") }
+        router.post("/actions/:name") { request, requestContext in
+            let name = requestContext.parameters.get("name") ?? ""
+            let body = try await request.body.collect(upTo: 64 * 1024)
+            return await act(context, name: name, body: Array(buffer: body))
+        }
+        return Application(
+            router: router, configuration: .init(address: .hostname(address, port: port), serverName: "floorgate"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
+    }
+
+    static func html(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: value.text)))
+    }
+
+    /// The live channel: what the page missed since `after`, then every update as it comes, and
+    /// a comment every 15 s so a dead connection is noticed. A page too far behind is told to load
+    /// again (`event: reload`).
+    static func events(_ board: StationBoard, after: Int?) async -> Response {
+        let (missed, updates) = await board.subscribe(after: after)
+        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-store"]
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            guard let missed else {
+                try await writer.write(ByteBuffer(string: "event: reload\ndata: {}\n\n"))
+                try await writer.finish(nil)
+                return
+            }
+            try await writer.write(ByteBuffer(string: "retry: 1000\n\n" + missed.map(\.serverSentEvent).joined()))
+            // Ends when the page goes away (the write fails) or the board closes the stream on
+            // the gateway's graceful shutdown; the page then reconnects to the next run.
+            for await update in updates {
+                try await writer.write(ByteBuffer(string: update.serverSentEvent))
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    /// Who `login` is, from the record: printed name and roles, shown before they sign.
+    static func signer(_ context: Context, login: String) async -> Response {
+        guard !login.isEmpty else { return json(["ok": false, "message": "give a user id"], status: .badRequest) }
+        do {
+            let user = try await context.record.call("user.get", ["login": .string(login)])
+            let locked = user["locked"] == .bool(true)
+            return json([
+                "ok": .bool(!locked), "printed_name": user["printed_name"] ?? .null, "roles": user["roles"] ?? [],
+                "message": .string(locked ? "\(login) is locked out: an admin must unlock the account" : ""),
+            ], status: .ok)
+        } catch {
+            return json(["ok": false, "message": .string(error.description)], status: .ok)
+        }
+    }
+
+    /// A signed action: the page's params (only those the action takes), the signature, the key.
+    static func act(_ context: Context, name: String, body: [UInt8]) async -> Response {
+        guard let action = actions[name] else { return json(["ok": false, "message": .string("no action '\(name)'")], status: .notFound) }
+        guard let request = try? JSONValue(parsing: body), let user = request["user"]?.stringValue, !user.isEmpty,
+              let password = request["password"]?.stringValue, !password.isEmpty,
+              let key = request["idempotency_key"]?.stringValue, case .object(let given)? = request["params"]
+        else {
+            return json(["ok": false, "message": "give user id, password and the action's params"], status: .badRequest)
+        }
+        var params = given.filter { action.params.contains($0.key) }
+        params["signature"] = ["user": .string(user), "password": .string(password)]
+        params["idempotency_key"] = .string(key)
+        do {
+            let answer = try await context.record.call(action.method, .object(params))
+            let signature = answer["signature_id"].map { " (signature \($0.text))" } ?? ""
+            return json(["ok": true, "message": .string("Signed by \(user)\(signature).")], status: .ok)
+        } catch {
+            return json(["ok": false, "message": .string(error.description)], status: .ok)
+        }
+    }
+
+    static func buildPage(_ context: Context) async -> String {
+        let board = context.board
+        let build = await board.build
+        let steps = (build?["steps"]?.arrayValue ?? []).map { step in
+            "<tr><td>\(PageHTML.text(step["key"]))</td><td>\(PageHTML.text(step["title"]))</td><td>\(PageHTML.text(step["status"]))</td></tr>"
+        }.joined()
+        return PageHTML.document(
+            title: "\(board.station) · build", station: board.station, operatorLogin: board.operatorLogin,
+            lastUpdateID: await board.lastUpdateID, current: "/build"
+        ) {
+            """
+            <main class="build-page">
+            <section id="build" class="panel build">\(PageHTML.buildSummary(build))</section>
+            <section class="panel"><h2>Steps</h2><table class="listing"><thead><tr><th>Step</th><th>Title</th><th>Status</th></tr></thead><tbody>\(steps)</tbody></table></section>
+            <section class="panel" style="grid-column: 1 / -1"><h2>History so far (device history record)</h2>
+            <iframe id="history" class="history" src="/build/history" title="device history record so far"></iframe></section>
+            </main>
+            """
+        }
+    }
+
+    static func history(_ context: Context) async -> String {
+        guard let serial = await context.board.build?["serial"]?.stringValue else {
+            return "<!DOCTYPE html><html lang=\"en\"><body><p>No build is open.</p></body></html>"
+        }
+        do {
+            return context.historyPage(try await context.record.call("dhr.export", ["serial": .string(serial)]))
+        } catch {
+            return "<!DOCTYPE html><html lang=\"en\"><body><p>The record cannot give the history now: \(PageHTML.escape(error.description))</p></body></html>"
+        }
+    }
+
+    static func devicesPage(_ context: Context) async -> String {
+        let board = context.board
+        let devices = await board.devices
+        return PageHTML.document(
+            title: "\(board.station) · devices", station: board.station, operatorLogin: board.operatorLogin,
+            lastUpdateID: await board.lastUpdateID, current: "/devices"
+        ) {
+            """
+            <main class="devices-page">
+            <section id="devices" class="panel devices">\(PageHTML.devices(devices))</section>
+            <section class="panel" style="grid-column: 1 / -1"><h2>Plugged in</h2>
+            <iframe id="plugged" class="history" src="/devices/plugged" title="devices plugged in"></iframe></section>
+            </main>
+            """
+        }
+    }
+
+    /// What `floorgate devices` shows, as a table.
+    static func pluggedPage(_ context: Context) -> String {
+        let devices = ((try? Udev.devices(subsystems: ["tty", "hidraw", "usb"])) ?? []).filter(PluggedDevice.isBenchCandidate)
+        let rows = devices.map { PluggedDevice(device: $0, profiles: context.profiles).row }.joined()
+        let table = devices.isEmpty
+            ? "<p>No USB serial, HID or vendor-class USB devices are plugged in.</p>"
+            : "<table class=\"listing\"><thead><tr><th>Node</th><th>Subsystem</th><th>USB</th><th>Profile</th><th>Can Floorgate open it</th></tr></thead><tbody>\(rows)</tbody></table>"
+        return "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><style>\(PageAssets.css)</style></head><body>\(table)</body></html>"
+    }
+}
+
+/// The station page as one service of the gateway: the board following the station's events,
+/// a keep-alive for open pages, and the web server. On graceful shutdown the pages' streams are
+/// closed (they reconnect to the next run) and the server stops.
+public struct StationPageService: Service {
+    public let context: StationPageServer.Context
+    public let address: String
+    public let port: Int
+    private let logger: Logger
+    private let onRunning: @Sendable (Int) async -> Void
+
+    public init(context: StationPageServer.Context, address: String, port: Int, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void) {
+        self.context = context
+        self.address = address
+        self.port = port
+        self.logger = logger
+        self.onRunning = onRunning
+    }
+
+    public func run() async throws {
+        let board = context.board
+        let server = StationPageServer.application(context, address: address, port: port, logger: logger, onRunning: onRunning)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await board.run() }
+            group.addTask {
+                await withGracefulShutdownHandler {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(15))
+                        await board.keepAlive()
+                    }
+                } onGracefulShutdown: {
+                    Task { await board.closeAll() }
+                }
+            }
+            group.addTask { try await server.run() }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+}
