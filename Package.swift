@@ -183,19 +183,12 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "FloorgateCore", "DeviceProtocols", "DeviceIO", "Gateway", "WorkRecord",
+                // The station page's tests run a whole station, so they live here with its harness.
+                "FloorgateCore", "DeviceProtocols", "DeviceIO", "Gateway", "StationPage", "WorkRecord",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: strictSettings
-        ),
-        .testTarget(
-            name: "StationPageTests",
-            dependencies: [
-                "FloorgateCore", "Gateway", "StationPage",
-                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

@@ -196,6 +196,7 @@ public actor Station {
         case "nc.raised" where event.params["build_id"] == buildID:
             let point = event.params["point"]?.stringValue ?? "?"
             eventStream.continuation.yield(.notice("nonconformance \(event.params["nc_id"]?.text ?? "?") raised on '\(point)': quality must disposition it"))
+            if let buildID { await refresh(buildID) }  // the build's open NCs, for the views
         case "redline.published" where event.params["build_id"] == buildID:
             let revisions = "\(event.params["from_revision"]?.stringValue ?? "?") → \(event.params["to_revision"]?.stringValue ?? "?")"
             let reason = event.params["reason"]?.stringValue ?? ""

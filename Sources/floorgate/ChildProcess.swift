@@ -29,11 +29,12 @@ final class ChildProcess: Sendable {
         try process.run()
     }
 
-    /// Waits for a printed line starting with `prefix` and returns the rest of it.
-    func line(startingWith prefix: String, timeout: Duration = .seconds(20)) async throws -> String {
+    /// Waits for a printed line starting with `prefix` (and holding `containing`, when given)
+    /// and returns the rest of it.
+    func line(startingWith prefix: String, containing: String? = nil, timeout: Duration = .seconds(20)) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if let line = printed.lines.withLock({ $0.first { $0.hasPrefix(prefix) } }) {
+            if let line = printed.lines.withLock({ $0.first { $0.hasPrefix(prefix) && (containing.map($0.contains) ?? true) } }) {
                 return String(line.dropFirst(prefix.count))
             }
             guard process.isRunning else { break }

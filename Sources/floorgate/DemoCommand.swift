@@ -23,7 +23,11 @@ struct DemoCommand: AsyncParsableCommand {
             build, and the device history record is exported as JSON and HTML.
 
             The gateway's live view (devices, build, steps, each reading and its verdict) is \
-            shown as it happens. The files stay in --dir (record.sqlite, outbox.sqlite, \
+            shown as it happens, and the operator's station page is served: open the address \
+            the demo prints (http://127.0.0.1:8480/ by default) to watch the build in a browser. \
+            With --operator-on-page the demo waits for the page to be opened before the scan, \
+            and leaves the redline for the operator to read and sign there (user olga, \
+            password bench-olga-1). The files stay in --dir (record.sqlite, outbox.sqlite, \
             station.toml, the DHR, each process's log).
 
             Exit status 0 only if every expected entry is in the exported DHR.
@@ -31,6 +35,7 @@ struct DemoCommand: AsyncParsableCommand {
             Examples:
               floorgate demo
               floorgate demo --script --dir /tmp/floorgate-demo
+              floorgate demo --operator-on-page --page-port 8480
             """
     )
 
@@ -43,6 +48,16 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The device profiles.", valueName: "directory"))
     var profiles = "devices"
 
+    @Option(help: ArgumentHelp("The station page's port on 127.0.0.1 (0: any free port).", valueName: "port"))
+    var pagePort = 8480
+
+    @Flag(help: "Wait for the station page to be opened, and leave the redline for the operator to sign there.")
+    var operatorOnPage = false
+
+    func validate() throws {
+        guard (0...65535).contains(pagePort) else { throw ValidationError("--page-port: \(pagePort) is not a TCP port (0–65535)") }
+    }
+
     func run() async throws {
         let directory = try prepareDirectory()
         let profilesDirectory = URL(fileURLWithPath: profiles).standardizedFileURL.path
@@ -51,7 +66,9 @@ struct DemoCommand: AsyncParsableCommand {
                 throw CommandFailure("the demo needs the device profile \(profilesDirectory)/\(name).toml; run it from the Floorgate checkout or give --profiles", exitCode: FloorgateExit.badUsage)
             }
         }
-        let play = DemoPlay(directory: directory, profilesDirectory: profilesDirectory, pause: script ? .zero : .milliseconds(900))
+        let play = DemoPlay(
+            directory: directory, profilesDirectory: profilesDirectory, pause: script ? .zero : .milliseconds(900),
+            pagePort: pagePort, operatorOnPage: operatorOnPage)
         let missing: [String]
         do {
             missing = try await play.run()
@@ -88,12 +105,16 @@ final class DemoPlay: Sendable {
     let directory: String
     let profilesDirectory: String
     let pause: Duration
+    let pagePort: Int
+    let operatorOnPage: Bool
     private let children = Mutex<[ChildProcess]>([])
 
-    init(directory: String, profilesDirectory: String, pause: Duration) {
+    init(directory: String, profilesDirectory: String, pause: Duration, pagePort: Int, operatorOnPage: Bool) {
         self.directory = directory
         self.profilesDirectory = profilesDirectory
         self.pause = pause
+        self.pagePort = pagePort
+        self.operatorOnPage = operatorOnPage
     }
 
     private var socket: String { "\(directory)/record.sock" }
@@ -147,14 +168,23 @@ final class DemoPlay: Sendable {
                 gateway.hasPrinted { $0.contains("  \(name) ") && $0.contains(" connected ") }
             }
         }
+        let pageLine = try await gateway.line(startingWith: "", containing: "station page http://")
+        let page = String(pageLine[pageLine.range(of: "http://")!.lowerBound...])
+        print("\nStation page: \(page)  (open it in a browser to watch the build)")
+        if operatorOnPage {
+            print("Waiting for the station page to be opened; the redline is yours to sign there (user olga, password bench-olga-1).")
+            try await waitFor("someone to open the station page at \(page)", timeout: .seconds(600)) { _ in
+                (StationPageProbe.state(url: page)?["viewers"]?.integerValue ?? 0) > 0
+            }
+        }
 
         try await narrate("The operator scans the unit's serial label")
-        scanner.send("]C0\(DemoScenario.serial)")
+        send(scanner, "]C0\(DemoScenario.serial)")
         let buildID = try await waitForBuild(client) { $0["status"] == "open" }["build_id"] ?? .null
 
         try await narrate("Step 10: two caliper readings (the second is out of limits)")
-        caliper.send("01A+0012.004")
-        caliper.send("01A+0012.031")
+        send(caliper, "01A+0012.004")
+        send(caliper, "01A+0012.031")
         let build = try await waitForBuild(client) { !($0["open_ncs"]?.arrayValue?.isEmpty ?? true) }
         let ncID = build["open_ncs"]?.arrayValue?.first?["nc_id"] ?? .null
 
@@ -163,11 +193,11 @@ final class DemoPlay: Sendable {
             "nc_id": ncID, "disposition": "rework", "comment": "Burr at the bore edge; deburr and measure again.",
             "signature": signature("quinn", "bench-quinn-1"),
         ])
-        caliper.send("01A+0011.998")
+        send(caliper, "01A+0011.998")
         try await completeStep("10", client: client, buildID: buildID)
 
         try await narrate("Step 20: the operator scans the sensor board's lot label")
-        scanner.send("]C0LOT-B-7731")
+        send(scanner, "]C0LOT-B-7731")
         try await completeStep("20", client: client, buildID: buildID)
 
         try await narrate("Engineering publishes a redline: the cover screws need more clamp load (revision B)")
@@ -177,18 +207,23 @@ final class DemoPlay: Sendable {
             "signature": signature("eric", "bench-eric-1"),
         ])
         try await waitForBuild(client) { !($0["pending_redline"]?.isNull ?? true) }
-        try await narrate("The operator reads the redline and acknowledges it")
-        _ = try call(client, "redline.acknowledge", [
-            "build_id": buildID, "redline_id": redline["redline_id"] ?? .null, "signature": signature("olga", "bench-olga-1"),
-        ])
+        if operatorOnPage {
+            try await narrate("The operator reads the redline on the station page and signs it")
+            try await waitForBuild(client, timeout: .seconds(600)) { $0["pending_redline"]?.isNull ?? false }
+        } else {
+            try await narrate("The operator reads the redline and acknowledges it")
+            _ = try call(client, "redline.acknowledge", [
+                "build_id": buildID, "redline_id": redline["redline_id"] ?? .null, "signature": signature("olga", "bench-olga-1"),
+            ])
+        }
 
         try await narrate("Step 30: the nutrunner tightens both cover screws (each result acknowledged after commit)")
-        controller.send("trigger")
-        controller.send("trigger")
+        send(controller, "trigger")
+        send(controller, "trigger")
         try await completeStep("30", client: client, buildID: buildID)
 
         try await narrate("Step 40: the torque tester audits one screw")
-        tester.send("   1.22 N.m")
+        send(tester, "   1.22 N.m")
         try await completeStep("40", client: client, buildID: buildID)
 
         try await narrate("Quality closes the build; the device history record is exported")
@@ -202,6 +237,16 @@ final class DemoPlay: Sendable {
         return DemoCheck.missing(in: dhr)
     }
 
+    /// Sends a frame from a simulated device; with the operator on the page, says when (epoch
+    /// milliseconds), so a browser test can time the page against the device's frame.
+    private func send(_ device: ChildProcess, _ frame: String) {
+        device.send(frame)
+        if operatorOnPage {
+            print("    → \(device.name) \(frame) sent at \(Int64((Date.now.timeIntervalSince1970 * 1000).rounded())) ms")
+            fflush(nil)
+        }
+    }
+
     private func writeStation(scanner: String, caliper: String, tester: String, controller: String) throws -> String {
         let port = controller.split(separator: ":").last.map(String.init) ?? "4545"
         let text = """
@@ -212,6 +257,9 @@ final class DemoPlay: Sendable {
             outbox = "outbox.sqlite"
             profiles = "\(profilesDirectory)"
             serial_pattern = "regex:^SN-[0-9]{4}$"
+
+            [page]
+            port = \(pagePort)
 
             [[device]]
             name = "scanner"
@@ -270,9 +318,9 @@ final class DemoPlay: Sendable {
     }
 
     @discardableResult
-    private func waitForBuild(_ client: RecordSocketClient, _ condition: (JSONValue) -> Bool) async throws -> JSONValue {
+    private func waitForBuild(_ client: RecordSocketClient, timeout: Duration = .seconds(30), _ condition: (JSONValue) -> Bool) async throws -> JSONValue {
         var latest: JSONValue = .null
-        try await waitFor("the record to show the build's next state") { _ in
+        try await waitFor("the record to show the build's next state", timeout: timeout) { _ in
             latest = (try? client.call("build.get", ["serial": .string(DemoScenario.serial)])) ?? .null
             return !latest.isNull && condition(latest)
         }

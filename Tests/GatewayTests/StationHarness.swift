@@ -95,12 +95,16 @@ final class StationHarness: @unchecked Sendable {
         """
     }
 
-    func startGateway() throws {
+    /// Runs the gateway; `view` also sees each station event (the station page's board).
+    func startGateway(view: @escaping @Sendable (StationEvent) -> Void = { _ in }) throws {
         let configuration = try StationConfiguration.parse(configurationText, file: "station.toml", relativeTo: directory)
         var logger = Logger(label: "gateway")
         logger.logLevel = .critical
         let events = events
-        let runtime = GatewayRuntime(configuration: configuration, logger: logger) { events.append($0) }
+        let runtime = GatewayRuntime(configuration: configuration, logger: logger) { event in
+            events.append(event)
+            view(event)
+        }
         gateway = Task { try await runtime.run() }
     }
 

@@ -118,7 +118,7 @@ struct GatewayKillTests {
         gateway.kill(SIGTERM)
         #expect(await gateway.wait(timeout: .seconds(15)) == 0)
 
-        let rows = try await outbox.read { db in
+        let rows = try outbox.read { db in
             try Row.fetchAll(db, sql: "SELECT id, source, sourceKey, result, state, outcome FROM outbox ORDER BY seq")
         }
         let results = try client.call("dhr.export", ["serial": "SN-0009"])["builds"]?.arrayValue?.first?["results"]?.arrayValue ?? []

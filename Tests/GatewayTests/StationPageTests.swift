@@ -1,0 +1,236 @@
+import DeviceIO
+import FloorgateCore
+import Foundation
+import Gateway
+import Glibc
+import Logging
+import ServiceLifecycle
+import StationPage
+import Synchronization
+import Testing
+import WorkRecord
+
+/// The station page's board on its own: what each station event changes, and what a page that
+/// reconnects is sent.
+@Suite("Station page board")
+struct StationBoardTests {
+    @Test("a reading becomes the latest reading and the list's first item, its verdict in words and a symbol")
+    func reading() async {
+        let board = StationBoard(station: "bench-3", operatorLogin: "olga", deviceNames: ["caliper"])
+        let (_, updates) = await board.subscribe(after: nil)
+        await board.apply(.recorded(source: "caliper", summary: "12.031 mm", answer: ["verdict": "fail_high", "point": "bore", "step": "10", "nc_id": 1]))
+        var iterator = updates.makeAsyncIterator()
+        let update = await iterator.next()
+        #expect(update?.cue == "fail")
+        #expect(update?.fragments.map(\.target) == ["latest", "reading-list"])
+        let latest = update?.fragments.first?.html ?? ""
+        #expect(latest.contains("FAIL HIGH") && latest.contains("▲") && latest.contains("12.031 mm") && latest.contains("NC 1 raised"))
+        #expect(update?.fragments.last?.mode == .prepend)
+        #expect(update?.serverSentEvent.hasPrefix("id: 1\ndata: {") == true)
+    }
+
+    @Test("every verdict has its own words and symbol; device names are escaped")
+    func wordsAndEscaping() async {
+        let verdicts: [PageVerdict] = [.pass, .failLow, .failHigh, .invalid, .notBound, .recorded]
+        #expect(Set(verdicts.map(\.words)).count == verdicts.count && Set(verdicts.map(\.icon)).count == verdicts.count)
+        let board = StationBoard(station: "bench-3", operatorLogin: "olga", deviceNames: [])
+        await board.apply(.device(name: "<script>x</script>", state: .lost, message: "a&b"))
+        let page = PageHTML.station(await board.snapshot)
+        #expect(!page.contains("<script>x</script>") && page.contains("&lt;script&gt;x&lt;/script&gt;") && page.contains("a&amp;b"))
+        #expect(page.contains("NOT CONNECTED"))
+    }
+
+    @Test("a page that reconnects gets what it missed; one too far behind is told to load again")
+    func replay() async {
+        let board = StationBoard(station: "bench-3", operatorLogin: "olga", deviceNames: ["caliper"])
+        for index in 0..<600 {
+            await board.apply(.recorded(source: "caliper", summary: "\(index) mm", answer: ["verdict": "pass"]))
+        }
+        #expect(await board.lastUpdateID == 600)
+        let recent = await board.subscribe(after: 595).missed
+        #expect(recent?.map(\.id) == [596, 597, 598, 599, 600])
+        #expect(await board.subscribe(after: 600).missed == [])
+        #expect(await board.subscribe(after: 10).missed == nil, "update 11 is no longer kept")
+        #expect(await board.readings.count == 12)
+        #expect(await board.readings.first?.summary == "599 mm")
+    }
+}
+
+/// The station page served by a running station (a real record on its socket, the gateway on
+/// pseudo-terminals), read over real HTTP.
+@Suite("Station page", .serialized)
+struct StationPageTests {
+    /// A station with its page on a free port.
+    final class PageStation: Sendable {
+        let harness: StationHarness
+        let board: StationBoard
+        let port: Int
+        private let page: Task<Void, any Error>
+
+        init() async throws {
+            harness = try StationHarness()
+            try await harness.prepareRecord()
+            try await harness.startRecord()
+            let board = StationBoard(station: "bench-3", operatorLogin: "olga", deviceNames: ["scanner", "caliper"])
+            self.board = board
+            try harness.startGateway { board.post($0) }
+            var logger = Logger(label: "page")
+            logger.logLevel = .critical
+            let context = StationPageServer.Context(
+                board: board, record: RecordClient(socketPath: harness.socketPath, logger: logger), profiles: [],
+                historyPage: { "<p>history of \($0["serial"]?.stringValue ?? "?")</p>" })
+            let listening = Mutex<Int?>(nil)
+            let service = StationPageService(context: context, address: "127.0.0.1", port: 0, logger: logger) { port in
+                listening.withLock { $0 = port }
+            }
+            page = Task { try await service.run() }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while listening.withLock({ $0 }) == nil && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            port = try #require(listening.withLock { $0 })
+        }
+
+        func stop() async throws {
+            page.cancel()
+            await harness.stopGateway()
+            try await harness.stopRecord()
+        }
+    }
+
+    @Test("the page shows the build a scan opens, each reading with its verdict as it happens, and the step")
+    func liveBuild() async throws {
+        let station = try await PageStation()
+        defer { Task { try await station.stop() } }
+        #expect(try HTTP.get(port: station.port, "/").body.contains("No build open"))
+        let stream = try HTTP.Stream(port: station.port, path: "/events?after=\(await station.board.lastUpdateID)")
+        try station.harness.scanner.send(Array("SN-0001\r".utf8))
+        try await station.harness.eventually("the build on the page") {
+            try HTTP.get(port: station.port, "/").body.contains("<dd id=\"serial\" class=\"big\">SN-0001</dd>")
+        }
+        try station.harness.caliper.send(Array("01A+0012.031\r".utf8))
+        let sent = ContinuousClock.now
+        let event = try stream.read(until: "12.031 mm", timeout: .seconds(10))
+        let latency = ContinuousClock.now - sent
+        #expect(event.contains("FAIL HIGH") && event.contains("fail-high"))
+        #expect(latency < .seconds(2), "the reading reached the live channel \(latency) after its frame")
+        try await station.harness.eventually("the NC to disposition on the page") {
+            try HTTP.get(port: station.port, "/").body.contains("data-action=\"nc-disposition\"")
+        }
+        let page = try HTTP.get(port: station.port, "/").body
+        #expect(page.contains("Check housing bore") && page.contains("11.980 … 12.020") && page.contains("NC 1"))
+        let state = try JSONValue(parsing: Array(try HTTP.get(port: station.port, "/state.json").body.utf8))
+        #expect(state["serial"] == "SN-0001" && (state["viewers"]?.integerValue ?? 0) >= 1)
+        #expect(try HTTP.get(port: station.port, "/build/history").body.contains("history of SN-0001"))
+    }
+
+    @Test("signing on the page: who the user is first, refusals in the record's words, a redline acknowledged clears its prompt")
+    func signing() async throws {
+        let station = try await PageStation()
+        defer { Task { try await station.stop() } }
+        try station.harness.scanner.send(Array("SN-0001\r".utf8))
+        try await station.harness.eventually("the build") { try HTTP.get(port: station.port, "/").body.contains("SN-0001") }
+
+        let signer = try JSONValue(parsing: Array(try HTTP.get(port: station.port, "/signer?user=olga").body.utf8))
+        #expect(signer["ok"] == true && signer["printed_name"] == "Olga Operator" && signer["roles"] == ["operator"])
+        let nobody = try JSONValue(parsing: Array(try HTTP.get(port: station.port, "/signer?user=nobody").body.utf8))
+        #expect(nobody["ok"] == false && nobody["message"]?.stringValue?.contains("no user 'nobody'") == true)
+
+        let buildID = try station.harness.build()["build_id"] ?? .null
+        func act(_ name: String, _ params: JSONValue, password: String) throws -> JSONValue {
+            let body: JSONValue = ["user": "olga", "password": .string(password), "idempotency_key": .string(UUIDv7.make().uuidString.lowercased()), "params": params]
+            return try JSONValue(parsing: Array(try HTTP.post(port: station.port, "/actions/\(name)", body: body.text).body.utf8))
+        }
+        let wrong = try act("step-complete", ["build_id": buildID], password: "guess")
+        #expect(wrong["ok"] == false && wrong["message"]?.stringValue?.contains("record error 1007") == true)
+        let early = try act("step-complete", ["build_id": buildID], password: "bench-olga-1")
+        #expect(early["ok"] == false && early["message"]?.stringValue?.contains("record error 1013") == true)
+        #expect(try HTTP.post(port: station.port, "/actions/build-close", body: "{}").status == 404)
+
+        // An engineer's redline reaches the open build: the page prompts; olga signs it there.
+        let example = try JSONValue(parsing: try Data(contentsOf: StationHarness.repository.appendingPathComponent("examples/record-import.json")))
+        let redline = try station.harness.client().call("redline.publish", [
+            "part": "HX-200", "part_revision": "C", "operation": "010", "new_revision": "B", "reason": "ECO-9: wider bore",
+            "steps": example["instructions"]?.arrayValue?.first?["steps"] ?? .null,
+            "signature": ["user": "eric", "password": "bench-eric-1"], "idempotency_key": .string(UUIDv7.make().uuidString.lowercased()),
+        ])
+        try await station.harness.eventually("the redline prompt") { try HTTP.get(port: station.port, "/").body.contains("id=\"redline-prompt\"") }
+        let acknowledged = try act("redline-acknowledge", ["build_id": buildID, "redline_id": redline["redline_id"] ?? .null, "serial": "ignored"], password: "bench-olga-1")
+        #expect(acknowledged["ok"] == true, "\(acknowledged)")
+        try await station.harness.eventually("the prompt gone and revision B shown") {
+            let page = try HTTP.get(port: station.port, "/").body
+            return !page.contains("id=\"redline-prompt\"") && page.contains("revision B")
+        }
+    }
+}
+
+/// Plain HTTP/1.0 over a loopback socket: what a browser sends, nothing between.
+enum HTTP {
+    struct Answer { var status: Int; var body: String }
+
+    static func get(port: Int, _ path: String) throws -> Answer { try exchange(port: port, "GET \(path) HTTP/1.0\r\nconnection: close\r\n\r\n") }
+
+    static func post(port: Int, _ path: String, body: String) throws -> Answer {
+        try exchange(port: port, "POST \(path) HTTP/1.0\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: \(body.utf8.count)\r\n\r\n\(body)")
+    }
+
+    private static func exchange(port: Int, _ request: String) throws -> Answer {
+        let socket = try connect(port: port)
+        defer { close(socket) }
+        let bytes = Array(request.utf8)
+        guard send(socket, bytes, bytes.count, Int32(MSG_NOSIGNAL)) == bytes.count else { throw HTTPError(what: "send") }
+        var answer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = recv(socket, &chunk, chunk.count, 0)
+            guard count > 0 else { break }
+            answer += chunk[..<count]
+        }
+        let text = String(decoding: answer, as: UTF8.self)
+        guard let head = text.range(of: "\r\n\r\n") else { throw HTTPError(what: "no header in \(text.prefix(200))") }
+        let status = Int(text.split(separator: " ").dropFirst().first ?? "") ?? 0
+        return Answer(status: status, body: String(text[head.upperBound...]))
+    }
+
+    static func connect(port: Int) throws -> Int32 {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var wait = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard result == 0 else { close(socket); throw HTTPError(what: "connect to port \(port)") }
+        return socket
+    }
+
+    /// An open `text/event-stream` response, read as it arrives.
+    final class Stream {
+        private let socket: Int32
+        private var received = ""
+
+        init(port: Int, path: String) throws {
+            socket = try HTTP.connect(port: port)
+            let bytes = Array("GET \(path) HTTP/1.0\r\n\r\n".utf8)
+            _ = send(socket, bytes, bytes.count, Int32(MSG_NOSIGNAL))
+        }
+
+        deinit { close(socket) }
+
+        /// Reads until `text` has arrived; returns everything read so far.
+        func read(until text: String, timeout: Duration) throws -> String {
+            let deadline = ContinuousClock.now + timeout
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            while !received.contains(text) {
+                guard ContinuousClock.now < deadline else { throw HTTPError(what: "'\(text)' never came; got \(received.suffix(500))") }
+                var poller = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+                guard poll(&poller, 1, 100) > 0 else { continue }
+                let count = recv(socket, &chunk, chunk.count, 0)
+                guard count > 0 else { throw HTTPError(what: "the stream ended; got \(received.suffix(500))") }
+                received += String(decoding: chunk[..<count], as: UTF8.self)
+            }
+            return received
+        }
+    }
+
+    struct HTTPError: Error { var what: String }
+}
