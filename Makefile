@@ -7,7 +7,7 @@ FUZZ_TARGETS := fuzz-mitutoyo fuzz-uwave fuzz-sylvac fuzz-digimatic fuzz-torque-
 SHARED_FIXTURES ?= ../shared/fixtures
 FIXTURE_FILES := mitutoyo digimatic uwave sylvac torque-ascii open-protocol scanner-serial hid-keyboard hid-pos barcode-parse
 
-.PHONY: all deps deps-usb build test test-usb demo bench fuzz fuzz-build fixtures generate install-udev clean
+.PHONY: all deps deps-usb deps-browser build test test-usb test-browser screenshots assets demo bench fuzz fuzz-build fixtures generate install-udev clean
 
 all: build
 
@@ -21,17 +21,38 @@ deps:
 deps-usb:
 	@./scripts/install-deps --usbvm
 
+## deps-browser: headless Chromium and its driver (Debian chromium, chromium-driver) for the
+##               station page's browser tests
+deps-browser:
+	@./scripts/install-deps --browser
+
 ## build: debug build of the package
 build: deps
 	$(SWIFT) build
 
-## test: build everything, run the whole test suite, check the shipped device profiles and run the
-##       real-USB tier where ../shared/usbvm is set up (what CI runs)
-test: deps deps-usb
+## test: build everything, run the whole test suite, check the shipped device profiles and the
+##       embedded page assets, drive the station page in headless Chromium, and run the real-USB
+##       tier where ../shared/usbvm is set up (what CI runs)
+test: deps deps-usb deps-browser
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	$$($(SWIFT) build --show-bin-path)/floorgate profiles check devices
+	python3 scripts/embed-web-assets.py --check || { echo "web/ changed: run make assets"; exit 1; }
+	./scripts/test-browser
 	./scripts/test-usb
+
+## test-browser: the station page in headless Chromium (selenium from PyPI, in .build/browser-venv)
+##               while the demo station plays a build
+test-browser: deps deps-browser
+	./scripts/test-browser
+
+## screenshots: the station, signing, build, devices and tablet pages as PNG files in docs/screenshots
+screenshots: deps deps-browser
+	./scripts/test-browser --screenshots docs/screenshots
+
+## assets: embed web/station.css and web/station.js in the binary (Sources/StationPage/Generated)
+assets:
+	./scripts/embed-web-assets.py
 
 ## test-usb: the real-USB tier alone: udev rules, ftdi_sio termios, hidraw with EVIOCGRAB,
 ##           hotplug and `floorgate devices` on QEMU's USB devices (../shared/usbvm)

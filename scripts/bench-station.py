@@ -61,7 +61,7 @@ class Gateway:
                 for name, (_, path) in zip(names, ports))
             (self.directory / "station.toml").write_text(
                 f'station = "bench"\noperator = "bench"\nrecord_socket = "{self.directory}/no-record.sock"\n'
-                f'outbox = "{self.database}"\nprofiles = "{REPOSITORY / "devices"}"\nserial_pattern = "regex:^SN$"\n' + devices)
+                f'outbox = "{self.database}"\nprofiles = "{REPOSITORY / "devices"}"\nserial_pattern = "regex:^SN$"\n[page]\nenabled = false\n' + devices)
             command = [binary, "gateway", "--config", str(self.directory / "station.toml"), "--quiet"]
         else:
             self.database = self.directory / "peer.sqlite"

@@ -83,13 +83,13 @@ public enum PageHTML {
                 limits = "—"
             }
             return """
-                <tr><td>\(text(point["name"]))</td><td>\(text(point["kind"]))</td><td>\(text(point["nominal"], or: "—"))</td><td class="limits">\(limits)</td><td>\(text(point["unit"], or: ""))</td><td>\(taken) of \(text(point["count"], or: "1"))</td></tr>
+                <tr><td>\(text(point["name"]))</td><td>\(text(point["nominal"], or: "—"))</td><td class="limits">\(limits) \(text(point["unit"], or: ""))</td><td>\(taken) of \(text(point["count"], or: "1"))</td></tr>
                 """
         }.joined()
         let instructions = step["text"]?.stringValue.flatMap { $0.isEmpty ? nil : "<p class=\"instructions\">\(escape($0))</p>" } ?? ""
         return """
             <h2>Step <span id="step-key">\(text(step["key"]))</span>: \(text(step["title"]))</h2>\(instructions)
-            <table class="points"><thead><tr><th>Point</th><th>Kind</th><th>Nominal</th><th>Limits</th><th>Unit</th><th>Results</th></tr></thead><tbody>\(points)</tbody></table>
+            <table class="points"><thead><tr><th>Point</th><th>Nominal</th><th>Limits</th><th>Results</th></tr></thead><tbody>\(points)</tbody></table>
             """
     }
 
@@ -156,6 +156,14 @@ public enum PageHTML {
             return "<li class=\"device device-\(state)\" data-device=\"\(escape(device.name))\"><span aria-hidden=\"true\">\(mark)</span> <strong>\(escape(device.name))</strong> \(words) <span class=\"detail\">\(escape(device.message))</span></li>"
         }.joined()
         return "<h2>Devices</h2><ul class=\"device-list\">\(rows)</ul>"
+    }
+
+    /// The build's steps and where each stands (the build page).
+    public static func steps(_ build: JSONValue?) -> String {
+        let rows = (build?["steps"]?.arrayValue ?? []).map { step in
+            "<tr><td>\(text(step["key"]))</td><td>\(text(step["title"]))</td><td>\(text(step["status"]))</td></tr>"
+        }.joined()
+        return "<h2>Steps</h2><table class=\"listing\"><thead><tr><th>Step</th><th>Title</th><th>Status</th></tr></thead><tbody>\(rows)</tbody></table>"
     }
 
     public static func notices(_ notices: [String]) -> String {

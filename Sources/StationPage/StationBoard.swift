@@ -105,7 +105,7 @@ public actor StationBoard {
 
     private func buildParts() -> [PageFragment] {
         [.replace("build", PageHTML.buildSummary(build)), .replace("step", PageHTML.step(build)), .replace("needs", PageHTML.needs(build)),
-         .replace("notices", PageHTML.notices(notices))]
+         .replace("steps", PageHTML.steps(build)), .replace("notices", PageHTML.notices(notices))]
     }
 
     /// Every part of the station page as it stands, for a page loaded now.

@@ -142,9 +142,6 @@ public enum StationPageServer {
     static func buildPage(_ context: Context) async -> String {
         let board = context.board
         let build = await board.build
-        let steps = (build?["steps"]?.arrayValue ?? []).map { step in
-            "<tr><td>\(PageHTML.text(step["key"]))</td><td>\(PageHTML.text(step["title"]))</td><td>\(PageHTML.text(step["status"]))</td></tr>"
-        }.joined()
         return PageHTML.document(
             title: "\(board.station) · build", station: board.station, operatorLogin: board.operatorLogin,
             lastUpdateID: await board.lastUpdateID, current: "/build"
@@ -152,8 +149,8 @@ public enum StationPageServer {
             """
             <main class="build-page">
             <section id="build" class="panel build">\(PageHTML.buildSummary(build))</section>
-            <section class="panel"><h2>Steps</h2><table class="listing"><thead><tr><th>Step</th><th>Title</th><th>Status</th></tr></thead><tbody>\(steps)</tbody></table></section>
-            <section class="panel" style="grid-column: 1 / -1"><h2>History so far (device history record)</h2>
+            <section id="steps" class="panel">\(PageHTML.steps(build))</section>
+            <section class="panel wide"><h2>History so far (device history record)</h2>
             <iframe id="history" class="history" src="/build/history" title="device history record so far"></iframe></section>
             </main>
             """
@@ -181,7 +178,7 @@ public enum StationPageServer {
             """
             <main class="devices-page">
             <section id="devices" class="panel devices">\(PageHTML.devices(devices))</section>
-            <section class="panel" style="grid-column: 1 / -1"><h2>Plugged in</h2>
+            <section class="panel wide"><h2>Plugged in</h2>
             <iframe id="plugged" class="history" src="/devices/plugged" title="devices plugged in"></iframe></section>
             </main>
             """
@@ -208,18 +205,26 @@ public struct StationPageService: Service {
     public let port: Int
     private let logger: Logger
     private let onRunning: @Sendable (Int) async -> Void
+    private let onUnavailable: @Sendable (String) async -> Void
 
-    public init(context: StationPageServer.Context, address: String, port: Int, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void) {
+    /// `onRunning` gets the port the page listens on; `onUnavailable` why it cannot be served
+    /// (the port taken): the gateway goes on without its page.
+    public init(
+        context: StationPageServer.Context, address: String, port: Int, logger: Logger,
+        onUnavailable: @escaping @Sendable (String) async -> Void = { _ in }, onRunning: @escaping @Sendable (Int) async -> Void
+    ) {
         self.context = context
         self.address = address
         self.port = port
         self.logger = logger
+        self.onUnavailable = onUnavailable
         self.onRunning = onRunning
     }
 
     public func run() async throws {
         let board = context.board
         let server = StationPageServer.application(context, address: address, port: port, logger: logger, onRunning: onRunning)
+        let (address, port, logger, onUnavailable) = (address, port, logger, onUnavailable)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await board.run() }
             group.addTask {
@@ -232,7 +237,17 @@ public struct StationPageService: Service {
                     Task { await board.closeAll() }
                 }
             }
-            group.addTask { try await server.run() }
+            group.addTask {
+                do {
+                    try await server.run()
+                } catch {
+                    // The page is for people; the gateway's work goes on without it.
+                    logger.critical("the station page cannot be served; the gateway goes on without it", metadata: [
+                        "address": "\(address):\(port)", "reason": "\(error)"])
+                    await onUnavailable("\(address):\(port): \(error)")
+                    try? await gracefulShutdown()
+                }
+            }
             try await group.next()
             group.cancelAll()
         }

@@ -168,16 +168,30 @@ final class DemoPlay: Sendable {
                 gateway.hasPrinted { $0.contains("  \(name) ") && $0.contains(" connected ") }
             }
         }
-        let pageLine = try await gateway.line(startingWith: "", containing: "station page http://")
-        let page = String(pageLine[pageLine.range(of: "http://")!.lowerBound...])
+        let pageLine = try await gateway.line(startingWith: "", containing: "station page ")
+        guard let start = pageLine.range(of: "http://")?.lowerBound else {
+            if operatorOnPage { throw CommandFailure("demo: \(pageLine.trimmingCharacters(in: .whitespaces)); try another --page-port") }
+            print("\nNo station page this time (\(pageLine.trimmingCharacters(in: .whitespaces))); the demo plays on without it.")
+            return try await play(client: client, scanner: scanner, caliper: caliper, tester: tester, controller: controller)
+        }
+        let page = String(pageLine[start...])
         print("\nStation page: \(page)  (open it in a browser to watch the build)")
+        fflush(nil)
         if operatorOnPage {
             print("Waiting for the station page to be opened; the redline is yours to sign there (user olga, password bench-olga-1).")
+            fflush(nil)
             try await waitFor("someone to open the station page at \(page)", timeout: .seconds(600)) { _ in
                 (StationPageProbe.state(url: page)?["viewers"]?.integerValue ?? 0) > 0
             }
         }
 
+        return try await play(client: client, scanner: scanner, caliper: caliper, tester: tester, controller: controller)
+    }
+
+    /// The build itself, once the station is up.
+    private func play(
+        client: RecordSocketClient, scanner: ChildProcess, caliper: ChildProcess, tester: ChildProcess, controller: ChildProcess
+    ) async throws -> [String] {
         try await narrate("The operator scans the unit's serial label")
         send(scanner, "]C0\(DemoScenario.serial)")
         let buildID = try await waitForBuild(client) { $0["status"] == "open" }["build_id"] ?? .null

@@ -67,7 +67,9 @@ struct GatewayCommand: AsyncParsableCommand {
             let context = StationPageServer.Context(
                 board: board, record: RecordClient(socketPath: station.recordSocket, logger: logger),
                 profiles: ProfileLoader.loadDirectory(station.profilesDirectory).profiles, historyPage: DeviceHistoryPage.html)
-            let service = StationPageService(context: context, address: page.address, port: page.port, logger: logger) { port in
+            let service = StationPageService(context: context, address: page.address, port: page.port, logger: logger) { reason in
+                Self.show("page          station page unavailable (the gateway goes on without it): \(reason)")
+            } onRunning: { port in
                 Self.show("page          station page http://\(page.address):\(port)/")
             }
             services.append(.init(service: service))

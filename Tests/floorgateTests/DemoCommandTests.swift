@@ -11,7 +11,7 @@ struct DemoCommandTests {
     func scriptedBuild() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let demo = try FloorgateChild(["demo", "--script", "--dir", scratch.url.path, "--profiles", Self.devices])
+        let demo = try FloorgateChild(["demo", "--script", "--page-port", "0", "--dir", scratch.url.path, "--profiles", Self.devices])
         let status = await demo.wait(timeout: .seconds(120))
         #expect(status == 0, "\(demo.standardOutput)\n\(demo.standardError)")
         let dhr = try JSONValue(parsing: try Data(contentsOf: scratch.url.appendingPathComponent("SN-0001-dhr.json")))

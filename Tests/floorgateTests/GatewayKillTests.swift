@@ -63,6 +63,8 @@ struct GatewayKillTests {
             outbox = "outbox.sqlite"
             profiles = "\(Self.devices)"
             serial_pattern = "regex:^SN-[0-9]{4}$"
+            [page]
+            port = 0
             [[device]]
             name = "scanner"
             profile = "serial-scanner-usb-adapter"

@@ -17,7 +17,8 @@ body { margin: 0; font: 18px/1.35 system-ui, "DejaVu Sans", sans-serif; color: v
 .link[data-state="live"] { background: var(--pass); }
 .link[data-state="down"] { background: var(--fail); }
 main { display: grid; gap: .8rem; padding: .8rem; grid-template-columns: repeat(auto-fit, minmax(360px, 1fr)); }
-.panel { background: var(--paper); border: 1px solid var(--line); border-radius: .4rem; padding: .6rem .9rem; }
+.panel { background: var(--paper); border: 1px solid var(--line); border-radius: .4rem; padding: .6rem .9rem; min-width: 0; overflow-wrap: anywhere; }
+.wide { grid-column: 1 / -1; }
 .panel h2 { margin: 0 0 .4rem; font-size: 1.1rem; text-transform: uppercase; letter-spacing: .04em; color: #333; }
 .hint { color: var(--idle); }
 .facts { display: grid; grid-template-columns: 1fr 1fr; gap: .3rem 1rem; margin: 0; }
@@ -38,7 +39,9 @@ main { display: grid; gap: .8rem; padding: .8rem; grid-template-columns: repeat(
 #reading-list li.verdict-fail-low, #reading-list li.verdict-fail-high, #reading-list li.verdict-invalid { border-color: var(--fail); font-weight: 700; }
 #reading-list li.verdict-not-bound { border-color: var(--warn); }
 .where, .detail { color: #444; font-size: .9rem; }
-.points { width: 100%; border-collapse: collapse; }
+.points { width: 100%; border-collapse: collapse; table-layout: fixed; }
+.points th { overflow-wrap: normal; font-size: .9rem; }
+.points th:nth-child(1) { width: 32%; } .points th:nth-child(2) { width: 20%; } .points th:nth-child(3) { width: 30%; }
 .points th, .points td { text-align: left; padding: .2rem .4rem; border-bottom: 1px solid var(--line); }
 .limits { font-variant-numeric: tabular-nums; }
 .instructions { font-size: 1.2rem; background: #fff8d6; padding: .4rem; }
