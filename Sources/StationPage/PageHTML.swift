@@ -1,7 +1,7 @@
 import DeviceIO
 public import FloorgateCore
 import Foundation
-public import Gateway
+import Gateway
 
 /// The station page's HTML: the whole page, and each part of it that a live update replaces.
 /// One renderer serves both, so a reloaded page and a live one look the same.
@@ -14,13 +14,15 @@ public enum PageHTML {
         public var readings: [StationBoard.Reading]
         public var devices: [(name: String, state: DeviceState?, message: String)]
         public var notices: [String]
+        /// The board's run and its last update: where the page's live channel starts.
+        public var run: String
         public var lastUpdateID: Int
     }
 
     /// The station page: build, latest reading, what needs the operator, active step, readings,
     /// devices.
     public static func station(_ view: Station) -> String {
-        document(title: "\(view.station) · station", station: view.station, operatorLogin: view.operatorLogin, lastUpdateID: view.lastUpdateID, current: "/") {
+        document(title: "\(view.station) · station", view: view, current: "/") {
             """
             <main class="station">
             <section id="build" class="panel build">\(buildSummary(view.build))</section>
@@ -37,7 +39,7 @@ public enum PageHTML {
     }
 
     /// The page's frame: header with the station, the navigation and the live-link state.
-    static func document(title: String, station: String, operatorLogin: String, lastUpdateID: Int, current: String, body: () -> String) -> String {
+    static func document(title: String, view: Station, current: String, body: () -> String) -> String {
         let links = [("/", "Station"), ("/build", "Build"), ("/devices", "Devices")].map { path, name in
             "<a href=\"\(path)\"\(path == current ? " aria-current=\"page\"" : "")>\(name)</a>"
         }.joined()
@@ -45,8 +47,8 @@ public enum PageHTML {
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(escape(title))</title><style>\(PageAssets.css)</style></head>
-            <body data-last-update="\(lastUpdateID)">
-            <header class="bar"><strong class="station-name">\(escape(station))</strong><span class="operator">operator \(escape(operatorLogin))</span>
+            <body data-run="\(escape(view.run))" data-last-update="\(view.lastUpdateID)">
+            <header class="bar"><strong class="station-name">\(escape(view.station))</strong><span class="operator">operator \(escape(view.operatorLogin))</span>
             <nav>\(links)</nav><span id="link" class="link" role="status" data-state="connecting">◌ connecting</span>
             <label class="sound"><input type="checkbox" id="sound"> sound on fail</label></header>
             \(body())
@@ -112,7 +114,8 @@ public enum PageHTML {
     }
 
     /// What needs someone: a redline to read and sign, nonconformances to disposition, the active
-    /// step to sign complete. Each button carries what its signature is for.
+    /// step to sign complete. Each button carries what its signature is for (the step's key too,
+    /// so a page that is behind cannot sign another step than the one it shows).
     public static func needs(_ build: JSONValue?) -> String {
         guard let build, let buildID = build["build_id"]?.integerValue else { return "<h2>Needs you</h2><p class=\"hint\">Nothing.</p>" }
         var items: [String] = []
@@ -133,7 +136,7 @@ public enum PageHTML {
         if let step = build["active_step"], !step.isNull, let key = step["key"]?.stringValue {
             items.append("""
                 <li class="need step-sign">Step \(escape(key)) done?
-                \(signButton("Sign step complete", action: "step-complete", subject: "Step \(key) '\(step["title"]?.stringValue ?? "")' of serial \(build["serial"]?.stringValue ?? "?") performed", meaning: "performed", role: "operator", params: ["build_id": .integer(buildID)]))</li>
+                \(signButton("Sign step complete", action: "step-complete", subject: "Step \(key) '\(step["title"]?.stringValue ?? "")' of serial \(build["serial"]?.stringValue ?? "?") performed", meaning: "performed", role: "operator", params: ["build_id": .integer(buildID), "step": .string(key)]))</li>
                 """)
         }
         return "<h2>Needs you</h2><ul class=\"need-list\">\(items.joined())</ul>"
@@ -141,7 +144,7 @@ public enum PageHTML {
 
     private static func signButton(_ label: String, action: String, subject: String, meaning: String, role: String, params: JSONValue) -> String {
         """
-        <button type="button" class="sign" data-action="\(action)" data-subject="\(escape(subject))" data-meaning="\(meaning)" data-role="\(role)" data-params="\(escape(params.text))" data-key="\(UUIDv7.make().uuidString.lowercased())">\(escape(label))</button>
+        <button type="button" class="sign" data-action="\(action)" data-subject="\(escape(subject))" data-meaning="\(meaning)" data-role="\(role)" data-params="\(escape(params.text))">\(escape(label))</button>
         """
     }
 
@@ -195,21 +198,21 @@ public enum PageHTML {
         return escape(value.stringValue ?? value.text)
     }
 
-    /// Text safe in HTML content and attribute values.
+    /// Text safe in HTML content and attribute values. Scalar by scalar: a quote followed by a
+    /// combining mark is one Character, but still a quote to the browser.
     public static func escape(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
+        var escaped = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": escaped.append(contentsOf: "&amp;".unicodeScalars)
+            case "<": escaped.append(contentsOf: "&lt;".unicodeScalars)
+            case ">": escaped.append(contentsOf: "&gt;".unicodeScalars)
+            case "\"": escaped.append(contentsOf: "&quot;".unicodeScalars)
+            case "'": escaped.append(contentsOf: "&#39;".unicodeScalars)
+            default: escaped.append(scalar)
             }
         }
-        return escaped
+        return String(escaped)
     }
 }
 

@@ -1,4 +1,5 @@
 public import FloorgateCore
+import Foundation
 public import Gateway
 
 /// What the station page shows, kept current from the station's events: the open build, the
@@ -25,10 +26,14 @@ public actor StationBoard {
     public private(set) var devices: [(name: String, state: DeviceState?, message: String)]
     public private(set) var notices: [String] = []
 
+    /// This run of the board: update ids count from 1 in each run, so a page that followed an
+    /// earlier run (the gateway restarted) is told to load again rather than replayed the wrong ones.
+    public nonisolated let run: String = String(UUIDv7.make().uuidString.lowercased().suffix(12))
     private var nextID = 1
     private var history: [PageUpdate] = []
     private var subscribers: [Int: AsyncStream<PageUpdate>.Continuation] = [:]
     private var nextSubscriber = 0
+    private var closed = false
     private let inbox: (stream: AsyncStream<StationEvent>, continuation: AsyncStream<StationEvent>.Continuation)
 
     /// How many readings the page lists, and how many updates a reconnecting page can catch up on.
@@ -112,26 +117,51 @@ public actor StationBoard {
     public var snapshot: PageHTML.Station {
         PageHTML.Station(
             station: station, operatorLogin: operatorLogin, build: build, readings: readings, devices: devices, notices: notices,
-            lastUpdateID: lastUpdateID)
+            run: run, lastUpdateID: lastUpdateID)
     }
 
     private func publish(_ fragments: [PageFragment], cue: String? = nil, refresh: [String] = []) {
-        let update = PageUpdate(id: nextID, fragments: fragments, cue: cue, refresh: refresh)
+        let update = PageUpdate(run: run, id: nextID, fragments: fragments, cue: cue, refresh: refresh)
         nextID += 1
         history.append(update)
         if history.count > Self.historyKept { history.removeFirst(history.count - Self.historyKept) }
-        for continuation in subscribers.values { continuation.yield(update) }
+        send(update)
     }
 
-    /// A page following the board from update `after` on: the updates it missed (or nil when
-    /// they are no longer kept: the page must load again) and the stream of those to come.
-    public func subscribe(after lastSeen: Int?) -> (missed: [PageUpdate]?, updates: AsyncStream<PageUpdate>) {
+    /// Sends `update` to every page; a page so far behind that its buffer overflows is cut off
+    /// (it reconnects and catches up, or loads again), never left with a gap it cannot see.
+    private func send(_ update: PageUpdate) {
+        for (key, continuation) in subscribers {
+            if case .dropped = continuation.yield(update) {
+                continuation.finish()
+                subscribers[key] = nil
+            }
+        }
+    }
+
+    /// Asks open pages to fetch `parts` again (parts only the server renders from elsewhere,
+    /// such as the list of devices plugged in).
+    public func refresh(_ parts: [String]) {
+        publish([], refresh: parts)
+    }
+
+    /// A page following the board from update `after` of run `run` on: the updates it missed (or
+    /// nil when they are no longer kept, or belong to another run: the page must load again) and
+    /// the stream of those to come.
+    public func subscribe(after lastSeen: Int?, run seenRun: String? = nil) -> (missed: [PageUpdate]?, updates: AsyncStream<PageUpdate>) {
         let (stream, continuation) = AsyncStream.makeStream(of: PageUpdate.self, bufferingPolicy: .bufferingNewest(Self.historyKept))
+        guard !closed else {
+            continuation.finish()  // the gateway is stopping: the page reconnects to the next run
+            return ([], stream)
+        }
         let key = nextSubscriber
         nextSubscriber += 1
         subscribers[key] = continuation
         continuation.onTermination = { _ in Task { await self.unsubscribe(key) } }
-        guard let lastSeen, lastSeen < lastUpdateID else { return ([], stream) }
+        guard let lastSeen else { return ([], stream) }
+        if let seenRun, seenRun != run { return (nil, stream) }
+        guard lastSeen <= lastUpdateID else { return (nil, stream) }
+        guard lastSeen < lastUpdateID else { return ([], stream) }
         guard let first = history.first, first.id <= lastSeen + 1 else { return (nil, stream) }
         return (history.filter { $0.id > lastSeen }, stream)
     }
@@ -142,12 +172,12 @@ public actor StationBoard {
 
     /// A comment to every open page, so a connection that died is noticed by the server.
     public func keepAlive() {
-        let comment = PageUpdate(id: 0, fragments: [], cue: nil, refresh: [])
-        for continuation in subscribers.values { continuation.yield(comment) }
+        send(PageUpdate(run: run, id: 0, fragments: [], cue: nil, refresh: []))
     }
 
     /// Ends every page's stream (the gateway is stopping); pages reconnect to the next run.
     public func closeAll() {
+        closed = true
         for continuation in subscribers.values { continuation.finish() }
         subscribers = [:]
     }
@@ -198,13 +228,16 @@ public enum PageVerdict: String, Sendable, Hashable {
 /// One change to an open page: parts to replace or add to, a sound to play, and parts the page
 /// must fetch again (those only the server can render from the record, such as the history).
 public struct PageUpdate: Sendable, Hashable {
+    /// The board's run it belongs to (``StationBoard/run``).
+    public var run: String
     public var id: Int
     public var fragments: [PageFragment]
     public var cue: String?
     public var refresh: [String]
 
-    /// The update as one Server-Sent Event: `id`, then its JSON on one `data` line; id 0 is a
-    /// keep-alive comment.
+    /// The update as one Server-Sent Event: `id` (`RUN-N`, which the browser sends back as
+    /// Last-Event-ID when it reconnects), then its JSON on one `data` line; id 0 is a keep-alive
+    /// comment.
     public var serverSentEvent: String {
         if id == 0 { return ": keep-alive\n\n" }
         let json: JSONValue = [
@@ -212,7 +245,7 @@ public struct PageUpdate: Sendable, Hashable {
             "cue": cue.map(JSONValue.string) ?? .null,
             "refresh": .array(refresh.map(JSONValue.string)),
         ]
-        return "id: \(id)\ndata: \(json.text)\n\n"
+        return "id: \(run)-\(id)\ndata: \(json.text)\n\n"
     }
 }
 

@@ -1,8 +1,8 @@
-public import DeviceIO
+import DeviceIO
 public import FloorgateCore
 public import Gateway
 import HTTPTypes
-public import Hummingbird
+import Hummingbird
 public import Logging
 public import ServiceLifecycle
 
@@ -36,7 +36,7 @@ public enum StationPageServer {
     /// The actions a page may ask for: the record method, and the params a page may set.
     static let actions: [String: (method: String, params: Set<String>)] = [
         "redline-acknowledge": ("redline.acknowledge", ["build_id", "redline_id"]),
-        "step-complete": ("step.complete", ["build_id"]),
+        "step-complete": ("step.complete", ["build_id", "step"]),
         "nc-disposition": ("nc.disposition", ["nc_id", "disposition", "comment"]),
     ]
 
@@ -51,8 +51,11 @@ public enum StationPageServer {
         router.get("/devices") { _, _ in html(await devicesPage(context)) }
         router.get("/devices/plugged") { _, _ in html(pluggedPage(context)) }
         router.get("/events") { request, _ in
-            let header = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int($0) }
-            return await events(context.board, after: header ?? request.uri.queryParameters.get("after").flatMap { Int($0) })
+            // The browser's Last-Event-ID (`RUN-N`) when it reconnects; the page's own start first.
+            let query = request.uri.queryParameters
+            let resume = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap(EventPosition.init(lastEventID:))
+                ?? EventPosition(run: query.get("run"), id: query.get("after").flatMap { Int($0) })
+            return await events(context.board, from: resume)
         }
         router.get("/state.json") { _, _ in
             let board = context.board
@@ -64,6 +67,11 @@ public enum StationPageServer {
         }
         router.get("/signer") { request, _ in await signer(context, login: request.uri.queryParameters.get("user") ?? "") }
         router.post("/actions/:name") { request, requestContext in
+            // Only the page's own script: JSON (which a form on another site cannot send without
+            // the browser asking first), and from this page's origin when the browser says one.
+            guard request.headers[.contentType]?.hasPrefix("application/json") == true, sameOrigin(request) else {
+                return json(["ok": false, "message": "actions come from the station page only"], status: .forbidden)
+            }
             let name = requestContext.parameters.get("name") ?? ""
             let body = try await request.body.collect(upTo: 64 * 1024)
             return await act(context, name: name, body: Array(buffer: body))
@@ -71,6 +79,31 @@ public enum StationPageServer {
         return Application(
             router: router, configuration: .init(address: .hostname(address, port: port), serverName: "floorgate"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
+    }
+
+    /// Whether a request's `Origin` (when the browser sent one) is the page's own host.
+    static func sameOrigin(_ request: Request) -> Bool {
+        guard let origin = request.headers[.origin] else { return true }
+        guard let host = request.head.authority else { return false }  // HTTP/1.1 Host
+        return origin == "http://\(host)"
+    }
+
+    /// Where a page's live channel resumes: a run of the board and the last update it saw.
+    struct EventPosition {
+        var run: String?
+        var id: Int?
+
+        init(run: String?, id: Int?) {
+            self.run = run
+            self.id = id
+        }
+
+        /// `RUN-N`, as the server sends event ids.
+        init?(lastEventID: String) {
+            guard let dash = lastEventID.lastIndex(of: "-"), let id = Int(lastEventID[lastEventID.index(after: dash)...]) else { return nil }
+            run = String(lastEventID[..<dash])
+            self.id = id
+        }
     }
 
     static func html(_ text: String) -> Response {
@@ -84,8 +117,8 @@ public enum StationPageServer {
     /// The live channel: what the page missed since `after`, then every update as it comes, and
     /// a comment every 15 s so a dead connection is noticed. A page too far behind is told to load
     /// again (`event: reload`).
-    static func events(_ board: StationBoard, after: Int?) async -> Response {
-        let (missed, updates) = await board.subscribe(after: after)
+    static func events(_ board: StationBoard, from position: EventPosition) async -> Response {
+        let (missed, updates) = await board.subscribe(after: position.id, run: position.run)
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-store"]
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             guard let missed else {
@@ -140,12 +173,9 @@ public enum StationPageServer {
     }
 
     static func buildPage(_ context: Context) async -> String {
-        let board = context.board
-        let build = await board.build
-        return PageHTML.document(
-            title: "\(board.station) · build", station: board.station, operatorLogin: board.operatorLogin,
-            lastUpdateID: await board.lastUpdateID, current: "/build"
-        ) {
+        let view = await context.board.snapshot  // state and update id read together
+        let build = view.build
+        return PageHTML.document(title: "\(view.station) · build", view: view, current: "/build") {
             """
             <main class="build-page">
             <section id="build" class="panel build">\(PageHTML.buildSummary(build))</section>
@@ -169,12 +199,9 @@ public enum StationPageServer {
     }
 
     static func devicesPage(_ context: Context) async -> String {
-        let board = context.board
-        let devices = await board.devices
-        return PageHTML.document(
-            title: "\(board.station) · devices", station: board.station, operatorLogin: board.operatorLogin,
-            lastUpdateID: await board.lastUpdateID, current: "/devices"
-        ) {
+        let view = await context.board.snapshot  // state and update id read together
+        let devices = view.devices
+        return PageHTML.document(title: "\(view.station) · devices", view: view, current: "/devices") {
             """
             <main class="devices-page">
             <section id="devices" class="panel devices">\(PageHTML.devices(devices))</section>
@@ -221,35 +248,42 @@ public struct StationPageService: Service {
         self.onRunning = onRunning
     }
 
+    /// Runs until the gateway shuts down. The server is what this service is; the board, the
+    /// keep-alive and the watchers run beside it and stop with it.
     public func run() async throws {
         let board = context.board
+        let record = context.record
         let server = StationPageServer.application(context, address: address, port: port, logger: logger, onRunning: onRunning)
-        let (address, port, logger, onUnavailable) = (address, port, logger, onUnavailable)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await board.run() }
-            group.addTask {
+        await withTaskGroup(of: Void.self) { background in
+            background.addTask { await board.run() }
+            // The page's record connection is for its calls; the notifications it is sent are
+            // the gateway's business, read and dropped here so they do not pile up.
+            background.addTask { for await _ in record.events {} }
+            // What is plugged in changes: the devices page fetches its list again.
+            background.addTask {
+                guard let monitor = try? UdevMonitor(subsystems: ["tty", "hidraw", "usb"]) else { return }
+                for await _ in monitor.changes { await board.refresh(["plugged"]) }
+            }
+            background.addTask {
                 await withGracefulShutdownHandler {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: .seconds(15))
                         await board.keepAlive()
                     }
                 } onGracefulShutdown: {
-                    Task { await board.closeAll() }
+                    Task { await board.closeAll() }  // open pages' streams end, so the server can stop
                 }
             }
-            group.addTask {
-                do {
-                    try await server.run()
-                } catch {
-                    // The page is for people; the gateway's work goes on without it.
-                    logger.critical("the station page cannot be served; the gateway goes on without it", metadata: [
-                        "address": "\(address):\(port)", "reason": "\(error)"])
-                    await onUnavailable("\(address):\(port): \(error)")
-                    try? await gracefulShutdown()
-                }
+            do {
+                try await server.run()
+            } catch {
+                // The page is for people; the gateway's work goes on without it.
+                logger.critical("the station page cannot be served; the gateway goes on without it", metadata: [
+                    "address": "\(address):\(port)", "reason": "\(error)"])
+                await onUnavailable("\(address):\(port): \(error)")
+                try? await gracefulShutdown()
             }
-            try await group.next()
-            group.cancelAll()
+            background.cancelAll()
         }
     }
 }

@@ -50,7 +50,8 @@ struct GatewayCommand: AsyncParsableCommand {
         let logger = Logger(label: "floorgate.gateway")
         let manager = ServiceManager(environment: ProcessInfo.processInfo.environment)
         let quiet = quiet
-        let board = StationBoard(station: station.station, operatorLogin: station.operatorLogin, deviceNames: station.devices.map(\.name))
+        // The page's board follows the station's events only when there is a page to show them.
+        let board = station.page.map { _ in StationBoard(station: station.station, operatorLogin: station.operatorLogin, deviceNames: station.devices.map(\.name)) }
         let runtime = GatewayRuntime(
             configuration: station, logger: logger,
             ready: {
@@ -58,12 +59,12 @@ struct GatewayCommand: AsyncParsableCommand {
                 if !quiet { Self.show("gateway       \(station.station) ready: \(station.devices.count) devices, outbox \(station.outboxPath)") }
             },
             view: { event in
-                board.post(event)
+                board?.post(event)
                 if !quiet { Self.show(event.line) }
             }
         )
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: runtime)]
-        if let page = station.page {
+        if let page = station.page, let board {
             let context = StationPageServer.Context(
                 board: board, record: RecordClient(socketPath: station.recordSocket, logger: logger),
                 profiles: ProfileLoader.loadDirectory(station.profilesDirectory).profiles, historyPage: DeviceHistoryPage.html)

@@ -22,7 +22,7 @@ enum StationPageProbe {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { return nil }
-        let request = Array("GET /state.json HTTP/1.0\r\nHost: \(host)\r\n\r\n".utf8)
+        let request = Array("GET /state.json HTTP/1.0\r\nHost: \(host)\r\nConnection: close\r\n\r\n".utf8)
         guard send(socket, request, request.count, Int32(MSG_NOSIGNAL)) == request.count else { return nil }
         var answer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)

@@ -26,7 +26,7 @@ struct StationBoardTests {
         let latest = update?.fragments.first?.html ?? ""
         #expect(latest.contains("FAIL HIGH") && latest.contains("▲") && latest.contains("12.031 mm") && latest.contains("NC 1 raised"))
         #expect(update?.fragments.last?.mode == .prepend)
-        #expect(update?.serverSentEvent.hasPrefix("id: 1\ndata: {") == true)
+        #expect(update?.serverSentEvent.hasPrefix("id: \(board.run)-1\ndata: {") == true)
     }
 
     @Test("every verdict has its own words and symbol; device names are escaped")
@@ -38,6 +38,9 @@ struct StationBoardTests {
         let page = PageHTML.station(await board.snapshot)
         #expect(!page.contains("<script>x</script>") && page.contains("&lt;script&gt;x&lt;/script&gt;") && page.contains("a&amp;b"))
         #expect(page.contains("NOT CONNECTED"))
+        // A quote with a combining mark is one Character but still a quote to the browser.
+        let sneaky = "x\"\u{301} onfocus=alert(1) y"
+        #expect(!PageHTML.escape(sneaky).contains("\"") && PageHTML.escape(sneaky).contains("&quot;\u{301}"))
     }
 
     @Test("a page that reconnects gets what it missed; one too far behind is told to load again")
@@ -51,6 +54,12 @@ struct StationBoardTests {
         #expect(recent?.map(\.id) == [596, 597, 598, 599, 600])
         #expect(await board.subscribe(after: 600).missed == [])
         #expect(await board.subscribe(after: 10).missed == nil, "update 11 is no longer kept")
+        #expect(await board.subscribe(after: 598, run: board.run).missed?.count == 2)
+        #expect(await board.subscribe(after: 598, run: "an-earlier-run").missed == nil, "ids of another run mean nothing here")
+        #expect(await board.subscribe(after: 700).missed == nil, "a page ahead of the board followed another run")
+        await board.closeAll()
+        var afterClose = await board.subscribe(after: nil).updates.makeAsyncIterator()
+        #expect(await afterClose.next() == nil, "a page subscribing while the gateway stops is ended at once")
         #expect(await board.readings.count == 12)
         #expect(await board.readings.first?.summary == "599 mm")
     }
@@ -112,6 +121,15 @@ struct StationPageTests {
         let latency = ContinuousClock.now - sent
         #expect(event.contains("FAIL HIGH") && event.contains("fail-high"))
         #expect(latency < .seconds(2), "the reading reached the live channel \(latency) after its frame")
+
+        // A browser that reconnects says the last update it saw; it is sent what came after.
+        let run = station.board.run
+        let last = await station.board.lastUpdateID
+        let resumed = try HTTP.Stream(port: station.port, path: "/events?run=\(run)&after=0", headers: "Last-Event-ID: \(run)-\(last - 1)\r\n")
+        let replay = try resumed.read(until: "id: \(run)-\(last)\n", timeout: .seconds(5))
+        #expect(!replay.contains("id: \(run)-\(last - 1)\n"), "only what the page missed is replayed")
+        let restarted = try HTTP.Stream(port: station.port, path: "/events", headers: "Last-Event-ID: some-earlier-run-\(last)\r\n")
+        #expect(try restarted.read(until: "event: reload", timeout: .seconds(5)).contains("event: reload"))
         try await station.harness.eventually("the NC to disposition on the page") {
             try HTTP.get(port: station.port, "/").body.contains("data-action=\"nc-disposition\"")
         }
@@ -139,11 +157,17 @@ struct StationPageTests {
             let body: JSONValue = ["user": "olga", "password": .string(password), "idempotency_key": .string(UUIDv7.make().uuidString.lowercased()), "params": params]
             return try JSONValue(parsing: Array(try HTTP.post(port: station.port, "/actions/\(name)", body: body.text).body.utf8))
         }
-        let wrong = try act("step-complete", ["build_id": buildID], password: "guess")
+        let wrong = try act("step-complete", ["build_id": buildID, "step": "10"], password: "guess")
         #expect(wrong["ok"] == false && wrong["message"]?.stringValue?.contains("record error 1007") == true)
-        let early = try act("step-complete", ["build_id": buildID], password: "bench-olga-1")
+        let early = try act("step-complete", ["build_id": buildID, "step": "10"], password: "bench-olga-1")
         #expect(early["ok"] == false && early["message"]?.stringValue?.contains("record error 1013") == true)
         #expect(try HTTP.post(port: station.port, "/actions/build-close", body: "{}").status == 404)
+        let stale = try act("step-complete", ["build_id": buildID, "step": "20"], password: "bench-olga-1")
+        #expect(stale["ok"] == false && stale["message"]?.stringValue?.contains("record error") == true, "a page showing another step signs nothing: \(stale)")
+        let plain = try HTTP.post(port: station.port, "/actions/step-complete", body: "{}", contentType: "text/plain")
+        #expect(plain.status == 403, "a form from another site cannot act")
+        let foreign = try HTTP.post(port: station.port, "/actions/step-complete", body: "{}", origin: "http://evil.example")
+        #expect(foreign.status == 403)
 
         // An engineer's redline reaches the open build: the page prompts; olga signs it there.
         let example = try JSONValue(parsing: try Data(contentsOf: StationHarness.repository.appendingPathComponent("examples/record-import.json")))
@@ -168,8 +192,9 @@ enum HTTP {
 
     static func get(port: Int, _ path: String) throws -> Answer { try exchange(port: port, "GET \(path) HTTP/1.0\r\nconnection: close\r\n\r\n") }
 
-    static func post(port: Int, _ path: String, body: String) throws -> Answer {
-        try exchange(port: port, "POST \(path) HTTP/1.0\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: \(body.utf8.count)\r\n\r\n\(body)")
+    static func post(port: Int, _ path: String, body: String, contentType: String = "application/json", origin: String? = nil) throws -> Answer {
+        let originLine = origin.map { "origin: \($0)\r\n" } ?? ""
+        return try exchange(port: port, "POST \(path) HTTP/1.0\r\nconnection: close\r\nhost: 127.0.0.1:\(port)\r\n\(originLine)content-type: \(contentType)\r\ncontent-length: \(body.utf8.count)\r\n\r\n\(body)")
     }
 
     private static func exchange(port: Int, _ request: String) throws -> Answer {
@@ -208,9 +233,9 @@ enum HTTP {
         private let socket: Int32
         private var received = ""
 
-        init(port: Int, path: String) throws {
+        init(port: Int, path: String, headers: String = "") throws {
             socket = try HTTP.connect(port: port)
-            let bytes = Array("GET \(path) HTTP/1.0\r\n\r\n".utf8)
+            let bytes = Array("GET \(path) HTTP/1.0\r\n\(headers)\r\n".utf8)
             _ = send(socket, bytes, bytes.count, Int32(MSG_NOSIGNAL))
         }
 
