@@ -58,8 +58,16 @@ public actor RecordClient {
     private typealias Connection = AsyncStream<ByteBuffer>.Continuation
 
     public let socketPath: String
+    /// How long the record may stay silent while calls wait (a long pipeline may take longer, as
+    /// long as answers keep coming). A record that took requests and stays silent past it (hung,
+    /// or a connection stuck half-open) is taken for unreachable: the calls waiting fail as
+    /// `unreachable`, to be tried again with their idempotency keys, and the connection is
+    /// closed so the next call makes a new one.
+    public let answerTimeout: Duration
     private let logger: Logger
     private var outbound: Connection?
+    /// The open connection's channel, to close it when the record stops answering.
+    private var channel: (any Channel)?
     private var connecting: Task<Connection, any Error>?
     /// Calls sent and not yet answered: their waiting caller, once it waits.
     private var waiting: [Int64: CheckedContinuation<Result<JSONValue, RecordCallError>, Never>] = [:]
@@ -69,10 +77,13 @@ public actor RecordClient {
     /// Counts connections, so that the end of a replaced one is not taken for the current one's.
     private var generation = 0
     private var nextID: Int64 = 1
+    /// Answers received so far: progress, for the silence watchdog.
+    private var answersReceived = 0
     private let eventStream: (stream: AsyncStream<RecordEvent>, continuation: AsyncStream<RecordEvent>.Continuation)
 
-    public init(socketPath: String, logger: Logger) {
+    public init(socketPath: String, answerTimeout: Duration = .seconds(10), logger: Logger) {
         self.socketPath = socketPath
+        self.answerTimeout = answerTimeout
         var logger = logger
         logger[metadataKey: "record"] = "\(socketPath)"
         self.logger = logger
@@ -107,11 +118,37 @@ public actor RecordClient {
                 settle(id, .failure(.unreachable("the connection closed before \(call.method) was sent")))
             }
         }
+        let watchdog = Task { [answerTimeout, generation] in
+            var seen = await self.answersReceived
+            while true {
+                try await Task.sleep(for: answerTimeout)
+                let now = await self.answersReceived
+                if now == seen { break }  // silence for a whole period
+                seen = now
+            }
+            await self.expire(ids, generation: generation)
+        }
         var results: [Result<JSONValue, RecordCallError>] = []
         for id in ids {
             results.append(await answer(id))
         }
+        watchdog.cancel()
         return results
+    }
+
+    /// The record has not answered `ids` in time: they fail, and connection `generation` (stuck,
+    /// since the record answers in order) is closed; its end fails whatever else waited on it.
+    private func expire(_ ids: [Int64], generation expired: Int) {
+        let late = ids.filter { sent.contains($0) }
+        guard !late.isEmpty else { return }
+        logger.warning("the record did not answer in time; reconnecting", metadata: ["timeout": "\(answerTimeout)", "calls": "\(late.count)"])
+        for id in late {
+            settle(id, .failure(.unreachable("no answer within \(answerTimeout)")))
+        }
+        if expired == generation {
+            channel?.close(promise: nil)
+            disconnected(generation: expired)
+        }
     }
 
     private func answer(_ id: Int64) async -> Result<JSONValue, RecordCallError> {
@@ -157,6 +194,7 @@ public actor RecordClient {
         generation += 1
         let thisGeneration = generation
         outbound = connection
+        self.channel = channel.channel
         Task {
             do {
                 try await channel.executeThenClose { inbound, outbound in
@@ -188,6 +226,7 @@ public actor RecordClient {
             return
         }
         if let id = message["id"]?.integerValue {
+            answersReceived += 1
             if let error = message["error"] {
                 settle(id, .failure(.refused(code: error["code"]?.integerValue ?? -32603, message: error["message"]?.stringValue ?? error.text)))
             } else {
@@ -204,6 +243,7 @@ public actor RecordClient {
         if outbound != nil { logger.warning("lost the connection to the record") }
         outbound?.finish()
         outbound = nil
+        channel = nil
         for id in sent {
             settle(id, .failure(.unreachable("the connection closed before the answer")))
         }

@@ -109,15 +109,15 @@ struct StationPageTests {
     func liveBuild() async throws {
         let station = try await PageStation()
         defer { Task { try await station.stop() } }
-        #expect(try HTTP.get(port: station.port, "/").body.contains("No build open"))
+        #expect(try await HTTP.get(port: station.port, "/").body.contains("No build open"))
         let stream = try HTTP.Stream(port: station.port, path: "/events?after=\(await station.board.lastUpdateID)")
         try station.harness.scanner.send(Array("SN-0001\r".utf8))
         try await station.harness.eventually("the build on the page") {
-            try HTTP.get(port: station.port, "/").body.contains("<dd id=\"serial\" class=\"big\">SN-0001</dd>")
+            try await HTTP.get(port: station.port, "/").body.contains("<dd id=\"serial\" class=\"big\">SN-0001</dd>")
         }
         try station.harness.caliper.send(Array("01A+0012.031\r".utf8))
         let sent = ContinuousClock.now
-        let event = try stream.read(until: "12.031 mm", timeout: .seconds(10))
+        let event = try await stream.read(until: "12.031 mm", timeout: .seconds(10))
         let latency = ContinuousClock.now - sent
         #expect(event.contains("FAIL HIGH") && event.contains("fail-high"))
         #expect(latency < .seconds(2), "the reading reached the live channel \(latency) after its frame")
@@ -126,18 +126,18 @@ struct StationPageTests {
         let run = station.board.run
         let last = await station.board.lastUpdateID
         let resumed = try HTTP.Stream(port: station.port, path: "/events?run=\(run)&after=0", headers: "Last-Event-ID: \(run)-\(last - 1)\r\n")
-        let replay = try resumed.read(until: "id: \(run)-\(last)\n", timeout: .seconds(5))
+        let replay = try await resumed.read(until: "id: \(run)-\(last)\n", timeout: .seconds(5))
         #expect(!replay.contains("id: \(run)-\(last - 1)\n"), "only what the page missed is replayed")
         let restarted = try HTTP.Stream(port: station.port, path: "/events", headers: "Last-Event-ID: some-earlier-run-\(last)\r\n")
-        #expect(try restarted.read(until: "event: reload", timeout: .seconds(5)).contains("event: reload"))
+        #expect(try await restarted.read(until: "event: reload", timeout: .seconds(5)).contains("event: reload"))
         try await station.harness.eventually("the NC to disposition on the page") {
-            try HTTP.get(port: station.port, "/").body.contains("data-action=\"nc-disposition\"")
+            try await HTTP.get(port: station.port, "/").body.contains("data-action=\"nc-disposition\"")
         }
-        let page = try HTTP.get(port: station.port, "/").body
+        let page = try await HTTP.get(port: station.port, "/").body
         #expect(page.contains("Check housing bore") && page.contains("11.980 … 12.020") && page.contains("NC 1"))
-        let state = try JSONValue(parsing: Array(try HTTP.get(port: station.port, "/state.json").body.utf8))
+        let state = try JSONValue(parsing: Array(try await HTTP.get(port: station.port, "/state.json").body.utf8))
         #expect(state["serial"] == "SN-0001" && (state["viewers"]?.integerValue ?? 0) >= 1)
-        #expect(try HTTP.get(port: station.port, "/build/history").body.contains("history of SN-0001"))
+        #expect(try await HTTP.get(port: station.port, "/build/history").body.contains("history of SN-0001"))
     }
 
     @Test("signing on the page: who the user is first, refusals in the record's words, a redline acknowledged clears its prompt")
@@ -145,28 +145,28 @@ struct StationPageTests {
         let station = try await PageStation()
         defer { Task { try await station.stop() } }
         try station.harness.scanner.send(Array("SN-0001\r".utf8))
-        try await station.harness.eventually("the build") { try HTTP.get(port: station.port, "/").body.contains("SN-0001") }
+        try await station.harness.eventually("the build") { try await HTTP.get(port: station.port, "/").body.contains("SN-0001") }
 
-        let signer = try JSONValue(parsing: Array(try HTTP.get(port: station.port, "/signer?user=olga").body.utf8))
+        let signer = try JSONValue(parsing: Array(try await HTTP.get(port: station.port, "/signer?user=olga").body.utf8))
         #expect(signer["ok"] == true && signer["printed_name"] == "Olga Operator" && signer["roles"] == ["operator"])
-        let nobody = try JSONValue(parsing: Array(try HTTP.get(port: station.port, "/signer?user=nobody").body.utf8))
+        let nobody = try JSONValue(parsing: Array(try await HTTP.get(port: station.port, "/signer?user=nobody").body.utf8))
         #expect(nobody["ok"] == false && nobody["message"]?.stringValue?.contains("no user 'nobody'") == true)
 
         let buildID = try station.harness.build()["build_id"] ?? .null
-        func act(_ name: String, _ params: JSONValue, password: String) throws -> JSONValue {
+        func act(_ name: String, _ params: JSONValue, password: String) async throws -> JSONValue {
             let body: JSONValue = ["user": "olga", "password": .string(password), "idempotency_key": .string(UUIDv7.make().uuidString.lowercased()), "params": params]
-            return try JSONValue(parsing: Array(try HTTP.post(port: station.port, "/actions/\(name)", body: body.text).body.utf8))
+            return try JSONValue(parsing: Array(try await HTTP.post(port: station.port, "/actions/\(name)", body: body.text).body.utf8))
         }
-        let wrong = try act("step-complete", ["build_id": buildID, "step": "10"], password: "guess")
+        let wrong = try await act("step-complete", ["build_id": buildID, "step": "10"], password: "guess")
         #expect(wrong["ok"] == false && wrong["message"]?.stringValue?.contains("record error 1007") == true)
-        let early = try act("step-complete", ["build_id": buildID, "step": "10"], password: "bench-olga-1")
+        let early = try await act("step-complete", ["build_id": buildID, "step": "10"], password: "bench-olga-1")
         #expect(early["ok"] == false && early["message"]?.stringValue?.contains("record error 1013") == true)
-        #expect(try HTTP.post(port: station.port, "/actions/build-close", body: "{}").status == 404)
-        let stale = try act("step-complete", ["build_id": buildID, "step": "20"], password: "bench-olga-1")
+        #expect(try await HTTP.post(port: station.port, "/actions/build-close", body: "{}").status == 404)
+        let stale = try await act("step-complete", ["build_id": buildID, "step": "20"], password: "bench-olga-1")
         #expect(stale["ok"] == false && stale["message"]?.stringValue?.contains("record error") == true, "a page showing another step signs nothing: \(stale)")
-        let plain = try HTTP.post(port: station.port, "/actions/step-complete", body: "{}", contentType: "text/plain")
+        let plain = try await HTTP.post(port: station.port, "/actions/step-complete", body: "{}", contentType: "text/plain")
         #expect(plain.status == 403, "a form from another site cannot act")
-        let foreign = try HTTP.post(port: station.port, "/actions/step-complete", body: "{}", origin: "http://evil.example")
+        let foreign = try await HTTP.post(port: station.port, "/actions/step-complete", body: "{}", origin: "http://evil.example")
         #expect(foreign.status == 403)
 
         // An engineer's redline reaches the open build: the page prompts; olga signs it there.
@@ -176,25 +176,36 @@ struct StationPageTests {
             "steps": example["instructions"]?.arrayValue?.first?["steps"] ?? .null,
             "signature": ["user": "eric", "password": "bench-eric-1"], "idempotency_key": .string(UUIDv7.make().uuidString.lowercased()),
         ])
-        try await station.harness.eventually("the redline prompt") { try HTTP.get(port: station.port, "/").body.contains("id=\"redline-prompt\"") }
-        let acknowledged = try act("redline-acknowledge", ["build_id": buildID, "redline_id": redline["redline_id"] ?? .null, "serial": "ignored"], password: "bench-olga-1")
+        try await station.harness.eventually("the redline prompt") { try await HTTP.get(port: station.port, "/").body.contains("id=\"redline-prompt\"") }
+        let acknowledged = try await act("redline-acknowledge", ["build_id": buildID, "redline_id": redline["redline_id"] ?? .null, "serial": "ignored"], password: "bench-olga-1")
         #expect(acknowledged["ok"] == true, "\(acknowledged)")
         try await station.harness.eventually("the prompt gone and revision B shown") {
-            let page = try HTTP.get(port: station.port, "/").body
+            let page = try await HTTP.get(port: station.port, "/").body
             return !page.contains("id=\"redline-prompt\"") && page.contains("revision B")
         }
     }
 }
 
-/// Plain HTTP/1.0 over a loopback socket: what a browser sends, nothing between.
+/// Plain HTTP/1.0 over a loopback socket: what a browser sends, nothing between. The socket
+/// calls block, so they run on a thread of their own, never on the tests' cooperative threads
+/// (two on this machine), which the station under test needs.
 enum HTTP {
-    struct Answer { var status: Int; var body: String }
+    struct Answer: Sendable { var status: Int; var body: String }
 
-    static func get(port: Int, _ path: String) throws -> Answer { try exchange(port: port, "GET \(path) HTTP/1.0\r\nconnection: close\r\n\r\n") }
+    static func get(port: Int, _ path: String) async throws -> Answer {
+        try await offThePool { try exchange(port: port, "GET \(path) HTTP/1.0\r\nconnection: close\r\n\r\n") }
+    }
 
-    static func post(port: Int, _ path: String, body: String, contentType: String = "application/json", origin: String? = nil) throws -> Answer {
+    static func post(port: Int, _ path: String, body: String, contentType: String = "application/json", origin: String? = nil) async throws -> Answer {
         let originLine = origin.map { "origin: \($0)\r\n" } ?? ""
-        return try exchange(port: port, "POST \(path) HTTP/1.0\r\nconnection: close\r\nhost: 127.0.0.1:\(port)\r\n\(originLine)content-type: \(contentType)\r\ncontent-length: \(body.utf8.count)\r\n\r\n\(body)")
+        return try await offThePool { try exchange(port: port, "POST \(path) HTTP/1.0\r\nconnection: close\r\nhost: 127.0.0.1:\(port)\r\n\(originLine)content-type: \(contentType)\r\ncontent-length: \(body.utf8.count)\r\n\r\n\(body)") }
+    }
+
+    /// Runs blocking `work` on a new thread and waits for it without holding a cooperative thread.
+    static func offThePool<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+        }
     }
 
     private static func exchange(port: Int, _ request: String) throws -> Answer {
@@ -229,7 +240,7 @@ enum HTTP {
     }
 
     /// An open `text/event-stream` response, read as it arrives.
-    final class Stream {
+    final class Stream: @unchecked Sendable {  // used by one test at a time, on one thread at a time
         private let socket: Int32
         private var received = ""
 
@@ -242,7 +253,11 @@ enum HTTP {
         deinit { close(socket) }
 
         /// Reads until `text` has arrived; returns everything read so far.
-        func read(until text: String, timeout: Duration) throws -> String {
+        func read(until text: String, timeout: Duration) async throws -> String {
+            try await HTTP.offThePool { try self.readBlocking(until: text, timeout: timeout) }
+        }
+
+        private func readBlocking(until text: String, timeout: Duration) throws -> String {
             let deadline = ContinuousClock.now + timeout
             var chunk = [UInt8](repeating: 0, count: 65536)
             while !received.contains(text) {

@@ -21,8 +21,8 @@ reapply() {
     udevadm trigger --action=add --subsystem-match=tty --subsystem-match=hidraw
     udevadm settle
 }
-outbox_has() {  # outbox_has SOURCE TEXT: a row of SOURCE whose event JSON contains TEXT
-    python3 - "$work/outbox.sqlite" "$1" "$2" <<'PY'
+outbox_has() {  # outbox_has SOURCE TEXT [OUTBOX]: a row of SOURCE whose event JSON contains TEXT
+    python3 - "${3:-$work/outbox.sqlite}" "$1" "$2" <<'PY'
 import sqlite3, sys
 try:
     rows = sqlite3.connect(sys.argv[1]).execute("SELECT event FROM outbox WHERE source = ?", (sys.argv[2],)).fetchall()
@@ -165,8 +165,7 @@ check "gateway: the keyboard opened through libusb (interface 0, interrupt IN 0x
 check "while read through libusb the interface is held (usbfs), not usbhid's" test "$(interface_driver)" = usbfs
 usbvm keys 'SN-0002'
 usbvm keys --press ret
-outbox_usb_has() { sqlite_outbox="$work/outbox-usb.sqlite" python3 -c 'import os,sqlite3,sys; rows=sqlite3.connect(os.environ["sqlite_outbox"]).execute("SELECT event FROM outbox WHERE source=?",(sys.argv[1],)).fetchall(); sys.exit(0 if any(sys.argv[2] in r[0] for r in rows) else 1)' "$1" "$2" 2>/dev/null; }
-check "scan typed on the keyboard, read from its interrupt endpoint" eventually 30 outbox_usb_has usbscanner '"text":"SN-0002"'
+check "scan typed on the keyboard, read from its interrupt endpoint" eventually 30 outbox_has usbscanner '"text":"SN-0002"' "$work/outbox-usb.sqlite"
 usbvm plug scanner off
 check "libusb: unplug seen" eventually 30 grep -q "usbscanner .* NOT CONNECTED" "$work/gateway-usb.out"
 usbvm plug scanner on
@@ -174,7 +173,7 @@ check "libusb: replugged keyboard opened again by its link" eventually 60 sh -c 
 sleep 1
 usbvm keys 'SN-0003'
 usbvm keys --press ret
-check "scan after the replug" eventually 30 outbox_usb_has usbscanner '"text":"SN-0003"'
+check "scan after the replug" eventually 30 outbox_has usbscanner '"text":"SN-0003"' "$work/outbox-usb.sqlite"
 kill -TERM "$gateway"; wait "$gateway"
 check "gateway (libusb) stopped cleanly on SIGTERM" test $? -eq 0
 check "the interface is given back to usbhid after the gateway stops" eventually 10 sh -c "[ \"\$(basename \"\$(readlink $keyboard_syspath/\$(basename $keyboard_syspath):1.0/driver)\")\" = usbhid ]"

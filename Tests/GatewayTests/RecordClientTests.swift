@@ -1,0 +1,77 @@
+import FloorgateCore
+import Foundation
+import Gateway
+import Glibc
+import Logging
+import Synchronization
+import Testing
+
+/// The gateway's record client against a record that takes requests and never answers.
+@Suite("Record client")
+struct RecordClientTests {
+    /// A Unix socket server that accepts connections and reads what comes, saying nothing back;
+    /// it counts the connections and the ones the client closed.
+    final class SilentRecord: Sendable {
+        let path: String
+        private let listener: Int32
+        /// Connections accepted, and those the client then closed.
+        let counts = Mutex<(accepted: Int, closedByClient: Int)>((0, 0))
+
+        init() throws {
+            path = FileManager.default.temporaryDirectory.appendingPathComponent("floorgate-silent-\(UUID().uuidString.prefix(8)).sock").path
+            listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+                for (index, byte) in path.utf8.enumerated() { buffer[index] = byte }
+            }
+            let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+            try #require(bound == 0 && listen(listener, 8) == 0)
+            Thread.detachNewThread { [self] in serve() }
+        }
+
+        private func serve() {
+            while true {
+                let connection = accept(listener, nil, nil)
+                guard connection >= 0 else { return }
+                counts.withLock { $0.accepted += 1 }
+                Thread.detachNewThread { [self] in
+                    var buffer = [UInt8](repeating: 0, count: 4096)
+                    while read(connection, &buffer, buffer.count) > 0 {}
+                    counts.withLock { $0.closedByClient += 1 }
+                    close(connection)
+                }
+            }
+        }
+
+        deinit {
+            shutdown(listener, Int32(SHUT_RDWR))
+            close(listener)
+            unlink(path)
+        }
+    }
+
+    @Test("a record that never answers fails the call as unreachable after the timeout, and the stuck connection is closed")
+    func silentRecord() async throws {
+        let record = try SilentRecord()
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let client = RecordClient(socketPath: record.path, answerTimeout: .milliseconds(300), logger: logger)
+        let started = ContinuousClock.now
+        let answers = await client.pipeline([("build.get", ["build_id": 1]), ("build.get", ["build_id": 2])])
+        let waited = ContinuousClock.now - started
+        for answer in answers {
+            guard case .failure(let error) = answer else { Issue.record("answered: \(answer)"); continue }
+            #expect(error.isTransient && error.description.contains("no answer within"), "\(error)")
+        }
+        #expect(waited >= .milliseconds(300) && waited < .seconds(60), "waited \(waited): it fails, it does not hang")
+        let deadline = ContinuousClock.now + .seconds(5)
+        while record.counts.withLock({ $0.closedByClient }) < 1 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(record.counts.withLock { $0.closedByClient } == 1, "the stuck connection was closed")
+        // The next call makes a new connection rather than queueing behind the stuck one.
+        _ = try? await client.call("build.get", ["build_id": 3])
+        #expect(record.counts.withLock { $0.accepted } == 2)
+    }
+}
