@@ -127,7 +127,9 @@ check "gateway stopped cleanly on SIGTERM" test $? -eq 0
 #    its interrupt IN endpoint taken from usbhid while the gateway runs and given back after.
 keyboard_usb=$(udevadm info --query=property --name="$USBVM_HIDRAW_SCANNER" | sed -n 's/^DEVPATH=\(.*\/[0-9]*-[0-9.]*\)\/[0-9]*-[0-9.]*:.*/\1/p')
 keyboard_syspath=/sys$keyboard_usb
-interface_driver() { basename "$(readlink "$keyboard_syspath/$(basename "$keyboard_syspath"):1.0/driver")"; }
+driver_is() {  # driver_is NAME: the keyboard's interface 0 is bound to driver NAME
+    [ "$(basename "$(readlink "$keyboard_syspath/$(basename "$keyboard_syspath"):1.0/driver")")" = "$1" ]
+}
 mkdir -p "$work/profiles" && cp devices/*.toml "$work/profiles/"
 cat > "$work/profiles/keyboard-over-libusb.toml" <<'TOML'
 description = "A USB keyboard read through libusb (test of the usb transport)"
@@ -162,7 +164,7 @@ TOML
 gateway=$!
 check "gateway: the keyboard opened through libusb (interface 0, interrupt IN 0x81)" \
     eventually 60 grep -q "usbscanner .* connected .*interface 0 (HID), 0x81 interrupt IN" "$work/gateway-usb.out"
-check "while read through libusb the interface is held (usbfs), not usbhid's" test "$(interface_driver)" = usbfs
+check "while read through libusb the interface is held (usbfs), not usbhid's" driver_is usbfs
 usbvm keys 'SN-0002'
 usbvm keys --press ret
 check "scan typed on the keyboard, read from its interrupt endpoint" eventually 30 outbox_has usbscanner '"text":"SN-0002"' "$work/outbox-usb.sqlite"
@@ -176,7 +178,7 @@ usbvm keys --press ret
 check "scan after the replug" eventually 30 outbox_has usbscanner '"text":"SN-0003"' "$work/outbox-usb.sqlite"
 kill -TERM "$gateway"; wait "$gateway"
 check "gateway (libusb) stopped cleanly on SIGTERM" test $? -eq 0
-check "the interface is given back to usbhid after the gateway stops" eventually 10 sh -c "[ \"\$(basename \"\$(readlink $keyboard_syspath/\$(basename $keyboard_syspath):1.0/driver)\")\" = usbhid ]"
+check "the interface is given back to usbhid after the gateway stops" eventually 10 driver_is usbhid
 [ "$failed" -eq 0 ] || for run in gateway gateway-usb; do
     [ -f "$work/$run.out" ] || continue
     echo "--- $run output"; cat "$work/$run.out"; echo "--- $run log"; tail -40 "$work/$run.err"
