@@ -64,6 +64,9 @@ public actor RecordClient {
     /// `unreachable`, to be tried again with their idempotency keys, and the connection is
     /// closed so the next call makes a new one.
     public let answerTimeout: Duration
+    /// Whether each connection asks for the record's notifications (`events`); a client that only
+    /// makes calls (the station page's) does not, so nothing piles up unread.
+    public let followsNotifications: Bool
     private let logger: Logger
     private var outbound: Connection?
     /// The open connection's channel, to close it when the record stops answering.
@@ -81,9 +84,10 @@ public actor RecordClient {
     private var answersReceived = 0
     private let eventStream: (stream: AsyncStream<RecordEvent>, continuation: AsyncStream<RecordEvent>.Continuation)
 
-    public init(socketPath: String, answerTimeout: Duration = .seconds(10), logger: Logger) {
+    public init(socketPath: String, answerTimeout: Duration = .seconds(10), followsNotifications: Bool = true, logger: Logger) {
         self.socketPath = socketPath
         self.answerTimeout = answerTimeout
+        self.followsNotifications = followsNotifications
         var logger = logger
         logger[metadataKey: "record"] = "\(socketPath)"
         self.logger = logger
@@ -118,15 +122,14 @@ public actor RecordClient {
                 settle(id, .failure(.unreachable("the connection closed before \(call.method) was sent")))
             }
         }
-        let watchdog = Task { [answerTimeout, generation] in
-            var seen = await self.answersReceived
+        let watchdog = Task { [answerTimeout, generation] in  // on this actor
+            var seen = answersReceived
             while true {
                 try await Task.sleep(for: answerTimeout)
-                let now = await self.answersReceived
-                if now == seen { break }  // silence for a whole period
-                seen = now
+                if answersReceived == seen { break }  // silence for a whole period
+                seen = answersReceived
             }
-            await self.expire(ids, generation: generation)
+            expire(ids, generation: generation)
         }
         var results: [Result<JSONValue, RecordCallError>] = []
         for id in ids {
@@ -214,8 +217,10 @@ public actor RecordClient {
             self.disconnected(generation: thisGeneration)
         }
         logger.info("connected to the record")
-        connection.yield(ByteBuffer(string: JSONValue.object(["jsonrpc": "2.0", "id": -1, "method": "subscribe"]).text + "\n"))
-        eventStream.continuation.yield(RecordEvent(method: RecordEvent.connected, params: .null))
+        if followsNotifications {
+            connection.yield(ByteBuffer(string: JSONValue.object(["jsonrpc": "2.0", "id": -1, "method": "subscribe"]).text + "\n"))
+            eventStream.continuation.yield(RecordEvent(method: RecordEvent.connected, params: .null))
+        }
         return connection
     }
 

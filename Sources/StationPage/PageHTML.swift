@@ -161,6 +161,48 @@ public enum PageHTML {
         return "<h2>Devices</h2><ul class=\"device-list\">\(rows)</ul>"
     }
 
+    /// The build page: the build, its steps, and its device history record so far in a frame.
+    static func buildPage(_ view: Station) -> String {
+        document(title: "\(view.station) · build", view: view, current: "/build") {
+            """
+            <main class="build-page">
+            <section id="build" class="panel build">\(buildSummary(view.build))</section>
+            <section id="steps" class="panel">\(steps(view.build))</section>
+            \(framePanel("History so far (device history record)", id: "history", source: "/build/history"))
+            </main>
+            """
+        }
+    }
+
+    /// The devices page: the station's devices, and what is plugged in in a frame.
+    static func devicesPage(_ view: Station) -> String {
+        document(title: "\(view.station) · devices", view: view, current: "/devices") {
+            """
+            <main class="devices-page">
+            <section id="devices" class="panel devices">\(devices(view.devices))</section>
+            \(framePanel("Plugged in", id: "plugged", source: "/devices/plugged"))
+            </main>
+            """
+        }
+    }
+
+    /// A full-width panel framing a part the server renders from elsewhere; a live update
+    /// naming `id` in its `refresh` reloads it.
+    private static func framePanel(_ heading: String, id: String, source: String) -> String {
+        "<section class=\"panel wide\"><h2>\(escape(heading))</h2><iframe id=\"\(id)\" class=\"history\" src=\"\(source)\" title=\"\(escape(heading))\"></iframe></section>"
+    }
+
+    /// A document shown in such a frame.
+    static func framedDocument(_ body: String) -> String {
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><style>\(PageAssets.css)</style></head><body>\(body)</body></html>"
+    }
+
+    /// What is plugged in, as `floorgate devices` shows it.
+    static func plugged(_ devices: [PluggedDevice]) -> String {
+        guard !devices.isEmpty else { return "<p>No USB serial, HID or vendor-class USB devices are plugged in.</p>" }
+        return "<table class=\"listing\"><thead><tr><th>Node</th><th>Subsystem</th><th>USB</th><th>Profile</th><th>Can Floorgate open it</th></tr></thead><tbody>\(devices.map(\.row).joined())</tbody></table>"
+    }
+
     /// The build's steps and where each stands (the build page).
     public static func steps(_ build: JSONValue?) -> String {
         let rows = (build?["steps"]?.arrayValue ?? []).map { step in

@@ -173,53 +173,28 @@ public enum StationPageServer {
     }
 
     static func buildPage(_ context: Context) async -> String {
-        let view = await context.board.snapshot  // state and update id read together
-        let build = view.build
-        return PageHTML.document(title: "\(view.station) · build", view: view, current: "/build") {
-            """
-            <main class="build-page">
-            <section id="build" class="panel build">\(PageHTML.buildSummary(build))</section>
-            <section id="steps" class="panel">\(PageHTML.steps(build))</section>
-            <section class="panel wide"><h2>History so far (device history record)</h2>
-            <iframe id="history" class="history" src="/build/history" title="device history record so far"></iframe></section>
-            </main>
-            """
-        }
+        PageHTML.buildPage(await context.board.snapshot)  // state and update id read together
     }
 
     static func history(_ context: Context) async -> String {
         guard let serial = await context.board.build?["serial"]?.stringValue else {
-            return "<!DOCTYPE html><html lang=\"en\"><body><p>No build is open.</p></body></html>"
+            return PageHTML.framedDocument("<p>No build is open.</p>")
         }
         do {
             return context.historyPage(try await context.record.call("dhr.export", ["serial": .string(serial)]))
         } catch {
-            return "<!DOCTYPE html><html lang=\"en\"><body><p>The record cannot give the history now: \(PageHTML.escape(error.description))</p></body></html>"
+            return PageHTML.framedDocument("<p>The record cannot give the history now: \(PageHTML.escape(error.description))</p>")
         }
     }
 
     static func devicesPage(_ context: Context) async -> String {
-        let view = await context.board.snapshot  // state and update id read together
-        let devices = view.devices
-        return PageHTML.document(title: "\(view.station) · devices", view: view, current: "/devices") {
-            """
-            <main class="devices-page">
-            <section id="devices" class="panel devices">\(PageHTML.devices(devices))</section>
-            <section class="panel wide"><h2>Plugged in</h2>
-            <iframe id="plugged" class="history" src="/devices/plugged" title="devices plugged in"></iframe></section>
-            </main>
-            """
-        }
+        PageHTML.devicesPage(await context.board.snapshot)
     }
 
     /// What `floorgate devices` shows, as a table.
     static func pluggedPage(_ context: Context) -> String {
         let devices = ((try? Udev.devices(subsystems: ["tty", "hidraw", "usb"])) ?? []).filter(PluggedDevice.isBenchCandidate)
-        let rows = devices.map { PluggedDevice(device: $0, profiles: context.profiles).row }.joined()
-        let table = devices.isEmpty
-            ? "<p>No USB serial, HID or vendor-class USB devices are plugged in.</p>"
-            : "<table class=\"listing\"><thead><tr><th>Node</th><th>Subsystem</th><th>USB</th><th>Profile</th><th>Can Floorgate open it</th></tr></thead><tbody>\(rows)</tbody></table>"
-        return "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><style>\(PageAssets.css)</style></head><body>\(table)</body></html>"
+        return PageHTML.framedDocument(PageHTML.plugged(devices.map { PluggedDevice(device: $0, profiles: context.profiles) }))
     }
 }
 
@@ -252,13 +227,9 @@ public struct StationPageService: Service {
     /// keep-alive and the watchers run beside it and stop with it.
     public func run() async throws {
         let board = context.board
-        let record = context.record
         let server = StationPageServer.application(context, address: address, port: port, logger: logger, onRunning: onRunning)
         await withTaskGroup(of: Void.self) { background in
             background.addTask { await board.run() }
-            // The page's record connection is for its calls; the notifications it is sent are
-            // the gateway's business, read and dropped here so they do not pile up.
-            background.addTask { for await _ in record.events {} }
             // What is plugged in changes: the devices page fetches its list again.
             background.addTask {
                 guard let monitor = try? UdevMonitor(subsystems: ["tty", "hidraw", "usb"]) else { return }

@@ -86,7 +86,7 @@ struct StationPageTests {
             var logger = Logger(label: "page")
             logger.logLevel = .critical
             let context = StationPageServer.Context(
-                board: board, record: RecordClient(socketPath: harness.socketPath, logger: logger), profiles: [],
+                board: board, record: RecordClient(socketPath: harness.socketPath, followsNotifications: false, logger: logger), profiles: [],
                 historyPage: { "<p>history of \($0["serial"]?.stringValue ?? "?")</p>" })
             let listening = Mutex<Int?>(nil)
             let service = StationPageService(context: context, address: "127.0.0.1", port: 0, logger: logger) { port in
