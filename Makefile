@@ -7,7 +7,7 @@ FUZZ_TARGETS := fuzz-mitutoyo fuzz-uwave fuzz-sylvac fuzz-digimatic fuzz-torque-
 SHARED_FIXTURES ?= ../shared/fixtures
 FIXTURE_FILES := mitutoyo digimatic uwave sylvac torque-ascii open-protocol scanner-serial hid-keyboard hid-pos barcode-parse
 
-.PHONY: all deps deps-usb deps-browser build test test-usb test-browser screenshots assets demo bench fuzz fuzz-build fixtures generate install-udev clean
+.PHONY: all deps deps-usb deps-browser deps-postgres build test test-usb test-browser screenshots assets demo bench fuzz fuzz-build fixtures generate install-udev clean
 
 all: build
 
@@ -26,6 +26,11 @@ deps-usb:
 deps-browser:
 	@./scripts/install-deps --browser
 
+## deps-postgres: PostgreSQL's server (Debian postgresql) for the plant-wide record's tests, which
+##                start and remove throwaway clusters of their own
+deps-postgres:
+	@./scripts/install-deps --postgres
+
 ## build: debug build of the package
 build: deps
 	$(SWIFT) build
@@ -33,7 +38,7 @@ build: deps
 ## test: build everything, run the whole test suite, check the shipped device profiles and the
 ##       embedded page assets, drive the station page in headless Chromium, and run the real-USB
 ##       tier where ../shared/usbvm is set up (what CI runs)
-test: deps deps-usb deps-browser
+test: deps deps-usb deps-browser deps-postgres
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	$$($(SWIFT) build --show-bin-path)/floorgate profiles check devices

@@ -1,5 +1,5 @@
 public import DeviceIO
-import FloorgateCore
+public import FloorgateCore
 public import Logging
 import DeviceProtocols
 import Foundation
@@ -46,21 +46,6 @@ public struct NodeStationDevice: Sendable {
         self.profile = profile
         self.node = node
     }
-}
-
-/// How long to wait before trying again (opening a device, reaching the record, committing to
-/// the outbox): doubling from `initial` up to `maximum`, back to `initial` after a success.
-public struct Backoff: Sendable, Hashable {
-    public var initial: Duration
-    public var maximum: Duration
-
-    public init(initial: Duration = .milliseconds(100), maximum: Duration = .seconds(5)) {
-        self.initial = initial
-        self.maximum = maximum
-    }
-
-    /// The wait after one of `delay` that did not help.
-    public func next(after delay: Duration) -> Duration { min(delay * 2, maximum) }
 }
 
 /// Keeps one device running: opens it with its profile's transport (a serial port with its line

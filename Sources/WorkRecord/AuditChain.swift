@@ -1,7 +1,6 @@
 import Crypto
 import FloorgateCore
 import Foundation
-import GRDB
 
 /// Who is writing: the signed-in or named user, and the process on the other end of the socket.
 struct Actor: Sendable {
@@ -42,50 +41,47 @@ enum AuditChain {
     }
 
     /// The hash of the newest entry (the chain's head), or the genesis hash for an empty chain.
-    static func head(_ db: Database) throws -> String {
-        try String.fetchOne(db.cachedStatement(sql: "SELECT hash FROM audit ORDER BY seq DESC LIMIT 1")) ?? genesis
+    static func head(_ transaction: any RecordTransaction) async throws -> String {
+        try await transaction.row("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1")?["hash"] ?? genesis
     }
 
     /// Appends one entry after the current head.
     static func append(
-        _ db: Database, actor: Actor, action: String, entity: String, entityID: Int64, old: String?, new: String?
-    ) throws {
-        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"))
+        _ transaction: any RecordTransaction, actor: Actor, action: String, entity: String, entityID: Int64, old: String?, new: String?
+    ) async throws {
+        let last = try await transaction.row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
         let seq: Int64 = (last?["seq"] ?? 0) + 1
         let previous: String = last?["hash"] ?? genesis
         let entry = Entry(
-            seq: seq, at: RecordClock.timestamp(), actor: actor.user, peer: actor.peer, action: action,
+            seq: seq, at: try await transaction.auditTimestamp(), actor: actor.user, peer: actor.peer, action: action,
             entity: entity, entityID: entityID, old: old, new: new)
-        try db.cachedStatement(sql: """
-                INSERT INTO audit (seq, at, actor, peer, action, entity, entity_id, old, new, prev_hash, hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [
-                entry.seq, entry.at, entry.actor, entry.peer, entry.action, entry.entity, entry.entityID, entry.old,
-                entry.new, previous, entry.hash(previous: previous),
-            ])
+        try await transaction.execute(
+            """
+            INSERT INTO audit (seq, at, actor, peer, action, entity, entity_id, old, new, prev_hash, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            entry.seq, entry.at, entry.actor, entry.peer, entry.action, entry.entity, entry.entityID, entry.old,
+            entry.new, previous, entry.hash(previous: previous))
     }
 
     /// The row `id` of `table` as canonical JSON (columns sorted, blobs as hex), or nil when the
     /// row does not exist. What the audit entry stores and what `verify` compares.
-    static func snapshot(_ db: Database, table: String, id: Int64) throws -> String? {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM \(table) WHERE id = ?"), arguments: [id]) else {
-            return nil
-        }
-        return snapshot(of: row)
+    static func snapshot(_ transaction: any RecordTransaction, table: String, id: Int64) async throws -> String? {
+        try await transaction.row("SELECT * FROM \"\(table)\" WHERE id = ?", id).map(snapshot(of:))
     }
 
-    static func snapshot(of row: Row) -> String {
+    static func snapshot(of row: RecordRow) -> String {
         var text = "{"
-        for (index, (column, value)) in row.sorted(by: { $0.0 < $1.0 }).enumerated() {
+        for (index, (column, value)) in zip(row.columns, row.values).sorted(by: { $0.0 < $1.0 }).enumerated() {
             if index > 0 { text += "," }
             JSONObjectWriter.appendQuoted(column, to: &text)
             text += ":"
-            switch value.storage {
+            switch value {
             case .null: text += "null"
-            case .int64(let number): text += String(number)
-            case .double(let number): text += number.isFinite ? "\(number)" : "null"
-            case .string(let string): JSONObjectWriter.appendQuoted(string, to: &text)
-            case .blob(let data): text += "\"x'" + DeviceEvent.hex(data) + "'\""
+            case .integer(let number): text += String(number)
+            case .real(let number): text += number.isFinite ? "\(number)" : "null"
+            case .text(let string): JSONObjectWriter.appendQuoted(string, to: &text)
+            case .blob(let bytes): text += "\"x'" + DeviceEvent.hex(bytes) + "'\""
             }
         }
         return text + "}"
@@ -93,33 +89,36 @@ enum AuditChain {
 }
 
 /// Writes to the record's tables that each append their audit entry: the only way rows change.
+/// A new row's id is the table's largest plus one, allocated under the writer's lock, so both
+/// stores give the same ids to the same requests.
 struct AuditedWriter {
-    let db: Database
+    let transaction: any RecordTransaction
     let actor: Actor
 
     /// Inserts a row and records it; returns its id.
     @discardableResult
-    func insert(_ table: String, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>, action: String) throws -> Int64 {
-        let columns = values.map(\.key)
+    func insert(_ table: String, _ values: KeyValuePairs<String, (any RecordValueConvertible)?>, action: String) async throws -> Int64 {
+        let id = try await transaction.integer("SELECT COALESCE(MAX(id), 0) + 1 FROM \"\(table)\"") ?? 1
+        let columns = ["id"] + values.map(\.key)
         let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
-        try db.cachedStatement(sql: "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))")
-            .execute(arguments: StatementArguments(values.map(\.value)))
-        let id = db.lastInsertedRowID
-        try AuditChain.append(
-            db, actor: actor, action: action, entity: table, entityID: id, old: nil,
-            new: try AuditChain.snapshot(db, table: table, id: id))
+        try await transaction.execute(
+            "INSERT INTO \"\(table)\" (\(columns.joined(separator: ", "))) VALUES (\(placeholders))",
+            [.integer(id)] + values.map { RecordValue($0.value) })
+        try await AuditChain.append(
+            transaction, actor: actor, action: action, entity: table, entityID: id, old: nil,
+            new: try await AuditChain.snapshot(transaction, table: table, id: id))
         return id
     }
 
     /// Changes columns of one row and records old → new.
-    func update(_ table: String, id: Int64, _ values: KeyValuePairs<String, (any DatabaseValueConvertible)?>, action: String) throws {
-        let old = try AuditChain.snapshot(db, table: table, id: id)
+    func update(_ table: String, id: Int64, _ values: KeyValuePairs<String, (any RecordValueConvertible)?>, action: String) async throws {
+        let old = try await AuditChain.snapshot(transaction, table: table, id: id)
         let assignments = values.map { "\($0.key) = ?" }.joined(separator: ", ")
-        try db.cachedStatement(sql: "UPDATE \(table) SET \(assignments) WHERE id = ?")
-            .execute(arguments: StatementArguments(values.map(\.value) + [id]))
-        try AuditChain.append(
-            db, actor: actor, action: action, entity: table, entityID: id, old: old,
-            new: try AuditChain.snapshot(db, table: table, id: id))
+        try await transaction.execute(
+            "UPDATE \"\(table)\" SET \(assignments) WHERE id = ?", values.map { RecordValue($0.value) } + [.integer(id)])
+        try await AuditChain.append(
+            transaction, actor: actor, action: action, entity: table, entityID: id, old: old,
+            new: try await AuditChain.snapshot(transaction, table: table, id: id))
     }
 }
 

@@ -1,6 +1,5 @@
 import FloorgateCore
 import Foundation
-import GRDB
 
 /// Everything the record knows about one build, read in one go: its unit, work order, the
 /// instruction revision it runs on, completed steps, results, nonconformances and the redline
@@ -21,26 +20,26 @@ struct BuildState {
     var instructionRevision: String
     var instructionTitle: String
     var content: InstructionContent
-    var completions: [String: Row]
+    var completions: [String: RecordRow]
     /// The build's results: those of the active step, or all of them (see `load`).
-    var results: [Row]
-    var nonconformances: [Row]
-    var pendingRedline: Row?
+    var results: [RecordRow]
+    var nonconformances: [RecordRow]
+    var pendingRedline: RecordRow?
     /// The results that stand (not replaced by a correction), read once for the binding rules.
     var standingResults: [ResultFacts]
     /// The nonconformance raised by each failed result, by result id.
-    var nonconformanceByResult: [Int64: Row]
+    var nonconformanceByResult: [Int64: RecordRow]
 
     /// What the binding and completion rules need of one result row, read from it once.
     struct ResultFacts {
-        let row: Row
+        let row: RecordRow
         let id: Int64
         let instructionID: Int64
         let step: String
         let point: String
         let verdict: String
 
-        init(_ row: Row) {
+        init(_ row: RecordRow) {
             self.row = row
             id = row["id"]
             instructionID = row["instruction_id"]
@@ -64,10 +63,11 @@ struct BuildState {
 
     /// Reads build `id` with the results `scope` asks for: a build may hold thousands, and a
     /// result, a step completion or a view needs only the active step's.
-    static func load(_ db: Database, id: Int64, service: RecordService, results scope: ResultScope = .activeStep) throws -> BuildState {
-        guard let row = try Row.fetchOne(
-            db.cachedStatement(
-            sql: """
+    static func load(
+        _ transaction: any RecordTransaction, id: Int64, service: RecordService, results scope: ResultScope = .activeStep
+    ) async throws -> BuildState {
+        guard let row = try await transaction.row(
+                """
                 SELECT build.*, unit_serial.serial, work_order.number AS work_order, part.number AS part_number,
                        part.revision AS part_revision, instruction.revision AS instruction_revision,
                        instruction.title AS instruction_title
@@ -77,31 +77,44 @@ struct BuildState {
                 JOIN part ON part.id = work_order.part_id
                 JOIN instruction ON instruction.id = build.instruction_id
                 WHERE build.id = ?
-                """), arguments: [id])
+                """, id)
         else { throw WorkRecordError(.notFound, "no build with id \(id)") }
         let instructionID: Int64 = row["instruction_id"]
-        let completionRows = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM step_completion WHERE build_id = ?"), arguments: [id])
+        let completionRows = try await transaction.rows("SELECT * FROM step_completion WHERE build_id = ?", id)
         let completions = Dictionary(completionRows.map { ($0["step"] as String, $0) }, uniquingKeysWith: { first, _ in first })
-        let content = try service.content(ofInstruction: instructionID, db)
-        let results: [Row]
+        let content = try await service.content(ofInstruction: instructionID, transaction)
+        let results: [RecordRow]
         let activeKey = content.steps.first(where: { completions[$0.key] == nil })?.key
         switch (scope, activeKey) {
         case (.all, _):
-            results = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM result WHERE build_id = ? ORDER BY id"), arguments: [id])
+            results = try await transaction.rows("SELECT * FROM result WHERE build_id = ? ORDER BY id", id)
         case (.activeStep, let key?):
-            results = try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT * FROM result WHERE build_id = ? AND step = ? ORDER BY id"), arguments: [id, key])
+            results = try await transaction.rows("SELECT * FROM result WHERE build_id = ? AND step = ? ORDER BY id", id, key)
         case (.bindingFacts, let key?):
-            results = try Row.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT id, instruction_id, step, point, verdict, corrects, remeasures_nc FROM result
-                        WHERE build_id = ? AND step = ? ORDER BY id
-                        """), arguments: [id, key])
+            results = try await transaction.rows(
+                """
+                SELECT id, instruction_id, step, point, verdict, corrects, remeasures_nc FROM result
+                WHERE build_id = ? AND step = ? ORDER BY id
+                """, id, key)
         case (_, nil):
             results = []
         }
         let corrected = Set(results.compactMap { $0["corrects"] as Int64? })
+        let nonconformances = try await transaction.rows(
+            """
+            SELECT nonconformance.*, nc_disposition.disposition, nc_disposition.comment AS disposition_comment,
+                   nc_disposition.signature_id AS disposition_signature, nc_disposition.dispositioned_at
+            FROM nonconformance LEFT JOIN nc_disposition ON nc_disposition.nc_id = nonconformance.id
+            WHERE build_id = ? ORDER BY nonconformance.id
+            """, id)
+        let pendingRedline = row["status"] as String? != "open" ? nil : try await transaction.row(
+            """
+            SELECT redline.*, old.revision AS from_revision, new.revision AS to_revision
+            FROM redline JOIN instruction old ON old.id = redline.from_instruction
+            JOIN instruction new ON new.id = redline.to_instruction
+            WHERE redline.from_instruction = ?
+              AND NOT EXISTS (SELECT 1 FROM redline_ack WHERE build_id = ? AND redline_id = redline.id)
+            """, instructionID, id)
         return BuildState(
             id: id, serial: row["serial"], workOrder: row["work_order"], partNumber: row["part_number"],
             partRevision: row["part_revision"], operation: row["operation"], status: row["status"],
@@ -109,23 +122,8 @@ struct BuildState {
             instructionID: instructionID, instructionRevision: row["instruction_revision"],
             instructionTitle: row["instruction_title"],
             content: content, completions: completions, results: results,
-            nonconformances: try Row.fetchAll(
-                db.cachedStatement(
-                sql: """
-                    SELECT nonconformance.*, nc_disposition.disposition, nc_disposition.comment AS disposition_comment,
-                           nc_disposition.signature_id AS disposition_signature, nc_disposition.dispositioned_at
-                    FROM nonconformance LEFT JOIN nc_disposition ON nc_disposition.nc_id = nonconformance.id
-                    WHERE build_id = ? ORDER BY nonconformance.id
-                    """), arguments: [id]),
-            pendingRedline: row["status"] as String? != "open" ? nil : try Row.fetchOne(
-                db.cachedStatement(
-                sql: """
-                    SELECT redline.*, old.revision AS from_revision, new.revision AS to_revision
-                    FROM redline JOIN instruction old ON old.id = redline.from_instruction
-                    JOIN instruction new ON new.id = redline.to_instruction
-                    WHERE redline.from_instruction = ?
-                      AND NOT EXISTS (SELECT 1 FROM redline_ack WHERE build_id = ? AND redline_id = redline.id)
-                    """), arguments: [instructionID, id]),
+            nonconformances: nonconformances,
+            pendingRedline: pendingRedline,
             standingResults: results.filter { !corrected.contains($0["id"]) }.map(ResultFacts.init),
             nonconformanceByResult: [:]
         ).indexingNonconformances()
@@ -133,18 +131,19 @@ struct BuildState {
 
     /// The build named by `build_id`, or by `serial` (and `operation` when the serial has
     /// several builds; the newest otherwise).
-    static func id(from params: Parameters, _ db: Database) throws -> Int64 {
+    static func id(from params: Parameters, _ transaction: any RecordTransaction) async throws -> Int64 {
         if let id = try params.optionalInteger("build_id") { return id }
         guard let serial = try params.optionalString("serial") else {
             throw WorkRecordError(.invalidParams, "params.build_id or params.serial is required")
         }
         let operation = try params.optionalString("operation")
-        guard let id = try Int64.fetchOne(
-            db.cachedStatement(
-            sql: """
-                SELECT build.id FROM build JOIN unit_serial ON unit_serial.id = build.serial_id
-                WHERE unit_serial.serial = ? AND (? IS NULL OR build.operation = ?) ORDER BY build.id DESC LIMIT 1
-                """), arguments: [serial, operation, operation])
+        let newest = "SELECT build.id FROM build JOIN unit_serial ON unit_serial.id = build.serial_id WHERE unit_serial.serial = ?"
+        let found = if let operation {
+            try await transaction.integer(newest + " AND build.operation = ? ORDER BY build.id DESC LIMIT 1", serial, operation)
+        } else {
+            try await transaction.integer(newest + " ORDER BY build.id DESC LIMIT 1", serial)
+        }
+        guard let id = found
         else { throw WorkRecordError(.notFound, "no build for serial '\(serial)'\(operation.map { " operation \($0)" } ?? "")") }
         return id
     }
@@ -161,7 +160,7 @@ struct BuildState {
         standingResults.filter { $0.step == step && $0.point == point && $0.instructionID == instructionID }
     }
 
-    func nonconformance(forResult id: Int64) -> Row? { nonconformanceByResult[id] }
+    func nonconformance(forResult id: Int64) -> RecordRow? { nonconformanceByResult[id] }
 
     private func disposition(of result: ResultFacts) -> String? {
         nonconformanceByResult[result.id]?["disposition"]
@@ -197,12 +196,12 @@ struct BuildState {
     }
 
     /// The nonconformance without disposition raised by a result of this point, if any.
-    func openNonconformance(on step: String, point: String) -> Row? {
+    func openNonconformance(on step: String, point: String) -> RecordRow? {
         results(step: step, point: point).lazy.compactMap { self.nonconformanceByResult[$0.id] }
             .first { $0["disposition"] as String? == nil }
     }
 
-    var openNonconformances: [Row] { nonconformances.filter { $0["disposition"] as String? == nil } }
+    var openNonconformances: [RecordRow] { nonconformances.filter { $0["disposition"] as String? == nil } }
 
     // MARK: - JSON views
 
@@ -235,7 +234,7 @@ struct BuildState {
         ])
     }
 
-    static func resultJSON(_ row: Row) -> JSONValue {
+    static func resultJSON(_ row: RecordRow) -> JSONValue {
         var members: [String: JSONValue] = [:]
         for column in [
             "step", "point", "value", "verdict", "operator", "station", "measured_at", "recorded_at", "key", "unit", "resolution",
@@ -255,7 +254,7 @@ struct BuildState {
         return .object(members)
     }
 
-    static func nonconformanceJSON(_ row: Row) -> JSONValue {
+    static func nonconformanceJSON(_ row: RecordRow) -> JSONValue {
         .object([
             "nc_id": .integer(row["id"]), "step": .optional(row["step"] as String?), "point": .optional(row["point"] as String?),
             "result_id": .optional(row["result_id"] as Int64?), "description": .string(row["description"]),
@@ -267,7 +266,7 @@ struct BuildState {
         ])
     }
 
-    static func redlineJSON(_ row: Row) -> JSONValue {
+    static func redlineJSON(_ row: RecordRow) -> JSONValue {
         .object([
             "redline_id": .integer(row["id"]), "from_revision": .string(row["from_revision"]),
             "to_revision": .string(row["to_revision"]), "reason": .string(row["reason"]),

@@ -1,46 +1,44 @@
 import FloorgateCore
-import GRDB
 
 /// `dhr.export`: the device history record of one serial (21 CFR 820.184) as JSON: the work
 /// order and quantity, dates of manufacture, the instruction revisions used, every result with
 /// its verdict and device, labels scanned, nonconformances and dispositions, redlines
 /// acknowledged, every signature with printed name, time and meaning, and the audit chain's head.
 enum DeviceHistoryRecord {
-    static func export(_ context: MethodContext) throws -> RecordOutcome {
-        let db = context.db
+    static func export(_ context: MethodContext) async throws -> RecordOutcome {
+        let transaction = context.transaction
         let serial = try context.params.string("serial")
-        guard let unit = try Row.fetchOne(
-            db.cachedStatement(
-            sql: """
-                SELECT unit_serial.serial, work_order.number, work_order.quantity, work_order.status, work_order.released_at,
-                       work_order.operations, part.number AS part_number, part.revision AS part_revision, part.description
-                FROM unit_serial JOIN work_order ON work_order.id = unit_serial.work_order_id
-                JOIN part ON part.id = work_order.part_id WHERE unit_serial.serial = ?
-                """), arguments: [serial])
+        guard let unit = try await transaction.row(
+            """
+            SELECT unit_serial.serial, work_order.number, work_order.quantity, work_order.status, work_order.released_at,
+                   work_order.operations, part.number AS part_number, part.revision AS part_revision, part.description
+            FROM unit_serial JOIN work_order ON work_order.id = unit_serial.work_order_id
+            JOIN part ON part.id = work_order.part_id WHERE unit_serial.serial = ?
+            """, serial)
         else { throw WorkRecordError(.unknownSerial, "serial '\(serial)' is not on any work order") }
-        let buildIDs = try Int64.fetchAll(
-            db.cachedStatement(
-            sql: "SELECT build.id FROM build JOIN unit_serial ON unit_serial.id = build.serial_id WHERE unit_serial.serial = ? ORDER BY build.id"),
-            arguments: [serial])
+        let buildIDs = try await transaction.integers(
+            "SELECT build.id FROM build JOIN unit_serial ON unit_serial.id = build.serial_id WHERE unit_serial.serial = ? ORDER BY build.id",
+            [.text(serial)])
         var signatureIDs: Set<Int64> = []
         var builds: [JSONValue] = []
         var labels: [JSONValue] = []
         for id in buildIDs {
-            let build = try BuildState.load(db, id: id, service: context.service, results: .all)
-            builds.append(try buildJSON(build, signatureIDs: &signatureIDs, db))
+            let build = try await BuildState.load(transaction, id: id, service: context.service, results: .all)
+            let (json, used) = try await buildJSON(build, transaction)
+            builds.append(json)
+            signatureIDs.formUnion(used)
             labels += build.results.filter { $0["unit"] as String? == nil }.map(BuildState.resultJSON)
         }
+        let builtIn = inList(buildIDs)
         signatureIDs.formUnion(
-            try Int64.fetchAll(
-                db.cachedStatement(
-                sql: "SELECT id FROM signature WHERE record_type = 'build' AND record_id IN (SELECT value FROM json_each(?))"),
-                arguments: [JSONValue.array(buildIDs.map(JSONValue.integer)).text]))
-        let signatures = try Row.fetchAll(
-            db.cachedStatement(
-            sql: """
-                SELECT signature.*, user.login FROM signature JOIN user ON user.id = signature.user_id
-                WHERE signature.id IN (SELECT value FROM json_each(?)) ORDER BY signature.signed_at, signature.id
-                """), arguments: [JSONValue.array(signatureIDs.sorted().map(JSONValue.integer)).text])
+            try await transaction.integers(
+                "SELECT id FROM signature WHERE record_type = 'build' AND record_id IN \(builtIn.sql)", builtIn.arguments))
+        let signedIn = inList(signatureIDs.sorted())
+        let signatures = try await transaction.rows(
+            """
+            SELECT signature.*, "user".login FROM signature JOIN "user" ON "user".id = signature.user_id
+            WHERE signature.id IN \(signedIn.sql) ORDER BY signature.signed_at, signature.id
+            """, signedIn.arguments)
         let dhr: JSONValue = [
             "serial": .string(serial),
             "part": ["number": .string(unit["part_number"]), "revision": .string(unit["part_revision"]), "description": .string(unit["description"])],
@@ -52,37 +50,37 @@ enum DeviceHistoryRecord {
             "builds": .array(builds),
             "labels": .array(labels),
             "signatures": .array(signatures.map(SignatureView.json)),
-            "audit_head": .string(try AuditChain.head(db)),
-            "audit_entries": .integer(try Int64.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM audit")) ?? 0),
+            "audit_head": .string(try await AuditChain.head(transaction)),
+            "audit_entries": .integer(try await transaction.integer("SELECT COUNT(*) FROM audit") ?? 0),
             "generated_at": .string(RecordClock.timestamp()),
         ]
         return RecordOutcome(dhr)
     }
 
-    private static func buildJSON(_ build: BuildState, signatureIDs: inout Set<Int64>, _ db: Database) throws -> JSONValue {
+    /// One build's part of the DHR, and the signatures it refers to.
+    private static func buildJSON(_ build: BuildState, _ transaction: any RecordTransaction) async throws -> (JSONValue, Set<Int64>) {
+        var signatureIDs: Set<Int64> = []
         let revisionIDs = Set(build.results.map { $0["instruction_id"] as Int64 } + build.completions.values.map { $0["instruction_id"] as Int64 } + [build.instructionID])
-        let revisions = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT * FROM instruction WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id"),
-            arguments: [JSONValue.array(revisionIDs.sorted().map(JSONValue.integer)).text])
+        let revisionIn = inList(revisionIDs.sorted())
+        let revisions = try await transaction.rows("SELECT * FROM instruction WHERE id IN \(revisionIn.sql) ORDER BY id", revisionIn.arguments)
         let revisionNames = Dictionary(revisions.map { ($0["id"] as Int64, $0["revision"] as String) }, uniquingKeysWith: { first, _ in first })
         signatureIDs.formUnion(revisions.compactMap { $0["approval_signature"] as Int64? })
         signatureIDs.formUnion(build.completions.values.map { $0["signature_id"] as Int64 })
         signatureIDs.formUnion(build.results.compactMap { $0["signature_id"] as Int64? })
         signatureIDs.formUnion(build.nonconformances.compactMap { $0["disposition_signature"] as Int64? })
-        let redlines = try Row.fetchAll(
-            db.cachedStatement(
-            sql: """
-                SELECT redline.*, redline_ack.acknowledged_at, redline_ack.signature_id AS ack_signature,
-                       old.revision AS from_revision, new.revision AS to_revision
-                FROM redline_ack JOIN redline ON redline.id = redline_ack.redline_id
-                JOIN instruction old ON old.id = redline.from_instruction JOIN instruction new ON new.id = redline.to_instruction
-                WHERE redline_ack.build_id = ? ORDER BY redline_ack.id
-                """), arguments: [build.id])
+        let redlines = try await transaction.rows(
+            """
+            SELECT redline.*, redline_ack.acknowledged_at, redline_ack.signature_id AS ack_signature,
+                   old.revision AS from_revision, new.revision AS to_revision
+            FROM redline_ack JOIN redline ON redline.id = redline_ack.redline_id
+            JOIN instruction old ON old.id = redline.from_instruction JOIN instruction new ON new.id = redline.to_instruction
+            WHERE redline_ack.build_id = ? ORDER BY redline_ack.id
+            """, build.id)
         signatureIDs.formUnion(redlines.map { $0["ack_signature"] as Int64 })
         signatureIDs.formUnion(redlines.map { $0["signature_id"] as Int64 })
         let stepOrder = build.content.steps.map(\.key)
         let completions = build.completions.values.sorted { ($0["completed_at"] as String, $0["id"] as Int64) < ($1["completed_at"] as String, $1["id"] as Int64) }
-        return [
+        let json: JSONValue = [
             "build_id": .integer(build.id), "operation": .string(build.operation), "status": .string(build.status),
             "station": .string(build.station), "opened_by": .string(build.openedBy), "opened_at": .string(build.openedAt),
             "closed_at": .optional(build.closedAt), "current_revision": .string(build.instructionRevision),
@@ -114,5 +112,6 @@ enum DeviceHistoryRecord {
                 ]
             }),
         ]
+        return (json, signatureIDs)
     }
 }

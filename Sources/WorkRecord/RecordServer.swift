@@ -34,12 +34,13 @@ public final class RecordServer: Sendable {
         self.channel = channel
     }
 
-    /// Opens the record at `databasePath` and starts serving it on `options.socketPath`.
+    /// Opens the record at `location` and starts serving it on `options.socketPath`.
     public static func start(
-        databasePath: String, options: Options, passwordRounds: Int = PasswordHasher.defaultRounds, group: any EventLoopGroup, logger: Logger
+        _ location: RecordLocation, options: Options, passwordRounds: Int = PasswordHasher.defaultRounds, group: any EventLoopGroup,
+        logger: Logger
     ) async throws -> (server: RecordServer, store: RecordStore) {
         let hub = NotificationHub()
-        let store = try RecordStore(path: databasePath, passwordRounds: passwordRounds) { hub.publish($0) }
+        let store = try await RecordStore.open(location, passwordRounds: passwordRounds) { hub.publish($0) }
         let policy = WritePolicy(allowedUsers: options.allowedUsers, allowedGroups: options.allowedGroups)
         let maximumLineLength = options.maximumLineLength
         let bootstrap = ServerBootstrap(group: group)

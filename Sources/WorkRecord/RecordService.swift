@@ -1,5 +1,4 @@
 public import FloorgateCore
-public import GRDB
 import Synchronization
 
 /// One request to the record, as the socket or a command hands it over.
@@ -56,22 +55,22 @@ public final class RecordService: Sendable {
 
     /// Runs one call inside the current transaction. A write whose idempotency key was seen
     /// before returns the first answer and writes nothing.
-    public func execute(_ db: Database, _ call: RecordCall) throws(WorkRecordError) -> RecordOutcome {
+    public func execute(_ transaction: any RecordTransaction, _ call: RecordCall) async throws(WorkRecordError) -> RecordOutcome {
         guard let method = Self.methods[call.method] else {
             throw WorkRecordError(.methodNotFound, "no method '\(call.method)'; methods: \(Self.methodNames.joined(separator: ", "))")
         }
         let params = try Parameters(call.params)
-        let writer = AuditedWriter(db: db, actor: Actor(user: try Self.claimedActor(params), peer: call.peer))
+        let writer = AuditedWriter(transaction: transaction, actor: Actor(user: try Self.claimedActor(params), peer: call.peer))
         do {
             guard method.writes else {
-                return try method.run(MethodContext(db: db, params: params, service: self, writer: writer, authenticated: nil))
+                return try await method.run(MethodContext(transaction: transaction, params: params, service: self, writer: writer, authenticated: nil))
             }
             guard call.mayWrite else {
                 throw WorkRecordError(.peerNotAllowed, "\(call.peer) may read the record but not write to it")
             }
             let key = try params.string("idempotency_key")
             guard key.utf8.count <= 128 else { throw WorkRecordError(.invalidParams, "params.idempotency_key is longer than 128 bytes") }
-            if let earlier = try Row.fetchOne(db.cachedStatement(sql: "SELECT method, response FROM idempotency WHERE key = ?"), arguments: [key]) {
+            if let earlier = try await transaction.row("SELECT method, response FROM idempotency WHERE key = ?", key) {
                 guard earlier["method"] == call.method else {
                     throw WorkRecordError(.conflict, "idempotency key \(key) was already used for \(earlier["method"] as String)")
                 }
@@ -79,26 +78,26 @@ public final class RecordService: Sendable {
             }
             // The signer first, before any rule is checked or anything is written; the method's
             // writes are then attributed to the authenticated signer.
-            let authenticated = try method.needsSignature(params, db)
-                ? try Signer.authenticate(try SignatureInput(params), writer: writer) : nil
-            let methodWriter = authenticated.map { AuditedWriter(db: db, actor: Actor(user: $0.login, peer: call.peer)) } ?? writer
-            let context = MethodContext(db: db, params: params, service: self, writer: methodWriter, authenticated: authenticated)
+            let authenticated = try await method.needsSignature(params, transaction)
+                ? try await Signer.authenticate(try SignatureInput(params), writer: writer) : nil
+            let methodWriter = authenticated.map { AuditedWriter(transaction: transaction, actor: Actor(user: $0.login, peer: call.peer)) } ?? writer
+            let context = MethodContext(transaction: transaction, params: params, service: self, writer: methodWriter, authenticated: authenticated)
             // The method runs in a savepoint of its own: when it refuses, its writes are undone
             // but a cleared failed-signature count stands.
             var outcome: Result<RecordOutcome, any Error> = .failure(WorkRecordError(.internalError, "not run"))
-            try db.inSavepoint {
+            try await transaction.savepoint("method") {
                 do {
-                    outcome = .success(try method.run(context))
-                    return .commit
+                    outcome = .success(try await method.run(context))
+                    return true
                 } catch {
                     outcome = .failure(error)
-                    return .rollback
+                    return false
                 }
             }
             switch outcome {
             case .success(let answer):
-                try db.cachedStatement(sql: "INSERT INTO idempotency (key, method, response) VALUES (?, ?, ?)")
-                    .execute(arguments: [key, call.method, answer.result.text])
+                try await transaction.execute(
+                    "INSERT INTO idempotency (key, method, response) VALUES (?, ?, ?)", key, call.method, answer.result.text)
                 return answer
             case .failure(let error):
                 let refusal = Self.refusal(error, method: call.method)
@@ -114,8 +113,10 @@ public final class RecordService: Sendable {
         switch error {
         case let refusal as WorkRecordError:
             refusal
-        case let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT:
-            WorkRecordError(.conflict, "the record refused the change: \(error.message ?? "constraint failed")")
+        case let error as RecordStoreError where error.kind == .constraint:
+            WorkRecordError(.conflict, "the record refused the change: \(error.message)")
+        case let error as RecordStoreError where error.kind == .unreachable:
+            WorkRecordError(.internalError, "record database unreachable: \(error.message)")
         default:
             WorkRecordError(.internalError, "the record could not complete \(method): \(error)")
         }
@@ -136,9 +137,9 @@ public final class RecordService: Sendable {
     }
 
     /// The steps of instruction revision `id`, decoded once (approved revisions never change).
-    func content(ofInstruction id: Int64, _ db: Database) throws -> InstructionContent {
+    func content(ofInstruction id: Int64, _ transaction: any RecordTransaction) async throws -> InstructionContent {
         if let cached = instructionCache.withLock({ $0[id] }) { return cached }
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT content, status FROM instruction WHERE id = ?"), arguments: [id]) else {
+        guard let row = try await transaction.row("SELECT content, status FROM instruction WHERE id = ?", id) else {
             throw WorkRecordError(.notFound, "no instruction revision with id \(id)")
         }
         let content = try InstructionContent(storedText: row["content"])
@@ -151,7 +152,7 @@ public final class RecordService: Sendable {
 
 /// What a method body works with.
 struct MethodContext {
-    let db: Database
+    let transaction: any RecordTransaction
     let params: Parameters
     let service: RecordService
     let writer: AuditedWriter
@@ -176,10 +177,10 @@ struct RecordMethod: Sendable {
     /// Whether the method writes (idempotency key required, write access checked).
     var writes: Bool
     var signing: Signing = .never
-    var run: @Sendable (MethodContext) throws -> RecordOutcome
+    var run: @Sendable (MethodContext) async throws -> RecordOutcome
 
     /// Whether this request's signer must be authenticated before the method runs.
-    func needsSignature(_ params: Parameters, _ db: Database) throws -> Bool {
+    func needsSignature(_ params: Parameters, _ transaction: any RecordTransaction) async throws -> Bool {
         switch signing {
         case .never:
             guard params.members["signature"] == nil else {
@@ -189,8 +190,8 @@ struct RecordMethod: Sendable {
         case .always:
             return true
         case .whenAddingUsers:
-            return try !params.array("users").isEmpty
-                && (try Int64.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM user WHERE ',' || roles || ',' LIKE '%,admin,%'")) ?? 0) > 0
+            guard try !params.array("users").isEmpty else { return false }
+            return try await transaction.integer(#"SELECT COUNT(*) FROM "user" WHERE ',' || roles || ',' LIKE '%,admin,%'"#) ?? 0 > 0
         }
     }
 }

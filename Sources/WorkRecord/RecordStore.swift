@@ -1,43 +1,53 @@
-import Dispatch
-public import GRDB
 import Synchronization
 
-/// The record's single writer. Requests queue here and run in arrival order; all those waiting
-/// when a transaction starts share it (group commit), each in its own savepoint so one refused
-/// request never undoes another. A request's answer is released only after the transaction
-/// committed with `synchronous=FULL`, so every answer describes data on disk.
+/// The record's single group-commit writer, over either backend. Requests queue here and run in
+/// arrival order; all those waiting when a transaction starts share it (group commit), each in
+/// its own savepoint so one refused request never undoes another. A request's answer is released
+/// only after the transaction committed (SQLite with `synchronous=FULL`; PostgreSQL with its
+/// `synchronous_commit`), so every answer describes data on disk.
 public final class RecordStore: Sendable {
-    /// A request waiting for the writer and where its answer goes.
-    private struct Job: Sendable {
-        var call: RecordCall
-        var completion: @Sendable (Result<RecordOutcome, WorkRecordError>) -> Void
+    /// Work waiting for the writer.
+    private enum Job: Sendable {
+        /// A request and where its answer goes.
+        case call(RecordCall, @Sendable (Result<RecordOutcome, WorkRecordError>) -> Void)
+        /// A verification of the whole record, in a read transaction of its own.
+        case verify(expectedHead: String?, @Sendable (Result<AuditVerifier.Report, any Error>) -> Void)
     }
 
-    private let database: DatabaseQueue
+    private let backend: any RecordBackend
     private let service: RecordService
-    private let pending = Mutex<(jobs: [Job], draining: Bool)>(([], false))
-    private let drainQueue = DispatchQueue(label: "floorgate.record.writer")
-    /// Called with the notifications of each committed batch, in commit order.
-    private let notify: @Sendable ([RecordNotification]) -> Void
+    private let executor = WriterExecutor()
+    private let state = Mutex<(jobs: [Job], drain: Task<Void, Never>?, closed: Bool)>(([], nil, false))
 
-    /// Opens the record at `path`. `notify` receives notifications after their writes commit.
-    public init(
-        path: String, passwordRounds: Int = PasswordHasher.defaultRounds, notify: @escaping @Sendable ([RecordNotification]) -> Void = { _ in }
-    ) throws {
-        database = try RecordDatabase.open(path: path)
+    /// The writer over `backend`; `passwordRounds` is the PBKDF2 work factor for new passwords.
+    public init(backend: any RecordBackend, passwordRounds: Int = PasswordHasher.defaultRounds) {
+        self.backend = backend
         service = RecordService(passwordRounds: passwordRounds)
-        self.notify = notify
     }
 
-    /// Queues `call`; `completion` runs on the writer's thread once its transaction committed
-    /// (or failed). Completions run in the order calls were submitted.
-    public func submit(_ call: RecordCall, completion: @escaping @Sendable (Result<RecordOutcome, WorkRecordError>) -> Void) {
-        let startDrain = pending.withLock { state -> Bool in
-            state.jobs.append(Job(call: call, completion: completion))
-            defer { state.draining = true }
-            return !state.draining
+    /// Opens the record at `location`: a SQLite file is created or migrated; a PostgreSQL
+    /// database must already have this version's schema (`floorgate record migrate`). `notify`
+    /// receives the notifications of every committed write, this writer's and (on PostgreSQL)
+    /// every other server's. `readOnly` opens a SQLite file as it is, without migrating it (for
+    /// verification).
+    public static func open(
+        _ location: RecordLocation, passwordRounds: Int = PasswordHasher.defaultRounds, readOnly: Bool = false,
+        notify: @escaping RecordNotificationSink = { _ in }
+    ) async throws -> RecordStore {
+        let backend: any RecordBackend
+        switch location {
+        case .sqlite(let path):
+            backend = try SQLiteBackend(path: path, readOnly: readOnly, notify: notify)
+        case .postgres(let url):
+            backend = try await PostgresBackend.connect(url, notify: notify)
         }
-        if startDrain { drainQueue.async { self.drain() } }
+        return RecordStore(backend: backend, passwordRounds: passwordRounds)
+    }
+
+    /// Queues `call`; `completion` runs once its transaction committed (or failed). Completions
+    /// run in the order calls were submitted.
+    public func submit(_ call: RecordCall, completion: @escaping @Sendable (Result<RecordOutcome, WorkRecordError>) -> Void) {
+        enqueue(.call(call, completion))
     }
 
     /// Runs `call` and waits for its committed answer.
@@ -48,60 +58,116 @@ public final class RecordStore: Sendable {
         return try result.get()
     }
 
-    /// Reads the record directly (no queue), for verification and exports of a quiet file.
-    public func read<T>(_ body: (Database) throws -> T) throws -> T {
-        try database.read(body)
+    /// Verifies the record against its audit chain (`AuditVerifier`), in one consistent read.
+    public func verify(expectedHead: String? = nil) async throws -> AuditVerifier.Report {
+        let result = await withCheckedContinuation { continuation in
+            enqueue(.verify(expectedHead: expectedHead) { continuation.resume(returning: $0) })
+        }
+        return try result.get()
     }
 
-    /// Waits for queued requests to finish, then closes the database (checkpointing the WAL into
-    /// the file).
-    public func close() throws {
-        try drainQueue.sync {
-            try database.close()
+    /// Waits for queued requests to finish, then closes the backend. Requests submitted after
+    /// this are refused.
+    public func close() async throws {
+        let drain = state.withLock { state -> Task<Void, Never>? in
+            state.closed = true
+            return state.drain
+        }
+        await drain?.value
+        try await backend.close()
+    }
+
+    private func enqueue(_ job: Job) {
+        let accepted = state.withLock { state -> Bool in
+            guard !state.closed else { return false }
+            state.jobs.append(job)
+            if state.drain == nil {
+                state.drain = Task(executorPreference: executor) { await self.drain() }
+            }
+            return true
+        }
+        guard !accepted else { return }
+        switch job {
+        case .call(_, let completion):
+            completion(.failure(WorkRecordError(.internalError, "the record is closing")))
+        case .verify(_, let completion):
+            completion(.failure(WorkRecordError(.internalError, "the record is closing")))
         }
     }
 
-    private func drain() {
+    private func drain() async {
         while true {
-            let jobs = pending.withLock { state -> [Job] in
+            let jobs = state.withLock { state -> [Job] in
                 let jobs = state.jobs
                 state.jobs.removeAll(keepingCapacity: true)
-                if jobs.isEmpty { state.draining = false }
+                if jobs.isEmpty { state.drain = nil }
                 return jobs
             }
             if jobs.isEmpty { return }
-            run(jobs)
+            var calls: [(RecordCall, @Sendable (Result<RecordOutcome, WorkRecordError>) -> Void)] = []
+            for job in jobs {
+                switch job {
+                case .call(let call, let completion):
+                    calls.append((call, completion))
+                case .verify(let expectedHead, let completion):
+                    await run(calls)
+                    calls.removeAll()
+                    await verify(expectedHead: expectedHead, completion)
+                }
+            }
+            await run(calls)
         }
     }
 
-    private func run(_ jobs: [Job]) {
-        var results: [Result<RecordOutcome, WorkRecordError>] = []
-        results.reserveCapacity(jobs.count)
+    private func verify(expectedHead: String?, _ completion: @Sendable (Result<AuditVerifier.Report, any Error>) -> Void) async {
         do {
-            try database.write { db in
-                results.removeAll(keepingCapacity: true)
-                for job in jobs {
+            let report = try await backend.transaction(writing: false) { transaction in
+                (try await AuditVerifier.verify(transaction, backend: backend, expectedHead: expectedHead), [])
+            }
+            completion(.success(report))
+        } catch {
+            completion(.failure(error))
+        }
+    }
+
+    private func run(_ calls: [(call: RecordCall, completion: @Sendable (Result<RecordOutcome, WorkRecordError>) -> Void)]) async {
+        guard !calls.isEmpty else { return }
+        let writing = calls.contains { RecordService.isWrite($0.call.method) }
+        var results: [Result<RecordOutcome, WorkRecordError>]
+        do {
+            results = try await backend.transaction(writing: writing) { transaction in
+                var results: [Result<RecordOutcome, WorkRecordError>] = []
+                results.reserveCapacity(calls.count)
+                for (call, _) in calls {
                     var outcome: Result<RecordOutcome, WorkRecordError> = .failure(WorkRecordError(.internalError, "not run"))
-                    try db.inSavepoint {
+                    try await transaction.savepoint("request") {
                         do throws(WorkRecordError) {
-                            outcome = .success(try service.execute(db, job.call))
-                            return .commit
+                            outcome = .success(try await service.execute(transaction, call))
+                            return true
                         } catch {
                             outcome = .failure(error)
-                            return error.keepsWrites ? .commit : .rollback
+                            return error.keepsWrites
                         }
                     }
                     results.append(outcome)
                 }
+                return (results, results.flatMap { (try? $0.get().notifications) ?? [] })
             }
         } catch {
             service.forgetDecodedInstructions()
-            let failure = WorkRecordError(.internalError, "the record could not commit: \(error)")
-            results = Array(repeating: .failure(failure), count: jobs.count)
+            let failure = Self.failure(error)
+            results = Array(repeating: .failure(failure), count: calls.count)
         }
-        notify(results.flatMap { (try? $0.get().notifications) ?? [] })
-        for (job, result) in zip(jobs, results) {
-            job.completion(result)
+        for (call, result) in zip(calls, results) {
+            call.completion(result)
         }
+    }
+
+    /// What every request of a transaction that could not commit is answered.
+    private static func failure(_ error: any Error) -> WorkRecordError {
+        if let error = error as? RecordStoreError, error.kind == .unreachable {
+            return WorkRecordError(.internalError, "record database unreachable: \(error.message)")
+        }
+        return WorkRecordError(.internalError, "the record could not commit: \(error)")
     }
 }

@@ -1,7 +1,6 @@
 import Crypto
 import FloorgateCore
 import Foundation
-import GRDB
 import _CryptoExtras
 
 /// The roles a user of the record can hold; each signing action needs one of them.
@@ -93,9 +92,8 @@ struct Signer {
 
     /// Checks both components. A wrong password counts towards lockout, and the count is kept
     /// even though the request fails (`WorkRecordError.keepsWrites`); a right one clears it.
-    static func authenticate(_ input: SignatureInput, writer: AuditedWriter) throws -> AuthenticatedUser {
-        let db = writer.db
-        guard let user = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM user WHERE login = ?"), arguments: [input.login]) else {
+    static func authenticate(_ input: SignatureInput, writer: AuditedWriter) async throws -> AuthenticatedUser {
+        guard let user = try await writer.transaction.row(#"SELECT * FROM "user" WHERE login = ?"#, input.login) else {
             throw WorkRecordError(.signatureRejected, "signature rejected: user id or password is wrong")
         }
         let userID: Int64 = user["id"]
@@ -106,14 +104,14 @@ struct Signer {
         guard PasswordHasher.matches(input.password, stored: user["password"]) else {
             let attempts = failed + 1
             let locks = attempts >= lockoutThreshold
-            try writer.update("user", id: userID, ["failed_attempts": attempts, "locked": locks ? 1 : 0], action: "signature.rejected")
+            try await writer.update("user", id: userID, ["failed_attempts": attempts, "locked": locks ? 1 : 0], action: "signature.rejected")
             if locks {
                 throw WorkRecordError(.userLocked, "signature rejected; user '\(input.login)' is now locked after \(attempts) failed signatures")
             }
             throw WorkRecordError(.signatureRejected, "signature rejected: user id or password is wrong (\(attempts) of \(lockoutThreshold) attempts before lockout)")
         }
         if failed > 0 {
-            try writer.update("user", id: userID, ["failed_attempts": 0], action: "signature.accepted")
+            try await writer.update("user", id: userID, ["failed_attempts": 0], action: "signature.accepted")
         }
         return AuthenticatedUser(
             id: userID, login: input.login, printedName: user["name"],
@@ -124,7 +122,7 @@ struct Signer {
     @discardableResult
     func sign(
         _ input: SignatureInput, role: Role, meaning: SignatureMeaning, recordType: String, recordID: Int64, subject: String
-    ) throws -> Signed {
+    ) async throws -> Signed {
         guard let user = authenticated, user.login == input.login else {
             throw WorkRecordError(.internalError, "the signature of '\(input.login)' was not authenticated")
         }
@@ -132,8 +130,8 @@ struct Signer {
             throw WorkRecordError(.roleNotPermitted, "user '\(user.login)' does not hold the \(role.rawValue) role this signature needs (holds: \(user.roles.joined(separator: ", ")))")
         }
         let signedAt = RecordClock.timestamp()
-        let signer = AuditedWriter(db: writer.db, actor: Actor(user: user.login, peer: writer.actor.peer))
-        let id = try signer.insert(
+        let signer = AuditedWriter(transaction: writer.transaction, actor: Actor(user: user.login, peer: writer.actor.peer))
+        let id = try await signer.insert(
             "signature",
             [
                 "user_id": user.id, "printed_name": user.printedName, "meaning": meaning.rawValue, "record_type": recordType,

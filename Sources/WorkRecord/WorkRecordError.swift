@@ -38,6 +38,8 @@ public struct WorkRecordError: Error, Sendable, Hashable, CustomStringConvertibl
         case peerNotAllowed = 1014
         /// The data would break a uniqueness or immutability rule of the record.
         case conflict = 1015
+        /// The unit's build of that operation is open at another station: it is finished there.
+        case openElsewhere = 1016
     }
 
     public let code: Code

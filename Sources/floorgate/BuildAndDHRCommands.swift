@@ -1,7 +1,6 @@
 import ArgumentParser
 import FloorgateCore
 import Foundation
-import GRDB
 import WorkRecord
 
 /// `floorgate build show SERIAL`.
@@ -60,42 +59,54 @@ struct DHRCommand: AsyncParsableCommand {
     }
 }
 
-/// `floorgate verify --db PATH`.
-struct VerifyCommand: ParsableCommand {
+/// `floorgate verify --db PATH|URL`.
+struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check a record file against its audit chain; exit 3 naming the first broken entry or row.",
+        abstract: "Check a record against its audit chain; exit 3 naming the first broken entry or row.",
         discussion: """
             Recomputes every audit entry's SHA-256 from its content and its predecessor (stored \
             hashes are never trusted), then checks that every row of every record table is exactly \
-            what its newest audit entry recorded, and that no recorded row is missing. Opens the \
-            file read-only; run it on a copy or while the server runs.
+            what its newest audit entry recorded, that no recorded row is missing, and that the \
+            triggers keeping rows append-only are in place. A SQLite file is opened read-only (run \
+            it on a copy or while the server runs); a PostgreSQL record is read in one snapshot \
+            while its servers go on writing.
 
             Exit codes: 0 the record verifies; 3 it does not (the first problem is printed); 1 the \
-            file cannot be read as a record.
+            record cannot be read.
+
+            Examples:
+              floorgate verify --db /var/lib/floorgate/record.sqlite
+              floorgate verify --db 'postgresql://quality@db.plant/record'
             """
     )
-    @Option(help: ArgumentHelp("The record's SQLite file.", valueName: "path")) var db: String
+    @Option(help: ArgumentHelp("The record: a SQLite file, or a postgresql:// URL.", valueName: "path|url")) var db: String
     @Option(help: ArgumentHelp("A head hash kept outside the record (a DHR's audit head, a log line): the chain must pass through it.", valueName: "sha256"))
     var expectHead: String?
 
-    func run() throws {
-        guard FileManager.default.fileExists(atPath: db) else { throw CommandFailure("no record file at \(db)") }
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(10)
+    func run() async throws {
+        let location = try RecordLocation(option: "--db", db)
+        if case .sqlite(let path) = location, !FileManager.default.fileExists(atPath: path) {
+            throw CommandFailure("no record file at \(path)")
+        }
         let report: AuditVerifier.Report
         do {
-            let queue = try DatabaseQueue(path: db, configuration: configuration)
-            report = try queue.read { try AuditVerifier.verify($0, expectedHead: expectHead) }
-        } catch let error as DatabaseError where [.SQLITE_CORRUPT, .SQLITE_NOTADB].contains(error.resultCode.primaryResultCode) {
-            throw CommandFailure("\(db): the file is damaged and cannot be read as a record: \(error.message ?? "\(error)")", exitCode: FloorgateExit.auditChainBroken)
+            let store = try await RecordStore.open(location, readOnly: true)
+            do {
+                report = try await store.verify(expectedHead: expectHead)
+                try await store.close()
+            } catch {
+                try? await store.close()
+                throw error
+            }
+        } catch let error as RecordStoreError where error.kind == .damaged {
+            throw CommandFailure("\(location): the file is damaged and cannot be read as a record: \(error.message)", exitCode: FloorgateExit.auditChainBroken)
         } catch {
-            throw CommandFailure("cannot read \(db) as a record: \(error)")
+            throw CommandFailure("cannot read \(location) as a record: \(error)")
         }
         if let problem = report.problem {
-            throw CommandFailure("\(db) does not verify: \(problem)", exitCode: FloorgateExit.auditChainBroken)
+            throw CommandFailure("\(location) does not verify: \(problem)", exitCode: FloorgateExit.auditChainBroken)
         }
-        print("\(db): \(report.entries) audit entries and \(report.rows) record rows verify; head \(report.head)")
+        print("\(location): \(report.entries) audit entries and \(report.rows) record rows verify; head \(report.head)")
     }
 }

@@ -29,9 +29,13 @@ struct RecordCommand: AsyncParsableCommand {
               floorgate record approve --db r.sqlite --part HX-200 \\
                   --part-revision C --operation 010 --revision A --user ada
               floorgate record serve --db r.sqlite --socket /tmp/record.sock
+
+            A plant's record in PostgreSQL (docs/record.md), one server per station:
+              floorgate record migrate --db 'postgresql:///record?host=/run/postgresql' --grant floorgate
+              floorgate record serve --db 'postgresql://floorgate@db.plant/record' --socket /run/floorgate/record.sock
             """,
         subcommands: [
-            RecordServeCommand.self, RecordImportCommand.self, RecordApproveCommand.self, RecordRedlineCommand.self,
+            RecordServeCommand.self, RecordMigrateCommand.self, RecordImportCommand.self, RecordApproveCommand.self, RecordRedlineCommand.self,
             RecordNCCommand.self, RecordSignCommand.self, RecordUnlockCommand.self,
         ]
     )
@@ -43,18 +47,24 @@ struct RecordServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the record on a Unix socket until SIGTERM or SIGINT.",
         discussion: """
-            Opens (creating and migrating if needed) the SQLite record and listens on the socket. \
+            Opens the record and listens on the socket: a SQLite file is created and migrated if \
+            needed; a PostgreSQL record must have this version's schema (`floorgate record migrate`), \
+            and any number of servers, one per station, may serve it at once. \
             The socket is mode 0660 with group floorgate where that group exists, else 0600 with a \
             warning. Every connection is identified by its peer credentials; root, this user, \
             --allow-user users and --allow-group members may write, others only read. The first \
             line printed is `listening on PATH`.
 
-            Example:
+            The password of a PostgreSQL URL belongs in the password file (PGPASSFILE or \
+            ~/.pgpass, mode 0600), never on the command line.
+
+            Examples:
               floorgate record serve --db /var/lib/floorgate/record.sqlite --socket /run/floorgate/record.sock --allow-group floorgate
+              floorgate record serve --db 'postgresql://floorgate@db.plant/record?sslmode=verify-full&sslrootcert=/etc/floorgate/plant-ca.pem'
             """
     )
 
-    @Option(help: ArgumentHelp("The record's SQLite file (created if missing).", valueName: "path"))
+    @Option(help: ArgumentHelp("The record: a SQLite file (created if missing) or a postgresql:// URL.", valueName: "path|url"))
     var db: String
 
     @Option(help: ArgumentHelp("The socket to listen on.", valueName: "path"))
@@ -88,14 +98,15 @@ struct RecordServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "floorgate.record")
         logger.logLevel = level
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let location = try RecordLocation(option: "--db", db)
         let server: RecordServer, store: RecordStore
         do {
             (server, store) = try await RecordServer.start(
-                databasePath: db, options: .init(socketPath: socket, allowedUsers: users, allowedGroups: groups),
+                location, options: .init(socketPath: socket, allowedUsers: users, allowedGroups: groups),
                 passwordRounds: passwordRounds, group: group, logger: logger)
         } catch {
             try? await group.shutdownGracefully()
-            throw CommandFailure("cannot serve the record \(db) on \(socket): \(error)")
+            throw CommandFailure("cannot serve the record \(location) on \(socket): \(error)")
         }
         print("listening on \(socket)")
         fflush(nil)
@@ -103,8 +114,52 @@ struct RecordServeCommand: AsyncParsableCommand {
         logger.notice("stopping on \(signal)", metadata: ["socket": "\(socket)"])
         try await server.close()
         try await group.shutdownGracefully()
-        try store.close()
+        try await store.close()
         unlink(socket)
+    }
+}
+
+/// `floorgate record migrate`.
+struct RecordMigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Bring a record's schema to this version (a PostgreSQL record: as the database's owner).",
+        discussion: """
+            A PostgreSQL record is created and upgraded only by this command, run as the role that \
+            owns the database; record servers never change the schema and refuse one older or newer \
+            than their own. Several migrators at once are run one after the other. --grant gives a \
+            role (the one record servers connect as) what the servers need and nothing more: rows \
+            of results, signatures, the audit chain and the other append-only tables may be read \
+            and added, never changed or removed. A SQLite file is migrated when it is opened; \
+            this command does it without serving.
+
+            Examples:
+              sudo -u postgres createuser floorgate && sudo -u postgres createdb -O floorgate_owner record
+              floorgate record migrate --db 'postgresql://floorgate_owner@db.plant/record' --grant floorgate
+              floorgate record migrate --db /var/lib/floorgate/record.sqlite
+            """
+    )
+
+    @Option(help: ArgumentHelp("The record: a SQLite file or a postgresql:// URL.", valueName: "path|url"))
+    var db: String
+
+    @Option(help: ArgumentHelp("A PostgreSQL role record servers connect as, to be given their privileges (repeatable).", valueName: "role"))
+    var grant: [String] = []
+
+    func run() async throws {
+        let location = try RecordLocation(option: "--db", db)
+        let outcome: RecordMigration.Outcome
+        do {
+            outcome = try await RecordMigration.migrate(location, grantingTo: grant)
+        } catch {
+            throw CommandFailure("cannot migrate the record \(location): \(error)")
+        }
+        let grants = grant.isEmpty ? "" : "; privileges granted to \(grant.joined(separator: ", "))"
+        if outcome.from == outcome.to {
+            print("\(location): schema version \(outcome.to) is current\(grants)")
+        } else {
+            print("\(location): schema version \(outcome.from) → \(outcome.to)\(grants)")
+        }
     }
 }
 

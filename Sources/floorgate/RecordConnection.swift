@@ -10,7 +10,7 @@ struct RecordTarget: ParsableArguments {
     @Option(help: ArgumentHelp("The record's socket.", valueName: "path"))
     var socket: String = "/run/floorgate/record.sock"
 
-    @Option(help: ArgumentHelp("Work on this record file directly instead of through the socket (no server may be writing to it).", valueName: "path"))
+    @Option(help: ArgumentHelp("Work on the record directly instead of through the socket: a SQLite file (no server may be writing to it) or a postgresql:// URL (the plant's record, beside its servers).", valueName: "path|url"))
     var db: String?
 
     @Option(help: ArgumentHelp("PBKDF2 rounds for passwords set through --db (default 600000; lower only for throwaway records).", valueName: "n"))
@@ -29,16 +29,35 @@ struct RecordTarget: ParsableArguments {
         }
         do {
             if let db {
-                let store = try RecordStore(path: db, passwordRounds: passwordRounds)
-                defer { try? store.close() }
+                let store = try await RecordStore.open(try RecordLocation(option: "--db", db), passwordRounds: passwordRounds)
                 let call = RecordCall(method: method, params: params, peer: "local uid=\(getuid()) pid=\(getpid())")
-                return try await store.perform(call).result
+                do {
+                    let result = try await store.perform(call).result
+                    try await store.close()
+                    return result
+                } catch {
+                    try? await store.close()
+                    throw error
+                }
             }
             return try RecordSocketClient(path: socket).call(method, params)
         } catch let error as WorkRecordError {
             throw CommandFailure("\(method): \(error.message) (record error \(error.code.rawValue))")
+        } catch let error as ValidationError {
+            throw error
         } catch {
-            throw CommandFailure("cannot open the record \(db ?? socket): \(error)")
+            throw CommandFailure("cannot open the record \(db.map { (try? RecordLocation($0).description) ?? $0 } ?? socket): \(error)")
+        }
+    }
+}
+
+extension RecordLocation {
+    /// The record named by a command line option, or a usage error naming the option.
+    init(option: String, _ text: String) throws(ValidationError) {
+        do {
+            try self.init(text)
+        } catch {
+            throw ValidationError("\(option): \(error)")
         }
     }
 }

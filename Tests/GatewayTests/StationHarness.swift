@@ -40,7 +40,7 @@ final class StationHarness: @unchecked Sendable {
     /// The example record (examples/record-import.json) with revision A approved, written to the
     /// file before anything listens, so the gateway never sees a half-prepared record.
     func prepareRecord() async throws {
-        let store = try RecordStore(path: recordPath, passwordRounds: 1_000)
+        let store = try await RecordStore.open(.sqlite(path: recordPath), passwordRounds: 1_000)
         let example = try JSONValue(parsing: try Data(contentsOf: Self.repository.appendingPathComponent("examples/record-import.json")))
         for (method, params) in [
             ("record.import", example),
@@ -52,7 +52,7 @@ final class StationHarness: @unchecked Sendable {
             members["idempotency_key"] = .string(UUIDv7.make().uuidString.lowercased())
             _ = try await store.perform(RecordCall(method: method, params: .object(members), peer: "test"))
         }
-        try store.close()
+        try await store.close()
     }
 
     /// Serves the record file on the socket.
@@ -61,7 +61,7 @@ final class StationHarness: @unchecked Sendable {
         var logger = Logger(label: "record")
         logger.logLevel = .warning
         let (server, store) = try await RecordServer.start(
-            databasePath: recordPath, options: .init(socketPath: socketPath), passwordRounds: 1_000, group: group, logger: logger)
+            .sqlite(path: recordPath), options: .init(socketPath: socketPath), passwordRounds: 1_000, group: group, logger: logger)
         record = (server, store, group)
     }
 
@@ -69,7 +69,7 @@ final class StationHarness: @unchecked Sendable {
         guard let record else { return }
         try await record.server.close()
         try await record.group.shutdownGracefully()
-        try record.store.close()
+        try await record.store.close()
         self.record = nil
     }
 

@@ -8,8 +8,8 @@ import WorkRecord
 struct EdgeRuleTests {
     /// A part whose operation 010 measures two lengths in one step and whose work order has two
     /// operations, on top of the example record.
-    private static func twoPointRecord(operation: String = "010") async throws -> (RecordHarness, RecordSocketClient, buildID: Int64) {
-        let (harness, client) = try await RecordHarness.approvedExample()
+    private static func twoPointRecord(_ backend: RecordBackendKind, operation: String = "010") async throws -> (RecordHarness, RecordSocketClient, buildID: Int64) {
+        let (harness, client) = try await RecordHarness.approvedExample(backend)
         let steps: JSONValue = [[
             "key": "10", "title": "Measure",
             "points": [
@@ -35,9 +35,9 @@ struct EdgeRuleTests {
         return (harness, client, try #require(build["build_id"]?.integerValue))
     }
 
-    @Test("a failed point keeps its place: measuring it again is refused until the NC is dispositioned, never put on the next point")
-    func failedPointKeepsItsPlace() async throws {
-        let (harness, client, buildID) = try await Self.twoPointRecord()
+    @Test("a failed point keeps its place: measuring it again is refused until the NC is dispositioned, never put on the next point", arguments: RecordHarness.backends)
+    func failedPointKeepsItsPlace(_ backend: RecordBackendKind) async throws {
+        let (harness, client, buildID) = try await Self.twoPointRecord(backend)
         let failed = try client.call("result.record", reading(build: buildID, "12.50"))
         #expect(failed["point"] == "bore" && failed["verdict"] == "fail_high")
         #expect(recordError { _ = try client.call("result.record", reading(build: buildID, "12.00")) } == .noOpenPoint)
@@ -50,17 +50,17 @@ struct EdgeRuleTests {
         try await harness.stop()
     }
 
-    @Test("scanning a serial whose second operation is open returns that build, not a new one for the first")
-    func scanReturnsTheOpenBuild() async throws {
-        let (harness, client, buildID) = try await Self.twoPointRecord(operation: "020")
+    @Test("scanning a serial whose second operation is open returns that build, not a new one for the first", arguments: RecordHarness.backends)
+    func scanReturnsTheOpenBuild(_ backend: RecordBackendKind) async throws {
+        let (harness, client, buildID) = try await Self.twoPointRecord(backend, operation: "020")
         let again = try client.call("build.open", withKey(["serial": "T-1", "station": "bench-3", "operator": "olga"]))
         #expect(again["build_id"] == .integer(buildID) && again["operation"] == "020")
         try await harness.stop()
     }
 
-    @Test("a plain approval cannot replace the revision open builds run on; a redline can")
-    func approvalWithOpenBuilds() async throws {
-        let (harness, client) = try await RecordHarness.approvedExample()
+    @Test("a plain approval cannot replace the revision open builds run on; a redline can", arguments: RecordHarness.backends)
+    func approvalWithOpenBuilds(_ backend: RecordBackendKind) async throws {
+        let (harness, client) = try await RecordHarness.approvedExample(backend)
         _ = try client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
         let steps = try #require(try RecordHarness.exampleImport["instructions"]?.arrayValue?.first?["steps"])
         _ = try client.call("record.import", withKey([
@@ -71,9 +71,9 @@ struct EdgeRuleTests {
         try await harness.stop()
     }
 
-    @Test("a closed build neither shows nor acknowledges a redline published after it closed")
-    func redlineAfterClose() async throws {
-        let (harness, client) = try await RecordHarness.approvedExample()
+    @Test("a closed build neither shows nor acknowledges a redline published after it closed", arguments: RecordHarness.backends)
+    func redlineAfterClose(_ backend: RecordBackendKind) async throws {
+        let (harness, client) = try await RecordHarness.approvedExample(backend)
         let open = try client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
         let buildID = try #require(open["build_id"]?.integerValue)
         let steps = try #require(try RecordHarness.exampleImport["instructions"]?.arrayValue?.first?["steps"])
@@ -99,9 +99,9 @@ struct EdgeRuleTests {
         try await harness.stop()
     }
 
-    @Test("a right password clears the failed count, even when the request is then refused for another reason")
-    func rightPasswordClearsFailures() async throws {
-        let (harness, client) = try await RecordHarness.approvedExample()
+    @Test("a right password clears the failed count, even when the request is then refused for another reason", arguments: RecordHarness.backends)
+    func rightPasswordClearsFailures(_ backend: RecordBackendKind) async throws {
+        let (harness, client) = try await RecordHarness.approvedExample(backend)
         let build = try client.call("build.open", withKey(["serial": "SN-0003", "station": "bench-3", "operator": "olga"]))
         let complete: (JSONValue) -> JSONValue = { withKey(["build_id": build["build_id"] ?? .null, "signature": $0]) }
         for _ in 0..<3 {
@@ -116,9 +116,9 @@ struct EdgeRuleTests {
         #expect(try await harness.verifyFile().problem == nil)
     }
 
-    @Test("a signature is taken only by methods that sign; the first import ignores one, as there is no admin yet")
-    func signaturesWhereTheyBelong() async throws {
-        let harness = try await RecordHarness()
+    @Test("a signature is taken only by methods that sign; the first import ignores one, as there is no admin yet", arguments: RecordHarness.backends)
+    func signaturesWhereTheyBelong(_ backend: RecordBackendKind) async throws {
+        let harness = try await RecordHarness(backend)
         let client = try harness.client()
         let first = merge(try RecordHarness.exampleImport, ["signature": signature("root-admin")])
         #expect(try client.call("record.import", withKey(first))["users"] == 5)
@@ -127,9 +127,9 @@ struct EdgeRuleTests {
         try await harness.stop()
     }
 
-    @Test("once the record has an admin, adding users needs an admin's signature")
-    func addingUsersNeedsAnAdmin() async throws {
-        let (harness, client) = try await RecordHarness.approvedExample()
+    @Test("once the record has an admin, adding users needs an admin's signature", arguments: RecordHarness.backends)
+    func addingUsersNeedsAnAdmin(_ backend: RecordBackendKind) async throws {
+        let (harness, client) = try await RecordHarness.approvedExample(backend)
         let newUser: JSONValue = ["users": [["login": "mallory", "name": "M", "roles": ["quality", "approver"], "password": "mallory-pw-1"]]]
         #expect(recordError { _ = try client.call("record.import", withKey(newUser)) } == .invalidParams)
         #expect(recordError { _ = try client.call("record.import", withKey(merge(newUser, ["signature": signature("quinn")]))) } == .roleNotPermitted)
@@ -137,9 +137,9 @@ struct EdgeRuleTests {
         try await harness.stop()
     }
 
-    @Test("answers leave in request order even when one is answered at once (a parse error after a write)")
-    func answersInOrder() async throws {
-        let (harness, client) = try await RecordHarness.approvedExample()
+    @Test("answers leave in request order even when one is answered at once (a parse error after a write)", arguments: RecordHarness.backends)
+    func answersInOrder(_ backend: RecordBackendKind) async throws {
+        let (harness, client) = try await RecordHarness.approvedExample(backend)
         let open = JSONValue.object([
             "jsonrpc": "2.0", "id": 1, "method": "build.open",
             "params": withKey(["serial": "SN-0002", "station": "bench-3", "operator": "olga"]),
@@ -150,27 +150,42 @@ struct EdgeRuleTests {
         try await harness.stop()
     }
 
-    @Test("verify needs its triggers, and a kept head the chain must pass through")
-    func verifyTriggersAndKeptHead() async throws {
-        let (harness, client) = try await RecordHarness.approvedExample()
+    @Test("verify needs its triggers, and a kept head the chain must pass through", arguments: RecordHarness.backends)
+    func verifyTriggersAndKeptHead(_ backend: RecordBackendKind) async throws {
+        let (harness, client) = try await RecordHarness.approvedExample(backend)
         let head = try #require(try client.call("record.info")["audit_head"]?.stringValue)
         try await harness.stop()
-        let queue = try DatabaseQueue(path: harness.databasePath)
-        #expect(try await queue.read { try AuditVerifier.verify($0, expectedHead: head) }.problem == nil)
+        #expect(try await harness.verifyFile(expectedHead: head).problem == nil)
         let foreign = String(repeating: "ab", count: 32)
-        #expect(try await queue.read { try AuditVerifier.verify($0, expectedHead: foreign) }.problem?.contains("does not pass through") == true)
-        #expect(try await queue.read { try AuditVerifier.verify($0, expectedHead: head.uppercased()) }.problem == nil)
+        #expect(try await harness.verifyFile(expectedHead: foreign).problem?.contains("does not pass through") == true)
+        #expect(try await harness.verifyFile(expectedHead: head.uppercased()).problem == nil)
         // A trigger of the right name that no longer guards anything does not count.
-        try await queue.write {
-            try $0.execute(sql: "DROP TRIGGER result_no_update")
-            try $0.execute(sql: "CREATE TRIGGER result_no_update AFTER INSERT ON part BEGIN SELECT 1; END")
+        switch backend {
+        case .sqlite:
+            try await harness.tamper([
+                "DROP TRIGGER result_no_update", "CREATE TRIGGER result_no_update AFTER INSERT ON part BEGIN SELECT 1; END",
+            ])
+        case .postgres:
+            try await harness.tamper([
+                "DROP TRIGGER result_no_update ON result",
+                "CREATE TRIGGER result_no_update AFTER INSERT ON part FOR EACH ROW EXECUTE FUNCTION floorgate_refuse('x')",
+            ])
         }
-        #expect(try await queue.read { try AuditVerifier.verify($0) }.problem?.hasPrefix("trigger result_no_update") == true)
-        try await queue.write {
-            try $0.execute(sql: "DROP TRIGGER result_no_update")
-            try $0.execute(sql: "CREATE TRIGGER result_no_update BEFORE UPDATE ON result BEGIN SELECT RAISE(ABORT, 'x'); END")
+        #expect(try await harness.verifyFile().problem?.hasPrefix("trigger result_no_update") == true)
+        switch backend {
+        case .sqlite:
+            try await harness.tamper([
+                "DROP TRIGGER result_no_update",
+                "CREATE TRIGGER result_no_update BEFORE UPDATE ON result BEGIN SELECT RAISE(ABORT, 'x'); END",
+                "DROP TRIGGER signature_no_delete",
+            ])
+        case .postgres:
+            try await harness.tamper([
+                "DROP TRIGGER result_no_update ON part",
+                "CREATE TRIGGER result_no_update BEFORE UPDATE ON result FOR EACH ROW EXECUTE FUNCTION floorgate_refuse('x')",
+                "ALTER TABLE signature DISABLE TRIGGER signature_no_delete",
+            ])
         }
-        try await queue.write { try $0.execute(sql: "DROP TRIGGER signature_no_delete") }
-        #expect(try await queue.read { try AuditVerifier.verify($0) }.problem == "trigger signature_no_delete is missing or changed: the record's rows are no longer protected")
+        #expect(try await harness.verifyFile().problem == "trigger signature_no_delete is missing or changed: the record's rows are no longer protected")
     }
 }

@@ -7,8 +7,8 @@ import WorkRecord
 @Suite("The record's integrity: append-only tables, the audit chain, signatures")
 struct IntegrityTests {
     /// A record with one build holding two results, closed so the file is quiet.
-    private static func recordWithResults() async throws -> RecordHarness {
-        let (harness, client) = try await RecordHarness.approvedExample()
+    private static func recordWithResults(_ backend: RecordBackendKind = .sqlite) async throws -> RecordHarness {
+        let (harness, client) = try await RecordHarness.approvedExample(backend)
         let build = try client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
         let buildID = try #require(build["build_id"]?.integerValue)
         _ = try client.call("result.record", reading(build: buildID, "12.345"))
@@ -17,47 +17,52 @@ struct IntegrityTests {
         return harness
     }
 
-    @Test("the database refuses UPDATE and DELETE on results, signatures and the audit trail")
-    func appendOnly() async throws {
-        let harness = try await Self.recordWithResults()
-        let queue = try DatabaseQueue(path: harness.databasePath)
+    @Test("the database refuses UPDATE and DELETE on results, signatures and the audit trail", arguments: RecordHarness.backends)
+    func appendOnly(_ backend: RecordBackendKind) async throws {
+        let harness = try await Self.recordWithResults(backend)
         for statement in [
             "UPDATE result SET value = '12.000'", "DELETE FROM result", "UPDATE signature SET meaning = 'reviewed'",
             "DELETE FROM signature", "UPDATE audit SET actor = 'nobody'", "DELETE FROM audit",
             "UPDATE instruction SET content = '{}' WHERE status = 'approved'",
         ] {
-            await #expect(throws: DatabaseError.self, "\(statement)") { try await queue.write { try $0.execute(sql: statement) } }
+            await #expect(throws: (any Error).self, "\(statement)") { try await harness.tamper([statement]) }
         }
-        #expect(try await queue.read { try AuditVerifier.verify($0) }.problem == nil)
+        if backend == .postgres {
+            await #expect(throws: (any Error).self) { try await harness.tamper(["TRUNCATE result CASCADE"]) }
+        }
+        #expect(try await harness.count("SELECT COUNT(*) FROM result") == 2)
+        #expect(try await harness.verifyFile().problem == nil)
     }
 
-    /// What `verify` finds after someone with the file ran `statements` on it.
-    private static func problemAfterTampering(_ statements: [String]) async throws -> String? {
-        let harness = try await Self.recordWithResults()
-        let queue = try DatabaseQueue(path: harness.databasePath)
-        try await queue.write { db in
-            for statement in statements { try db.execute(sql: statement) }
-        }
-        return try await queue.read { try AuditVerifier.verify($0) }.problem
+    /// What `verify` finds after someone with the file, or with the database owner's role, ran
+    /// the statements for the record's store.
+    private static func problemAfterTampering(_ backend: RecordBackendKind, sqlite: [String], postgres: [String]) async throws -> String? {
+        let harness = try await Self.recordWithResults(backend)
+        try await harness.tamper(backend == .sqlite ? sqlite : postgres)
+        return try await harness.verifyFile().problem
     }
 
-    @Test("verify names the row whose content no longer matches its audit entry")
-    func changedRowDetected() async throws {
-        let problem = try await Self.problemAfterTampering([
-            "DROP TRIGGER result_no_update", "UPDATE result SET value = '12.000' WHERE value = '12.345'",
-        ])
+    @Test("verify names the row whose content no longer matches its audit entry", arguments: RecordHarness.backends)
+    func changedRowDetected(_ backend: RecordBackendKind) async throws {
+        let problem = try await Self.problemAfterTampering(
+            backend, sqlite: ["DROP TRIGGER result_no_update", "UPDATE result SET value = '12.000' WHERE value = '12.345'"],
+            postgres: ["ALTER TABLE result DISABLE TRIGGER USER", "UPDATE result SET value = '12.000' WHERE value = '12.345'"])
         #expect(problem?.contains("result row 1 differs") == true, "\(problem ?? "no problem")")
     }
 
-    @Test("verify catches an audit entry whose content was rewritten")
-    func rewrittenEntryDetected() async throws {
-        let problem = try await Self.problemAfterTampering(["DROP TRIGGER audit_no_update", "UPDATE audit SET actor = 'mallory' WHERE seq = 3"])
+    @Test("verify catches an audit entry whose content was rewritten", arguments: RecordHarness.backends)
+    func rewrittenEntryDetected(_ backend: RecordBackendKind) async throws {
+        let problem = try await Self.problemAfterTampering(
+            backend, sqlite: ["DROP TRIGGER audit_no_update", "UPDATE audit SET actor = 'mallory' WHERE seq = 3"],
+            postgres: ["ALTER TABLE audit DISABLE TRIGGER audit_no_update", "UPDATE audit SET actor = 'mallory' WHERE seq = 3"])
         #expect(problem?.hasPrefix("audit entry 3") == true, "\(problem ?? "no problem")")
     }
 
-    @Test("verify notices a deleted row the chain recorded")
-    func deletedRowDetected() async throws {
-        let problem = try await Self.problemAfterTampering(["DROP TRIGGER result_no_delete", "DELETE FROM result WHERE id = 2"])
+    @Test("verify notices a deleted row the chain recorded", arguments: RecordHarness.backends)
+    func deletedRowDetected(_ backend: RecordBackendKind) async throws {
+        let problem = try await Self.problemAfterTampering(
+            backend, sqlite: ["DROP TRIGGER result_no_delete", "DELETE FROM result WHERE id = 2"],
+            postgres: ["ALTER TABLE result DISABLE TRIGGER result_no_delete", "DELETE FROM result WHERE id = 2"])
         #expect(problem == "result row 2 is in the audit chain but missing from the record")
     }
 
@@ -70,14 +75,12 @@ struct IntegrityTests {
         let range = try #require(bytes.range(of: needle))
         bytes[range.lowerBound + 4] = UInt8(ascii: "8")
         try bytes.write(to: URL(fileURLWithPath: harness.databasePath))
-        let queue = try DatabaseQueue(path: harness.databasePath)
-        let report = try await queue.read { try AuditVerifier.verify($0) }
-        #expect(report.problem != nil)
+        #expect(try await harness.verifyFile().problem != nil)
     }
 
-    @Test("five wrong passwords lock the user; an admin's signed unlock restores signing")
-    func lockout() async throws {
-        let (harness, client) = try await RecordHarness.approvedExample()
+    @Test("five wrong passwords lock the user; an admin's signed unlock restores signing", arguments: RecordHarness.backends)
+    func lockout(_ backend: RecordBackendKind) async throws {
+        let (harness, client) = try await RecordHarness.approvedExample(backend)
         let build = try client.call("build.open", withKey(["serial": "SN-0003", "station": "bench-3", "operator": "olga"]))
         let complete: (JSONValue) -> JSONValue = { withKey(["build_id": build["build_id"] ?? .null, "signature": $0]) }
         for _ in 0..<4 {
@@ -93,9 +96,9 @@ struct IntegrityTests {
         #expect(try await harness.verifyFile().problem == nil)
     }
 
-    @Test("a correction is a new result referring to the old one, signed by quality; the old one stays")
-    func correction() async throws {
-        let (harness, client) = try await RecordHarness.approvedExample()
+    @Test("a correction is a new result referring to the old one, signed by quality; the old one stays", arguments: RecordHarness.backends)
+    func correction(_ backend: RecordBackendKind) async throws {
+        let (harness, client) = try await RecordHarness.approvedExample(backend)
         let build = try client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
         let buildID = try #require(build["build_id"]?.integerValue)
         let wrong = try client.call("result.record", reading(build: buildID, "12.010"))
@@ -115,9 +118,9 @@ struct IntegrityTests {
         try await harness.stop()
     }
 
-    @Test("peers outside the allowed users and groups may not write")
-    func writePolicy() async throws {
-        let (harness, client) = try await RecordHarness.approvedExample()
+    @Test("peers outside the allowed users and groups may not write", arguments: RecordHarness.backends)
+    func writePolicy(_ backend: RecordBackendKind) async throws {
+        let (harness, client) = try await RecordHarness.approvedExample(backend)
         // This process is the server's own user, so it may write…
         _ = try client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
         // …and a caller the server did not allow gets a typed refusal, and nothing is written.
@@ -128,8 +131,8 @@ struct IntegrityTests {
         } catch {
             #expect(error.code == .peerNotAllowed)
         }
-        #expect(try harness.store.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM build") } == 1)
         try await harness.stop()
+        #expect(try await harness.count("SELECT COUNT(*) FROM build") == 1)
     }
 }
 

@@ -6,9 +6,9 @@ import WorkRecord
 
 @Suite("A unit's whole build through the record socket")
 struct LifecycleTests {
-    @Test("import → approve → open by serial → pass/fail → NC → rework → redline mid-build → acknowledge → close → DHR")
-    func wholeBuild() async throws {
-        let harness = try await RecordHarness()
+    @Test("import → approve → open by serial → pass/fail → NC → rework → redline mid-build → acknowledge → close → DHR", arguments: RecordHarness.backends)
+    func wholeBuild(_ backend: RecordBackendKind) async throws {
+        let harness = try await RecordHarness(backend)
         let client = try harness.client()
         let watcher = try harness.client()
         #expect(try watcher.call("subscribe")["subscribed"] == true)
@@ -128,9 +128,9 @@ struct LifecycleTests {
         #expect(report.head == info["audit_head"]?.stringValue)
     }
 
-    @Test("work orders: a planned order opens no build until released; an order with an open build does not close; a closed one opens none")
-    func workOrderStatus() async throws {
-        let (harness, client) = try await RecordHarness.approvedExample()
+    @Test("work orders: a planned order opens no build until released; an order with an open build does not close; a closed one opens none", arguments: RecordHarness.backends)
+    func workOrderStatus(_ backend: RecordBackendKind) async throws {
+        let (harness, client) = try await RecordHarness.approvedExample(backend)
         _ = try client.call("record.import", withKey([
             "work_orders": [[
                 "number": "WO-1002", "part": "HX-200", "part_revision": "C", "quantity": 1, "operations": ["010"],
@@ -149,9 +149,9 @@ struct LifecycleTests {
         #expect(try await harness.verifyFile().problem == nil)
     }
 
-    @Test("a write repeated with its idempotency key returns the first answer and records nothing new")
-    func idempotentReplay() async throws {
-        let (harness, client) = try await RecordHarness.approvedExample()
+    @Test("a write repeated with its idempotency key returns the first answer and records nothing new", arguments: RecordHarness.backends)
+    func idempotentReplay(_ backend: RecordBackendKind) async throws {
+        let (harness, client) = try await RecordHarness.approvedExample(backend)
         let build = try client.call("build.open", withKey(["serial": "SN-0002", "station": "bench-3", "operator": "olga"]))
         let buildID = try #require(build["build_id"]?.integerValue)
         let params = reading(build: buildID, "12.003")

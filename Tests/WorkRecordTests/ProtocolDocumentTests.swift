@@ -39,13 +39,13 @@ struct ProtocolDocumentTests {
         return examples
     }
 
-    @Test("every documented request, sent in order to a fresh record, gets the documented answer and notifications")
-    func documentedSession() async throws {
+    @Test("every documented request, sent in order to a fresh record, gets the documented answer and notifications", arguments: RecordHarness.backends)
+    func documentedSession(_ backend: RecordBackendKind) async throws {
         let examples = try Self.examples()
         #expect(examples.count >= 20)
         let documented = Set(examples.compactMap { $0.request["method"]?.stringValue })
         #expect(documented.isSuperset(of: RecordService.methodNames), "undocumented: \(Set(RecordService.methodNames).subtracting(documented))")
-        let harness = try await RecordHarness()
+        let harness = try await RecordHarness(backend)
         let client = try harness.client()
         for example in examples {
             try client.send(line: example.request.text)

@@ -1,3 +1,4 @@
+import FixtureSupport
 import FloorgateCore
 import Foundation
 import GRDB
@@ -7,10 +8,25 @@ import NIOPosix
 import Testing
 import WorkRecord
 
-/// A record served from a real SQLite file on a real Unix socket in a temporary directory.
+/// Which store a record test runs on.
+enum RecordBackendKind: String, Sendable, CaseIterable, CustomTestStringConvertible {
+    case sqlite, postgres
+
+    var testDescription: String { rawValue }
+}
+
+/// A record served on a real Unix socket in a temporary directory, from a real SQLite file or
+/// from a database of its own in a throwaway PostgreSQL cluster.
 final class RecordHarness {
+    /// The stores the record's tests run on: both where PostgreSQL is installed (`make test`
+    /// installs it).
+    static let backends: [RecordBackendKind] = PostgresTestCluster.available ? [.sqlite, .postgres] : [.sqlite]
+
     let directory: URL
+    let backend: RecordBackendKind
+    /// The SQLite file, or the PostgreSQL database's name.
     let databasePath: String
+    let location: RecordLocation
     let socketPath: String
     let server: RecordServer
     let store: RecordStore
@@ -31,17 +47,27 @@ final class RecordHarness {
         "root-admin": "bench-admin-1",
     ]
 
-    init() async throws {
+    init(_ backend: RecordBackendKind = .sqlite) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("floorgate-record-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        databasePath = directory.appendingPathComponent("record.sqlite").path
+        self.backend = backend
+        switch backend {
+        case .sqlite:
+            databasePath = directory.appendingPathComponent("record.sqlite").path
+            location = .sqlite(path: databasePath)
+        case .postgres:
+            let cluster = try PostgresTestCluster.shared()
+            databasePath = try cluster.createDatabase()
+            location = try RecordLocation(cluster.socketURL(databasePath))
+            _ = try await RecordMigration.migrate(location)
+        }
         socketPath = directory.appendingPathComponent("record.sock").path
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var logger = Logger(label: "record-test")
         logger.logLevel = .warning
         // A low PBKDF2 work factor keeps the tests quick; production uses 600,000 rounds.
         (server, store) = try await RecordServer.start(
-            databasePath: databasePath, options: .init(socketPath: socketPath), passwordRounds: 1_000, group: group, logger: logger)
+            location, options: .init(socketPath: socketPath), passwordRounds: 1_000, group: group, logger: logger)
     }
 
     func client() throws -> RecordSocketClient { try RecordSocketClient(path: socketPath) }
@@ -50,20 +76,47 @@ final class RecordHarness {
     func stop() async throws {
         try await server.close()
         try await group.shutdownGracefully()
-        try store.close()
+        try await store.close()
     }
 
-    /// `floorgate verify`'s check of the closed file.
-    func verifyFile() async throws -> AuditVerifier.Report {
-        let queue = try DatabaseQueue(path: databasePath)
-        return try await queue.read { try AuditVerifier.verify($0) }
+    /// `floorgate verify`'s check of the record, from a store of its own (a SQLite file opened
+    /// read-only).
+    func verifyFile(expectedHead: String? = nil) async throws -> AuditVerifier.Report {
+        let store = try await RecordStore.open(location, readOnly: true)
+        let report = try await store.verify(expectedHead: expectedHead)
+        try await store.close()
+        return report
+    }
+
+    /// Runs `statements` on the record behind the server's back, as an insider with the file or
+    /// the database owner's role would.
+    func tamper(_ statements: [String]) async throws {
+        switch backend {
+        case .sqlite:
+            let queue = try DatabaseQueue(path: databasePath)
+            try await queue.write { db in
+                for statement in statements { try db.execute(sql: statement) }
+            }
+        case .postgres:
+            for statement in statements { try PostgresTestCluster.shared().psql(databasePath, statement) }
+        }
+    }
+
+    /// The number `sql` counts, read behind the server's back.
+    func count(_ sql: String) async throws -> Int {
+        switch backend {
+        case .sqlite:
+            return try await DatabaseQueue(path: databasePath).read { try Int.fetchOne($0, sql: sql) ?? -1 }
+        case .postgres:
+            return Int(try PostgresTestCluster.shared().psql(databasePath, sql).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        }
     }
 
     deinit { try? FileManager.default.removeItem(at: directory) }
 
     /// An imported record with revision A of operation 010 approved.
-    static func approvedExample() async throws -> (RecordHarness, RecordSocketClient) {
-        let harness = try await RecordHarness()
+    static func approvedExample(_ backend: RecordBackendKind = .sqlite) async throws -> (RecordHarness, RecordSocketClient) {
+        let harness = try await RecordHarness(backend)
         let client = try harness.client()
         _ = try client.call("record.import", withKey(try exampleImport))
         _ = try client.call(

@@ -5,9 +5,9 @@ import WorkRecord
 
 @Suite("The record socket answers every line, whatever it holds")
 struct SocketProtocolTests {
-    @Test("malformed JSON, a non-object, a wrong version, an unknown method: each gets its JSON-RPC error, the connection stays")
-    func malformedRequests() async throws {
-        let harness = try await RecordHarness()
+    @Test("malformed JSON, a non-object, a wrong version, an unknown method: each gets its JSON-RPC error, the connection stays", arguments: RecordHarness.backends)
+    func malformedRequests(_ backend: RecordBackendKind) async throws {
+        let harness = try await RecordHarness(backend)
         let client = try harness.client()
         let cases: [(line: String, code: Int64)] = [
             ("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":", -32700),
@@ -28,9 +28,9 @@ struct SocketProtocolTests {
         try await harness.stop()
     }
 
-    @Test("a line longer than the limit is answered with an error and skipped; the next line is served")
-    func oversizedLine() async throws {
-        let harness = try await RecordHarness()
+    @Test("a line longer than the limit is answered with an error and skipped; the next line is served", arguments: RecordHarness.backends)
+    func oversizedLine(_ backend: RecordBackendKind) async throws {
+        let harness = try await RecordHarness(backend)
         let client = try harness.client()
         try client.send(line: "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"record.info\",\"params\":{\"pad\":\"" + String(repeating: "x", count: 1_100_000) + "\"}}")
         let answer = try #require(try client.readLine())
@@ -39,9 +39,9 @@ struct SocketProtocolTests {
         try await harness.stop()
     }
 
-    @Test("every method refuses empty and wrongly typed params with a typed error, and the record stays intact")
-    func badParamsAtEveryMethod() async throws {
-        let (harness, client) = try await RecordHarness.approvedExample()
+    @Test("every method refuses empty and wrongly typed params with a typed error, and the record stays intact", arguments: RecordHarness.backends)
+    func badParamsAtEveryMethod(_ backend: RecordBackendKind) async throws {
+        let (harness, client) = try await RecordHarness.approvedExample(backend)
         let before = try client.call("record.info")
         let bad: [JSONValue] = [
             [:], ["idempotency_key": "k-1"], ["idempotency_key": 5, "build_id": "one"],
@@ -61,9 +61,9 @@ struct SocketProtocolTests {
         #expect(try await harness.verifyFile().problem == nil)
     }
 
-    @Test("concurrent clients recording on different builds: every result lands once and the chain verifies")
-    func concurrentClients() async throws {
-        let (harness, setup) = try await RecordHarness.approvedExample()
+    @Test("concurrent clients recording on different builds: every result lands once and the chain verifies", arguments: RecordHarness.backends)
+    func concurrentClients(_ backend: RecordBackendKind) async throws {
+        let (harness, setup) = try await RecordHarness.approvedExample(backend)
         var builds: [Int64] = []
         for serial in ["SN-0001", "SN-0002", "SN-0003"] {
             let build = try setup.call("build.open", withKey(["serial": .string(serial), "station": "bench-3", "operator": "olga"]))

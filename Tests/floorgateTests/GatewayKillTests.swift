@@ -46,7 +46,7 @@ struct GatewayKillTests {
         var logger = Logger(label: "record")
         logger.logLevel = .critical
         let (server, store) = try await RecordServer.start(
-            databasePath: scratch.path("record.sqlite"), options: .init(socketPath: scratch.path("record.sock")),
+            .sqlite(path: scratch.path("record.sqlite")), options: .init(socketPath: scratch.path("record.sock")),
             passwordRounds: 1_000, group: group, logger: logger)
         let client = try RecordSocketClient(path: scratch.path("record.sock"))
         _ = try client.call("record.import", keyed(Self.recordImport))
@@ -156,6 +156,6 @@ struct GatewayKillTests {
 
         try await server.close()
         try await group.shutdownGracefully()
-        try store.close()
+        try await store.close()
     }
 }

@@ -72,10 +72,10 @@ struct RecordCommandTests {
         _ = try run(["record", "approve"] + instruction + ["--revision", "A", "--user", "ada"], password: "bench-ada-1")
 
         // A build to work on, opened as the gateway would, on the same file.
-        let store = try RecordStore(path: scratch.path("record.sqlite"), passwordRounds: 1_000)
+        let store = try await RecordStore.open(.sqlite(path: scratch.path("record.sqlite")), passwordRounds: 1_000)
         let opened = try await store.perform(RecordCall(
             method: "build.open", params: ["serial": "SN-0001", "station": "bench-3", "operator": "olga", "idempotency_key": "k-1"], peer: "test"))
-        try store.close()
+        try await store.close()
         let buildID = try #require(opened.result["build_id"]?.integerValue)
 
         let nc = try run(["record", "nc", "raise", "--build-id", "\(buildID)", "--description", "scratch on the face", "--raised-by", "olga"])

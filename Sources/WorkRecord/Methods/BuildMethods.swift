@@ -1,29 +1,27 @@
 import FloorgateCore
-import GRDB
 
 /// `build.open`, `build.get`, `step.complete` and `build.close`.
 enum BuildMethods {
     /// Opens the build of a scanned serial: finds the released work order that holds it, the
     /// next operation not yet complete, and pins the effective approved instruction revision.
     /// Scanning a serial whose build is already open returns that build.
-    static func open(_ context: MethodContext) throws -> RecordOutcome {
-        let params = context.params, db = context.db
+    static func open(_ context: MethodContext) async throws -> RecordOutcome {
+        let params = context.params, transaction = context.transaction
         let serial = try params.string("serial")
         let station = try params.string("station")
         let operatorName = try params.string("operator")
-        guard let unit = try Row.fetchOne(
-            db.cachedStatement(
-            sql: """
-                SELECT unit_serial.id, work_order.number, work_order.status, work_order.operations, work_order.part_id
-                FROM unit_serial JOIN work_order ON work_order.id = unit_serial.work_order_id WHERE unit_serial.serial = ?
-                """), arguments: [serial])
+        guard let unit = try await transaction.row(
+            """
+            SELECT unit_serial.id, work_order.number, work_order.status, work_order.operations, work_order.part_id
+            FROM unit_serial JOIN work_order ON work_order.id = unit_serial.work_order_id WHERE unit_serial.serial = ?
+            """, serial)
         else { throw WorkRecordError(.unknownSerial, "serial '\(serial)' is not on any work order") }
         guard unit["status"] as String == "released" else {
             throw WorkRecordError(.workOrderNotReleased, "work order \(unit["number"] as String) of serial '\(serial)' is \(unit["status"] as String), not released")
         }
         let serialID: Int64 = unit["id"]
         let operations = try JSONValue(recordText: Array((unit["operations"] as String).utf8)).arrayValue?.compactMap(\.stringValue) ?? []
-        let builds = try Row.fetchAll(db.cachedStatement(sql: "SELECT id, operation, status FROM build WHERE serial_id = ?"), arguments: [serialID])
+        let builds = try await transaction.rows("SELECT id, operation, status, station FROM build WHERE serial_id = ?", serialID)
         let statusByOperation = Dictionary(builds.map { ($0["operation"] as String, $0) }, uniquingKeysWith: { first, _ in first })
         let operation: String
         if let requested = try params.optionalString("operation") {
@@ -42,36 +40,40 @@ enum BuildMethods {
             guard existing["status"] as String == "open" else {
                 throw WorkRecordError(.serialComplete, "serial '\(serial)' has already completed operation \(operation)")
             }
-            return RecordOutcome(try BuildState.load(db, id: existing["id"], service: context.service).json)
+            let openAt: String = existing["station"]
+            guard openAt == station else {
+                throw WorkRecordError(
+                    .openElsewhere, "serial '\(serial)' has operation \(operation) open at station \(openAt); finish or close it there first")
+            }
+            return RecordOutcome(try await BuildState.load(transaction, id: existing["id"], service: context.service).json)
         }
-        guard let instructionID = try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT id FROM instruction WHERE part_id = ? AND operation = ? AND status = 'approved'"),
-            arguments: [unit["part_id"] as Int64, operation])
+        guard let instructionID = try await transaction.integer(
+            "SELECT id FROM instruction WHERE part_id = ? AND operation = ? AND status = 'approved'", unit["part_id"] as Int64, operation)
         else {
             throw WorkRecordError(.noApprovedRevision, "operation \(operation) of serial '\(serial)' has no approved instruction revision; an approver must approve one")
         }
-        let id = try context.writer.insert(
+        let id = try await context.writer.insert(
             "build",
             [
                 "serial_id": serialID, "operation": operation, "instruction_id": instructionID, "status": "open",
                 "station": station, "opened_by": operatorName, "opened_at": RecordClock.timestamp(),
             ], action: "build.open")
-        let build = try BuildState.load(db, id: id, service: context.service)
+        let build = try await BuildState.load(transaction, id: id, service: context.service)
         return RecordOutcome(build.json, notifications: [stepChanged(build)])
     }
 
-    static func get(_ context: MethodContext) throws -> RecordOutcome {
-        let id = try BuildState.id(from: context.params, context.db)
-        return RecordOutcome(try BuildState.load(context.db, id: id, service: context.service).json)
+    static func get(_ context: MethodContext) async throws -> RecordOutcome {
+        let id = try await BuildState.id(from: context.params, context.transaction)
+        return RecordOutcome(try await BuildState.load(context.transaction, id: id, service: context.service).json)
     }
 
     /// Completes the active step: every required point has a passing or dispositioned result,
     /// no redline waits for acknowledgement, and the operator signs it (meaning "performed").
-    static func completeStep(_ context: MethodContext) throws -> RecordOutcome {
+    static func completeStep(_ context: MethodContext) async throws -> RecordOutcome {
         let signature = try SignatureInput(context.params)
-        let build = try BuildState.load(context.db, id: try context.params.integer("build_id"), service: context.service)
+        let build = try await BuildState.load(context.transaction, id: try context.params.integer("build_id"), service: context.service)
         // The signer is authenticated first: a wrong password counts whatever else is wrong.
-        let signed = try context.signer.sign(
+        let signed = try await context.signer.sign(
             signature, role: .operator, meaning: .performed, recordType: "build", recordID: build.id,
             subject: "step \(build.activeStep?.key ?? "none") '\(build.activeStep?.title ?? "")' of serial \(build.serial), revision \(build.instructionRevision)")
         guard build.isOpen else { throw WorkRecordError(.invalidState, "build \(build.id) of serial '\(build.serial)' is \(build.status)") }
@@ -90,22 +92,22 @@ enum BuildMethods {
         guard missing.isEmpty else {
             throw WorkRecordError(.stepIncomplete, "step \(step.key) still needs a passing or dispositioned result at: \(missing.joined(separator: ", "))")
         }
-        try context.writer.insert(
+        try await context.writer.insert(
             "step_completion",
             [
                 "build_id": build.id, "step": step.key, "instruction_id": build.instructionID, "signature_id": signed.id,
                 "completed_at": signed.signedAt,
             ], action: "step.complete")
-        let after = try BuildState.load(context.db, id: build.id, service: context.service)
+        let after = try await BuildState.load(context.transaction, id: build.id, service: context.service)
         return RecordOutcome(after.json, notifications: [stepChanged(after)])
     }
 
     /// Closes a build whose steps are all complete and whose nonconformances are all
     /// dispositioned; quality signs the acceptance (meaning "approved").
-    static func close(_ context: MethodContext) throws -> RecordOutcome {
+    static func close(_ context: MethodContext) async throws -> RecordOutcome {
         let signature = try SignatureInput(context.params)
-        let build = try BuildState.load(context.db, id: try context.params.integer("build_id"), service: context.service)
-        let signed = try context.signer.sign(
+        let build = try await BuildState.load(context.transaction, id: try context.params.integer("build_id"), service: context.service)
+        let signed = try await context.signer.sign(
             signature, role: .quality, meaning: .approved, recordType: "build", recordID: build.id,
             subject: "acceptance of serial \(build.serial), operation \(build.operation)")
         guard build.isOpen else { throw WorkRecordError(.invalidState, "build \(build.id) of serial '\(build.serial)' is already \(build.status)") }
@@ -118,8 +120,8 @@ enum BuildMethods {
                 .openNonconformance,
                 "build \(build.id) cannot close: nonconformance \(open.map { String($0["id"] as Int64) }.joined(separator: ", ")) has no disposition")
         }
-        try context.writer.update("build", id: build.id, ["status": "complete", "closed_at": signed.signedAt], action: "build.close")
-        let after = try BuildState.load(context.db, id: build.id, service: context.service)
+        try await context.writer.update("build", id: build.id, ["status": "complete", "closed_at": signed.signedAt], action: "build.close")
+        let after = try await BuildState.load(context.transaction, id: build.id, service: context.service)
         return RecordOutcome(
             after.json,
             notifications: [
@@ -144,18 +146,17 @@ enum BuildMethods {
 /// `work_order.release` and `work_order.close`: a planned order is released to the floor; a
 /// released order closes when none of its builds is open. Both are audited under `user`.
 enum WorkOrderMethods {
-    static func release(_ context: MethodContext) throws -> RecordOutcome {
-        try change(context, to: "released", requiring: "planned") { _ in }
+    static func release(_ context: MethodContext) async throws -> RecordOutcome {
+        try await change(context, to: "released", requiring: "planned") { _ in }
     }
 
-    static func close(_ context: MethodContext) throws -> RecordOutcome {
-        try change(context, to: "closed", requiring: "released") { orderID in
-            let open = try Int64.fetchAll(
-                context.db.cachedStatement(
-                    sql: """
-                        SELECT build.id FROM build JOIN unit_serial ON unit_serial.id = build.serial_id
-                        WHERE unit_serial.work_order_id = ? AND build.status = 'open' ORDER BY build.id
-                        """), arguments: [orderID])
+    static func close(_ context: MethodContext) async throws -> RecordOutcome {
+        try await change(context, to: "closed", requiring: "released") { orderID in
+            let open = try await context.transaction.integers(
+                """
+                SELECT build.id FROM build JOIN unit_serial ON unit_serial.id = build.serial_id
+                WHERE unit_serial.work_order_id = ? AND build.status = 'open' ORDER BY build.id
+                """, [.integer(orderID)])
             guard open.isEmpty else {
                 throw WorkRecordError(.invalidState, "the work order has open builds (\(open.map(String.init).joined(separator: ", "))); close them first")
             }
@@ -164,20 +165,19 @@ enum WorkOrderMethods {
 
     /// Moves the order named by `number` to `status` from `required`, after `check`.
     private static func change(
-        _ context: MethodContext, to status: String, requiring required: String, check: (Int64) throws -> Void
-    ) throws -> RecordOutcome {
+        _ context: MethodContext, to status: String, requiring required: String, check: (Int64) async throws -> Void
+    ) async throws -> RecordOutcome {
         let number = try context.params.string("number")
         _ = try context.params.string("user")
-        guard let order = try Row.fetchOne(
-            context.db.cachedStatement(sql: "SELECT id, status FROM work_order WHERE number = ?"), arguments: [number])
+        guard let order = try await context.transaction.row("SELECT id, status FROM work_order WHERE number = ?", number)
         else { throw WorkRecordError(.notFound, "no work order \(number)") }
         guard order["status"] as String? == required else {
             throw WorkRecordError(.invalidState, "work order \(number) is \(order["status"] as String? ?? "?"), not \(required)")
         }
-        try check(order["id"])
-        var values: KeyValuePairs<String, (any DatabaseValueConvertible)?> = ["status": status]
+        try await check(order["id"])
+        var values: KeyValuePairs<String, (any RecordValueConvertible)?> = ["status": status]
         if status == "released" { values = ["status": status, "released_at": RecordClock.timestamp()] }
-        try context.writer.update("work_order", id: order["id"], values, action: "work_order.\(status == "closed" ? "close" : "release")")
+        try await context.writer.update("work_order", id: order["id"], values, action: "work_order.\(status == "closed" ? "close" : "release")")
         return RecordOutcome(["number": .string(number), "status": .string(status)])
     }
 }

@@ -1,11 +1,10 @@
 import FloorgateCore
-import GRDB
 
 /// `record.info`: the chain's head and size, for monitoring and the DHR.
 enum RecordInfo {
-    static func run(_ context: MethodContext) throws -> RecordOutcome {
-        let count = try Int64.fetchOne(context.db.cachedStatement(sql: "SELECT COUNT(*) FROM audit")) ?? 0
-        return RecordOutcome(["audit_head": .string(try AuditChain.head(context.db)), "audit_entries": .integer(count)])
+    static func run(_ context: MethodContext) async throws -> RecordOutcome {
+        let count = try await context.transaction.integer("SELECT COUNT(*) FROM audit") ?? 0
+        return RecordOutcome(["audit_head": .string(try await AuditChain.head(context.transaction)), "audit_entries": .integer(count)])
     }
 }
 
@@ -13,8 +12,8 @@ enum RecordInfo {
 /// (`floorgate record import FILE`). Instructions arrive as drafts: only a signed
 /// `instruction.approve` makes a revision effective.
 enum RecordImport {
-    static func run(_ context: MethodContext) throws -> RecordOutcome {
-        let params = context.params, writer = context.writer, db = context.db
+    static func run(_ context: MethodContext) async throws -> RecordOutcome {
+        let params = context.params, writer = context.writer, transaction = context.transaction
         var counts: [String: Int64] = ["users": 0, "parts": 0, "instructions": 0, "work_orders": 0, "serials": 0]
         let sections = ["users", "parts", "instructions", "work_orders"]
         guard try sections.contains(where: { try !params.array($0).isEmpty }) else {
@@ -24,7 +23,7 @@ enum RecordImport {
         // admin's signature adds users (the service authenticated it: `Signing.whenAddingUsers`).
         // The first import, with no admin yet, sets the record up.
         if context.authenticated != nil {
-            try context.signer.sign(
+            try await context.signer.sign(
                 try SignatureInput(context.params), role: .admin, meaning: .approved, recordType: "import", recordID: 0,
                 subject: "import of \(try params.array("users").count) users")
         }
@@ -39,7 +38,7 @@ enum RecordImport {
             guard !roles.isEmpty else { throw WorkRecordError(.invalidParams, "\(user.path).roles must name at least one role") }
             let password = try user.string("password")
             guard password.count >= 8 else { throw WorkRecordError(.invalidParams, "\(user.path).password must have at least 8 characters") }
-            try writer.insert(
+            try await writer.insert(
                 "user",
                 [
                     "login": try user.string("login"), "name": try user.string("name"), "roles": roles.joined(separator: ","),
@@ -49,7 +48,7 @@ enum RecordImport {
         }
         for (index, value) in try params.array("parts").enumerated() {
             let part = try Parameters(value, path: "params.parts[\(index)]")
-            try writer.insert(
+            try await writer.insert(
                 "part",
                 [
                     "number": try part.string("number"), "revision": try part.string("revision"),
@@ -60,10 +59,10 @@ enum RecordImport {
         for (index, value) in try params.array("instructions").enumerated() {
             let instruction = try Parameters(value, path: "params.instructions[\(index)]")
             let content = try InstructionContent(steps: instruction.array("steps"), path: "\(instruction.path).steps")
-            try writer.insert(
+            try await writer.insert(
                 "instruction",
                 [
-                    "part_id": try partID(instruction, db), "operation": try instruction.string("operation"),
+                    "part_id": try await partID(instruction, transaction), "operation": try instruction.string("operation"),
                     "revision": try instruction.string("revision"), "title": try instruction.string("title"),
                     "content": content.json.text, "status": "draft", "created_at": RecordClock.timestamp(),
                 ], action: "instruction.draft")
@@ -90,15 +89,15 @@ enum RecordImport {
             guard ["planned", "released"].contains(status) else {
                 throw WorkRecordError(.invalidParams, "\(order.path).status '\(status)' is not one of: planned, released")
             }
-            let orderID = try writer.insert(
+            let orderID = try await writer.insert(
                 "work_order",
                 [
-                    "number": try order.string("number"), "part_id": try partID(order, db), "quantity": quantity,
+                    "number": try order.string("number"), "part_id": try await partID(order, transaction), "quantity": quantity,
                     "operations": JSONValue.array(operations.map(JSONValue.string)).text, "status": status,
                     "released_at": status == "released" ? RecordClock.timestamp() : nil,
                 ], action: "work_order.create")
             for serial in serials {
-                try writer.insert("unit_serial", ["serial": serial, "work_order_id": orderID], action: "serial.assign")
+                try await writer.insert("unit_serial", ["serial": serial, "work_order_id": orderID], action: "serial.assign")
             }
             counts["work_orders", default: 0] += 1
             counts["serials", default: 0] += Int64(serials.count)
@@ -107,9 +106,9 @@ enum RecordImport {
     }
 
     /// The id of the part named by `part` and `part_revision`.
-    static func partID(_ params: Parameters, _ db: Database) throws -> Int64 {
+    static func partID(_ params: Parameters, _ transaction: any RecordTransaction) async throws -> Int64 {
         let number = try params.string("part"), revision = try params.string("part_revision")
-        guard let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM part WHERE number = ? AND revision = ?"), arguments: [number, revision]) else {
+        guard let id = try await transaction.integer("SELECT id FROM part WHERE number = ? AND revision = ?", number, revision) else {
             throw WorkRecordError(.notFound, "\(params.path): no part \(number) revision \(revision)")
         }
         return id
@@ -120,24 +119,22 @@ enum RecordImport {
 enum InstructionMethods {
     /// The revision named by part, part revision, operation and `revision`; without `revision`,
     /// the effective approved one.
-    static func find(_ params: Parameters, _ db: Database) throws -> Row {
-        let partID = try RecordImport.partID(params, db)
+    static func find(_ params: Parameters, _ transaction: any RecordTransaction) async throws -> RecordRow {
+        let partID = try await RecordImport.partID(params, transaction)
         let operation = try params.string("operation")
         if let revision = try params.optionalString("revision") {
-            guard let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT * FROM instruction WHERE part_id = ? AND operation = ? AND revision = ?"),
-                arguments: [partID, operation, revision])
+            guard let row = try await transaction.row(
+                "SELECT * FROM instruction WHERE part_id = ? AND operation = ? AND revision = ?", partID, operation, revision)
             else { throw WorkRecordError(.notFound, "no instruction revision \(revision) for operation \(operation)") }
             return row
         }
-        guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT * FROM instruction WHERE part_id = ? AND operation = ? AND status = 'approved'"),
-            arguments: [partID, operation])
+        guard let row = try await transaction.row(
+            "SELECT * FROM instruction WHERE part_id = ? AND operation = ? AND status = 'approved'", partID, operation)
         else { throw WorkRecordError(.noApprovedRevision, "operation \(operation) of this part has no approved instruction revision") }
         return row
     }
 
-    static func json(_ row: Row, content: InstructionContent) -> JSONValue {
+    static func json(_ row: RecordRow, content: InstructionContent) -> JSONValue {
         .object([
             "instruction_id": .integer(row["id"]), "operation": .string(row["operation"]), "revision": .string(row["revision"]),
             "title": .string(row["title"]), "status": .string(row["status"]), "based_on": .optional(row["based_on"] as Int64?),
@@ -145,18 +142,18 @@ enum InstructionMethods {
         ])
     }
 
-    static func get(_ context: MethodContext) throws -> RecordOutcome {
-        let row = try find(context.params, context.db)
-        return RecordOutcome(json(row, content: try context.service.content(ofInstruction: row["id"], context.db)))
+    static func get(_ context: MethodContext) async throws -> RecordOutcome {
+        let row = try await find(context.params, context.transaction)
+        return RecordOutcome(json(row, content: try await context.service.content(ofInstruction: row["id"], context.transaction)))
     }
 
     /// Approves a draft revision with an approver's signature; the revision it replaces (if
     /// any) becomes superseded, so exactly one is effective.
-    static func approve(_ context: MethodContext) throws -> RecordOutcome {
+    static func approve(_ context: MethodContext) async throws -> RecordOutcome {
         let signature = try SignatureInput(context.params)
-        let row = try find(context.params, context.db)
+        let row = try await find(context.params, context.transaction)
         let id: Int64 = row["id"]
-        let signed = try context.signer.sign(
+        let signed = try await context.signer.sign(
             signature, role: .approver, meaning: .approved, recordType: "instruction", recordID: id,
             subject: "instruction \(row["operation"] as String) revision \(row["revision"] as String)")
         guard row["status"] as String == "draft" else {
@@ -164,31 +161,29 @@ enum InstructionMethods {
         }
         // Builds running on the effective revision must be told of a change and acknowledge it:
         // that is a redline, not a plain approval.
-        let running = try Int64.fetchOne(
-            context.db.cachedStatement(
-                sql: """
-                    SELECT COUNT(*) FROM build JOIN instruction ON instruction.id = build.instruction_id
-                    WHERE build.status = 'open' AND instruction.part_id = ? AND instruction.operation = ? AND instruction.status = 'approved'
-                    """), arguments: [row["part_id"] as Int64, row["operation"] as String]) ?? 0
+        let running = try await context.transaction.integer(
+            """
+            SELECT COUNT(*) FROM build JOIN instruction ON instruction.id = build.instruction_id
+            WHERE build.status = 'open' AND instruction.part_id = ? AND instruction.operation = ? AND instruction.status = 'approved'
+            """, row["part_id"] as Int64, row["operation"] as String) ?? 0
         guard running == 0 else {
             throw WorkRecordError(
                 .invalidState,
                 "\(running) open builds run on the effective revision of operation \(row["operation"] as String); publish the change with redline.publish so they acknowledge it")
         }
-        try makeEffective(id, partID: row["part_id"], operation: row["operation"], signatureID: signed.id, context)
-        let approved = try Row.fetchOne(context.db.cachedStatement(sql: "SELECT * FROM instruction WHERE id = ?"), arguments: [id]) ?? row
-        return RecordOutcome(json(approved, content: try context.service.content(ofInstruction: id, context.db)))
+        try await makeEffective(id, partID: row["part_id"], operation: row["operation"], signatureID: signed.id, context)
+        let approved = try await context.transaction.row("SELECT * FROM instruction WHERE id = ?", id) ?? row
+        return RecordOutcome(json(approved, content: try await context.service.content(ofInstruction: id, context.transaction)))
     }
 
     /// Supersedes the effective revision of the part's operation and approves `id`.
-    static func makeEffective(_ id: Int64, partID: Int64, operation: String, signatureID: Int64, _ context: MethodContext) throws {
-        if let current = try Int64.fetchOne(
-            context.db.cachedStatement(sql: "SELECT id FROM instruction WHERE part_id = ? AND operation = ? AND status = 'approved'"),
-            arguments: [partID, operation])
+    static func makeEffective(_ id: Int64, partID: Int64, operation: String, signatureID: Int64, _ context: MethodContext) async throws {
+        if let current = try await context.transaction.integer(
+            "SELECT id FROM instruction WHERE part_id = ? AND operation = ? AND status = 'approved'", partID, operation)
         {
-            try context.writer.update("instruction", id: current, ["status": "superseded"], action: "instruction.supersede")
+            try await context.writer.update("instruction", id: current, ["status": "superseded"], action: "instruction.supersede")
         }
-        try context.writer.update(
+        try await context.writer.update(
             "instruction", id: id, ["status": "approved", "approval_signature": signatureID], action: "instruction.approve")
     }
 }
@@ -197,9 +192,9 @@ enum InstructionMethods {
 enum UserMethods {
     /// Who a login is, as a signature would show it (printed name) and what it may sign (roles);
     /// nothing secret. A signing page shows it before the password is asked for.
-    static func get(_ context: MethodContext) throws -> RecordOutcome {
+    static func get(_ context: MethodContext) async throws -> RecordOutcome {
         let login = try context.params.string("login")
-        guard let row = try Row.fetchOne(context.db.cachedStatement(sql: "SELECT name, roles, locked FROM user WHERE login = ?"), arguments: [login]) else {
+        guard let row = try await context.transaction.row(#"SELECT name, roles, locked FROM "user" WHERE login = ?"#, login) else {
             throw WorkRecordError(.notFound, "no user '\(login)'")
         }
         return RecordOutcome([
@@ -210,43 +205,42 @@ enum UserMethods {
     }
 
     /// Unlocks a user locked out by failed signatures; an admin signs it.
-    static func unlock(_ context: MethodContext) throws -> RecordOutcome {
+    static func unlock(_ context: MethodContext) async throws -> RecordOutcome {
         let login = try context.params.string("login")
-        guard let id = try Int64.fetchOne(context.db.cachedStatement(sql: "SELECT id FROM user WHERE login = ?"), arguments: [login]) else {
+        guard let id = try await context.transaction.integer(#"SELECT id FROM "user" WHERE login = ?"#, login) else {
             throw WorkRecordError(.notFound, "no user '\(login)'")
         }
-        try context.signer.sign(
+        try await context.signer.sign(
             try SignatureInput(context.params), role: .admin, meaning: .approved, recordType: "user", recordID: id,
             subject: "unlock user \(login)")
-        try context.writer.update("user", id: id, ["locked": 0, "failed_attempts": 0], action: "user.unlock")
+        try await context.writer.update("user", id: id, ["locked": 0, "failed_attempts": 0], action: "user.unlock")
         return RecordOutcome(["login": .string(login), "locked": false])
     }
 
     /// A review signature (quality role) on any record row: `record_type` is the table.
-    static func sign(_ context: MethodContext) throws -> RecordOutcome {
-        let type = try context.params.choice("record_type", of: RecordDatabase.auditedTables)
+    static func sign(_ context: MethodContext) async throws -> RecordOutcome {
+        let type = try context.params.choice("record_type", of: RecordSchema.auditedTables)
         let id = try context.params.integer("record_id")
-        guard try Int64.fetchOne(context.db.cachedStatement(sql: "SELECT id FROM \(type) WHERE id = ?"), arguments: [id]) != nil else {
+        guard try await context.transaction.integer("SELECT id FROM \"\(type)\" WHERE id = ?", id) != nil else {
             throw WorkRecordError(.notFound, "no \(type) with id \(id)")
         }
-        let signed = try context.signer.sign(
+        let signed = try await context.signer.sign(
             try SignatureInput(context.params), role: .quality, meaning: .reviewed, recordType: type, recordID: id,
             subject: try context.params.optionalString("subject") ?? "review of \(type) \(id)")
-        return RecordOutcome(try SignatureView.json(id: signed.id, context.db))
+        return RecordOutcome(try await SignatureView.json(id: signed.id, context.transaction))
     }
 }
 
 /// How a signature is shown: printed name, time, meaning and what it signs (21 CFR 11.50).
 enum SignatureView {
-    static func json(id: Int64, _ db: Database) throws -> JSONValue {
-        guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT signature.*, user.login FROM signature JOIN user ON user.id = signature.user_id WHERE signature.id = ?"),
-            arguments: [id])
+    static func json(id: Int64, _ transaction: any RecordTransaction) async throws -> JSONValue {
+        guard let row = try await transaction.row(
+            #"SELECT signature.*, "user".login FROM signature JOIN "user" ON "user".id = signature.user_id WHERE signature.id = ?"#, id)
         else { return .null }
         return json(row)
     }
 
-    static func json(_ row: Row) -> JSONValue {
+    static func json(_ row: RecordRow) -> JSONValue {
         .object([
             "signature_id": .integer(row["id"]), "user": .string(row["login"]), "printed_name": .string(row["printed_name"]),
             "meaning": .string(row["meaning"]), "signed_at": .string(row["signed_at"]), "record_type": .string(row["record_type"]),

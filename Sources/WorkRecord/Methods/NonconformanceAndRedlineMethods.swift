@@ -1,22 +1,21 @@
 import FloorgateCore
-import GRDB
 
 /// `nc.raise` and `nc.disposition`.
 enum NonconformanceMethods {
     static let dispositions = ["use-as-is", "rework", "scrap", "return"]
 
     /// Raises a nonconformance by hand (a failed result raises one by itself).
-    static func raise(_ context: MethodContext) throws -> RecordOutcome {
-        let build = try BuildState.load(context.db, id: try context.params.integer("build_id"), service: context.service)
+    static func raise(_ context: MethodContext) async throws -> RecordOutcome {
+        let build = try await BuildState.load(context.transaction, id: try context.params.integer("build_id"), service: context.service)
         guard build.isOpen else { throw WorkRecordError(.invalidState, "build \(build.id) of serial '\(build.serial)' is \(build.status)") }
         let resultID = try context.params.optionalInteger("result_id")
         if let resultID,
-           try Int64.fetchOne(context.db.cachedStatement(sql: "SELECT id FROM result WHERE id = ? AND build_id = ?"), arguments: [resultID, build.id]) == nil
+           try await context.transaction.integer("SELECT id FROM result WHERE id = ? AND build_id = ?", resultID, build.id) == nil
         {
             throw WorkRecordError(.notFound, "build \(build.id) has no result \(resultID)")
         }
         let step = try context.params.optionalString("step"), point = try context.params.optionalString("point")
-        let id = try insert(
+        let id = try await insert(
             build: build, step: step, point: point, resultID: resultID, description: try context.params.string("description"),
             source: "manual", raisedBy: try context.params.string("raised_by"), context)
         return RecordOutcome(["nc_id": .integer(id), "build_id": .integer(build.id)], notifications: [raised(id, build: build, step: step, point: point)])
@@ -25,8 +24,8 @@ enum NonconformanceMethods {
     static func insert(
         build: BuildState, step: String?, point: String?, resultID: Int64?, description: String, source: String, raisedBy: String,
         _ context: MethodContext
-    ) throws -> Int64 {
-        try context.writer.insert(
+    ) async throws -> Int64 {
+        try await context.writer.insert(
             "nonconformance",
             [
                 "build_id": build.id, "step": step, "point": point, "result_id": resultID, "description": description,
@@ -45,27 +44,27 @@ enum NonconformanceMethods {
 
     /// Dispositions an open nonconformance with a quality signature (meaning "dispositioned").
     /// `rework` reopens the point for a new measurement that refers to this NC.
-    static func disposition(_ context: MethodContext) throws -> RecordOutcome {
+    static func disposition(_ context: MethodContext) async throws -> RecordOutcome {
         let signature = try SignatureInput(context.params)
         let ncID = try context.params.integer("nc_id")
         let disposition = try context.params.choice("disposition", of: dispositions)
         let comment = try context.params.string("comment")
-        guard let nc = try Row.fetchOne(context.db.cachedStatement(sql: "SELECT * FROM nonconformance WHERE id = ?"), arguments: [ncID]) else {
+        guard let nc = try await context.transaction.row("SELECT * FROM nonconformance WHERE id = ?", ncID) else {
             throw WorkRecordError(.notFound, "no nonconformance \(ncID)")
         }
-        guard try Int64.fetchOne(context.db.cachedStatement(sql: "SELECT id FROM nc_disposition WHERE nc_id = ?"), arguments: [ncID]) == nil else {
+        guard try await context.transaction.integer("SELECT id FROM nc_disposition WHERE nc_id = ?", ncID) == nil else {
             throw WorkRecordError(.invalidState, "nonconformance \(ncID) already has a disposition")
         }
-        let signed = try context.signer.sign(
+        let signed = try await context.signer.sign(
             signature, role: .quality, meaning: .dispositioned, recordType: "nonconformance", recordID: ncID,
             subject: "nonconformance \(ncID) dispositioned \(disposition)")
-        try context.writer.insert(
+        try await context.writer.insert(
             "nc_disposition",
             [
                 "nc_id": ncID, "disposition": disposition, "comment": comment, "signature_id": signed.id,
                 "dispositioned_at": signed.signedAt,
             ], action: "nc.disposition")
-        let build = try BuildState.load(context.db, id: nc["build_id"], service: context.service)
+        let build = try await BuildState.load(context.transaction, id: nc["build_id"], service: context.service)
         return RecordOutcome(
             ["nc_id": .integer(ncID), "disposition": .string(disposition), "signature_id": .integer(signed.id)],
             notifications: [BuildMethods.stepChanged(build)])
@@ -77,10 +76,10 @@ enum RedlineMethods {
     /// An engineer publishes a change to the effective approved revision: the change becomes a
     /// new approved revision at once (signed "approved"), and every open build on the old one
     /// is told (`redline.published`) and must acknowledge before its next step completes.
-    static func publish(_ context: MethodContext) throws -> RecordOutcome {
+    static func publish(_ context: MethodContext) async throws -> RecordOutcome {
         let signature = try SignatureInput(context.params)
         let params = context.params
-        let current = try InstructionMethods.find(params, context.db)
+        let current = try await InstructionMethods.find(params, context.transaction)
         guard current["status"] as String == "approved" else {
             throw WorkRecordError(.invalidState, "a redline changes the effective approved revision; revision \(current["revision"] as String) is \(current["status"] as String)")
         }
@@ -89,30 +88,29 @@ enum RedlineMethods {
         let newRevision = try params.string("new_revision")
         let reason = try params.string("reason")
         // Sign before writing anything: a rejected signature keeps only its failed-attempt count.
-        let signed = try context.signer.sign(
+        let signed = try await context.signer.sign(
             signature, role: .engineer, meaning: .approved, recordType: "instruction", recordID: currentID,
             subject: "redline of revision \(current["revision"] as String) to \(newRevision): \(reason)")
-        let newID = try context.writer.insert(
+        let newID = try await context.writer.insert(
             "instruction",
             [
                 "part_id": current["part_id"] as Int64, "operation": current["operation"] as String, "revision": newRevision,
                 "title": try params.optionalString("title") ?? current["title"] as String, "content": content.json.text,
                 "status": "draft", "based_on": currentID, "created_at": RecordClock.timestamp(),
             ], action: "redline.draft")
-        try InstructionMethods.makeEffective(
+        try await InstructionMethods.makeEffective(
             newID, partID: current["part_id"], operation: current["operation"], signatureID: signed.id, context)
-        let redlineID = try context.writer.insert(
+        let redlineID = try await context.writer.insert(
             "redline",
             [
                 "from_instruction": currentID, "to_instruction": newID, "reason": reason, "signature_id": signed.id,
                 "published_at": signed.signedAt,
             ], action: "redline.publish")
-        let builds = try Row.fetchAll(
-            context.db.cachedStatement(
-            sql: """
-                SELECT build.id, build.station, unit_serial.serial FROM build JOIN unit_serial ON unit_serial.id = build.serial_id
-                WHERE build.instruction_id = ? AND build.status = 'open' ORDER BY build.id
-                """), arguments: [currentID])
+        let builds = try await context.transaction.rows(
+            """
+            SELECT build.id, build.station, unit_serial.serial FROM build JOIN unit_serial ON unit_serial.id = build.serial_id
+            WHERE build.instruction_id = ? AND build.status = 'open' ORDER BY build.id
+            """, currentID)
         let notifications = builds.map { build in
             RecordNotification(
                 method: "redline.published",
@@ -131,23 +129,23 @@ enum RedlineMethods {
 
     /// The operator acknowledges a redline (signed "reviewed"); the build continues on the new
     /// revision for the steps not yet completed.
-    static func acknowledge(_ context: MethodContext) throws -> RecordOutcome {
+    static func acknowledge(_ context: MethodContext) async throws -> RecordOutcome {
         let signature = try SignatureInput(context.params)
-        let build = try BuildState.load(context.db, id: try context.params.integer("build_id"), service: context.service)
+        let build = try await BuildState.load(context.transaction, id: try context.params.integer("build_id"), service: context.service)
         let redlineID = try context.params.integer("redline_id")
         guard build.isOpen else { throw WorkRecordError(.invalidState, "build \(build.id) of serial '\(build.serial)' is \(build.status)") }
         guard let pending = build.pendingRedline, pending["id"] == redlineID else {
             throw WorkRecordError(.invalidState, "redline \(redlineID) is not waiting for acknowledgement on build \(build.id)")
         }
-        let signed = try context.signer.sign(
+        let signed = try await context.signer.sign(
             signature, role: .operator, meaning: .reviewed, recordType: "redline", recordID: redlineID,
             subject: "acknowledged redline \(redlineID) (revision \(pending["from_revision"] as String) → \(pending["to_revision"] as String)) on serial \(build.serial)")
-        try context.writer.insert(
+        try await context.writer.insert(
             "redline_ack",
             ["build_id": build.id, "redline_id": redlineID, "signature_id": signed.id, "acknowledged_at": signed.signedAt],
             action: "redline.acknowledge")
-        try context.writer.update("build", id: build.id, ["instruction_id": pending["to_instruction"] as Int64], action: "build.revise")
-        let after = try BuildState.load(context.db, id: build.id, service: context.service)
+        try await context.writer.update("build", id: build.id, ["instruction_id": pending["to_instruction"] as Int64], action: "build.revise")
+        let after = try await BuildState.load(context.transaction, id: build.id, service: context.service)
         return RecordOutcome(after.json, notifications: [BuildMethods.stepChanged(after)])
     }
 }

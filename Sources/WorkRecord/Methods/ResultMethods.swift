@@ -1,6 +1,5 @@
 import FloorgateCore
 import Foundation
-import GRDB
 
 /// `result.record` and `result.correct`: results are appended, never changed.
 enum ResultMethods {
@@ -69,10 +68,10 @@ enum ResultMethods {
     /// the named `point`), with the record's own verdict. A failing result raises a
     /// nonconformance; a result no point takes is refused (`no open point`) for the gateway to
     /// keep as unbound.
-    static func record(_ context: MethodContext) throws -> RecordOutcome {
+    static func record(_ context: MethodContext) async throws -> RecordOutcome {
         let reading = try Reading(context.params)
-        let build = try BuildState.load(
-            context.db, id: try context.params.integer("build_id"), service: context.service, results: .bindingFacts)
+        let build = try await BuildState.load(
+            context.transaction, id: try context.params.integer("build_id"), service: context.service, results: .bindingFacts)
         guard build.isOpen else { throw WorkRecordError(.invalidState, "build \(build.id) of serial '\(build.serial)' is \(build.status)") }
         guard let step = build.activeStep else {
             throw WorkRecordError(.noOpenPoint, "build \(build.id) has no active step; every step is complete")
@@ -98,39 +97,39 @@ enum ResultMethods {
                 .noOpenPoint,
                 "step \(step.key) '\(step.title)' has no open \(named.map { "point '\($0)'" } ?? "point") for \(what) from a \(reading.deviceKind)")
         }
-        return try append(reading, to: point, of: step, build, instructionID: build.instructionID, correction: nil, context)
+        return try await append(reading, to: point, of: step, build, instructionID: build.instructionID, correction: nil, context)
     }
 
     /// Records a corrected value for an earlier result: a new result that references the old
     /// one with a reason and a quality signature. The old result stays, marked as corrected.
-    static func correct(_ context: MethodContext) throws -> RecordOutcome {
+    static func correct(_ context: MethodContext) async throws -> RecordOutcome {
         let signature = try SignatureInput(context.params)
         let reading = try Reading(context.params)
         let oldID = try context.params.integer("result_id")
         let reason = try context.params.string("reason")
-        guard let old = try Row.fetchOne(context.db.cachedStatement(sql: "SELECT * FROM result WHERE id = ?"), arguments: [oldID]) else {
+        guard let old = try await context.transaction.row("SELECT * FROM result WHERE id = ?", oldID) else {
             throw WorkRecordError(.notFound, "no result with id \(oldID)")
         }
-        let build = try BuildState.load(context.db, id: old["build_id"], service: context.service, results: .all)
+        let build = try await BuildState.load(context.transaction, id: old["build_id"], service: context.service, results: .all)
         guard build.isOpen else { throw WorkRecordError(.invalidState, "build \(build.id) is \(build.status); its results are final") }
         guard !build.results.contains(where: { $0["corrects"] as Int64? == oldID }) else {
             throw WorkRecordError(.invalidState, "result \(oldID) was already corrected")
         }
-        let content = try context.service.content(ofInstruction: old["instruction_id"], context.db)
+        let content = try await context.service.content(ofInstruction: old["instruction_id"], context.transaction)
         guard let step = content.step(old["step"]), let point = step.points.first(where: { $0.name == old["point"] as String }),
               reading.fits(point)
         else { throw WorkRecordError(.invalidParams, "the corrected value does not fit point '\(old["point"] as String)'") }
-        let signed = try context.signer.sign(
+        let signed = try await context.signer.sign(
             signature, role: .quality, meaning: .reviewed, recordType: "result", recordID: oldID,
             subject: "correction of result \(oldID) (\(old["value"] as String)) on serial \(build.serial): \(reason)")
-        return try append(
+        return try await append(
             reading, to: point, of: step, build, instructionID: old["instruction_id"], correction: (oldID, reason, signed.id), context)
     }
 
     private static func append(
         _ reading: Reading, to point: InstructionContent.Point, of step: InstructionContent.Step, _ build: BuildState,
         instructionID: Int64, correction: (resultID: Int64, reason: String, signatureID: Int64)?, _ context: MethodContext
-    ) throws -> RecordOutcome {
+    ) async throws -> RecordOutcome {
         let verdict = reading.verdict(against: point)
         // A new result taking the place of one whose nonconformance was dispositioned for rework
         // (a correction replaces a result; it re-measures nothing).
@@ -138,7 +137,7 @@ enum ResultMethods {
             guard let nc = build.nonconformance(forResult: result.id), nc["disposition"] as String? == "rework" else { return nil }
             return nc["id"]
         }.first { nc in !build.results.contains { $0["remeasures_nc"] as Int64? == nc } }
-        let resultID = try context.writer.insert(
+        let resultID = try await context.writer.insert(
             "result",
             [
                 "key": try context.params.string("idempotency_key"), "build_id": build.id,
@@ -161,7 +160,7 @@ enum ResultMethods {
             let limits = point.limits.map { limits in
                 "\(limits.lower.map { "\($0)" } ?? "−∞") … \(limits.upper.map { "\($0)" } ?? "+∞") \(limits.unit.code)"
             } ?? ""
-            let ncID = try NonconformanceMethods.insert(
+            let ncID = try await NonconformanceMethods.insert(
                 build: build, step: step.key, point: point.name, resultID: resultID,
                 description: "\(point.name): \(reading.value) \(reading.measurement?.unit.code ?? "") is \(verdict.code == "fail_low" ? "below" : "above") the limits \(limits)",
                 source: "automatic", raisedBy: reading.operatorName, context)

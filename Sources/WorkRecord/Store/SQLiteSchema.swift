@@ -1,42 +1,8 @@
-import Foundation
-import Glibc
-public import GRDB
+import GRDB
 
-/// Opens the record's SQLite file: WAL, `synchronous=FULL` on every connection, and the schema
-/// brought up to date by named migration steps.
-public enum RecordDatabase {
-    /// The tables whose every row the audit chain covers, in the order `verify` reports them.
-    static let auditedTables = [
-        "user", "part", "instruction", "work_order", "unit_serial", "build", "result", "signature",
-        "step_completion", "nonconformance", "nc_disposition", "redline", "redline_ack",
-    ]
-
-    /// Tables that only ever grow: triggers refuse UPDATE and DELETE on them.
-    static let appendOnlyTables = [
-        "result", "signature", "audit", "step_completion", "nc_disposition", "redline", "redline_ack", "nonconformance",
-    ]
-
-    /// Opens (creating if needed) the record at `path` and migrates it.
-    public static func open(path: String) throws -> DatabaseQueue {
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-            try db.execute(sql: "PRAGMA foreign_keys = ON")
-        }
-        let isNew = !FileManager.default.fileExists(atPath: path)
-        let queue = try DatabaseQueue(path: path, configuration: configuration)
-        if isNew {
-            // The record holds names and results: owner and group only (the WAL inherits it).
-            chmod(path, 0o640)
-        }
-        try queue.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA journal_mode = WAL")
-        }
-        try migrator.migrate(queue)
-        return queue
-    }
-
+/// The record's schema in SQLite: named migration steps, applied when a station's record is
+/// opened, and the triggers that keep its rows append-only.
+enum SQLiteSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("1 users, parts and instructions") { db in
@@ -233,7 +199,7 @@ public enum RecordDatabase {
                         response TEXT NOT NULL
                     );
                     """)
-            for table in appendOnlyTables {
+            for table in RecordSchema.appendOnlyTables {
                 try db.execute(
                     sql: """
                         CREATE TRIGGER \(table)_no_update BEFORE UPDATE ON \(table)

@@ -1,0 +1,143 @@
+import Foundation
+import Glibc
+import GRDB
+
+/// A station's record in one SQLite file: WAL, `synchronous=FULL`, the schema brought up to
+/// date at open. The record's writer is the file's only writer; its transactions span several
+/// statements, each run on GRDB's serial queue.
+final class SQLiteBackend: RecordBackend {
+    private let queue: DatabaseQueue
+    private let notify: RecordNotificationSink
+
+    /// Opens (creating if needed) the record at `path` and migrates it; `readOnly` opens an
+    /// existing file as it is, for verification.
+    init(path: String, readOnly: Bool = false, notify: @escaping RecordNotificationSink = { _ in }) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.readonly = readOnly
+        // The writer begins and commits its transactions itself, across several statements.
+        configuration.allowsUnsafeTransactions = true
+        configuration.prepareDatabase { db in
+            if !db.configuration.readonly {
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+            }
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        let isNew = !FileManager.default.fileExists(atPath: path)
+        queue = try DatabaseQueue(path: path, configuration: configuration)
+        self.notify = notify
+        guard !readOnly else { return }
+        if isNew {
+            // The record holds names and results: owner and group only (the WAL inherits it).
+            chmod(path, 0o640)
+        }
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+        }
+        try SQLiteSchema.migrator.migrate(queue)
+    }
+
+    func transaction<T: Sendable>(
+        writing: Bool, _ body: (any RecordTransaction) async throws -> (T, [RecordNotification])
+    ) async throws -> T {
+        let transaction = SQLiteTransaction(queue: queue)
+        try await transaction.execute(writing ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED", [])
+        let value: T, notifications: [RecordNotification]
+        do {
+            (value, notifications) = try await body(transaction)
+            try await transaction.execute("COMMIT", [])
+        } catch {
+            try? await transaction.execute("ROLLBACK", [])
+            throw error
+        }
+        if !notifications.isEmpty { notify(notifications) }
+        return value
+    }
+
+    /// A trigger counts when it is on its table, fires before the statement it guards and aborts it.
+    func protectionProblem(_ transaction: any RecordTransaction) async throws -> String? {
+        let definitions = Dictionary(
+            try await transaction.rows("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'").map { row in
+                (row["name"] as String? ?? "", (table: row["tbl_name"] as String? ?? "", sql: Self.normalized(row["sql"] as String? ?? "")))
+            }, uniquingKeysWith: { first, _ in first })
+        for trigger in RecordSchema.protectingTriggers {
+            guard let definition = definitions[trigger.name], definition.table == trigger.table,
+                  definition.sql.contains("BEFORE \(trigger.operation)"), definition.sql.contains("ON \(trigger.table.uppercased())"),
+                  definition.sql.contains("RAISE(ABORT")
+            else { return "trigger \(trigger.name) is missing or changed: the record's rows are no longer protected" }
+        }
+        return nil
+    }
+
+    func close() async throws {
+        try queue.close()
+    }
+
+    /// SQL in upper case with runs of white space made one space, for comparing definitions.
+    private static func normalized(_ sql: String) -> String {
+        sql.uppercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+}
+
+/// Statements on the record's SQLite connection, prepared once and kept (GRDB's statement cache).
+private struct SQLiteTransaction: RecordTransaction {
+    let queue: DatabaseQueue
+
+    func rows(_ sql: String, _ arguments: [RecordValue]) async throws(RecordStoreError) -> [RecordRow] {
+        try run { db in
+            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: Self.arguments(arguments)).map(Self.row)
+        }
+    }
+
+    func execute(_ sql: String, _ arguments: [RecordValue]) async throws(RecordStoreError) {
+        try run { db in try db.cachedStatement(sql: sql).execute(arguments: Self.arguments(arguments)) }
+    }
+
+    func auditTimestamp() async throws(RecordStoreError) -> String {
+        RecordClock.timestamp()
+    }
+
+    private func run<T>(_ body: (Database) throws -> T) throws(RecordStoreError) -> T {
+        do {
+            return try queue.inDatabase(body)
+        } catch let error as DatabaseError {
+            let kind: RecordStoreError.Kind = switch error.resultCode.primaryResultCode {
+            case .SQLITE_CONSTRAINT: .constraint
+            case .SQLITE_CORRUPT, .SQLITE_NOTADB: .damaged
+            default: .failed
+            }
+            throw RecordStoreError(kind, error.message ?? "\(error)")
+        } catch {
+            throw RecordStoreError(.failed, "\(error)")
+        }
+    }
+
+    private static func arguments(_ values: [RecordValue]) -> StatementArguments {
+        StatementArguments(values.map { value -> DatabaseValue in
+            switch value {
+            case .null: .null
+            case .integer(let number): number.databaseValue
+            case .real(let number): number.databaseValue
+            case .text(let text): text.databaseValue
+            case .blob(let bytes): Data(bytes).databaseValue
+            }
+        })
+    }
+
+    private static func row(_ row: Row) -> RecordRow {
+        var columns: [String] = [], values: [RecordValue] = []
+        columns.reserveCapacity(row.count)
+        values.reserveCapacity(row.count)
+        for (column, value) in row {
+            columns.append(column)
+            switch value.storage {
+            case .null: values.append(.null)
+            case .int64(let number): values.append(.integer(number))
+            case .double(let number): values.append(.real(number))
+            case .string(let text): values.append(.text(text))
+            case .blob(let data): values.append(.blob(Array(data)))
+            }
+        }
+        return RecordRow(columns: columns, values: values)
+    }
+}

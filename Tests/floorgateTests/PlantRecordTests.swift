@@ -1,0 +1,258 @@
+import FixtureSupport
+import FloorgateCore
+import Dispatch
+import Foundation
+import Synchronization
+import Testing
+import WorkRecord
+
+/// The plant-wide record: several `floorgate record serve` processes, one per station, on one
+/// PostgreSQL database in a throwaway cluster, with clients at every station and at the desks.
+@Suite("A plant's record: many record servers on one PostgreSQL database", .enabled(if: PostgresTestCluster.available))
+struct PlantRecordTests {
+    static let stations = ["bench-1", "bench-2", "bench-3"]
+    static let serverRole = "floorgate_server"
+
+    /// A migrated plant record with the example import, revision A approved and a second work
+    /// order of fourteen serials; returns the owner's URL and the servers' URL.
+    private static func plantRecord(_ cluster: PostgresTestCluster) async throws -> (owner: String, server: String, database: String) {
+        let database = try cluster.createDatabase()
+        try cluster.createRole(serverRole)
+        let owner = cluster.socketURL(database), server = cluster.socketURL(database, role: serverRole)
+        let migrated = try FloorgateProcess.run(["record", "migrate", "--db", owner, "--grant", serverRole])
+        #expect(migrated.status == 0, "\(migrated.standardError)")
+        var example = try JSONValue(parsing: try Data(contentsOf: URL(fileURLWithPath: RecordCommandTests.exampleImport)))
+        if case .object(var members) = example {
+            members["work_orders"] = .array((members["work_orders"]?.arrayValue ?? []) + [[
+                "number": "WO-2001", "part": "HX-200", "part_revision": "C", "quantity": 14, "operations": ["010"],
+                "serials": .array((1...14).map { .string(String(format: "P-%04d", $0)) }),
+            ]])
+            example = .object(members)
+        }
+        try await atDesk(server) { desk in
+            _ = try await desk.perform(call("record.import", example))
+            _ = try await desk.perform(call("instruction.approve", [
+                "part": "HX-200", "part_revision": "C", "operation": "010", "revision": "A",
+                "signature": ["user": "ada", "password": "bench-ada-1"],
+            ]))
+        }
+        return (owner, server, database)
+    }
+
+    /// Works on the record through a connection of the desk's own, as `--db URL` gives a
+    /// command: the record's rules, no server. The connection is closed whatever happens.
+    private static func atDesk(_ url: String, _ body: (RecordStore) async throws -> Void) async throws {
+        let desk = try await RecordStore.open(RecordLocation(url), passwordRounds: 1_000)
+        do {
+            try await body(desk)
+        } catch {
+            try? await desk.close()
+            throw error
+        }
+        try await desk.close()
+    }
+
+    private static func call(_ method: String, _ params: JSONValue) -> RecordCall {
+        guard case .object(var members) = params else { return RecordCall(method: method, params: params, peer: "desk") }
+        members["idempotency_key"] = .string(UUIDv7.make().uuidString.lowercased())
+        return RecordCall(method: method, params: .object(members), peer: "desk")
+    }
+
+    @Test("three stations build at once, a redline from the engineering desk reaches every station within 1 s, quality dispositions from its desk, a serial scanned at two stations opens once; every result once, the chain verifies")
+    func stationsShareOneRecord() async throws {
+        let cluster = try PostgresTestCluster.shared()
+        let (owner, serverURL, database) = try await Self.plantRecord(cluster)
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        var servers: [FloorgateChild] = []
+        for station in Self.stations {
+            let server = try FloorgateChild([
+                "record", "serve", "--db", serverURL, "--socket", scratch.path("\(station).sock"), "--password-rounds", "1000", "--log-level", "warning",
+            ])
+            #expect(server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true)
+            servers.append(server)
+        }
+        defer { servers.forEach { $0.kill(SIGKILL) } }
+
+        // Every station subscribes, as the gateway does, and notes when the redline reaches it.
+        let heard = Shared<[String: ContinuousClock.Instant]>([:])
+        let subscribed = DispatchSemaphore(value: 0)
+        for station in Self.stations {
+            let path = scratch.path("\(station).sock")
+            Thread.detachNewThread {
+                guard let client = try? RecordSocketClient(path: path), (try? client.call("subscribe")) != nil else {
+                    subscribed.signal()
+                    return
+                }
+                subscribed.signal()
+                if (try? client.nextNotification(named: "redline.published")) != nil {
+                    heard.state.withLock { $0[station] = .now }
+                }
+            }
+        }
+        for _ in Self.stations { subscribed.wait() }
+        let published = Shared<ContinuousClock.Instant?>(nil)
+
+        // Four units per station, built at once: open, two readings each (one fails, raising an NC).
+        let results = try await withThrowingTaskGroup(of: Int.self) { group in
+            for (index, station) in Self.stations.enumerated() {
+                group.addTask {
+                    try await offPool {
+                        let client = try RecordSocketClient(path: scratch.path("\(station).sock"))
+                        var recorded = 0
+                        for unit in 0..<4 {
+                            let serial = String(format: "P-%04d", index * 4 + unit + 1)
+                            let build = try client.call("build.open", keyed(["serial": .string(serial), "station": .string(station), "operator": "olga"]))
+                            let buildID = try #require(build["build_id"]?.integerValue)
+                            for value in ["12.004", unit == 0 ? "12.031" : "11.996"] {
+                                _ = try client.call("result.record", keyed([
+                                    "build_id": .integer(buildID), "kind": "measure", "value": .string(value), "unit": "mm",
+                                    "device": ["kind": "gauge", "profile": "mitutoyo-usb-itn", "serial": .string("CAL-\(station)")],
+                                    "operator": "olga", "station": .string(station),
+                                ]))
+                                recorded += 1
+                            }
+                        }
+                        return recorded
+                    }
+                }
+            }
+            // Meanwhile, the engineering desk publishes a redline through the database itself.
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(300))
+                try await Self.atDesk(serverURL) { desk in
+                _ = try await desk.perform(Self.call("redline.publish", [
+                    "part": "HX-200", "part_revision": "C", "operation": "010", "new_revision": "B", "reason": "wider bore tolerance",
+                    "signature": ["user": "eric", "password": "bench-eric-1"],
+                    "steps": [[
+                        "key": "10", "title": "Check housing bore", "text": "Measure the bore twice.",
+                        "points": [["name": "bore diameter", "kind": "measure", "unit": "mm", "nominal": "12.000", "minus": "0.030", "plus": "0.030", "count": 2]],
+                    ], [
+                        "key": "20", "title": "Torque cover screws", "text": "Four screws.",
+                        "points": [["name": "cover screw", "kind": "torque", "unit": "N.m", "nominal": "4.0", "minus": "0.2", "plus": "0.2", "count": 4]],
+                    ]],
+                ]))
+                published.state.withLock { $0 = .now }
+                }
+                return 0
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(results == 24)
+
+        // Every station hears of the redline within a second of its commit.
+        let committed = try #require(published.state.withLock { $0 })
+        let deadline = committed + .seconds(5)
+        while heard.state.withLock({ $0.count }) < Self.stations.count, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        for station in Self.stations {
+            let at = heard.state.withLock { $0[station] }
+            #expect(at != nil, "\(station) heard no redline")
+            if let at { #expect(at - committed < .seconds(1), "\(station) heard the redline \(at - committed) after its commit") }
+        }
+
+        // A serial scanned at two stations at the same moment: one opens it, the other is told where.
+        let outcomes = try await withThrowingTaskGroup(of: Result<JSONValue, WorkRecordError>.self) { group in
+            for station in ["bench-1", "bench-2"] {
+                group.addTask {
+                    try await offPool {
+                        let client = try RecordSocketClient(path: scratch.path("\(station).sock"))
+                        return Result { () throws(WorkRecordError) in
+                            try client.call("build.open", keyed(["serial": "P-0013", "station": .string(station), "operator": "olga"]))
+                        }
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let opened = outcomes.compactMap { try? $0.get() }
+        let refused = outcomes.compactMap { if case .failure(let error) = $0 { error } else { nil } }
+        #expect(opened.count == 1 && refused.count == 1, "\(outcomes)")
+        if let winner = opened.first?["station"]?.stringValue, let refusal = refused.first {
+            #expect(refusal.code == .openElsewhere && refusal.message.contains(winner), "\(refusal)")
+        }
+
+        // Quality dispositions the NC of bench-2's first unit from its desk, through bench-3's server.
+        let quality = try RecordSocketClient(path: scratch.path("bench-3.sock"))
+        let build = try quality.call("build.get", ["serial": "P-0005"])
+        let nc = try #require(build["open_ncs"]?.arrayValue?.first?["nc_id"]?.integerValue)
+        let disposition = try quality.call("nc.disposition", keyed([
+            "nc_id": .integer(nc), "disposition": "use-as-is", "comment": "within the new tolerance",
+            "signature": ["user": "quinn", "password": "bench-quinn-1"],
+        ]))
+        #expect(disposition["disposition"] == "use-as-is")
+
+        // Every result once; the chain covers every row of every server's writes.
+        #expect(try cluster.psql(database, "SELECT COUNT(*) FROM result").trimmingCharacters(in: .whitespacesAndNewlines) == "24")
+        #expect(try cluster.psql(database, "SELECT COUNT(DISTINCT seq) = COUNT(*) FROM audit").contains("t"))
+        for server in servers { server.kill(SIGTERM) }
+        for server in servers { #expect(await server.wait(timeout: .seconds(10)) == 0) }
+        let verified = try FloorgateProcess.run(["verify", "--db", owner])
+        #expect(verified.status == 0, "\(verified.standardError)")
+        #expect(verified.standardOutput.contains("verify"))
+    }
+
+    @Test("the servers' role may add rows but never change or remove results, signatures or the audit chain")
+    func serversCannotRewriteHistory() async throws {
+        let cluster = try PostgresTestCluster.shared()
+        let (_, _, database) = try await Self.plantRecord(cluster)
+        for statement in ["UPDATE result SET value = '0'", "DELETE FROM audit", "UPDATE signature SET meaning = 'approved'", "TRUNCATE audit"] {
+            #expect(throws: (any Error).self, "\(statement)") { try cluster.psql(database, statement, role: Self.serverRole) }
+        }
+        #expect(try cluster.psql(database, "SELECT COUNT(*) > 0 FROM audit", role: Self.serverRole).contains("t"))
+    }
+
+    @Test("a record server refuses a database without this version's schema, and one it cannot reach, naming why")
+    func serveRefusesBadDatabases() async throws {
+        let cluster = try PostgresTestCluster.shared()
+        let empty = try cluster.createDatabase()
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let unmigrated = try FloorgateProcess.run(["record", "serve", "--db", cluster.socketURL(empty), "--socket", scratch.path("r.sock")])
+        #expect(unmigrated.status == 1)
+        #expect(unmigrated.standardError.contains("schema version 0") && unmigrated.standardError.contains("record migrate"), "\(unmigrated.standardError)")
+        let nowhere = try FloorgateProcess.run([
+            "record", "serve", "--db", "postgresql:///record?host=\(scratch.path("no-server"))&connect_timeout=2", "--socket", scratch.path("r.sock"),
+        ])
+        #expect(nowhere.status == 1)
+        #expect(nowhere.standardError.contains(scratch.path("no-server")), "\(nowhere.standardError)")
+        let password = try FloorgateProcess.run([
+            "record", "serve", "--db", "postgresql://\(Self.serverRole):wrong@127.0.0.1:\(cluster.port)/\(empty)?sslmode=disable",
+            "--socket", scratch.path("r.sock"),
+        ])
+        #expect(password.status == 1)
+        #expect(password.standardError.contains("password authentication failed"), "\(password.standardError)")
+        #expect(!password.standardError.contains("wrong"), "the password was printed: \(password.standardError)")
+    }
+}
+
+/// A value several threads and tasks share.
+private final class Shared<Value: Sendable>: Sendable {
+    let state: Mutex<Value>
+    init(_ value: Value) { state = Mutex(value) }
+}
+
+/// `params` with a fresh idempotency key.
+private func keyed(_ params: JSONValue) -> JSONValue {
+    guard case .object(var members) = params else { return params }
+    members["idempotency_key"] = .string(UUIDv7.make().uuidString.lowercased())
+    return .object(members)
+}
+
+/// Runs blocking work (socket reads) on a thread of its own, off the cooperative pool.
+private func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+    }
+}
+
+extension RecordSocketClient {
+    /// The next notification named `method`, skipping others.
+    func nextNotification(named method: String) throws -> RecordNotification? {
+        while let notification = try nextNotification() {
+            if notification.method == method { return notification }
+        }
+        return nil
+    }
+}
