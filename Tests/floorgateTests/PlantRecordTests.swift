@@ -225,6 +225,76 @@ struct PlantRecordTests {
         #expect(password.standardError.contains("password authentication failed"), "\(password.standardError)")
         #expect(!password.standardError.contains("wrong"), "the password was printed: \(password.standardError)")
     }
+
+    @Test("a database lost under a running server: requests are refused as unreachable at once, then served again after it reconnects; a server killed mid-write loses nothing it acknowledged")
+    func faults() async throws {
+        let cluster = try PostgresTestCluster.shared()
+        let (owner, serverURL, database) = try await Self.plantRecord(cluster)
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let serve = ["record", "serve", "--db", serverURL, "--password-rounds", "1000", "--log-level", "error"]
+        let server = try FloorgateChild(serve + ["--socket", scratch.path("a.sock")])
+        #expect(server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true)
+        let client = try RecordSocketClient(path: scratch.path("a.sock"))
+        let build = try client.call("build.open", keyed(["serial": "P-0001", "station": "bench-1", "operator": "olga"]))
+        let buildID = try #require(build["build_id"]?.integerValue)
+        let reading: @Sendable (Int64, String) -> JSONValue = { buildID, value in
+            keyed([
+                "build_id": .integer(buildID), "kind": "measure", "value": .string(value), "unit": "mm",
+                "device": ["kind": "gauge", "serial": "CAL-1"], "operator": "olga", "station": "bench-1",
+            ])
+        }
+
+        // The database ends the server's sessions (a restart, a failover): the next request is
+        // refused as unreachable, not left waiting, and the server is back within its backoff.
+        try cluster.psql(database, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '\(Self.serverRole)' AND datname = current_database()")
+        try await Task.sleep(for: .milliseconds(100))
+        var refusals: [WorkRecordError] = []
+        var recorded = false
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !recorded, ContinuousClock.now < deadline {
+            do {
+                _ = try client.call("result.record", reading(buildID, "12.001"))
+                recorded = true
+            } catch {
+                refusals.append(error)
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        #expect(recorded, "the server did not come back: \(refusals)")
+        #expect(refusals.allSatisfy { $0.code == .internalError && $0.message.contains("record database unreachable") }, "\(refusals)")
+
+        // Killed with SIGKILL while a client streams results (the units' builds one after the
+        // other, two readings each): each result it acknowledged is in the record exactly once.
+        let acknowledged = Shared<[String]>([])
+        let streaming = Thread { [path = scratch.path("a.sock")] in
+            guard let writer = try? RecordSocketClient(path: path) else { return }
+            for unit in 2...14 {
+                let serial = String(format: "P-%04d", unit)
+                guard let build = try? writer.call("build.open", keyed(["serial": .string(serial), "station": "bench-1", "operator": "olga"])),
+                      let id = build["build_id"]?.integerValue
+                else { return }
+                for value in ["12.004", "11.998"] {
+                    let params = reading(id, value)
+                    guard (try? writer.call("result.record", params)) != nil else { return }
+                    if let key = params["idempotency_key"]?.stringValue { acknowledged.state.withLock { $0.append(key) } }
+                }
+            }
+        }
+        streaming.start()
+        let streamed = ContinuousClock.now + .seconds(20)
+        while acknowledged.state.withLock({ $0.count }) < 6, ContinuousClock.now < streamed { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(acknowledged.state.withLock({ $0.count }) >= 6, "the client's results were not acknowledged")
+        server.kill(SIGKILL)
+        _ = await server.wait(timeout: .seconds(10))
+        try await Task.sleep(for: .milliseconds(200))
+        let keys = acknowledged.state.withLock { $0 }
+        let quoted = keys.map { "'\($0)'" }.joined(separator: ",")
+        let stored = try cluster.psql(database, "SELECT COUNT(*) FROM result WHERE key IN (\(quoted))").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(stored == String(keys.count), "\(keys.count) acknowledged, \(stored) in the record")
+        let verified = try FloorgateProcess.run(["verify", "--db", owner])
+        #expect(verified.status == 0, "\(verified.standardError)")
+    }
 }
 
 /// A value several threads and tasks share.
