@@ -259,21 +259,46 @@ final class RecordConnectionHandler: ChannelInboundHandler {
         if case .line(let line) = input, line.readableBytes == 0 { return }  // blank lines are ignored
         let sequence = nextRequest
         nextRequest += 1
-        let request: RPCRequest
+        let value: JSONValue
         switch input {
         case .oversized:
             let error = WorkRecordError(.invalidRequest, "the request line is longer than the record accepts")
             return answer(sequence, Self.response(.failure(error), id: .null), context: context)
         case .line(let line):
             do {
-                request = try RPCRequest(line.readableBytesView)
+                value = try JSONValue(recordText: Array(line.readableBytesView))
             } catch {
-                return answer(sequence, Self.response(.failure(error.error), id: error.id), context: context)
+                return answer(sequence, Self.response(.failure(error), id: .null), context: context)
             }
+        }
+        guard case .array(let elements) = value else {
+            let collector = NIOLoopBound(BatchAnswers(count: 1, isBatch: false), eventLoop: context.eventLoop)
+            return run(value, into: collector, at: 0, sequence: sequence, context: context)
+        }
+        // A batch (JSON-RPC 2.0 § 6): each request is served as if it came alone, in order, and
+        // the answers go back together as one array, once all are in.
+        guard !elements.isEmpty else {
+            return answer(sequence, Self.response(.failure(WorkRecordError(.invalidRequest, "a batch must hold at least one request")), id: .null), context: context)
+        }
+        let collector = NIOLoopBound(BatchAnswers(count: elements.count, isBatch: true), eventLoop: context.eventLoop)
+        for (index, element) in elements.enumerated() {
+            run(element, into: collector, at: index, sequence: sequence, context: context)
+        }
+    }
+
+    /// Serves one request (alone, or one of a batch) and hands its answer to `collector`.
+    private func run(
+        _ value: JSONValue, into collector: NIOLoopBound<BatchAnswers>, at index: Int, sequence: Int, context: ChannelHandlerContext
+    ) {
+        let request: RPCRequest
+        do {
+            request = try RPCRequest(value)
+        } catch {
+            return collected(Self.response(.failure(error.error), id: error.id), collector, index, sequence, context)
         }
         if request.method == "subscribe" {
             hub.subscribe(context.channel)
-            return answer(sequence, request.id.map { Self.response(.success(["subscribed": true]), id: $0) }, context: context)
+            return collected(request.id.map { Self.response(.success(["subscribed": true]), id: $0) }, collector, index, sequence, context)
         }
         let isWrite = RecordService.isWrite(request.method)
         let peer = peer, logger = logger, id = request.id
@@ -292,9 +317,18 @@ final class RecordConnectionHandler: ChannelInboundHandler {
             // Encoded on the connection's event loop, not on the record's single writer. A
             // JSON-RPC notification from the client (no id) gets no answer.
             handler.eventLoop.execute {
-                handler.value.answer(sequence, id.map { Self.response(result.map(\.result), id: $0) }, context: boundContext.value)
+                handler.value.collected(
+                    id.map { Self.response(result.map(\.result), id: $0) }, collector, index, sequence, boundContext.value)
             }
         }
+    }
+
+    /// Files one answer of request line `sequence`; once the line's last answer is in, sends them.
+    private func collected(
+        _ response: JSONValue?, _ collector: NIOLoopBound<BatchAnswers>, _ index: Int, _ sequence: Int, _ context: ChannelHandlerContext
+    ) {
+        guard let line = collector.value.file(response, at: index) else { return }
+        answer(sequence, line, context: context)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -302,9 +336,17 @@ final class RecordConnectionHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 
-    /// Sends the answer of request `sequence` once every earlier answer has gone.
-    private func answer(_ sequence: Int, _ text: String?, context: ChannelHandlerContext) {
-        waiting[sequence] = text.map { context.channel.allocator.buffer(string: $0) }
+    /// Sends the answer of request line `sequence` once every earlier answer has gone; nil: the
+    /// line wants no answer.
+    private func answer(_ sequence: Int, _ response: JSONValue?, context: ChannelHandlerContext) {
+        answer(sequence, response.map { BatchAnswers.Line.text($0.text + "\n") } ?? .none, context: context)
+    }
+
+    private func answer(_ sequence: Int, _ line: BatchAnswers.Line, context: ChannelHandlerContext) {
+        switch line {
+        case .text(let text): waiting[sequence] = context.channel.allocator.buffer(string: text)
+        case .none: waiting[sequence] = .some(nil)
+        }
         var wrote = false
         while let ready = waiting.removeValue(forKey: nextAnswer) {
             nextAnswer += 1
@@ -316,18 +358,47 @@ final class RecordConnectionHandler: ChannelInboundHandler {
         if wrote { context.flush() }
     }
 
-    private static func response(_ result: Result<JSONValue, WorkRecordError>, id: JSONValue) -> String {
-        let response: JSONValue
+    private static func response(_ result: Result<JSONValue, WorkRecordError>, id: JSONValue) -> JSONValue {
         switch result {
         case .success(let value):
-            response = ["jsonrpc": "2.0", "id": id, "result": value]
+            ["jsonrpc": "2.0", "id": id, "result": value]
         case .failure(let error):
-            response = [
+            [
                 "jsonrpc": "2.0", "id": id,
                 "error": ["code": .integer(Int64(error.code.rawValue)), "message": .string(error.message)],
             ]
         }
-        return response.text + "\n"
+    }
+}
+
+/// The answers of one request line: one request, or a batch whose answers leave together as one
+/// array once all are in. Confined to the connection's event loop.
+final class BatchAnswers {
+    /// What a request line is answered with.
+    enum Line {
+        case text(String)
+        /// Nothing: notifications only.
+        case none
+    }
+
+    private var answers: [JSONValue?]
+    private var outstanding: Int
+    private let isBatch: Bool
+
+    init(count: Int, isBatch: Bool) {
+        answers = Array(repeating: nil, count: count)
+        outstanding = count
+        self.isBatch = isBatch
+    }
+
+    /// Files answer `index` (nil for a notification); returns the line once every answer is in.
+    func file(_ answer: JSONValue?, at index: Int) -> Line? {
+        answers[index] = answer
+        outstanding -= 1
+        guard outstanding == 0 else { return nil }
+        let given = answers.compactMap { $0 }
+        guard !given.isEmpty else { return Line.none }
+        return .text((isBatch ? JSONValue.array(given).text : given[0].text) + "\n")
     }
 }
 
@@ -344,13 +415,7 @@ struct RPCRequest {
         var id: JSONValue
     }
 
-    init(_ bytes: some Collection<UInt8>) throws(Failure) {
-        let value: JSONValue
-        do {
-            value = try JSONValue(recordText: Array(bytes))
-        } catch {
-            throw Failure(error: error, id: .null)
-        }
+    init(_ value: JSONValue) throws(Failure) {
         guard case .object(let members) = value else {
             throw Failure(error: WorkRecordError(.invalidRequest, "a request must be a JSON object"), id: .null)
         }

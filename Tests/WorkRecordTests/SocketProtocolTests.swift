@@ -11,7 +11,7 @@ struct SocketProtocolTests {
         let client = try harness.client()
         let cases: [(line: String, code: Int64)] = [
             ("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":", -32700),
-            ("[1,2,3]", -32600),
+            ("\"record.info\"", -32600),
             ("{\"jsonrpc\":\"1.0\",\"id\":2,\"method\":\"record.info\"}", -32600),
             ("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":42}", -32600),
             ("{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"record.info\",\"params\":[1]}", -32602),
@@ -26,6 +26,37 @@ struct SocketProtocolTests {
         // Still serving on the same connection.
         #expect(try client.call("record.info")["audit_entries"] == 0)
         try await harness.stop()
+    }
+
+    @Test("a batch is answered by one array in request order, notifications left out; an empty batch is one error", arguments: RecordHarness.backends)
+    func batches(_ backend: RecordBackendKind) async throws {
+        let (harness, client) = try await RecordHarness.approvedExample(backend)
+        let open = JSONValue.object([
+            "jsonrpc": "2.0", "id": "open", "method": "build.open",
+            "params": withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]),
+        ])
+        let batch: JSONValue = [
+            open, ["jsonrpc": "2.0", "id": 7, "method": "user.get", "params": ["login": "olga"]],
+            ["jsonrpc": "1.0", "id": 8, "method": "record.info"], ["jsonrpc": "2.0", "method": "record.info"],
+            ["jsonrpc": "2.0", "id": 9, "method": "build.get", "params": ["serial": "SN-0001"]],
+        ]
+        try client.send(line: batch.text)
+        let answers = try #require(try client.readLine()?.arrayValue)
+        #expect(answers.map { $0["id"] } == ["open", 7, 8, 9])
+        #expect(answers[0]["result"]?["serial"] == "SN-0001" && answers[1]["result"]?["printed_name"] != nil)
+        #expect(answers[2]["error"]?["code"] == -32600)
+        #expect(answers[3]["result"]?["build_id"] == answers[0]["result"]?["build_id"], "the batch's requests run in order")
+
+        try client.send(line: "[1,2,3]")
+        let invalid = try #require(try client.readLine()?.arrayValue)
+        #expect(invalid.count == 3 && invalid.allSatisfy { $0["error"]?["code"] == -32600 && $0["id"] == .null })
+        try client.send(line: "[]")
+        #expect(try client.readLine()?["error"]?["code"] == -32600)
+        // A batch of notifications only is not answered: the next answer is the next request's.
+        try client.send(line: "[{\"jsonrpc\":\"2.0\",\"method\":\"record.info\"}]")
+        #expect(try client.call("record.info")["audit_entries"] != nil)
+        try await harness.stop()
+        #expect(try await harness.verifyFile().problem == nil)
     }
 
     @Test("a line longer than the limit is answered with an error and skipped; the next line is served", arguments: RecordHarness.backends)
