@@ -103,6 +103,20 @@ public final class PostgresTestCluster: Sendable {
             asPostgres: false)
     }
 
+    /// Turns TLS on for TCP connections with this server certificate and key (PEM files), which
+    /// are copied into the data directory for the server's user.
+    public func enableTLS(certificate: String, key: String) throws {
+        for (source, name) in [(certificate, "server.crt"), (key, "server.key")] {
+            let target = directory + "/data/" + name
+            try? FileManager.default.removeItem(atPath: target)
+            try FileManager.default.copyItem(atPath: source, toPath: target)
+            chmod(target, 0o600)
+            if getuid() == 0, let user = getpwnam("postgres") { chown(target, user.pointee.pw_uid, user.pointee.pw_gid) }
+        }
+        try psql("postgres", "ALTER SYSTEM SET ssl = on")
+        try psql("postgres", "SELECT pg_reload_conf()")
+    }
+
     /// What psql says of the connection it makes to `url` (`\conninfo`): libpq's own reading of the URL.
     public func psqlConnectionInfo(_ url: String) throws -> String {
         guard let bin = Self.binaries else { throw ClusterError("PostgreSQL is not installed") }

@@ -1,5 +1,7 @@
 import FixtureSupport
 import Foundation
+import Logging
+import PostgresNIO
 import Testing
 @testable import WorkRecord
 
@@ -82,6 +84,52 @@ struct PostgresURLTests {
             #expect(conninfo.contains("socket in \"\(url.endpoints[0].host)\""), "\(text): \(conninfo)")
             #expect(conninfo.contains("port \"\(url.endpoints[0].port)\""), "\(text): \(conninfo)")
         }
+    }
+
+    @Test("TLS to the database: verify-full checks the CA and the server's name; the password comes from the URL's password file", .enabled(if: PostgresTestCluster.available))
+    func verifiedTLS() async throws {
+        let cluster = try PostgresTestCluster.shared()
+        let database = try cluster.createDatabase()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("floorgate-tls-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func openssl(_ arguments: [String]) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+            process.arguments = arguments
+            process.currentDirectoryURL = URL(fileURLWithPath: directory)
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "openssl \(arguments)")
+        }
+        // A plant CA, a server certificate for localhost signed by it, and a CA nobody trusts.
+        for name in ["ca", "other-ca"] {
+            try openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=\(name)", "-keyout", "\(name).key", "-out", "\(name).pem"])
+        }
+        try openssl(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr"])
+        try "subjectAltName=DNS:localhost\n".write(toFile: directory + "/san.ext", atomically: true, encoding: .utf8)
+        try openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.pem"])
+        try cluster.enableTLS(certificate: directory + "/server.pem", key: directory + "/server.key")
+        let passwordFile = directory + "/pgpass"
+        try "*:\(cluster.port):\(database):\(cluster.owner):\(PostgresTestCluster.password)\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
+        chmod(passwordFile, 0o600)
+
+        func connect(_ host: String, ca: String) async throws -> Bool {
+            let url = try PostgresURL(
+                "postgresql://\(cluster.owner)@\(host):\(cluster.port)/\(database)?sslmode=verify-full&sslrootcert=\(directory)/\(ca)&passfile=\(passwordFile)",
+                environment: Self.bare)
+            let connection = try await PostgresConnector(url: url, logger: .init(label: "tls-test")).connect()
+            let encrypted = try await PostgresTransaction(connection: connection, logger: .init(label: "tls-test"))
+                .rows("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", []).first?["ssl"] as Bool?
+            try await connection.close()
+            return encrypted == true
+        }
+        #expect(try await connect("localhost", ca: "ca.pem"))
+        // The right CA but another name (the certificate says localhost), and a CA it was not signed by.
+        await #expect(throws: RecordStoreError.self) { try await connect("127.0.0.1", ca: "ca.pem") }
+        await #expect(throws: RecordStoreError.self) { try await connect("localhost", ca: "other-ca.pem") }
     }
 
     @Test("password files: the first matching line, * and escapes, localhost for a socket, ignored unless private")
