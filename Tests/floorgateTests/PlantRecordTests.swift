@@ -173,6 +173,25 @@ struct PlantRecordTests {
             #expect(refusal.code == .openElsewhere && refusal.message.contains(winner), "\(refusal)")
         }
 
+        // Results for one build from two stations' servers at once: both recorded, once each.
+        let shared = try RecordSocketClient(path: scratch.path("bench-1.sock"))
+        let sharedBuild = try #require(try shared.call("build.open", keyed(["serial": "P-0014", "station": "bench-1", "operator": "olga"]))["build_id"]?.integerValue)
+        let sharedResults = try await withThrowingTaskGroup(of: Int64?.self) { group in
+            for station in ["bench-1", "bench-2"] {
+                group.addTask {
+                    try await offPool {
+                        let client = try RecordSocketClient(path: scratch.path("\(station).sock"))
+                        return try client.call("result.record", keyed([
+                            "build_id": .integer(sharedBuild), "kind": "measure", "value": "12.002", "unit": "mm",
+                            "device": ["kind": "gauge", "serial": .string("CAL-\(station)")], "operator": "olga", "station": .string(station),
+                        ]))["result_id"]?.integerValue
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(Set(sharedResults.compactMap { $0 }).count == 2, "\(sharedResults)")
+
         // Quality dispositions the NC of bench-2's first unit from its desk, through bench-3's server.
         let quality = try RecordSocketClient(path: scratch.path("bench-3.sock"))
         let build = try quality.call("build.get", ["serial": "P-0005"])
@@ -184,7 +203,7 @@ struct PlantRecordTests {
         #expect(disposition["disposition"] == "use-as-is")
 
         // Every result once; the chain covers every row of every server's writes.
-        #expect(try cluster.psql(database, "SELECT COUNT(*) FROM result").trimmingCharacters(in: .whitespacesAndNewlines) == "24")
+        #expect(try cluster.psql(database, "SELECT COUNT(*) FROM result").trimmingCharacters(in: .whitespacesAndNewlines) == "26")
         #expect(try cluster.psql(database, "SELECT COUNT(DISTINCT seq) = COUNT(*) FROM audit").contains("t"))
         for server in servers { server.kill(SIGTERM) }
         for server in servers { #expect(await server.wait(timeout: .seconds(10)) == 0) }
@@ -212,6 +231,18 @@ struct PlantRecordTests {
         let unmigrated = try FloorgateProcess.run(["record", "serve", "--db", cluster.socketURL(empty), "--socket", scratch.path("r.sock")])
         #expect(unmigrated.status == 1)
         #expect(unmigrated.standardError.contains("schema version 0") && unmigrated.standardError.contains("record migrate"), "\(unmigrated.standardError)")
+        // A record migrated by a newer Floorgate, and a role without the servers' privileges.
+        let (_, serverURL, newer) = try await Self.plantRecord(cluster)
+        try cluster.psql(newer, "UPDATE floorgate_schema SET version = 99")
+        let ahead = try FloorgateProcess.run(["record", "serve", "--db", serverURL, "--socket", scratch.path("r.sock")])
+        #expect(ahead.status == 1 && ahead.standardError.contains("schema version 99") && ahead.standardError.contains("upgrade"), "\(ahead.standardError)")
+        try cluster.createRole("floorgate_visitor")
+        let visitor = try FloorgateProcess.run(["record", "serve", "--db", cluster.socketURL(empty, role: "floorgate_visitor"), "--socket", scratch.path("r.sock")])
+        #expect(visitor.status == 1, "\(visitor.standardError)")
+        let (_, _, granted) = try await Self.plantRecord(cluster)
+        let unprivileged = try FloorgateProcess.run(["record", "serve", "--db", cluster.socketURL(granted, role: "floorgate_visitor"), "--socket", scratch.path("r.sock")])
+        #expect(unprivileged.status == 1 && unprivileged.standardError.contains("privilege"), "\(unprivileged.standardError)")
+
         let nowhere = try FloorgateProcess.run([
             "record", "serve", "--db", "postgresql:///record?host=\(scratch.path("no-server"))&connect_timeout=2", "--socket", scratch.path("r.sock"),
         ])
