@@ -91,7 +91,7 @@ public final class PostgresTestCluster: Sendable {
 
     /// A login role with the test password (no privileges of its own).
     public func createRole(_ name: String) throws {
-        try psql("postgres", "DO $$ BEGIN CREATE ROLE \(name) LOGIN PASSWORD '\(Self.password)'; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+        try psql("postgres", "DO $$ BEGIN CREATE ROLE \(name) LOGIN PASSWORD '\(Self.password)'; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$")
     }
 
     /// Runs `sql` in `database` with psql as the owner; returns what psql printed (unaligned, tuples only).

@@ -46,6 +46,9 @@ struct PostgresURLTests {
     func refusals() throws {
         let url = try PostgresURL("postgresql://floorgate:s3cret@db.plant/record", environment: Self.bare)
         #expect(url.password == "s3cret" && !url.description.contains("s3cret"))
+        // As libpq: a `?` in the password is part of it; an `@` after the host is not credentials.
+        let question = try PostgresURL("postgresql://u:pa?ss@db.plant/record?sslmode=require", environment: Self.bare)
+        #expect(question.password == "pa?ss" && question.endpoints[0].host == "db.plant" && question.sslMode == .require)
         for (text, fragment) in [
             ("mysql://db/record", "not a PostgreSQL URL"), ("postgresql://db:99999/record", "port '99999'"),
             ("postgresql://db/record?sslmode=sometimes", "sslmode 'sometimes'"), ("postgresql://db/record?ssl=true", "'ssl' is not one"),

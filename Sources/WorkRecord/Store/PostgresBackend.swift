@@ -85,7 +85,8 @@ final class PostgresBackend: RecordBackend {
         let connection = try await writingConnection()
         let transaction = PostgresTransaction(connection: connection, logger: logger)
         do {
-            try await transaction.execute("BEGIN", [])
+            // A read (verify, a view) sees one snapshot while other servers go on writing.
+            try await transaction.execute(writing ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", [])
             if writing {
                 try await transaction.execute("SELECT pg_advisory_xact_lock(?)", [.integer(Self.writerLock)])
             }
@@ -196,8 +197,10 @@ final class PostgresBackend: RecordBackend {
         var lastSeen: Int64?
         var delay = backoff.initial
         while !Task.isCancelled {
+            var current: PostgresConnection?
             do {
                 let connection = try await PostgresConnector(url: url, logger: logger).connect()
+                current = connection
                 guard listening.hold(connection) else {
                     try? await connection.close()
                     return
@@ -216,6 +219,7 @@ final class PostgresBackend: RecordBackend {
                 }
                 try? await connection.close()
             } catch {
+                if let current, !current.isClosed { try? await current.close() }
                 guard !Task.isCancelled else { return }
                 logger.warning("record notifications interrupted", metadata: ["database": "\(url)", "error": "\(error)"])
             }
@@ -317,6 +321,7 @@ struct PostgresTransaction: RecordTransaction {
                 numbered.append(character)
             }
         }
+        precondition(index == arguments.count, "\(index) placeholders but \(arguments.count) arguments in: \(sql)")
         var bindings = PostgresBindings(capacity: arguments.count)
         for argument in arguments {
             switch argument {
@@ -361,7 +366,7 @@ struct PostgresTransaction: RecordTransaction {
         switch error.code {
         case .server where state.hasPrefix("23"):
             return RecordStoreError(.constraint, message)
-        case .server where state.hasPrefix("08") || state.hasPrefix("57P"):
+        case .server where ["08000", "08003", "08006", "57P01", "57P02", "57P03"].contains(state):
             return RecordStoreError(.unreachable, message)
         case .server where state == "42501":
             return RecordStoreError(.failed, "the database refused a privilege the record needs: \(message)")

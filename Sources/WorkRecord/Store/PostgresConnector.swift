@@ -24,12 +24,14 @@ struct PostgresConnector {
         for endpoint in url.endpoints {
             do {
                 let connection = try await connect(to: endpoint)
-                if url.requiresReadWrite, try await isReadOnly(connection) {
-                    try? await connection.close()
+                guard url.requiresReadWrite else { return connection }
+                do {
+                    if try await !isReadOnly(connection) { return connection }
                     reasons.append("\(endpoint): accepts no writes (target_session_attrs=read-write)")
-                    continue
+                } catch {
+                    reasons.append("\(endpoint): \(Self.reason(error))")
                 }
-                return connection
+                try? await connection.close()
             } catch let error as RecordStoreError where error.kind == .failed {
                 throw error
             } catch {

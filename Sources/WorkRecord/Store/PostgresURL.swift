@@ -62,22 +62,10 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
             throw ParseError(description: "'\(Self.redacted(text))' is not a PostgreSQL URL (postgresql://…)")
         }
         var rest = Substring(text.dropFirst(scheme.count))
-        var parameters: [String: String] = [:]
-        if let question = rest.firstIndex(of: "?") {
-            for pair in rest[rest.index(after: question)...].split(separator: "&", omittingEmptySubsequences: true) {
-                guard let equals = pair.firstIndex(of: "=") else {
-                    throw ParseError(description: "URL parameter '\(pair)' has no value (key=value)")
-                }
-                let key = try Self.decoded(pair[..<equals], what: "parameter name")
-                guard Self.knownParameters.contains(key) else {
-                    throw ParseError(description: "URL parameter '\(key)' is not one Floorgate understands: \(Self.knownParameters.sorted().joined(separator: ", "))")
-                }
-                parameters[key] = try Self.decoded(pair[pair.index(after: equals)...], what: "value of \(key)")
-            }
-            rest = rest[..<question]
-        }
+        // As libpq reads it: credentials up to an `@` that comes before any `/` (a password may
+        // hold `?`), then hosts up to `/` or `?`, the database up to `?`, then the parameters.
         var urlUser: String?, urlPassword: String?
-        if let at = rest.lastIndex(of: "@") {
+        if let at = rest.firstIndex(where: { $0 == "@" || $0 == "/" }), rest[at] == "@" {
             let userInfo = rest[..<at]
             if let colon = userInfo.firstIndex(of: ":") {
                 urlUser = try Self.decoded(userInfo[..<colon], what: "user")
@@ -86,6 +74,20 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
                 urlUser = try Self.decoded(userInfo, what: "user")
             }
             rest = rest[rest.index(after: at)...]
+        }
+        var parameters: [String: String] = [:]
+        if let question = rest.firstIndex(of: "?") {
+            for pair in rest[rest.index(after: question)...].split(separator: "&", omittingEmptySubsequences: true) {
+                guard let equals = pair.firstIndex(of: "=") else {
+                    throw ParseError(description: "a URL parameter has no value (key=value)")
+                }
+                let key = try Self.decoded(pair[..<equals], what: "parameter name")
+                guard Self.knownParameters.contains(key) else {
+                    throw ParseError(description: "URL parameter '\(key)' is not one Floorgate understands: \(Self.knownParameters.sorted().joined(separator: ", "))")
+                }
+                parameters[key] = try Self.decoded(pair[pair.index(after: equals)...], what: "value of \(key)")
+            }
+            rest = rest[..<question]
         }
         var urlDatabase: String?
         if let slash = rest.firstIndex(of: "/") {
@@ -117,7 +119,7 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
             }
             return Endpoint(host: host.isEmpty ? "/var/run/postgresql" : host, port: port)
         }
-        user = parameters["user"] ?? urlUser ?? environment["PGUSER"] ?? Self.currentUser()
+        user = [parameters["user"], urlUser, environment["PGUSER"]].compactMap { $0 }.first { !$0.isEmpty } ?? Self.currentUser()
         password = parameters["password"] ?? urlPassword
         database = parameters["dbname"] ?? urlDatabase ?? environment["PGDATABASE"] ?? user
         let mode = parameters["sslmode"] ?? environment["PGSSLMODE"] ?? "prefer"

@@ -24,17 +24,21 @@ final class SQLiteBackend: RecordBackend {
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
         let isNew = !FileManager.default.fileExists(atPath: path)
-        queue = try DatabaseQueue(path: path, configuration: configuration)
-        self.notify = notify
-        guard !readOnly else { return }
-        if isNew {
-            // The record holds names and results: owner and group only (the WAL inherits it).
-            chmod(path, 0o640)
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+            self.notify = notify
+            guard !readOnly else { return }
+            if isNew {
+                // The record holds names and results: owner and group only (the WAL inherits it).
+                chmod(path, 0o640)
+            }
+            try queue.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+            }
+            try SQLiteSchema.migrator.migrate(queue)
+        } catch let error as DatabaseError {
+            throw SQLiteTransaction.storeError(error)
         }
-        try queue.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA journal_mode = WAL")
-        }
-        try SQLiteSchema.migrator.migrate(queue)
     }
 
     func transaction<T: Sendable>(
@@ -80,7 +84,7 @@ final class SQLiteBackend: RecordBackend {
 }
 
 /// Statements on the record's SQLite connection, prepared once and kept (GRDB's statement cache).
-private struct SQLiteTransaction: RecordTransaction {
+struct SQLiteTransaction: RecordTransaction {
     let queue: DatabaseQueue
 
     func rows(_ sql: String, _ arguments: [RecordValue]) async throws(RecordStoreError) -> [RecordRow] {
@@ -101,15 +105,20 @@ private struct SQLiteTransaction: RecordTransaction {
         do {
             return try queue.inDatabase(body)
         } catch let error as DatabaseError {
-            let kind: RecordStoreError.Kind = switch error.resultCode.primaryResultCode {
-            case .SQLITE_CONSTRAINT: .constraint
-            case .SQLITE_CORRUPT, .SQLITE_NOTADB: .damaged
-            default: .failed
-            }
-            throw RecordStoreError(kind, error.message ?? "\(error)")
+            throw Self.storeError(error)
         } catch {
             throw RecordStoreError(.failed, "\(error)")
         }
+    }
+
+    /// A GRDB error as the record sees it: a refused change, a damaged file, or a failure.
+    static func storeError(_ error: DatabaseError) -> RecordStoreError {
+        let kind: RecordStoreError.Kind = switch error.resultCode.primaryResultCode {
+        case .SQLITE_CONSTRAINT: .constraint
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB: .damaged
+        default: .failed
+        }
+        return RecordStoreError(kind, error.message ?? "\(error)")
     }
 
     private static func arguments(_ values: [RecordValue]) -> StatementArguments {
