@@ -20,6 +20,10 @@ final class PostgresBackend: RecordBackend {
     /// The advisory lock that lets one migrator at a time change the schema.
     static let migratorLock: Int64 = 0x466C_6F6F_724D_6967  // "FloorMig"
 
+    /// How long one transaction may take before the database counts as unreachable: far above a
+    /// plant's slowest transaction (an import waiting for the writers' lock), far below forever.
+    static let transactionDeadline: Duration = .seconds(30)
+
     /// How long a lost database is left alone before the next attempt.
     private static let backoff = Backoff(initial: .milliseconds(250), maximum: .seconds(5))
 
@@ -84,6 +88,8 @@ final class PostgresBackend: RecordBackend {
     ) async throws -> T {
         let connection = try await writingConnection()
         let transaction = PostgresTransaction(connection: connection, logger: logger)
+        let deadline = watchdog(closing: connection)
+        defer { deadline.cancel() }
         do {
             // A read (verify, a view) sees one snapshot while other servers go on writing.
             try await transaction.execute(writing ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", [])
@@ -99,7 +105,7 @@ final class PostgresBackend: RecordBackend {
                 }
                 try await transaction.execute("NOTIFY \(PostgresSchema.notificationChannel)", [])
             }
-            try await transaction.execute("COMMIT", [])
+            try await commit(transaction)
             if !notifications.isEmpty { notify(notifications) }
             return value
         } catch {
@@ -109,6 +115,33 @@ final class PostgresBackend: RecordBackend {
                 try? await transaction.execute("ROLLBACK", [])
             }
             throw error
+        }
+    }
+
+    /// A database that stops answering (a half-open connection after a network fault or a
+    /// failover) must not hold every request forever: past the deadline the connection is closed,
+    /// the transaction fails as unreachable and the next one reconnects.
+    private func watchdog(closing connection: PostgresConnection) -> Task<Void, Never> {
+        let logger = logger, url = url
+        return Task {
+            do {
+                try await Task.sleep(for: Self.transactionDeadline)
+            } catch {
+                return  // the transaction ended in time
+            }
+            logger.warning("record database did not answer in time; closing the connection", metadata: ["database": "\(url)"])
+            connection.close().whenComplete { _ in }
+        }
+    }
+
+    /// Commits. When the connection is lost during the commit, the writes may or may not have
+    /// reached the disk: they are answered as not done, and their idempotency keys make the
+    /// callers' retries safe either way.
+    private func commit(_ transaction: PostgresTransaction) async throws(RecordStoreError) {
+        do {
+            try await transaction.execute("COMMIT", [])
+        } catch where error.kind == .unreachable {
+            throw RecordStoreError(.unreachable, error.message + "; the commit's outcome is unknown, retry with the same idempotency key")
         }
     }
 
