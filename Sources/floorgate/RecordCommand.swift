@@ -1,12 +1,13 @@
 import ArgumentParser
-import Dispatch
 import FloorgateCore
 import Foundation
 import Glibc
 import Logging
+import DeviceIO
+import ServiceLifecycle
+import UnixSignals
 import NIOCore
 import NIOPosix
-import Synchronization
 import WorkRecord
 
 /// `floorgate record …`: run the work-order record and change it as people do.
@@ -110,11 +111,37 @@ struct RecordServeCommand: AsyncParsableCommand {
         }
         print("listening on \(socket)")
         fflush(nil)
-        let signal = await ShutdownSignal.wait()
-        logger.notice("stopping on \(signal)", metadata: ["socket": "\(socket)"])
+        let environment = ProcessInfo.processInfo.environment
+        let manager = ServiceManager(environment: environment)
+        manager.ready(status: "record \(location) on \(socket)")
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: RecordServerService(server: server, store: store, group: group, socket: socket, logger: logger))
+        ]
+        if let interval = ServiceManager.watchdogInterval(environment: environment) {
+            services.append(.init(service: WatchdogService(manager: manager, interval: interval)))
+        }
+        try await ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+        )).run()
+        manager.stopping()
+    }
+}
+
+/// A running record server as a service: on graceful shutdown (SIGTERM, SIGINT) it stops taking
+/// connections, lets the writer finish what is queued, and closes the store and the socket.
+struct RecordServerService: Service {
+    let server: RecordServer
+    let store: RecordStore
+    let group: MultiThreadedEventLoopGroup
+    let socket: String
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        logger.notice("stopping", metadata: ["socket": "\(socket)"])
         try await server.close()
-        try await group.shutdownGracefully()
         try await store.close()
+        try await group.shutdownGracefully()
         unlink(socket)
     }
 }
@@ -159,41 +186,6 @@ struct RecordMigrateCommand: AsyncParsableCommand {
             print("\(location): schema version \(outcome.to) is current\(grants)")
         } else {
             print("\(location): schema version \(outcome.from) → \(outcome.to)\(grants)")
-        }
-    }
-}
-
-/// Waits for SIGTERM or SIGINT.
-enum ShutdownSignal {
-    /// The name of the first of the two signals to arrive.
-    static func wait() async -> String {
-        let waiter = Waiter()
-        return await withCheckedContinuation { continuation in
-            waiter.start(continuation)
-        }
-    }
-
-    /// Holds the signal sources (they must outlive the wait) and resumes the wait once.
-    private final class Waiter: Sendable {
-        private let state = Mutex<(continuation: CheckedContinuation<String, Never>?, sources: [any DispatchSourceSignal])>((nil, []))
-
-        func start(_ continuation: CheckedContinuation<String, Never>) {
-            state.withLock { $0.continuation = continuation }
-            for (number, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
-                Glibc.signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler { self.resume(name) }
-                source.resume()
-                state.withLock { $0.sources.append(source) }
-            }
-        }
-
-        private func resume(_ name: String) {
-            let continuation = state.withLock { state in
-                defer { state.continuation = nil }
-                return state.continuation
-            }
-            continuation?.resume(returning: name)
         }
     }
 }
