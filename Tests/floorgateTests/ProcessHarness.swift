@@ -12,9 +12,12 @@ final class FloorgateChild: Sendable {
     private let outputPipe = Pipe()
     private let errorPipe = Pipe()
 
-    init(_ arguments: [String]) throws {
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = FloorgateProcess.executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, given in given }
+        }
         let outputPipe = outputPipe, errorPipe = errorPipe
         process.standardOutput = outputPipe
         process.standardError = errorPipe

@@ -130,5 +130,34 @@ struct RecordCommandTests {
         let rounds = try FloorgateProcess.run(["record", "import", "x.json", "--db", "r.sqlite", "--password-rounds", "10"])
         #expect(rounds.status == 2)
     }
-}
 
+    @Test("record serve tells systemd it is ready once it listens, and that it is stopping on SIGTERM")
+    func serviceNotifications() async throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let notifySocket = scratch.path("notify.sock")
+        let listener = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(notifySocket.utf8)) }
+        let bound = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(bound == 0)
+        var timeout = timeval(tv_sec: 20, tv_usec: 0)
+        setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        func message() -> String {
+            var buffer = [UInt8](repeating: 0, count: 512)
+            let count = recv(listener, &buffer, buffer.count, 0)
+            return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : ""
+        }
+        let server = try FloorgateChild(
+            ["record", "serve", "--db", scratch.path("record.sqlite"), "--socket", scratch.path("record.sock"), "--password-rounds", "1000"],
+            environment: ["NOTIFY_SOCKET": notifySocket])
+        #expect(message().hasPrefix("READY=1"))
+        server.kill(SIGTERM)
+        #expect(message() == "STOPPING=1")
+        #expect(await server.wait(timeout: .seconds(10)) == 0)
+    }
+}
