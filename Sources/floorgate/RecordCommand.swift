@@ -109,14 +109,16 @@ struct RecordServeCommand: AsyncParsableCommand {
             try? await group.shutdownGracefully()
             throw CommandFailure("cannot serve the record \(location) on \(socket): \(error)")
         }
-        print("listening on \(socket)")
-        fflush(nil)
         let environment = ProcessInfo.processInfo.environment
         let manager = ServiceManager(environment: environment)
-        manager.ready(status: "record \(location) on \(socket)")
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: RecordServerService(server: server, store: store, group: group, socket: socket, logger: logger))
-        ]
+        let serving = RecordServerService(server: server, store: store, group: group, socket: socket, logger: logger) {
+            // Said once the service group handles SIGTERM and SIGINT, so a supervisor that stops
+            // the server as soon as it is ready gets a graceful shutdown.
+            print("listening on \(socket)")
+            fflush(nil)
+            manager.ready(status: "record \(location) on \(socket)")
+        }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: serving)]
         if let interval = ServiceManager.watchdogInterval(environment: environment) {
             services.append(.init(service: WatchdogService(manager: manager, interval: interval)))
         }
@@ -135,8 +137,11 @@ struct RecordServerService: Service {
     let group: MultiThreadedEventLoopGroup
     let socket: String
     let logger: Logger
+    /// Called when the service runs: the server is listening and signals are handled.
+    let onRunning: @Sendable () -> Void
 
     func run() async throws {
+        onRunning()
         try? await gracefulShutdown()
         logger.notice("stopping", metadata: ["socket": "\(socket)"])
         try await server.close()
