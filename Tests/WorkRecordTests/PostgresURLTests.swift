@@ -101,8 +101,8 @@ struct PostgresURLTests {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
             process.arguments = arguments
             process.currentDirectoryURL = URL(fileURLWithPath: directory)
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
+            // What openssl prints goes to the test's own output rather than to
+            // FileHandle.nullDevice, one descriptor the whole test process shares.
             try process.run()
             process.waitUntilExit()
             #expect(process.terminationStatus == 0, "openssl \(arguments)")
