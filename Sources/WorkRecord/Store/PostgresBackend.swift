@@ -72,8 +72,7 @@ final class PostgresBackend: RecordBackend {
     /// Refuses a database whose schema is not this version's, naming both versions.
     private static func checkSchema(_ connection: PostgresConnection, url: PostgresURL) async throws(RecordStoreError) {
         let transaction = PostgresTransaction(connection: connection, logger: connection.logger)
-        let exists = try await transaction.integer("SELECT COUNT(*) FROM pg_tables WHERE tablename = 'floorgate_schema'") ?? 0
-        let found = exists == 0 ? 0 : try await transaction.integer("SELECT MAX(version) FROM floorgate_schema") ?? 0
+        let found = try await PostgresSchema.installedVersion(transaction)
         guard found == PostgresSchema.version else {
             let advice = found < PostgresSchema.version
                 ? "run `floorgate record migrate --db \(url)` as the database's owner"

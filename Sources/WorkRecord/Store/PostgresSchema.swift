@@ -8,6 +8,12 @@ enum PostgresSchema {
     /// The version this build of Floorgate reads and writes.
     static let version: Int64 = 1
 
+    /// The schema version a database holds; 0 for a database without the record's schema.
+    static func installedVersion(_ transaction: any RecordTransaction) async throws(RecordStoreError) -> Int64 {
+        let exists = try await transaction.integer("SELECT COUNT(*) FROM pg_tables WHERE tablename = 'floorgate_schema'") ?? 0
+        return exists == 0 ? 0 : try await transaction.integer("SELECT MAX(version) FROM floorgate_schema") ?? 0
+    }
+
     /// The channel record servers LISTEN on; a NOTIFY says new rows wait in `notification`.
     static let notificationChannel = "floorgate_record"
 

@@ -40,8 +40,7 @@ public enum RecordMigration {
         try await transaction.execute("BEGIN", [])
         do {
             try await transaction.execute("SELECT pg_advisory_xact_lock(?)", [.integer(PostgresBackend.migratorLock)])
-            let exists = try await transaction.integer("SELECT COUNT(*) FROM pg_tables WHERE tablename = 'floorgate_schema'") ?? 0
-            let found = exists == 0 ? 0 : try await transaction.integer("SELECT MAX(version) FROM floorgate_schema") ?? 0
+            let found = try await PostgresSchema.installedVersion(transaction)
             guard found <= PostgresSchema.version else {
                 throw RecordStoreError(
                     .failed, "the record has schema version \(found), newer than this Floorgate's \(PostgresSchema.version): upgrade Floorgate")
