@@ -22,7 +22,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
-        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
@@ -65,6 +64,17 @@ let package = Package(
             dependencies: ["FloorgateCore"],
             swiftSettings: strictSettings
         ),
+        // The record protocol: method names, error codes, the line framing and the one client.
+        .target(
+            name: "RecordProtocol",
+            dependencies: [
+                "FloorgateCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "DeviceIO",
             dependencies: [
@@ -86,9 +96,9 @@ let package = Package(
                 "DeviceProtocols",
                 "Barcodes",
                 "DeviceIO",
+                "RecordProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -104,6 +114,7 @@ let package = Package(
                 "FloorgateCore",
                 "DeviceIO",
                 "Gateway",
+                "RecordProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -115,6 +126,7 @@ let package = Package(
             name: "WorkRecord",
             dependencies: [
                 "FloorgateCore",
+                "RecordProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -136,6 +148,7 @@ let package = Package(
                 "Gateway",
                 "StationPage",
                 "WorkRecord",
+                "RecordProtocol",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -148,7 +161,7 @@ let package = Package(
         ),
         .target(
             name: "FixtureSupport",
-            dependencies: ["FloorgateCore", "DeviceProtocols"],
+            dependencies: ["FloorgateCore", "DeviceProtocols", "RecordProtocol"],
             path: "Tests/FixtureSupport",
             swiftSettings: strictSettings
         ),
@@ -186,10 +199,20 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "RecordProtocolTests",
+            dependencies: [
+                "FloorgateCore", "RecordProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "GatewayTests",
             dependencies: [
                 // The station page's tests run a whole station, so they live here with its harness.
-                "FloorgateCore", "DeviceProtocols", "DeviceIO", "Gateway", "StationPage", "WorkRecord",
+                "FloorgateCore", "DeviceProtocols", "DeviceIO", "Gateway", "StationPage", "WorkRecord", "RecordProtocol",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -201,7 +224,7 @@ let package = Package(
         .testTarget(
             name: "WorkRecordTests",
             dependencies: [
-                "FloorgateCore", "WorkRecord", "FixtureSupport",
+                "FloorgateCore", "WorkRecord", "RecordProtocol", "FixtureSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -213,7 +236,7 @@ let package = Package(
         .testTarget(
             name: "floorgateTests",
             dependencies: [
-                "floorgate", "FixtureSupport", "FloorgateCore", "DeviceProtocols", "DeviceIO", "WorkRecord",
+                "floorgate", "FixtureSupport", "FloorgateCore", "DeviceProtocols", "DeviceIO", "WorkRecord", "RecordProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

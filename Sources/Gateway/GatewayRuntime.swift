@@ -2,6 +2,7 @@ import DeviceIO
 import FloorgateCore
 import Foundation
 public import Logging
+import RecordProtocol
 public import ServiceLifecycle
 
 /// The gateway of one station as a service: a supervisor per serial or HID device and a client per
@@ -32,7 +33,7 @@ public struct GatewayRuntime: Service {
 
     public func run() async throws {
         let outbox = try Outbox(path: configuration.outboxPath, logger: logger)
-        let record = RecordClient(socketPath: configuration.recordSocket, logger: logger)
+        let record = RecordClient(socketPath: configuration.recordSocket, followsNotifications: true, logger: logger)
         let identity = Station.Identity(
             station: configuration.station, operatorLogin: configuration.operatorLogin, serialPattern: configuration.serialPattern
         )
@@ -47,7 +48,7 @@ public struct GatewayRuntime: Service {
         let drainer = OutboxDrainer(outbox: outbox, station: station, logger: logger)
         await withTaskGroup(of: Void.self) { background in
             background.addTask { for await event in station.events { view(event) } }
-            background.addTask { await station.follow(record.events) }
+            background.addTask { await station.follow(record.notifications) }
             ready()
             await cancelWhenGracefulShutdown {
                 await withTaskGroup(of: Void.self) { running in

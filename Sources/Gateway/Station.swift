@@ -2,6 +2,7 @@ import Barcodes
 public import FloorgateCore
 import Foundation
 public import Logging
+public import RecordProtocol
 
 /// What happens at the station, for the operator's views (the terminal, the station page).
 public enum StationEvent: Sendable, Hashable {
@@ -130,14 +131,14 @@ public actor Station {
             }
             return entries.map { _ in .settled(.unbound, outcome: reason) }
         }
-        let calls = entries.map { entry -> (method: String, params: JSONValue) in
-            guard case .object(var params) = entry.result else { return ("result.record", entry.result) }
+        let calls = entries.map { entry -> (method: RecordMethod, params: JSONValue) in
+            guard case .object(var params) = entry.result else { return (.resultRecord, entry.result) }
             params["build_id"] = buildID
             params["operator"] = .string(identity.operatorLogin)
             params["station"] = .string(identity.station)
             params["measured_at"] = .string(entry.measuredAt.formatted(Self.timestamp))
             params["idempotency_key"] = .string(entry.id)
-            return ("result.record", .object(params))
+            return (.resultRecord, .object(params))
         }
         var deliveries: [Delivery] = []
         for (entry, answer) in zip(entries, await record.pipeline(calls)) {
@@ -161,7 +162,7 @@ public actor Station {
             "idempotency_key": .string(entry.id),
         ]
         do {
-            let build = try await record.call("build.open", params)
+            let build = try await record.call(.buildOpen, params)
             openBuild = build
             await remember(build["build_id"]?.integerValue)
             eventStream.continuation.yield(.build(build))
@@ -179,30 +180,30 @@ public actor Station {
     }
 
     /// Follows the record's notifications for this station's build until the stream ends.
-    public func follow(_ events: AsyncStream<RecordEvent>) async {
+    public func follow(_ events: AsyncStream<RecordNotification>) async {
         for await event in events {
             await handle(event)
         }
     }
 
-    private func handle(_ event: RecordEvent) async {
+    private func handle(_ event: RecordNotification) async {
         let buildID = openBuild?["build_id"]
         switch event.method {
-        case RecordEvent.connected:
+        case RecordNotification.connected:
             if let buildID { await refresh(buildID) }
-        case "step.changed" where event.params["build_id"] == buildID:
+        case RecordNotification.stepChanged where event.params["build_id"] == buildID:
             if let buildID { await refresh(buildID) }
             eventStream.continuation.yield(.step(buildID: buildID?.integerValue ?? 0, step: event.params["step"] ?? .null))
-        case "nc.raised" where event.params["build_id"] == buildID:
+        case RecordNotification.ncRaised where event.params["build_id"] == buildID:
             let point = event.params["point"]?.stringValue ?? "?"
             eventStream.continuation.yield(.notice("nonconformance \(event.params["nc_id"]?.text ?? "?") raised on '\(point)': quality must disposition it"))
             if let buildID { await refresh(buildID) }  // the build's open NCs, for the views
-        case "redline.published" where event.params["build_id"] == buildID:
+        case RecordNotification.redlinePublished where event.params["build_id"] == buildID:
             let revisions = "\(event.params["from_revision"]?.stringValue ?? "?") → \(event.params["to_revision"]?.stringValue ?? "?")"
             let reason = event.params["reason"]?.stringValue ?? ""
             eventStream.continuation.yield(.notice("REDLINE \(revisions): \(reason) — read and acknowledge it to continue"))
             if let buildID { await refresh(buildID) }
-        case "build.closed" where event.params["build_id"] == buildID:
+        case RecordNotification.buildClosed where event.params["build_id"] == buildID:
             eventStream.continuation.yield(.notice("build \(buildID?.text ?? "?") closed"))
             openBuild = nil
             await remember(nil)
@@ -214,7 +215,7 @@ public actor Station {
     /// Reads the open build again (after a reconnection or a change).
     private func refresh(_ buildID: JSONValue) async {
         do {
-            let build = try await record.call("build.get", ["build_id": buildID])
+            let build = try await record.call(.buildGet, ["build_id": buildID])
             guard build["build_id"] == openBuild?["build_id"] else { return }  // another build opened meanwhile
             openBuild = build["status"] == "open" ? build : nil
             if openBuild == nil { await remember(nil) }

@@ -4,6 +4,7 @@ public import Gateway
 import HTTPTypes
 import Hummingbird
 public import Logging
+public import RecordProtocol
 public import ServiceLifecycle
 
 /// The station page's web server (Hummingbird), in the gateway process, on 127.0.0.1 by default:
@@ -34,10 +35,10 @@ public enum StationPageServer {
     }
 
     /// The actions a page may ask for: the record method, and the params a page may set.
-    static let actions: [String: (method: String, params: Set<String>)] = [
-        "redline-acknowledge": ("redline.acknowledge", ["build_id", "redline_id"]),
-        "step-complete": ("step.complete", ["build_id", "step"]),
-        "nc-disposition": ("nc.disposition", ["nc_id", "disposition", "comment"]),
+    static let actions: [String: (method: RecordMethod, params: Set<String>)] = [
+        "redline-acknowledge": (.redlineAcknowledge, ["build_id", "redline_id"]),
+        "step-complete": (.stepComplete, ["build_id", "step"]),
+        "nc-disposition": (.ncDisposition, ["nc_id", "disposition", "comment"]),
     ]
 
     /// The server as a service; `onRunning` gets the port it listens on (useful with port 0).
@@ -140,7 +141,7 @@ public enum StationPageServer {
     static func signer(_ context: Context, login: String) async -> Response {
         guard !login.isEmpty else { return json(["ok": false, "message": "give a user id"], status: .badRequest) }
         do {
-            let user = try await context.record.call("user.get", ["login": .string(login)])
+            let user = try await context.record.call(.userGet, ["login": .string(login)])
             let locked = user["locked"] == .bool(true)
             return json([
                 "ok": .bool(!locked), "printed_name": user["printed_name"] ?? .null, "roles": user["roles"] ?? [],
@@ -181,7 +182,7 @@ public enum StationPageServer {
             return PageHTML.framedDocument("<p>No build is open.</p>")
         }
         do {
-            return context.historyPage(try await context.record.call("dhr.export", ["serial": .string(serial)]))
+            return context.historyPage(try await context.record.call(.dhrExport, ["serial": .string(serial)]))
         } catch {
             return PageHTML.framedDocument("<p>The record cannot give the history now: \(PageHTML.escape(error.description))</p>")
         }

@@ -1,6 +1,7 @@
 import Crypto
 import FloorgateCore
 import Foundation
+import RecordProtocol
 
 /// Who is writing: the signed-in or named user, and the process on the other end of the socket.
 struct Actor: Sendable {

@@ -1,3 +1,5 @@
+import RecordProtocol
+
 
 /// Checks a record file against its audit chain without trusting any stored hash: every entry's
 /// hash is recomputed from its content and its predecessor, and every row of every audited table

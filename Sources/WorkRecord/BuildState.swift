@@ -1,5 +1,6 @@
 import FloorgateCore
 import Foundation
+import RecordProtocol
 
 /// Everything the record knows about one build, read in one go: its unit, work order, the
 /// instruction revision it runs on, completed steps, results, nonconformances and the redline

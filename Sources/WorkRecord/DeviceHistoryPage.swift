@@ -1,4 +1,5 @@
 public import FloorgateCore
+import RecordProtocol
 /// The device history record as a printable HTML page (no scripts, no external resources):
 /// what `floorgate dhr SERIAL --format html` writes. Built from the `dhr.export` JSON, so the
 /// page and the JSON never disagree.

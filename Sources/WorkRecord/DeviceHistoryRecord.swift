@@ -1,4 +1,5 @@
 import FloorgateCore
+import RecordProtocol
 
 /// `dhr.export`: the device history record of one serial (21 CFR 820.184) as JSON: the work
 /// order and quantity, dates of manufacture, the instruction revisions used, every result with

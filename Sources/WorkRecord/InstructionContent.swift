@@ -1,4 +1,5 @@
 import FloorgateCore
+import RecordProtocol
 
 /// The steps of one instruction revision: what the operator does and which data the record
 /// collects at each step. Stored as canonical JSON in the revision's row; once the revision is

@@ -1,4 +1,5 @@
 import FloorgateCore
+import RecordProtocol
 
 extension JSONValue {
     /// Parses one JSON text of the record protocol, refusing it as a JSON-RPC parse error.

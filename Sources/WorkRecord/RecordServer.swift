@@ -3,6 +3,7 @@ public import Glibc
 public import Logging
 public import NIOCore
 import NIOPosix
+import RecordProtocol
 import Synchronization
 
 /// `floorgate record serve`: JSON-RPC 2.0, one object per line, over a Unix stream socket.
@@ -161,70 +162,10 @@ final class NotificationHub: Sendable {
         guard !notifications.isEmpty else { return }
         let channels = subscribers.withLock { Array($0.values) }
         guard !channels.isEmpty else { return }
-        let lines = notifications.map { notification in
-            JSONValue.object(["jsonrpc": "2.0", "method": .string(notification.method), "params": notification.params]).text + "\n"
-        }.joined()
+        let lines = notifications.map { RecordMessage.line(RecordMessage.notification($0)) }.joined()
         for channel in channels {
             channel.writeAndFlush(channel.allocator.buffer(string: lines), promise: nil)
         }
-    }
-}
-
-/// One line of the socket, or the news that a line was too long and was skipped.
-enum RecordLine {
-    case line(ByteBuffer)
-    case oversized
-}
-
-/// Splits the stream at `\n` (a trailing `\r` is dropped). A line longer than `maximumLength`
-/// is discarded up to its newline and reported once, so the connection carries on.
-struct RecordLineDecoder: ByteToMessageDecoder {
-    typealias InboundOut = RecordLine
-
-    let maximumLength: Int
-    private var discarding = false
-    /// How far the current buffer was already searched for a newline.
-    private var searched = 0
-
-    init(maximumLength: Int) {
-        self.maximumLength = maximumLength
-    }
-
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        let view = buffer.readableBytesView
-        if let newline = view[(view.startIndex + searched)...].firstIndex(of: UInt8(ascii: "\n")) {
-            let length = newline - view.startIndex
-            searched = 0
-            if discarding || length > maximumLength {
-                buffer.moveReaderIndex(forwardBy: length + 1)
-                if !discarding { context.fireChannelRead(wrapInboundOut(.oversized)) }
-                discarding = false
-                return .continue
-            }
-            var line = buffer.readSlice(length: length) ?? ByteBuffer()
-            buffer.moveReaderIndex(forwardBy: 1)
-            if line.readableBytesView.last == UInt8(ascii: "\r") { line.moveWriterIndex(to: line.writerIndex - 1) }
-            context.fireChannelRead(wrapInboundOut(.line(line)))
-            return .continue
-        }
-        if buffer.readableBytes > maximumLength {
-            if !discarding { context.fireChannelRead(wrapInboundOut(.oversized)) }
-            discarding = true
-            buffer.moveReaderIndex(to: buffer.writerIndex)
-            searched = 0
-        } else {
-            searched = buffer.readableBytes
-        }
-        return .needMoreData
-    }
-
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        while try decode(context: context, buffer: &buffer) == .continue {}
-        // A last request without its newline still gets an answer.
-        if !discarding, buffer.readableBytes > 0, let line = buffer.readSlice(length: buffer.readableBytes) {
-            context.fireChannelRead(wrapInboundOut(.line(line)))
-        }
-        return .needMoreData
     }
 }
 
@@ -296,11 +237,11 @@ final class RecordConnectionHandler: ChannelInboundHandler {
         } catch {
             return collected(Self.response(.failure(error.error), id: error.id), collector, index, sequence, context)
         }
-        if request.method == "subscribe" {
+        if request.method == .subscribe {
             hub.subscribe(context.channel)
             return collected(request.id.map { Self.response(.success(["subscribed": true]), id: $0) }, collector, index, sequence, context)
         }
-        let isWrite = RecordService.isWrite(request.method)
+        let isWrite = request.method.isWrite
         let peer = peer, logger = logger, id = request.id
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
@@ -339,7 +280,7 @@ final class RecordConnectionHandler: ChannelInboundHandler {
     /// Sends the answer of request line `sequence` once every earlier answer has gone; nil: the
     /// line wants no answer.
     private func answer(_ sequence: Int, _ response: JSONValue?, context: ChannelHandlerContext) {
-        answer(sequence, response.map { BatchAnswers.Line.text($0.text + "\n") } ?? .none, context: context)
+        answer(sequence, response.map { BatchAnswers.Line.text(RecordMessage.line($0)) } ?? .none, context: context)
     }
 
     private func answer(_ sequence: Int, _ line: BatchAnswers.Line, context: ChannelHandlerContext) {
@@ -360,13 +301,8 @@ final class RecordConnectionHandler: ChannelInboundHandler {
 
     private static func response(_ result: Result<JSONValue, WorkRecordError>, id: JSONValue) -> JSONValue {
         switch result {
-        case .success(let value):
-            ["jsonrpc": "2.0", "id": id, "result": value]
-        case .failure(let error):
-            [
-                "jsonrpc": "2.0", "id": id,
-                "error": ["code": .integer(Int64(error.code.rawValue)), "message": .string(error.message)],
-            ]
+        case .success(let value): RecordMessage.result(value, id: id)
+        case .failure(let error): RecordMessage.error(error.code, error.message, id: id)
         }
     }
 }
@@ -398,7 +334,7 @@ final class BatchAnswers {
         guard outstanding == 0 else { return nil }
         let given = answers.compactMap { $0 }
         guard !given.isEmpty else { return Line.none }
-        return .text((isBatch ? JSONValue.array(given).text : given[0].text) + "\n")
+        return .text(RecordMessage.line(isBatch ? JSONValue.array(given) : given[0]))
     }
 }
 
@@ -406,7 +342,7 @@ final class BatchAnswers {
 struct RPCRequest {
     /// The request id; nil for a notification (no answer wanted).
     var id: JSONValue?
-    var method: String
+    var method: RecordMethod
     var params: JSONValue?
 
     /// A request that could not be read, with the id to answer under (null when unknown).
@@ -435,7 +371,7 @@ struct RPCRequest {
         default: throw Failure(error: WorkRecordError(.invalidParams, "params must be an object (by-name parameters)"), id: id ?? .null)
         }
         self.id = id
-        self.method = method
+        self.method = RecordMethod(rawValue: method)
         self.params = members["params"]
     }
 }

@@ -1,9 +1,10 @@
 public import FloorgateCore
+public import RecordProtocol
 import Synchronization
 
 /// One request to the record, as the socket or a command hands it over.
 public struct RecordCall: Sendable {
-    public var method: String
+    public var method: RecordMethod
     public var params: JSONValue?
     /// The caller as the audit trail names it: peer credentials, or `local` for a command that
     /// opened the file itself.
@@ -11,18 +12,12 @@ public struct RecordCall: Sendable {
     /// Whether the caller may write (the server checks peer credentials against its allow list).
     public var mayWrite: Bool
 
-    public init(method: String, params: JSONValue?, peer: String, mayWrite: Bool = true) {
+    public init(method: RecordMethod, params: JSONValue?, peer: String, mayWrite: Bool = true) {
         self.method = method
         self.params = params
         self.peer = peer
         self.mayWrite = mayWrite
     }
-}
-
-/// A notification the record pushes to subscribed clients after the write that caused it committed.
-public struct RecordNotification: Sendable, Hashable {
-    public var method: String
-    public var params: JSONValue
 }
 
 /// What a request produced: its result and the notifications to push once committed.
@@ -47,22 +42,19 @@ public final class RecordService: Sendable {
         passwords = PasswordHasher(rounds: passwordRounds)
     }
 
-    /// Whether `method` changes the record (and so needs an idempotency key and write access).
-    public static func isWrite(_ method: String) -> Bool { methods[method]?.writes ?? false }
-
-    /// Every method name, for help and errors.
-    public static var methodNames: [String] { methods.keys.sorted() }
+    /// Every method the record serves, for help and errors.
+    public static var methodNames: [RecordMethod] { methods.keys.sorted() }
 
     /// Runs one call inside the current transaction. A write whose idempotency key was seen
     /// before returns the first answer and writes nothing.
     public func execute(_ transaction: any RecordTransaction, _ call: RecordCall) async throws(WorkRecordError) -> RecordOutcome {
         guard let method = Self.methods[call.method] else {
-            throw WorkRecordError(.methodNotFound, "no method '\(call.method)'; methods: \(Self.methodNames.joined(separator: ", "))")
+            throw WorkRecordError(.methodNotFound, "no method '\(call.method)'; methods: \(Self.methodNames.map(\.rawValue).joined(separator: ", "))")
         }
         let params = try Parameters(call.params)
         let writer = AuditedWriter(transaction: transaction, actor: Actor(user: try Self.claimedActor(params), peer: call.peer))
         do {
-            guard method.writes else {
+            guard call.method.isWrite else {
                 return try await method.run(MethodContext(transaction: transaction, params: params, service: self, writer: writer, authenticated: nil))
             }
             guard call.mayWrite else {
@@ -71,7 +63,7 @@ public final class RecordService: Sendable {
             let key = try params.string("idempotency_key")
             guard key.utf8.count <= 128 else { throw WorkRecordError(.invalidParams, "params.idempotency_key is longer than 128 bytes") }
             if let earlier = try await transaction.row("SELECT method, response FROM idempotency WHERE key = ?", key) {
-                guard earlier["method"] == call.method else {
+                guard earlier["method"] == call.method.rawValue else {
                     throw WorkRecordError(.conflict, "idempotency key \(key) was already used for \(earlier["method"] as String)")
                 }
                 return RecordOutcome(try JSONValue(recordText: Array((earlier["response"] as String).utf8)))
@@ -97,7 +89,7 @@ public final class RecordService: Sendable {
             switch outcome {
             case .success(let answer):
                 try await transaction.execute(
-                    "INSERT INTO idempotency (key, method, response) VALUES (?, ?, ?)", key, call.method, answer.result.text)
+                    "INSERT INTO idempotency (key, method, response) VALUES (?, ?, ?)", key, call.method.rawValue, answer.result.text)
                 return answer
             case .failure(let error):
                 let refusal = Self.refusal(error, method: call.method)
@@ -109,7 +101,7 @@ public final class RecordService: Sendable {
     }
 
     /// Any error of a method as the refusal the caller gets.
-    private static func refusal(_ error: any Error, method: String) -> WorkRecordError {
+    private static func refusal(_ error: any Error, method: RecordMethod) -> WorkRecordError {
         switch error {
         case let refusal as WorkRecordError:
             refusal
@@ -162,8 +154,9 @@ struct MethodContext {
     var signer: Signer { Signer(writer: writer, authenticated: authenticated) }
 }
 
-/// A method of the record protocol.
-struct RecordMethod: Sendable {
+/// How the record serves one method of its protocol (whether it writes is the method's own
+/// fact: `RecordMethod.isWrite`).
+struct MethodHandler: Sendable {
     /// When a method's request must carry an electronic signature.
     enum Signing: Sendable {
         /// Never: a `signature` in its params is refused.
@@ -174,8 +167,6 @@ struct RecordMethod: Sendable {
         case whenAddingUsers
     }
 
-    /// Whether the method writes (idempotency key required, write access checked).
-    var writes: Bool
     var signing: Signing = .never
     var run: @Sendable (MethodContext) async throws -> RecordOutcome
 
@@ -197,26 +188,26 @@ struct RecordMethod: Sendable {
 }
 
 extension RecordService {
-    static let methods: [String: RecordMethod] = [
-        "record.info": RecordMethod(writes: false, run: RecordInfo.run),
-        "record.import": RecordMethod(writes: true, signing: .whenAddingUsers, run: RecordImport.run),
-        "user.get": RecordMethod(writes: false, run: UserMethods.get),
-        "user.unlock": RecordMethod(writes: true, signing: .always, run: UserMethods.unlock),
-        "instruction.get": RecordMethod(writes: false, run: InstructionMethods.get),
-        "instruction.approve": RecordMethod(writes: true, signing: .always, run: InstructionMethods.approve),
-        "redline.publish": RecordMethod(writes: true, signing: .always, run: RedlineMethods.publish),
-        "redline.acknowledge": RecordMethod(writes: true, signing: .always, run: RedlineMethods.acknowledge),
-        "work_order.release": RecordMethod(writes: true, run: WorkOrderMethods.release),
-        "work_order.close": RecordMethod(writes: true, run: WorkOrderMethods.close),
-        "build.open": RecordMethod(writes: true, run: BuildMethods.open),
-        "build.get": RecordMethod(writes: false, run: BuildMethods.get),
-        "build.close": RecordMethod(writes: true, signing: .always, run: BuildMethods.close),
-        "result.record": RecordMethod(writes: true, run: ResultMethods.record),
-        "result.correct": RecordMethod(writes: true, signing: .always, run: ResultMethods.correct),
-        "step.complete": RecordMethod(writes: true, signing: .always, run: BuildMethods.completeStep),
-        "nc.raise": RecordMethod(writes: true, run: NonconformanceMethods.raise),
-        "nc.disposition": RecordMethod(writes: true, signing: .always, run: NonconformanceMethods.disposition),
-        "sign": RecordMethod(writes: true, signing: .always, run: UserMethods.sign),
-        "dhr.export": RecordMethod(writes: false, run: DeviceHistoryRecord.export),
+    static let methods: [RecordMethod: MethodHandler] = [
+        .recordInfo: MethodHandler(run: RecordInfo.run),
+        .recordImport: MethodHandler(signing: .whenAddingUsers, run: RecordImport.run),
+        .userGet: MethodHandler(run: UserMethods.get),
+        .userUnlock: MethodHandler(signing: .always, run: UserMethods.unlock),
+        .instructionGet: MethodHandler(run: InstructionMethods.get),
+        .instructionApprove: MethodHandler(signing: .always, run: InstructionMethods.approve),
+        .redlinePublish: MethodHandler(signing: .always, run: RedlineMethods.publish),
+        .redlineAcknowledge: MethodHandler(signing: .always, run: RedlineMethods.acknowledge),
+        .workOrderRelease: MethodHandler(run: WorkOrderMethods.release),
+        .workOrderClose: MethodHandler(run: WorkOrderMethods.close),
+        .buildOpen: MethodHandler(run: BuildMethods.open),
+        .buildGet: MethodHandler(run: BuildMethods.get),
+        .buildClose: MethodHandler(signing: .always, run: BuildMethods.close),
+        .resultRecord: MethodHandler(run: ResultMethods.record),
+        .resultCorrect: MethodHandler(signing: .always, run: ResultMethods.correct),
+        .stepComplete: MethodHandler(signing: .always, run: BuildMethods.completeStep),
+        .ncRaise: MethodHandler(run: NonconformanceMethods.raise),
+        .ncDisposition: MethodHandler(signing: .always, run: NonconformanceMethods.disposition),
+        .sign: MethodHandler(signing: .always, run: UserMethods.sign),
+        .dhrExport: MethodHandler(run: DeviceHistoryRecord.export),
     ]
 }

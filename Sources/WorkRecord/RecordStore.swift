@@ -1,4 +1,5 @@
 import Synchronization
+import RecordProtocol
 
 /// The record's single group-commit writer, over either backend. Requests queue here and run in
 /// arrival order; all those waiting when a transaction starts share it (group commit), each in
@@ -132,7 +133,7 @@ public final class RecordStore: Sendable {
 
     private func run(_ calls: [(call: RecordCall, completion: @Sendable (Result<RecordOutcome, WorkRecordError>) -> Void)]) async {
         guard !calls.isEmpty else { return }
-        let writing = calls.contains { RecordService.isWrite($0.call.method) }
+        let writing = calls.contains { $0.call.method.isWrite }
         var results: [Result<RecordOutcome, WorkRecordError>]
         do {
             results = try await backend.transaction(writing: writing) { transaction in

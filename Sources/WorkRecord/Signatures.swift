@@ -2,6 +2,7 @@ import Crypto
 import FloorgateCore
 import Foundation
 import _CryptoExtras
+import RecordProtocol
 
 /// The roles a user of the record can hold; each signing action needs one of them.
 public enum Role: String, Sendable, CaseIterable {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FloorgateCore
 import Foundation
+import RecordProtocol
 import WorkRecord
 
 /// `floorgate build show SERIAL`.
@@ -16,7 +17,7 @@ struct BuildCommand: AsyncParsableCommand {
         @OptionGroup var target: RecordTarget
 
         func run() async throws {
-            printJSON(try await target.call("build.get", ["serial": .string(serial), "operation": operation.map(JSONValue.string) ?? .null]))
+            printJSON(try await target.call(.buildGet, ["serial": .string(serial), "operation": operation.map(JSONValue.string) ?? .null]))
         }
     }
 }
@@ -45,7 +46,7 @@ struct DHRCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard ["json", "html"].contains(format) else { throw ValidationError("--format '\(format)' is not one of: json, html") }
-        let dhr = try await target.call("dhr.export", ["serial": .string(serial)])
+        let dhr = try await target.call(.dhrExport, ["serial": .string(serial)])
         let text = format == "html" ? DeviceHistoryPage.html(dhr) : dhr.text + "\n"
         if let output {
             do {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FloorgateCore
 import Foundation
+import RecordProtocol
 import Synchronization
 import WorkRecord
 
@@ -141,9 +142,9 @@ final class DemoPlay: Sendable {
         print("Floorgate demo station in \(directory)")
         let record = try start("record", ["record", "serve", "--db", "\(directory)/record.sqlite", "--socket", socket, "--password-rounds", "1000"])
         _ = try await record.line(startingWith: "listening on ")
-        let client = try RecordSocketClient(path: socket)
-        _ = try call(client, "record.import", DemoScenario.recordImport)
-        _ = try call(client, "instruction.approve", [
+        let client = RecordClient(socketPath: socket)
+        _ = try await call(client, .recordImport, DemoScenario.recordImport)
+        _ = try await call(client, .instructionApprove, [
             "part": "HX-200", "part_revision": "C", "operation": "010", "revision": "A", "signature": signature("ada", "bench-ada-1"),
         ])
         print("record: part HX-200 rev C, instruction 010 revision A approved (Ada Approver), work order WO-1001 released")
@@ -190,7 +191,7 @@ final class DemoPlay: Sendable {
 
     /// The build itself, once the station is up.
     private func play(
-        client: RecordSocketClient, scanner: ChildProcess, caliper: ChildProcess, tester: ChildProcess, controller: ChildProcess
+        client: RecordClient, scanner: ChildProcess, caliper: ChildProcess, tester: ChildProcess, controller: ChildProcess
     ) async throws -> [String] {
         try await narrate("The operator scans the unit's serial label")
         send(scanner, "]C0\(DemoScenario.serial)")
@@ -203,7 +204,7 @@ final class DemoPlay: Sendable {
         let ncID = build["open_ncs"]?.arrayValue?.first?["nc_id"] ?? .null
 
         try await narrate("Quality dispositions the nonconformance: rework; the bore is measured again")
-        _ = try call(client, "nc.disposition", [
+        _ = try await call(client, .ncDisposition, [
             "nc_id": ncID, "disposition": "rework", "comment": "Burr at the bore edge; deburr and measure again.",
             "signature": signature("quinn", "bench-quinn-1"),
         ])
@@ -215,7 +216,7 @@ final class DemoPlay: Sendable {
         try await completeStep("20", client: client, buildID: buildID)
 
         try await narrate("Engineering publishes a redline: the cover screws need more clamp load (revision B)")
-        let redline = try call(client, "redline.publish", [
+        let redline = try await call(client, .redlinePublish, [
             "part": "HX-200", "part_revision": "C", "operation": "010", "new_revision": "B",
             "reason": "ECO-512: new gasket needs more clamp load", "steps": DemoScenario.steps(coverScrewLower: "1.15"),
             "signature": signature("eric", "bench-eric-1"),
@@ -226,7 +227,7 @@ final class DemoPlay: Sendable {
             try await waitForBuild(client, timeout: .seconds(600)) { $0["pending_redline"]?.isNull ?? false }
         } else {
             try await narrate("The operator reads the redline and acknowledges it")
-            _ = try call(client, "redline.acknowledge", [
+            _ = try await call(client, .redlineAcknowledge, [
                 "build_id": buildID, "redline_id": redline["redline_id"] ?? .null, "signature": signature("olga", "bench-olga-1"),
             ])
         }
@@ -241,10 +242,10 @@ final class DemoPlay: Sendable {
         try await completeStep("40", client: client, buildID: buildID)
 
         try await narrate("Quality closes the build; the device history record is exported")
-        _ = try call(client, "build.close", [
+        _ = try await call(client, .buildClose, [
             "build_id": buildID, "signature": signature("quinn", "bench-quinn-1", reason: "All results in limits; NC reworked."),
         ])
-        let dhr = try call(client, "dhr.export", ["serial": .string(DemoScenario.serial)])
+        let dhr = try await call(client, .dhrExport, ["serial": .string(DemoScenario.serial)])
         try (dhr.text + "\n").write(toFile: "\(directory)/\(DemoScenario.serial)-dhr.json", atomically: true, encoding: .utf8)
         try DeviceHistoryPage.html(dhr).write(toFile: "\(directory)/\(DemoScenario.serial)-dhr.html", atomically: true, encoding: .utf8)
         print(DemoCheck.summary(of: dhr))
@@ -309,43 +310,38 @@ final class DemoPlay: Sendable {
         ["user": .string(user), "password": .string(password), "reason": reason.map(JSONValue.string) ?? .null]
     }
 
-    private func call(_ client: RecordSocketClient, _ method: String, _ params: JSONValue) throws -> JSONValue {
-        var params = params
-        if case .object(var members) = params {
-            members["idempotency_key"] = .string(UUIDv7.make().uuidString.lowercased())
-            params = .object(members)
-        }
+    private func call(_ client: RecordClient, _ method: RecordMethod, _ params: JSONValue) async throws -> JSONValue {
         do {
-            return try client.call(method, params)
+            return try await client.call(method, params.withIdempotencyKey(for: method))
         } catch {
-            throw CommandFailure("demo: \(method) failed: \(error.message)")
+            throw CommandFailure("demo: \(method) failed: \(error)")
         }
     }
 
     /// Signs the step complete once the record has every result it needs.
-    private func completeStep(_ key: String, client: RecordSocketClient, buildID: JSONValue) async throws {
+    private func completeStep(_ key: String, client: RecordClient, buildID: JSONValue) async throws {
         try await waitForBuild(client) { build in
             build["active_step"]?["key"]?.stringValue == key
                 && (build["active_step"]?["points"]?.arrayValue ?? []).allSatisfy { $0["open"]?.integerValue == 0 }
         }
-        _ = try call(client, "step.complete", ["build_id": buildID, "signature": signature("olga", "bench-olga-1")])
+        _ = try await call(client, .stepComplete, ["build_id": buildID, "signature": signature("olga", "bench-olga-1")])
     }
 
     @discardableResult
-    private func waitForBuild(_ client: RecordSocketClient, timeout: Duration = .seconds(30), _ condition: (JSONValue) -> Bool) async throws -> JSONValue {
+    private func waitForBuild(_ client: RecordClient, timeout: Duration = .seconds(30), _ condition: (JSONValue) -> Bool) async throws -> JSONValue {
         var latest: JSONValue = .null
         try await waitFor("the record to show the build's next state", timeout: timeout) { _ in
-            latest = (try? client.call("build.get", ["serial": .string(DemoScenario.serial)])) ?? .null
+            latest = (try? await client.call(.buildGet, ["serial": .string(DemoScenario.serial)])) ?? .null
             return !latest.isNull && condition(latest)
         }
         return latest
     }
 
-    private func waitFor(_ what: String, timeout: Duration = .seconds(30), _ condition: (Int) throws -> Bool) async throws {
+    private func waitFor(_ what: String, timeout: Duration = .seconds(30), _ condition: (Int) async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
         var attempt = 0
         while ContinuousClock.now < deadline {
-            if try condition(attempt) { return }
+            if try await condition(attempt) { return }
             attempt += 1
             try await Task.sleep(for: .milliseconds(50))
         }

@@ -3,6 +3,7 @@ import DeviceIO
 import FloorgateCore
 import Foundation
 import Gateway
+import RecordProtocol
 import Logging
 import ServiceLifecycle
 import StationPage
@@ -66,7 +67,7 @@ struct GatewayCommand: AsyncParsableCommand {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: runtime)]
         if let page = station.page, let board {
             let context = StationPageServer.Context(
-                board: board, record: RecordClient(socketPath: station.recordSocket, followsNotifications: false, logger: logger),
+                board: board, record: RecordClient(socketPath: station.recordSocket, logger: logger),
                 profiles: ProfileLoader.loadDirectory(station.profilesDirectory).profiles, historyPage: DeviceHistoryPage.html)
             let service = StationPageService(context: context, address: page.address, port: page.port, logger: logger) { reason in
                 Self.show("page          station page unavailable (the gateway goes on without it): \(reason)")

@@ -8,6 +8,7 @@ import ServiceLifecycle
 import UnixSignals
 import NIOCore
 import NIOPosix
+import RecordProtocol
 import WorkRecord
 
 /// `floorgate record …`: run the work-order record and change it as people do.
@@ -232,7 +233,7 @@ struct RecordImportCommand: AsyncParsableCommand {
             members["signature"] = try SignerOptions.signature(user: user, reason: nil, meaning: "approved")
             params = .object(members)
         }
-        printJSON(try await target.call("record.import", params))
+        printJSON(try await target.call(.recordImport, params))
     }
 }
 
@@ -262,7 +263,7 @@ struct RecordApproveCommand: AsyncParsableCommand {
         var params = instruction.params
         params["revision"] = .string(revision)
         params["signature"] = try signer.signature(meaning: "approved")
-        printJSON(try await target.call("instruction.approve", .object(params)))
+        printJSON(try await target.call(.instructionApprove, .object(params)))
     }
 }
 
@@ -297,7 +298,7 @@ struct RecordRedlineCommand: AsyncParsableCommand {
         params["reason"] = .string(why)
         params["steps"] = stepsValue["steps"] ?? stepsValue
         params["signature"] = try signer.signature(meaning: "approved")
-        printJSON(try await target.call("redline.publish", .object(params)))
+        printJSON(try await target.call(.redlinePublish, .object(params)))
     }
 }
 
@@ -316,7 +317,7 @@ struct RecordNCCommand: AsyncParsableCommand {
         @OptionGroup var target: RecordTarget
 
         func run() async throws {
-            printJSON(try await target.call("nc.raise", [
+            printJSON(try await target.call(.ncRaise, [
                 "build_id": .integer(buildID), "description": .string(description), "raised_by": .string(raisedBy),
                 "step": step.map(JSONValue.string) ?? .null,
             ]))
@@ -333,7 +334,7 @@ struct RecordNCCommand: AsyncParsableCommand {
         @OptionGroup var target: RecordTarget
 
         func run() async throws {
-            printJSON(try await target.call("nc.disposition", [
+            printJSON(try await target.call(.ncDisposition, [
                 "nc_id": .integer(ncID), "disposition": .string(disposition), "comment": .string(comment),
                 "signature": try signer.signature(meaning: "dispositioned"),
             ]))
@@ -352,7 +353,7 @@ struct RecordSignCommand: AsyncParsableCommand {
     @OptionGroup var target: RecordTarget
 
     func run() async throws {
-        printJSON(try await target.call("sign", [
+        printJSON(try await target.call(.sign, [
             "record_type": .string(recordType), "record_id": .integer(recordID), "subject": subject.map(JSONValue.string) ?? .null,
             "signature": try signer.signature(meaning: "reviewed"),
         ]))
@@ -368,6 +369,6 @@ struct RecordUnlockCommand: AsyncParsableCommand {
     @OptionGroup var target: RecordTarget
 
     func run() async throws {
-        printJSON(try await target.call("user.unlock", ["login": .string(login), "signature": try signer.signature(meaning: "approved")]))
+        printJSON(try await target.call(.userUnlock, ["login": .string(login), "signature": try signer.signature(meaning: "approved")]))
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import FloorgateCore
 import Foundation
 import Glibc
+import RecordProtocol
 import WorkRecord
 
 /// Where a command finds the record: the running record's socket (the default), or the
@@ -21,12 +22,8 @@ struct RecordTarget: ParsableArguments {
     }
 
     /// Calls `method` on the record and returns its result.
-    func call(_ method: String, _ params: JSONValue) async throws -> JSONValue {
-        var params = params
-        if RecordService.isWrite(method), case .object(var members) = params, members["idempotency_key"] == nil {
-            members["idempotency_key"] = .string(UUIDv7.make().uuidString.lowercased())
-            params = .object(members)
-        }
+    func call(_ method: RecordMethod, _ params: JSONValue) async throws -> JSONValue {
+        let params = params.withIdempotencyKey(for: method)
         do {
             if let db {
                 let store = try await RecordStore.open(try RecordLocation(option: "--db", db), passwordRounds: passwordRounds)
@@ -40,7 +37,12 @@ struct RecordTarget: ParsableArguments {
                     throw error
                 }
             }
-            return try RecordSocketClient(path: socket).call(method, params)
+            // One call, then the command ends: the connection ends with the process.
+            return try await RecordClient(socketPath: socket, answerTimeout: .seconds(60)).call(method, params)
+        } catch RecordCallError.unreachable(let reason) {
+            throw CommandFailure("\(method): cannot reach the record at \(reason); is `floorgate record serve` running?")
+        } catch let error as RecordCallError {
+            throw CommandFailure("\(method): \(error)")
         } catch let error as WorkRecordError {
             throw CommandFailure("\(method): \(error.message) (record error \(error.code.rawValue))")
         } catch let error as ValidationError {
@@ -103,6 +105,16 @@ struct SignerOptions: ParsableArguments {
             throw CommandFailure("no password entered")
         }
         return line
+    }
+}
+
+extension JSONValue {
+    /// These params of `method` with a fresh idempotency key when the method writes and has none:
+    /// a command is one attempt, and the record keeps its write once.
+    func withIdempotencyKey(for method: RecordMethod) -> JSONValue {
+        guard method.isWrite, case .object(var members) = self, members["idempotency_key"] == nil else { return self }
+        members["idempotency_key"] = .string(UUIDv7.make().uuidString.lowercased())
+        return .object(members)
     }
 }
 

@@ -64,7 +64,7 @@ public final class PostgresTestCluster: Sendable {
         // The server inherits pg_ctl's standard streams: they go nowhere, or reading them would
         // wait for the server to exit. Its log is server.log.
         try Self.run("\(bin)/pg_ctl", ["-D", data, "-l", directory + "/server.log", "-w", "-t", "60", "start"])
-        Self.stopAtExit = { try? Self.run("\(bin)/pg_ctl", ["-D", data, "-m", "immediate", "-w", "-t", "10", "stop"]) }
+        Self.stopAtExit = { _ = try? Self.run("\(bin)/pg_ctl", ["-D", data, "-m", "immediate", "-w", "-t", "10", "stop"]) }
         let directory = directory
         // Plain programs at exit: Foundation's file manager may wait on locks other threads held.
         Self.removeAtExit = { _ = try? Self.run("/bin/rm", ["-rf", directory], asPostgres: false) }

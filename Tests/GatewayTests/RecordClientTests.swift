@@ -4,6 +4,7 @@ import Gateway
 import Glibc
 import Logging
 import Synchronization
+import RecordProtocol
 import Testing
 
 /// The gateway's record client against a record that takes requests and never answers.

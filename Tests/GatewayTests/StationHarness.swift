@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Synchronization
+import RecordProtocol
 import Testing
 import WorkRecord
 
@@ -43,8 +44,8 @@ final class StationHarness: @unchecked Sendable {
         let store = try await RecordStore.open(.sqlite(path: recordPath), passwordRounds: 1_000)
         let example = try JSONValue(parsing: try Data(contentsOf: Self.repository.appendingPathComponent("examples/record-import.json")))
         for (method, params) in [
-            ("record.import", example),
-            ("instruction.approve", ["part": "HX-200", "part_revision": "C", "operation": "010", "revision": "A",
+            (RecordMethod.recordImport, example),
+            (.instructionApprove, ["part": "HX-200", "part_revision": "C", "operation": "010", "revision": "A",
                                      "signature": ["user": "ada", "password": "bench-ada-1"]] as JSONValue),
         ] {
             var members: [String: JSONValue] = [:]
@@ -114,7 +115,8 @@ final class StationHarness: @unchecked Sendable {
         gateway = nil
     }
 
-    func client() throws -> RecordSocketClient { try RecordSocketClient(path: socketPath) }
+    /// A new client of the station's record.
+    func client() -> RecordClient { RecordClient(socketPath: socketPath, answerTimeout: .seconds(30)) }
 
     /// Waits until `condition` holds, checking every 20 ms for up to `timeout`.
     func eventually(_ what: String, timeout: Duration = .seconds(15), _ condition: () async throws -> Bool) async throws {
@@ -127,8 +129,8 @@ final class StationHarness: @unchecked Sendable {
         throw CancellationError()
     }
 
-    func build(_ serial: String = "SN-0001") throws -> JSONValue {
-        try client().call("build.get", ["serial": .string(serial)])
+    func build(_ serial: String = "SN-0001") async throws -> JSONValue {
+        try await client().call(.buildGet, ["serial": .string(serial)])
     }
 
     func outboxEntries() async throws -> [Outbox.Entry] {

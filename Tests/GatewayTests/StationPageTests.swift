@@ -7,6 +7,7 @@ import Logging
 import ServiceLifecycle
 import StationPage
 import Synchronization
+import RecordProtocol
 import Testing
 import WorkRecord
 
@@ -152,7 +153,7 @@ struct StationPageTests {
         let nobody = try JSONValue(parsing: Array(try await HTTP.get(port: station.port, "/signer?user=nobody").body.utf8))
         #expect(nobody["ok"] == false && nobody["message"]?.stringValue?.contains("no user 'nobody'") == true)
 
-        let buildID = try station.harness.build()["build_id"] ?? .null
+        let buildID = try await station.harness.build()["build_id"] ?? .null
         func act(_ name: String, _ params: JSONValue, password: String) async throws -> JSONValue {
             let body: JSONValue = ["user": "olga", "password": .string(password), "idempotency_key": .string(UUIDv7.make().uuidString.lowercased()), "params": params]
             return try JSONValue(parsing: Array(try await HTTP.post(port: station.port, "/actions/\(name)", body: body.text).body.utf8))
@@ -171,7 +172,7 @@ struct StationPageTests {
 
         // An engineer's redline reaches the open build: the page prompts; olga signs it there.
         let example = try JSONValue(parsing: try Data(contentsOf: StationHarness.repository.appendingPathComponent("examples/record-import.json")))
-        let redline = try station.harness.client().call("redline.publish", [
+        let redline = try await station.harness.client().call("redline.publish", [
             "part": "HX-200", "part_revision": "C", "operation": "010", "new_revision": "B", "reason": "ECO-9: wider bore",
             "steps": example["instructions"]?.arrayValue?.first?["steps"] ?? .null,
             "signature": ["user": "eric", "password": "bench-eric-1"], "idempotency_key": .string(UUIDv7.make().uuidString.lowercased()),

@@ -2,6 +2,7 @@ import DeviceIO
 import FloorgateCore
 import Foundation
 import Gateway
+import RecordProtocol
 import Testing
 import WorkRecord
 
@@ -23,12 +24,12 @@ struct StationTests {
         try station.caliper.send(Array("01A+0011.111\r".utf8))
         try await station.eventually("the early reading settled") { try await station.outboxEntries().first?.state == .unbound }
         try station.scanner.send(Array("]C0SN-0001\r\n".utf8))
-        try await station.eventually("the build open") { try station.build()["status"] == "open" }
+        try await station.eventually("the build open") { try await station.build()["status"] == "open" }
         try station.caliper.send(Array("01A+0012.004\r01A+0012.031\r".utf8))
-        try await station.eventually("two results on the bore") { results(try station.build()).count == 2 }
+        try await station.eventually("two results on the bore") { results(try await station.build()).count == 2 }
         try await station.eventually("the outbox settled") { try await station.outboxEntries().allSatisfy { $0.state != .pending } }
 
-        let build = try station.build()
+        let build = try await station.build()
         #expect(build["instruction"]?["revision"] == "A")
         let recorded = results(build)
         #expect(recorded.map { $0["value"]?.stringValue } == ["12.004", "12.031"])
@@ -64,15 +65,15 @@ struct StationTests {
         try await station.eventually("three results waiting") { try await station.outboxEntries().filter { $0.state == .pending }.count == 3 }
 
         try await station.startRecord()
-        try await station.eventually("both readings recorded") { results(try station.build()).count == 2 }
-        #expect(results(try station.build()).map { $0["value"]?.stringValue } == ["12.001", "12.002"])
+        try await station.eventually("both readings recorded") { results(try await station.build()).count == 2 }
+        #expect(results(try await station.build()).map { $0["value"]?.stringValue } == ["12.001", "12.002"])
         try await station.eventually("the outbox settled") { try await station.outboxEntries().allSatisfy { $0.state == .delivered } }
 
         // A restarted gateway has nothing to deliver again, and the record holds each result once.
         await station.stopGateway()
         try station.startGateway()
         try await Task.sleep(for: .milliseconds(300))
-        #expect(results(try station.build()).count == 2)
+        #expect(results(try await station.build()).count == 2)
         let keys = try await station.outboxEntries().map(\.id)
         #expect(Set(keys).count == 3)
         // The restarted gateway goes on with the open build: a third reading reaches the record,

@@ -1,6 +1,7 @@
 import FloorgateCore
 import Foundation
 import GRDB
+import RecordProtocol
 import Testing
 import WorkRecord
 
@@ -8,7 +9,7 @@ import WorkRecord
 struct EdgeRuleTests {
     /// A part whose operation 010 measures two lengths in one step and whose work order has two
     /// operations, on top of the example record.
-    private static func twoPointRecord(_ backend: RecordBackendKind, operation: String = "010") async throws -> (RecordHarness, RecordSocketClient, buildID: Int64) {
+    private static func twoPointRecord(_ backend: RecordBackendKind, operation: String = "010") async throws -> (RecordHarness, RecordClient, buildID: Int64) {
         let (harness, client) = try await RecordHarness.approvedExample(backend)
         let steps: JSONValue = [[
             "key": "10", "title": "Measure",
@@ -17,7 +18,7 @@ struct EdgeRuleTests {
                 ["name": "depth", "kind": "measure", "unit": "mm", "lower": "5.00", "upper": "20.00"],
             ],
         ]]
-        _ = try client.call("record.import", withKey([
+        _ = try await client.call("record.import", withKey([
             "parts": [["number": "HX-300", "revision": "A"]],
             "instructions": [
                 ["part": "HX-300", "part_revision": "A", "operation": "010", "revision": "A", "title": "Op 10", "steps": steps],
@@ -26,11 +27,11 @@ struct EdgeRuleTests {
             "work_orders": [["number": "WO-3", "part": "HX-300", "part_revision": "A", "quantity": 1, "operations": ["010", "020"], "serials": ["T-1"]]],
         ]))
         for operation in ["010", "020"] {
-            _ = try client.call("instruction.approve", withKey([
+            _ = try await client.call("instruction.approve", withKey([
                 "part": "HX-300", "part_revision": "A", "operation": .string(operation), "revision": "A", "signature": signature("ada"),
             ]))
         }
-        let build = try client.call(
+        let build = try await client.call(
             "build.open", withKey(["serial": "T-1", "station": "bench-3", "operator": "olga", "operation": .string(operation)]))
         return (harness, client, try #require(build["build_id"]?.integerValue))
     }
@@ -38,22 +39,22 @@ struct EdgeRuleTests {
     @Test("a failed point keeps its place: measuring it again is refused until the NC is dispositioned, never put on the next point", arguments: RecordHarness.backends)
     func failedPointKeepsItsPlace(_ backend: RecordBackendKind) async throws {
         let (harness, client, buildID) = try await Self.twoPointRecord(backend)
-        let failed = try client.call("result.record", reading(build: buildID, "12.50"))
+        let failed = try await client.call("result.record", reading(build: buildID, "12.50"))
         #expect(failed["point"] == "bore" && failed["verdict"] == "fail_high")
-        #expect(recordError { _ = try client.call("result.record", reading(build: buildID, "12.00")) } == .noOpenPoint)
-        _ = try client.call("nc.disposition", withKey([
+        #expect(await recordError { _ = try await client.call("result.record", reading(build: buildID, "12.00")) } == .noOpenPoint)
+        _ = try await client.call("nc.disposition", withKey([
             "nc_id": failed["nc_id"] ?? .null, "disposition": "rework", "comment": "re-seat", "signature": signature("quinn"),
         ]))
-        let again = try client.call("result.record", reading(build: buildID, "12.00"))
+        let again = try await client.call("result.record", reading(build: buildID, "12.00"))
         #expect(again["point"] == "bore" && again["verdict"] == "pass")
-        #expect(try client.call("result.record", reading(build: buildID, "10.00"))["point"] == "depth")
+        #expect(try await client.call("result.record", reading(build: buildID, "10.00"))["point"] == "depth")
         try await harness.stop()
     }
 
     @Test("scanning a serial whose second operation is open returns that build, not a new one for the first", arguments: RecordHarness.backends)
     func scanReturnsTheOpenBuild(_ backend: RecordBackendKind) async throws {
         let (harness, client, buildID) = try await Self.twoPointRecord(backend, operation: "020")
-        let again = try client.call("build.open", withKey(["serial": "T-1", "station": "bench-3", "operator": "olga"]))
+        let again = try await client.call("build.open", withKey(["serial": "T-1", "station": "bench-3", "operator": "olga"]))
         #expect(again["build_id"] == .integer(buildID) && again["operation"] == "020")
         try await harness.stop()
     }
@@ -61,40 +62,40 @@ struct EdgeRuleTests {
     @Test("a plain approval cannot replace the revision open builds run on; a redline can", arguments: RecordHarness.backends)
     func approvalWithOpenBuilds(_ backend: RecordBackendKind) async throws {
         let (harness, client) = try await RecordHarness.approvedExample(backend)
-        _ = try client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
+        _ = try await client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
         let steps = try #require(try RecordHarness.exampleImport["instructions"]?.arrayValue?.first?["steps"])
-        _ = try client.call("record.import", withKey([
+        _ = try await client.call("record.import", withKey([
             "instructions": [["part": "HX-200", "part_revision": "C", "operation": "010", "revision": "B", "title": "Housing final assembly", "steps": steps]],
         ]))
         let approveB: JSONValue = withKey(["part": "HX-200", "part_revision": "C", "operation": "010", "revision": "B", "signature": signature("ada")])
-        #expect(recordError { _ = try client.call("instruction.approve", approveB) } == .invalidState)
+        #expect(await recordError { _ = try await client.call("instruction.approve", approveB) } == .invalidState)
         try await harness.stop()
     }
 
     @Test("a closed build neither shows nor acknowledges a redline published after it closed", arguments: RecordHarness.backends)
     func redlineAfterClose(_ backend: RecordBackendKind) async throws {
         let (harness, client) = try await RecordHarness.approvedExample(backend)
-        let open = try client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
+        let open = try await client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
         let buildID = try #require(open["build_id"]?.integerValue)
         let steps = try #require(try RecordHarness.exampleImport["instructions"]?.arrayValue?.first?["steps"])
         // Walk the build to its end so it can close.
-        for value in ["12.001", "12.002"] { _ = try client.call("result.record", reading(build: buildID, value)) }
-        _ = try client.call("step.complete", withKey(["build_id": .integer(buildID), "signature": signature("olga")]))
-        _ = try client.call("result.record", withKey([
+        for value in ["12.001", "12.002"] { _ = try await client.call("result.record", reading(build: buildID, value)) }
+        _ = try await client.call("step.complete", withKey(["build_id": .integer(buildID), "signature": signature("olga")]))
+        _ = try await client.call("result.record", withKey([
             "build_id": .integer(buildID), "kind": "scan", "text": "LOT-1", "device": ["kind": "scanner"], "operator": "olga", "station": "bench-3",
         ]))
-        _ = try client.call("step.complete", withKey(["build_id": .integer(buildID), "signature": signature("olga")]))
-        for _ in 0..<4 { _ = try client.call("result.record", reading(build: buildID, "1.2", unit: "N.m", kind: "torque", device: "torque")) }
-        _ = try client.call("step.complete", withKey(["build_id": .integer(buildID), "signature": signature("olga")]))
-        _ = try client.call("build.close", withKey(["build_id": .integer(buildID), "signature": signature("quinn")]))
-        let redline = try client.call("redline.publish", withKey([
+        _ = try await client.call("step.complete", withKey(["build_id": .integer(buildID), "signature": signature("olga")]))
+        for _ in 0..<4 { _ = try await client.call("result.record", reading(build: buildID, "1.2", unit: "N.m", kind: "torque", device: "torque")) }
+        _ = try await client.call("step.complete", withKey(["build_id": .integer(buildID), "signature": signature("olga")]))
+        _ = try await client.call("build.close", withKey(["build_id": .integer(buildID), "signature": signature("quinn")]))
+        let redline = try await client.call("redline.publish", withKey([
             "part": "HX-200", "part_revision": "C", "operation": "010", "new_revision": "B", "reason": "ECO-9", "steps": steps,
             "signature": signature("eric"),
         ]))
         #expect(redline["affected_builds"] == [])
-        #expect(try client.call("build.get", ["build_id": .integer(buildID)])["pending_redline"] == .null)
-        #expect(recordError {
-            _ = try client.call("redline.acknowledge", withKey(["build_id": .integer(buildID), "redline_id": redline["redline_id"] ?? .null, "signature": signature("olga")]))
+        #expect(try await client.call("build.get", ["build_id": .integer(buildID)])["pending_redline"] == .null)
+        #expect(await recordError {
+            _ = try await client.call("redline.acknowledge", withKey(["build_id": .integer(buildID), "redline_id": redline["redline_id"] ?? .null, "signature": signature("olga")]))
         } == .invalidState)
         try await harness.stop()
     }
@@ -102,16 +103,16 @@ struct EdgeRuleTests {
     @Test("a right password clears the failed count, even when the request is then refused for another reason", arguments: RecordHarness.backends)
     func rightPasswordClearsFailures(_ backend: RecordBackendKind) async throws {
         let (harness, client) = try await RecordHarness.approvedExample(backend)
-        let build = try client.call("build.open", withKey(["serial": "SN-0003", "station": "bench-3", "operator": "olga"]))
+        let build = try await client.call("build.open", withKey(["serial": "SN-0003", "station": "bench-3", "operator": "olga"]))
         let complete: (JSONValue) -> JSONValue = { withKey(["build_id": build["build_id"] ?? .null, "signature": $0]) }
         for _ in 0..<3 {
-            #expect(recordError { _ = try client.call("step.complete", complete(signature("olga", password: "typo-typo"))) } == .signatureRejected)
+            #expect(await recordError { _ = try await client.call("step.complete", complete(signature("olga", password: "typo-typo"))) } == .signatureRejected)
         }
-        #expect(recordError { _ = try client.call("step.complete", complete(signature("olga"))) } == .stepIncomplete)
+        #expect(await recordError { _ = try await client.call("step.complete", complete(signature("olga"))) } == .stepIncomplete)
         for _ in 0..<4 {
-            #expect(recordError { _ = try client.call("step.complete", complete(signature("olga", password: "typo-typo"))) } == .signatureRejected)
+            #expect(await recordError { _ = try await client.call("step.complete", complete(signature("olga", password: "typo-typo"))) } == .signatureRejected)
         }
-        #expect(recordError { _ = try client.call("step.complete", complete(signature("olga", password: "typo-typo"))) } == .userLocked)
+        #expect(await recordError { _ = try await client.call("step.complete", complete(signature("olga", password: "typo-typo"))) } == .userLocked)
         try await harness.stop()
         #expect(try await harness.verifyFile().problem == nil)
     }
@@ -119,11 +120,11 @@ struct EdgeRuleTests {
     @Test("a signature is taken only by methods that sign; the first import ignores one, as there is no admin yet", arguments: RecordHarness.backends)
     func signaturesWhereTheyBelong(_ backend: RecordBackendKind) async throws {
         let harness = try await RecordHarness(backend)
-        let client = try harness.client()
+        let client = harness.client()
         let first = merge(try RecordHarness.exampleImport, ["signature": signature("root-admin")])
-        #expect(try client.call("record.import", withKey(first))["users"] == 5)
+        #expect(try await client.call("record.import", withKey(first))["users"] == 5)
         let open: JSONValue = ["serial": "SN-0001", "station": "bench-3", "operator": "olga", "signature": signature("olga")]
-        #expect(recordError { _ = try client.call("build.open", withKey(open)) } == .invalidParams)
+        #expect(await recordError { _ = try await client.call("build.open", withKey(open)) } == .invalidParams)
         try await harness.stop()
     }
 
@@ -131,9 +132,9 @@ struct EdgeRuleTests {
     func addingUsersNeedsAnAdmin(_ backend: RecordBackendKind) async throws {
         let (harness, client) = try await RecordHarness.approvedExample(backend)
         let newUser: JSONValue = ["users": [["login": "mallory", "name": "M", "roles": ["quality", "approver"], "password": "mallory-pw-1"]]]
-        #expect(recordError { _ = try client.call("record.import", withKey(newUser)) } == .invalidParams)
-        #expect(recordError { _ = try client.call("record.import", withKey(merge(newUser, ["signature": signature("quinn")]))) } == .roleNotPermitted)
-        #expect(try client.call("record.import", withKey(merge(newUser, ["signature": signature("root-admin")])))["users"] == 1)
+        #expect(await recordError { _ = try await client.call("record.import", withKey(newUser)) } == .invalidParams)
+        #expect(await recordError { _ = try await client.call("record.import", withKey(merge(newUser, ["signature": signature("quinn")]))) } == .roleNotPermitted)
+        #expect(try await client.call("record.import", withKey(merge(newUser, ["signature": signature("root-admin")])))["users"] == 1)
         try await harness.stop()
     }
 
@@ -144,16 +145,16 @@ struct EdgeRuleTests {
             "jsonrpc": "2.0", "id": 1, "method": "build.open",
             "params": withKey(["serial": "SN-0002", "station": "bench-3", "operator": "olga"]),
         ])
-        try client.send(line: open.text + "\n{not json")
-        #expect(try client.readLine()?["id"] == 1)
-        #expect(try client.readLine()?["error"]?["code"] == -32700)
+        try await client.send(rawLine: open.text + "\n{not json")
+        #expect(try await client.nextRawAnswer()["id"] == 1)
+        #expect(try await client.nextRawAnswer()["error"]?["code"] == -32700)
         try await harness.stop()
     }
 
     @Test("verify needs its triggers, and a kept head the chain must pass through", arguments: RecordHarness.backends)
     func verifyTriggersAndKeptHead(_ backend: RecordBackendKind) async throws {
         let (harness, client) = try await RecordHarness.approvedExample(backend)
-        let head = try #require(try client.call("record.info")["audit_head"]?.stringValue)
+        let head = try #require(try await client.call("record.info")["audit_head"]?.stringValue)
         try await harness.stop()
         #expect(try await harness.verifyFile(expectedHead: head).problem == nil)
         let foreign = String(repeating: "ab", count: 32)

@@ -1,6 +1,7 @@
 import FloorgateCore
 import Foundation
 import GRDB
+import RecordProtocol
 import Testing
 import WorkRecord
 
@@ -9,10 +10,10 @@ struct IntegrityTests {
     /// A record with one build holding two results, closed so the file is quiet.
     private static func recordWithResults(_ backend: RecordBackendKind = .sqlite) async throws -> RecordHarness {
         let (harness, client) = try await RecordHarness.approvedExample(backend)
-        let build = try client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
+        let build = try await client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
         let buildID = try #require(build["build_id"]?.integerValue)
-        _ = try client.call("result.record", reading(build: buildID, "12.345"))
-        _ = try client.call("result.record", reading(build: buildID, "11.991"))
+        _ = try await client.call("result.record", reading(build: buildID, "12.345"))
+        _ = try await client.call("result.record", reading(build: buildID, "11.991"))
         try await harness.stop()
         return harness
     }
@@ -81,17 +82,17 @@ struct IntegrityTests {
     @Test("five wrong passwords lock the user; an admin's signed unlock restores signing", arguments: RecordHarness.backends)
     func lockout(_ backend: RecordBackendKind) async throws {
         let (harness, client) = try await RecordHarness.approvedExample(backend)
-        let build = try client.call("build.open", withKey(["serial": "SN-0003", "station": "bench-3", "operator": "olga"]))
+        let build = try await client.call("build.open", withKey(["serial": "SN-0003", "station": "bench-3", "operator": "olga"]))
         let complete: (JSONValue) -> JSONValue = { withKey(["build_id": build["build_id"] ?? .null, "signature": $0]) }
         for _ in 0..<4 {
-            #expect(recordError { _ = try client.call("step.complete", complete(signature("olga", password: "guess-guess"))) } == .signatureRejected)
+            #expect(await recordError { _ = try await client.call("step.complete", complete(signature("olga", password: "guess-guess"))) } == .signatureRejected)
         }
-        #expect(recordError { _ = try client.call("step.complete", complete(signature("olga", password: "guess-guess"))) } == .userLocked)
+        #expect(await recordError { _ = try await client.call("step.complete", complete(signature("olga", password: "guess-guess"))) } == .userLocked)
         // Locked: even the right password is refused.
-        #expect(recordError { _ = try client.call("step.complete", complete(signature("olga"))) } == .userLocked)
-        _ = try client.call("user.unlock", withKey(["login": "olga", "signature": signature("root-admin")]))
+        #expect(await recordError { _ = try await client.call("step.complete", complete(signature("olga"))) } == .userLocked)
+        _ = try await client.call("user.unlock", withKey(["login": "olga", "signature": signature("root-admin")]))
         // Unlocked: the signature is checked again (the step itself still lacks its readings).
-        #expect(recordError { _ = try client.call("step.complete", complete(signature("olga"))) } == .stepIncomplete)
+        #expect(await recordError { _ = try await client.call("step.complete", complete(signature("olga"))) } == .stepIncomplete)
         try await harness.stop()
         #expect(try await harness.verifyFile().problem == nil)
     }
@@ -99,19 +100,19 @@ struct IntegrityTests {
     @Test("a correction is a new result referring to the old one, signed by quality; the old one stays", arguments: RecordHarness.backends)
     func correction(_ backend: RecordBackendKind) async throws {
         let (harness, client) = try await RecordHarness.approvedExample(backend)
-        let build = try client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
+        let build = try await client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
         let buildID = try #require(build["build_id"]?.integerValue)
-        let wrong = try client.call("result.record", reading(build: buildID, "12.010"))
-        let corrected = try client.call(
+        let wrong = try await client.call("result.record", reading(build: buildID, "12.010"))
+        let corrected = try await client.call(
             "result.correct",
             merge(reading(build: buildID, "12.001"), [
                 "result_id": wrong["result_id"] ?? .null, "reason": "read off the wrong feature", "signature": signature("quinn"),
             ]))
         #expect(corrected["verdict"] == "pass")
-        let point = try client.call("build.get", ["build_id": .integer(buildID)])["active_step"]?["points"]?.arrayValue?.first
+        let point = try await client.call("build.get", ["build_id": .integer(buildID)])["active_step"]?["points"]?.arrayValue?.first
         #expect(point?["results"]?.arrayValue?.map { $0["value"] } == ["12.001"])
         #expect(point?["open"] == 1)
-        let dhr = try client.call("dhr.export", ["serial": "SN-0001"])
+        let dhr = try await client.call("dhr.export", ["serial": "SN-0001"])
         let results = dhr["builds"]?.arrayValue?.first?["results"]?.arrayValue ?? []
         #expect(results.map { $0["value"] } == ["12.010", "12.001"])
         #expect(results.last?["corrects"] == wrong["result_id"])
@@ -122,7 +123,7 @@ struct IntegrityTests {
     func writePolicy(_ backend: RecordBackendKind) async throws {
         let (harness, client) = try await RecordHarness.approvedExample(backend)
         // This process is the server's own user, so it may write…
-        _ = try client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
+        _ = try await client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
         // …and a caller the server did not allow gets a typed refusal, and nothing is written.
         do {
             _ = try await harness.store.perform(

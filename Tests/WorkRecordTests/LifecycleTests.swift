@@ -1,6 +1,8 @@
+import FixtureSupport
 import FloorgateCore
 import Foundation
 import GRDB
+import RecordProtocol
 import Testing
 import WorkRecord
 
@@ -9,73 +11,73 @@ struct LifecycleTests {
     @Test("import → approve → open by serial → pass/fail → NC → rework → redline mid-build → acknowledge → close → DHR", arguments: RecordHarness.backends)
     func wholeBuild(_ backend: RecordBackendKind) async throws {
         let harness = try await RecordHarness(backend)
-        let client = try harness.client()
-        let watcher = try harness.client()
-        #expect(try watcher.call("subscribe")["subscribed"] == true)
+        let client = harness.client()
+        let watcher = harness.client()
+        #expect(try await watcher.call("subscribe")["subscribed"] == true)
 
-        let counts = try client.call("record.import", withKey(try RecordHarness.exampleImport))
+        let counts = try await client.call("record.import", withKey(try RecordHarness.exampleImport))
         #expect(counts["users"] == 5 && counts["instructions"] == 1 && counts["serials"] == 3)
 
         // No approved revision yet: the build cannot open.
         let open: JSONValue = withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"])
-        #expect(recordError { _ = try client.call("build.open", open) } == .noApprovedRevision)
+        #expect(await recordError { _ = try await client.call("build.open", open) } == .noApprovedRevision)
 
         // Approval needs the approver role and both signature components.
         let approval: JSONValue = ["part": "HX-200", "part_revision": "C", "operation": "010", "revision": "A"]
-        #expect(recordError { _ = try client.call("instruction.approve", withKey(merge(approval, ["signature": signature("olga")]))) } == .roleNotPermitted)
-        #expect(recordError { _ = try client.call("instruction.approve", withKey(merge(approval, ["signature": signature("ada", password: "wrong-one")]))) } == .signatureRejected)
-        let approved = try client.call("instruction.approve", withKey(merge(approval, ["signature": signature("ada")])))
+        #expect(await recordError { _ = try await client.call("instruction.approve", withKey(merge(approval, ["signature": signature("olga")]))) } == .roleNotPermitted)
+        #expect(await recordError { _ = try await client.call("instruction.approve", withKey(merge(approval, ["signature": signature("ada", password: "wrong-one")]))) } == .signatureRejected)
+        let approved = try await client.call("instruction.approve", withKey(merge(approval, ["signature": signature("ada")])))
         #expect(approved["status"] == "approved")
 
-        #expect(recordError { _ = try client.call("build.open", withKey(["serial": "SN-9999", "station": "bench-3", "operator": "olga"])) } == .unknownSerial)
-        let build = try client.call("build.open", open)
+        #expect(await recordError { _ = try await client.call("build.open", withKey(["serial": "SN-9999", "station": "bench-3", "operator": "olga"])) } == .unknownSerial)
+        let build = try await client.call("build.open", open)
         let buildID = try #require(build["build_id"]?.integerValue)
         #expect(build["instruction"]?["revision"] == "A")
         #expect(build["active_step"]?["key"] == "10")
-        let opened = try #require(try watcher.nextNotification())
+        let opened = try #require(await watcher.nextNotification())
         #expect(opened.method == "step.changed" && opened.params["build_id"] == .integer(buildID))
 
         // Step 10: one pass, one fail (NC raised), the point is full until the NC is reworked.
-        let first = try client.call("result.record", reading(build: buildID, "12.005"))
+        let first = try await client.call("result.record", reading(build: buildID, "12.005"))
         #expect(first["verdict"] == "pass" && first["point"] == "bore diameter" && first["nc_id"] == .null)
-        let failing = try client.call("result.record", reading(build: buildID, "12.0201"))
+        let failing = try await client.call("result.record", reading(build: buildID, "12.0201"))
         #expect(failing["verdict"] == "fail_high")
         let ncID = try #require(failing["nc_id"]?.integerValue)
-        #expect(try watcher.nextNotification(named: "nc.raised")?.params["nc_id"] == .integer(ncID))
-        #expect(recordError { _ = try client.call("result.record", reading(build: buildID, "12.001")) } == .noOpenPoint)
+        #expect(await watcher.nextNotification(named: "nc.raised")?.params["nc_id"] == .integer(ncID))
+        #expect(await recordError { _ = try await client.call("result.record", reading(build: buildID, "12.001")) } == .noOpenPoint)
         let complete10: JSONValue = ["build_id": .integer(buildID), "signature": signature("olga")]
-        #expect(recordError { _ = try client.call("step.complete", withKey(complete10)) } == .stepIncomplete)
-        #expect(recordError {
-            _ = try client.call("nc.disposition", withKey(["nc_id": .integer(ncID), "disposition": "rework", "comment": "re-measure", "signature": signature("olga")]))
+        #expect(await recordError { _ = try await client.call("step.complete", withKey(complete10)) } == .stepIncomplete)
+        #expect(await recordError {
+            _ = try await client.call("nc.disposition", withKey(["nc_id": .integer(ncID), "disposition": "rework", "comment": "re-measure", "signature": signature("olga")]))
         } == .roleNotPermitted)
-        _ = try client.call(
+        _ = try await client.call(
             "nc.disposition",
             withKey(["nc_id": .integer(ncID), "disposition": "rework", "comment": "burr at the bore edge; deburred", "signature": signature("quinn")]))
-        let remeasured = try client.call("result.record", reading(build: buildID, "0.4726", unit: "in"))
+        let remeasured = try await client.call("result.record", reading(build: buildID, "0.4726", unit: "in"))
         #expect(remeasured["verdict"] == "pass")  // 0.4726 in = 12.00404 mm
-        let afterStep10 = try client.call("step.complete", withKey(complete10))
+        let afterStep10 = try await client.call("step.complete", withKey(complete10))
         #expect(afterStep10["active_step"]?["key"] == "20")
 
         // Step 20: a scanned board lot.
-        let scan = try client.call(
+        let scan = try await client.call(
             "result.record",
             withKey([
                 "build_id": .integer(buildID), "kind": "scan", "text": "LOT-77", "device": ["kind": "scanner"],
                 "operator": "olga", "station": "bench-3",
             ]))
         #expect(scan["verdict"] == "pass" && scan["point"] == "board lot")
-        _ = try client.call("step.complete", withKey(complete10))
+        _ = try await client.call("step.complete", withKey(complete10))
 
         // Step 30 under revision A: two screws in, then engineering publishes revision B.
         for _ in 0..<2 {
-            #expect(try client.call("result.record", reading(build: buildID, "1.20", unit: "N.m", kind: "torque", device: "torque"))["verdict"] == "pass")
+            #expect(try await client.call("result.record", reading(build: buildID, "1.20", unit: "N.m", kind: "torque", device: "torque"))["verdict"] == "pass")
         }
         var steps = try #require(try RecordHarness.exampleImport["instructions"]?.arrayValue?.first?["steps"]?.arrayValue)
         steps[2] = [
             "key": "30", "title": "Torque cover screws", "text": "New gasket: tighten to 1.25 N·m.",
             "points": [["name": "cover screws", "kind": "torque", "unit": "N.m", "lower": "1.20", "upper": "1.30", "count": 4]],
         ]
-        let redline = try client.call(
+        let redline = try await client.call(
             "redline.publish",
             withKey([
                 "part": "HX-200", "part_revision": "C", "operation": "010", "new_revision": "B",
@@ -83,32 +85,32 @@ struct LifecycleTests {
             ]))
         let redlineID = try #require(redline["redline_id"]?.integerValue)
         #expect(redline["affected_builds"] == [.integer(buildID)])
-        let published = try #require(try watcher.nextNotification(named: "redline.published"))
+        let published = try #require(await watcher.nextNotification(named: "redline.published"))
         #expect(published.method == "redline.published" && published.params["build_id"] == .integer(buildID))
-        #expect(try client.call("build.get", ["build_id": .integer(buildID)])["pending_redline"]?["redline_id"] == .integer(redlineID))
+        #expect(try await client.call("build.get", ["build_id": .integer(buildID)])["pending_redline"]?["redline_id"] == .integer(redlineID))
 
         // The redline must be acknowledged before the step completes; then the step runs on B.
-        #expect(try client.call("result.record", reading(build: buildID, "1.21", unit: "N.m", kind: "torque", device: "torque"))["verdict"] == "pass")
-        #expect(try client.call("result.record", reading(build: buildID, "1.22", unit: "N.m", kind: "torque", device: "torque"))["verdict"] == "pass")
-        #expect(recordError { _ = try client.call("step.complete", withKey(complete10)) } == .redlinePending)
-        let acknowledged = try client.call(
+        #expect(try await client.call("result.record", reading(build: buildID, "1.21", unit: "N.m", kind: "torque", device: "torque"))["verdict"] == "pass")
+        #expect(try await client.call("result.record", reading(build: buildID, "1.22", unit: "N.m", kind: "torque", device: "torque"))["verdict"] == "pass")
+        #expect(await recordError { _ = try await client.call("step.complete", withKey(complete10)) } == .redlinePending)
+        let acknowledged = try await client.call(
             "redline.acknowledge", withKey(["build_id": .integer(buildID), "redline_id": .integer(redlineID), "signature": signature("olga")]))
         #expect(acknowledged["instruction"]?["revision"] == "B")
         #expect(acknowledged["active_step"]?["points"]?.arrayValue?.first?["open"] == 4)
         for value in ["1.25", "1.24", "1.26", "1.25"] {
-            #expect(try client.call("result.record", reading(build: buildID, value, unit: "N.m", kind: "torque", device: "torque"))["verdict"] == "pass")
+            #expect(try await client.call("result.record", reading(build: buildID, value, unit: "N.m", kind: "torque", device: "torque"))["verdict"] == "pass")
         }
-        let done = try client.call("step.complete", withKey(complete10))
+        let done = try await client.call("step.complete", withKey(complete10))
         #expect(done["active_step"] == .null)
 
         let closing: JSONValue = ["build_id": .integer(buildID), "signature": signature("quinn")]
-        let closed = try client.call("build.close", withKey(closing))
+        let closed = try await client.call("build.close", withKey(closing))
         #expect(closed["status"] == "complete")
-        #expect(recordError { _ = try client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"])) } == .serialComplete)
+        #expect(await recordError { _ = try await client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"])) } == .serialComplete)
 
         // The DHR holds both revisions, every result, the NC and its disposition, the redline
         // and its acknowledgement, and every signature with printed name and meaning.
-        let dhr = try client.call("dhr.export", ["serial": "SN-0001"])
+        let dhr = try await client.call("dhr.export", ["serial": "SN-0001"])
         let dhrBuild = try #require(dhr["builds"]?.arrayValue?.first)
         #expect(dhrBuild["instruction_revisions"]?.arrayValue?.compactMap { $0["revision"]?.stringValue } == ["A", "B"])
         #expect(dhrBuild["results"]?.arrayValue?.count == 12)
@@ -119,7 +121,7 @@ struct LifecycleTests {
         #expect(meanings == ["approved", "performed", "reviewed", "dispositioned"])
         #expect(dhr["signatures"]?.arrayValue?.contains { $0["printed_name"] == "Quinn Quality" } == true)
         #expect(dhr["labels"]?.arrayValue?.first?["value"] == "LOT-77")
-        let info = try client.call("record.info")
+        let info = try await client.call("record.info")
         #expect(dhr["audit_head"] == info["audit_head"])
 
         try await harness.stop()
@@ -131,20 +133,20 @@ struct LifecycleTests {
     @Test("work orders: a planned order opens no build until released; an order with an open build does not close; a closed one opens none", arguments: RecordHarness.backends)
     func workOrderStatus(_ backend: RecordBackendKind) async throws {
         let (harness, client) = try await RecordHarness.approvedExample(backend)
-        _ = try client.call("record.import", withKey([
+        _ = try await client.call("record.import", withKey([
             "work_orders": [[
                 "number": "WO-1002", "part": "HX-200", "part_revision": "C", "quantity": 1, "operations": ["010"],
                 "serials": ["SN-0100"], "status": "planned",
             ]],
         ]))
         let open: JSONValue = ["serial": "SN-0100", "station": "bench-3", "operator": "olga"]
-        #expect(recordError { _ = try client.call("build.open", withKey(open)) } == .workOrderNotReleased)
-        #expect(recordError { _ = try client.call("work_order.close", withKey(["number": "WO-1002", "user": "planner"])) } == .invalidState)
-        #expect(try client.call("work_order.release", withKey(["number": "WO-1002", "user": "planner"]))["status"] == "released")
-        _ = try client.call("build.open", withKey(open))
-        #expect(recordError { _ = try client.call("work_order.close", withKey(["number": "WO-1002", "user": "planner"])) } == .invalidState)
-        _ = try client.call("work_order.close", withKey(["number": "WO-1001", "user": "planner"]))
-        #expect(recordError { _ = try client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"])) } == .workOrderNotReleased)
+        #expect(await recordError { _ = try await client.call("build.open", withKey(open)) } == .workOrderNotReleased)
+        #expect(await recordError { _ = try await client.call("work_order.close", withKey(["number": "WO-1002", "user": "planner"])) } == .invalidState)
+        #expect(try await client.call("work_order.release", withKey(["number": "WO-1002", "user": "planner"]))["status"] == "released")
+        _ = try await client.call("build.open", withKey(open))
+        #expect(await recordError { _ = try await client.call("work_order.close", withKey(["number": "WO-1002", "user": "planner"])) } == .invalidState)
+        _ = try await client.call("work_order.close", withKey(["number": "WO-1001", "user": "planner"]))
+        #expect(await recordError { _ = try await client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"])) } == .workOrderNotReleased)
         try await harness.stop()
         #expect(try await harness.verifyFile().problem == nil)
     }
@@ -152,18 +154,18 @@ struct LifecycleTests {
     @Test("a write repeated with its idempotency key returns the first answer and records nothing new", arguments: RecordHarness.backends)
     func idempotentReplay(_ backend: RecordBackendKind) async throws {
         let (harness, client) = try await RecordHarness.approvedExample(backend)
-        let build = try client.call("build.open", withKey(["serial": "SN-0002", "station": "bench-3", "operator": "olga"]))
+        let build = try await client.call("build.open", withKey(["serial": "SN-0002", "station": "bench-3", "operator": "olga"]))
         let buildID = try #require(build["build_id"]?.integerValue)
         let params = reading(build: buildID, "12.003")
-        let first = try client.call("result.record", params)
-        let entries = try client.call("record.info")["audit_entries"]
-        let again = try client.call("result.record", params)
+        let first = try await client.call("result.record", params)
+        let entries = try await client.call("record.info")["audit_entries"]
+        let again = try await client.call("result.record", params)
         #expect(again == first)
-        #expect(try client.call("record.info")["audit_entries"] == entries)
-        let point = try client.call("build.get", ["build_id": .integer(buildID)])["active_step"]?["points"]?.arrayValue?.first
+        #expect(try await client.call("record.info")["audit_entries"] == entries)
+        let point = try await client.call("build.get", ["build_id": .integer(buildID)])["active_step"]?["points"]?.arrayValue?.first
         #expect(point?["results"]?.arrayValue?.count == 1)
         // The same key for another method is a conflict, not a silent replay.
-        #expect(recordError { _ = try client.call("nc.raise", merge(params, ["description": "x", "raised_by": "olga"])) } == .conflict)
+        #expect(await recordError { _ = try await client.call("nc.raise", merge(params, ["description": "x", "raised_by": "olga"])) } == .conflict)
         try await harness.stop()
     }
 }

@@ -1,5 +1,7 @@
+import FixtureSupport
 import FloorgateCore
 import Foundation
+import RecordProtocol
 import Testing
 import WorkRecord
 
@@ -44,18 +46,20 @@ struct ProtocolDocumentTests {
         let examples = try Self.examples()
         #expect(examples.count >= 20)
         let documented = Set(examples.compactMap { $0.request["method"]?.stringValue })
-        #expect(documented.isSuperset(of: RecordService.methodNames), "undocumented: \(Set(RecordService.methodNames).subtracting(documented))")
+        let served = Set(RecordService.methodNames.map(\.rawValue))
+        #expect(documented.isSuperset(of: served), "undocumented: \(served.subtracting(documented))")
         let harness = try await RecordHarness(backend)
-        let client = try harness.client()
+        let client = harness.client()
         for example in examples {
-            try client.send(line: example.request.text)
-            var notifications: [JSONValue] = []
-            var answer: JSONValue?
-            while answer == nil, let line = try client.readLine() {
-                if line["id"] == nil { notifications.append(line) } else { answer = line }
-            }
-            let response = try #require(answer)
+            let response = try await client.exchange(rawLine: example.request.text)
             let method = example.request["method"]?.stringValue ?? "?"
+            // The notifications the request caused came before its answer; one more would show
+            // up as the next example's.
+            var notifications: [JSONValue] = []
+            for _ in example.notifications {
+                guard let notification = await client.nextNotification(timeout: .seconds(5)) else { break }
+                notifications.append(RecordMessage.notification(notification))
+            }
             let expected = try #require(example.response, "\(method): no documented response")
             #expect(Self.matches(response, expected), "\(method) (id \(example.request["id"]?.text ?? "?")) answered \(response.text)")
             #expect(notifications.count == example.notifications.count, "\(method) sent \(notifications.map(\.text))")
@@ -63,6 +67,7 @@ struct ProtocolDocumentTests {
                 #expect(Self.matches(sent, shown), "\(method) notified \(sent.text)")
             }
         }
+        #expect(await client.nextNotification(timeout: .milliseconds(300)) == nil, "a notification no example shows")
         try await harness.stop()
     }
 

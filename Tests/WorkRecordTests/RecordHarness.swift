@@ -5,6 +5,7 @@ import GRDB
 import Logging
 import NIOCore
 import NIOPosix
+import RecordProtocol
 import Testing
 import WorkRecord
 
@@ -70,7 +71,8 @@ final class RecordHarness {
             location, options: .init(socketPath: socketPath), passwordRounds: 1_000, group: group, logger: logger)
     }
 
-    func client() throws -> RecordSocketClient { try RecordSocketClient(path: socketPath) }
+    /// A new client of this record (it connects on its first call).
+    func client() -> RecordClient { RecordClient(socketPath: socketPath, answerTimeout: .seconds(30)) }
 
     /// Stops serving and closes the database, so the file alone holds the record.
     func stop() async throws {
@@ -115,11 +117,11 @@ final class RecordHarness {
     deinit { try? FileManager.default.removeItem(at: directory) }
 
     /// An imported record with revision A of operation 010 approved.
-    static func approvedExample(_ backend: RecordBackendKind = .sqlite) async throws -> (RecordHarness, RecordSocketClient) {
+    static func approvedExample(_ backend: RecordBackendKind = .sqlite) async throws -> (RecordHarness, RecordClient) {
         let harness = try await RecordHarness(backend)
-        let client = try harness.client()
-        _ = try client.call("record.import", withKey(try exampleImport))
-        _ = try client.call(
+        let client = harness.client()
+        _ = try await client.call("record.import", withKey(try exampleImport))
+        _ = try await client.call(
             "instruction.approve",
             withKey(["part": "HX-200", "part_revision": "C", "operation": "010", "revision": "A", "signature": signature("ada")]))
         return (harness, client)
@@ -148,21 +150,11 @@ func reading(build: Int64, _ value: String, unit: String = "mm", kind: String = 
 }
 
 /// The record error a call throws, or nil if it succeeds.
-func recordError(_ body: () throws -> Void) -> WorkRecordError.Code? {
+func recordError(_ body: () async throws -> Void) async -> RecordErrorCode? {
     do {
-        try body()
+        try await body()
         return nil
     } catch {
-        return (error as? WorkRecordError)?.code ?? .internalError
-    }
-}
-
-extension RecordSocketClient {
-    /// The next notification named `method`, skipping others.
-    func nextNotification(named method: String) throws -> RecordNotification? {
-        while let notification = try nextNotification() {
-            if notification.method == method { return notification }
-        }
-        return nil
+        return (error as? RecordCallError)?.code ?? .internalError
     }
 }

@@ -1,5 +1,6 @@
 import FloorgateCore
 import Foundation
+import RecordProtocol
 import Testing
 import WorkRecord
 
@@ -8,7 +9,7 @@ struct SocketProtocolTests {
     @Test("malformed JSON, a non-object, a wrong version, an unknown method: each gets its JSON-RPC error, the connection stays", arguments: RecordHarness.backends)
     func malformedRequests(_ backend: RecordBackendKind) async throws {
         let harness = try await RecordHarness(backend)
-        let client = try harness.client()
+        let client = harness.client()
         let cases: [(line: String, code: Int64)] = [
             ("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":", -32700),
             ("\"record.info\"", -32600),
@@ -19,12 +20,11 @@ struct SocketProtocolTests {
             ("\u{FF}\u{FE}garbage", -32700),
         ]
         for (line, code) in cases {
-            try client.send(line: line)
-            let answer = try #require(try client.readLine())
+            let answer = try await client.exchange(rawLine: line)
             #expect(answer["error"]?["code"] == .integer(code), "\(line) → \(answer.text)")
         }
         // Still serving on the same connection.
-        #expect(try client.call("record.info")["audit_entries"] == 0)
+        #expect(try await client.call("record.info")["audit_entries"] == 0)
         try await harness.stop()
     }
 
@@ -40,21 +40,18 @@ struct SocketProtocolTests {
             ["jsonrpc": "1.0", "id": 8, "method": "record.info"], ["jsonrpc": "2.0", "method": "record.info"],
             ["jsonrpc": "2.0", "id": 9, "method": "build.get", "params": ["serial": "SN-0001"]],
         ]
-        try client.send(line: batch.text)
-        let answers = try #require(try client.readLine()?.arrayValue)
+        let answers = try #require(try await client.exchange(rawLine: batch.text).arrayValue)
         #expect(answers.map { $0["id"] } == ["open", 7, 8, 9])
         #expect(answers[0]["result"]?["serial"] == "SN-0001" && answers[1]["result"]?["printed_name"] != nil)
         #expect(answers[2]["error"]?["code"] == -32600)
         #expect(answers[3]["result"]?["build_id"] == answers[0]["result"]?["build_id"], "the batch's requests run in order")
 
-        try client.send(line: "[1,2,3]")
-        let invalid = try #require(try client.readLine()?.arrayValue)
+        let invalid = try #require(try await client.exchange(rawLine: "[1,2,3]").arrayValue)
         #expect(invalid.count == 3 && invalid.allSatisfy { $0["error"]?["code"] == -32600 && $0["id"] == .null })
-        try client.send(line: "[]")
-        #expect(try client.readLine()?["error"]?["code"] == -32600)
+        #expect(try await client.exchange(rawLine: "[]")["error"]?["code"] == -32600)
         // A batch of notifications only is not answered: the next answer is the next request's.
-        try client.send(line: "[{\"jsonrpc\":\"2.0\",\"method\":\"record.info\"}]")
-        #expect(try client.call("record.info")["audit_entries"] != nil)
+        try await client.send(rawLine: "[{\"jsonrpc\":\"2.0\",\"method\":\"record.info\"}]")
+        #expect(try await client.call("record.info")["audit_entries"] != nil)
         try await harness.stop()
         #expect(try await harness.verifyFile().problem == nil)
     }
@@ -62,18 +59,18 @@ struct SocketProtocolTests {
     @Test("a line longer than the limit is answered with an error and skipped; the next line is served", arguments: RecordHarness.backends)
     func oversizedLine(_ backend: RecordBackendKind) async throws {
         let harness = try await RecordHarness(backend)
-        let client = try harness.client()
-        try client.send(line: "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"record.info\",\"params\":{\"pad\":\"" + String(repeating: "x", count: 1_100_000) + "\"}}")
-        let answer = try #require(try client.readLine())
+        let client = harness.client()
+        let answer = try await client.exchange(
+            rawLine: "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"record.info\",\"params\":{\"pad\":\"" + String(repeating: "x", count: 1_100_000) + "\"}}")
         #expect(answer["error"]?["code"] == -32600)
-        #expect(try client.call("record.info")["audit_entries"] == 0)
+        #expect(try await client.call("record.info")["audit_entries"] == 0)
         try await harness.stop()
     }
 
     @Test("every method refuses empty and wrongly typed params with a typed error, and the record stays intact", arguments: RecordHarness.backends)
     func badParamsAtEveryMethod(_ backend: RecordBackendKind) async throws {
         let (harness, client) = try await RecordHarness.approvedExample(backend)
-        let before = try client.call("record.info")
+        let before = try await client.call("record.info")
         let bad: [JSONValue] = [
             [:], ["idempotency_key": "k-1"], ["idempotency_key": 5, "build_id": "one"],
             ["idempotency_key": "k-2", "build_id": 1, "value": .number(12.5), "unit": "mm", "serial": 7, "signature": "olga"],
@@ -82,12 +79,12 @@ struct SocketProtocolTests {
         ]
         for method in RecordService.methodNames where !["record.info", "dhr.export", "build.get", "instruction.get"].contains(method) {
             for params in bad {
-                let code = recordError { _ = try client.call(method, params) }
+                let code = await recordError { _ = try await client.call(method, params) }
                 #expect(code != nil, "\(method) accepted \(params.text)")
                 #expect(code != .internalError, "\(method) failed internally on \(params.text)")
             }
         }
-        #expect(try client.call("record.info") == before)
+        #expect(try await client.call("record.info") == before)
         try await harness.stop()
         #expect(try await harness.verifyFile().problem == nil)
     }
@@ -97,15 +94,15 @@ struct SocketProtocolTests {
         let (harness, setup) = try await RecordHarness.approvedExample(backend)
         var builds: [Int64] = []
         for serial in ["SN-0001", "SN-0002", "SN-0003"] {
-            let build = try setup.call("build.open", withKey(["serial": .string(serial), "station": "bench-3", "operator": "olga"]))
+            let build = try await setup.call("build.open", withKey(["serial": .string(serial), "station": "bench-3", "operator": "olga"]))
             builds.append(try #require(build["build_id"]?.integerValue))
         }
         let socketPath = harness.socketPath
         try await withThrowingTaskGroup(of: [String].self) { group in
             for build in builds {
                 group.addTask {
-                    let client = try RecordSocketClient(path: socketPath)
-                    let answers = try client.pipeline([
+                    let client = RecordClient(socketPath: socketPath)
+                    let answers = await client.pipeline([
                         ("result.record", reading(build: build, "12.001")), ("result.record", reading(build: build, "12.002")),
                         ("result.record", reading(build: build, "12.003")),
                     ])
@@ -118,7 +115,7 @@ struct SocketProtocolTests {
             }
         }
         for build in builds {
-            let point = try setup.call("build.get", ["build_id": .integer(build)])["active_step"]?["points"]?.arrayValue?.first
+            let point = try await setup.call("build.get", ["build_id": .integer(build)])["active_step"]?["points"]?.arrayValue?.first
             #expect(point?["results"]?.arrayValue?.count == 2)
         }
         try await harness.stop()

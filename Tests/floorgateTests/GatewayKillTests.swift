@@ -5,6 +5,7 @@ import GRDB
 import Logging
 import NIOCore
 import NIOPosix
+import RecordProtocol
 import Testing
 import WorkRecord
 
@@ -48,9 +49,9 @@ struct GatewayKillTests {
         let (server, store) = try await RecordServer.start(
             .sqlite(path: scratch.path("record.sqlite")), options: .init(socketPath: scratch.path("record.sock")),
             passwordRounds: 1_000, group: group, logger: logger)
-        let client = try RecordSocketClient(path: scratch.path("record.sock"))
-        _ = try client.call("record.import", keyed(Self.recordImport))
-        _ = try client.call("instruction.approve", keyed(["part": "P-1", "part_revision": "A", "operation": "010", "revision": "A",
+        let client = RecordClient(socketPath: scratch.path("record.sock"))
+        _ = try await client.call("record.import", keyed(Self.recordImport))
+        _ = try await client.call("instruction.approve", keyed(["part": "P-1", "part_revision": "A", "operation": "010", "revision": "A",
                                                           "signature": ["user": "ada", "password": "bench-ada-1"]]))
 
         let scanner = try PseudoTerminal()
@@ -83,7 +84,7 @@ struct GatewayKillTests {
         var gateway = try FloorgateChild(["gateway", "--config", scratch.path("station.toml"), "--quiet"])
         try scanner.send(Array("SN-0009\r".utf8))
         let deadline = ContinuousClock.now + .seconds(20)
-        while (try? client.call("build.get", ["serial": "SN-0009"]))?["status"] != "open" {
+        while (try? await client.call("build.get", ["serial": "SN-0009"]))?["status"] != "open" {
             try #require(ContinuousClock.now < deadline, "the build did not open: \(gateway.standardError)")
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -123,7 +124,7 @@ struct GatewayKillTests {
         let rows = try outbox.read { db in
             try Row.fetchAll(db, sql: "SELECT id, source, sourceKey, result, state, outcome FROM outbox ORDER BY seq")
         }
-        let results = try client.call("dhr.export", ["serial": "SN-0009"])["builds"]?.arrayValue?.first?["results"]?.arrayValue ?? []
+        let results = try await client.call("dhr.export", ["serial": "SN-0009"])["builds"]?.arrayValue?.first?["results"]?.arrayValue ?? []
         let recordedKeys = results.compactMap { $0["key"]?.stringValue }
 
         // Every delivered result is in the record exactly once, and nothing else is.

@@ -3,6 +3,7 @@ import FloorgateCore
 import Dispatch
 import Foundation
 import Synchronization
+import RecordProtocol
 import Testing
 import WorkRecord
 
@@ -52,7 +53,7 @@ struct PlantRecordTests {
         try await desk.close()
     }
 
-    private static func call(_ method: String, _ params: JSONValue) -> RecordCall {
+    private static func call(_ method: RecordMethod, _ params: JSONValue) -> RecordCall {
         guard case .object(var members) = params else { return RecordCall(method: method, params: params, peer: "desk") }
         members["idempotency_key"] = .string(UUIDv7.make().uuidString.lowercased())
         return RecordCall(method: method, params: .object(members), peer: "desk")
@@ -76,36 +77,31 @@ struct PlantRecordTests {
 
         // Every station subscribes, as the gateway does, and notes when the redline reaches it.
         let heard = Shared<[String: ContinuousClock.Instant]>([:])
-        let subscribed = DispatchSemaphore(value: 0)
+        var listeners: [Task<Void, Never>] = []
         for station in Self.stations {
-            let path = scratch.path("\(station).sock")
-            Thread.detachNewThread {
-                guard let client = try? RecordSocketClient(path: path), (try? client.call("subscribe")) != nil else {
-                    subscribed.signal()
-                    return
-                }
-                subscribed.signal()
-                if (try? client.nextNotification(named: "redline.published")) != nil {
+            let client = RecordClient(socketPath: scratch.path("\(station).sock"))
+            _ = try await client.call(.subscribe)
+            listeners.append(Task {
+                if await client.nextNotification(named: RecordNotification.redlinePublished, timeout: .seconds(60)) != nil {
                     heard.state.withLock { $0[station] = .now }
                 }
-            }
+            })
         }
-        for _ in Self.stations { subscribed.wait() }
+        defer { listeners.forEach { $0.cancel() } }
         let published = Shared<ContinuousClock.Instant?>(nil)
 
         // Four units per station, built at once: open, two readings each (one fails, raising an NC).
         let results = try await withThrowingTaskGroup(of: Int.self) { group in
             for (index, station) in Self.stations.enumerated() {
                 group.addTask {
-                    try await offPool {
-                        let client = try RecordSocketClient(path: scratch.path("\(station).sock"))
+                        let client = RecordClient(socketPath: scratch.path("\(station).sock"))
                         var recorded = 0
                         for unit in 0..<4 {
                             let serial = String(format: "P-%04d", index * 4 + unit + 1)
-                            let build = try client.call("build.open", keyed(["serial": .string(serial), "station": .string(station), "operator": "olga"]))
+                            let build = try await client.call("build.open", keyed(["serial": .string(serial), "station": .string(station), "operator": "olga"]))
                             let buildID = try #require(build["build_id"]?.integerValue)
                             for value in ["12.004", unit == 0 ? "12.031" : "11.996"] {
-                                _ = try client.call("result.record", keyed([
+                                _ = try await client.call("result.record", keyed([
                                     "build_id": .integer(buildID), "kind": "measure", "value": .string(value), "unit": "mm",
                                     "device": ["kind": "gauge", "profile": "mitutoyo-usb-itn", "serial": .string("CAL-\(station)")],
                                     "operator": "olga", "station": .string(station),
@@ -114,7 +110,6 @@ struct PlantRecordTests {
                             }
                         }
                         return recorded
-                    }
                 }
             }
             // Meanwhile, the engineering desk publishes a redline through the database itself.
@@ -153,39 +148,33 @@ struct PlantRecordTests {
         }
 
         // A serial scanned at two stations at the same moment: one opens it, the other is told where.
-        let outcomes = try await withThrowingTaskGroup(of: Result<JSONValue, WorkRecordError>.self) { group in
+        let outcomes = await withTaskGroup(of: Result<JSONValue, RecordCallError>.self) { group in
             for station in ["bench-1", "bench-2"] {
                 group.addTask {
-                    try await offPool {
-                        let client = try RecordSocketClient(path: scratch.path("\(station).sock"))
-                        return Result { () throws(WorkRecordError) in
-                            try client.call("build.open", keyed(["serial": "P-0013", "station": .string(station), "operator": "olga"]))
-                        }
-                    }
+                    let client = RecordClient(socketPath: scratch.path("\(station).sock"))
+                    return await client.pipeline([(.buildOpen, keyed(["serial": "P-0013", "station": .string(station), "operator": "olga"]))])[0]
                 }
             }
-            return try await group.reduce(into: []) { $0.append($1) }
+            return await group.reduce(into: []) { $0.append($1) }
         }
         let opened = outcomes.compactMap { try? $0.get() }
         let refused = outcomes.compactMap { if case .failure(let error) = $0 { error } else { nil } }
         #expect(opened.count == 1 && refused.count == 1, "\(outcomes)")
         if let winner = opened.first?["station"]?.stringValue, let refusal = refused.first {
-            #expect(refusal.code == .openElsewhere && refusal.message.contains(winner), "\(refusal)")
+            #expect(refusal.code == .openElsewhere && refusal.description.contains(winner), "\(refusal)")
         }
 
         // Results for one build from two stations' servers at once: both recorded, once each.
-        let shared = try RecordSocketClient(path: scratch.path("bench-1.sock"))
-        let sharedBuild = try #require(try shared.call("build.open", keyed(["serial": "P-0014", "station": "bench-1", "operator": "olga"]))["build_id"]?.integerValue)
+        let shared = RecordClient(socketPath: scratch.path("bench-1.sock"))
+        let sharedBuild = try #require(try await shared.call("build.open", keyed(["serial": "P-0014", "station": "bench-1", "operator": "olga"]))["build_id"]?.integerValue)
         let sharedResults = try await withThrowingTaskGroup(of: Int64?.self) { group in
             for station in ["bench-1", "bench-2"] {
                 group.addTask {
-                    try await offPool {
-                        let client = try RecordSocketClient(path: scratch.path("\(station).sock"))
-                        return try client.call("result.record", keyed([
-                            "build_id": .integer(sharedBuild), "kind": "measure", "value": "12.002", "unit": "mm",
-                            "device": ["kind": "gauge", "serial": .string("CAL-\(station)")], "operator": "olga", "station": .string(station),
-                        ]))["result_id"]?.integerValue
-                    }
+                    let client = RecordClient(socketPath: scratch.path("\(station).sock"))
+                    return try await client.call("result.record", keyed([
+                        "build_id": .integer(sharedBuild), "kind": "measure", "value": "12.002", "unit": "mm",
+                        "device": ["kind": "gauge", "serial": .string("CAL-\(station)")], "operator": "olga", "station": .string(station),
+                    ]))["result_id"]?.integerValue
                 }
             }
             return try await group.reduce(into: []) { $0.append($1) }
@@ -193,10 +182,10 @@ struct PlantRecordTests {
         #expect(Set(sharedResults.compactMap { $0 }).count == 2, "\(sharedResults)")
 
         // Quality dispositions the NC of bench-2's first unit from its desk, through bench-3's server.
-        let quality = try RecordSocketClient(path: scratch.path("bench-3.sock"))
-        let build = try quality.call("build.get", ["serial": "P-0005"])
+        let quality = RecordClient(socketPath: scratch.path("bench-3.sock"))
+        let build = try await quality.call("build.get", ["serial": "P-0005"])
         let nc = try #require(build["open_ncs"]?.arrayValue?.first?["nc_id"]?.integerValue)
-        let disposition = try quality.call("nc.disposition", keyed([
+        let disposition = try await quality.call("nc.disposition", keyed([
             "nc_id": .integer(nc), "disposition": "use-as-is", "comment": "within the new tolerance",
             "signature": ["user": "quinn", "password": "bench-quinn-1"],
         ]))
@@ -266,8 +255,8 @@ struct PlantRecordTests {
         let serve = ["record", "serve", "--db", serverURL, "--password-rounds", "1000", "--log-level", "error"]
         let server = try FloorgateChild(serve + ["--socket", scratch.path("a.sock")])
         #expect(server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true)
-        let client = try RecordSocketClient(path: scratch.path("a.sock"))
-        let build = try client.call("build.open", keyed(["serial": "P-0001", "station": "bench-1", "operator": "olga"]))
+        let client = RecordClient(socketPath: scratch.path("a.sock"))
+        let build = try await client.call("build.open", keyed(["serial": "P-0001", "station": "bench-1", "operator": "olga"]))
         let buildID = try #require(build["build_id"]?.integerValue)
         let reading: @Sendable (Int64, String) -> JSONValue = { buildID, value in
             keyed([
@@ -280,12 +269,12 @@ struct PlantRecordTests {
         // refused as unreachable, not left waiting, and the server is back within its backoff.
         try cluster.psql(database, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '\(Self.serverRole)' AND datname = current_database()")
         try await Task.sleep(for: .milliseconds(100))
-        var refusals: [WorkRecordError] = []
+        var refusals: [RecordCallError] = []
         var recorded = false
         let deadline = ContinuousClock.now + .seconds(10)
         while !recorded, ContinuousClock.now < deadline {
             do {
-                _ = try client.call("result.record", reading(buildID, "12.001"))
+                _ = try await client.call("result.record", reading(buildID, "12.001"))
                 recorded = true
             } catch {
                 refusals.append(error)
@@ -293,31 +282,31 @@ struct PlantRecordTests {
             }
         }
         #expect(recorded, "the server did not come back: \(refusals)")
-        #expect(refusals.allSatisfy { $0.code == .internalError && $0.message.contains("record database unreachable") }, "\(refusals)")
+        #expect(refusals.allSatisfy { $0.code == .internalError && $0.description.contains("record database unreachable") }, "\(refusals)")
 
         // Killed with SIGKILL while a client streams results (the units' builds one after the
         // other, two readings each): each result it acknowledged is in the record exactly once.
         let acknowledged = Shared<[String]>([])
-        let streaming = Thread { [path = scratch.path("a.sock")] in
-            guard let writer = try? RecordSocketClient(path: path) else { return }
+        let streaming = Task { [path = scratch.path("a.sock")] in
+            let writer = RecordClient(socketPath: path)
             for unit in 2...14 {
                 let serial = String(format: "P-%04d", unit)
-                guard let build = try? writer.call("build.open", keyed(["serial": .string(serial), "station": "bench-1", "operator": "olga"])),
+                guard let build = try? await writer.call("build.open", keyed(["serial": .string(serial), "station": "bench-1", "operator": "olga"])),
                       let id = build["build_id"]?.integerValue
                 else { return }
                 for value in ["12.004", "11.998"] {
                     let params = reading(id, value)
-                    guard (try? writer.call("result.record", params)) != nil else { return }
+                    guard (try? await writer.call("result.record", params)) != nil else { return }
                     if let key = params["idempotency_key"]?.stringValue { acknowledged.state.withLock { $0.append(key) } }
                 }
             }
         }
-        streaming.start()
         let streamed = ContinuousClock.now + .seconds(20)
         while acknowledged.state.withLock({ $0.count }) < 6, ContinuousClock.now < streamed { try await Task.sleep(for: .milliseconds(5)) }
         #expect(acknowledged.state.withLock({ $0.count }) >= 6, "the client's results were not acknowledged")
         server.kill(SIGKILL)
         _ = await server.wait(timeout: .seconds(10))
+        await streaming.value
         try await Task.sleep(for: .milliseconds(200))
         let keys = acknowledged.state.withLock { $0 }
         let quoted = keys.map { "'\($0)'" }.joined(separator: ",")
@@ -341,19 +330,4 @@ private func keyed(_ params: JSONValue) -> JSONValue {
     return .object(members)
 }
 
-/// Runs blocking work (socket reads) on a thread of its own, off the cooperative pool.
-private func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
-    }
-}
 
-extension RecordSocketClient {
-    /// The next notification named `method`, skipping others.
-    func nextNotification(named method: String) throws -> RecordNotification? {
-        while let notification = try nextNotification() {
-            if notification.method == method { return notification }
-        }
-        return nil
-    }
-}

@@ -1,6 +1,7 @@
 import FloorgateCore
 import Foundation
 import Glibc
+import RecordProtocol
 import Testing
 import WorkRecord
 
@@ -33,8 +34,8 @@ struct RecordCommandTests {
         let approved = try FloorgateProcess.run(approve, input: Array("bench-ada-1\n".utf8))
         #expect(approved.status == 0, "\(approved.standardError)")
 
-        let client = try RecordSocketClient(path: socket)
-        _ = try client.call("build.open", ["serial": "SN-0001", "station": "bench-3", "operator": "olga", "idempotency_key": "k-open-1"])
+        let client = RecordClient(socketPath: socket)
+        _ = try await client.call("build.open", ["serial": "SN-0001", "station": "bench-3", "operator": "olga", "idempotency_key": "k-open-1"])
         let shown = try FloorgateProcess.run(["build", "show", "SN-0001", "--socket", socket])
         #expect(shown.status == 0, "\(shown.standardError)")
         let build = try JSONValue(parsing: Array(shown.standardOutput.utf8))

@@ -1,4 +1,5 @@
 import FloorgateCore
+import RecordProtocol
 
 /// `build.open`, `build.get`, `step.complete` and `build.close`.
 enum BuildMethods {
@@ -126,7 +127,7 @@ enum BuildMethods {
             after.json,
             notifications: [
                 RecordNotification(
-                    method: "build.closed",
+                    method: RecordNotification.buildClosed,
                     params: ["build_id": .integer(build.id), "serial": .string(build.serial), "operation": .string(build.operation)])
             ])
     }
@@ -134,7 +135,7 @@ enum BuildMethods {
     /// `step.changed`: the build's active step is now this one (null when all are complete).
     static func stepChanged(_ build: BuildState) -> RecordNotification {
         RecordNotification(
-            method: "step.changed",
+            method: RecordNotification.stepChanged,
             params: [
                 "build_id": .integer(build.id), "serial": .string(build.serial), "station": .string(build.station),
                 "instruction_revision": .string(build.instructionRevision),

@@ -1,4 +1,5 @@
 import FloorgateCore
+import RecordProtocol
 
 /// `record.info`: the chain's head and size, for monitoring and the DHR.
 enum RecordInfo {

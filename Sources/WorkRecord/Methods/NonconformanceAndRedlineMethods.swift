@@ -1,4 +1,5 @@
 import FloorgateCore
+import RecordProtocol
 
 /// `nc.raise` and `nc.disposition`.
 enum NonconformanceMethods {
@@ -35,7 +36,7 @@ enum NonconformanceMethods {
 
     static func raised(_ id: Int64, build: BuildState, step: String?, point: String?) -> RecordNotification {
         RecordNotification(
-            method: "nc.raised",
+            method: RecordNotification.ncRaised,
             params: [
                 "nc_id": .integer(id), "build_id": .integer(build.id), "serial": .string(build.serial),
                 "station": .string(build.station), "step": .optional(step), "point": .optional(point),
@@ -113,7 +114,7 @@ enum RedlineMethods {
             """, currentID)
         let notifications = builds.map { build in
             RecordNotification(
-                method: "redline.published",
+                method: RecordNotification.redlinePublished,
                 params: [
                     "redline_id": .integer(redlineID), "build_id": .integer(build["id"]), "serial": .string(build["serial"]),
                     "station": .string(build["station"]), "from_revision": .string(current["revision"]),

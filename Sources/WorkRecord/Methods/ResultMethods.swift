@@ -1,5 +1,6 @@
 import FloorgateCore
 import Foundation
+import RecordProtocol
 
 /// `result.record` and `result.correct`: results are appended, never changed.
 enum ResultMethods {

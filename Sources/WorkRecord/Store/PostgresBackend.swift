@@ -6,6 +6,7 @@ import NIOPosix
 import NIOSSL
 import PostgresNIO
 import Synchronization
+import RecordProtocol
 
 /// The plant's record in PostgreSQL, shared by every station's record server. Each server writes
 /// through one connection; a transaction that writes first takes a transaction-scoped advisory

@@ -5,6 +5,7 @@ import NIOPosix
 import NIOSSL
 import PostgresNIO
 import Synchronization
+import RecordProtocol
 
 /// Opens a connection as a URL asks: each server in order, the password from the URL or the
 /// password file, TLS as `sslmode` says (never over a Unix socket), and with

@@ -1,4 +1,5 @@
 import Foundation
+import RecordProtocol
 
 /// The record's schema in PostgreSQL: the same tables, columns and constraints as SQLiteSchema
 /// (integers as BIGINT, bytes as BYTEA), the same protecting triggers in PL/pgSQL, a table of

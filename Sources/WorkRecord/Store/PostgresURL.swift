@@ -1,4 +1,5 @@
 public import Foundation
+import RecordProtocol
 
 /// A PostgreSQL connection URL in libpq's form, read as libpq reads it:
 /// `postgresql://[user[:password]@][host][:port][,host[:port]…][/database][?key=value&…]`.

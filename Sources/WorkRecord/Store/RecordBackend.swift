@@ -1,3 +1,5 @@
+public import RecordProtocol
+
 /// Where the record is kept: a station's SQLite file or the plant's PostgreSQL. A backend runs
 /// transactions for the record's single group-commit writer (`RecordStore`) and delivers the
 /// notifications of committed writes; the rules never learn which backend they run on.

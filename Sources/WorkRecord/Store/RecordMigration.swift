@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import RecordProtocol
 
 /// `floorgate record migrate`: brings a record's schema to this version. A SQLite file migrates
 /// whenever it is opened; a PostgreSQL record only here, under the database owner's role, one

@@ -1,3 +1,5 @@
+import RecordProtocol
+
 /// What both stores' schemas share: which tables the audit chain covers and which only grow.
 /// Each store writes its own DDL (SQLiteSchema, PostgresSchema) for the same tables, columns and
 /// protections.

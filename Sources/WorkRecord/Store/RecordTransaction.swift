@@ -1,3 +1,5 @@
+import RecordProtocol
+
 /// The statements the record's rules run inside one transaction of a store. The rules are
 /// written once against this: their SQL is the part of SQL both stores speak (`?` placeholders,
 /// quoted identifiers where a word is reserved, no store-specific functions), and what differs

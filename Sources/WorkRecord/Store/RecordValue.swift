@@ -1,4 +1,5 @@
 public import Foundation
+import RecordProtocol
 
 /// One value as either store holds it: the record's columns are integers, text and bytes only,
 /// so a row reads the same from SQLite and from PostgreSQL, and its audit snapshot hashes the same.

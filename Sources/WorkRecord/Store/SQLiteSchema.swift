@@ -1,4 +1,5 @@
 import GRDB
+import RecordProtocol
 
 /// The record's schema in SQLite: named migration steps, applied when a station's record is
 /// opened, and the triggers that keep its rows append-only.

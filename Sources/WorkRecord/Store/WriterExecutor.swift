@@ -1,4 +1,5 @@
 import Dispatch
+import RecordProtocol
 
 /// The thread the record's writer runs on: a serial queue of its own, so the writer never waits
 /// for a thread of the shared cooperative pool (which callers blocked on a socket may hold) and

@@ -1,24 +1,7 @@
 public import FloorgateCore
 public import Logging
 import NIOCore
-import NIOExtras
 import NIOPosix
-
-/// Something the record announced (`step.changed`, `nc.raised`, `redline.published`,
-/// `build.closed`), or `record.connected` when the client (re)connected and subscribed, so a
-/// listener knows to read the state again.
-public struct RecordEvent: Sendable, Hashable {
-    public var method: String
-    public var params: JSONValue
-
-    public init(method: String, params: JSONValue) {
-        self.method = method
-        self.params = params
-    }
-
-    /// The name of the event the client adds when it has (re)connected.
-    public static let connected = "record.connected"
-}
 
 /// Why a call to the record did not give a result.
 public enum RecordCallError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -35,24 +18,31 @@ public enum RecordCallError: Error, Sendable, Hashable, CustomStringConvertible 
         }
     }
 
+    /// The record's code for a refusal, if it is one the protocol defines.
+    public var code: RecordErrorCode? {
+        guard case .refused(let code, _) = self else { return nil }
+        return RecordErrorCode(rawValue: Int(code))
+    }
+
     /// Whether trying again later may succeed (the record down, or failing internally).
     public var isTransient: Bool {
         switch self {
         case .unreachable: true
-        case .refused(let code, _): code == -32603
+        case .refused: code?.isTransient ?? false
         }
     }
 }
 
-/// The gateway's connection to the work-order record: JSON-RPC 2.0, one object per line, over
-/// the record's Unix socket (docs/record-protocol.md).
+/// The one client of the work-order record: JSON-RPC 2.0, one object per line, over the record's
+/// Unix socket (docs/record-protocol.md). The gateway, the station page, the commands and the
+/// tests all reach the record through it.
 ///
 /// Calls may run concurrently; answers are matched by id. `pipeline` sends many calls at once,
 /// in order, on the one connection (the record answers them in order and commits them together).
 /// The client connects on the first call and again after the connection drops (a call made
 /// while the record is down fails at once with `unreachable`: the caller decides when to retry).
-/// On each connection it asks for notifications, which arrive on `events` after a
-/// `record.connected` marker.
+/// With `followsNotifications`, each connection asks for the record's notifications, which
+/// arrive on `notifications` after a `record.connected` marker.
 public actor RecordClient {
     /// Lines for the connection's writer, sent in the order they were queued.
     private typealias Connection = AsyncStream<ByteBuffer>.Continuation
@@ -64,9 +54,11 @@ public actor RecordClient {
     /// `unreachable`, to be tried again with their idempotency keys, and the connection is
     /// closed so the next call makes a new one.
     public let answerTimeout: Duration
-    /// Whether each connection asks for the record's notifications (`events`); a client that only
-    /// makes calls (the station page's) does not, so nothing piles up unread.
+    /// Whether each connection asks for the record's notifications; a client that only makes
+    /// calls (the station page's, a command's) does not, so nothing piles up unread.
     public let followsNotifications: Bool
+    /// The longest answer line read, in bytes; a longer one ends the connection.
+    public static let maximumAnswerLength = 1 << 28
     private let logger: Logger
     private var outbound: Connection?
     /// The open connection's channel, to close it when the record stops answering.
@@ -82,29 +74,38 @@ public actor RecordClient {
     private var nextID: Int64 = 1
     /// Answers received so far: progress, for the silence watchdog.
     private var answersReceived = 0
-    private let eventStream: (stream: AsyncStream<RecordEvent>, continuation: AsyncStream<RecordEvent>.Continuation)
+    private let notificationStream: (stream: AsyncStream<RecordNotification>, continuation: AsyncStream<RecordNotification>.Continuation)
+    /// Lines that answer none of this client's calls and are no notification: the answers to
+    /// raw lines (`exchange(rawLine:)`), in the order they came.
+    private let otherLines: (stream: AsyncStream<JSONValue>, continuation: AsyncStream<JSONValue>.Continuation)
 
-    public init(socketPath: String, answerTimeout: Duration = .seconds(10), followsNotifications: Bool = true, logger: Logger) {
+    /// A client of the record at `socketPath`. It connects on the first call. A command's client
+    /// logs nothing unless given a logger.
+    public init(
+        socketPath: String, answerTimeout: Duration = .seconds(10), followsNotifications: Bool = false,
+        logger: Logger = Logger(label: "floorgate.record-client", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
         self.socketPath = socketPath
         self.answerTimeout = answerTimeout
         self.followsNotifications = followsNotifications
         var logger = logger
         logger[metadataKey: "record"] = "\(socketPath)"
         self.logger = logger
-        eventStream = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+        notificationStream = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+        otherLines = AsyncStream.makeStream(bufferingPolicy: .unbounded)
     }
 
-    /// The record's notifications, in order, across reconnections.
-    public nonisolated var events: AsyncStream<RecordEvent> { eventStream.stream }
+    /// The record's notifications, in order, across reconnections (one reader at a time).
+    public nonisolated var notifications: AsyncStream<RecordNotification> { notificationStream.stream }
 
     /// Calls `method` and returns its result.
-    public func call(_ method: String, _ params: JSONValue = [:]) async throws(RecordCallError) -> JSONValue {
+    public func call(_ method: RecordMethod, _ params: JSONValue = [:]) async throws(RecordCallError) -> JSONValue {
         let results = await pipeline([(method, params)])
         return try results[0].get()
     }
 
     /// Sends all `calls` in order without waiting between them, then returns each one's result.
-    public func pipeline(_ calls: [(method: String, params: JSONValue)]) async -> [Result<JSONValue, RecordCallError>] {
+    public func pipeline(_ calls: [(method: RecordMethod, params: JSONValue)]) async -> [Result<JSONValue, RecordCallError>] {
         let connection: Connection
         do {
             connection = try await self.connection()
@@ -117,7 +118,7 @@ public actor RecordClient {
             nextID += 1
             ids.append(id)
             sent.insert(id)
-            let line = JSONValue.object(["jsonrpc": "2.0", "id": .integer(id), "method": .string(call.method), "params": call.params]).text + "\n"
+            let line = RecordMessage.line(RecordMessage.request(id: id, method: call.method, params: call.params))
             if case .terminated = connection.yield(ByteBuffer(string: line)) {
                 settle(id, .failure(.unreachable("the connection closed before \(call.method) was sent")))
             }
@@ -137,6 +138,51 @@ public actor RecordClient {
         }
         watchdog.cancel()
         return results
+    }
+
+    /// Sends `rawLine` as it is (the newline is added) and returns the record's answer to it,
+    /// whatever it holds (`nextRawAnswer`). For protocol tests and diagnosis: the caller sends
+    /// none that the record leaves unanswered (notifications only).
+    public func exchange(rawLine: String) async throws(RecordCallError) -> JSONValue {
+        try await send(rawLine: rawLine)
+        return try await nextRawAnswer()
+    }
+
+    /// The next line the record sends that answers none of this client's calls and is no
+    /// notification: the answer to a raw line (`send(rawLine:)`), in the order they were sent.
+    public func nextRawAnswer() async throws(RecordCallError) -> JSONValue {
+        let lines = otherLines.stream
+        let timeout = answerTimeout
+        let answer = await withTaskGroup(of: JSONValue?.self) { group in
+            group.addTask {
+                var iterator = lines.makeAsyncIterator()
+                return await iterator.next()
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        guard let answer else { throw .unreachable("no answer to a raw line within \(timeout)") }
+        return answer
+    }
+
+    /// Sends `rawLine` as it is (the newline is added), expecting no answer.
+    public func send(rawLine: String) async throws(RecordCallError) {
+        if case .terminated = try await connection().yield(ByteBuffer(string: rawLine + "\n")) {
+            throw .unreachable("the connection closed before the line was sent")
+        }
+    }
+
+    /// Closes the connection; calls waiting fail as `unreachable`, a later call connects again.
+    public func disconnect() {
+        outbound?.finish()
+        outbound = nil
+        channel?.close(promise: nil)
+        disconnected(generation: generation)
     }
 
     /// The record has not answered `ids` in time: they fail, and connection `generation` (stuck,
@@ -189,8 +235,9 @@ public actor RecordClient {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(unixDomainSocketPath: socketPath) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineBasedFrameDecoder()))
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(RecordLineDecoder(maximumLength: Self.maximumAnswerLength)))
+                    return try NIOAsyncChannel<RecordLine, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
         let (lines, connection) = AsyncStream<ByteBuffer>.makeStream()
@@ -206,6 +253,9 @@ public actor RecordClient {
                             for await line in lines { try await outbound.write(line) }
                         }
                         for try await line in inbound {
+                            guard case .line(let line) = line else {
+                                throw RecordCallError.unreachable("the record sent an answer longer than \(Self.maximumAnswerLength) bytes")
+                            }
                             self.received(line)
                         }
                         group.cancelAll()
@@ -218,27 +268,31 @@ public actor RecordClient {
         }
         logger.info("connected to the record")
         if followsNotifications {
-            connection.yield(ByteBuffer(string: JSONValue.object(["jsonrpc": "2.0", "id": -1, "method": "subscribe"]).text + "\n"))
-            eventStream.continuation.yield(RecordEvent(method: RecordEvent.connected, params: .null))
+            connection.yield(ByteBuffer(string: RecordMessage.line(RecordMessage.request(id: -1, method: .subscribe, params: [:]))))
+            notificationStream.continuation.yield(RecordNotification(method: RecordNotification.connected, params: .null))
         }
         return connection
     }
 
     private func received(_ line: ByteBuffer) {
         let bytes = Array(line.readableBytesView)
+        guard !bytes.isEmpty else { return }
         guard let message = try? JSONValue(parsing: bytes) else {
             logger.warning("the record sent a line that is not JSON", metadata: ["line": "\(String(decoding: bytes, as: UTF8.self))"])
             return
         }
-        if let id = message["id"]?.integerValue {
+        if let id = message["id"]?.integerValue, sent.contains(id) || id == -1 {
             answersReceived += 1
             if let error = message["error"] {
-                settle(id, .failure(.refused(code: error["code"]?.integerValue ?? -32603, message: error["message"]?.stringValue ?? error.text)))
+                let code = error["code"]?.integerValue ?? Int64(RecordErrorCode.internalError.rawValue)
+                settle(id, .failure(.refused(code: code, message: error["message"]?.stringValue ?? error.text)))
             } else {
                 settle(id, .success(message["result"] ?? .null))
             }
-        } else if let method = message["method"]?.stringValue {
-            eventStream.continuation.yield(RecordEvent(method: method, params: message["params"] ?? .null))
+        } else if message["id"] == nil, let method = message["method"]?.stringValue {
+            notificationStream.continuation.yield(RecordNotification(method: method, params: message["params"] ?? .null))
+        } else {
+            otherLines.continuation.yield(message)
         }
     }
 

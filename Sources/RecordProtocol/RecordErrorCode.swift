@@ -1,0 +1,47 @@
+/// The stable error codes of the record protocol (docs/record-protocol.md): JSON-RPC's own
+/// (negative) and the record's (1001 and up). An answer's `error.code` is one of these.
+public enum RecordErrorCode: Int, Sendable, Hashable, CaseIterable {
+    case parseError = -32700
+    case invalidRequest = -32600
+    case methodNotFound = -32601
+    case invalidParams = -32602
+    /// The record failed inside, or its database is unreachable: the request may be tried again
+    /// (a write with the same idempotency key is recorded once).
+    case internalError = -32603
+    /// No work order holds the scanned serial.
+    case unknownSerial = 1001
+    /// The serial's work order exists but is not released (or is closed).
+    case workOrderNotReleased = 1002
+    /// Every operation of the serial's work order is already complete.
+    case serialComplete = 1003
+    /// The named build, instruction, work order, NC, redline or user does not exist.
+    case notFound = 1004
+    /// The part and operation have no approved instruction revision.
+    case noApprovedRevision = 1005
+    /// No open data point of the active step admits this result.
+    case noOpenPoint = 1006
+    /// The user id or password is wrong.
+    case signatureRejected = 1007
+    /// The user is locked out after repeated failed signatures.
+    case userLocked = 1008
+    /// The user lacks the role this signature needs.
+    case roleNotPermitted = 1009
+    /// The record is not in a state that allows this (e.g. approving a non-draft revision).
+    case invalidState = 1010
+    /// The build has an open nonconformance.
+    case openNonconformance = 1011
+    /// A published redline must be acknowledged before the next step completes.
+    case redlinePending = 1012
+    /// The step still has required points without a passing or dispositioned result.
+    case stepIncomplete = 1013
+    /// The connecting process's user is not allowed to write to the record.
+    case peerNotAllowed = 1014
+    /// The data would break a uniqueness or immutability rule of the record.
+    case conflict = 1015
+    /// The unit's build of that operation is open at another station: it is finished there.
+    case openElsewhere = 1016
+
+    /// Whether asking again later may succeed: the record failed inside or could not reach its
+    /// database. Every other code is the record's considered answer to this request.
+    public var isTransient: Bool { self == .internalError }
+}
