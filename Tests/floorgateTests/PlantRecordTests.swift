@@ -201,6 +201,24 @@ struct PlantRecordTests {
         #expect(verified.standardOutput.contains("verify"))
     }
 
+    @Test("migrators started together run one at a time: the schema is created once, the others find it current")
+    func concurrentMigrators() async throws {
+        let cluster = try PostgresTestCluster.shared()
+        let database = try cluster.createDatabase()
+        try cluster.createRole(Self.serverRole)
+        let migrators = try (0..<4).map { _ in
+            try FloorgateChild(["record", "migrate", "--db", cluster.socketURL(database), "--grant", Self.serverRole])
+        }
+        var said: [String] = []
+        for migrator in migrators {
+            said.append(migrator.firstLine(timeout: .seconds(60)) ?? "")
+            #expect(await migrator.wait(timeout: .seconds(60)) == 0, "\(said)")
+        }
+        #expect(said.filter { $0.contains("schema version 0 → \(RecordMigration.schemaVersion)") }.count == 1, "\(said)")
+        #expect(said.filter { $0.contains("schema version \(RecordMigration.schemaVersion) is current") }.count == 3, "\(said)")
+        #expect(try cluster.psql(database, "SELECT COUNT(*) FROM floorgate_schema").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+    }
+
     @Test("the servers' role may add rows but never change or remove results, signatures or the audit chain")
     func serversCannotRewriteHistory() async throws {
         let cluster = try PostgresTestCluster.shared()

@@ -13,6 +13,9 @@ public enum RecordMigration {
         public var to: Int64
     }
 
+    /// The schema version this Floorgate creates and serves.
+    public static var schemaVersion: Int64 { PostgresSchema.version }
+
     /// Migrates the record at `location`; on PostgreSQL grants `roles` the privileges record
     /// servers need and no more (append-only tables: SELECT and INSERT only).
     public static func migrate(_ location: RecordLocation, grantingTo roles: [String] = []) async throws -> Outcome {
