@@ -1,11 +1,13 @@
 import Foundation
+import Synchronization
 import Glibc
 
 /// A throwaway PostgreSQL cluster for the plant-wide record's tests: initdb and pg_ctl from
 /// Debian's postgresql package in a temporary directory, listening on its own Unix socket and on
 /// a free loopback port, run as a non-root user (`postgres` when the tests run as root, since
 /// PostgreSQL refuses root). One cluster serves a test process; each test takes a database of its
-/// own. It is stopped and removed when the process exits.
+/// own (a test that needs a second server starts `another`). Each is stopped and removed when the
+/// process exits.
 public final class PostgresTestCluster: Sendable {
     /// The socket directory (also the data directory's parent).
     public let directory: String
@@ -20,6 +22,10 @@ public final class PostgresTestCluster: Sendable {
 
     /// The process's cluster, started on first use.
     public static func shared() throws -> PostgresTestCluster { try started.get() }
+
+    /// A cluster of its own, for a test that needs a second server (a standby's stand-in); it is
+    /// stopped and removed at exit like the shared one.
+    public static func another() throws -> PostgresTestCluster { try PostgresTestCluster() }
 
     /// Whether this machine can run the PostgreSQL tests (`make test` installs the server).
     public static var available: Bool { binaries != nil }
@@ -64,18 +70,21 @@ public final class PostgresTestCluster: Sendable {
         // The server inherits pg_ctl's standard streams: they go nowhere, or reading them would
         // wait for the server to exit. Its log is server.log.
         try Self.run("\(bin)/pg_ctl", ["-D", data, "-l", directory + "/server.log", "-w", "-t", "60", "start"])
-        Self.stopAtExit = { _ = try? Self.run("\(bin)/pg_ctl", ["-D", data, "-m", "immediate", "-w", "-t", "10", "stop"]) }
         let directory = directory
-        // Plain programs at exit: Foundation's file manager may wait on locks other threads held.
-        Self.removeAtExit = { _ = try? Self.run("/bin/rm", ["-rf", directory], asPostgres: false) }
-        atexit {
-            PostgresTestCluster.stopAtExit?()
-            PostgresTestCluster.removeAtExit?()
+        Self.atExit.withLock { actions in
+            if actions.isEmpty {
+                atexit { PostgresTestCluster.atExit.withLock { $0 }.forEach { $0() } }
+            }
+            actions.append {
+                _ = try? Self.run("\(bin)/pg_ctl", ["-D", data, "-m", "immediate", "-w", "-t", "10", "stop"])
+                // Plain programs at exit: Foundation's file manager may wait on locks other threads held.
+                _ = try? Self.run("/bin/rm", ["-rf", directory], asPostgres: false)
+            }
         }
     }
 
-    nonisolated(unsafe) private static var stopAtExit: (() -> Void)?
-    nonisolated(unsafe) private static var removeAtExit: (() -> Void)?
+    /// What stops and removes each cluster when the test process exits.
+    private static let atExit = Mutex<[@Sendable () -> Void]>([])
 
     /// A URL for `database` over the Unix socket as `role` (default: the owner).
     public func socketURL(_ database: String, role: String? = nil) -> String {

@@ -219,6 +219,36 @@ struct PlantRecordTests {
         #expect(try cluster.psql(database, "SELECT COUNT(*) FROM floorgate_schema").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
     }
 
+    @Test("a URL naming several servers: the first that is up and takes writes serves (target_session_attrs=read-write); none that does is an error naming each and why")
+    func severalServers() async throws {
+        let primary = try PostgresTestCluster.shared()
+        let (_, _, database) = try await Self.plantRecord(primary)
+        // A second server with the same database and role that takes no writes, as a standby would.
+        let standby = try PostgresTestCluster.another()
+        try standby.createRole(Self.serverRole)
+        try standby.psql("postgres", "CREATE DATABASE \(database)")
+        try standby.psql("postgres", "ALTER SYSTEM SET default_transaction_read_only = on")
+        try standby.psql("postgres", "SELECT pg_reload_conf()")
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let down = scratch.path("no-server")
+        let url = "postgresql://\(Self.serverRole)@/\(database)?host=\(down),\(standby.directory),\(primary.directory)"
+            + "&port=5432,\(standby.port),\(primary.port)&target_session_attrs=read-write&connect_timeout=5"
+        let server = try FloorgateChild(["record", "serve", "--db", url, "--socket", scratch.path("r.sock"), "--password-rounds", "1000"])
+        defer { server.kill(SIGKILL) }
+        #expect(server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true)
+        let client = RecordClient(socketPath: scratch.path("r.sock"))
+        let build = try await client.call(.buildOpen, keyed(["serial": "P-0001", "station": "bench-1", "operator": "olga"]))
+        let buildID = try #require(build["build_id"]?.integerValue)
+        #expect(try primary.psql(database, "SELECT s.serial FROM build b JOIN unit_serial s ON s.id = b.serial_id WHERE b.id = \(buildID)").trimmingCharacters(in: .whitespacesAndNewlines) == "P-0001")
+
+        let standbyOnly = "postgresql://\(Self.serverRole)@/\(database)?host=\(down),\(standby.directory)&port=5432,\(standby.port)"
+            + "&target_session_attrs=read-write&connect_timeout=5"
+        let refused = try FloorgateProcess.run(["record", "serve", "--db", standbyOnly, "--socket", scratch.path("s.sock")])
+        #expect(refused.status == 1)
+        #expect(refused.standardError.contains(down) && refused.standardError.contains("accepts no writes"), "\(refused.standardError)")
+    }
+
     @Test("the servers' role may add rows but never change or remove results, signatures or the audit chain")
     func serversCannotRewriteHistory() async throws {
         let cluster = try PostgresTestCluster.shared()
