@@ -40,6 +40,9 @@ public enum RecordErrorCode: Int, Sendable, Hashable, CaseIterable {
     case conflict = 1015
     /// The unit's build of that operation is open at another station: it is finished there.
     case openElsewhere = 1016
+    /// The unit's route does not let this station open that operation now (out of order, or
+    /// another station's): the message names where the unit goes next.
+    case notOnRoute = 1017
 
     /// Whether asking again later may succeed: the record failed inside or could not reach its
     /// database. Every other code is the record's considered answer to this request.

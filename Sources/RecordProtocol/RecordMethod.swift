@@ -33,6 +33,7 @@ public struct RecordMethod: RawRepresentable, Hashable, Sendable, Comparable, Ex
     public static let ncDisposition: RecordMethod = "nc.disposition"
     public static let sign: RecordMethod = "sign"
     public static let dhrExport: RecordMethod = "dhr.export"
+    public static let routeSet: RecordMethod = "route.set"
     /// Asks for the record's notifications on this connection; answered by the socket itself.
     public static let subscribe: RecordMethod = "subscribe"
 
@@ -41,7 +42,7 @@ public struct RecordMethod: RawRepresentable, Hashable, Sendable, Comparable, Ex
     public static let writes: Set<RecordMethod> = [
         .recordImport, .userUnlock, .instructionApprove, .redlinePublish, .redlineAcknowledge, .workOrderRelease,
         .workOrderClose, .buildOpen, .buildClose, .resultRecord, .resultCorrect, .stepComplete, .ncRaise,
-        .ncDisposition, .sign,
+        .ncDisposition, .sign, .routeSet,
     ]
 
     /// Whether this method changes the record.

@@ -28,7 +28,20 @@ public enum DeviceHistoryPage {
                 part?["number"], part?["revision"], part?["description"], order?["number"], order?["quantity"], order?["status"],
                 order?["released_at"],
             ].map(HTMLText.cell)])
-        for build in dhr["builds"]?.arrayValue ?? [] {
+        // The route: each operation in order, who may do it, and where and by whom it was done.
+        let builds = dhr["builds"]?.arrayValue ?? []
+        page.element("h2", "Route")
+        page.table(
+            headers: ["Operation", "Optional", "Stations", "Done at", "By", "Revision", "Status"],
+            rows: (order?["route"]?.arrayValue ?? []).map { step in
+                let build = builds.last { $0["operation"] == step["operation"] }
+                let stations: JSONValue = .string((step["stations"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", "))
+                return [
+                    step["operation"], step["optional"] == .bool(true) ? "yes" : "no", stations, build?["station"], build?["opened_by"],
+                    build?["current_revision"], build?["status"] ?? "not started",
+                ].map(HTMLText.cell)
+            })
+        for build in builds {
             page.element("h2", "Operation \(build["operation"]?.stringValue ?? "?") — build \(build["build_id"].map(HTMLText.cell) ?? "")")
             page.table(
                 headers: ["Status", "Station", "Opened by", "Date of manufacture (opened)", "Closed", "Current revision"],

@@ -17,16 +17,21 @@ enum DeviceHistoryRecord {
             JOIN part ON part.id = work_order.part_id WHERE unit_serial.serial = ?
             """, serial)
         else { throw WorkRecordError(.unknownSerial, "serial '\(serial)' is not on any work order") }
-        let buildIDs = try await transaction.integers(
-            "SELECT build.id FROM build JOIN unit_serial ON unit_serial.id = build.serial_id WHERE unit_serial.serial = ? ORDER BY build.id",
-            [.text(serial)])
+        let route = try WorkOrderRoute(storedText: unit["operations"])
+        let stations = try await StationRoutes.load(transaction)
+        // The unit's builds in route order: the DHR reads as the unit went through the plant.
+        let builds = try await transaction.rows(
+            "SELECT build.id, build.operation FROM build JOIN unit_serial ON unit_serial.id = build.serial_id WHERE unit_serial.serial = ? ORDER BY build.id",
+            serial)
+        let buildIDs = builds.sorted { (route.codes.firstIndex(of: $0["operation"]) ?? .max) < (route.codes.firstIndex(of: $1["operation"]) ?? .max) }
+            .map { $0["id"] as Int64 }
         var signatureIDs: Set<Int64> = []
-        var builds: [JSONValue] = []
+        var buildsJSON: [JSONValue] = []
         var labels: [JSONValue] = []
         for id in buildIDs {
             let build = try await BuildState.load(transaction, id: id, service: context.service, results: .all)
             let (json, used) = try await buildJSON(build, transaction)
-            builds.append(json)
+            buildsJSON.append(json)
             signatureIDs.formUnion(used)
             labels += build.results.filter { $0["unit"] as String? == nil }.map(BuildState.resultJSON)
         }
@@ -46,9 +51,15 @@ enum DeviceHistoryRecord {
             "work_order": [
                 "number": .string(unit["number"]), "quantity": .integer(unit["quantity"]), "status": .string(unit["status"]),
                 "released_at": .optional(unit["released_at"] as String?),
-                "operations": (try? JSONValue(recordText: Array((unit["operations"] as String).utf8))) ?? [],
+                "operations": .array(route.codes.map(JSONValue.string)),
+                "route": .array(route.operations.map { operation in
+                    [
+                        "operation": .string(operation.code), "optional": .bool(operation.isOptional),
+                        "stations": .array(stations.stations(for: operation.code).map(JSONValue.string)),
+                    ]
+                }),
             ],
-            "builds": .array(builds),
+            "builds": .array(buildsJSON),
             "labels": .array(labels),
             "signatures": .array(signatures.map(SignatureView.json)),
             "audit_head": .string(try await AuditChain.head(transaction)),

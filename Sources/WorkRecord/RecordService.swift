@@ -209,5 +209,6 @@ extension RecordService {
         .ncDisposition: MethodHandler(signing: .always, run: NonconformanceMethods.disposition),
         .sign: MethodHandler(signing: .always, run: UserMethods.sign),
         .dhrExport: MethodHandler(run: DeviceHistoryRecord.export),
+        .routeSet: MethodHandler(signing: .always, run: RouteMethods.set),
     ]
 }

@@ -15,7 +15,7 @@ import WorkRecord
 struct RecordCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "record",
-        abstract: "The work-order record: serve it, import into it, approve, redline, disposition, sign.",
+        abstract: "The work-order record: serve it, import into it, approve, redline, disposition, sign, route.",
         discussion: """
             The record holds parts, instructions and their revisions, work orders, builds, results, \
             nonconformances, redlines and electronic signatures, with a SHA-256 audit chain over \
@@ -38,7 +38,7 @@ struct RecordCommand: AsyncParsableCommand {
             """,
         subcommands: [
             RecordServeCommand.self, RecordMigrateCommand.self, RecordImportCommand.self, RecordApproveCommand.self, RecordRedlineCommand.self,
-            RecordNCCommand.self, RecordSignCommand.self, RecordUnlockCommand.self,
+            RecordNCCommand.self, RecordSignCommand.self, RecordUnlockCommand.self, RecordRouteCommand.self,
         ]
     )
 }
@@ -370,5 +370,33 @@ struct RecordUnlockCommand: AsyncParsableCommand {
 
     func run() async throws {
         printJSON(try await target.call(.userUnlock, ["login": .string(login), "signature": try signer.signature(meaning: "approved")]))
+    }
+}
+
+/// `floorgate record route`.
+struct RecordRouteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "route",
+        abstract: "Set which operations a station may open (an engineer's signature).",
+        discussion: """
+            A unit goes through its work order's operations in order; a station opens only the \
+            operations routed to it. The change applies from the next build on and is kept with \
+            the routes before it. Once any station is routed, a station without a route opens \
+            nothing; a record that routes no station lets every station open every operation.
+
+            Example:
+              floorgate record route --station bench-7 --operation 020 --operation 030 --user eric
+            """)
+    @Option(help: ArgumentHelp("The station, as its gateway names itself.", valueName: "name")) var station: String
+    @Option(name: .customLong("operation"), help: ArgumentHelp("An operation the station may open (repeat for each).", valueName: "code"))
+    var operations: [String] = []
+    @OptionGroup var signer: SignerOptions
+    @OptionGroup var target: RecordTarget
+
+    func run() async throws {
+        printJSON(try await target.call(.routeSet, [
+            "station": .string(station), "operations": .array(operations.map(JSONValue.string)),
+            "signature": try signer.signature(meaning: "approved"),
+        ]))
     }
 }

@@ -8,7 +8,7 @@ import WorkRecord
 @Suite("The record's rules at their edges")
 struct EdgeRuleTests {
     /// A part whose operation 010 measures two lengths in one step and whose work order has two
-    /// operations, on top of the example record.
+    /// operations (010 optional, so 020 may be opened first), on top of the example record.
     private static func twoPointRecord(_ backend: RecordBackendKind, operation: String = "010") async throws -> (RecordHarness, RecordClient, buildID: Int64) {
         let (harness, client) = try await RecordHarness.approvedExample(backend)
         let steps: JSONValue = [[
@@ -24,7 +24,7 @@ struct EdgeRuleTests {
                 ["part": "HX-300", "part_revision": "A", "operation": "010", "revision": "A", "title": "Op 10", "steps": steps],
                 ["part": "HX-300", "part_revision": "A", "operation": "020", "revision": "A", "title": "Op 20", "steps": steps],
             ],
-            "work_orders": [["number": "WO-3", "part": "HX-300", "part_revision": "A", "quantity": 1, "operations": ["010", "020"], "serials": ["T-1"]]],
+            "work_orders": [["number": "WO-3", "part": "HX-300", "part_revision": "A", "quantity": 1, "operations": [["operation": "010", "optional": true], "020"], "serials": ["T-1"]]],
         ]))
         for operation in ["010", "020"] {
             _ = try await client.call("instruction.approve", withKey([

@@ -219,6 +219,30 @@ struct PlantRecordTests {
         #expect(try cluster.psql(database, "SELECT COUNT(*) FROM floorgate_schema").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
     }
 
+    @Test("a record of the previous schema version: serve refuses it naming both versions; record migrate brings it forward and serve takes it")
+    func olderSchemaMigratesForward() async throws {
+        let cluster = try PostgresTestCluster.shared()
+        let (owner, serverURL, database) = try await Self.plantRecord(cluster)
+        // Version 1 is version 2 without the stations' routes.
+        try cluster.psql(database, "DROP TABLE station_route; UPDATE floorgate_schema SET version = 1")
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let refused = try FloorgateProcess.run(["record", "serve", "--db", serverURL, "--socket", scratch.path("r.sock")])
+        #expect(refused.status == 1 && refused.standardError.contains("schema version 1") && refused.standardError.contains("version \(RecordMigration.schemaVersion)"), "\(refused.standardError)")
+        let migrated = try FloorgateProcess.run(["record", "migrate", "--db", owner, "--grant", Self.serverRole])
+        #expect(migrated.status == 0 && migrated.standardOutput.contains("schema version 1 → \(RecordMigration.schemaVersion)"), "\(migrated.standardOutput) \(migrated.standardError)")
+        let server = try FloorgateChild(["record", "serve", "--db", serverURL, "--socket", scratch.path("r.sock"), "--password-rounds", "1000"])
+        defer { server.kill(SIGKILL) }
+        #expect(server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true)
+        let client = RecordClient(socketPath: scratch.path("r.sock"))
+        let routed = try await client.call(.routeSet, keyed(["station": "bench-1", "operations": ["010"], "signature": ["user": "eric", "password": "bench-eric-1"]]))
+        #expect(routed["route_id"] == 1)
+        server.kill(SIGTERM)
+        _ = await server.wait(timeout: .seconds(10))
+        let verified = try FloorgateProcess.run(["verify", "--db", owner])
+        #expect(verified.status == 0, "\(verified.standardError)")
+    }
+
     @Test("a URL naming several servers: the first that is up and takes writes serves (target_session_attrs=read-write); none that does is an error naming each and why")
     func severalServers() async throws {
         let primary = try PostgresTestCluster.shared()

@@ -58,7 +58,7 @@ struct RecordCommandTests {
         #expect(verified.standardOutput.contains("verify; head "))
     }
 
-    @Test("redline, nc raise, nc disposition, sign and unlock through the executable, on the file with --db")
+    @Test("redline, nc raise, nc disposition, sign, unlock and route through the executable, on the file with --db")
     func peopleCommands() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
@@ -97,6 +97,8 @@ struct RecordCommandTests {
         let review = try run(["record", "sign", "--record-type", "build", "--record-id", "\(buildID)", "--subject", "first article", "--user", "quinn"], password: "bench-quinn-1")
         #expect(review["printed_name"] == "Quinn Quality" && review["meaning"] == "reviewed")
         #expect(try run(["record", "unlock", "--login", "olga", "--user", "root-admin"], password: "bench-admin-1")["locked"] == false)
+        let routed = try run(["record", "route", "--station", "bench-7", "--operation", "010", "--operation", "020", "--user", "eric"], password: "bench-eric-1")
+        #expect(routed["station"] == "bench-7" && routed["operations"] == ["010", "020"])
 
         let shown = try run(["build", "show", "SN-0001"])
         #expect(shown["pending_redline"]?["to_revision"] == "B")

@@ -21,21 +21,35 @@ enum BuildMethods {
             throw WorkRecordError(.workOrderNotReleased, "work order \(unit["number"] as String) of serial '\(serial)' is \(unit["status"] as String), not released")
         }
         let serialID: Int64 = unit["id"]
-        let operations = try JSONValue(recordText: Array((unit["operations"] as String).utf8)).arrayValue?.compactMap(\.stringValue) ?? []
+        let route = try WorkOrderRoute(storedText: unit["operations"])
         let builds = try await transaction.rows("SELECT id, operation, status, station FROM build WHERE serial_id = ?", serialID)
         let statusByOperation = Dictionary(builds.map { ($0["operation"] as String, $0) }, uniquingKeysWith: { first, _ in first })
+        let openable = route.openable { statusByOperation[$0]?["status"] as String? == "complete" }
+        let stations = try await StationRoutes.load(transaction)
         let operation: String
         if let requested = try params.optionalString("operation") {
-            guard operations.contains(requested) else {
-                throw WorkRecordError(.invalidParams, "work order \(unit["number"] as String) has no operation \(requested); it has \(operations.joined(separator: ", "))")
+            guard route.codes.contains(requested) else {
+                throw WorkRecordError(.invalidParams, "work order \(unit["number"] as String) has no operation \(requested); it has \(route.codes.joined(separator: ", "))")
+            }
+            if statusByOperation[requested] == nil, !openable.contains(where: { $0.code == requested }) {
+                let next = openable.last?.code ?? "?"
+                throw WorkRecordError(
+                    .notOnRoute, "operation \(requested) of serial '\(serial)' cannot start before operation \(next) is complete, at \(stations.whereDone(next))")
             }
             operation = requested
-        } else if let running = operations.first(where: { statusByOperation[$0]?["status"] as String? == "open" }) {
+        } else if let running = route.codes.first(where: { statusByOperation[$0]?["status"] as String? == "open" }) {
             operation = running  // the unit's build in progress, whichever operation it is
-        } else if let next = operations.first(where: { statusByOperation[$0]?["status"] as String? != "complete" }) {
-            operation = next
+        } else if let next = openable.first(where: { stations.allows(station, $0.code) }) {
+            operation = next.code
+        } else if let next = openable.last {
+            throw WorkRecordError(
+                .notOnRoute, "serial '\(serial)' goes next to operation \(next.code) at \(stations.whereDone(next.code)), not to \(station)")
         } else {
             throw WorkRecordError(.serialComplete, "serial '\(serial)' has completed every operation of work order \(unit["number"] as String)")
+        }
+        if statusByOperation[operation] == nil, !stations.allows(station, operation) {
+            throw WorkRecordError(
+                .notOnRoute, "operation \(operation) of serial '\(serial)' is done at \(stations.whereDone(operation)), not at \(station)")
         }
         if let existing = statusByOperation[operation] {
             guard existing["status"] as String == "open" else {

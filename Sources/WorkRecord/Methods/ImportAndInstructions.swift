@@ -9,14 +9,14 @@ enum RecordInfo {
     }
 }
 
-/// `record.import`: users, parts, instruction drafts and work orders from one document
-/// (`floorgate record import FILE`). Instructions arrive as drafts: only a signed
+/// `record.import`: users, parts, instruction drafts, work orders and the stations' routes from
+/// one document (`floorgate record import FILE`). Instructions arrive as drafts: only a signed
 /// `instruction.approve` makes a revision effective.
 enum RecordImport {
     static func run(_ context: MethodContext) async throws -> RecordOutcome {
         let params = context.params, writer = context.writer, transaction = context.transaction
-        var counts: [String: Int64] = ["users": 0, "parts": 0, "instructions": 0, "work_orders": 0, "serials": 0]
-        let sections = ["users", "parts", "instructions", "work_orders"]
+        var counts: [String: Int64] = ["users": 0, "parts": 0, "instructions": 0, "work_orders": 0, "serials": 0, "stations": 0]
+        let sections = ["users", "parts", "instructions", "work_orders", "stations"]
         guard try sections.contains(where: { try !params.array($0).isEmpty }) else {
             throw WorkRecordError(.invalidParams, "the import lists nothing: give at least one of \(sections.joined(separator: ", "))")
         }
@@ -71,13 +71,7 @@ enum RecordImport {
         }
         for (index, value) in try params.array("work_orders").enumerated() {
             let order = try Parameters(value, path: "params.work_orders[\(index)]")
-            let operations = try order.array("operations").map { operation -> String in
-                guard let name = operation.stringValue, !name.isEmpty else {
-                    throw WorkRecordError(.invalidParams, "\(order.path).operations must be strings")
-                }
-                return name
-            }
-            guard !operations.isEmpty else { throw WorkRecordError(.invalidParams, "\(order.path).operations must list at least one operation") }
+            let route = try WorkOrderRoute(importing: try order.array("operations"), path: "\(order.path).operations")
             let serials = try order.array("serials").map { serial -> String in
                 guard let text = serial.stringValue, !text.isEmpty else { throw WorkRecordError(.invalidParams, "\(order.path).serials must be strings") }
                 return text
@@ -94,7 +88,7 @@ enum RecordImport {
                 "work_order",
                 [
                     "number": try order.string("number"), "part_id": try await partID(order, transaction), "quantity": quantity,
-                    "operations": JSONValue.array(operations.map(JSONValue.string)).text, "status": status,
+                    "operations": route.storedText, "status": status,
                     "released_at": status == "released" ? RecordClock.timestamp() : nil,
                 ], action: "work_order.create")
             for serial in serials {
@@ -102,6 +96,11 @@ enum RecordImport {
             }
             counts["work_orders", default: 0] += 1
             counts["serials", default: 0] += Int64(serials.count)
+        }
+        for (index, value) in try params.array("stations").enumerated() {
+            let station = try Parameters(value, path: "params.stations[\(index)]")
+            try await RouteMethods.record(station, writer: writer, signatureID: nil)
+            counts["stations", default: 0] += 1
         }
         return RecordOutcome(.object(counts.mapValues(JSONValue.integer)))
     }

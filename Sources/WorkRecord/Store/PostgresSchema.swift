@@ -7,7 +7,7 @@ import RecordProtocol
 /// change it: `floorgate record migrate` does, under the database owner's role.
 enum PostgresSchema {
     /// The version this build of Floorgate reads and writes.
-    static let version: Int64 = 1
+    static let version: Int64 = 2
 
     /// The schema version a database holds; 0 for a database without the record's schema.
     static func installedVersion(_ transaction: any RecordTransaction) async throws(RecordStoreError) -> Int64 {
@@ -18,10 +18,30 @@ enum PostgresSchema {
     /// The channel record servers LISTEN on; a NOTIFY says new rows wait in `notification`.
     static let notificationChannel = "floorgate_record"
 
-    /// Statements that create version 1 from an empty database, one statement each.
-    static var version1: [String] { script.flatMap(statements) }
+    /// The statements that bring a database from the version before to each version, one
+    /// statement each, oldest first. A released version's statements never change.
+    static var migrations: [(version: Int64, statements: [String])] {
+        [(1, version1.flatMap(statements)), (2, version2.flatMap(statements))]
+    }
 
-    private static let script = [
+    /// Version 2: which operations each station may open (routes across stations).
+    private static let version2 = [
+        """
+        CREATE TABLE station_route (
+            id BIGINT PRIMARY KEY,
+            station TEXT NOT NULL,
+            operations TEXT NOT NULL,
+            signature_id BIGINT REFERENCES signature(id),
+            set_at TEXT NOT NULL
+        );
+        CREATE INDEX station_route_station ON station_route (station, id);
+        """,
+        appendOnlyTriggers("station_route"),
+        "UPDATE floorgate_schema SET version = 2;",
+    ]
+
+    /// Version 1, from an empty database.
+    private static let version1 = [
         """
         CREATE TABLE "user" (
             id BIGINT PRIMARY KEY,
@@ -202,7 +222,12 @@ enum PostgresSchema {
         CREATE TRIGGER instruction_keep_approved BEFORE DELETE ON instruction FOR EACH ROW WHEN (OLD.status <> 'draft')
             EXECUTE FUNCTION floorgate_refuse('an approved instruction revision is never deleted');
         """,
-    ] + RecordSchema.appendOnlyTables.map { table in
+    ] + RecordSchema.firstAppendOnlyTables.map(appendOnlyTriggers) + [
+        "CREATE TABLE floorgate_schema (version BIGINT NOT NULL);\nINSERT INTO floorgate_schema VALUES (1);"
+    ]
+
+    /// The triggers that refuse changing, deleting or truncating the rows of `table`.
+    private static func appendOnlyTriggers(_ table: String) -> String {
         """
         CREATE TRIGGER \(table)_no_update BEFORE UPDATE ON \(table) FOR EACH ROW
             EXECUTE FUNCTION floorgate_refuse('\(table) rows are never changed: record a correction instead');
@@ -211,9 +236,7 @@ enum PostgresSchema {
         CREATE TRIGGER \(table)_no_truncate BEFORE TRUNCATE ON \(table) FOR EACH STATEMENT
             EXECUTE FUNCTION floorgate_refuse('\(table) rows are never deleted');
         """
-    } + [
-        "CREATE TABLE floorgate_schema (version BIGINT NOT NULL);\nINSERT INTO floorgate_schema VALUES (1);"
-    ]
+    }
 
     /// The statements of `script`: each ends with a line ending in `;` outside a `$$` body.
     private static func statements(_ script: String) -> [String] {

@@ -49,8 +49,8 @@ public enum RecordMigration {
                 throw RecordStoreError(
                     .failed, "the record has schema version \(found), newer than this Floorgate's \(PostgresSchema.version): upgrade Floorgate")
             }
-            if found == 0 {
-                for statement in PostgresSchema.version1 {
+            for migration in PostgresSchema.migrations where migration.version > found {
+                for statement in migration.statements {
                     try await transaction.execute(statement, [])
                 }
             }

@@ -7,11 +7,15 @@ enum RecordSchema {
     /// The tables whose every row the audit chain covers, in the order `verify` reports them.
     static let auditedTables = [
         "user", "part", "instruction", "work_order", "unit_serial", "build", "result", "signature",
-        "step_completion", "nonconformance", "nc_disposition", "redline", "redline_ack",
+        "step_completion", "nonconformance", "nc_disposition", "redline", "redline_ack", "station_route",
     ]
 
     /// Tables that only ever grow: triggers refuse UPDATE and DELETE on them.
-    static let appendOnlyTables = [
+    static let appendOnlyTables = firstAppendOnlyTables + ["station_route"]
+
+    /// The append-only tables of the first schema, whose triggers its first migration creates
+    /// (a migration, once released, never changes).
+    static let firstAppendOnlyTables = [
         "result", "signature", "audit", "step_completion", "nc_disposition", "redline", "redline_ack", "nonconformance",
     ]
 

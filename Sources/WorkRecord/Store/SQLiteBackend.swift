@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 import GRDB
-public import RecordProtocol
+import RecordProtocol
 
 /// A station's record in one SQLite file: WAL, `synchronous=FULL`, the schema brought up to
 /// date at open. The record's writer is the file's only writer; its transactions span several

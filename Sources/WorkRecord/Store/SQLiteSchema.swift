@@ -200,16 +200,34 @@ enum SQLiteSchema {
                         response TEXT NOT NULL
                     );
                     """)
-            for table in RecordSchema.appendOnlyTables {
-                try db.execute(
-                    sql: """
-                        CREATE TRIGGER \(table)_no_update BEFORE UPDATE ON \(table)
-                        BEGIN SELECT RAISE(ABORT, '\(table) rows are never changed: record a correction instead'); END;
-                        CREATE TRIGGER \(table)_no_delete BEFORE DELETE ON \(table)
-                        BEGIN SELECT RAISE(ABORT, '\(table) rows are never deleted'); END;
-                        """)
+            for table in RecordSchema.firstAppendOnlyTables {
+                try db.execute(sql: appendOnlyTriggers(table))
             }
         }
+        migrator.registerMigration("6 station routes") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE station_route (
+                        id INTEGER PRIMARY KEY,
+                        station TEXT NOT NULL,
+                        operations TEXT NOT NULL,
+                        signature_id INTEGER REFERENCES signature(id),
+                        set_at TEXT NOT NULL
+                    );
+                    CREATE INDEX station_route_station ON station_route (station, id);
+                    """)
+            try db.execute(sql: appendOnlyTriggers("station_route"))
+        }
         return migrator
+    }
+
+    /// The triggers that refuse changing or deleting a row of `table`.
+    private static func appendOnlyTriggers(_ table: String) -> String {
+        """
+        CREATE TRIGGER \(table)_no_update BEFORE UPDATE ON \(table)
+        BEGIN SELECT RAISE(ABORT, '\(table) rows are never changed: record a correction instead'); END;
+        CREATE TRIGGER \(table)_no_delete BEFORE DELETE ON \(table)
+        BEGIN SELECT RAISE(ABORT, '\(table) rows are never deleted'); END;
+        """
     }
 }
