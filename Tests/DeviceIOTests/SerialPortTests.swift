@@ -60,6 +60,15 @@ struct SerialPortTests {
         }
     }
 
+    @Test("a hung-up pseudo-terminal keeps its number while it lives: opening its path fails as for an unplugged device, and no new one takes it")
+    func hungUpKeepsItsNumber() throws {
+        let unplugged = try PseudoTerminal()
+        unplugged.hangUp()
+        #expect(throws: DeviceOpenError.self) { _ = try SerialPort.open(path: unplugged.path, settings: SerialSettings(baud: 9600, dataBits: 8, parity: .none, stopBits: 1, flowControl: .none)) }
+        let others = try (0..<8).map { _ in try PseudoTerminal() }
+        #expect(!others.map(\.path).contains(unplugged.path))
+    }
+
     @Test("a missing node and a node that is not a terminal are typed errors naming the path")
     func openErrors() throws {
         let settings = SerialSettings(baud: 9600, dataBits: 8, parity: .none, stopBits: 1, flowControl: .none)

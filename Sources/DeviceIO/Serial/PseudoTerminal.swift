@@ -8,12 +8,19 @@ import Synchronization
 ///
 /// The pair starts in raw mode, so bytes written before the gateway opens the port reach it
 /// unchanged (a fresh pty would turn CR into LF and hold a line until its end).
+///
+/// The pair also holds the slave open (never reading it) until it is released, so its number is
+/// not given to the next pseudo-terminal made while a gateway that had this one may still open
+/// the path again: after `hangUp` that open fails, as for an unplugged device, instead of
+/// reaching another device (two readers of one port would each get part of its bytes).
 public final class PseudoTerminal: Sendable {
     /// The master's descriptor: write here what the device sends, read what the gateway writes.
     public let master: Int32
     /// The slave's path (`/dev/pts/7`).
     public let path: String
     private let isOpen = Mutex(true)
+    /// A descriptor of the slave, holding its number until `deinit`.
+    private let reservation: Int32
 
     /// Errors creating the pair, with the failing call.
     public struct CreationError: Error, CustomStringConvertible {
@@ -32,6 +39,12 @@ public final class PseudoTerminal: Sendable {
         tcsetattr(master, TCSANOW, &attributes)
         self.master = master
         self.path = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        reservation = Glibc.open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
+        guard reservation >= 0 else {
+            let failure = errno
+            Glibc.close(master)
+            throw CreationError(call: "open \(path)", errno: failure)
+        }
     }
 
     /// Writes all of `bytes` to the master (the device speaking).
@@ -64,5 +77,8 @@ public final class PseudoTerminal: Sendable {
         }
     }
 
-    deinit { hangUp() }
+    deinit {
+        hangUp()
+        Glibc.close(reservation)
+    }
 }
