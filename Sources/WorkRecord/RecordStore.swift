@@ -17,7 +17,6 @@ public final class RecordStore: Sendable {
 
     private let backend: any RecordBackend
     private let service: RecordService
-    private let executor = WriterExecutor()
     private let state = Mutex<(jobs: [Job], drain: Task<Void, Never>?, closed: Bool)>(([], nil, false))
 
     /// The writer over `backend`; `passwordRounds` is the PBKDF2 work factor for new passwords.
@@ -83,7 +82,7 @@ public final class RecordStore: Sendable {
             guard !state.closed else { return false }
             state.jobs.append(job)
             if state.drain == nil {
-                state.drain = Task(executorPreference: executor) { await self.drain() }
+                state.drain = Task(executorPreference: backend.writerExecutor) { await self.drain() }
             }
             return true
         }

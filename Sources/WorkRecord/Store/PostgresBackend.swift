@@ -31,6 +31,10 @@ final class PostgresBackend: RecordBackend {
     private let url: PostgresURL
     private let logger: Logger
     private let notify: RecordNotificationSink
+    /// The event loop the writing connection runs on, always the same one (across reconnections):
+    /// the writer runs there too (`writerExecutor`).
+    private let eventLoop: any EventLoop
+    let writerExecutor: any TaskExecutor
     /// This server's name on the notifications it writes, so its listener skips them.
     private let origin = UUIDv7.make().uuidString.lowercased()
     private let writer: Mutex<WriterState>
@@ -45,10 +49,14 @@ final class PostgresBackend: RecordBackend {
         var nextAttempt: ContinuousClock.Instant?
     }
 
-    private init(url: PostgresURL, connection: PostgresConnection, notify: @escaping RecordNotificationSink, logger: Logger) {
+    private init(
+        url: PostgresURL, connection: PostgresConnection, eventLoop: any EventLoop, notify: @escaping RecordNotificationSink, logger: Logger
+    ) {
         self.url = url
         self.logger = logger
         self.notify = notify
+        self.eventLoop = eventLoop
+        writerExecutor = EventLoopTaskExecutor(eventLoop)
         writer = Mutex(WriterState(connection: connection))
         let listening = ListeningConnection()
         self.listening = listening
@@ -60,14 +68,15 @@ final class PostgresBackend: RecordBackend {
     static func connect(
         _ url: PostgresURL, notify: @escaping RecordNotificationSink, logger: Logger = Logger(label: "floorgate.record.postgres")
     ) async throws -> PostgresBackend {
-        let connection = try await PostgresConnector(url: url, logger: logger).connect()
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
+        let connection = try await PostgresConnector(url: url, logger: logger, eventLoop: eventLoop).connect()
         do {
             try await checkSchema(connection, url: url)
         } catch {
             try? await connection.close()
             throw error
         }
-        return PostgresBackend(url: url, connection: connection, notify: notify, logger: logger)
+        return PostgresBackend(url: url, connection: connection, eventLoop: eventLoop, notify: notify, logger: logger)
     }
 
     /// Refuses a database whose schema is not this version's, naming both versions.
@@ -195,7 +204,7 @@ final class PostgresBackend: RecordBackend {
             throw RecordStoreError(.unreachable, "\(url) did not answer; the next attempt to reconnect is under way shortly")
         case .reconnect:
             do throws(RecordStoreError) {
-                let connection = try await PostgresConnector(url: url, logger: logger).connect()
+                let connection = try await PostgresConnector(url: url, logger: logger, eventLoop: eventLoop).connect()
                 writer.withLock { state in
                     state.connection = connection
                     state.delay = nil

@@ -14,6 +14,8 @@ import RecordProtocol
 struct PostgresConnector {
     let url: PostgresURL
     let logger: Logger
+    /// The event loop the connection runs on.
+    var eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()
 
     /// Connection ids for the driver's logs, unique in this process.
     private static let nextID = Atomic<Int>(1)
@@ -55,7 +57,7 @@ struct PostgresConnector {
         configuration.options.connectTimeout = .seconds(Int64(url.connectTimeout))
         do {
             return try await PostgresConnection.connect(
-                configuration: configuration, id: Self.nextID.wrappingAdd(1, ordering: .relaxed).oldValue, logger: logger)
+                on: eventLoop, configuration: configuration, id: Self.nextID.wrappingAdd(1, ordering: .relaxed).oldValue, logger: logger)
         } catch let error as PSQLError where error.code == .server {
             // The server answered and refused: a wrong password, an unknown role or database.
             let state = error.serverInfo?[.sqlState] ?? ""

@@ -19,6 +19,10 @@ public protocol RecordBackend: Sendable {
 
     /// Closes the backend's connections (after the writer finished).
     func close() async throws
+
+    /// Where the record's writer runs: one thread, so a transaction's statements follow each
+    /// other without waiting for a thread of the shared pool.
+    var writerExecutor: any TaskExecutor { get }
 }
 
 /// Where notifications of committed writes go: the record server's subscribers.

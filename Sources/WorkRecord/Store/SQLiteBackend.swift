@@ -8,6 +8,7 @@ import RecordProtocol
 /// statements, each run on GRDB's serial queue.
 final class SQLiteBackend: RecordBackend {
     private let queue: DatabaseQueue
+    let writerExecutor: any TaskExecutor = WriterExecutor()
     private let notify: RecordNotificationSink
 
     /// Opens (creating if needed) the record at `path` and migrates it; `readOnly` opens an
