@@ -36,7 +36,8 @@ public final class PostgresTestCluster: Sendable {
         return versions.map { "\(root)/\($0)/bin" }.first { FileManager.default.isExecutableFile(atPath: "\($0)/initdb") }
     }
 
-    private init() throws {
+    /// A new cluster: initdb, or a base backup of `primary` that streams from it (a standby).
+    private init(standbyOf primary: (cluster: PostgresTestCluster, name: String)? = nil) throws {
         guard let bin = Self.binaries else { throw ClusterError("PostgreSQL is not installed (make deps-postgres)") }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("floorgate-pg-\(UUID().uuidString.prefix(8))").path
         port = try Self.freePort()
@@ -48,13 +49,20 @@ public final class PostgresTestCluster: Sendable {
             guard let user = getpwnam("postgres") else { throw ClusterError("running as root needs the postgres user to start PostgreSQL") }
             chown(directory, user.pointee.pw_uid, user.pointee.pw_gid)
         }
-        let passwordFile = directory + "/initdb-password"
-        try Self.password.write(toFile: passwordFile, atomically: true, encoding: .utf8)
-        chmod(passwordFile, 0o600)
-        if getuid() == 0, let user = getpwnam("postgres") { chown(passwordFile, user.pointee.pw_uid, user.pointee.pw_gid) }
-        try Self.run(
-            "\(bin)/initdb", ["-D", data, "-U", owner, "--auth-local=trust", "--auth-host=scram-sha-256", "--pwfile=\(passwordFile)",
-                              "-E", "UTF8", "--no-sync"])
+        if let (primary, name) = primary {
+            try Self.run(
+                "\(bin)/pg_basebackup",
+                ["-D", data, "-d", "host=\(primary.directory) port=\(primary.port) user=\(owner) application_name=\(name)", "-R", "-X", "stream", "--no-sync"])
+        } else {
+            let passwordFile = directory + "/initdb-password"
+            try Self.password.write(toFile: passwordFile, atomically: true, encoding: .utf8)
+            chmod(passwordFile, 0o600)
+            if getuid() == 0, let user = getpwnam("postgres") { chown(passwordFile, user.pointee.pw_uid, user.pointee.pw_gid) }
+            try Self.run(
+                "\(bin)/initdb", ["-D", data, "-U", owner, "--auth-local=trust", "--auth-host=scram-sha-256", "--pwfile=\(passwordFile)",
+                                  "-E", "UTF8", "--no-sync"])
+        }
+        // Appended last, so a standby's copy of its primary's settings is overridden.
         let settings = """
             listen_addresses = '127.0.0.1'
             port = \(port)
@@ -81,6 +89,44 @@ public final class PostgresTestCluster: Sendable {
                 _ = try? Self.run("/bin/rm", ["-rf", directory], asPostgres: false)
             }
         }
+    }
+
+    /// Starts a standby of this cluster named `name`, streaming from it, and makes this cluster
+    /// wait for it at every commit (`synchronous_standby_names`; `synchronous_commit` is on):
+    /// whatever this cluster acknowledges is also on the standby.
+    public func startSynchronousStandby(named name: String) throws -> PostgresTestCluster {
+        let standby = try PostgresTestCluster(standbyOf: (self, name))
+        try psql("postgres", "ALTER SYSTEM SET synchronous_standby_names = '\(name)'")
+        try psql("postgres", "SELECT pg_reload_conf()")
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try psql("postgres", "SELECT sync_state FROM pg_stat_replication WHERE application_name = '\(name)'")
+            .trimmingCharacters(in: .whitespacesAndNewlines) != "sync" {
+            guard ContinuousClock.now < deadline else { throw ClusterError("standby \(name) did not become synchronous") }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return standby
+    }
+
+    /// Kills the server and every process of it with SIGKILL, as a power cut would: nothing is
+    /// flushed or closed cleanly.
+    public func crash() throws {
+        let pidFile = try String(contentsOfFile: directory + "/data/postmaster.pid", encoding: .utf8)
+        guard let postmaster = pid_t(pidFile.split(separator: "\n").first ?? "") else { throw ClusterError("no postmaster pid in \(pidFile)") }
+        let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        let children = processes.compactMap(pid_t.init).filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let fields = stat.split(separator: ")").last?.split(separator: " "), fields.count > 2
+            else { return false }
+            return pid_t(fields[2]) == postmaster
+        }
+        Glibc.kill(postmaster, SIGKILL)
+        children.forEach { Glibc.kill($0, SIGKILL) }
+    }
+
+    /// Promotes a standby to a primary that takes writes, and waits until it does.
+    public func promote() throws {
+        guard let bin = Self.binaries else { throw ClusterError("PostgreSQL is not installed") }
+        try Self.run("\(bin)/pg_ctl", ["-D", directory + "/data", "-w", "-t", "60", "promote"])
     }
 
     /// What stops and removes each cluster when the test process exits.

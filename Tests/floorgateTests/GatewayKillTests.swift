@@ -14,12 +14,12 @@ import WorkRecord
 /// checked on the files afterwards. `FLOORGATE_LONG_TESTS=1` kills it 50 times, else 3 times.
 @Suite("Gateway killed while devices stream", .serialized)
 struct GatewayKillTests {
-    private static let devices = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    static let devices = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("devices").path
 
     /// An instruction with room for every reading: ten gauge points and five torque points of a
-    /// thousand places each, limits wide enough that nothing fails.
-    private static let recordImport: JSONValue = {
+    /// thousand places each, limits wide enough that nothing fails; a work order of `serials`.
+    static func enduranceImport(serials: [String] = ["SN-0009"]) -> JSONValue {
         let gauges: [JSONValue] = (1...10).map { ["name": .string("g\($0)"), "kind": "measure", "unit": "mm", "lower": "0", "upper": "10000", "count": 1000] }
         let torques: [JSONValue] = (1...5).map { ["name": .string("t\($0)"), "kind": "torque", "unit": "N.m", "lower": "0", "upper": "100", "count": 1000] }
         return [
@@ -28,9 +28,12 @@ struct GatewayKillTests {
             "parts": [["number": "P-1", "revision": "A", "description": "endurance part"]],
             "instructions": [["part": "P-1", "part_revision": "A", "operation": "010", "revision": "A", "title": "Endurance",
                               "steps": [["key": "10", "title": "Stream", "points": .array(gauges + torques)]]]],
-            "work_orders": [["number": "WO-9", "part": "P-1", "part_revision": "A", "quantity": 1, "operations": ["010"], "serials": ["SN-0009"]]],
+            "work_orders": [[
+                "number": "WO-9", "part": "P-1", "part_revision": "A", "quantity": .integer(Int64(serials.count)), "operations": ["010"],
+                "serials": .array(serials.map(JSONValue.string)),
+            ]],
         ]
-    }()
+    }
 
     private func keyed(_ params: JSONValue) -> JSONValue {
         guard case .object(var members) = params else { return params }
@@ -50,7 +53,7 @@ struct GatewayKillTests {
             .sqlite(path: scratch.path("record.sqlite")), options: .init(socketPath: scratch.path("record.sock")),
             passwordRounds: 1_000, group: group, logger: logger)
         let client = RecordClient(socketPath: scratch.path("record.sock"))
-        _ = try await client.call("record.import", keyed(Self.recordImport))
+        _ = try await client.call("record.import", keyed(Self.enduranceImport()))
         _ = try await client.call("instruction.approve", keyed(["part": "P-1", "part_revision": "A", "operation": "010", "revision": "A",
                                                           "signature": ["user": "ada", "password": "bench-ada-1"]]))
 
