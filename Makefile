@@ -69,7 +69,7 @@ test-usb: deps deps-usb
 demo: deps build
 	$$($(SWIFT) build --show-bin-path)/floorgate demo $(if $(DEMO_DIR),--dir $(DEMO_DIR))
 
-## bench: decoder throughput, decimal/verdict cost, Open Protocol and record results/s; writes BENCHMARKS.md
+## bench: decoder throughput, decimal/verdict cost, Open Protocol, record and plant-record results/s; writes BENCHMARKS.md
 bench: deps
 	./scripts/run-benchmarks
 
