@@ -99,16 +99,27 @@ struct AuditedWriter {
     /// Inserts a row and records it; returns its id.
     @discardableResult
     func insert(_ table: String, _ values: KeyValuePairs<String, (any RecordValueConvertible)?>, action: String) async throws -> Int64 {
-        let id = try await transaction.integer("SELECT COALESCE(MAX(id), 0) + 1 FROM \"\(table)\"") ?? 1
-        let columns = ["id"] + values.map(\.key)
+        try await insert(table, columns: values.map { ($0.key, RecordValue($0.value)) }, action: action)
+    }
+
+    /// Inserts a row of these columns and records it; returns its id.
+    @discardableResult
+    func insert(_ table: String, columns values: [(column: String, value: RecordValue)], action: String) async throws -> Int64 {
+        let id = try await Self.nextID(table, transaction)
+        let columns = ["id"] + values.map(\.column)
         let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
         try await transaction.execute(
             "INSERT INTO \"\(table)\" (\(columns.joined(separator: ", "))) VALUES (\(placeholders))",
-            [.integer(id)] + values.map { RecordValue($0.value) })
+            [.integer(id)] + values.map(\.value))
         try await AuditChain.append(
             transaction, actor: actor, action: action, entity: table, entityID: id, old: nil,
             new: try await AuditChain.snapshot(transaction, table: table, id: id))
         return id
+    }
+
+    /// The id the next row of `table` gets: its largest plus one, under the writer's lock.
+    static func nextID(_ table: String, _ transaction: any RecordTransaction) async throws -> Int64 {
+        try await transaction.integer("SELECT COALESCE(MAX(id), 0) + 1 FROM \"\(table)\"") ?? 1
     }
 
     /// Changes columns of one row and records old → new.

@@ -11,8 +11,9 @@ public final class RecordStore: Sendable {
     private enum Job: Sendable {
         /// A request and where its answer goes.
         case call(RecordCall, @Sendable (Result<RecordOutcome, WorkRecordError>) -> Void)
-        /// A verification of the whole record, in a read transaction of its own.
-        case verify(expectedHead: String?, @Sendable (Result<AuditVerifier.Report, any Error>) -> Void)
+        /// Work on the record as a whole (a verification, a station's record moved in), in a
+        /// transaction of its own after the calls queued before it; told when the store closed first.
+        case exclusive(run: @Sendable (any RecordBackend) async -> Void, refused: @Sendable () -> Void)
     }
 
     private let backend: any RecordBackend
@@ -60,8 +61,28 @@ public final class RecordStore: Sendable {
 
     /// Verifies the record against its audit chain (`AuditVerifier`), in one consistent read.
     public func verify(expectedHead: String? = nil) async throws -> AuditVerifier.Report {
-        let result = await withCheckedContinuation { continuation in
-            enqueue(.verify(expectedHead: expectedHead) { continuation.resume(returning: $0) })
+        try await exclusive(writing: false) { transaction, backend in
+            try await AuditVerifier.verify(transaction, backend: backend, expectedHead: expectedHead)
+        }
+    }
+
+    /// Runs `body` in one transaction of its own, in the writer's turn after the calls queued
+    /// before it: work on the record as a whole. A `writing` body's writes commit together or
+    /// not at all.
+    func exclusive<T: Sendable>(
+        writing: Bool, _ body: @escaping @Sendable (any RecordTransaction, any RecordBackend) async throws -> T
+    ) async throws -> T {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, any Error>, Never>) in
+            enqueue(.exclusive(
+                run: { backend in
+                    do {
+                        let value = try await backend.transaction(writing: writing) { transaction in (try await body(transaction, backend), []) }
+                        continuation.resume(returning: .success(value))
+                    } catch {
+                        continuation.resume(returning: .failure(error))
+                    }
+                },
+                refused: { continuation.resume(returning: .failure(WorkRecordError(.internalError, "the record is closing"))) }))
         }
         return try result.get()
     }
@@ -90,8 +111,8 @@ public final class RecordStore: Sendable {
         switch job {
         case .call(_, let completion):
             completion(.failure(WorkRecordError(.internalError, "the record is closing")))
-        case .verify(_, let completion):
-            completion(.failure(WorkRecordError(.internalError, "the record is closing")))
+        case .exclusive(_, let refused):
+            refused()
         }
     }
 
@@ -109,24 +130,13 @@ public final class RecordStore: Sendable {
                 switch job {
                 case .call(let call, let completion):
                     calls.append((call, completion))
-                case .verify(let expectedHead, let completion):
+                case .exclusive(let work, _):
                     await run(calls)
                     calls.removeAll()
-                    await verify(expectedHead: expectedHead, completion)
+                    await work(backend)
                 }
             }
             await run(calls)
-        }
-    }
-
-    private func verify(expectedHead: String?, _ completion: @Sendable (Result<AuditVerifier.Report, any Error>) -> Void) async {
-        do {
-            let report = try await backend.transaction(writing: false) { transaction in
-                (try await AuditVerifier.verify(transaction, backend: backend, expectedHead: expectedHead), [])
-            }
-            completion(.success(report))
-        } catch {
-            completion(.failure(error))
         }
     }
 

@@ -38,7 +38,7 @@ struct RecordCommand: AsyncParsableCommand {
             """,
         subcommands: [
             RecordServeCommand.self, RecordMigrateCommand.self, RecordImportCommand.self, RecordApproveCommand.self, RecordRedlineCommand.self,
-            RecordNCCommand.self, RecordSignCommand.self, RecordUnlockCommand.self, RecordRouteCommand.self,
+            RecordNCCommand.self, RecordSignCommand.self, RecordUnlockCommand.self, RecordRouteCommand.self, RecordMoveInCommand.self,
         ]
     )
 }
@@ -398,5 +398,52 @@ struct RecordRouteCommand: AsyncParsableCommand {
             "station": .string(station), "operations": .array(operations.map(JSONValue.string)),
             "signature": try signer.signature(meaning: "approved"),
         ]))
+    }
+}
+
+/// `floorgate record move-in`.
+struct RecordMoveInCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "move-in",
+        abstract: "Copy a station's SQLite record into the plant's record, in one transaction.",
+        discussion: """
+            The station's file must verify first; it is only read, and verifies afterwards as \
+            before. Users, parts, instruction revisions, redlines, work orders and serials the \
+            plant already holds are used as they are, provided they agree; the rest is copied. \
+            Every build, result, step completion, nonconformance, disposition, acknowledgement and \
+            the signatures they carry are copied with new ids, each a new entry of the plant's \
+            audit chain naming the station's file and its audit head. A unit whose build of an \
+            operation the plant already holds is refused, and then nothing is moved.
+
+            Stop the station's gateway and let its outbox drain first: idempotency keys and the \
+            station's routes stay behind.
+
+            Example:
+              floorgate record move-in --from /var/lib/floorgate/record.sqlite \\
+                  --to 'postgresql://floorgate_owner@db.plant/record'
+            """)
+    @Option(help: ArgumentHelp("The station's SQLite record (no server may be writing to it).", valueName: "path"))
+    var from: String
+    @Option(help: ArgumentHelp("The record to move it into: a postgresql:// URL (or another SQLite file).", valueName: "url|path"))
+    var to: String
+    @Option(help: ArgumentHelp("Who moves it, as the plant's audit chain names them.", valueName: "name"))
+    var by: String = "move-in"
+
+    func run() async throws {
+        let target = try RecordLocation(option: "--to", to)
+        guard FileManager.default.fileExists(atPath: from) else { throw ValidationError("--from: no file \(from)") }
+        let outcome: RecordMoveIn.Outcome
+        do {
+            outcome = try await RecordMoveIn.move(from: from, to: target, mover: by)
+        } catch let error as WorkRecordError {
+            throw CommandFailure("cannot move \(from) in: \(error.message) (record error \(error.code.rawValue))")
+        } catch {
+            throw CommandFailure("cannot move \(from) in: \(error)")
+        }
+        printJSON([
+            "from": .string(from), "to": .string(target.description), "source_audit_head": .string(outcome.sourceHead),
+            "serials": .array(outcome.serials.map(JSONValue.string)),
+            "copied": .object(outcome.copied.mapValues { .integer(Int64($0)) }),
+        ])
     }
 }

@@ -1,3 +1,4 @@
+import FixtureSupport
 import FloorgateCore
 import Foundation
 import Testing
@@ -24,6 +25,30 @@ struct DemoCommandTests {
         #expect(html.contains("SN-0001"))
         for file in ["record.sqlite", "outbox.sqlite", "station.toml", "gateway.log"] {
             #expect(FileManager.default.fileExists(atPath: scratch.path(file)), "\(file) kept in --dir")
+        }
+
+        // The demo station's record moves into a plant's record (PostgreSQL where installed):
+        // the unit's DHR there holds the same history, and both records verify.
+        let plant: String
+        if PostgresTestCluster.available {
+            let cluster = try PostgresTestCluster.shared()
+            plant = cluster.socketURL(try cluster.createDatabase())
+            #expect(try FloorgateProcess.run(["record", "migrate", "--db", plant]).status == 0)
+        } else {
+            plant = scratch.path("plant.sqlite")
+        }
+        let moved = try FloorgateProcess.run(["record", "move-in", "--from", scratch.path("record.sqlite"), "--to", plant, "--by", "quinn"])
+        #expect(moved.status == 0, "\(moved.standardError)")
+        let outcome = try JSONValue(parsing: Array(moved.standardOutput.utf8))
+        #expect(outcome["serials"] == ["SN-0001"] && outcome["copied"]?["result"] == 7, "\(moved.standardOutput)")
+        let there = try FloorgateProcess.run(["dhr", "SN-0001", "--db", plant])
+        #expect(there.status == 0, "\(there.standardError)")
+        let movedBuild = try JSONValue(parsing: Array(there.standardOutput.utf8))["builds"]?.arrayValue?.first
+        #expect(movedBuild?["results"]?.arrayValue?.map { [$0["key"], $0["value"], $0["verdict"], $0["raw_hex"]] }
+            == build["results"]?.arrayValue?.map { [$0["key"], $0["value"], $0["verdict"], $0["raw_hex"]] })
+        for record in [scratch.path("record.sqlite"), plant] {
+            let verified = try FloorgateProcess.run(["verify", "--db", record])
+            #expect(verified.status == 0, "\(record): \(verified.standardError)")
         }
     }
 

@@ -8,7 +8,7 @@ enum RouteMethods {
     static func set(_ context: MethodContext) async throws -> RecordOutcome {
         let station = try context.params.string("station")
         // The row this signature approves is written next, under the same writer's lock.
-        let routeID = try await context.transaction.integer("SELECT COALESCE(MAX(id), 0) + 1 FROM station_route") ?? 1
+        let routeID = try await AuditedWriter.nextID("station_route", context.transaction)
         let signed = try await context.signer.sign(
             try SignatureInput(context.params), role: .engineer, meaning: .approved, recordType: "station_route", recordID: routeID,
             subject: "route of station \(station): operations \(try context.params.array("operations").map(\.text).joined(separator: ", "))")
