@@ -64,6 +64,11 @@ let package = Package(
             dependencies: ["FloorgateCore"],
             swiftSettings: strictSettings
         ),
+        // A throwaway PostgreSQL cluster on this machine: the plant demo's record and the tests'.
+        .target(
+            name: "LocalPostgres",
+            swiftSettings: strictSettings
+        ),
         // The record protocol: method names, error codes, the line framing and the one client.
         .target(
             name: "RecordProtocol",
@@ -149,6 +154,7 @@ let package = Package(
                 "StationPage",
                 "WorkRecord",
                 "RecordProtocol",
+                "LocalPostgres",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -161,7 +167,7 @@ let package = Package(
         ),
         .target(
             name: "FixtureSupport",
-            dependencies: ["FloorgateCore", "DeviceProtocols", "RecordProtocol"],
+            dependencies: ["FloorgateCore", "DeviceProtocols", "RecordProtocol", "LocalPostgres"],
             path: "Tests/FixtureSupport",
             swiftSettings: strictSettings
         ),
@@ -224,7 +230,7 @@ let package = Package(
         .testTarget(
             name: "WorkRecordTests",
             dependencies: [
-                "FloorgateCore", "WorkRecord", "RecordProtocol", "FixtureSupport",
+                "FloorgateCore", "WorkRecord", "RecordProtocol", "FixtureSupport", "LocalPostgres",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -236,7 +242,7 @@ let package = Package(
         .testTarget(
             name: "floorgateTests",
             dependencies: [
-                "floorgate", "FixtureSupport", "FloorgateCore", "DeviceProtocols", "DeviceIO", "WorkRecord", "RecordProtocol",
+                "floorgate", "FixtureSupport", "FloorgateCore", "DeviceProtocols", "DeviceIO", "WorkRecord", "RecordProtocol", "LocalPostgres",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

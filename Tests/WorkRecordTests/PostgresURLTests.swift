@@ -1,5 +1,6 @@
 import FixtureSupport
 import Foundation
+import LocalPostgres
 import Logging
 import PostgresNIO
 import Testing

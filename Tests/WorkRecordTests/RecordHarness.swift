@@ -2,6 +2,7 @@ import FixtureSupport
 import FloorgateCore
 import Foundation
 import GRDB
+import LocalPostgres
 import Logging
 import NIOCore
 import NIOPosix

@@ -1,6 +1,7 @@
 import FixtureSupport
 import FloorgateCore
 import Foundation
+import LocalPostgres
 import Testing
 
 @Suite("floorgate demo")

@@ -3,6 +3,7 @@ import FixtureSupport
 import FloorgateCore
 import Foundation
 import GRDB
+import LocalPostgres
 import RecordProtocol
 import Testing
 import WorkRecord
@@ -18,7 +19,7 @@ struct PlantFailoverTests {
 
     @Test("kill -9 the primary, promote the synchronous standby: the servers reconnect, the gateways deliver again, every acknowledged result is on the new primary once and the chain verifies")
     func failover() async throws {
-        let primary = try PostgresTestCluster.another()
+        let primary = try PostgresTestCluster.start()
         let standby = try primary.startSynchronousStandby(named: "standby1")
         try primary.createRole(Self.serverRole)
         let database = try primary.createDatabase()

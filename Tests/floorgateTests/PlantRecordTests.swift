@@ -2,6 +2,7 @@ import FixtureSupport
 import FloorgateCore
 import Dispatch
 import Foundation
+import LocalPostgres
 import Synchronization
 import RecordProtocol
 import Testing
@@ -248,7 +249,7 @@ struct PlantRecordTests {
         let primary = try PostgresTestCluster.shared()
         let (_, _, database) = try await Self.plantRecord(primary)
         // A second server with the same database and role that takes no writes, as a standby would.
-        let standby = try PostgresTestCluster.another()
+        let standby = try PostgresTestCluster.start()
         try standby.createRole(Self.serverRole)
         try standby.psql("postgres", "CREATE DATABASE \(database)")
         try standby.psql("postgres", "ALTER SYSTEM SET default_transaction_read_only = on")
