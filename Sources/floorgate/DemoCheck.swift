@@ -21,7 +21,23 @@ enum DemoCheck {
         results(dhr, point: point).allSatisfy { $0["device"]?["profile"]?.stringValue == profile && !($0["raw_hex"]?.stringValue ?? "").isEmpty }
     }
 
-    private static let expectations: [Expectation] = [
+    /// What the plant demo's DHR holds besides the assembly: the final inspection at the other
+    /// station, in route order after it.
+    private static let inspection: [Expectation] = [
+        Expectation(description: "assembly (010) at bench-3, then final inspection (020) at bench-7, in route order") { dhr in
+            (dhr["builds"]?.arrayValue ?? []).map { [$0["operation"], $0["station"]] } == [["010", "bench-3"], ["020", "bench-7"]]
+        },
+        Expectation(description: "the final inspection, closed by quality, with the overall length measured at bench-7 and passing") { dhr in
+            guard let inspection = dhr["builds"]?.arrayValue?.last else { return false }
+            let lengths = (inspection["results"]?.arrayValue ?? []).filter { $0["point"] == "overall length" }
+            return inspection["status"] == "complete" && lengths.map { $0["verdict"] } == ["pass"]
+                && lengths.allSatisfy { $0["device"]?["serial"] == "CAL-0077" && $0["station"] == "bench-7" }
+        },
+    ]
+
+    private static func expectations(plant: Bool) -> [Expectation] { assembly + (plant ? inspection : []) }
+
+    private static let assembly: [Expectation] = [
         Expectation(description: "the build of SN-0001, complete and closed by quality") { dhr in
             dhr["serial"] == "SN-0001" && build(dhr)["status"] == "complete" && !(build(dhr)["closed_at"]?.isNull ?? true)
         },
@@ -60,12 +76,12 @@ enum DemoCheck {
     ]
 
     /// The expectations the DHR does not meet.
-    static func missing(in dhr: JSONValue) -> [String] {
-        expectations.filter { !$0.holds(dhr) }.map(\.description)
+    static func missing(in dhr: JSONValue, plant: Bool = false) -> [String] {
+        expectations(plant: plant).filter { !$0.holds(dhr) }.map(\.description)
     }
 
     /// One line per expectation, ticked or not.
-    static func summary(of dhr: JSONValue) -> String {
-        "\nDevice history record of SN-0001:\n" + expectations.map { ($0.holds(dhr) ? "  ✔ " : "  ✘ ") + $0.description }.joined(separator: "\n")
+    static func summary(of dhr: JSONValue, plant: Bool = false) -> String {
+        "\nDevice history record of SN-0001:\n" + expectations(plant: plant).map { ($0.holds(dhr) ? "  ✔ " : "  ✘ ") + $0.description }.joined(separator: "\n")
     }
 }

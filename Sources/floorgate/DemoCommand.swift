@@ -1,6 +1,7 @@
 import ArgumentParser
 import FloorgateCore
 import Foundation
+import LocalPostgres
 import RecordProtocol
 import Synchronization
 import WorkRecord
@@ -31,12 +32,19 @@ struct DemoCommand: AsyncParsableCommand {
             password bench-olga-1). The files stay in --dir (record.sqlite, outbox.sqlite, \
             station.toml, the DHR, each process's log).
 
+            With --plant, the demo is a plant of two stations on one record: a throwaway \
+            PostgreSQL cluster (needs Debian's postgresql package) with a record server per \
+            station. bench-3 assembles the unit as above (operation 010); then the unit moves to \
+            bench-7, whose own gateway, scanner and caliper do the final inspection (operation \
+            020); the unit's DHR, read through bench-7, holds both.
+
             Exit status 0 only if every expected entry is in the exported DHR.
 
             Examples:
               floorgate demo
               floorgate demo --script --dir /tmp/floorgate-demo
               floorgate demo --operator-on-page --page-port 8480
+              floorgate demo --plant
             """
     )
 
@@ -55,6 +63,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "Wait for the station page to be opened, and leave the redline for the operator to sign there.")
     var operatorOnPage = false
 
+    @Flag(help: "Two stations on one PostgreSQL record (a throwaway cluster): assembly at bench-3, final inspection at bench-7.")
+    var plant = false
+
     func validate() throws {
         guard (0...65535).contains(pagePort) else { throw ValidationError("--page-port: \(pagePort) is not a TCP port (0–65535)") }
     }
@@ -67,9 +78,13 @@ struct DemoCommand: AsyncParsableCommand {
                 throw CommandFailure("the demo needs the device profile \(profilesDirectory)/\(name).toml; run it from the Floorgate checkout or give --profiles", exitCode: FloorgateExit.badUsage)
             }
         }
+        if plant && !LocalPostgresCluster.available {
+            throw CommandFailure(
+                "floorgate demo --plant runs its record on a throwaway PostgreSQL cluster, and PostgreSQL's server is not installed: sudo apt install postgresql (or make deps-postgres)")
+        }
         let play = DemoPlay(
             directory: directory, profilesDirectory: profilesDirectory, pause: script ? .zero : .milliseconds(900),
-            pagePort: pagePort, operatorOnPage: operatorOnPage)
+            pagePort: pagePort, operatorOnPage: operatorOnPage, plant: plant)
         let missing: [String]
         do {
             missing = try await play.run()
@@ -83,7 +98,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         print("\nDemo complete: every expected entry is in the device history record.")
         print("  DHR: \(directory)/\(DemoScenario.serial)-dhr.html (and .json)")
-        print("  files: \(directory) (record.sqlite, outbox.sqlite, station.toml, *.log)")
+        print("  files: \(directory) (\(plant ? "bench-3 and bench-7's outboxes and stations" : "record.sqlite, outbox.sqlite, station.toml"), *.log)")
     }
 
     private func prepareDirectory() throws -> String {
@@ -94,7 +109,7 @@ struct DemoCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure("cannot create \(absolute): \(error)", exitCode: FloorgateExit.badUsage)
         }
-        for stale in ["record.sqlite", "outbox.sqlite", "record.sock"] {
+        for stale in ["record.sqlite", "outbox.sqlite", "record.sock", "bench-3-outbox.sqlite", "bench-7-outbox.sqlite"] {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: "\(absolute)/\(stale)\(suffix)") }
         }
         return absolute
@@ -108,17 +123,28 @@ final class DemoPlay: Sendable {
     let pause: Duration
     let pagePort: Int
     let operatorOnPage: Bool
+    /// Two stations on one PostgreSQL record instead of one station on its SQLite file.
+    let plant: Bool
     private let children = Mutex<[ChildProcess]>([])
+    /// The plant demo's database: a throwaway cluster (stopped and removed when the demo exits)
+    /// and the record's database on it.
+    private let cluster = Mutex<(cluster: LocalPostgresCluster, database: String)?>(nil)
+    /// The role the plant demo's record servers connect as.
+    private static let serverRole = "floorgate_demo"
 
-    init(directory: String, profilesDirectory: String, pause: Duration, pagePort: Int, operatorOnPage: Bool) {
+    init(directory: String, profilesDirectory: String, pause: Duration, pagePort: Int, operatorOnPage: Bool, plant: Bool = false) {
         self.directory = directory
         self.profilesDirectory = profilesDirectory
         self.pause = pause
         self.pagePort = pagePort
         self.operatorOnPage = operatorOnPage
+        self.plant = plant
     }
 
-    private var socket: String { "\(directory)/record.sock" }
+    /// The assembly station's record socket (the only station's, without --plant).
+    private var socket: String { plant ? socket(of: DemoScenario.assembly.station) : "\(directory)/record.sock" }
+
+    private func socket(of station: String) -> String { "\(directory)/\(station).sock" }
 
     private func start(_ name: String, _ arguments: [String], onLine: @escaping @Sendable (String) -> Void = { _ in }) throws -> ChildProcess {
         let child = try ChildProcess(name: name, arguments: arguments, logFile: "\(directory)/\(name).log", onLine: onLine)
@@ -139,15 +165,26 @@ final class DemoPlay: Sendable {
 
     /// Plays the build; returns what the exported DHR lacks (empty: all there).
     func run() async throws -> [String] {
-        print("Floorgate demo station in \(directory)")
-        let record = try start("record", ["record", "serve", "--db", "\(directory)/record.sqlite", "--socket", socket, "--password-rounds", "1000"])
+        let database: String
+        if plant {
+            print("Floorgate plant demo in \(directory): two stations on one PostgreSQL record")
+            database = try await startPlantDatabase()
+        } else {
+            print("Floorgate demo station in \(directory)")
+            database = "\(directory)/record.sqlite"
+        }
+        let record = try start("record", ["record", "serve", "--db", database, "--socket", socket, "--password-rounds", "1000"])
         _ = try await record.line(startingWith: "listening on ")
         let client = RecordClient(socketPath: socket)
-        _ = try await call(client, .recordImport, DemoScenario.recordImport)
-        _ = try await call(client, .instructionApprove, [
-            "part": "HX-200", "part_revision": "C", "operation": "010", "revision": "A", "signature": signature("ada", "bench-ada-1"),
-        ])
-        print("record: part HX-200 rev C, instruction 010 revision A approved (Ada Approver), work order WO-1001 released")
+        _ = try await call(client, .recordImport, DemoScenario.recordImport(plant: plant))
+        for operation in plant ? [DemoScenario.assembly.operation, DemoScenario.inspection.operation] : [DemoScenario.assembly.operation] {
+            _ = try await call(client, .instructionApprove, [
+                "part": "HX-200", "part_revision": "C", "operation": .string(operation), "revision": "A", "signature": signature("ada", "bench-ada-1"),
+            ])
+        }
+        print(plant
+            ? "record: part HX-200 rev C, instructions 010 (assembly, bench-3) and 020 (final inspection, bench-7) approved, work order WO-1001 released"
+            : "record: part HX-200 rev C, instruction 010 revision A approved (Ada Approver), work order WO-1001 released")
 
         let scanner = try start("scanner", ["simulate", "serial-scanner-usb-adapter", "--profiles", profilesDirectory])
         let caliper = try start("caliper", ["simulate", "mitutoyo-dp1va-rs232", "--profiles", profilesDirectory])
@@ -155,10 +192,16 @@ final class DemoPlay: Sendable {
         let script = "\(directory)/controller-results.txt"
         try DemoScenario.controllerScript.write(toFile: script, atomically: true, encoding: .utf8)
         let controller = try start("nutrunner", ["simulate", "open-protocol", "--port", "0", "--script", script, "--triggered", "--rate", "0"])
+        let controllerAddress = try await controller.line(startingWith: "listening on ")
         let stationFile = try writeStation(
-            scanner: try await scanner.line(startingWith: "pty "), caliper: try await caliper.line(startingWith: "pty "),
-            tester: try await tester.line(startingWith: "pty "), controller: try await controller.line(startingWith: "listening on ")
-        )
+            plant ? DemoScenario.assembly.station : "bench-3", socket: socket, pagePort: pagePort,
+            devices: [
+                ("scanner", "serial-scanner-usb-adapter", "path = \"\(try await scanner.line(startingWith: "pty "))\"", nil),
+                ("caliper", "mitutoyo-dp1va-rs232", "path = \"\(try await caliper.line(startingWith: "pty "))\"", "CAL-0042"),
+                ("torque-tester", "norbar-tst", "path = \"\(try await tester.line(startingWith: "pty "))\"", "TST-1187"),
+                ("nutrunner", "atlas-copco-pf6000",
+                 "host = \"127.0.0.1\"\nport = \(controllerAddress.split(separator: ":").last.map(String.init) ?? "4545")", "PF6-0042"),
+            ])
         let gateway = try start("gateway", ["gateway", "--config", stationFile]) { line in
             print("    \(line)")
             fflush(nil)
@@ -245,11 +288,77 @@ final class DemoPlay: Sendable {
         _ = try await call(client, .buildClose, [
             "build_id": buildID, "signature": signature("quinn", "bench-quinn-1", reason: "All results in limits; NC reworked."),
         ])
+        guard plant else { return try await export(client) }
+        return try await export(try await inspect())
+    }
+
+    /// The plant demo's second station: bench-7's gateway, scanner and caliper inspect the unit
+    /// (operation 020) through bench-7's own record server; returns a client of that server.
+    private func inspect() async throws -> RecordClient {
+        let station = DemoScenario.inspection.station
+        try await narrate("The unit moves to \(station) for final inspection (operation \(DemoScenario.inspection.operation)), on the same record")
+        let record = try start("record-\(station)", [
+            "record", "serve", "--db", try plantServerURL(), "--socket", socket(of: station), "--password-rounds", "1000",
+        ])
+        _ = try await record.line(startingWith: "listening on ")
+        let scanner = try start("scanner-\(station)", ["simulate", "serial-scanner-usb-adapter", "--profiles", profilesDirectory])
+        let caliper = try start("caliper-\(station)", ["simulate", "mitutoyo-dp1va-rs232", "--profiles", profilesDirectory])
+        let stationFile = try writeStation(
+            station, socket: socket(of: station), pagePort: 0,
+            devices: [
+                ("scanner", "serial-scanner-usb-adapter", "path = \"\(try await scanner.line(startingWith: "pty "))\"", nil),
+                ("caliper", "mitutoyo-dp1va-rs232", "path = \"\(try await caliper.line(startingWith: "pty "))\"", "CAL-0077"),
+            ])
+        let gateway = try start("gateway-\(station)", ["gateway", "--config", stationFile]) { line in
+            print("    [\(station)] \(line)")
+            fflush(nil)
+        }
+        try await waitFor("\(station)'s devices to connect") { _ in
+            ["scanner", "caliper"].allSatisfy { name in gateway.hasPrinted { $0.contains("  \(name) ") && $0.contains(" connected ") } }
+        }
+        let client = RecordClient(socketPath: socket(of: station))
+        let operation = DemoScenario.inspection.operation
+        try await narrate("The inspector at \(station) scans the serial: the record opens operation \(operation), this station's")
+        send(scanner, "]C0\(DemoScenario.serial)")
+        let buildID = try await waitForBuild(client, operation: operation) { $0["status"] == "open" }["build_id"] ?? .null
+        try await narrate("The caliper measures the overall length")
+        send(caliper, "01A+0086.030")
+        try await completeStep("10", client: client, buildID: buildID, operation: operation)
+        try await narrate("Quality closes the final inspection")
+        _ = try await call(client, .buildClose, [
+            "build_id": buildID, "signature": signature("quinn", "bench-quinn-1", reason: "Final inspection passed."),
+        ])
+        return client
+    }
+
+    /// Exports the unit's DHR through `client` as JSON and HTML; returns what it lacks.
+    private func export(_ client: RecordClient) async throws -> [String] {
         let dhr = try await call(client, .dhrExport, ["serial": .string(DemoScenario.serial)])
         try (dhr.text + "\n").write(toFile: "\(directory)/\(DemoScenario.serial)-dhr.json", atomically: true, encoding: .utf8)
         try DeviceHistoryPage.html(dhr).write(toFile: "\(directory)/\(DemoScenario.serial)-dhr.html", atomically: true, encoding: .utf8)
-        print(DemoCheck.summary(of: dhr))
-        return DemoCheck.missing(in: dhr)
+        print(DemoCheck.summary(of: dhr, plant: plant))
+        return DemoCheck.missing(in: dhr, plant: plant)
+    }
+
+    private func startPlantDatabase() async throws -> String {
+        let started: LocalPostgresCluster
+        let database: String
+        do {
+            started = try LocalPostgresCluster.start()
+            database = try started.createDatabase()
+            try started.createRole(Self.serverRole)
+        } catch {
+            throw CommandFailure("demo: cannot start the plant's PostgreSQL: \(error)")
+        }
+        _ = try await RecordMigration.migrate(try RecordLocation(started.socketURL(database)), grantingTo: [Self.serverRole])
+        cluster.withLock { $0 = (started, database) }
+        print("record: a throwaway PostgreSQL cluster in \(started.directory), database \(database)")
+        return try plantServerURL()
+    }
+
+    private func plantServerURL() throws -> String {
+        guard let (cluster, database) = cluster.withLock({ $0 }) else { throw CommandFailure("demo: the plant's database is not started") }
+        return cluster.socketURL(database, role: Self.serverRole)
     }
 
     /// Sends a frame from a simulated device; with the operator on the page, says when (epoch
@@ -262,46 +371,36 @@ final class DemoPlay: Sendable {
         }
     }
 
-    private func writeStation(scanner: String, caliper: String, tester: String, controller: String) throws -> String {
-        let port = controller.split(separator: ":").last.map(String.init) ?? "4545"
-        let text = """
+    /// Writes a station's configuration naming `devices` (name, profile, how to reach it as TOML
+    /// lines, serial number); returns its path. The plant demo's files carry the station's name.
+    private func writeStation(
+        _ station: String, socket: String, pagePort: Int, devices: [(name: String, profile: String, connection: String, serial: String?)]
+    ) throws -> String {
+        let prefix = plant ? "\(station)-" : ""
+        var text = """
             # The demo station, written by `floorgate demo` (docs/station.md explains each key).
-            station = "bench-3"
+            station = "\(station)"
             operator = "olga"
-            record_socket = "record.sock"
-            outbox = "outbox.sqlite"
+            record_socket = "\((socket as NSString).lastPathComponent)"
+            outbox = "\(prefix)outbox.sqlite"
             profiles = "\(profilesDirectory)"
             serial_pattern = "regex:^SN-[0-9]{4}$"
 
             [page]
             port = \(pagePort)
 
-            [[device]]
-            name = "scanner"
-            profile = "serial-scanner-usb-adapter"
-            path = "\(scanner)"
-
-            [[device]]
-            name = "caliper"
-            profile = "mitutoyo-dp1va-rs232"
-            path = "\(caliper)"
-            serial = "CAL-0042"
-
-            [[device]]
-            name = "torque-tester"
-            profile = "norbar-tst"
-            path = "\(tester)"
-            serial = "TST-1187"
-
-            [[device]]
-            name = "nutrunner"
-            profile = "atlas-copco-pf6000"
-            host = "127.0.0.1"
-            port = \(port)
-            serial = "PF6-0042"
-
             """
-        let path = "\(directory)/station.toml"
+        for device in devices {
+            text += """
+
+                [[device]]
+                name = "\(device.name)"
+                profile = "\(device.profile)"
+                \(device.connection)
+                \(device.serial.map { "serial = \"\($0)\"\n" } ?? "")
+                """
+        }
+        let path = "\(directory)/\(prefix)station.toml"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -319,8 +418,8 @@ final class DemoPlay: Sendable {
     }
 
     /// Signs the step complete once the record has every result it needs.
-    private func completeStep(_ key: String, client: RecordClient, buildID: JSONValue) async throws {
-        try await waitForBuild(client) { build in
+    private func completeStep(_ key: String, client: RecordClient, buildID: JSONValue, operation: String? = nil) async throws {
+        try await waitForBuild(client, operation: operation) { build in
             build["active_step"]?["key"]?.stringValue == key
                 && (build["active_step"]?["points"]?.arrayValue ?? []).allSatisfy { $0["open"]?.integerValue == 0 }
         }
@@ -328,10 +427,12 @@ final class DemoPlay: Sendable {
     }
 
     @discardableResult
-    private func waitForBuild(_ client: RecordClient, timeout: Duration = .seconds(30), _ condition: (JSONValue) -> Bool) async throws -> JSONValue {
+    private func waitForBuild(
+        _ client: RecordClient, operation: String? = nil, timeout: Duration = .seconds(30), _ condition: (JSONValue) -> Bool
+    ) async throws -> JSONValue {
         var latest: JSONValue = .null
         try await waitFor("the record to show the build's next state", timeout: timeout) { _ in
-            latest = (try? await client.call(.buildGet, ["serial": .string(DemoScenario.serial)])) ?? .null
+            latest = (try? await client.call(.buildGet, ["serial": .string(DemoScenario.serial), "operation": operation.map(JSONValue.string) ?? .null])) ?? .null
             return !latest.isNull && condition(latest)
         }
         return latest

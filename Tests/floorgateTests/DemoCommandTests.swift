@@ -53,6 +53,24 @@ struct DemoCommandTests {
         }
     }
 
+    @Test("--plant: two stations on one PostgreSQL record; the unit is assembled at bench-3, inspected at bench-7, and its DHR holds both in route order",
+          .enabled(if: PostgresTestCluster.available))
+    func plantDemo() async throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let demo = try FloorgateChild(["demo", "--plant", "--script", "--page-port", "0", "--dir", scratch.url.path, "--profiles", Self.devices])
+        let status = await demo.wait(timeout: .seconds(180))
+        #expect(status == 0, "\(demo.standardOutput)\n\(demo.standardError)")
+        let dhr = try JSONValue(parsing: try Data(contentsOf: scratch.url.appendingPathComponent("SN-0001-dhr.json")))
+        let builds = dhr["builds"]?.arrayValue ?? []
+        #expect(builds.map { [$0["operation"], $0["station"], $0["status"]] } == [["010", "bench-3", "complete"], ["020", "bench-7", "complete"]])
+        #expect(builds.last?["results"]?.arrayValue?.map { $0["point"] } == ["overall length"])
+        #expect(dhr["work_order"]?["route"]?.arrayValue?.map { $0["stations"] } == [["bench-3"], ["bench-7"]])
+        for file in ["bench-3-outbox.sqlite", "bench-7-outbox.sqlite", "bench-3-station.toml", "bench-7-station.toml", "gateway-bench-7.log"] {
+            #expect(FileManager.default.fileExists(atPath: scratch.path(file)), "\(file) kept in --dir")
+        }
+    }
+
     @Test("without the device profiles the demo says where it looked, exit 2")
     func missingProfiles() async throws {
         let scratch = try ScratchDirectory()
