@@ -67,6 +67,7 @@ let package = Package(
         // A throwaway PostgreSQL cluster on this machine: the plant demo's record and the tests'.
         .target(
             name: "LocalPostgres",
+            dependencies: ["CDeviceShims"],
             swiftSettings: strictSettings
         ),
         // The record protocol: method names, error codes, the line framing and the one client.

@@ -54,3 +54,7 @@ int floorgate_hidraw_name(int fd, char *buffer, int capacity) {
 int floorgate_evdev_grab(int fd, int grab) {
     return ioctl(fd, EVIOCGRAB, grab);
 }
+
+int floorgate_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}

@@ -1,3 +1,4 @@
+import CDeviceShims
 import Foundation
 import Synchronization
 import Glibc
@@ -185,6 +186,10 @@ public final class LocalPostgresCluster: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else: a server started here lives as long as the process, and would otherwise
+        // hold open every descriptor this process had at that moment (another thread's pipe to a
+        // child, whose reader would then never see its end).
+        floorgate_spawn_close_from(&actions, 3)
         var argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid = pid_t()

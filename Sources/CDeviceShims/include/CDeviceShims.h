@@ -3,6 +3,7 @@
 #ifndef FLOORGATE_CDEVICESHIMS_H
 #define FLOORGATE_CDEVICESHIMS_H
 
+#include <spawn.h>
 #include <stddef.h>
 
 /// Opens a pseudo-terminal master (O_RDWR | O_NOCTTY | O_CLOEXEC), grants and unlocks its
@@ -23,5 +24,9 @@ int floorgate_hidraw_name(int fd, char *buffer, int capacity);
 /// EVIOCGRAB on an evdev node: 1 takes the device for this descriptor alone (its key presses
 /// reach no one else), 0 gives it back. Returns 0, or -1 with errno.
 int floorgate_evdev_grab(int fd, int grab);
+
+/// posix_spawn_file_actions_addclosefrom_np: the spawned program starts with no descriptor at
+/// or above `from` (glibc declares it only with _GNU_SOURCE). Returns 0, or an error number.
+int floorgate_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
 
 #endif
