@@ -1,5 +1,5 @@
 import DeviceIO
-public import DeviceProtocols
+import DeviceProtocols
 import FloorgateCore
 import Foundation
 import TOMLKit

@@ -151,12 +151,26 @@ public actor RecordClient {
     /// The next line the record sends that answers none of this client's calls and is no
     /// notification: the answer to a raw line (`send(rawLine:)`), in the order they were sent.
     public func nextRawAnswer() async throws(RecordCallError) -> JSONValue {
-        let lines = otherLines.stream
-        let timeout = answerTimeout
-        let answer = await withTaskGroup(of: JSONValue?.self) { group in
+        guard let answer = await Self.first(of: otherLines.stream, within: answerTimeout, where: { _ in true }) else {
+            throw .unreachable("no answer to a raw line within \(answerTimeout)")
+        }
+        return answer
+    }
+
+    /// The next notification (named `method`, when given, skipping others), or nil when none
+    /// comes within `timeout`. Reads `notifications`: not for a client that also iterates it.
+    public nonisolated func nextNotification(named method: String? = nil, timeout: Duration = .seconds(10)) async -> RecordNotification? {
+        await Self.first(of: notifications, within: timeout) { method == nil || $0.method == method }
+    }
+
+    /// The first element of `stream` that `matches`, or nil when none comes within `timeout`.
+    private static func first<Element: Sendable>(
+        of stream: AsyncStream<Element>, within timeout: Duration, where matches: @escaping @Sendable (Element) -> Bool
+    ) async -> Element? {
+        await withTaskGroup(of: Element?.self) { group in
             group.addTask {
-                var iterator = lines.makeAsyncIterator()
-                return await iterator.next()
+                for await element in stream where matches(element) { return element }
+                return nil
             }
             group.addTask {
                 try? await Task.sleep(for: timeout)
@@ -166,8 +180,6 @@ public actor RecordClient {
             group.cancelAll()
             return first
         }
-        guard let answer else { throw .unreachable("no answer to a raw line within \(timeout)") }
-        return answer
     }
 
     /// Sends `rawLine` as it is (the newline is added), expecting no answer.

@@ -7,32 +7,49 @@ import RecordProtocol
 import Testing
 
 /// The gateway's record client against a record that takes requests and never answers.
+/// A listening Unix socket in the temporary directory, closed and removed when released.
+final class UnixListener: Sendable {
+    let path: String
+    let descriptor: Int32
+
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("floorgate-peer-\(UUID().uuidString.prefix(8)).sock").path
+        descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (index, byte) in path.utf8.enumerated() { buffer[index] = byte }
+        }
+        let descriptor = descriptor
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        try #require(bound == 0 && listen(descriptor, 8) == 0)
+    }
+
+    deinit {
+        shutdown(descriptor, Int32(SHUT_RDWR))
+        close(descriptor)
+        unlink(path)
+    }
+}
+
 @Suite("Record client")
 struct RecordClientTests {
     /// A Unix socket server that accepts connections and reads what comes, saying nothing back;
     /// it counts the connections and the ones the client closed.
     final class SilentRecord: Sendable {
-        let path: String
-        private let listener: Int32
+        private let listener: UnixListener
+        var path: String { listener.path }
         /// Connections accepted, and those the client then closed.
         let counts = Mutex<(accepted: Int, closedByClient: Int)>((0, 0))
 
         init() throws {
-            path = FileManager.default.temporaryDirectory.appendingPathComponent("floorgate-silent-\(UUID().uuidString.prefix(8)).sock").path
-            listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_un()
-            address.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &address.sun_path) { buffer in
-                for (index, byte) in path.utf8.enumerated() { buffer[index] = byte }
-            }
-            let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
-            try #require(bound == 0 && listen(listener, 8) == 0)
+            listener = try UnixListener()
             Thread.detachNewThread { [self] in serve() }
         }
 
         private func serve() {
             while true {
-                let connection = accept(listener, nil, nil)
+                let connection = accept(listener.descriptor, nil, nil)
                 guard connection >= 0 else { return }
                 counts.withLock { $0.accepted += 1 }
                 Thread.detachNewThread { [self] in
@@ -44,11 +61,6 @@ struct RecordClientTests {
             }
         }
 
-        deinit {
-            shutdown(listener, Int32(SHUT_RDWR))
-            close(listener)
-            unlink(path)
-        }
     }
 
     @Test("a record that never answers fails the call as unreachable after the timeout, and the stuck connection is closed")
@@ -78,20 +90,12 @@ struct RecordClientTests {
     /// A Unix socket peer that reads `expecting` request lines, then sends back what `reply`
     /// makes of them, all at once.
     final class ScriptedRecord: Sendable {
-        let path: String
-        private let listener: Int32
+        private let listener: UnixListener
+        var path: String { listener.path }
 
         init(expecting count: Int, reply: @escaping @Sendable ([JSONValue]) -> String) throws {
-            path = FileManager.default.temporaryDirectory.appendingPathComponent("floorgate-scripted-\(UUID().uuidString.prefix(8)).sock").path
-            listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_un()
-            address.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &address.sun_path) { buffer in
-                for (index, byte) in path.utf8.enumerated() { buffer[index] = byte }
-            }
-            let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
-            try #require(bound == 0 && listen(listener, 8) == 0)
-            let listening = listener
+            listener = try UnixListener()
+            let listening = listener.descriptor
             Thread.detachNewThread {
                 let connection = accept(listening, nil, nil)
                 guard connection >= 0 else { return }
@@ -110,11 +114,6 @@ struct RecordClientTests {
             }
         }
 
-        deinit {
-            shutdown(listener, Int32(SHUT_RDWR))
-            close(listener)
-            unlink(path)
-        }
     }
 
     @Test("answers are matched by id whatever their order; refusals carry the record's code; notifications between answers go to the notification stream")

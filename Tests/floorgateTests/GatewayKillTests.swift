@@ -14,9 +14,6 @@ import WorkRecord
 /// checked on the files afterwards. `FLOORGATE_LONG_TESTS=1` kills it 50 times, else 3 times.
 @Suite("Gateway killed while devices stream", .serialized)
 struct GatewayKillTests {
-    static let devices = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("devices").path
-
     /// An instruction with room for every reading: ten gauge points and five torque points of a
     /// thousand places each, limits wide enough that nothing fails; a work order of `serials`.
     static func enduranceImport(serials: [String] = ["SN-0009"]) -> JSONValue {
@@ -60,29 +57,10 @@ struct GatewayKillTests {
         let scanner = try PseudoTerminal()
         let caliper = try PseudoTerminal()
         let controller = try SimulatorChild.start(["--rate", "20"])
-        try """
-            station = "endurance"
-            operator = "olga"
-            record_socket = "record.sock"
-            outbox = "outbox.sqlite"
-            profiles = "\(Self.devices)"
-            serial_pattern = "regex:^SN-[0-9]{4}$"
-            [page]
-            port = 0
-            [[device]]
-            name = "scanner"
-            profile = "serial-scanner-usb-adapter"
-            path = "\(scanner.path)"
-            [[device]]
-            name = "caliper"
-            profile = "mitutoyo-dp1va-rs232"
-            path = "\(caliper.path)"
-            [[device]]
-            name = "nutrunner"
-            profile = "atlas-copco-pf6000"
-            host = "127.0.0.1"
-            port = \(controller.port)
-            """.write(toFile: scratch.path("station.toml"), atomically: true, encoding: .utf8)
+        try writeTestStation(
+            to: scratch.path("station.toml"), station: "endurance", recordSocket: "record.sock", outbox: "outbox.sqlite",
+            scanner: scanner.path, caliper: caliper.path,
+            more: "[[device]]\nname = \"nutrunner\"\nprofile = \"atlas-copco-pf6000\"\nhost = \"127.0.0.1\"\nport = \(controller.port)")
 
         var gateway = try FloorgateChild(["gateway", "--config", scratch.path("station.toml"), "--quiet"])
         try scanner.send(Array("SN-0009\r".utf8))

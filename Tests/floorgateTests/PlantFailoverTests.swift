@@ -55,24 +55,9 @@ struct PlantFailoverTests {
             servers.append(server)
             let scanner = try PseudoTerminal()
             let caliper = try PseudoTerminal()
-            try """
-                station = "\(station.name)"
-                operator = "olga"
-                record_socket = "\(station.name).sock"
-                outbox = "\(station.name)-outbox.sqlite"
-                profiles = "\(GatewayKillTests.devices)"
-                serial_pattern = "regex:^SN-[0-9]{4}$"
-                [page]
-                port = 0
-                [[device]]
-                name = "scanner"
-                profile = "serial-scanner-usb-adapter"
-                path = "\(scanner.path)"
-                [[device]]
-                name = "caliper"
-                profile = "mitutoyo-dp1va-rs232"
-                path = "\(caliper.path)"
-                """.write(toFile: scratch.path("\(station.name).toml"), atomically: true, encoding: .utf8)
+            try writeTestStation(
+                to: scratch.path("\(station.name).toml"), station: station.name, recordSocket: "\(station.name).sock",
+                outbox: "\(station.name)-outbox.sqlite", scanner: scanner.path, caliper: caliper.path)
             gateways.append(try FloorgateChild(["gateway", "--config", scratch.path("\(station.name).toml"), "--quiet"]))
             try await Task.sleep(for: .milliseconds(300))  // the gateway opens its ports
             try scanner.send(Array("\(station.serial)\r".utf8))

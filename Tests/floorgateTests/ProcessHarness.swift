@@ -138,3 +138,32 @@ struct JournalContents {
         }
     }
 }
+
+/// A station configuration for a gateway under test: a scanner and a caliper on
+/// pseudo-terminals, the repository's device profiles, the page on any free port, and `more`
+/// devices as TOML.
+func writeTestStation(
+    to path: String, station: String, recordSocket: String, outbox: String, scanner: String, caliper: String, more: String = ""
+) throws {
+    let devices = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("devices").path
+    try """
+        station = "\(station)"
+        operator = "olga"
+        record_socket = "\(recordSocket)"
+        outbox = "\(outbox)"
+        profiles = "\(devices)"
+        serial_pattern = "regex:^SN-[0-9]{4}$"
+        [page]
+        port = 0
+        [[device]]
+        name = "scanner"
+        profile = "serial-scanner-usb-adapter"
+        path = "\(scanner)"
+        [[device]]
+        name = "caliper"
+        profile = "mitutoyo-dp1va-rs232"
+        path = "\(caliper)"
+        \(more)
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+}
