@@ -53,8 +53,14 @@ struct DeviceSupervisorTests {
         let running = Task { await supervisor.run { reports.append($0) } }
         defer { running.cancel() }
         var expected: [String] = []
+        // Each unplugged device stays allocated until the end: the supervisor may retry the link
+        // before it points at the next one, and must find a hung-up device there, not another
+        // test's that was given the freed number.
+        var unplugged: [PseudoTerminal] = []
+        defer { withExtendedLifetime(unplugged) {} }
         for cycle in 0..<100 {
             let terminal = try PseudoTerminal()
+            unplugged.append(terminal)
             try? FileManager.default.removeItem(atPath: link)
             try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: terminal.path)
             try await eventually("connection \(cycle + 1)") { reports.count(.connected) == cycle + 1 }
