@@ -102,18 +102,22 @@ struct AuditedWriter {
         try await insert(table, columns: values.map { ($0.key, RecordValue($0.value)) }, action: action)
     }
 
-    /// Inserts a row of these columns and records it; returns its id.
+    /// Inserts a row of these columns and records it; returns its id. One statement takes the
+    /// id, inserts the row and gives it back as stored, for the audit entry.
     @discardableResult
     func insert(_ table: String, columns values: [(column: String, value: RecordValue)], action: String) async throws -> Int64 {
-        let id = try await Self.nextID(table, transaction)
         let columns = ["id"] + values.map(\.column)
-        let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
-        try await transaction.execute(
-            "INSERT INTO \"\(table)\" (\(columns.joined(separator: ", "))) VALUES (\(placeholders))",
-            [.integer(id)] + values.map(\.value))
+        let placeholders = Array(repeating: "?", count: values.count).joined(separator: ", ")
+        guard let row = try await transaction.rows(
+            """
+            INSERT INTO "\(table)" (\(columns.joined(separator: ", "))) SELECT COALESCE(MAX(id), 0) + 1\(values.isEmpty ? "" : ", ")\(placeholders) FROM "\(table)" RETURNING *
+            """, values.map(\.value)).first
+        else {
+            throw WorkRecordError(.internalError, "inserting into \(table) gave no row back")
+        }
+        let id: Int64 = row["id"]
         try await AuditChain.append(
-            transaction, actor: actor, action: action, entity: table, entityID: id, old: nil,
-            new: try await AuditChain.snapshot(transaction, table: table, id: id))
+            transaction, actor: actor, action: action, entity: table, entityID: id, old: nil, new: AuditChain.snapshot(of: row))
         return id
     }
 

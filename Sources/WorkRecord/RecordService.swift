@@ -74,16 +74,25 @@ public final class RecordService: Sendable {
                 ? try await Signer.authenticate(try SignatureInput(params), writer: writer) : nil
             let methodWriter = authenticated.map { AuditedWriter(transaction: transaction, actor: Actor(user: $0.login, peer: call.peer)) } ?? writer
             let context = MethodContext(transaction: transaction, params: params, service: self, writer: methodWriter, authenticated: authenticated)
-            // The method runs in a savepoint of its own: when it refuses, its writes are undone
-            // but a cleared failed-signature count stands.
+            // A signed method runs in a savepoint of its own: when it refuses, its writes are
+            // undone but a cleared failed-signature count stands. Without a signer there is
+            // nothing to keep: the request's own savepoint undoes a refused method's writes.
             var outcome: Result<RecordOutcome, any Error> = .failure(WorkRecordError(.internalError, "not run"))
-            try await transaction.savepoint("method") {
+            if authenticated == nil {
                 do {
                     outcome = .success(try await method.run(context))
-                    return true
                 } catch {
                     outcome = .failure(error)
-                    return false
+                }
+            } else {
+                try await transaction.savepoint("method") {
+                    do {
+                        outcome = .success(try await method.run(context))
+                        return true
+                    } catch {
+                        outcome = .failure(error)
+                        return false
+                    }
                 }
             }
             switch outcome {
