@@ -107,10 +107,11 @@ struct AuditedWriter {
     @discardableResult
     func insert(_ table: String, columns values: [(column: String, value: RecordValue)], action: String) async throws -> Int64 {
         let columns = ["id"] + values.map(\.column)
-        let placeholders = Array(repeating: "?", count: values.count).joined(separator: ", ")
+        // The id as a scalar subquery of its own: both stores answer MAX(id) from the index.
+        let placeholders = ["(SELECT COALESCE(MAX(id), 0) + 1 FROM \"\(table)\")"] + Array(repeating: "?", count: values.count)
         guard let row = try await transaction.rows(
             """
-            INSERT INTO "\(table)" (\(columns.joined(separator: ", "))) SELECT COALESCE(MAX(id), 0) + 1\(values.isEmpty ? "" : ", ")\(placeholders) FROM "\(table)" RETURNING *
+            INSERT INTO "\(table)" (\(columns.joined(separator: ", "))) VALUES (\(placeholders.joined(separator: ", "))) RETURNING *
             """, values.map(\.value)).first
         else {
             throw WorkRecordError(.internalError, "inserting into \(table) gave no row back")
