@@ -53,11 +53,13 @@ struct WorkOrderRoute: Sendable, Hashable {
     /// The operations' codes, in route order.
     var codes: [String] { operations.map(\.code) }
 
-    /// The operations a unit may open now, given which are complete: every incomplete optional
-    /// operation up to, and including, the first incomplete required one.
-    func openable(completed: (String) -> Bool) -> [Operation] {
+    /// The operations a unit may open now, given those it has a build of: after the last one it
+    /// started (an optional operation passed over stays passed over), every optional operation up
+    /// to, and including, the first required one. Empty when the unit is through its route.
+    func openable(started: (String) -> Bool) -> [Operation] {
+        let next = (operations.lastIndex { started($0.code) }).map { $0 + 1 } ?? 0
         var openable: [Operation] = []
-        for operation in operations where !completed(operation.code) {
+        for operation in operations[next...] {
             openable.append(operation)
             if !operation.isOptional { break }
         }

@@ -86,7 +86,7 @@ struct RouteTests {
         #expect(try await harness.verifyFile().problem == nil)
     }
 
-    @Test("an optional operation may be skipped, a required one may not; a scan opens the first this station may do", arguments: RecordHarness.backends)
+    @Test("an optional operation may be passed over, and then not done later; a required one may not be skipped; one build at a time", arguments: RecordHarness.backends)
     func optionalOperations(_ backend: RecordBackendKind) async throws {
         let (harness, client) = try await Self.routedRecord(
             backend, operations: ["010", ["operation": "015", "optional": true], "020", "030"], stations: [])
@@ -95,9 +95,21 @@ struct RouteTests {
             _ = try await client.call("build.open", withKey(["serial": "R-1", "station": "bench-1", "operator": "olga", "operation": "030"]))
         }
         #expect(ahead.code == .notOnRoute && ahead.message.contains("before operation 020"), "\(ahead)")
-        #expect(try await Self.build("R-1", at: "bench-1", operation: "020", client)["operation"] == "020", "015 is optional: 020 may come first")
-        #expect(try await Self.build("R-1", at: "bench-1", client)["operation"] == "015", "the skipped optional operation is still there to do")
-        #expect(try await Self.build("R-1", at: "bench-1", client)["operation"] == "030")
+        #expect(try await Self.build("R-1", at: "bench-1", operation: "020", client)["operation"] == "020", "015 is optional: it may be passed over")
+        let late = await Self.refusal {
+            _ = try await client.call("build.open", withKey(["serial": "R-1", "station": "bench-1", "operator": "olga", "operation": "015"]))
+        }
+        #expect(late.code == .notOnRoute && late.message.contains("passed over") && late.message.contains("operation 030"), "\(late)")
+        #expect(try await Self.build("R-1", at: "bench-1", client)["operation"] == "030", "a scan goes on from where the unit is, not back")
+        let through = await Self.refusal { _ = try await client.call("build.open", withKey(["serial": "R-1", "station": "bench-1", "operator": "olga"])) }
+        #expect(through.code == .serialComplete, "\(through)")
+
+        // One build at a time: an operation asked for while another is open is refused, naming it.
+        _ = try await client.call("build.open", withKey(["serial": "R-2", "station": "bench-1", "operator": "olga"]))
+        let second = await Self.refusal {
+            _ = try await client.call("build.open", withKey(["serial": "R-2", "station": "bench-2", "operator": "olga", "operation": "015"]))
+        }
+        #expect(second.code == .openElsewhere && second.message.contains("operation 010 open at station bench-1"), "\(second)")
         let malformed = await Self.refusal {
             _ = try await client.call("record.import", withKey([
                 "work_orders": [["number": "WO-5", "part": "HX-400", "part_revision": "A", "quantity": 1, "operations": ["010", ["optional": true]], "serials": ["R-9"]]],

@@ -24,21 +24,33 @@ enum BuildMethods {
         let route = try WorkOrderRoute(storedText: unit["operations"])
         let builds = try await transaction.rows("SELECT id, operation, status, station FROM build WHERE serial_id = ?", serialID)
         let statusByOperation = Dictionary(builds.map { ($0["operation"] as String, $0) }, uniquingKeysWith: { first, _ in first })
-        let openable = route.openable { statusByOperation[$0]?["status"] as String? == "complete" }
+        let openable = route.openable { statusByOperation[$0] != nil }
         let stations = try await StationRoutes.load(transaction)
+        // The unit's build in progress, whichever operation it is: one at a time.
+        let running = route.codes.first { statusByOperation[$0]?["status"] as String? == "open" }
         let operation: String
         if let requested = try params.optionalString("operation") {
             guard route.codes.contains(requested) else {
                 throw WorkRecordError(.invalidParams, "work order \(unit["number"] as String) has no operation \(requested); it has \(route.codes.joined(separator: ", "))")
             }
-            if statusByOperation[requested] == nil, !openable.contains(where: { $0.code == requested }) {
-                let next = openable.last?.code ?? "?"
+            if let running, running != requested {
+                let openAt: String = statusByOperation[running]?["station"] ?? "?"
                 throw WorkRecordError(
-                    .notOnRoute, "operation \(requested) of serial '\(serial)' cannot start before operation \(next) is complete, at \(stations.whereDone(next))")
+                    .openElsewhere, "serial '\(serial)' has operation \(running) open at station \(openAt); finish it there before operation \(requested)")
+            }
+            if statusByOperation[requested] == nil, !openable.contains(where: { $0.code == requested }) {
+                guard let next = openable.last?.code else {
+                    throw WorkRecordError(.notOnRoute, "operation \(requested) of serial '\(serial)' was passed over: the unit is through its route")
+                }
+                let passed = (route.codes.firstIndex(of: requested) ?? 0) < (route.codes.firstIndex(of: next) ?? 0)
+                throw WorkRecordError(
+                    .notOnRoute, passed
+                        ? "operation \(requested) of serial '\(serial)' was passed over; the unit goes next to operation \(next) at \(stations.whereDone(next))"
+                        : "operation \(requested) of serial '\(serial)' cannot start before operation \(next) is complete, at \(stations.whereDone(next))")
             }
             operation = requested
-        } else if let running = route.codes.first(where: { statusByOperation[$0]?["status"] as String? == "open" }) {
-            operation = running  // the unit's build in progress, whichever operation it is
+        } else if let running {
+            operation = running
         } else if let next = openable.first(where: { stations.allows(station, $0.code) }) {
             operation = next.code
         } else if let next = openable.last {
