@@ -71,13 +71,22 @@ public actor RecordClient {
     private var sent: Set<Int64> = []
     /// Counts connections, so that the end of a replaced one is not taken for the current one's.
     private var generation = 0
-    private var nextID: Int64 = 1
+    /// Calls' ids start high, so the answer to a raw line (whose id its sender chose, usually a
+    /// small number) is never taken for a call's, nor a call's late answer for a raw line's.
+    private static let firstCallID: Int64 = 1 << 40
+    private var nextID = firstCallID
     /// Answers received so far: progress, for the silence watchdog.
     private var answersReceived = 0
     private let notificationStream: (stream: AsyncStream<RecordNotification>, continuation: AsyncStream<RecordNotification>.Continuation)
-    /// Lines that answer none of this client's calls and are no notification: the answers to
-    /// raw lines (`exchange(rawLine:)`), in the order they came.
-    private let otherLines: (stream: AsyncStream<JSONValue>, continuation: AsyncStream<JSONValue>.Continuation)
+    /// Lines that answer no call of this client and are no notification: the answers to raw
+    /// lines (`exchange(rawLine:)`), in the order they came.
+    private var rawAnswers: [JSONValue] = []
+    /// Notifications read by `nextNotification`, from the moment it was first called.
+    private var heard: [RecordNotification] = []
+    private var hearing: Task<Void, Never>?
+    /// Callers of `nextRawAnswer` and `nextNotification` waiting for news (or their deadline).
+    private var waitingForNews: [Int: CheckedContinuation<Void, Never>] = [:]
+    private var nextWaiter = 0
 
     /// A client of the record at `socketPath`. It connects on the first call. A command's client
     /// logs nothing unless given a logger.
@@ -92,7 +101,6 @@ public actor RecordClient {
         logger[metadataKey: "record"] = "\(socketPath)"
         self.logger = logger
         notificationStream = AsyncStream.makeStream(bufferingPolicy: .unbounded)
-        otherLines = AsyncStream.makeStream(bufferingPolicy: .unbounded)
     }
 
     /// The record's notifications, in order, across reconnections (one reader at a time).
@@ -151,35 +159,62 @@ public actor RecordClient {
     /// The next line the record sends that answers none of this client's calls and is no
     /// notification: the answer to a raw line (`send(rawLine:)`), in the order they were sent.
     public func nextRawAnswer() async throws(RecordCallError) -> JSONValue {
-        guard let answer = await Self.first(of: otherLines.stream, within: answerTimeout, where: { _ in true }) else {
-            throw .unreachable("no answer to a raw line within \(answerTimeout)")
+        let deadline = ContinuousClock.now + answerTimeout
+        while rawAnswers.isEmpty {
+            guard ContinuousClock.now < deadline else { throw .unreachable("no answer to a raw line within \(answerTimeout)") }
+            await news(before: deadline)
         }
-        return answer
+        return rawAnswers.removeFirst()
     }
 
     /// The next notification (named `method`, when given, skipping others), or nil when none
-    /// comes within `timeout`. Reads `notifications`: not for a client that also iterates it.
-    public nonisolated func nextNotification(named method: String? = nil, timeout: Duration = .seconds(10)) async -> RecordNotification? {
-        await Self.first(of: notifications, within: timeout) { method == nil || $0.method == method }
+    /// comes within `timeout`. From its first call on, this reads `notifications` in their place:
+    /// a client uses one or the other.
+    public func nextNotification(named method: String? = nil, timeout: Duration = .seconds(10)) async -> RecordNotification? {
+        if hearing == nil {
+            let stream = notificationStream.stream
+            hearing = Task {
+                for await notification in stream { self.hear(notification) }
+            }
+        }
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            while let notification = heard.first {
+                heard.removeFirst()
+                if method == nil || notification.method == method { return notification }
+            }
+            guard ContinuousClock.now < deadline else { return nil }
+            await news(before: deadline)
+        }
     }
 
-    /// The first element of `stream` that `matches`, or nil when none comes within `timeout`.
-    private static func first<Element: Sendable>(
-        of stream: AsyncStream<Element>, within timeout: Duration, where matches: @escaping @Sendable (Element) -> Bool
-    ) async -> Element? {
-        await withTaskGroup(of: Element?.self) { group in
-            group.addTask {
-                for await element in stream where matches(element) { return element }
-                return nil
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
+    private func hear(_ notification: RecordNotification) {
+        heard.append(notification)
+        wakeWaiters()
+    }
+
+    /// Returns when a raw answer or a notification arrives, or at `deadline`, whichever is first.
+    private func news(before deadline: ContinuousClock.Instant) async {
+        let waiter = nextWaiter
+        nextWaiter += 1
+        let timer = Task {
+            try? await Task.sleep(until: deadline)
+            self.wake(waiter)
         }
+        await withCheckedContinuation { continuation in
+            waitingForNews[waiter] = continuation
+        }
+        timer.cancel()
+    }
+
+    private func wake(_ waiter: Int) {
+        waitingForNews.removeValue(forKey: waiter)?.resume()
+    }
+
+    private func wakeWaiters() {
+        let waiters = waitingForNews.values
+        waitingForNews.removeAll()
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Sends `rawLine` as it is (the newline is added), expecting no answer.
@@ -293,7 +328,8 @@ public actor RecordClient {
             logger.warning("the record sent a line that is not JSON", metadata: ["line": "\(String(decoding: bytes, as: UTF8.self))"])
             return
         }
-        if let id = message["id"]?.integerValue, sent.contains(id) || id == -1 {
+        if let id = message["id"]?.integerValue, id >= Self.firstCallID || id == -1 {
+            // A call's answer, or the subscription's; one whose caller gave up waiting is dropped.
             answersReceived += 1
             if let error = message["error"] {
                 let code = error["code"]?.integerValue ?? Int64(RecordErrorCode.internalError.rawValue)
@@ -304,7 +340,8 @@ public actor RecordClient {
         } else if message["id"] == nil, let method = message["method"]?.stringValue {
             notificationStream.continuation.yield(RecordNotification(method: method, params: message["params"] ?? .null))
         } else {
-            otherLines.continuation.yield(message)
+            rawAnswers.append(message)
+            wakeWaiters()
         }
     }
 
