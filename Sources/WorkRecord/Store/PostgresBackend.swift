@@ -31,9 +31,11 @@ final class PostgresBackend: RecordBackend {
     private let url: PostgresURL
     private let logger: Logger
     private let notify: RecordNotificationSink
-    /// The event loop the writing connection runs on, always the same one (across reconnections):
-    /// the writer runs there too (`writerExecutor`).
-    private let eventLoop: any EventLoop
+    /// The thread of the writing connection, the same across reconnections: the writer runs there
+    /// too (`writerExecutor`). A thread of its own, since the writer computes there (a signature's
+    /// key derivation, a verification): no other connection waits behind it.
+    private let writerThread: MultiThreadedEventLoopGroup
+    private var eventLoop: any EventLoop { writerThread.next() }
     let writerExecutor: any TaskExecutor
     /// This server's name on the notifications it writes, so its listener skips them.
     private let origin = UUIDv7.make().uuidString.lowercased()
@@ -50,13 +52,14 @@ final class PostgresBackend: RecordBackend {
     }
 
     private init(
-        url: PostgresURL, connection: PostgresConnection, eventLoop: any EventLoop, notify: @escaping RecordNotificationSink, logger: Logger
+        url: PostgresURL, connection: PostgresConnection, writerThread: MultiThreadedEventLoopGroup, notify: @escaping RecordNotificationSink,
+        logger: Logger
     ) {
         self.url = url
         self.logger = logger
         self.notify = notify
-        self.eventLoop = eventLoop
-        writerExecutor = EventLoopTaskExecutor(eventLoop)
+        self.writerThread = writerThread
+        writerExecutor = EventLoopTaskExecutor(writerThread.next())
         writer = Mutex(WriterState(connection: connection))
         let listening = ListeningConnection()
         self.listening = listening
@@ -68,15 +71,22 @@ final class PostgresBackend: RecordBackend {
     static func connect(
         _ url: PostgresURL, notify: @escaping RecordNotificationSink, logger: Logger = Logger(label: "floorgate.record.postgres")
     ) async throws -> PostgresBackend {
-        let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
-        let connection = try await PostgresConnector(url: url, logger: logger, eventLoop: eventLoop).connect()
+        let writerThread = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnector(url: url, logger: logger, eventLoop: writerThread.next()).connect()
+        } catch {
+            try? await writerThread.shutdownGracefully()
+            throw error
+        }
         do {
             try await checkSchema(connection, url: url)
         } catch {
             try? await connection.close()
+            try? await writerThread.shutdownGracefully()
             throw error
         }
-        return PostgresBackend(url: url, connection: connection, eventLoop: eventLoop, notify: notify, logger: logger)
+        return PostgresBackend(url: url, connection: connection, writerThread: writerThread, notify: notify, logger: logger)
     }
 
     /// Refuses a database whose schema is not this version's, naming both versions.
@@ -185,6 +195,7 @@ final class PostgresBackend: RecordBackend {
             return state.connection
         }
         try await connection?.close()
+        try await writerThread.shutdownGracefully()
     }
 
     /// The live writing connection, reconnecting when the last one was lost. While the database
