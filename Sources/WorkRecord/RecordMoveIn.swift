@@ -6,8 +6,9 @@ import RecordProtocol
 ///
 /// The station's file must verify first, and is only read. Users, parts, instruction revisions,
 /// redlines, work orders and serials the target already holds (by login, number and revision,
-/// part, operation and revision, revision, number, serial) are used as they are, provided they
-/// agree; the rest is copied. Every build, result, step completion, nonconformance, disposition,
+/// part, operation and revision, revision, number, serial) are used as they are (a revision must
+/// have the same content, a work order the same part, a serial the same work order); the rest is
+/// copied. Every build, result, step completion, nonconformance, disposition,
 /// redline acknowledgement and the signatures they carry are copied with new ids, and each copy is
 /// a new entry of the target's audit chain whose actor names the station's file and its chain's
 /// head hash. A unit whose build of an operation the target already holds is refused, as is a
@@ -59,11 +60,11 @@ struct StationRecord: Sendable {
     static func read(_ path: String) async throws -> StationRecord {
         let store = try await RecordStore.open(.sqlite(path: path), readOnly: true)
         do {
-            let report = try await store.verify()
-            if let problem = report.problem {
-                throw WorkRecordError(.invalidState, "the station record \(path) does not verify (\(problem)); nothing was moved")
-            }
-            let record = try await store.exclusive(writing: false) { transaction, _ in
+            // Verified and read in one read transaction: what is moved is what verified.
+            let record = try await store.exclusive(writing: false) { transaction, backend in
+                if let problem = try await AuditVerifier.verify(transaction, backend: backend, expectedHead: nil).problem {
+                    throw WorkRecordError(.invalidState, "the station record \(path) does not verify (\(problem)); nothing was moved")
+                }
                 var rows: [String: [Int64: RecordRow]] = [:]
                 for table in tables {
                     rows[table] = Dictionary(
