@@ -21,9 +21,11 @@ final class PostgresBackend: RecordBackend {
     /// The advisory lock that lets one migrator at a time change the schema.
     static let migratorLock: Int64 = 0x466C_6F6F_724D_6967  // "FloorMig"
 
-    /// How long one transaction may take before the database counts as unreachable: far above a
-    /// plant's slowest transaction (an import waiting for the writers' lock), far below forever.
-    static let transactionDeadline: Duration = .seconds(30)
+    /// How long the database may leave a transaction's statement unanswered before it counts as
+    /// unreachable: far above a plant's slowest statement (one waiting for the writers' lock),
+    /// far below forever. A long transaction whose statements keep being answered (a station
+    /// moved in) runs as long as it needs.
+    static let silenceDeadline: Duration = .seconds(30)
 
     /// How long a lost database is left alone before the next attempt.
     private static let backoff = Backoff(initial: .milliseconds(250), maximum: .seconds(5))
@@ -106,8 +108,9 @@ final class PostgresBackend: RecordBackend {
         writing: Bool, _ body: (any RecordTransaction) async throws -> (T, [RecordNotification])
     ) async throws -> T {
         let connection = try await writingConnection()
-        let transaction = PostgresTransaction(connection: connection, logger: logger)
-        let deadline = watchdog(closing: connection)
+        let progress = AnsweredStatements()
+        let transaction = PostgresTransaction(connection: connection, logger: logger, answered: progress)
+        let deadline = watchdog(closing: connection, progress: progress)
         defer { deadline.cancel() }
         do {
             // A read (verify, a view) sees one snapshot while other servers go on writing.
@@ -138,15 +141,21 @@ final class PostgresBackend: RecordBackend {
     }
 
     /// A database that stops answering (a half-open connection after a network fault or a
-    /// failover) must not hold every request forever: past the deadline the connection is closed,
-    /// the transaction fails as unreachable and the next one reconnects.
-    private func watchdog(closing connection: PostgresConnection) -> Task<Void, Never> {
+    /// failover) must not hold every request forever: after a whole deadline without an answer
+    /// the connection is closed, the transaction fails as unreachable and the next one reconnects.
+    private func watchdog(closing connection: PostgresConnection, progress: AnsweredStatements) -> Task<Void, Never> {
         let logger = logger, url = url
         return Task {
-            do {
-                try await Task.sleep(for: Self.transactionDeadline)
-            } catch {
-                return  // the transaction ended in time
+            var seen = progress.count
+            while true {
+                do {
+                    try await Task.sleep(for: Self.silenceDeadline)
+                } catch {
+                    return  // the transaction ended
+                }
+                let now = progress.count
+                if now == seen { break }
+                seen = now
             }
             logger.warning("record database did not answer in time; closing the connection", metadata: ["database": "\(url)"])
             connection.close().whenComplete { _ in }
@@ -323,9 +332,20 @@ private final class ListeningConnection: Sendable {
 
 /// Statements on one PostgreSQL connection: `?` placeholders become `$1`, `$2`, … and values
 /// are bound with their types; cells come back as the record's values.
+/// How many statements of a transaction the database has answered: its watchdog's sign of life.
+final class AnsweredStatements: Sendable {
+    private let answered = Atomic<Int>(0)
+
+    var count: Int { answered.load(ordering: .relaxed) }
+
+    func add() { answered.add(1, ordering: .relaxed) }
+}
+
 struct PostgresTransaction: RecordTransaction {
     let connection: PostgresConnection
     let logger: Logger
+    /// Counts the answers, for a watchdog; nil where none watches (migrations, checks).
+    var answered: AnsweredStatements? = nil
 
     func rows(_ sql: String, _ arguments: [RecordValue]) async throws(RecordStoreError) -> [RecordRow] {
         do {
@@ -333,6 +353,7 @@ struct PostgresTransaction: RecordTransaction {
             for try await row in try await connection.query(Self.query(sql, arguments), logger: logger) {
                 rows.append(try Self.row(row))
             }
+            answered?.add()
             return rows
         } catch {
             throw Self.storeError(error)
@@ -342,6 +363,7 @@ struct PostgresTransaction: RecordTransaction {
     func execute(_ sql: String, _ arguments: [RecordValue]) async throws(RecordStoreError) {
         do {
             try await connection.query(Self.query(sql, arguments), logger: logger)
+            answered?.add()
         } catch {
             throw Self.storeError(error)
         }
