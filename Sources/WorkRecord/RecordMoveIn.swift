@@ -188,28 +188,32 @@ private final class Mover {
 
     private func workOrder(_ id: Int64) async throws -> Int64 {
         try await mapped("work_order", id) { row in
-            let part = try await self.part(row["part_id"])
-            if let found = try await self.transaction.row("SELECT id, part_id FROM work_order WHERE number = ?", row["number"] as String) {
-                guard found["part_id"] as Int64 == part else {
-                    throw WorkRecordError(.conflict, "work order \(row["number"] as String) is for another part in the target; nothing was moved")
-                }
-                return found["id"]
-            }
-            return try await self.copy("work_order", row, references: ["part_id": { _ in part }])
+            try await self.heldOrCopied(
+                "work_order", row, key: "number", parent: ("part_id", try await self.part(row["part_id"])),
+                refusal: "work order \(row["number"] as String) is for another part in the target")
         }
     }
 
     private func serial(_ id: Int64) async throws -> Int64 {
         try await mapped("unit_serial", id) { row in
-            let order = try await self.workOrder(row["work_order_id"])
-            if let found = try await self.transaction.row("SELECT id, work_order_id FROM unit_serial WHERE serial = ?", row["serial"] as String) {
-                guard found["work_order_id"] as Int64 == order else {
-                    throw WorkRecordError(.conflict, "serial \(row["serial"] as String) is on another work order in the target; nothing was moved")
-                }
-                return found["id"]
-            }
-            return try await self.copy("unit_serial", row, references: ["work_order_id": { _ in order }])
+            try await self.heldOrCopied(
+                "unit_serial", row, key: "serial", parent: ("work_order_id", try await self.workOrder(row["work_order_id"])),
+                refusal: "serial \(row["serial"] as String) is on another work order in the target")
         }
+    }
+
+    /// The target's row of `table` whose `key` column equals `row`'s, which must belong to the
+    /// same `parent` (refused with `refusal` otherwise); else a copy of `row` under that parent.
+    private func heldOrCopied(
+        _ table: String, _ row: RecordRow, key: String, parent: (column: String, id: Int64), refusal: String
+    ) async throws -> Int64 {
+        if let found = try await transaction.row("SELECT id, \(parent.column) FROM \(table) WHERE \(key) = ?", row[key] as String) {
+            guard found[parent.column] as Int64 == parent.id else {
+                throw WorkRecordError(.conflict, "\(refusal); nothing was moved")
+            }
+            return found["id"]
+        }
+        return try await copy(table, row, references: [parent.column: { _ in parent.id }])
     }
 
     // MARK: Rows always copied

@@ -71,15 +71,7 @@ struct GatewayKillTests {
         }
 
         // The caliper streams readings 1, 2, 3, … (as thousandths) every 10 ms from another thread.
-        let streaming = Task.detached { () -> Int in
-            var sent = 0
-            while !Task.isCancelled {
-                sent += 1
-                try? caliper.send(Array(String(format: "01A+%08.3f\r", Double(sent) / 1000).utf8))
-                try? await Task.sleep(for: .milliseconds(10))
-            }
-            return sent
-        }
+        let streaming = streamReadings(to: caliper)
         for _ in 0..<rounds {
             try await Task.sleep(for: .milliseconds(Int64.random(in: 150...600)))
             gateway.kill(SIGKILL)

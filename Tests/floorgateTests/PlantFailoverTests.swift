@@ -73,17 +73,7 @@ struct PlantFailoverTests {
 
         // Each caliper streams readings every 10 ms; the primary dies a second in, the standby is
         // promoted, and the stations stream on for two seconds more.
-        let streams = calipers.map { caliper in
-            Task.detached { () -> Int in
-                var sent = 0
-                while !Task.isCancelled {
-                    sent += 1
-                    try? caliper.send(Array(String(format: "01A+%08.3f\r", Double(sent) / 1000).utf8))
-                    try? await Task.sleep(for: .milliseconds(10))
-                }
-                return sent
-            }
-        }
+        let streams = calipers.map(streamReadings(to:))
         try await Task.sleep(for: .seconds(1))
         let beforeCrash = Int(try primary.psql(database, "SELECT COUNT(*) FROM result").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         try primary.crash()

@@ -1,3 +1,4 @@
+import DeviceIO
 import Foundation
 import GRDB
 import Synchronization
@@ -166,4 +167,18 @@ func writeTestStation(
         path = "\(caliper)"
         \(more)
         """.write(toFile: path, atomically: true, encoding: .utf8)
+}
+
+/// A caliper streaming readings 1, 2, 3, … (as thousandths of a millimetre, in the Mitutoyo
+/// format) every 10 ms until cancelled; its value is how many it sent.
+func streamReadings(to caliper: PseudoTerminal) -> Task<Int, Never> {
+    Task.detached {
+        var sent = 0
+        while !Task.isCancelled {
+            sent += 1
+            try? caliper.send(Array(String(format: "01A+%08.3f\r", Double(sent) / 1000).utf8))
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return sent
+    }
 }
