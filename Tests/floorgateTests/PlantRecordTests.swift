@@ -319,6 +319,44 @@ struct PlantRecordTests {
         #expect(!password.standardError.contains("wrong"), "the password was printed: \(password.standardError)")
     }
 
+    @Test("a database that stops answering mid-transaction (its backends frozen): after 30 s of silence the request is refused as unreachable, and once it answers again the server serves")
+    func silentDatabase() async throws {
+        let cluster = try PostgresTestCluster.shared()
+        let (_, serverURL, database) = try await Self.plantRecord(cluster)
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let server = try FloorgateChild([
+            "record", "serve", "--db", serverURL, "--socket", scratch.path("s.sock"), "--password-rounds", "1000", "--log-level", "error",
+        ])
+        defer { server.kill(SIGKILL) }
+        #expect(server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true)
+        let client = RecordClient(socketPath: scratch.path("s.sock"), answerTimeout: .seconds(120))
+        _ = try await client.call(.buildOpen, keyed(["serial": "P-0002", "station": "bench-1", "operator": "olga"]))
+
+        // The server's sessions freeze, as behind a half-open connection: nothing answers, nothing closes.
+        let backends = try cluster.psql(database, "SELECT pid FROM pg_stat_activity WHERE usename = '\(Self.serverRole)'")
+            .split(separator: "\n").compactMap { pid_t($0.trimmingCharacters(in: .whitespaces)) }
+        try #require(!backends.isEmpty)
+        backends.forEach { kill($0, SIGSTOP) }
+        let started = ContinuousClock.now
+        let answer = await client.pipeline([(.buildGet, ["serial": "P-0002"])])[0]
+        let waited = ContinuousClock.now - started
+        backends.forEach { kill($0, SIGCONT) }
+        guard case .failure(let error) = answer else {
+            Issue.record("a frozen database answered: \(answer)")
+            return
+        }
+        #expect(error.code == .internalError && error.description.contains("unreachable"), "\(error)")
+        #expect(waited >= .seconds(29) && waited < .seconds(90), "refused after \(waited)")
+
+        // The server reconnects and serves again.
+        let deadline = ContinuousClock.now + .seconds(20)
+        while (try? await client.call(.buildGet, ["serial": "P-0002"]))?["status"] != "open" {
+            try #require(ContinuousClock.now < deadline, "the server did not serve again after the database answered")
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
     @Test("a database lost under a running server: requests are refused as unreachable at once, then served again after it reconnects; a server killed mid-write loses nothing it acknowledged")
     func faults() async throws {
         let cluster = try PostgresTestCluster.shared()
