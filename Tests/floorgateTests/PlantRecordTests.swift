@@ -334,7 +334,7 @@ struct PlantRecordTests {
         _ = try await client.call(.buildOpen, keyed(["serial": "P-0002", "station": "bench-1", "operator": "olga"]))
 
         // The server's sessions freeze, as behind a half-open connection: nothing answers, nothing closes.
-        let backends = try cluster.psql(database, "SELECT pid FROM pg_stat_activity WHERE usename = '\(Self.serverRole)'")
+        let backends = try cluster.psql(database, "SELECT pid FROM pg_stat_activity WHERE usename = '\(Self.serverRole)' AND datname = current_database()")
             .split(separator: "\n").compactMap { pid_t($0.trimmingCharacters(in: .whitespaces)) }
         try #require(!backends.isEmpty)
         backends.forEach { kill($0, SIGSTOP) }
