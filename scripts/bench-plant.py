@@ -11,7 +11,9 @@ each record afterwards.
 
     python3 scripts/bench-plant.py .build/release/floorgate [seconds per run]
 """
-import json, os, pwd, re, socket, subprocess, sys, tempfile, threading, time, uuid
+import os, pwd, re, subprocess, sys, tempfile, threading, time, uuid
+
+from record_bench import Client, cpu_seconds, import_document
 
 FLOORGATE = sys.argv[1]
 SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 10.0
@@ -63,47 +65,8 @@ class Cluster:
         subprocess.run(["rm", "-rf", self.directory])
 
 
-def cpu_seconds(pid):
-    """User + system CPU time a process has used (all its threads); 0 once it is gone."""
-    try:
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def import_document():
-    serials = [f"P-{n:05d}" for n in range(CLIENTS * BUILDS_PER_CLIENT)]
-    return {
-        "users": [
-            {"login": "olga", "name": "Olga Operator", "roles": ["operator"], "password": "bench-olga-1"},
-            {"login": "ada", "name": "Ada Approver", "roles": ["approver"], "password": "bench-ada-1"},
-        ],
-        "parts": [{"number": "BENCH-1", "revision": "A"}],
-        "instructions": [{
-            "part": "BENCH-1", "part_revision": "A", "operation": "010", "revision": "A", "title": "Benchmark",
-            "steps": [{"key": "10", "title": "Measure", "points": [
-                {"name": "diameter", "kind": "measure", "unit": "mm", "lower": "11.980", "upper": "12.020", "count": PER_BUILD}]}],
-        }],
-        "work_orders": [{"number": "WO-BENCH", "part": "BENCH-1", "part_revision": "A", "quantity": len(serials),
-                         "operations": ["010"], "serials": serials}],
-    }
-
-
-class Client:
-    def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.connect(path)
-        self.reader = self.sock.makefile("rb")
-        self.next_id = 1
-
-    def call(self, method, params):
-        self.sock.sendall((json.dumps({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params}) + "\n").encode())
-        self.next_id += 1
-        answer = json.loads(self.reader.readline())
-        if "error" in answer:
-            raise SystemExit(f"bench-plant: the record refused {method}: {answer['error']}")
-        return answer["result"]
+def serials():
+    return [f"P-{n:05d}" for n in range(CLIENTS * BUILDS_PER_CLIENT)]
 
 
 def key():
@@ -128,7 +91,7 @@ def run_load(database, server_count, scratch, cluster=None):
     servers, sockets = start_servers(database, server_count, scratch)
     try:
         setup = Client(sockets[0])
-        setup.call("record.import", dict(import_document(), idempotency_key=key()))
+        setup.call("record.import", dict(import_document(serials(), PER_BUILD), idempotency_key=key()))
         setup.call("instruction.approve", {"idempotency_key": key(), "part": "BENCH-1", "part_revision": "A", "operation": "010",
                                            "revision": "A", "signature": {"user": "ada", "password": "bench-ada-1"}})
         clients = [Client(sockets[n % server_count]) for n in range(CLIENTS)]

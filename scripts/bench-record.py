@@ -8,58 +8,12 @@ Measures, against a fresh record file with synchronous=FULL:
   - results/s pipelined (all requests written at once, answers read as they come).
 Every answer is checked: a benchmark that records errors measures nothing.
 """
-import json, os, socket, statistics, subprocess, sys, tempfile, threading, time, uuid
+import os, statistics, subprocess, sys, tempfile, threading, time, uuid
+
+from record_bench import Client, cpu_seconds, import_document
 
 FLOORGATE = sys.argv[1]
 BUILDS, PER_BUILD, SEQUENTIAL_BUILDS = 500, 20, 100
-
-
-def import_document():
-    return {
-        "users": [
-            {"login": "olga", "name": "Olga Operator", "roles": ["operator"], "password": "bench-olga-1"},
-            {"login": "ada", "name": "Ada Approver", "roles": ["approver"], "password": "bench-ada-1"},
-        ],
-        "parts": [{"number": "BENCH-1", "revision": "A"}],
-        "instructions": [{
-            "part": "BENCH-1", "part_revision": "A", "operation": "010", "revision": "A", "title": "Benchmark",
-            "steps": [{"key": "10", "title": "Measure", "points": [
-                {"name": "diameter", "kind": "measure", "unit": "mm", "lower": "11.980", "upper": "12.020", "count": PER_BUILD}]}],
-        }],
-        "work_orders": [{"number": "WO-BENCH", "part": "BENCH-1", "part_revision": "A", "quantity": BUILDS,
-                         "operations": ["010"], "serials": [f"B-{n:04d}" for n in range(BUILDS)]}],
-    }
-
-
-class Client:
-    def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.connect(path)
-        self.reader = self.sock.makefile("rb")
-        self.next_id = 1
-
-    def line(self, method, params):
-        request = {"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params}
-        self.next_id += 1
-        return (json.dumps(request) + "\n").encode()
-
-    def answer(self):
-        while True:
-            message = json.loads(self.reader.readline())
-            if "id" in message:
-                if "error" in message:
-                    raise SystemExit(f"bench-record: the record refused a request: {message['error']}")
-                return message["result"]
-
-    def call(self, method, params):
-        self.sock.sendall(self.line(method, params))
-        return self.answer()
-
-
-def server_cpu_seconds(pid):
-    """User + system CPU time the server process has used (all its threads)."""
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def reading(build_id, n):
@@ -77,7 +31,7 @@ def main():
     try:
         server.stdout.readline()  # "listening on …"
         client = Client(path)
-        client.call("record.import", dict(import_document(), idempotency_key=str(uuid.uuid4())))
+        client.call("record.import", dict(import_document([f"B-{n:04d}" for n in range(BUILDS)], PER_BUILD), idempotency_key=str(uuid.uuid4())))
         client.call("instruction.approve", {"idempotency_key": str(uuid.uuid4()), "part": "BENCH-1", "part_revision": "A",
                                             "operation": "010", "revision": "A",
                                             "signature": {"user": "ada", "password": "bench-ada-1"}})
@@ -98,7 +52,7 @@ def main():
 
         pipelined = [(b, n) for b in builds[SEQUENTIAL_BUILDS:] for n in range(PER_BUILD)]
         payload = b"".join(client.line("result.record", reading(b, n)) for b, n in pipelined)
-        cpu_before = server_cpu_seconds(server.pid)
+        cpu_before = cpu_seconds(server.pid)
         client_before = time.process_time()
         start = time.perf_counter()
         writer = threading.Thread(target=client.sock.sendall, args=(payload,))
@@ -109,7 +63,7 @@ def main():
             if b'"verdict":"pass"' not in answer:
                 raise SystemExit(f"bench-record: unexpected answer {answer[:200]!r}")
         pipelined_rate = len(pipelined) / (time.perf_counter() - start)
-        server_cpu_us = (server_cpu_seconds(server.pid) - cpu_before) / len(pipelined) * 1e6
+        server_cpu_us = (cpu_seconds(server.pid) - cpu_before) / len(pipelined) * 1e6
         client_cpu_us = (time.process_time() - client_before) / len(pipelined) * 1e6
         writer.join()
     finally:

@@ -32,12 +32,6 @@ struct GatewayKillTests {
         ]
     }
 
-    private func keyed(_ params: JSONValue) -> JSONValue {
-        guard case .object(var members) = params else { return params }
-        members["idempotency_key"] = .string(UUIDv7.make().uuidString.lowercased())
-        return .object(members)
-    }
-
     @Test("every committed result is in the record exactly once; the controller loses nothing; serial losses are counted")
     func killNine() async throws {
         let rounds = ProcessInfo.processInfo.environment["FLOORGATE_LONG_TESTS"] == nil ? 3 : 50

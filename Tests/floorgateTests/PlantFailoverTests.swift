@@ -25,8 +25,8 @@ struct PlantFailoverTests {
         let database = try primary.createDatabase()
         _ = try await RecordMigration.migrate(RecordLocation(primary.socketURL(database)), grantingTo: [Self.serverRole])
         let desk = try await RecordStore.open(RecordLocation(primary.socketURL(database)), passwordRounds: 1_000)
-        _ = try await desk.perform(Self.call(.recordImport, GatewayKillTests.enduranceImport(serials: Self.stations.map(\.serial))))
-        _ = try await desk.perform(Self.call(.instructionApprove, [
+        _ = try await desk.perform(deskCall(.recordImport, GatewayKillTests.enduranceImport(serials: Self.stations.map(\.serial))))
+        _ = try await desk.perform(deskCall(.instructionApprove, [
             "part": "P-1", "part_revision": "A", "operation": "010", "revision": "A", "signature": ["user": "ada", "password": "bench-ada-1"],
         ]))
         try await desk.close()
@@ -135,9 +135,4 @@ struct PlantFailoverTests {
         #expect(verified.status == 0, "\(verified.standardError)")
     }
 
-    private static func call(_ method: RecordMethod, _ params: JSONValue) -> RecordCall {
-        guard case .object(var members) = params else { return RecordCall(method: method, params: params, peer: "desk") }
-        members["idempotency_key"] = .string(UUIDv7.make().uuidString.lowercased())
-        return RecordCall(method: method, params: .object(members), peer: "desk")
-    }
 }

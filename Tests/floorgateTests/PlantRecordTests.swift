@@ -32,8 +32,8 @@ struct PlantRecordTests {
             example = .object(members)
         }
         try await atDesk(server) { desk in
-            _ = try await desk.perform(call("record.import", example))
-            _ = try await desk.perform(call("instruction.approve", [
+            _ = try await desk.perform(deskCall(.recordImport, example))
+            _ = try await desk.perform(deskCall(.instructionApprove, [
                 "part": "HX-200", "part_revision": "C", "operation": "010", "revision": "A",
                 "signature": ["user": "ada", "password": "bench-ada-1"],
             ]))
@@ -52,12 +52,6 @@ struct PlantRecordTests {
             throw error
         }
         try await desk.close()
-    }
-
-    private static func call(_ method: RecordMethod, _ params: JSONValue) -> RecordCall {
-        guard case .object(var members) = params else { return RecordCall(method: method, params: params, peer: "desk") }
-        members["idempotency_key"] = .string(UUIDv7.make().uuidString.lowercased())
-        return RecordCall(method: method, params: .object(members), peer: "desk")
     }
 
     @Test("three stations build at once, a redline from the engineering desk reaches every station within 1 s, quality dispositions from its desk, a serial scanned at two stations opens once; every result once, the chain verifies")
@@ -117,7 +111,7 @@ struct PlantRecordTests {
             group.addTask {
                 try await Task.sleep(for: .milliseconds(300))
                 try await Self.atDesk(serverURL) { desk in
-                _ = try await desk.perform(Self.call("redline.publish", [
+                _ = try await desk.perform(deskCall("redline.publish", [
                     "part": "HX-200", "part_revision": "C", "operation": "010", "new_revision": "B", "reason": "wider bore tolerance",
                     "signature": ["user": "eric", "password": "bench-eric-1"],
                     "steps": [[
@@ -433,12 +427,3 @@ private final class Shared<Value: Sendable>: Sendable {
     let state: Mutex<Value>
     init(_ value: Value) { state = Mutex(value) }
 }
-
-/// `params` with a fresh idempotency key.
-private func keyed(_ params: JSONValue) -> JSONValue {
-    guard case .object(var members) = params else { return params }
-    members["idempotency_key"] = .string(UUIDv7.make().uuidString.lowercased())
-    return .object(members)
-}
-
-

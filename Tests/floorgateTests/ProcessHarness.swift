@@ -1,8 +1,11 @@
 import DeviceIO
+import FloorgateCore
 import Foundation
 import GRDB
+import RecordProtocol
 import Synchronization
 import Testing
+import WorkRecord
 
 /// A `floorgate` process started by a test. Its output is drained as it comes (a process that
 /// prints more than a pipe holds would otherwise block).
@@ -181,4 +184,16 @@ func streamReadings(to caliper: PseudoTerminal) -> Task<Int, Never> {
         }
         return sent
     }
+}
+
+/// `params` with a fresh idempotency key, as a gateway's or a command's request carries one.
+func keyed(_ params: JSONValue) -> JSONValue {
+    guard case .object(var members) = params else { return params }
+    members["idempotency_key"] = .string(UUIDv7.make().uuidString.lowercased())
+    return .object(members)
+}
+
+/// A request made at a desk, on the record directly (as `--db` gives a command), with a fresh key.
+func deskCall(_ method: RecordMethod, _ params: JSONValue) -> RecordCall {
+    RecordCall(method: method, params: keyed(params), peer: "desk")
 }
