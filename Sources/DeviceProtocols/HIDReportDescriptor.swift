@@ -84,9 +84,10 @@ public struct HIDReportDescriptor: Sendable, Hashable {
         while offset < bytes.count {
             let prefix = bytes[offset]
             if prefix == 0xFE {  // long item: size, tag, data
-                guard offset + 2 < bytes.count else { throw HIDDescriptorError(offset: offset, problem: "long item cut short") }
+                guard offset + 2 < bytes.count, offset + 3 + Int(bytes[offset + 1]) <= bytes.count else {
+                    throw HIDDescriptorError(offset: offset, problem: "long item cut short")  // where the item starts
+                }
                 offset += 3 + Int(bytes[offset + 1])
-                guard offset <= bytes.count else { throw HIDDescriptorError(offset: offset, problem: "long item cut short") }
                 continue
             }
             let size = [0, 1, 2, 4][Int(prefix & 0x03)]
