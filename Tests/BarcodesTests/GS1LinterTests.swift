@@ -2,7 +2,7 @@ import Barcodes
 import FloorgateCore
 import Testing
 
-@Suite("GS1 linters")
+@Suite("GS1 linters", .timeLimit(.minutes(1)))
 struct GS1LinterTests {
     /// A passing and a failing component for every linter the dictionary names.
     static let cases: [(linter: GS1Linter, passing: String, failing: String)] = [
@@ -59,7 +59,7 @@ struct GS1LinterTests {
     }
 }
 
-@Suite("GS1 element strings")
+@Suite("GS1 element strings", .timeLimit(.minutes(1)))
 struct GS1ElementStringTests {
     static func parse(_ text: String) -> GS1Message {
         GS1ElementStrings.parse(Array(text.utf8))

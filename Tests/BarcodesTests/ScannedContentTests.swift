@@ -1,7 +1,7 @@
 import Barcodes
 import Testing
 
-@Suite("Scanned content")
+@Suite("Scanned content", .timeLimit(.minutes(1)))
 struct ScannedContentTests {
     @Test("ISO/IEC 15434: a text element without a space, a format Floorgate keeps whole, data after EOT")
     func iso15434Problems() {
@@ -64,7 +64,7 @@ enum HIBCCheck {
     }
 }
 
-@Suite("Scanned content edge cases")
+@Suite("Scanned content edge cases", .timeLimit(.minutes(1)))
 struct ScannedContentEdgeCaseTests {
     @Test("a digital signature (8030) needs the GRAI it signs to carry a serial")
     func digitalSignature() {

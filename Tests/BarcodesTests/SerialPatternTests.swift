@@ -2,7 +2,7 @@ import Barcodes
 import FloorgateCore
 import Testing
 
-@Suite("Serial patterns")
+@Suite("Serial patterns", .timeLimit(.minutes(1)))
 struct SerialPatternTests {
     static func serial(_ pattern: String, _ scan: String) throws -> String? {
         try SerialPattern(parsing: pattern).serial(in: ScannedContent(parsing: scan).fields)

@@ -29,7 +29,7 @@ final class GatedSink: DurableSink {
     }
 }
 
-@Suite("Acknowledge after store")
+@Suite("Acknowledge after store", .timeLimit(.minutes(1)))
 struct AcknowledgeAfterStoreTests {
     enum WireError: Error { case linkClosed }
 

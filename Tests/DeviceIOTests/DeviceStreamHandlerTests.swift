@@ -6,7 +6,7 @@ import NIOEmbedded
 import Synchronization
 import Testing
 
-@Suite("Decoder on a NIO channel")
+@Suite("Decoder on a NIO channel", .timeLimit(.minutes(1)))
 struct DeviceStreamHandlerTests {
     /// A clock the test sets: the handler's read times become checkable.
     final class TestClock: Sendable {

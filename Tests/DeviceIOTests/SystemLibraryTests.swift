@@ -3,7 +3,7 @@ import CUdev
 import Testing
 
 /// Proof that the native libraries are found through pkg-config and linked: each test calls in.
-@Suite("Native libraries")
+@Suite("Native libraries", .timeLimit(.minutes(1)))
 struct SystemLibraryTests {
     @Test("libudev: a context can be created and released")
     func libudevLinks() throws {

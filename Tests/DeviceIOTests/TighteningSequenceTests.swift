@@ -1,7 +1,7 @@
 @testable import DeviceIO
 import Testing
 
-@Suite("Tightening id sequence")
+@Suite("Tightening id sequence", .timeLimit(.minutes(1)))
 struct TighteningSequenceTests {
     @Test("ids skipped between two results are the ones to ask for, at most the limit, the most recent")
     func gaps() {

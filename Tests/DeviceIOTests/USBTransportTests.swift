@@ -17,7 +17,7 @@ enum RecordedUSBDescriptors {
     static func bytes(_ hex: String) -> [UInt8] { hex.split(separator: " ").map { UInt8($0, radix: 16)! } }
 }
 
-@Suite("USB transport")
+@Suite("USB transport", .timeLimit(.minutes(2)))
 struct USBTransportTests {
     @Test("an FTDI adapter's vendor-class interface: bulk IN 0x81 to read, bulk OUT 0x02 to write")
     func vendorClassInterface() throws {

@@ -2,7 +2,7 @@ import DeviceIO
 import Foundation
 import Testing
 
-@Suite("udev discovery and monitor", .serialized)
+@Suite("udev discovery and monitor", .timeLimit(.minutes(2)), .serialized)
 struct UdevTests {
     @Test("enumeration finds the tty subsystem's nodes with their properties (ptmx is on every Linux)")
     func enumeration() throws {

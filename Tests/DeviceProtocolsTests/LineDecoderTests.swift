@@ -3,7 +3,7 @@ import FixtureSupport
 import FloorgateCore
 import Testing
 
-@Suite("Line framing")
+@Suite("Line framing", .timeLimit(.minutes(1)))
 struct LineDecoderTests {
     private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 

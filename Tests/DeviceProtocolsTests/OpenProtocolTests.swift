@@ -3,7 +3,7 @@ import FixtureSupport
 import FloorgateCore
 import Testing
 
-@Suite("Open Protocol")
+@Suite("Open Protocol", .timeLimit(.minutes(1)))
 struct OpenProtocolTests {
     private func fixture(_ name: String) throws -> DecodeFixtureCase {
         try #require(try DecodeFixtureFile.load("open-protocol").cases.first { $0.name == name })
@@ -148,7 +148,7 @@ struct OpenProtocolTests {
     }
 }
 
-@Suite("Open Protocol error runs")
+@Suite("Open Protocol error runs", .timeLimit(.minutes(1)))
 struct OpenProtocolErrorRunTests {
     private func decode(_ bytes: [UInt8]) -> [DeviceEvent] {
         var decoder = OpenProtocolDecoder()

@@ -5,7 +5,7 @@ import Testing
 
 /// Seeded random inputs built from pieces of real frames, garbage and terminators: a quick,
 /// repeatable version of what the libFuzzer targets in Fuzz/ explore for minutes.
-@Suite("Random inputs")
+@Suite("Random inputs", .timeLimit(.minutes(1)))
 struct RandomInputTests {
     static let pieces: [[UInt8]] = [
         "01A+0012.345", "DT10001+0012.345M", "+012.34", " 025.000", "ERR3", "SY203.1", "368.4 N.m",

@@ -28,7 +28,7 @@ func decodeAll(_ bytes: [UInt8], with decoder: some DeviceDecoder) -> [DeviceEve
     return decoder.feed(bytes) + decoder.finish()
 }
 
-@Suite("Keyboard-wedge scanners")
+@Suite("Keyboard-wedge scanners", .timeLimit(.minutes(1)))
 struct HIDKeyboardTests {
     static let layouts = KeyboardLayout.all.map(\.name)
 
@@ -113,7 +113,7 @@ struct HIDKeyboardTests {
     }
 }
 
-@Suite("Serial scanners")
+@Suite("Serial scanners", .timeLimit(.minutes(1)))
 struct ScannerSerialTests {
     @Test("a configured prefix is removed; a TAB suffix ends the scan only when configured")
     func prefixAndTabSuffix() {
@@ -136,7 +136,7 @@ struct ScannerSerialTests {
     }
 }
 
-@Suite("HID POS scanners")
+@Suite("HID POS scanners", .timeLimit(.minutes(1)))
 struct HIDPOSTests {
     @Test("a 60-byte code arrives as 56 + 4 bytes and is one scan with the first report's AIM id")
     func continuation() {
@@ -160,7 +160,7 @@ struct HIDPOSTests {
     }
 }
 
-@Suite("Serial scanner limits")
+@Suite("Serial scanner limits", .timeLimit(.minutes(1)))
 struct ScannerSerialLimitTests {
     @Test("a line that is only the configured prefix is an empty frame")
     func prefixAlone() {

@@ -2,7 +2,7 @@ import FloorgateCore
 import PropertyBased
 import Testing
 
-@Suite("Units and exact conversion")
+@Suite("Units and exact conversion", .timeLimit(.minutes(1)))
 struct ConversionTests {
     private func measurement(_ text: String, _ unit: MeasurementUnit) throws -> Measurement {
         Measurement(try ExactDecimal(parsing: text), unit)

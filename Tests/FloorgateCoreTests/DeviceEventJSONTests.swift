@@ -1,7 +1,7 @@
 import FloorgateCore
 import Testing
 
-@Suite("DeviceEvent JSON")
+@Suite("DeviceEvent JSON", .timeLimit(.minutes(1)))
 struct DeviceEventJSONTests {
     @Test("a reading prints the keys of INTERFACES.md, unit null when the frame has none")
     func reading() throws {

@@ -2,7 +2,7 @@ import FloorgateCore
 import PropertyBased
 import Testing
 
-@Suite("Exact decimals")
+@Suite("Exact decimals", .timeLimit(.minutes(1)))
 struct ExactDecimalTests {
     @Test("device digits print as INTERFACES.md says", arguments: [
         ("+0012.340", "12.340"), ("-000.0019", "-0.0019"), ("+0000.000", "0.000"), ("+00001234", "1234"),

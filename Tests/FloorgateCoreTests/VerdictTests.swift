@@ -1,7 +1,7 @@
 import FloorgateCore
 import Testing
 
-@Suite("Limits and verdicts")
+@Suite("Limits and verdicts", .timeLimit(.minutes(1)))
 struct VerdictTests {
     private func decimal(_ text: String) throws -> ExactDecimal { try ExactDecimal(parsing: text) }
 

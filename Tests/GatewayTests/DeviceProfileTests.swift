@@ -5,7 +5,7 @@ import Foundation
 import Gateway
 import Testing
 
-@Suite("Device profiles")
+@Suite("Device profiles", .timeLimit(.minutes(1)))
 struct DeviceProfileTests {
     static let devices = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("devices").path

@@ -3,7 +3,7 @@ import Foundation
 import Gateway
 import Testing
 
-@Suite("Station configuration")
+@Suite("Station configuration", .timeLimit(.minutes(1)))
 struct StationConfigurationTests {
     private static let devices = StationHarness.repository.appendingPathComponent("devices").path
 

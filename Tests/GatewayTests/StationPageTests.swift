@@ -13,7 +13,7 @@ import WorkRecord
 
 /// The station page's board on its own: what each station event changes, and what a page that
 /// reconnects is sent.
-@Suite("Station page board")
+@Suite("Station page board", .timeLimit(.minutes(2)))
 struct StationBoardTests {
     @Test("a reading becomes the latest reading and the list's first item, its verdict in words and a symbol")
     func reading() async {
@@ -68,7 +68,7 @@ struct StationBoardTests {
 
 /// The station page served by a running station (a real record on its socket, the gateway on
 /// pseudo-terminals), read over real HTTP.
-@Suite("Station page", .serialized)
+@Suite("Station page", .timeLimit(.minutes(2)), .serialized)
 struct StationPageTests {
     /// A station with its page on a free port.
     final class PageStation: Sendable {

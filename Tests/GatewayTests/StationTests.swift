@@ -6,7 +6,7 @@ import RecordProtocol
 import Testing
 import WorkRecord
 
-@Suite("Station: devices on ptys, the outbox and the record on its socket", .serialized)
+@Suite("Station: devices on ptys, the outbox and the record on its socket", .timeLimit(.minutes(2)), .serialized)
 struct StationTests {
     private func results(_ build: JSONValue) -> [JSONValue] {
         (build["active_step"]?["points"]?.arrayValue ?? []).flatMap { $0["results"]?.arrayValue ?? [] }

@@ -5,7 +5,7 @@ import Testing
 
 /// The shipped udev rules read by the real udevadm, and the site rules `floorgate udev-rule`
 /// writes, on property sets recorded from real devices.
-@Suite("udev rules")
+@Suite("udev rules", .timeLimit(.minutes(1)))
 struct UdevRulesTests {
     private static let rules = StationHarness.repository.appendingPathComponent("udev/70-floorgate.rules").path
 

@@ -32,7 +32,7 @@ final class UnixListener: Sendable {
     }
 }
 
-@Suite("Record client")
+@Suite("Record client", .timeLimit(.minutes(1)))
 struct RecordClientTests {
     /// A Unix socket server that accepts connections and reads what comes, saying nothing back;
     /// it counts the connections and the ones the client closed.

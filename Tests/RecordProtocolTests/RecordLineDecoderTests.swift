@@ -4,7 +4,7 @@ import NIOTestUtils
 import RecordProtocol
 import Testing
 
-@Suite("The record socket's line framing")
+@Suite("The record socket's line framing", .timeLimit(.minutes(1)))
 struct RecordLineDecoderTests {
     private static func line(_ text: String) -> RecordLine { .line(ByteBuffer(string: text)) }
 

@@ -5,7 +5,7 @@ import RecordProtocol
 import Testing
 import WorkRecord
 
-@Suite("The record's rules at their edges")
+@Suite("The record's rules at their edges", .timeLimit(.minutes(3)))
 struct EdgeRuleTests {
     /// A part whose operation 010 measures two lengths in one step and whose work order has two
     /// operations (010 optional, so 020 may be opened first), on top of the example record.

@@ -5,7 +5,7 @@ import RecordProtocol
 import Testing
 import WorkRecord
 
-@Suite("The record's integrity: append-only tables, the audit chain, signatures")
+@Suite("The record's integrity: append-only tables, the audit chain, signatures", .timeLimit(.minutes(3)))
 struct IntegrityTests {
     /// A record with one build holding two results, closed so the file is quiet.
     private static func recordWithResults(_ backend: RecordBackendKind = .sqlite) async throws -> RecordHarness {

@@ -6,7 +6,7 @@ import RecordProtocol
 import Testing
 import WorkRecord
 
-@Suite("A unit's whole build through the record socket")
+@Suite("A unit's whole build through the record socket", .timeLimit(.minutes(3)))
 struct LifecycleTests {
     @Test("import → approve → open by serial → pass/fail → NC → rework → redline mid-build → acknowledge → close → DHR", arguments: RecordHarness.backends)
     func wholeBuild(_ backend: RecordBackendKind) async throws {

@@ -5,7 +5,7 @@ import RecordProtocol
 import Testing
 import WorkRecord
 
-@Suite("Moving a station's record into the plant's")
+@Suite("Moving a station's record into the plant's", .timeLimit(.minutes(3)))
 struct MoveInTests {
     /// A station's SQLite record holding the whole documented session (docs/record-protocol.md):
     /// two units, results, a nonconformance and its disposition, a redline and its

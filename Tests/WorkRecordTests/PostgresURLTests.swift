@@ -6,7 +6,7 @@ import PostgresNIO
 import Testing
 @testable import WorkRecord
 
-@Suite("PostgreSQL URLs and password files, read as libpq reads them")
+@Suite("PostgreSQL URLs and password files, read as libpq reads them", .timeLimit(.minutes(3)))
 struct PostgresURLTests {
     /// No PG* variables, a home of our own: what the URL says and the built-in defaults only.
     static let bare = ["HOME": "/home/station", "USER": "station"]

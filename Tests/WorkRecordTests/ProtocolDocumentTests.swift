@@ -5,7 +5,7 @@ import RecordProtocol
 import Testing
 import WorkRecord
 
-@Suite("docs/record-protocol.md is what the record does")
+@Suite("docs/record-protocol.md is what the record does", .timeLimit(.minutes(3)))
 struct ProtocolDocumentTests {
     /// One example of the document: a request, its answer, the notifications it caused.
     struct Example {

@@ -5,7 +5,7 @@ import RecordProtocol
 import Testing
 import WorkRecord
 
-@Suite("A unit's route across stations")
+@Suite("A unit's route across stations", .timeLimit(.minutes(3)))
 struct RouteTests {
     /// The example record plus part HX-400, whose work order routes each unit through `operations`
     /// (one step with one measured point each), and the stations' routes `stations`.

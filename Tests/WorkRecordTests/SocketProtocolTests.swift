@@ -4,7 +4,7 @@ import RecordProtocol
 import Testing
 import WorkRecord
 
-@Suite("The record socket answers every line, whatever it holds")
+@Suite("The record socket answers every line, whatever it holds", .timeLimit(.minutes(3)))
 struct SocketProtocolTests {
     @Test("malformed JSON, a non-object, a wrong version, an unknown method: each gets its JSON-RPC error, the connection stays", arguments: RecordHarness.backends)
     func malformedRequests(_ backend: RecordBackendKind) async throws {

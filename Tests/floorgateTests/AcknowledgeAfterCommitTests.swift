@@ -9,7 +9,7 @@ import Testing
 /// The wire seen from the controller's side: this test plays the controller itself (so it does
 /// not share code paths with the simulator) and, at every MID 0062 it receives, reads the
 /// collector's journal to prove the acknowledged result was already committed.
-@Suite("Acknowledge after commit", .serialized)
+@Suite("Acknowledge after commit", .timeLimit(.minutes(5)), .serialized)
 struct AcknowledgeAfterCommitTests {
     enum WireError: Error { case linkClosed, unexpected(Int) }
 

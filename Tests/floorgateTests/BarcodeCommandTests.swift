@@ -2,7 +2,7 @@ import FixtureSupport
 import Foundation
 import Testing
 
-@Suite("floorgate barcode parse")
+@Suite("floorgate barcode parse", .timeLimit(.minutes(3)))
 struct BarcodeCommandTests {
     /// The shared cases as Foundation objects: input, extra arguments, expected object.
     static func cases() throws -> [(input: String, args: [String], expected: NSDictionary)] {
@@ -55,7 +55,7 @@ struct BarcodeCommandTests {
     }
 }
 
-@Suite("floorgate profiles check")
+@Suite("floorgate profiles check", .timeLimit(.minutes(3)))
 struct ProfilesCheckCommandTests {
     @Test("the shipped profiles pass; a bad one is named with file, line and key, and exits 2")
     func check() throws {

@@ -38,7 +38,7 @@ struct FloorgateProcess {
     }
 }
 
-@Suite("floorgate decode")
+@Suite("floorgate decode", .timeLimit(.minutes(3)))
 struct DecodeCommandTests {
     @Test("prints every fixture's expected events", arguments: decoderFixtureProtocols)
     func fixturesThroughTheExecutable(protocolID: String) throws {

@@ -4,7 +4,7 @@ import Foundation
 import LocalPostgres
 import Testing
 
-@Suite("floorgate demo")
+@Suite("floorgate demo", .timeLimit(.minutes(5)))
 struct DemoCommandTests {
     private static let devices = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("devices").path

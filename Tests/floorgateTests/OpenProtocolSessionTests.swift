@@ -7,7 +7,7 @@ import Testing
 
 /// The Open Protocol client (`floorgate collect`) against the controller simulator
 /// (`floorgate simulate`), each in its own process, over real loopback TCP.
-@Suite("Open Protocol sessions", .serialized)
+@Suite("Open Protocol sessions", .timeLimit(.minutes(5)), .serialized)
 struct OpenProtocolSessionTests {
     private func collect(port: Int, journal: String, _ arguments: [String] = []) throws -> FloorgateChild {
         try FloorgateChild(["collect", "open-protocol", "--controller", "127.0.0.1:\(port)", "--database", journal] + arguments)

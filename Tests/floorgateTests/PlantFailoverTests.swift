@@ -12,7 +12,7 @@ import WorkRecord
 /// standby, two record servers reaching them through one multi-host URL, two gateways with a
 /// caliper each. The primary is killed with SIGKILL and the standby promoted; nothing a gateway
 /// saw acknowledged may be missing from, or doubled in, the new primary.
-@Suite("The plant's database fails over under load", .serialized, .enabled(if: PostgresTestCluster.available))
+@Suite("The plant's database fails over under load", .timeLimit(.minutes(10)), .serialized, .enabled(if: PostgresTestCluster.available))
 struct PlantFailoverTests {
     static let serverRole = "floorgate_server"
     static let stations = [(name: "bench-1", serial: "SN-0009"), (name: "bench-2", serial: "SN-0010")]

@@ -10,7 +10,7 @@ import WorkRecord
 
 /// The plant-wide record: several `floorgate record serve` processes, one per station, on one
 /// PostgreSQL database in a throwaway cluster, with clients at every station and at the desks.
-@Suite("A plant's record: many record servers on one PostgreSQL database", .enabled(if: PostgresTestCluster.available))
+@Suite("A plant's record: many record servers on one PostgreSQL database", .timeLimit(.minutes(5)), .enabled(if: PostgresTestCluster.available))
 struct PlantRecordTests {
     static let stations = ["bench-1", "bench-2", "bench-3"]
     static let serverRole = "floorgate_server"

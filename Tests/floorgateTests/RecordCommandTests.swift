@@ -5,7 +5,7 @@ import RecordProtocol
 import Testing
 import WorkRecord
 
-@Suite("floorgate record, build, dhr and verify")
+@Suite("floorgate record, build, dhr and verify", .timeLimit(.minutes(3)))
 struct RecordCommandTests {
     static let exampleImport = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("examples/record-import.json").path
