@@ -105,6 +105,7 @@ let package = Package(
                 "RecordProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -168,7 +169,10 @@ let package = Package(
         ),
         .target(
             name: "FixtureSupport",
-            dependencies: ["FloorgateCore", "DeviceProtocols", "RecordProtocol", "LocalPostgres"],
+            dependencies: [
+                "FloorgateCore", "DeviceProtocols", "DeviceIO", "RecordProtocol", "LocalPostgres",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             path: "Tests/FixtureSupport",
             swiftSettings: strictSettings
         ),
@@ -176,6 +180,7 @@ let package = Package(
             name: "FloorgateCoreTests",
             dependencies: [
                 "FloorgateCore",
+                "FixtureSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strictSettings
@@ -219,7 +224,7 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 // The station page's tests run a whole station, so they live here with its harness.
-                "FloorgateCore", "DeviceProtocols", "DeviceIO", "Gateway", "StationPage", "WorkRecord", "RecordProtocol",
+                "FloorgateCore", "DeviceProtocols", "DeviceIO", "Gateway", "StationPage", "WorkRecord", "RecordProtocol", "FixtureSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Station load: latency from a frame's last byte on the pty to its durable commit, CPU, memory
 and durable results per second — `floorgate gateway` beside a plain pyserial gateway
-(Benchmarks/peers/pyserial_gateway.py) under the same load, in the same run.
+(Benchmarks/peers/pyserial_gateway.py) under the same load, alternately, in the same run.
 
 Usage: bench-station.py FLOORGATE_BINARY   (writes a markdown section to stdout)
+       BENCH_RUNS=N to change the number of alternating runs per size (default 5)
 
 Load: N simulated Mitutoyo calipers (pseudo-terminals, 9600 8N1 profile), each sending a
 reading every 100 ms, staggered, for DURATION seconds; the frame encodes its device and
@@ -12,18 +13,22 @@ the write. Each gateway keeps, per row, when it read the frame's last byte and w
 returned (CLOCK_MONOTONIC ns), so the latencies are measured from outside:
 - write → commit: everything the device's reading waits for, fsync included;
 - read → commit: the gateway's own share (decode, queue, insert, commit).
-Both gateways are also run with their database on tmpfs (/dev/shm), where fsync costs nothing:
-that is the latency Floorgate adds excluding fsync. CPU is the gateway's user+system time over
-the load window (100 % = one core); RSS is the highest VmRSS seen. Durable results/s: 64 devices
-sending as fast as the ports take, the rows committed per second.
+Both databases are on disk. Floorgate and the peer take turns (the first to run alternates), and
+each figure is the median of the runs. CPU is the gateway's user+system time over the load window
+(100 % = one core); RSS is the highest VmRSS seen. Durable results/s: 64 devices sending as fast
+as the ports take, the rows committed per second. Idle floor: each gateway's RSS with no device
+(one silent device: a station needs one; Floorgate with its page off), and where Floorgate's
+goes (/proc/PID/smaps).
 
 pyserial is installed into a throwaway virtual environment: a yardstick, never a dependency.
 """
-import json, os, pathlib, signal, sqlite3, statistics, subprocess, sys, tempfile, threading, time, tty, venv
+import json, os, pathlib, re, signal, sqlite3, statistics, subprocess, sys, tempfile, threading, time, tty, venv
 
 PYSERIAL_VERSION = "3.5"
 DURATION = 8.0
-COUNTS = [1, 16, 64, 256]
+COUNTS = [16, 64, 256]
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+KINDS = ("floorgate", "pyserial")
 REPOSITORY = pathlib.Path(__file__).resolve().parent.parent
 PEER = REPOSITORY / "Benchmarks" / "peers" / "pyserial_gateway.py"
 
@@ -66,8 +71,8 @@ class Gateway:
         else:
             self.database = self.directory / "peer.sqlite"
             command = [python, str(PEER), str(self.database)] + [f"{name}={path}" for name, (_, path) in zip(names, ports)]
-        self.errors = open(self.directory / "stderr.log", "w")
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=self.errors)
+        self.output = open(self.directory / "output.log", "w")
+        self.process = subprocess.Popen(command, stdout=self.output, stderr=subprocess.STDOUT)
         self.peak_rss_kb = 0
         self._sampling = True
         self._sampler = threading.Thread(target=self._sample, daemon=True)
@@ -75,28 +80,48 @@ class Gateway:
 
     def _sample(self):
         while self._sampling and self.process.poll() is None:
-            try:
-                for line in open(f"/proc/{self.process.pid}/status"):
-                    if line.startswith("VmRSS:"):
-                        self.peak_rss_kb = max(self.peak_rss_kb, int(line.split()[1]))
-            except OSError:
-                pass
+            self.peak_rss_kb = max(self.peak_rss_kb, self.rss_kb())
             time.sleep(0.05)
+
+    def rss_kb(self):
+        try:
+            for line in open(f"/proc/{self.process.pid}/status"):
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        except OSError:
+            pass
+        return 0
+
+    def rss_by_mapping(self):
+        """Resident kB per mapped file (anonymous memory as one entry), largest first."""
+        totals, name = {}, "[anonymous]"
+        for line in open(f"/proc/{self.process.pid}/smaps"):
+            fields = line.split()
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                name = os.path.basename(fields[5]) if len(fields) > 5 else "[anonymous]"
+            elif fields[0] == "Rss:":
+                totals[name] = totals.get(name, 0) + int(fields[1])
+        return sorted(totals.items(), key=lambda item: -item[1])
 
     def cpu_seconds(self):
         fields = open(f"/proc/{self.process.pid}/stat").read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def pragmas(self):
+        """The journal mode and synchronous level each gateway reports for its connection."""
+        text = (self.directory / "output.log").read_text()
+        found = re.search(r"journal_mode=(\w+).*?synchronous=(\w+)", text)
+        return f"journal_mode={found.group(1)} synchronous={found.group(2)}" if found else "not reported"
+
     def rows(self):
         db = sqlite3.connect(self.database)
         if self.kind == "floorgate":
-            out = []
-            for source, result, read_ns, committed_ns in db.execute("SELECT source, result, readNs, committedNs FROM outbox"):
-                value = json.loads(result).get("value")
-                if value is not None:
-                    out.append((source, round(float(value) * 1000), read_ns, committed_ns))
-            return out
-        return [(s, round(float(v) * 1000), r, c) for s, v, r, c in db.execute("SELECT source, value, read_ns, committed_ns FROM reading")]
+            columns = {row[1] for row in db.execute("PRAGMA table_info(outbox)")}
+            value = "value" if "value" in columns else "json_extract(result, '$.value')"
+            query = f"SELECT source, {value}, readNs, committedNs FROM outbox"
+        else:
+            query = "SELECT source, value, read_ns, committed_ns FROM reading"
+        return [(s, round(float(v) * 1000), r, c) for s, v, r, c in db.execute(query) if v is not None]
 
     def stop(self):
         self.process.send_signal(signal.SIGTERM)
@@ -150,19 +175,20 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
 
 
-def run_paced(kind, binary, python, count, database_directory):
+def run_paced(kind, binary, python, count):
     ports = make_ports(count)
-    with tempfile.TemporaryDirectory(dir=database_directory) as directory:
+    with tempfile.TemporaryDirectory(dir=REPOSITORY / ".build") as directory:
         gateway = Gateway(kind, binary, python, directory, ports)
         if not warm_up(gateway, ports):
             gateway.stop()
-            raise RuntimeError(f"{kind} with {count} devices did not start")
+            raise RuntimeError(f"{kind} with {count} devices did not start: {(pathlib.Path(directory) / 'output.log').read_text()[-2000:]}")
         cpu_before, wall_before = gateway.cpu_seconds(), time.time()
         written = paced_load(ports, DURATION, 1)
         cpu = (gateway.cpu_seconds() - cpu_before) / (time.time() - wall_before) * 100
         time.sleep(1.0)
         gateway.stop()
         rows = gateway.rows()
+        pragmas = gateway.pragmas()
     for master, _ in ports:
         os.close(master)
     end_to_end, gateway_share = [], []
@@ -174,15 +200,16 @@ def run_paced(kind, binary, python, count, database_directory):
         gateway_share.append((committed_ns - read_ns) / 1e6)
     return {
         "sent": len(written), "recorded": len(end_to_end), "cpu": cpu, "rss_mb": gateway.peak_rss_kb / 1024,
-        "e2e": [percentile(end_to_end, p) for p in (0.5, 0.99, 0.999)],
-        "own": [percentile(gateway_share, p) for p in (0.5, 0.99, 0.999)],
+        "e2e": [percentile(end_to_end, p) for p in (0.5, 0.99)],
+        "own": [percentile(gateway_share, p) for p in (0.5, 0.99)],
+        "pragmas": pragmas,
     }
 
 
 def run_flood(kind, binary, python, count=64, duration=5.0):
     """Every port sends as fast as it takes frames; committed rows per second."""
     ports = make_ports(count)
-    with tempfile.TemporaryDirectory() as directory:
+    with tempfile.TemporaryDirectory(dir=REPOSITORY / ".build") as directory:
         gateway = Gateway(kind, binary, python, directory, ports)
         if not warm_up(gateway, ports):
             gateway.stop()
@@ -204,52 +231,93 @@ def run_flood(kind, binary, python, count=64, duration=5.0):
     return len(window) / ((window[-1] - window[0]) / 1e9) if len(window) > 1 else 0.0
 
 
+def idle_floor(kind, binary, python):
+    """RSS of a gateway with one silent device (a station needs one) after 3 s, and (Floorgate)
+    where it goes."""
+    ports = make_ports(1)
+    with tempfile.TemporaryDirectory(dir=REPOSITORY / ".build") as directory:
+        gateway = Gateway(kind, binary, python, directory, ports)
+        time.sleep(3.0)
+        rss = gateway.rss_kb() / 1024
+        mappings = gateway.rss_by_mapping() if kind == "floorgate" else []
+        gateway.stop()
+    os.close(ports[0][0])
+    return rss, mappings
+
+
+def median(runs, pick):
+    return statistics.median(pick(run) for run in runs)
+
+
 def main():
     binary = sys.argv[1]
     with tempfile.TemporaryDirectory() as env_dir:
         venv.create(env_dir, with_pip=True)
         python = str(pathlib.Path(env_dir) / "bin" / "python")
         subprocess.run([python, "-m", "pip", "install", "--quiet", f"pyserial=={PYSERIAL_VERSION}"], check=True)
-        results = {}
-        for location, database_directory in (("disk", None), ("tmpfs", "/dev/shm")):
-            for count in COUNTS:
-                for kind in ("floorgate", "pyserial"):
-                    results[(location, count, kind)] = run_paced(kind, binary, python, count, database_directory)
-        flood = {kind: statistics.median(run_flood(kind, binary, python) for _ in range(3)) for kind in ("floorgate", "pyserial")}
+        floors = {kind: idle_floor(kind, binary, python) for kind in KINDS}
+        runs = {(count, kind): [] for count in COUNTS for kind in KINDS}
+        for count in COUNTS:
+            for run in range(RUNS):
+                order = KINDS if run % 2 == 0 else tuple(reversed(KINDS))
+                for kind in order:
+                    runs[(count, kind)].append(run_paced(kind, binary, python, count))
+        floods = {kind: [] for kind in KINDS}
+        for run in range(3):
+            for kind in (KINDS if run % 2 == 0 else tuple(reversed(KINDS))):
+                floods[kind].append(run_flood(kind, binary, python))
 
     print("\n## Station load: device frame → durable commit\n")
-    print(f"`python3 scripts/bench-station.py FLOORGATE` (run by `make bench`): N simulated Mitutoyo calipers on")
+    print("`python3 scripts/bench-station.py FLOORGATE` (run by `make bench`): N simulated Mitutoyo calipers on")
     print(f"pseudo-terminals, each sending a reading every 100 ms for {DURATION:.0f} s, into `floorgate gateway` (release")
-    print(f"build, outbox WAL synchronous=FULL, no record: results wait in the outbox) and, in the same run, into")
-    print(f"a plain Python gateway (pyserial {PYSERIAL_VERSION}, epoll, SQLite WAL synchronous=FULL, one commit per")
-    print("loop pass: Benchmarks/peers/pyserial_gateway.py). Times in ms, CLOCK_MONOTONIC: *write → commit* from")
-    print("the frame's last byte written on the pty to the commit's return; *read → commit* the gateway's own")
-    print("share. On tmpfs fsync costs nothing: that table is the latency added excluding fsync.\n")
-    for location in ("disk", "tmpfs"):
-        print(f"### Database on {location}\n")
-        print("| devices | gateway | readings sent / committed | write → commit p50 / p99 / p99.9 | read → commit p50 / p99 / p99.9 | CPU % of a core | peak RSS MB |")
-        print("|---:|---|---:|---:|---:|---:|---:|")
-        for count in COUNTS:
-            for kind in ("floorgate", "pyserial"):
-                r = results[(location, count, kind)]
-                e2e = " / ".join(f"{v:.2f}" for v in r["e2e"])
-                own = " / ".join(f"{v:.2f}" for v in r["own"])
-                print(f"| {count} | {kind} | {r['sent']} / {r['recorded']} | {e2e} | {own} | {r['cpu']:.1f} | {r['rss_mb']:.1f} |")
-        print()
-        print("| devices | write → commit p99: pyserial ÷ Floorgate | CPU: pyserial ÷ Floorgate |")
-        print("|---:|---:|---:|")
-        for count in COUNTS:
-            f, p = results[(location, count, "floorgate")], results[(location, count, "pyserial")]
-            print(f"| {count} | {p['e2e'][1] / f['e2e'][1]:.2f} | {p['cpu'] / max(f['cpu'], 0.01):.2f} |")
-        print()
+    print("build, page off, no record: results wait in the outbox) and, alternately in the same run, into a plain")
+    print(f"Python gateway (pyserial {PYSERIAL_VERSION}, epoll, one commit per loop pass, 64-byte reads as Floorgate's,")
+    print("storing the same columns under the same indexes: Benchmarks/peers/pyserial_gateway.py). Both databases")
+    print(f"on disk. Each figure is the median of {RUNS} runs per gateway, the first to run alternating. Times in ms,")
+    print("CLOCK_MONOTONIC: *write → commit* from the frame's last byte written on the pty to the commit's return;")
+    print("*read → commit* the gateway's own share.\n")
+    pragmas = {kind: sorted({run["pragmas"] for count in COUNTS for run in runs[(count, kind)]}) for kind in KINDS}
+    for kind in KINDS:
+        print(f"- {kind} outbox connection: {', '.join(pragmas[kind])}")
+    print()
+    print("| devices | gateway | readings sent / committed (all runs) | write → commit p50 / p99 | read → commit p50 / p99 | CPU % of a core | peak RSS MB |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
+    for count in COUNTS:
+        for kind in KINDS:
+            r = runs[(count, kind)]
+            sent, recorded = sum(x["sent"] for x in r), sum(x["recorded"] for x in r)
+            e2e = " / ".join(f"{median(r, lambda x: x['e2e'][i]):.2f}" for i in range(2))
+            own = " / ".join(f"{median(r, lambda x: x['own'][i]):.2f}" for i in range(2))
+            print(f"| {count} | {kind} | {sent} / {recorded} | {e2e} | {own} | {median(r, lambda x: x['cpu']):.1f} | {median(r, lambda x: x['rss_mb']):.1f} |")
+    print()
+    print("Ratios, Floorgate ÷ pyserial (below 1: Floorgate leads):\n")
+    print("| devices | CPU | peak RSS | write → commit p99 | read → commit p99 |")
+    print("|---:|---:|---:|---:|---:|")
+    for count in COUNTS:
+        f, p = runs[(count, "floorgate")], runs[(count, "pyserial")]
+        ratio = lambda pick: median(f, pick) / max(median(p, pick), 1e-9)
+        print(f"| {count} | {ratio(lambda x: x['cpu']):.2f} | {ratio(lambda x: x['rss_mb']):.2f} | "
+              f"{ratio(lambda x: x['e2e'][1]):.2f} | {ratio(lambda x: x['own'][1]):.2f} |")
+    print()
+    print("### Idle floor: one silent device, page off\n")
+    print("| gateway | RSS MB after 3 s |")
+    print("|---|---:|")
+    for kind in KINDS:
+        print(f"| {kind} | {floors[kind][0]:.1f} |")
+    print("\nWhere Floorgate's idle RSS goes (/proc/PID/smaps, resident MB per mapping):\n")
+    print("| mapping | MB |")
+    print("|---|---:|")
+    for name, kb in floors["floorgate"][1][:10]:
+        print(f"| {name} | {kb / 1024:.1f} |")
+    print()
     print("### Durable results per second\n")
     print("64 ports sending bursts of ten readings as fast as the ports take them for 5 s; committed rows per")
-    print("second in the steady state (median of three runs), database on disk.\n")
+    print("second in the steady state (median of three runs each, alternating), database on disk.\n")
     print("| gateway | results/s |")
     print("|---|---:|")
-    for kind in ("floorgate", "pyserial"):
-        print(f"| {kind} | {flood[kind]:.0f} |")
-    print(f"\nRatio Floorgate ÷ pyserial: {flood['floorgate'] / max(flood['pyserial'], 1):.2f}.")
+    for kind in KINDS:
+        print(f"| {kind} | {statistics.median(floods[kind]):.0f} |")
+    print(f"\nRatio Floorgate ÷ pyserial: {statistics.median(floods['floorgate']) / max(statistics.median(floods['pyserial']), 1):.2f}.")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@ public import DeviceProtocols
 public import FloorgateCore
 public import NIOCore
 import Glibc
+import Synchronization
 public import NIOPosix
 
 /// A device event with the moment its last byte was read.
@@ -13,16 +14,6 @@ public struct ReadEvent: Sendable, Hashable {
     public init(event: DeviceEvent, readAt: UInt64) {
         self.event = event
         self.readAt = readAt
-    }
-}
-
-/// The monotonic clock, in nanoseconds, as the outbox records read and commit times, so any
-/// harness on the same machine can measure a reading's latency from outside the process.
-public enum MonotonicClock {
-    public static func nanoseconds() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 }
 
@@ -60,7 +51,7 @@ public final class DeviceStreamHandler: ChannelInboundHandler {
             let (handler, context) = loopBound.value
             let events = handler.decoder.flush()
             handler.fire(events, context: context)
-            // Outside a read: consumers (NIOAsyncChannel) hand reads on at read-complete.
+            // Outside a read: tell consumers that batch per read that this batch is complete.
             if !events.isEmpty { context.fireChannelReadComplete() }
         }
     }
@@ -80,38 +71,50 @@ public final class DeviceStreamHandler: ChannelInboundHandler {
     }
 }
 
-/// A terminal whose other end went away answers reads with EIO (a pty master closed, a USB
-/// serial adapter unplugged). That is the device leaving, not a fault: close the channel
-/// quietly, so the decoder still reports a frame cut short (``DeviceStreamHandler`` does so on
-/// close) before the event stream ends.
-final class HangUpHandler: ChannelInboundHandler, Sendable {
+/// The end of a device's link: a terminal whose other end went away answers reads with EIO (a pty
+/// master closed, a USB serial adapter unplugged). That is the device leaving, not a fault: the
+/// channel is closed quietly, so the decoder still reports a frame cut short
+/// (``DeviceStreamHandler`` does so on close). Any other read error closes the channel too, and
+/// is kept as the reason the link ended.
+final class LinkEndHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
+
+    private let failure = Mutex<String?>(nil)
+
+    /// Why the link ended, when a read failed (nil: the device hung up or the channel was closed).
+    var reason: String? { failure.withLock { $0 } }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let error = error as? IOError, [EIO, ENODEV, ENXIO].contains(error.errnoCode) {
             context.close(promise: nil)
             return
         }
-        context.fireErrorCaught(error)
+        failure.withLock { $0 = $0 ?? "read failed: \(error)" }
+        context.close(promise: nil)
     }
 }
 
-/// A device's byte stream on a NIO channel: its decoder's events (with read times) in, the
-/// bytes a poll command sends out.
-public typealias DeviceChannel = NIOAsyncChannel<ReadEvent, ByteBuffer>
+/// A device's byte stream on a NIO channel: its decoder's events (with read times) go to the
+/// consumer handler the caller puts at the end of the pipeline, on the event loop that read the
+/// bytes; the bytes a poll command sends go out.
+public struct DeviceChannel: Sendable {
+    public let channel: any Channel
+    private let end: LinkEndHandler
 
-extension DeviceChannel {
-    /// Takes ownership of `descriptor` (a configured tty or a hidraw node) and decodes what it
-    /// reads with `decoder`, at most `readSize` bytes per read. The descriptor is closed with
-    /// the channel.
+    /// Takes ownership of `descriptor` (a configured tty, a hidraw node, a USB interface's socket)
+    /// and decodes what it reads with `decoder`, at most `readSize` bytes per read, handing each
+    /// ``ReadEvent`` to the handler `consumer` makes (called once, on the channel's event loop).
+    /// The descriptor is closed with the channel.
     public static func open(
         descriptor: Int32,
         decoder: any DeviceDecoder,
         readSize: Int = 64,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        consumer: @escaping @Sendable () -> any ChannelHandler
     ) async throws -> DeviceChannel {
-        try await NIOPipeBootstrap(group: group)
+        let end = LinkEndHandler()
+        let channel = try await NIOPipeBootstrap(group: group)
             .channelOption(.allowRemoteHalfClosure, value: false)
             // Small reads: what a read takes from the kernel is what a crash before its commit can
             // lose. 64 bytes are several frames of any serial device, and 60 reads a second at
@@ -119,12 +122,27 @@ extension DeviceChannel {
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: readSize))
             .takingOwnershipOfDescriptor(inputOutput: descriptor) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([HangUpHandler(), DeviceStreamHandler(decoder: decoder)])
-                    // Read ahead of the consumer by at most a couple of events: what is read but
-                    // not yet committed is what a crash can lose, so the kernel keeps the rest.
-                    let configuration = DeviceChannel.Configuration(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 2))
-                    return try DeviceChannel(wrappingChannelSynchronously: channel, configuration: configuration)
+                    try channel.pipeline.syncOperations.addHandlers([end, DeviceStreamHandler(decoder: decoder), consumer()])
+                    return channel
                 }
             }
+        return DeviceChannel(channel: channel, end: end)
+    }
+
+    /// Writes `bytes` to the device (a poll command).
+    public func write(_ bytes: [UInt8]) async throws {
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
+    }
+
+    /// Closes the channel (and the descriptor); what the decoder holds is reported first.
+    public func close() {
+        channel.close(promise: nil)
+    }
+
+    /// Waits until the link ends (the device hung up, a read failed, or `close()`); returns why
+    /// when a read failed, nil otherwise.
+    public func ended() async -> String? {
+        try? await channel.closeFuture.get()
+        return end.reason
     }
 }

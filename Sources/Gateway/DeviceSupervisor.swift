@@ -1,10 +1,10 @@
-public import DeviceIO
+import DeviceIO
 public import FloorgateCore
 public import Logging
 import DeviceProtocols
 import Foundation
 import Glibc
-import NIOCore
+public import NIOCore
 import NIOPosix
 
 /// Where a device's node is found.
@@ -50,29 +50,37 @@ public struct NodeStationDevice: Sendable {
 
 /// Keeps one device running: opens it with its profile's transport (a serial port with its line
 /// settings; a hidraw node, holding the interface's keyboard exclusively when the profile says
-/// `capture`; a USB interface through libusb), decodes what it sends, writes its poll command when (and only when) the profile
-/// has one, notices the device going away and opens it again when it is back, with backoff.
+/// `capture`; a USB interface through libusb), decodes what it sends, writes its poll command when
+/// (and only when) the profile has one, notices the device going away and opens it again when it
+/// is back, with backoff.
 ///
-/// Everything it sees is reported in order through `report`, which it awaits: a slow consumer
-/// slows the reads (the kernel keeps the bytes), so nothing piles up in memory. `connected`
-/// and `lost` status events mark the link; a frame cut by an unplug is reported as
+/// Each connection's decoded events go to a handler made for it (`run(reader:)`), on the event
+/// loop that read them; a handler that holds reads slows the device (the kernel keeps the bytes).
+/// The link's state comes out of `statuses`: `connected` when it opens, `lost` when it goes or
+/// cannot be opened. A frame cut by an unplug reaches the handler as
 /// `incomplete frame at end of input`, never glued to the next frame.
 public struct DeviceSupervisor: Sendable {
     public let device: NodeStationDevice
     public let backoff: Backoff
+    /// The link's state changes, in order; ends when `run` returns.
+    public let statuses: AsyncStream<DeviceStatus>
+    private let status: AsyncStream<DeviceStatus>.Continuation
     private let logger: Logger
 
     public init(device: NodeStationDevice, backoff: Backoff = Backoff(), logger: Logger) {
         self.device = device
         self.backoff = backoff
+        (statuses, status) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(64))
         var logger = logger
         logger[metadataKey: "device"] = "\(device.name)"
         logger[metadataKey: "node"] = "\(device.node)"
         self.logger = logger
     }
 
-    /// Runs until the task is cancelled.
-    public func run(report: @escaping @Sendable (ReadEvent) async -> Void) async {
+    /// Runs until the task is cancelled; `reader` makes the handler of each connection's events
+    /// (called on the connection's event loop).
+    public func run(reader: @escaping @Sendable () -> any ChannelHandler) async {
+        defer { status.finish() }
         var delay = backoff.initial
         var lastFailure: DeviceOpenError?
         while !Task.isCancelled {
@@ -82,7 +90,7 @@ public struct DeviceSupervisor: Sendable {
             } catch {
                 if error != lastFailure {
                     logger.warning("cannot open the device; retrying", metadata: ["reason": "\(error)"])
-                    await report(Self.status(.lost, error.description))
+                    status.yield(DeviceStatus(state: .lost, message: error.description))
                     lastFailure = error
                 }
                 try? await Task.sleep(for: delay)
@@ -91,9 +99,9 @@ public struct DeviceSupervisor: Sendable {
             }
             lastFailure = nil
             logger.info("connected", metadata: ["as": "\(opened.description)"])
-            await report(Self.status(.connected, opened.description))
+            status.yield(DeviceStatus(state: .connected, message: opened.description))
             let connectedAt = ContinuousClock.now
-            let reason = await readUntilGone(opened, report: report)
+            let reason = await readUntilGone(opened, reader: reader)
             withExtendedLifetime(opened.grabs) {}  // the keyboard is held until here
             if let released = opened.released {
                 for await _ in released {}  // a USB interface is given back before it is opened again
@@ -103,7 +111,7 @@ public struct DeviceSupervisor: Sendable {
                 return
             }
             logger.warning("device lost", metadata: ["reason": "\(reason)"])
-            await report(Self.status(.lost, "\(device.node): \(reason)"))
+            status.yield(DeviceStatus(state: .lost, message: "\(device.node): \(reason)"))
             // A device that opens but fails at once (a USB endpoint that keeps stalling) is
             // retried with backoff, not in a tight loop.
             if ContinuousClock.now - connectedAt < .seconds(1) {
@@ -179,38 +187,36 @@ public struct DeviceSupervisor: Sendable {
     }
 
     /// Reads one connection to its end; returns why it ended.
-    private func readUntilGone(_ opened: OpenedDevice, report: @escaping @Sendable (ReadEvent) async -> Void) async -> String {
+    private func readUntilGone(_ opened: OpenedDevice, reader: @escaping @Sendable () -> any ChannelHandler) async -> String {
         let channel: DeviceChannel
         do {
-            channel = try await DeviceChannel.open(descriptor: opened.descriptor, decoder: opened.decoder, readSize: opened.readSize)
+            channel = try await DeviceChannel.open(descriptor: opened.descriptor, decoder: opened.decoder, readSize: opened.readSize, consumer: reader)
         } catch {
             close(opened.descriptor)  // NIO owns the descriptor only once the channel exists
             return "cannot read: \(error)"
         }
-        do {
-            return try await channel.executeThenClose { inbound, outbound in
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    if let poll = device.profile.poll {
-                        group.addTask {
-                            while !Task.isCancelled {
-                                try await outbound.write(ByteBuffer(bytes: poll.command))
-                                try await Task.sleep(for: .milliseconds(poll.periodMilliseconds))
+        let failure = await withTaskCancellationHandler {
+            await withTaskGroup(of: Void.self) { group in
+                if let poll = device.profile.poll {
+                    group.addTask {
+                        while !Task.isCancelled {
+                            do {
+                                try await channel.write(poll.command)
+                            } catch {
+                                channel.close()  // the device is gone; the read side says why
+                                return
                             }
+                            try? await Task.sleep(for: .milliseconds(poll.periodMilliseconds))
                         }
                     }
-                    defer { group.cancelAll() }
-                    for try await event in inbound {
-                        await report(event)
-                    }
-                    return Task.isCancelled ? "stopped" : "unplugged (the node hung up)"
                 }
+                let failure = await channel.ended()
+                group.cancelAll()
+                return failure
             }
-        } catch {
-            return "read failed: \(error)"
+        } onCancel: {
+            channel.close()
         }
-    }
-
-    private static func status(_ state: DeviceState, _ message: String) -> ReadEvent {
-        ReadEvent(event: .status(DeviceStatus(state: state, message: message), raw: RawBytes([])), readAt: MonotonicClock.nanoseconds())
+        return failure ?? (Task.isCancelled ? "stopped" : "unplugged (the node hung up)")
     }
 }

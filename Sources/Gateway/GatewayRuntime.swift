@@ -33,17 +33,17 @@ public struct GatewayRuntime: Service {
 
     public func run() async throws {
         let outbox = try Outbox(path: configuration.outboxPath, logger: logger)
+        let pragmas = try outbox.pragmas()
+        logger.info("outbox open", metadata: [
+            "path": "\(configuration.outboxPath)", "journal_mode": "\(pragmas.journalMode)", "synchronous": "\(pragmas.synchronous)",
+        ])
         let record = RecordClient(socketPath: configuration.recordSocket, followsNotifications: true, logger: logger)
         let identity = Station.Identity(
             station: configuration.station, operatorLogin: configuration.operatorLogin, serialPattern: configuration.serialPattern
         )
         let logger = logger
         let station = Station(identity: identity, record: record, logger: logger, openBuildID: try await outbox.openBuildID()) { buildID in
-            do {
-                try await outbox.rememberOpenBuild(buildID)
-            } catch {
-                logger.error("cannot remember the open build", metadata: ["reason": "\(error)"])
-            }
+            await outbox.rememberOpenBuild(buildID)
         }
         let drainer = OutboxDrainer(outbox: outbox, station: station, logger: logger)
         await withTaskGroup(of: Void.self) { background in
@@ -63,7 +63,7 @@ public struct GatewayRuntime: Service {
             let unwritten = await outbox.flush(before: deadline)
             if unwritten > 0 { logger.critical("results read but not committed at shutdown", metadata: ["results": "\(unwritten)"]) }
             let left = await drainer.deliverPending(before: deadline)
-            try? await outbox.writeHeldCommitTimes()
+            await outbox.close()
             logger.info("stopped", metadata: ["left_in_outbox": "\(left)"])
             background.cancelAll()
         }
@@ -77,9 +77,14 @@ public struct GatewayRuntime: Service {
         switch (device.connection, device.profile.transport) {
         case (.node(let node), .serial), (.node(let node), .hidraw), (.node(let node), .usb):
             let supervisor = DeviceSupervisor(device: NodeStationDevice(name: device.name, profile: device.profile, node: node), logger: logger)
-            let feed = DeviceFeed(outbox: outbox)
-            await supervisor.run { event in
-                await take(event, from: device, feed: feed, normalizer: normalizer, station: station, logger: logger)
+            let gate = CommitGate()
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await status in supervisor.statuses { await station.deviceChanged(name: device.name, status: status) }
+                }
+                await supervisor.run {
+                    DeviceReadingHandler(normalizer: normalizer, outbox: outbox, gate: gate, logger: logger)
+                }
             }
         case (.network(let host, let port), _):
             var configuration = OpenProtocolClient.Configuration(host: host, port: port)
@@ -96,43 +101,6 @@ public struct GatewayRuntime: Service {
             }
         default:
             logger.error("the device's connection does not fit its profile's transport")
-        }
-    }
-
-    /// One event from a device on a node: a status goes to the views; anything else is queued
-    /// in the outbox (see ``DeviceFeed``).
-    private func take(
-        _ event: ReadEvent, from device: StationConfiguration.Device, feed: DeviceFeed, normalizer: Normalizer, station: Station, logger: Logger
-    ) async {
-        if case .status(let status, _) = event.event {
-            await station.deviceChanged(name: device.name, status: status)
-            return
-        }
-        guard let item = normalizer.item(for: event) else { return }
-        if item.state == .skipped {
-            logger.warning("bytes that are no \(device.profile.protocolID) result; kept as skipped", metadata: ["event": "\(item.eventLine)"])
-        }
-        await feed.take(item)
-    }
-}
-
-/// One device's way into the outbox: its results are queued in order, and the device is read on
-/// while at most `depth` of them wait for their commit; beyond that, reading waits (the kernel
-/// keeps the bytes). The outbox retries a failed commit itself, in order.
-actor DeviceFeed {
-    private let outbox: Outbox
-    private let depth: Int
-    private var inFlight: [CommitTicket] = []
-
-    init(outbox: Outbox, depth: Int = 8) {
-        self.outbox = outbox
-        self.depth = depth
-    }
-
-    func take(_ item: Outbox.Item) async {
-        inFlight.append(await outbox.submit(item))
-        while inFlight.count > depth {
-            _ = try? await inFlight.removeFirst().receipt()
         }
     }
 }

@@ -46,40 +46,33 @@ public struct Normalizer: Sendable {
 
     /// The outbox item for `event`, or nil when the event is not a result.
     public func item(for event: ReadEvent, sourceKey: String? = nil, measuredAt: Date = Date()) -> Outbox.Item? {
-        let payload: Result<JSONValue, Rejection>
+        let payload: Result<Outbox.Payload, Rejection>
         switch event.event {
         case .status:
             return nil
         case .reading(let reading, _):
-            payload = measurement(value: reading.value, unit: reading.unit, angle: nil)
+            payload = measurement(kind == .torque ? .torque : .measure, value: reading.value, unit: reading.unit, angle: nil)
         case .tightening(let tightening, _):
             if let torque = tightening.torque {
-                payload = measurement(value: torque, unit: tightening.torqueUnit, angle: tightening.angle, kind: "torque")
+                payload = measurement(.torque, value: torque, unit: tightening.torqueUnit, angle: tightening.angle)
             } else {
                 payload = .failure(Rejection(state: .unbound, reason: "the tightening result carries no torque value"))
             }
         case .scan(let scan, _):
-            payload = .success(["kind": "scan", "text": .string(scan.text), "aim": scan.aim.map(JSONValue.string) ?? .null])
+            payload = .success(.scan(text: scan.text, aim: scan.aim))
         case .error(let failure, _):
             payload = .failure(Rejection(state: .skipped, reason: "\(failure.reason): not a result"))
         }
-        let raw = event.event.raw
         var item = Outbox.Item(
-            source: source, sourceKey: sourceKey, eventLine: event.event.jsonLine, result: .null, raw: raw,
+            source: source, sourceKey: sourceKey, eventLine: event.event.jsonLine, payload: nil, device: device, raw: event.event.raw,
             readAt: event.readAt, measuredAt: measuredAt
         )
         switch payload {
-        case .success(var result):
-            if case .object(var members) = result {
-                members["device"] = device
-                members["raw_hex"] = .string(raw.description)
-                result = .object(members)
-            }
-            item.result = result
+        case .success(let result):
+            item.payload = result
         case .failure(let rejection):
             item.state = rejection.state
             item.reason = rejection.reason
-            item.result = ["device": device, "raw_hex": .string(raw.description)]
         }
         return item
     }
@@ -90,56 +83,17 @@ public struct Normalizer: Sendable {
         var reason: String
     }
 
-    private var device: JSONValue {
-        ["kind": .string(kind.rawValue), "profile": .string(profileName), "serial": deviceSerial.map(JSONValue.string) ?? .null]
+    private var device: Outbox.Device {
+        Outbox.Device(kind: kind, profile: profileName, serial: deviceSerial)
     }
 
-    private func measurement(value: ExactDecimal, unit: MeasurementUnit?, angle: ExactDecimal?, kind: String? = nil) -> Result<JSONValue, Rejection> {
+    private func measurement(_ kind: Outbox.Payload.Kind, value: ExactDecimal, unit: MeasurementUnit?, angle: ExactDecimal?) -> Result<Outbox.Payload, Rejection> {
         guard let unit = unit ?? self.unit else {
             return .failure(Rejection(
                 state: .unbound,
                 reason: "the frame carries no unit and profile '\(profileName)' names none; set `unit` in devices/\(profileName).toml"
             ))
         }
-        var members: [String: JSONValue] = [
-            "kind": .string(kind ?? (self.kind == .torque ? "torque" : "measure")),
-            "value": .string(value.description),
-            "unit": .string(unit.code),
-            "resolution": .string((resolution ?? value.resolution).description),
-        ]
-        if let angle { members["angle"] = .string(angle.description) }
-        return .success(.object(members))
-    }
-}
-
-/// The outbox as the `DurableSink` of a device whose protocol acknowledges results (Open
-/// Protocol): each result is normalized and committed before `store` returns.
-public struct OutboxSink: DurableSink {
-    public let outbox: Outbox
-    public let normalizer: Normalizer
-
-    public init(outbox: Outbox, normalizer: Normalizer) {
-        self.outbox = outbox
-        self.normalizer = normalizer
-    }
-
-    public func store(_ result: DeviceResult) async throws -> StoreReceipt {
-        let read = ReadEvent(event: result.event, readAt: MonotonicClock.nanoseconds())
-        guard var item = normalizer.item(for: read, sourceKey: result.sourceKey) else {
-            throw OutboxSinkError.notAResult(result.event.jsonLine)
-        }
-        item.source = result.source  // the client's source, which its gap queries use
-        return try await outbox.append(item)
-    }
-}
-
-/// A status event handed to an ``OutboxSink`` (the Open Protocol client stores results only).
-public enum OutboxSinkError: Error, CustomStringConvertible {
-    case notAResult(String)
-
-    public var description: String {
-        switch self {
-        case .notAResult(let line): "not a result, nothing stored: \(line)"
-        }
+        return .success(.measurement(kind, value: value, unit: unit, resolution: resolution ?? value.resolution, angle: angle))
     }
 }

@@ -1,15 +1,17 @@
 public import FloorgateCore
-public import Foundation
+import Foundation
 import DeviceIO
 import GRDB
-public import Logging
 import Synchronization
+public import Logging
 
 /// The station's durable queue of device results on their way to the record: a SQLite file in
-/// WAL mode written with `synchronous=FULL`, so a result is on disk when `append` returns.
+/// WAL mode written with `synchronous=FULL`, so a result is on disk when its commit is reported.
 ///
-/// - **Group commit.** Results that arrive while a transaction is being written wait and go
-///   together in the next one: one fsync for many results under load, one at once when idle.
+/// - **One writer, group commit.** Every change to the file goes through one writer thread
+///   (``OutboxWriter``): what is queued while a transaction is being written goes in the next one,
+///   so one fsync covers many results under load, and one result alone when idle. Settling
+///   delivered results shares that transaction.
 /// - **Exactly once.** Each result gets its idempotency key (a UUIDv7) when it is first stored;
 ///   the key travels with every delivery attempt, so the record keeps it once. A result the
 ///   device itself numbers (an Open Protocol tightening id) is unique on (source, source key):
@@ -18,85 +20,21 @@ import Synchronization
 /// - **Nothing dropped.** A result the record cannot bind to an open build (or that lacks what
 ///   the record needs, such as a unit) stays in the file as `unbound`, with the reason, for the
 ///   operator to see.
+/// - **Typed rows.** A result is stored as columns (kind, exact value as text, unit, resolution,
+///   angle, scanned text), beside the raw bytes and the decoded event line.
 /// - **Timing.** Each row keeps when its frame's last byte was read and when its commit returned
-///   (`CLOCK_MONOTONIC` ns); the commit time is written with the row's next change (delivery).
-public actor Outbox: ResultHistory {
-    /// Where a result is on its way.
-    public enum State: String, Sendable, Hashable {
-        case pending, delivered, unbound
-        /// Bytes that were no result (a frame cut short, garbage), kept as the device sent them.
-        case skipped
-    }
-
-    /// One stored result.
-    public struct Entry: Sendable, Hashable {
-        public var sequence: Int64
-        public var id: String
-        public var source: String
-        public var sourceKey: String?
-        /// What the device sent, as `floorgate decode` prints it.
-        public var eventLine: String
-        /// The normalized result: the record's `result.record` params without the build,
-        /// operator and station, which are added at delivery.
-        public var result: JSONValue
-        public var raw: RawBytes
-        /// Wall-clock time the result was read (for the record's `measured_at`).
-        public var measuredAt: Date
-        public var readAt: UInt64
-        public var committedAt: UInt64?
-        public var state: State
-        /// The record's answer (delivered) or its reason (unbound).
-        public var outcome: String?
-    }
-
-    /// A result to store.
-    public struct Item: Sendable, Hashable {
-        /// The device's identity, stable across reconnects (the station's name for it).
-        public var source: String
-        /// The device's own key for the result (Open Protocol tightening id), if any.
-        public var sourceKey: String?
-        public var eventLine: String
-        public var result: JSONValue
-        public var raw: RawBytes
-        /// `unbound` for a result the normalizer could not make deliverable (no unit).
-        public var state: State
-        /// Why, for a result stored as unbound.
-        public var reason: String?
-        public var readAt: UInt64
-        public var measuredAt: Date
-
-        public init(
-            source: String, sourceKey: String?, eventLine: String, result: JSONValue, raw: RawBytes,
-            state: State = .pending, reason: String? = nil, readAt: UInt64, measuredAt: Date = Date()
-        ) {
-            self.source = source
-            self.sourceKey = sourceKey
-            self.eventLine = eventLine
-            self.result = result
-            self.raw = raw
-            self.state = state
-            self.reason = reason
-            self.readAt = readAt
-            self.measuredAt = measuredAt
-        }
-    }
-
-    private struct Waiter {
-        var item: Item
-        var ticket: CommitTicket
-    }
-
+///   (`CLOCK_MONOTONIC` ns); the commit time is written with the file's next transaction.
+public final class Outbox: ResultHistory {
+    /// The writer's connection: only ``OutboxWriter`` writes with it.
     private let queue: DatabaseQueue
-    private let logger: Logger
-    private var waiting: [Waiter] = []
-    private var isWriting = false
-    /// Commit times not yet written to their rows.
-    private var commitTimes: [String: UInt64] = [:]
-    private let (appended, appendedContinuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    /// A read-only connection for everything that reads, so a read never waits behind a commit
+    /// nor disturbs the writer's prepared statements.
+    private let reader: DatabaseQueue
+    private let writer: OutboxWriter
+    private let committed: CommittedEntries
 
-    /// Opens (creating if needed) the outbox at `path`.
+    /// Opens (creating or upgrading if needed) the outbox at `path` and starts its writer.
     public init(path: String, logger: Logger = Logger(label: "floorgate.outbox")) throws {
-        self.logger = logger
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)  // a reader (`floorgate` inspecting the file) may hold the lock
         configuration.prepareDatabase { db in
@@ -107,6 +45,16 @@ public actor Outbox: ResultHistory {
             try db.execute(sql: "PRAGMA journal_mode = WAL")
         }
         try Self.migrator.migrate(queue)
+        var readOnly = configuration
+        readOnly.readonly = true
+        reader = try DatabaseQueue(path: path, configuration: readOnly)
+        let committed = CommittedEntries()
+        self.committed = committed
+        writer = OutboxWriter(queue: queue, logger: logger) { committed.publish($0) }
+    }
+
+    deinit {
+        writer.stop()
     }
 
     private static var migrator: DatabaseMigrator {
@@ -135,109 +83,117 @@ public actor Outbox: ResultHistory {
                 table.column("value", .text).notNull()
             }
         }
+        migrator.registerMigration("typed results") { db in
+            // The result's JSON text becomes columns; rows already stored keep everything they
+            // held, read out of their JSON.
+            let states = State.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+            try db.execute(sql: """
+                CREATE TABLE outbox_typed (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    source TEXT NOT NULL,
+                    sourceKey TEXT,
+                    event TEXT NOT NULL,
+                    kind TEXT CHECK (kind IN ('measure', 'torque', 'scan')),
+                    value TEXT, unit TEXT, resolution TEXT, angle TEXT, text TEXT, aim TEXT,
+                    deviceKind TEXT NOT NULL, profile TEXT NOT NULL, deviceSerial TEXT,
+                    raw BLOB NOT NULL,
+                    measuredAt INTEGER NOT NULL,
+                    readNs INTEGER NOT NULL,
+                    committedNs INTEGER,
+                    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN (\(states))),
+                    outcome TEXT,
+                    UNIQUE (source, sourceKey)
+                );
+                INSERT INTO outbox_typed (seq, id, source, sourceKey, event, kind, value, unit, resolution, angle, text, aim,
+                    deviceKind, profile, deviceSerial, raw, measuredAt, readNs, committedNs, state, outcome)
+                SELECT seq, id, source, sourceKey, event, json_extract(result, '$.kind'), json_extract(result, '$.value'), json_extract(result, '$.unit'),
+                    json_extract(result, '$.resolution'), json_extract(result, '$.angle'), json_extract(result, '$.text'), json_extract(result, '$.aim'),
+                    COALESCE(json_extract(result, '$.device.kind'), 'gauge'), COALESCE(json_extract(result, '$.device.profile'), ''), json_extract(result, '$.device.serial'),
+                    raw, measuredAt, readNs, committedNs, state, outcome
+                FROM outbox ORDER BY seq;
+                DROP TABLE outbox;
+                ALTER TABLE outbox_typed RENAME TO outbox;
+                CREATE INDEX outbox_state ON outbox (state, seq);
+                """)
+        }
         return migrator
     }
 
-    /// A signal after each commit that added rows: the drainer's cue to deliver.
-    public nonisolated var appendedResults: AsyncStream<Void> { appended }
+    /// A signal after each commit that stored results: the drainer's cue to deliver.
+    public var committedSignals: AsyncStream<Void> { committed.signals }
 
-    /// Stores `item` durably: returns after its commit.
+    /// The rows committed since the last call, oldest first, straight from the writer (nil when
+    /// more were committed than are kept in memory: read them from the file).
+    public func takeCommitted() -> [Entry]? { committed.take() }
+
+    /// Stores `item` durably: returns after its commit, with its receipt.
     public func append(_ item: Item) async throws -> StoreReceipt {
-        try await submit(item).receipt()
+        try await withCheckedThrowingContinuation { continuation in
+            writer.submit(item, completion: .receipt(continuation))
+        }
     }
 
     /// Queues `item` for the next commit and returns at once, so a device can go on while its
-    /// result is being written; results queued one after another are committed in that order.
-    public func submit(_ item: Item) -> CommitTicket {
-        let ticket = CommitTicket()
-        waiting.append(Waiter(item: item, ticket: ticket))
-        if !isWriting {
-            isWriting = true
-            Task { await writeWaiting() }
-        }
-        return ticket
+    /// result is being written; `gate` counts it until it is committed. Results queued one after
+    /// another are committed in that order.
+    public func submit(_ item: Item, through gate: CommitGate) {
+        gate.queued()
+        writer.submit(item, completion: .gate(gate))
     }
 
-    /// Writes everything waiting, one transaction per round, until nothing waits.
-    private func writeWaiting() async {
-        let backoff = Backoff()
-        var retryDelay = backoff.initial
-        while !waiting.isEmpty {
-            let batch = waiting
-            waiting = []
-            let times = commitTimes
-            commitTimes = [:]
-            do {
-                let receipts = try await queue.write { db in
-                    try Self.writeCommitTimes(times, db: db)
-                    return try batch.map { try Self.insert($0, db: db) }
-                }
-                let committed = MonotonicClock.nanoseconds()
-                for receipt in receipts where !receipt.wasAlreadyStored { commitTimes[receipt.id] = committed }
-                for (waiter, receipt) in zip(batch, receipts) { waiter.ticket.finish(.success(receipt)) }
-                appendedContinuation.yield()
-                retryDelay = backoff.initial
-            } catch {
-                // The transaction rolled back (a full disk, an I/O error): write the same results
-                // again, ahead of everything queued since, so none is lost or overtaken. Their
-                // devices wait meanwhile (DeviceFeed), and so does an acknowledgement to a
-                // controller (OutboxSink).
-                commitTimes.merge(times) { current, _ in current }
-                waiting = batch + waiting
-                logger.critical("cannot commit to the outbox; retrying", metadata: ["reason": "\(error)", "results": "\(batch.count)", "retry_in": "\(retryDelay)"])
-                try? await Task.sleep(for: retryDelay)
-                retryDelay = backoff.next(after: retryDelay)
-            }
+    /// Applies `change` in the writer's next transaction and returns once it is committed.
+    private func change(_ apply: @escaping @Sendable (Database) throws -> Void) async {
+        await withCheckedContinuation { continuation in
+            writer.submit(OutboxWriter.Change(apply: apply, done: continuation))
         }
-        isWriting = false
     }
 
     /// Waits until every result queued so far is committed, or `deadline` passes; returns how
-    /// many are still queued (at shutdown: results read from devices are not left in memory).
+    /// many writes are still queued (at shutdown: results read from devices are not left in memory).
     public func flush(before deadline: ContinuousClock.Instant) async -> Int {
-        while (isWriting || !waiting.isEmpty) && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
+        while writer.unwritten > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
         }
-        return waiting.count
+        return writer.unwritten
     }
 
-    private static func insert(_ waiter: Waiter, db: Database) throws -> StoreReceipt {
-        let item = waiter.item
-        // Cached statements: compiled once per connection, not once per result.
-        if let key = item.sourceKey,
-           let existing = try String.fetchOne(
-               db.cachedStatement(sql: "SELECT id FROM outbox WHERE source = ? AND sourceKey = ?"), arguments: [item.source, key])
-        {
-            return StoreReceipt(id: existing, wasAlreadyStored: true)
+    /// Writes what is queued and the commit times still held, and stops the writer; nothing can
+    /// be written after. (Dropping the outbox does the same without waiting.)
+    public func close() async {
+        writer.stop()
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let writer = writer
+            Thread.detachNewThread {
+                writer.waitUntilStopped()
+                done.resume()
+            }
         }
-        let id = UUIDv7.make().uuidString.lowercased()
-        try db.cachedStatement(sql: """
-            INSERT INTO outbox (id, source, sourceKey, event, result, raw, measuredAt, readNs, state, outcome)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
-                id, item.source, item.sourceKey, item.eventLine, item.result.text, Data(item.raw), Self.milliseconds(item.measuredAt),
-                Int64(item.readAt), item.state.rawValue, item.reason,
-            ])
-        return StoreReceipt(id: id, wasAlreadyStored: false)
     }
 
     /// Wall-clock time as whole milliseconds since 1970: an integer column, no date formatting
     /// per row.
-    private static func milliseconds(_ date: Date) -> Int64 {
+    static func milliseconds(_ date: Date) -> Int64 {
         Int64((date.timeIntervalSince1970 * 1000).rounded())
-    }
-
-    private static func writeCommitTimes(_ times: [String: UInt64], db: Database) throws {
-        guard !times.isEmpty else { return }
-        let update = try db.cachedStatement(sql: "UPDATE outbox SET committedNs = ? WHERE id = ? AND committedNs IS NULL")
-        for (id, time) in times {
-            try update.execute(arguments: [Int64(time), id])
-        }
     }
 
     /// The oldest results not yet delivered, in order.
     public func pending(limit: Int = 64) async throws -> [Entry] {
         try await entries(sql: "SELECT * FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?", arguments: [limit])
+    }
+
+    /// The oldest results not yet delivered after row `sequence`, in order, and the row up to
+    /// which the file was read: the last one given when `limit` were, else the file's last row.
+    public func pending(after sequence: Int64, limit: Int) async throws -> (entries: [Entry], readThrough: Int64) {
+        try await reader.read { db in
+            let entries = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM outbox WHERE seq > ? AND state = 'pending' ORDER BY seq LIMIT ?"),
+                arguments: [sequence, limit]
+            ).map(Self.entry)
+            if entries.count == limit, let last = entries.last { return (entries, last.sequence) }
+            let end = try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(seq), 0) FROM outbox")) ?? sequence
+            return (entries, max(end, sequence))
+        }
     }
 
     /// Results the record could not bind to a build, oldest first.
@@ -247,7 +203,7 @@ public actor Outbox: ResultHistory {
 
     /// How many results wait for delivery.
     public func pendingCount() async throws -> Int {
-        try await queue.read { db in
+        try await reader.read { db in
             try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending'")) ?? 0
         }
     }
@@ -258,60 +214,75 @@ public actor Outbox: ResultHistory {
     }
 
     private func entries(sql: String, arguments: StatementArguments) async throws -> [Entry] {
-        try await queue.read { db in
+        try await reader.read { db in
             try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map(Self.entry)
         }
     }
 
     private static func entry(_ row: Row) throws -> Entry {
-        let result: String = row["result"]
+        let sequence: Int64 = row["seq"]
+        func decimal(_ column: String) throws -> ExactDecimal? {
+            guard let text: String = row[column] else { return nil }
+            do {
+                return try ExactDecimal(parsing: text)
+            } catch {
+                throw OutboxFileError(sequence: sequence, column: column, found: text)
+            }
+        }
+        func known<Value>(_ column: String, _ make: (String) -> Value?) throws -> Value {
+            let text: String = row[column] ?? ""
+            guard let value = make(text) else { throw OutboxFileError(sequence: sequence, column: column, found: text) }
+            return value
+        }
+        var payload: Payload?
+        if row["kind"] as String? != nil {
+            payload = Payload(
+                kind: try known("kind", Payload.Kind.init(rawValue:)), value: try decimal("value"),
+                unit: row["unit"] as String? == nil ? nil : try known("unit", MeasurementUnit.init(code:)),
+                resolution: try decimal("resolution"), angle: try decimal("angle"), text: row["text"], aim: row["aim"]
+            )
+        }
         let raw: Data = row["raw"]
         let committed: Int64? = row["committedNs"]
-        let state: String = row["state"]
         return Entry(
-            sequence: row["seq"], id: row["id"], source: row["source"], sourceKey: row["sourceKey"], eventLine: row["event"],
-            result: try JSONValue(parsing: Array(result.utf8)), raw: RawBytes(Array(raw)),
-            measuredAt: Date(timeIntervalSince1970: Double(row["measuredAt"] as Int64) / 1000), readAt: UInt64(max(0, row["readNs"] as Int64)), committedAt: committed.map { UInt64(max(0, $0)) },
-            state: State(rawValue: state) ?? .pending, outcome: row["outcome"]
+            sequence: sequence, id: row["id"], source: row["source"], sourceKey: row["sourceKey"], eventLine: row["event"],
+            payload: payload,
+            device: Device(kind: try known("deviceKind", DeviceKind.init(rawValue:)), profile: row["profile"], serial: row["deviceSerial"]),
+            raw: RawBytes(Array(raw)),
+            measuredAt: Date(timeIntervalSince1970: Double(row["measuredAt"] as Int64) / 1000), readAt: UInt64(max(0, row["readNs"] as Int64)),
+            committedAt: committed.map { UInt64(max(0, $0)) },
+            state: try known("state", State.init(rawValue:)), outcome: row["outcome"]
         )
     }
 
     /// Records what became of results: delivered (with the record's answer) or unbound (with
-    /// the reason), all in one transaction. Rows' commit times still held are written with them.
-    public func settle(_ outcomes: [(id: String, state: State, outcome: String)]) async throws {
+    /// the reason), in the writer's next transaction.
+    public func settle(_ outcomes: [(sequence: Int64, state: State, outcome: String)]) async {
         guard !outcomes.isEmpty else { return }
-        let times = outcomes.map { commitTimes.removeValue(forKey: $0.id) }
-        try await queue.write { db in
-            let update = try db.cachedStatement(sql: "UPDATE outbox SET state = ?, outcome = ?, committedNs = COALESCE(committedNs, ?) WHERE id = ?")
-            for (outcome, time) in zip(outcomes, times) {
-                try update.execute(arguments: [outcome.state.rawValue, outcome.outcome, time.map(Int64.init), outcome.id])
+        await change { db in
+            let update = try db.cachedStatement(sql: "UPDATE outbox SET state = ?, outcome = ? WHERE seq = ?")
+            for (sequence, state, outcome) in outcomes {
+                update.setUncheckedArguments([state.rawValue, outcome, sequence])
+                try update.execute()
             }
         }
     }
 
-    /// Writes the commit times still held in memory (at shutdown: rows not yet settled keep
-    /// theirs).
-    public func writeHeldCommitTimes() async throws {
-        let times = commitTimes
-        commitTimes = [:]
-        try await queue.write { db in try Self.writeCommitTimes(times, db: db) }
-    }
-
-    /// Records what became of one result.
-    public func settle(_ id: String, as state: State, outcome: String) async throws {
-        try await settle([(id, state, outcome)])
+    /// Records what became of one result (row `sequence`).
+    public func settle(_ sequence: Int64, as state: State, outcome: String) async {
+        await settle([(sequence, state, outcome)])
     }
 
     /// The build open at the station, kept so that a restarted gateway goes on with it.
     public func openBuildID() async throws -> Int64? {
-        try await queue.read { db in
+        try await reader.read { db in
             try String.fetchOne(db, sql: "SELECT value FROM station WHERE key = 'open_build'").flatMap { Int64($0) }
         }
     }
 
     /// Remembers (or, with nil, forgets) the build open at the station.
-    public func rememberOpenBuild(_ buildID: Int64?) async throws {
-        try await queue.write { db in
+    public func rememberOpenBuild(_ buildID: Int64?) async {
+        await change { db in
             if let buildID {
                 try db.execute(sql: "INSERT OR REPLACE INTO station (key, value) VALUES ('open_build', ?)", arguments: [String(buildID)])
             } else {
@@ -320,13 +291,15 @@ public actor Outbox: ResultHistory {
         }
     }
 
-    /// The connection's `PRAGMA synchronous` value (2 = FULL).
-    public nonisolated func synchronousMode() throws -> Int {
-        try queue.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    /// The connection's journal mode and `PRAGMA synchronous` value (2 = FULL).
+    public func pragmas() throws -> (journalMode: String, synchronous: Int) {
+        try queue.read { db in
+            (try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "?", try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1)
+        }
     }
 
     public func numericKeyGaps(source: String, window: Int) async throws -> (missing: [UInt64], highest: UInt64?) {
-        let keys = try await queue.read { db in
+        let keys = try await reader.read { db in
             try Int64.fetchAll(
                 db,
                 sql: """
@@ -347,43 +320,46 @@ public actor Outbox: ResultHistory {
     }
 
     /// How many results the outbox holds.
-    public nonisolated func count() throws -> Int {
-        try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0 }
+    public func count() throws -> Int {
+        try reader.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0 }
     }
 }
 
-/// A result queued in the outbox: `receipt()` returns once it is committed (or throws why not).
-public final class CommitTicket: Sendable {
-    private enum State {
-        case waiting([CheckedContinuation<StoreReceipt, any Error>])
-        case done(Result<StoreReceipt, any Error>)
+/// The rows the writer committed, held in memory for the drainer until it takes them; at most
+/// `limit`, beyond which they are dropped and the drainer reads the file instead.
+final class CommittedEntries: Sendable {
+    private struct Held {
+        var entries: [Outbox.Entry] = []
+        var overflowed = false
     }
 
-    private let state = Mutex(State.waiting([]))
+    let signals: AsyncStream<Void>
+    private let signal: AsyncStream<Void>.Continuation
+    private let held = Mutex(Held())
+    private let limit: Int
 
-    /// The receipt, once the result's transaction committed.
-    public func receipt() async throws -> StoreReceipt {
-        try await withCheckedThrowingContinuation { continuation in
-            let done: Result<StoreReceipt, any Error>? = state.withLock { state in
-                switch state {
-                case .waiting(var waiters):
-                    waiters.append(continuation)
-                    state = .waiting(waiters)
-                    return nil
-                case .done(let result):
-                    return result
-                }
+    init(limit: Int = 4096) {
+        self.limit = limit
+        (signals, signal) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    func publish(_ entries: [Outbox.Entry]) {
+        held.withLock { held in
+            if held.overflowed { return }
+            if held.entries.count + entries.count > limit {
+                held.entries = []
+                held.overflowed = true
+            } else {
+                held.entries += entries
             }
-            if let done { continuation.resume(with: done) }
         }
+        signal.yield()
     }
 
-    func finish(_ result: Result<StoreReceipt, any Error>) {
-        let waiters: [CheckedContinuation<StoreReceipt, any Error>] = state.withLock { state in
-            guard case .waiting(let waiters) = state else { return [] }
-            state = .done(result)
-            return waiters
+    func take() -> [Outbox.Entry]? {
+        held.withLock { held in
+            defer { held = Held() }
+            return held.overflowed ? nil : held.entries
         }
-        for waiter in waiters { waiter.resume(with: result) }
     }
 }

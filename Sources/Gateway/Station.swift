@@ -116,8 +116,8 @@ public actor Station {
     }
 
     private func unitSerial(in entry: Outbox.Entry) -> String? {
-        guard entry.result["kind"] == "scan", let text = entry.result["text"]?.stringValue else { return nil }
-        let content = ScannedContent(parsing: (entry.result["aim"]?.stringValue ?? "") + text)
+        guard let payload = entry.payload, payload.kind == .scan, let text = payload.text else { return nil }
+        let content = ScannedContent(parsing: (payload.aim ?? "") + text)
         return identity.serialPattern.serial(in: content.fields)
     }
 
@@ -127,7 +127,7 @@ public actor Station {
         guard let build = openBuild, let buildID = build["build_id"] else {
             let reason = "no build is open at \(identity.station): scan the unit's serial first"
             for entry in entries {
-                eventStream.continuation.yield(.unbound(source: entry.source, summary: Self.summary(of: entry.result), reason: reason))
+                eventStream.continuation.yield(.unbound(source: entry.source, summary: Self.summary(of: entry.payload), reason: reason))
             }
             return entries.map { _ in .settled(.unbound, outcome: reason) }
         }
@@ -142,7 +142,7 @@ public actor Station {
         }
         var deliveries: [Delivery] = []
         for (entry, answer) in zip(entries, await record.pipeline(calls)) {
-            let summary = Self.summary(of: entry.result)
+            let summary = Self.summary(of: entry.payload)
             switch answer {
             case .success(let answer):
                 eventStream.continuation.yield(.recorded(source: entry.source, summary: summary, answer: answer))
@@ -226,73 +226,12 @@ public actor Station {
     }
 
     /// `12.031 mm`, `1.25 N.m 41°`, `scan SN-1`.
-    static func summary(of result: JSONValue) -> String {
-        if result["kind"] == "scan" { return "scan \(result["text"]?.stringValue ?? "")" }
-        let angle = result["angle"]?.stringValue.map { " \($0)°" } ?? ""
-        return "\(result["value"]?.stringValue ?? "?") \(result["unit"]?.stringValue ?? "")\(angle)"
+    static func summary(of payload: Outbox.Payload?) -> String {
+        guard let payload else { return "no result" }
+        if payload.kind == .scan { return "scan \(payload.text ?? "")" }
+        let angle = payload.angle.map { " \($0)°" } ?? ""
+        return "\(payload.value?.description ?? "?") \(payload.unit?.code ?? "")\(angle)"
     }
 
     private static let timestamp = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-}
-
-/// Delivers the outbox to the record in order, for as long as it runs: each pending result is
-/// handed to the station and settled with the outcome; while the record is unreachable the
-/// drainer waits (by `backoff`) and tries the same result again with the
-/// same idempotency key, so the record keeps it once.
-public struct OutboxDrainer: Sendable {
-    public let outbox: Outbox
-    public let station: Station
-    public var backoff = Backoff()
-    private let logger: Logger
-
-    public init(outbox: Outbox, station: Station, logger: Logger) {
-        self.outbox = outbox
-        self.station = station
-        self.logger = logger
-    }
-
-    /// Runs until the task is cancelled.
-    public func run() async {
-        var delay = backoff.initial
-        var signals = outbox.appendedResults.makeAsyncIterator()
-        while !Task.isCancelled {
-            switch await deliverPending(before: nil) {
-            case 0:
-                delay = backoff.initial
-                _ = await signals.next()
-            default:
-                try? await Task.sleep(for: delay)
-                delay = backoff.next(after: delay)
-            }
-        }
-    }
-
-    /// Delivers pending results in order until none is left, the record is unreachable, or
-    /// `deadline` passes; returns how many are still pending.
-    public func deliverPending(before deadline: ContinuousClock.Instant?) async -> Int {
-        do {
-            while true {
-                if let deadline, ContinuousClock.now >= deadline { return try await outbox.pendingCount() }
-                let entries = try await outbox.pending(limit: 256)
-                if entries.isEmpty { return 0 }
-                let deliveries = await station.deliver(entries)
-                var settled: [(id: String, state: Outbox.State, outcome: String)] = []
-                var unreachable: String?
-                for (entry, delivery) in zip(entries, deliveries) {
-                    switch delivery {
-                    case .settled(let state, let outcome): settled.append((entry.id, state, outcome))
-                    case .retryLater(let reason): unreachable = reason
-                    }
-                }
-                try await outbox.settle(settled)
-                if let unreachable {
-                    logger.warning("record unreachable; results wait in the outbox", metadata: ["reason": "\(unreachable)"])
-                    return try await outbox.pendingCount()
-                }
-            }
-        } catch {
-            logger.error("cannot read or settle the outbox", metadata: ["reason": "\(error)"])
-            return 1
-        }
-    }
 }

@@ -83,6 +83,12 @@ struct CollectCommand: AsyncParsableCommand {
             }
             return stopAfter.map { total >= $0 } ?? false
         }
-        try await client.run()
+        do {
+            try await client.run()
+        } catch {
+            await outbox.close()
+            throw error
+        }
+        await outbox.close()  // the commit times it holds
     }
 }

@@ -5,6 +5,7 @@ import Foundation
 import Gateway
 import RecordProtocol
 import Logging
+import NIOCore
 import ServiceLifecycle
 import StationPage
 import UnixSignals
@@ -42,6 +43,11 @@ struct GatewayCommand: AsyncParsableCommand {
     var quiet = false
 
     func run() async throws {
+        // One event loop reads every device (a few thousand frames a second at most) and serves
+        // the page; one thread takes blocking calls. Each thread more is memory the station PC's
+        // browser could use.
+        NIOSingletons.groupLoopCountSuggestion = 1
+        NIOSingletons.blockingPoolThreadCountSuggestion = 1
         let station: StationConfiguration
         do {
             station = try StationConfiguration.load(file: config)

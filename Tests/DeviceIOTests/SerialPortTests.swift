@@ -1,11 +1,12 @@
 import DeviceIO
 import DeviceProtocols
 import FloorgateCore
+import FixtureSupport
 import Glibc
 import NIOCore
 import Testing
 
-@Suite("Serial ports on real pseudo-terminals")
+@Suite("Serial ports on real pseudo-terminals", .timeLimit(.minutes(1)))
 struct SerialPortTests {
     private func attributes(of path: String) throws -> termios {
         let descriptor = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK)
@@ -82,24 +83,24 @@ struct SerialPortTests {
         #expect(error.description.contains("/dev/ttyUSB0"))
     }
 
-    @Test("bytes flow both ways; closing the master ends the stream after the cut frame is reported")
+    @Test("bytes flow both ways; closing the master ends the link after the cut frame is reported")
     func bytesAndHangUp() async throws {
         let terminal = try PseudoTerminal()
         let settings = SerialSettings(baud: 9600, dataBits: 8, parity: .none, stopBits: 1, flowControl: .none)
         let descriptor = try SerialPort.open(path: terminal.path, settings: settings)
-        let channel = try await DeviceChannel.open(descriptor: descriptor, decoder: LineDecoder(grammar: MitutoyoGrammar(), lineEnding: .cr))
+        let recorder = ReadEventRecorder()
+        let channel = try await DeviceChannel.open(descriptor: descriptor, decoder: LineDecoder(grammar: MitutoyoGrammar(), lineEnding: .cr)) {
+            recorder.handler()
+        }
         let before = MonotonicClock.nanoseconds()
         try terminal.send(Array("01A+0012.345\r01A-0000.50".utf8))
-        let events = try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(ByteBuffer(string: "?\r"))
-            #expect(terminal.receive(timeoutMilliseconds: 2000) == Array("?\r".utf8))
-            var events: [ReadEvent] = []
-            for try await event in inbound {
-                events.append(event)
-                if events.count == 1 { terminal.hangUp() }
-            }
-            return events
-        }
+        try await channel.write(Array("?\r".utf8))
+        #expect(terminal.receive(timeoutMilliseconds: 2000) == Array("?\r".utf8))
+        let deadline = ContinuousClock.now + .seconds(10)
+        while recorder.all.isEmpty && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
+        terminal.hangUp()
+        #expect(await channel.ended() == nil, "a hang-up is no read failure")
+        let events = recorder.all
         try #require(events.count == 2)
         #expect(events[0].event == .reading(Reading(value: try ExactDecimal(parsing: "12.345"), unit: nil, channel: "1"), raw: RawBytes(Array("01A+0012.345\r".utf8))))
         #expect(events[0].readAt >= before)
@@ -113,12 +114,15 @@ extension SerialPortTests {
         let terminal = try PseudoTerminal()
         let settings = SerialSettings(baud: 9600, dataBits: 8, parity: .none, stopBits: 1, flowControl: .none)
         let descriptor = try SerialPort.open(path: terminal.path, settings: settings)
-        let channel = try await DeviceChannel.open(descriptor: descriptor, decoder: try #require(ProtocolCatalog.entry(id: "scanner-serial")).makeDecoder())
-        try terminal.send(Array("SN-0001\r".utf8))
-        let first = try await channel.executeThenClose { inbound, _ in
-            var iterator = inbound.makeAsyncIterator()
-            return try await iterator.next()
+        let recorder = ReadEventRecorder()
+        let channel = try await DeviceChannel.open(descriptor: descriptor, decoder: try #require(ProtocolCatalog.entry(id: "scanner-serial")).makeDecoder()) {
+            recorder.handler()
         }
+        defer { channel.close() }
+        try terminal.send(Array("SN-0001\r".utf8))
+        let deadline = ContinuousClock.now + .seconds(10)
+        while recorder.all.isEmpty && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
+        let first = recorder.all.first
         #expect(first?.event == .scan(Scan(text: "SN-0001", aim: nil), raw: RawBytes(Array("SN-0001\r".utf8))))
     }
 }

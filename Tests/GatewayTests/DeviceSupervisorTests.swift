@@ -5,19 +5,27 @@ import Foundation
 import Gateway
 import Logging
 import Synchronization
+import FixtureSupport
 import Testing
 
-@Suite("Device supervisor on pseudo-terminals")
+@Suite("Device supervisor on pseudo-terminals", .timeLimit(.minutes(2)))
 struct DeviceSupervisorTests {
-    final class Reports: Sendable {
-        private let events = Mutex<[ReadEvent]>([])
-        func append(_ event: ReadEvent) { events.withLock { $0.append(event) } }
-        var all: [ReadEvent] { events.withLock { $0 } }
-        var readings: [String] {
-            all.compactMap { if case .reading(let reading, _) = $0.event { reading.value.description } else { nil } }
+    /// The link states a supervisor reported.
+    final class Statuses: Sendable {
+        private let states = Mutex<[DeviceState]>([])
+        func follow(_ supervisor: DeviceSupervisor) async {
+            for await status in supervisor.statuses { states.withLock { $0.append(status.state) } }
         }
-        func count(_ state: DeviceState) -> Int {
-            all.filter { if case .status(let status, _) = $0.event { status.state == state } else { false } }.count
+        func count(_ state: DeviceState) -> Int { states.withLock { $0.filter { $0 == state }.count } }
+    }
+
+    /// Runs `supervisor` with a recorder at the end of each connection's pipeline.
+    private func start(_ supervisor: DeviceSupervisor, into reports: ReadEventRecorder, statuses: Statuses) -> Task<Void, Never> {
+        Task {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await statuses.follow(supervisor) }
+                await supervisor.run { reports.handler() }
+            }
         }
     }
 
@@ -49,8 +57,9 @@ struct DeviceSupervisorTests {
             device: NodeStationDevice(name: "caliper", profile: profile, node: .path(link)),
             backoff: Backoff(initial: .milliseconds(5), maximum: .milliseconds(20)), logger: logger
         )
-        let reports = Reports()
-        let running = Task { await supervisor.run { reports.append($0) } }
+        let reports = ReadEventRecorder()
+        let statuses = Statuses()
+        let running = start(supervisor, into: reports, statuses: statuses)
         defer { running.cancel() }
         var expected: [String] = []
         // Each unplugged device stays allocated until the end: the supervisor may retry the link
@@ -63,7 +72,7 @@ struct DeviceSupervisorTests {
             unplugged.append(terminal)
             try? FileManager.default.removeItem(atPath: link)
             try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: terminal.path)
-            try await eventually("connection \(cycle + 1)") { reports.count(.connected) == cycle + 1 }
+            try await eventually("connection \(cycle + 1)") { statuses.count(.connected) == cycle + 1 }
             for reading in 0..<3 {
                 let value = String(format: "%04d.%03d", cycle, reading)
                 expected.append(String(format: "%d.%03d", cycle, reading))
@@ -71,10 +80,10 @@ struct DeviceSupervisorTests {
             }
             try await eventually("the readings of cycle \(cycle)") { reports.readings.count == expected.count }
             terminal.hangUp()
-            try await eventually("unplug \(cycle + 1)") { reports.count(.lost) >= cycle + 1 }
+            try await eventually("unplug \(cycle + 1)") { statuses.count(.lost) >= cycle + 1 }
         }
         #expect(reports.readings == expected)
-        #expect(reports.count(.connected) == 100)
+        #expect(statuses.count(.connected) == 100)
     }
 
     @Test("a frame cut by the unplug is reported as incomplete, not glued to the next device's frame")
@@ -87,10 +96,11 @@ struct DeviceSupervisorTests {
             device: NodeStationDevice(name: "caliper", profile: profile, node: .path(terminal.path)),
             backoff: Backoff(initial: .milliseconds(5), maximum: .milliseconds(20)), logger: logger
         )
-        let reports = Reports()
-        let running = Task { await supervisor.run { reports.append($0) } }
+        let reports = ReadEventRecorder()
+        let statuses = Statuses()
+        let running = start(supervisor, into: reports, statuses: statuses)
         defer { running.cancel() }
-        try await eventually("connected") { reports.count(.connected) == 1 }
+        try await eventually("connected") { statuses.count(.connected) == 1 }
         try terminal.send(Array("01A+0012.345\r01A+00".utf8))
         try await eventually("the whole reading") { reports.readings == ["12.345"] }
         try await Task.sleep(for: .milliseconds(100))  // the cut frame's bytes are read, held for their end
@@ -98,7 +108,7 @@ struct DeviceSupervisorTests {
         try await eventually("the cut frame reported") {
             reports.all.contains { $0.event == .error(.incompleteFrame, raw: RawBytes(Array("01A+00".utf8))) }
         }
-        try await eventually("the loss reported") { reports.count(.lost) >= 1 }
+        try await eventually("the loss reported") { statuses.count(.lost) >= 1 }
         #expect(reports.readings == ["12.345"])
     }
 }

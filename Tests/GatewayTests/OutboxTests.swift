@@ -2,10 +2,11 @@ import FloorgateCore
 import Foundation
 import GRDB
 import DeviceIO
-import Gateway
+@testable import Gateway
+import Synchronization
 import Testing
 
-@Suite("Outbox")
+@Suite("Outbox", .timeLimit(.minutes(1)))
 struct OutboxTests {
     private func temporaryPath() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID().uuidString).sqlite").path
@@ -65,7 +66,7 @@ struct OutboxTests {
         do {
             let journal = try Outbox(path: path)
             _ = try await sink(journal).store(result("1"))
-            #expect(try journal.synchronousMode() == 2)  // FULL
+            #expect(try journal.pragmas().synchronous == 2)  // FULL
         }
         let reader = try DatabaseQueue(path: path)
         let mode = try await reader.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
@@ -120,7 +121,7 @@ struct OutboxTests {
         #expect(pending[0].result["unit"] == "mm")
         #expect(pending[0].result["resolution"] == "0.001")
         #expect(pending[0].result["device"]?["serial"] == "CAL-7")
-        try await outbox.settle(ids[1], as: .delivered, outcome: #"{"verdict":"pass"}"#)
+        await outbox.settle(pending[1].sequence, as: .delivered, outcome: #"{"verdict":"pass"}"#)
         #expect(try await outbox.pending().map(\.id) == [ids[0], ids[2]])
         let settled = try #require(try await outbox.all().first { $0.id == ids[1] })
         #expect(settled.state == .delivered && settled.outcome == #"{"verdict":"pass"}"#)
@@ -163,5 +164,104 @@ struct OutboxTests {
         #expect(try await outbox.pending().isEmpty)
         #expect(try await outbox.unbound().count == 1)
         #expect(try await outbox.all().map(\.raw) == [RawBytes(Array("12.5".utf8)), RawBytes(Array("01A+00".utf8))])
+    }
+}
+
+extension OutboxTests {
+    @Test("a file of the JSON-text layout is upgraded in place: every row keeps its result, now as columns")
+    func upgradesJSONRows() async throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let old = try DatabaseQueue(path: path)
+        try await old.write { db in
+            try db.execute(sql: """
+                CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+                INSERT INTO grdb_migrations VALUES ('create outbox'), ('station state');
+                CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, source TEXT NOT NULL, sourceKey TEXT,
+                    event TEXT NOT NULL, result TEXT NOT NULL, raw BLOB NOT NULL, measuredAt INTEGER NOT NULL, readNs INTEGER NOT NULL,
+                    committedNs INTEGER, state TEXT NOT NULL DEFAULT 'pending', outcome TEXT, UNIQUE (source, sourceKey));
+                CREATE INDEX outbox_state ON outbox (state, seq);
+                CREATE TABLE station (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+                INSERT INTO outbox (id, source, sourceKey, event, result, raw, measuredAt, readNs, committedNs, state, outcome) VALUES
+                    ('0190a1b2-0000-7000-8000-000000000001', 'caliper-1', NULL, '{"type":"reading"}',
+                     '{"kind":"measure","value":"12.031","unit":"mm","resolution":"0.001","device":{"kind":"gauge","profile":"mitutoyo-dp1va-rs232","serial":"CAL-7"},"raw_hex":"3132"}',
+                     x'3132', 1700000000000, 5, 9, 'pending', NULL),
+                    ('0190a1b2-0000-7000-8000-000000000002', 'scanner', NULL, '{"type":"scan"}',
+                     '{"kind":"scan","text":"SN-0001","aim":"]C0","device":{"kind":"scanner","profile":"scanner-serial","serial":null},"raw_hex":"53"}',
+                     x'53', 1700000000001, 6, 10, 'delivered', '{"build_id":1}');
+                """)
+        }
+        let outbox = try Outbox(path: path)
+        let entries = try await outbox.all()
+        try #require(entries.count == 2)
+        #expect(entries[0].payload == .measurement(.measure, value: try ExactDecimal(parsing: "12.031"), unit: .millimetre, resolution: try ExactDecimal(parsing: "0.001"), angle: nil))
+        #expect(entries[0].device == Outbox.Device(kind: .gauge, profile: "mitutoyo-dp1va-rs232", serial: "CAL-7"))
+        #expect(entries[0].committedAt == 9 && entries[0].state == .pending)
+        #expect(entries[1].payload == .scan(text: "SN-0001", aim: "]C0"))
+        #expect(entries[1].state == .delivered && entries[1].outcome == #"{"build_id":1}"#)
+        // The upgraded file takes new rows after the old ones.
+        _ = try await outbox.append(try #require(try reading("1.5")))
+        #expect(try await outbox.all().map(\.sequence) == [1, 2, 3])
+    }
+
+    @Test("a row this gateway cannot read is refused with its row and column, not read as something else")
+    func unreadableRow() async throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let outbox = try Outbox(path: path)
+        _ = try await outbox.append(try #require(try reading("1.5")))
+        let editor = try DatabaseQueue(path: path)
+        try await editor.write { db in try db.execute(sql: "UPDATE outbox SET unit = 'furlong'") }
+        await #expect(throws: OutboxFileError(sequence: 1, column: "unit", found: "furlong")) { try await outbox.all() }
+        await #expect(throws: (any Error).self, "a state the gateway does not know cannot even be written") {
+            try await editor.write { db in try db.execute(sql: "UPDATE outbox SET state = 'lost'") }
+        }
+    }
+
+    @Test("a device is read no further than `depth` results ahead of its commits, and resumed once one commits")
+    func commitGate() async throws {
+        final class Resumes: Sendable {
+            let count = Mutex(0)
+        }
+        let gate = CommitGate(depth: 2)
+        let resumes = Resumes()
+        let resume: @Sendable () -> Void = { resumes.count.withLock { $0 += 1 } }
+        gate.queued()
+        #expect(gate.mayRead(orResume: resume))
+        gate.queued()
+        #expect(!gate.mayRead(orResume: resume), "two wait: reading holds")
+        #expect(resumes.count.withLock { $0 } == 0)
+        gate.committed()
+        #expect(resumes.count.withLock { $0 } == 1, "the held read is resumed once, when one commits")
+        gate.committed()
+        #expect(resumes.count.withLock { $0 } == 1)
+        #expect(gate.mayRead(orResume: resume))
+
+        // Through the outbox: the writer counts each commit back.
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let outbox = try Outbox(path: path)
+        for value in ["1.1", "1.2", "1.3"] { outbox.submit(try #require(try reading(value)), through: gate) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while gate.waiting > 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
+        #expect(gate.waiting == 0)
+        #expect(try await outbox.all().compactMap { $0.payload?.value?.description } == ["1.1", "1.2", "1.3"])
+    }
+
+    @Test("committed rows reach the drainer from memory, and past the memory's limit it is told to read the file")
+    func committedInMemory() async throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let outbox = try Outbox(path: path)
+        _ = try await outbox.append(try #require(try reading("2.1")))
+        _ = try await outbox.append(try #require(try reading("2.2")))
+        #expect(outbox.takeCommitted()?.map(\.sequence) == [1, 2])
+        #expect(outbox.takeCommitted() == [])
+        let held = CommittedEntries(limit: 1)
+        let entries = try await outbox.all()
+        held.publish(entries)
+        #expect(held.take() == nil, "more than the limit: read the file")
+        held.publish([entries[0]])
+        #expect(held.take() == [entries[0]])
     }
 }

@@ -1,0 +1,42 @@
+import DeviceIO
+import Logging
+import NIOCore
+
+/// The end of a device's channel, on the event loop that read its bytes: each decoded event is
+/// normalized and queued in the outbox there and then, with no task or actor between the read
+/// and the queue. The channel reads on while fewer than the gate's depth of the device's results
+/// wait for their commit, and waits (the kernel keeps the bytes) once that many do.
+final class DeviceReadingHandler: ChannelDuplexHandler {
+    typealias InboundIn = ReadEvent
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let normalizer: Normalizer
+    private let outbox: Outbox
+    private let gate: CommitGate
+    private let logger: Logger
+
+    init(normalizer: Normalizer, outbox: Outbox, gate: CommitGate, logger: Logger) {
+        self.normalizer = normalizer
+        self.outbox = outbox
+        self.gate = gate
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let item = normalizer.item(for: unwrapInboundIn(data)) else { return }
+        if item.state == .skipped {
+            logger.warning("bytes that are no \(normalizer.profileName) result; kept as skipped", metadata: ["event": "\(item.eventLine)"])
+        }
+        outbox.submit(item, through: gate)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        let held = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        let mayRead = gate.mayRead {
+            eventLoop.execute { held.value.read() }
+        }
+        if mayRead { context.read() }
+    }
+}

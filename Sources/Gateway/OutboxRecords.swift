@@ -1,0 +1,159 @@
+import DeviceIO
+public import FloorgateCore
+public import Foundation
+
+extension Outbox {
+    /// Where a result is on its way.
+    public enum State: String, Sendable, Hashable, CaseIterable {
+        case pending, delivered, unbound
+        /// Bytes that were no result (a frame cut short, garbage), kept as the device sent them.
+        case skipped
+    }
+
+    /// Which device gave a result: its kind, profile and own serial or asset number (calibration
+    /// records name it).
+    public struct Device: Sendable, Hashable {
+        public var kind: DeviceKind
+        public var profile: String
+        public var serial: String?
+
+        public init(kind: DeviceKind, profile: String, serial: String?) {
+            self.kind = kind
+            self.profile = profile
+            self.serial = serial
+        }
+    }
+
+    /// What a result says, as typed columns: a measurement (gauge or torque) with its exact value,
+    /// unit and resolution, or a scanned text. Nil members are what the result does not carry.
+    public struct Payload: Sendable, Hashable {
+        public enum Kind: String, Sendable, Hashable {
+            case measure, torque, scan
+        }
+
+        public var kind: Kind
+        public var value: ExactDecimal?
+        public var unit: MeasurementUnit?
+        public var resolution: ExactDecimal?
+        /// A tightening's final angle, in degrees.
+        public var angle: ExactDecimal?
+        /// A scan's text and its AIM symbology identifier.
+        public var text: String?
+        public var aim: String?
+
+        /// A gauge reading or a tightening's torque.
+        public static func measurement(_ kind: Kind, value: ExactDecimal, unit: MeasurementUnit, resolution: ExactDecimal, angle: ExactDecimal?) -> Payload {
+            Payload(kind: kind, value: value, unit: unit, resolution: resolution, angle: angle, text: nil, aim: nil)
+        }
+
+        /// A scanned text.
+        public static func scan(text: String, aim: String?) -> Payload {
+            Payload(kind: .scan, value: nil, unit: nil, resolution: nil, angle: nil, text: text, aim: aim)
+        }
+    }
+
+    /// A result to store.
+    public struct Item: Sendable, Hashable {
+        /// The device's identity, stable across reconnects (the station's name for it).
+        public var source: String
+        /// The device's own key for the result (Open Protocol tightening id), if any.
+        public var sourceKey: String?
+        /// What the device sent, as `floorgate decode` prints it.
+        public var eventLine: String
+        /// What the result says; nil for bytes that were no result, or a reading that cannot be
+        /// recorded (see `reason`).
+        public var payload: Payload?
+        public var device: Device
+        public var raw: RawBytes
+        /// `unbound` for a result the normalizer could not make deliverable (no unit), `skipped`
+        /// for bytes that were no result.
+        public var state: State
+        /// Why, for a result stored as unbound or skipped.
+        public var reason: String?
+        /// `CLOCK_MONOTONIC` ns when the bytes that completed the result were read.
+        public var readAt: UInt64
+        /// Wall-clock time the result was read (for the record's `measured_at`).
+        public var measuredAt: Date
+
+        public init(
+            source: String, sourceKey: String?, eventLine: String, payload: Payload?, device: Device, raw: RawBytes,
+            state: State = .pending, reason: String? = nil, readAt: UInt64, measuredAt: Date = Date()
+        ) {
+            self.source = source
+            self.sourceKey = sourceKey
+            self.eventLine = eventLine
+            self.payload = payload
+            self.device = device
+            self.raw = raw
+            self.state = state
+            self.reason = reason
+            self.readAt = readAt
+            self.measuredAt = measuredAt
+        }
+    }
+
+    /// One stored result.
+    public struct Entry: Sendable, Hashable {
+        public var sequence: Int64
+        /// The idempotency key (a UUIDv7) the result travels to the record with.
+        public var id: String
+        public var source: String
+        public var sourceKey: String?
+        /// What the device sent, as `floorgate decode` prints it.
+        public var eventLine: String
+        public var payload: Payload?
+        public var device: Device
+        public var raw: RawBytes
+        /// Wall-clock time the result was read (for the record's `measured_at`).
+        public var measuredAt: Date
+        public var readAt: UInt64
+        public var committedAt: UInt64?
+        public var state: State
+        /// The record's answer (delivered) or its reason (unbound, skipped).
+        public var outcome: String?
+
+        /// The record's `result.record` params for this result, without the build, operator,
+        /// station, time and key, which are added at delivery.
+        public var result: JSONValue {
+            var members: [String: JSONValue] = [
+                "device": ["kind": .string(device.kind.rawValue), "profile": .string(device.profile), "serial": device.serial.map(JSONValue.string) ?? .null],
+                "raw_hex": .string(raw.description),
+            ]
+            guard let payload else { return .object(members) }
+            members["kind"] = .string(payload.kind.rawValue)
+            if payload.kind == .scan {
+                members["text"] = .string(payload.text ?? "")
+                members["aim"] = payload.aim.map(JSONValue.string) ?? .null
+                return .object(members)
+            }
+            if let value = payload.value { members["value"] = .string(value.description) }
+            if let unit = payload.unit { members["unit"] = .string(unit.code) }
+            if let resolution = payload.resolution { members["resolution"] = .string(resolution.description) }
+            if let angle = payload.angle { members["angle"] = .string(angle.description) }
+            return .object(members)
+        }
+    }
+}
+
+extension Outbox.Entry {
+    /// The entry of `item`, stored as row `sequence` under `id`.
+    init(_ item: Outbox.Item, id: String, sequence: Int64, committedAt: UInt64?) {
+        self.init(
+            sequence: sequence, id: id, source: item.source, sourceKey: item.sourceKey, eventLine: item.eventLine, payload: item.payload,
+            device: item.device, raw: item.raw, measuredAt: Date(timeIntervalSince1970: Double(Outbox.milliseconds(item.measuredAt)) / 1000),
+            readAt: item.readAt, committedAt: committedAt, state: item.state, outcome: item.reason
+        )
+    }
+}
+
+/// The outbox file holds something this gateway cannot read: named with the row, so the
+/// technician can look at it.
+public struct OutboxFileError: Error, CustomStringConvertible, Sendable, Hashable {
+    public var sequence: Int64
+    public var column: String
+    public var found: String
+
+    public var description: String {
+        "outbox row \(sequence): column '\(column)' holds '\(found)', which this gateway does not know"
+    }
+}

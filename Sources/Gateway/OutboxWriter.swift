@@ -1,0 +1,268 @@
+import DeviceIO
+import FloorgateCore
+import Foundation
+import GRDB
+import Logging
+import NIOConcurrencyHelpers
+
+/// The outbox file's one writer: a thread of its own that takes everything queued since its last
+/// commit, writes it in one transaction with prepared statements, commits once (one fsync), and
+/// only then tells each result's owner.
+///
+/// Results and other changes (settling delivered results, the station's open build) share the
+/// transaction: a change with no result to go with waits up to `changeDelay` for one, so under
+/// load settling costs no commit of its own. A transaction that fails (a full disk, an I/O error)
+/// is written again, ahead of everything queued since, so nothing is lost or overtaken; its
+/// results' owners wait meanwhile.
+///
+/// After each commit the new rows go to `committed` as outbox entries, so the drainer need not
+/// read back what was just written. Each row's commit time (`CLOCK_MONOTONIC` ns) is written with
+/// the next transaction; what is still held at `stop()` is written then.
+final class OutboxWriter: Sendable {
+    /// Who is told once a queued result is committed.
+    enum Completion: Sendable {
+        /// A device read ahead of its commits (see ``CommitGate``).
+        case gate(CommitGate)
+        /// An awaiting caller, given the result's receipt.
+        case receipt(CheckedContinuation<StoreReceipt, any Error>)
+    }
+
+    /// A change to the file other than a new result (plain updates, which fail only as their
+    /// transaction does), with its awaiting caller.
+    struct Change: Sendable {
+        var apply: @Sendable (Database) throws -> Void
+        var done: CheckedContinuation<Void, Never>
+    }
+
+    private enum Work: Sendable {
+        case insert(Outbox.Item, Completion)
+        case change(Change)
+
+        var isInsert: Bool {
+            if case .insert = self { true } else { false }
+        }
+    }
+
+    /// What the thread and the submitters share, under `lock` (whose value says whether the
+    /// thread has something to do).
+    private final class Shared: @unchecked Sendable {
+        var queued: [Work] = []
+        var writing = false
+        var stopping = false
+    }
+
+    /// The writer's statements, prepared once on its connection; only the writer thread uses
+    /// them.
+    private final class Statements: @unchecked Sendable {
+        let begin: Statement
+        let commit: Statement
+        let rollback: Statement
+        let lookup: Statement
+        let insert: Statement
+        let commitTime: Statement
+
+        init(_ db: Database) throws {
+            begin = try db.makeStatement(sql: "BEGIN IMMEDIATE")
+            commit = try db.makeStatement(sql: "COMMIT")
+            rollback = try db.makeStatement(sql: "ROLLBACK")
+            lookup = try db.makeStatement(sql: "SELECT id FROM outbox WHERE source = ? AND sourceKey = ?")
+            insert = try db.makeStatement(sql: """
+                INSERT INTO outbox (id, source, sourceKey, event, kind, value, unit, resolution, angle, text, aim,
+                    deviceKind, profile, deviceSerial, raw, measuredAt, readNs, state, outcome)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            commitTime = try db.makeStatement(sql: "UPDATE outbox SET committedNs = ? WHERE seq = ?")
+        }
+    }
+
+    private let lock = ConditionLock(value: false)
+    private let shared = Shared()
+    private let prepared = NIOLockedValueBox<Statements?>(nil)
+    private let queue: DatabaseQueue
+    private let logger: Logger
+    private let backoff = Backoff()
+    private let changeDelay: Double = 0.02
+    private let committed: @Sendable ([Outbox.Entry]) -> Void
+    private let stopped = ConditionLock(value: false)
+
+    /// Starts the thread. `committed` is given the rows each commit stored.
+    init(queue: DatabaseQueue, logger: Logger, committed: @escaping @Sendable ([Outbox.Entry]) -> Void) {
+        self.queue = queue
+        self.logger = logger
+        self.committed = committed
+        let thread = Thread { [self] in run() }
+        thread.name = "floorgate-outbox"
+        thread.start()
+    }
+
+    /// Queues `item` for the next commit; `completion` is told once it is committed.
+    func submit(_ item: Outbox.Item, completion: Completion) {
+        enqueue(.insert(item, completion))
+    }
+
+    /// Queues `change` for the next commit.
+    func submit(_ change: Change) {
+        enqueue(.change(change))
+    }
+
+    private func enqueue(_ work: Work) {
+        lock.lock()
+        shared.queued.append(work)
+        lock.unlock(withValue: true)
+    }
+
+    /// How many results and changes are queued or being written.
+    var unwritten: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return shared.queued.count + (shared.writing ? 1 : 0)
+    }
+
+    /// Lets the thread write what is queued and the commit times it holds, then end. Returns at
+    /// once; `waitUntilStopped` waits for the thread.
+    func stop() {
+        lock.lock()
+        shared.stopping = true
+        lock.unlock(withValue: true)
+    }
+
+    /// Waits (blocking) until the thread has ended.
+    func waitUntilStopped() {
+        stopped.lock(whenValue: true)
+        stopped.unlock()
+    }
+
+    private func run() {
+        var heldCommitTimes: [(sequence: Int64, nanoseconds: UInt64)] = []
+        while true {
+            lock.lock(whenValue: true)
+            var work = shared.queued
+            shared.queued = []
+            let stopping = shared.stopping
+            shared.writing = !work.isEmpty
+            lock.unlock(withValue: false)
+            if work.isEmpty && stopping { break }
+            if !stopping && !work.contains(where: \.isInsert) && lock.lock(whenValue: true, timeoutSeconds: changeDelay) {
+                // Results arrived while the change waited: one commit for all.
+                work += shared.queued
+                shared.queued = []
+                lock.unlock(withValue: false)
+            }
+            write(work, heldCommitTimes: &heldCommitTimes)
+            lock.lock()
+            shared.writing = false
+            lock.unlock(withValue: !shared.queued.isEmpty || shared.stopping)
+        }
+        if !heldCommitTimes.isEmpty {
+            do {
+                let held = heldCommitTimes
+                try queue.write { db in try Self.writeCommitTimes(held, with: self.statements(db)) }
+            } catch {
+                logger.error("cannot write the last commit times to the outbox", metadata: ["reason": "\(error)"])
+            }
+        }
+        stopped.lock()
+        stopped.unlock(withValue: true)
+    }
+
+    /// Writes `work` in one transaction, again and again until it commits.
+    private func write(_ work: [Work], heldCommitTimes: inout [(sequence: Int64, nanoseconds: UInt64)]) {
+        var retryDelay = backoff.initial
+        while true {
+            do {
+                let held = heldCommitTimes
+                let outcomes = try queue.writeWithoutTransaction { db in
+                    let statements = try self.statements(db)
+                    try statements.begin.execute()
+                    do {
+                        try Self.writeCommitTimes(held, with: statements)
+                        let outcomes = try work.map { try Self.apply($0, with: statements, db: db) }
+                        try statements.commit.execute()
+                        return outcomes
+                    } catch {
+                        try? statements.rollback.execute()
+                        throw error
+                    }
+                }
+                let committedAt = MonotonicClock.nanoseconds()
+                heldCommitTimes = []
+                var stored: [Outbox.Entry] = []
+                for (item, outcome) in zip(work, outcomes) {
+                    switch (item, outcome) {
+                    case (.insert(let item, let completion), .stored(let receipt, let sequence)):
+                        if let sequence {
+                            heldCommitTimes.append((sequence, committedAt))
+                            stored.append(Outbox.Entry(item, id: receipt.id, sequence: sequence, committedAt: committedAt))
+                        }
+                        switch completion {
+                        case .gate(let gate): gate.committed()
+                        case .receipt(let continuation): continuation.resume(returning: receipt)
+                        }
+                    case (.change(let change), .changed):
+                        change.done.resume()
+                    default:
+                        preconditionFailure("an outbox write's outcome does not match its work")
+                    }
+                }
+                if !stored.isEmpty { committed(stored) }
+                return
+            } catch {
+                // The transaction rolled back as a whole: nothing of it is in the file. Write the
+                // same again; the devices whose results these are wait meanwhile (CommitGate), and so
+                // does an acknowledgement to a controller (OutboxSink).
+                logger.critical("cannot commit to the outbox; retrying", metadata: ["reason": "\(error)", "writes": "\(work.count)", "retry_in": "\(retryDelay)"])
+                Thread.sleep(forTimeInterval: Double(retryDelay.components.seconds) + Double(retryDelay.components.attoseconds) / 1e18)
+                retryDelay = backoff.next(after: retryDelay)
+            }
+        }
+    }
+
+    private enum Outcome {
+        /// The receipt, and the new row's sequence (nil when it was stored before).
+        case stored(StoreReceipt, sequence: Int64?)
+        case changed
+    }
+
+    /// The writer's statements, prepared on first use.
+    private func statements(_ db: Database) throws -> Statements {
+        if let statements = prepared.withLockedValue({ $0 }) { return statements }
+        let statements = try Statements(db)
+        prepared.withLockedValue { $0 = statements }
+        return statements
+    }
+
+    private static func apply(_ work: Work, with statements: Statements, db: Database) throws -> Outcome {
+        switch work {
+        case .insert(let item, _):
+            return try insert(item, with: statements, db: db)
+        case .change(let change):
+            try change.apply(db)
+            return .changed
+        }
+    }
+
+    private static func insert(_ item: Outbox.Item, with statements: Statements, db: Database) throws -> Outcome {
+        if let key = item.sourceKey, let existing = try String.fetchOne(statements.lookup, arguments: [item.source, key]) {
+            return .stored(StoreReceipt(id: existing, wasAlreadyStored: true), sequence: nil)
+        }
+        let id = UUIDv7.make(now: item.measuredAt).uuidString.lowercased()
+        let payload = item.payload
+        let statement = statements.insert
+        statement.setUncheckedArguments([
+            id, item.source, item.sourceKey, item.eventLine, payload?.kind.rawValue, payload?.value?.description,
+            payload?.unit?.code, payload?.resolution?.description, payload?.angle?.description, payload?.text, payload?.aim,
+            item.device.kind.rawValue, item.device.profile, item.device.serial, Data(item.raw), Outbox.milliseconds(item.measuredAt),
+            Int64(item.readAt), item.state.rawValue, item.reason,
+        ])
+        try statement.execute()
+        return .stored(StoreReceipt(id: id, wasAlreadyStored: false), sequence: db.lastInsertedRowID)
+    }
+
+    private static func writeCommitTimes(_ times: [(sequence: Int64, nanoseconds: UInt64)], with statements: Statements) throws {
+        let update = statements.commitTime
+        for (sequence, nanoseconds) in times {
+            update.setUncheckedArguments([Int64(nanoseconds), sequence])
+            try update.execute()
+        }
+    }
+}
