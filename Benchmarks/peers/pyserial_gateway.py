@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS reading (
     event TEXT NOT NULL, kind TEXT NOT NULL, value TEXT, unit TEXT, resolution TEXT, raw BLOB NOT NULL,
     measured_at INTEGER NOT NULL, read_ns INTEGER NOT NULL, committed_ns INTEGER,
     state TEXT NOT NULL DEFAULT 'pending', outcome TEXT, UNIQUE (source, source_key));
-CREATE INDEX IF NOT EXISTS reading_state ON reading (state, seq);
+CREATE INDEX IF NOT EXISTS reading_pending ON reading (seq) WHERE state = 'pending';
 """
 INSERT = """INSERT INTO reading (id, source, source_key, event, kind, value, unit, resolution, raw, measured_at, read_ns, state)
 VALUES (?, ?, NULL, ?, 'measure', ?, 'mm', ?, ?, ?, ?, 'pending')"""

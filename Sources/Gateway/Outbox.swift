@@ -39,6 +39,9 @@ public final class Outbox: ResultHistory {
         configuration.busyMode = .timeout(10)  // a reader (`floorgate` inspecting the file) may hold the lock
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Writes append and settle recent rows; reads are of recent rows: 1 MiB of page
+            // cache per connection is plenty (SQLite's default is 2).
+            try db.execute(sql: "PRAGMA cache_size = -1024")
         }
         queue = try DatabaseQueue(path: path, configuration: configuration)
         try queue.writeWithoutTransaction { db in
@@ -85,7 +88,9 @@ public final class Outbox: ResultHistory {
         }
         migrator.registerMigration("typed results") { db in
             // The result's JSON text becomes columns; rows already stored keep everything they
-            // held, read out of their JSON.
+            // held, read out of their JSON. Only pending rows are indexed by state: a row enters
+            // that index when stored and leaves it when settled, both at its end, so settling
+            // dirties one index page, not two regions of an index over every state.
             let states = State.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
             try db.execute(sql: """
                 CREATE TABLE outbox_typed (
@@ -114,7 +119,7 @@ public final class Outbox: ResultHistory {
                 FROM outbox ORDER BY seq;
                 DROP TABLE outbox;
                 ALTER TABLE outbox_typed RENAME TO outbox;
-                CREATE INDEX outbox_state ON outbox (state, seq);
+                CREATE INDEX outbox_pending ON outbox (seq) WHERE state = 'pending';
                 """)
         }
         return migrator

@@ -245,7 +245,7 @@ final class OutboxWriter: Sendable {
         if let key = item.sourceKey, let existing = try String.fetchOne(statements.lookup, arguments: [item.source, key]) {
             return .stored(StoreReceipt(id: existing, wasAlreadyStored: true), sequence: nil)
         }
-        let id = UUIDv7.make(now: item.measuredAt).uuidString.lowercased()
+        let id = UUIDv7.make(now: item.measuredAt)
         let payload = item.payload
         let statement = statements.insert
         statement.setUncheckedArguments([

@@ -28,7 +28,7 @@ public actor StationBoard {
 
     /// This run of the board: update ids count from 1 in each run, so a page that followed an
     /// earlier run (the gateway restarted) is told to load again rather than replayed the wrong ones.
-    public nonisolated let run: String = String(UUIDv7.make().uuidString.lowercased().suffix(12))
+    public nonisolated let run: String = String(UUIDv7.make().suffix(12))
     private var nextID = 1
     private var history: [PageUpdate] = []
     private var subscribers: [Int: AsyncStream<PageUpdate>.Continuation] = [:]

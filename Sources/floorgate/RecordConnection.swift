@@ -113,7 +113,7 @@ extension JSONValue {
     /// a command is one attempt, and the record keeps its write once.
     func withIdempotencyKey(for method: RecordMethod) -> JSONValue {
         guard method.isWrite, case .object(var members) = self, members["idempotency_key"] == nil else { return self }
-        members["idempotency_key"] = .string(UUIDv7.make().uuidString.lowercased())
+        members["idempotency_key"] = .string(UUIDv7.make())
         return .object(members)
     }
 }

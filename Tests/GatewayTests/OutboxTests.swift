@@ -53,6 +53,7 @@ struct OutboxTests {
         }
         for id in ids {
             let uuid = try #require(UUID(uuidString: id))
+            #expect(uuid.uuidString.lowercased() == id, "canonical lowercase text")
             #expect(uuid.uuid.6 >> 4 == 7)
             #expect(uuid.uuid.8 >> 6 == 0b10)
         }

@@ -50,7 +50,7 @@ final class StationHarness: @unchecked Sendable {
         ] {
             var members: [String: JSONValue] = [:]
             if case .object(let given) = params { members = given }
-            members["idempotency_key"] = .string(UUIDv7.make().uuidString.lowercased())
+            members["idempotency_key"] = .string(UUIDv7.make())
             _ = try await store.perform(RecordCall(method: method, params: .object(members), peer: "test"))
         }
         try await store.close()

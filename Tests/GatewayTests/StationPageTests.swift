@@ -155,7 +155,7 @@ struct StationPageTests {
 
         let buildID = try await station.harness.build()["build_id"] ?? .null
         func act(_ name: String, _ params: JSONValue, password: String) async throws -> JSONValue {
-            let body: JSONValue = ["user": "olga", "password": .string(password), "idempotency_key": .string(UUIDv7.make().uuidString.lowercased()), "params": params]
+            let body: JSONValue = ["user": "olga", "password": .string(password), "idempotency_key": .string(UUIDv7.make()), "params": params]
             return try JSONValue(parsing: Array(try await HTTP.post(port: station.port, "/actions/\(name)", body: body.text).body.utf8))
         }
         let wrong = try await act("step-complete", ["build_id": buildID, "step": "10"], password: "guess")
@@ -175,7 +175,7 @@ struct StationPageTests {
         let redline = try await station.harness.client().call("redline.publish", [
             "part": "HX-200", "part_revision": "C", "operation": "010", "new_revision": "B", "reason": "ECO-9: wider bore",
             "steps": example["instructions"]?.arrayValue?.first?["steps"] ?? .null,
-            "signature": ["user": "eric", "password": "bench-eric-1"], "idempotency_key": .string(UUIDv7.make().uuidString.lowercased()),
+            "signature": ["user": "eric", "password": "bench-eric-1"], "idempotency_key": .string(UUIDv7.make()),
         ])
         try await station.harness.eventually("the redline prompt") { try await HTTP.get(port: station.port, "/").body.contains("id=\"redline-prompt\"") }
         let acknowledged = try await act("redline-acknowledge", ["build_id": buildID, "redline_id": redline["redline_id"] ?? .null, "serial": "ignored"], password: "bench-olga-1")

@@ -135,7 +135,7 @@ func signature(_ login: String, password: String? = nil, reason: String? = nil) 
 }
 
 /// `params` with a fresh idempotency key.
-func withKey(_ params: JSONValue, key: String = UUIDv7.make().uuidString.lowercased()) -> JSONValue {
+func withKey(_ params: JSONValue, key: String = UUIDv7.make()) -> JSONValue {
     guard case .object(var members) = params else { return params }
     members["idempotency_key"] = .string(key)
     return .object(members)

@@ -189,7 +189,7 @@ func streamReadings(to caliper: PseudoTerminal) -> Task<Int, Never> {
 /// `params` with a fresh idempotency key, as a gateway's or a command's request carries one.
 func keyed(_ params: JSONValue) -> JSONValue {
     guard case .object(var members) = params else { return params }
-    members["idempotency_key"] = .string(UUIDv7.make().uuidString.lowercased())
+    members["idempotency_key"] = .string(UUIDv7.make())
     return .object(members)
 }
 

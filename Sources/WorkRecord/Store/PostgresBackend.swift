@@ -40,7 +40,7 @@ final class PostgresBackend: RecordBackend {
     private var eventLoop: any EventLoop { writerThread.next() }
     let writerExecutor: any TaskExecutor
     /// This server's name on the notifications it writes, so its listener skips them.
-    private let origin = UUIDv7.make().uuidString.lowercased()
+    private let origin = UUIDv7.make()
     private let writer: Mutex<WriterState>
     private let listener: Task<Void, Never>
     /// The listener's connection, closed by `close` so the listener's wait ends at once.
