@@ -73,7 +73,7 @@ struct PostgresURLTests {
 
     @Test("psql reads the same URLs the same way: database, user, socket directory or host, port", .enabled(if: PostgresTestCluster.available))
     func sameAsPsql() async throws {
-        let cluster = try PostgresTestCluster.shared()
+        let cluster = try await PostgresTestCluster.shared()
         let database = try cluster.createDatabase()
         let encodedDirectory = cluster.directory.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? cluster.directory
         for text in [
@@ -92,7 +92,7 @@ struct PostgresURLTests {
 
     @Test("TLS to the database: verify-full checks the CA and the server's name; the password comes from the URL's password file", .enabled(if: PostgresTestCluster.available))
     func verifiedTLS() async throws {
-        let cluster = try PostgresTestCluster.shared()
+        let cluster = try await PostgresTestCluster.shared()
         let database = try cluster.createDatabase()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("floorgate-tls-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

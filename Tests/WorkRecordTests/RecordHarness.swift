@@ -58,7 +58,7 @@ final class RecordHarness {
             databasePath = directory.appendingPathComponent("record.sqlite").path
             location = .sqlite(path: databasePath)
         case .postgres:
-            let cluster = try PostgresTestCluster.shared()
+            let cluster = try await PostgresTestCluster.shared()
             databasePath = try cluster.createDatabase()
             location = try RecordLocation(cluster.socketURL(databasePath))
             _ = try await RecordMigration.migrate(location)
@@ -101,7 +101,7 @@ final class RecordHarness {
                 for statement in statements { try db.execute(sql: statement) }
             }
         case .postgres:
-            for statement in statements { try PostgresTestCluster.shared().psql(databasePath, statement) }
+            for statement in statements { try await PostgresTestCluster.shared().psql(databasePath, statement) }
         }
     }
 
@@ -111,7 +111,7 @@ final class RecordHarness {
         case .sqlite:
             return try await DatabaseQueue(path: databasePath).read { try Int.fetchOne($0, sql: sql) ?? -1 }
         case .postgres:
-            return Int(try PostgresTestCluster.shared().psql(databasePath, sql).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+            return Int(try await PostgresTestCluster.shared().psql(databasePath, sql).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
         }
     }
 

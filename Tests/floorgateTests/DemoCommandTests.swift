@@ -32,7 +32,7 @@ struct DemoCommandTests {
         // the unit's DHR there holds the same history, and both records verify.
         let plant: String
         if PostgresTestCluster.available {
-            let cluster = try PostgresTestCluster.shared()
+            let cluster = try await PostgresTestCluster.shared()
             plant = cluster.socketURL(try cluster.createDatabase())
             #expect(try FloorgateProcess.run(["record", "migrate", "--db", plant]).status == 0)
         } else {

@@ -56,7 +56,7 @@ struct PlantRecordTests {
 
     @Test("three stations build at once, a redline from the engineering desk reaches every station within 1 s, quality dispositions from its desk, a serial scanned at two stations opens once; every result once, the chain verifies")
     func stationsShareOneRecord() async throws {
-        let cluster = try PostgresTestCluster.shared()
+        let cluster = try await PostgresTestCluster.shared()
         let (owner, serverURL, database) = try await Self.plantRecord(cluster)
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
@@ -198,7 +198,7 @@ struct PlantRecordTests {
 
     @Test("migrators started together run one at a time: the schema is created once, the others find it current")
     func concurrentMigrators() async throws {
-        let cluster = try PostgresTestCluster.shared()
+        let cluster = try await PostgresTestCluster.shared()
         let database = try cluster.createDatabase()
         try cluster.createRole(Self.serverRole)
         let migrators = try (0..<4).map { _ in
@@ -216,7 +216,7 @@ struct PlantRecordTests {
 
     @Test("a record of the previous schema version: serve refuses it naming both versions; record migrate brings it forward and serve takes it")
     func olderSchemaMigratesForward() async throws {
-        let cluster = try PostgresTestCluster.shared()
+        let cluster = try await PostgresTestCluster.shared()
         let (owner, serverURL, database) = try await Self.plantRecord(cluster)
         // Version 1 is version 2 without the stations' routes.
         try cluster.psql(database, "DROP TABLE station_route; UPDATE floorgate_schema SET version = 1")
@@ -240,7 +240,7 @@ struct PlantRecordTests {
 
     @Test("a URL naming several servers: the first that is up and takes writes serves (target_session_attrs=read-write); none that does is an error naming each and why")
     func severalServers() async throws {
-        let primary = try PostgresTestCluster.shared()
+        let primary = try await PostgresTestCluster.shared()
         let (_, _, database) = try await Self.plantRecord(primary)
         // A second server with the same database and role that takes no writes, as a standby would.
         let standby = try PostgresTestCluster.start()
@@ -270,7 +270,7 @@ struct PlantRecordTests {
 
     @Test("the servers' role may add rows but never change or remove results, signatures or the audit chain")
     func serversCannotRewriteHistory() async throws {
-        let cluster = try PostgresTestCluster.shared()
+        let cluster = try await PostgresTestCluster.shared()
         let (_, _, database) = try await Self.plantRecord(cluster)
         for statement in ["UPDATE result SET value = '0'", "DELETE FROM audit", "UPDATE signature SET meaning = 'approved'", "TRUNCATE audit"] {
             #expect(throws: (any Error).self, "\(statement)") { try cluster.psql(database, statement, role: Self.serverRole) }
@@ -280,7 +280,7 @@ struct PlantRecordTests {
 
     @Test("a record server refuses a database without this version's schema, and one it cannot reach, naming why")
     func serveRefusesBadDatabases() async throws {
-        let cluster = try PostgresTestCluster.shared()
+        let cluster = try await PostgresTestCluster.shared()
         let empty = try cluster.createDatabase()
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
@@ -315,7 +315,7 @@ struct PlantRecordTests {
 
     @Test("a database that stops answering mid-transaction (its backends frozen): after 30 s of silence the request is refused as unreachable, and once it answers again the server serves")
     func silentDatabase() async throws {
-        let cluster = try PostgresTestCluster.shared()
+        let cluster = try await PostgresTestCluster.shared()
         let (_, serverURL, database) = try await Self.plantRecord(cluster)
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
@@ -353,7 +353,7 @@ struct PlantRecordTests {
 
     @Test("a database lost under a running server: requests are refused as unreachable at once, then served again after it reconnects; a server killed mid-write loses nothing it acknowledged")
     func faults() async throws {
-        let cluster = try PostgresTestCluster.shared()
+        let cluster = try await PostgresTestCluster.shared()
         let (owner, serverURL, database) = try await Self.plantRecord(cluster)
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
