@@ -15,8 +15,8 @@ returned (CLOCK_MONOTONIC ns), so the latencies are measured from outside:
 - read → commit: the gateway's own share (decode, queue, insert, commit).
 Both databases are on disk. Floorgate and the peer take turns (the first to run alternates), and
 each figure is the median of the runs. CPU is the gateway's user+system time over the load window
-(100 % = one core); RSS is the highest VmRSS seen, private the highest private memory (pages
-the process does not share: its heap and stacks, not the binary's and libraries' pages). Durable results/s: 64 devices sending as fast
+(100 % = one core); RSS is the highest VmRSS seen; anonymous the highest anonymous memory (heap
+and stacks: what the process allocated, as against its binary's and libraries' pages). Durable results/s: 64 devices sending as fast
 as the ports take, the rows committed per second. Idle floor: each gateway's RSS with no device
 (one silent device: a station needs one; Floorgate with its page off), and where Floorgate's
 goes (/proc/PID/smaps).
@@ -75,7 +75,7 @@ class Gateway:
         self.output = open(self.directory / "output.log", "w")
         self.process = subprocess.Popen(command, stdout=self.output, stderr=subprocess.STDOUT)
         self.peak_rss_kb = 0
-        self.peak_private_kb = 0
+        self.peak_anonymous_kb = 0
         self._sampling = True
         self._sampler = threading.Thread(target=self._sample, daemon=True)
         self._sampler.start()
@@ -83,17 +83,17 @@ class Gateway:
     def _sample(self):
         while self._sampling and self.process.poll() is None:
             self.peak_rss_kb = max(self.peak_rss_kb, self.rss_kb())
-            self.peak_private_kb = max(self.peak_private_kb, self.private_kb())
+            self.peak_anonymous_kb = max(self.peak_anonymous_kb, self.anonymous_kb())
             time.sleep(0.05)
 
-    def private_kb(self):
-        """Memory the process alone holds (Private_Clean + Private_Dirty + Swap): what it costs the
-        machine beyond library and binary pages it shares with other processes."""
+    def anonymous_kb(self):
+        """Anonymous memory (heap, stacks; swapped out included): what the process allocated, as
+        against pages of its binary and libraries, which the kernel can drop and read again."""
         try:
             total = 0
             for line in open(f"/proc/{self.process.pid}/smaps_rollup"):
                 fields = line.split()
-                if fields[0] in ("Private_Clean:", "Private_Dirty:", "Swap:"):
+                if fields[0] in ("Anonymous:", "Swap:"):
                     total += int(fields[1])
             return total
         except (OSError, IndexError, ValueError):
@@ -216,7 +216,7 @@ def run_paced(kind, binary, python, count):
         gateway_share.append((committed_ns - read_ns) / 1e6)
     return {
         "sent": len(written), "recorded": len(end_to_end), "cpu": cpu, "rss_mb": gateway.peak_rss_kb / 1024,
-        "private_mb": gateway.peak_private_kb / 1024,
+        "anonymous_mb": gateway.peak_anonymous_kb / 1024,
         "e2e": [percentile(end_to_end, p) for p in (0.5, 0.99)],
         "own": [percentile(gateway_share, p) for p in (0.5, 0.99)],
         "pragmas": pragmas,
@@ -255,11 +255,11 @@ def idle_floor(kind, binary, python):
     with tempfile.TemporaryDirectory(dir=REPOSITORY / ".build") as directory:
         gateway = Gateway(kind, binary, python, directory, ports)
         time.sleep(3.0)
-        rss, private = gateway.rss_kb() / 1024, gateway.private_kb() / 1024
+        rss, anonymous = gateway.rss_kb() / 1024, gateway.anonymous_kb() / 1024
         mappings = gateway.rss_by_mapping() if kind == "floorgate" else []
         gateway.stop()
     os.close(ports[0][0])
-    return rss, private, mappings
+    return rss, anonymous, mappings
 
 
 def median(runs, pick):
@@ -297,7 +297,7 @@ def main():
     for kind in KINDS:
         print(f"- {kind} outbox connection: {', '.join(pragmas[kind])}")
     print()
-    print("| devices | gateway | readings sent / committed (all runs) | write → commit p50 / p99 | read → commit p50 / p99 | CPU % of a core | peak RSS MB | peak private MB |")
+    print("| devices | gateway | readings sent / committed (all runs) | write → commit p50 / p99 | read → commit p50 / p99 | CPU % of a core | peak RSS MB | peak anonymous MB |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|")
     for count in COUNTS:
         for kind in KINDS:
@@ -305,19 +305,19 @@ def main():
             sent, recorded = sum(x["sent"] for x in r), sum(x["recorded"] for x in r)
             e2e = " / ".join(f"{median(r, lambda x: x['e2e'][i]):.2f}" for i in range(2))
             own = " / ".join(f"{median(r, lambda x: x['own'][i]):.2f}" for i in range(2))
-            print(f"| {count} | {kind} | {sent} / {recorded} | {e2e} | {own} | {median(r, lambda x: x['cpu']):.1f} | {median(r, lambda x: x['rss_mb']):.1f} | {median(r, lambda x: x['private_mb']):.1f} |")
+            print(f"| {count} | {kind} | {sent} / {recorded} | {e2e} | {own} | {median(r, lambda x: x['cpu']):.1f} | {median(r, lambda x: x['rss_mb']):.1f} | {median(r, lambda x: x['anonymous_mb']):.1f} |")
     print()
     print("Ratios, Floorgate ÷ pyserial (below 1: Floorgate leads):\n")
-    print("| devices | CPU | peak RSS | peak private | write → commit p99 | read → commit p99 |")
+    print("| devices | CPU | peak RSS | peak anonymous | write → commit p99 | read → commit p99 |")
     print("|---:|---:|---:|---:|---:|---:|")
     for count in COUNTS:
         f, p = runs[(count, "floorgate")], runs[(count, "pyserial")]
         ratio = lambda pick: median(f, pick) / max(median(p, pick), 1e-9)
-        print(f"| {count} | {ratio(lambda x: x['cpu']):.2f} | {ratio(lambda x: x['rss_mb']):.2f} | {ratio(lambda x: x['private_mb']):.2f} | "
+        print(f"| {count} | {ratio(lambda x: x['cpu']):.2f} | {ratio(lambda x: x['rss_mb']):.2f} | {ratio(lambda x: x['anonymous_mb']):.2f} | "
               f"{ratio(lambda x: x['e2e'][1]):.2f} | {ratio(lambda x: x['own'][1]):.2f} |")
     print()
     print("### Idle floor: one silent device, page off\n")
-    print("| gateway | RSS MB after 3 s | private MB |")
+    print("| gateway | RSS MB after 3 s | anonymous MB |")
     print("|---|---:|---:|")
     for kind in KINDS:
         print(f"| {kind} | {floors[kind][0]:.1f} | {floors[kind][1]:.1f} |")

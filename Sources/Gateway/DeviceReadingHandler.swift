@@ -28,7 +28,7 @@ final class DeviceReadingHandler: ChannelDuplexHandler {
         if item.state == .skipped {
             logger.warning("bytes that are no \(normalizer.profileName) result; kept as skipped", metadata: ["event": "\(item.eventLine)"])
         }
-        outbox.submit(item, through: gate)
+        outbox.submit(item, through: gate, from: context.eventLoop)
     }
 
     func read(context: ChannelHandlerContext) {

@@ -2,6 +2,7 @@ public import FloorgateCore
 import Foundation
 import DeviceIO
 import GRDB
+public import NIOCore
 import Synchronization
 public import Logging
 
@@ -145,6 +146,14 @@ public final class Outbox: ResultHistory {
     public func submit(_ item: Item, through gate: CommitGate) {
         gate.queued()
         writer.submit(item, completion: .gate(gate))
+    }
+
+    /// As `submit(_:through:)`, from the event loop that read the result: the writer starts the
+    /// commit once that loop's pass over its ready devices is done, so everything the pass read
+    /// shares one commit.
+    public func submit(_ item: Item, through gate: CommitGate, from eventLoop: any EventLoop) {
+        gate.queued()
+        writer.submit(item, completion: .gate(gate), from: eventLoop)
     }
 
     /// Applies `change` in the writer's next transaction and returns once it is committed.

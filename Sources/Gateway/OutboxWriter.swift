@@ -4,6 +4,7 @@ import Foundation
 import GRDB
 import Logging
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// The outbox file's one writer: a thread of its own that takes everything queued since its last
 /// commit, writes it in one transaction with prepared statements, commits once (one fsync), and
@@ -49,29 +50,31 @@ final class OutboxWriter: Sendable {
         var queued: [Work] = []
         var writing = false
         var stopping = false
+        /// An event loop will wake the thread at the end of its pass.
+        var wakeScheduled = false
     }
 
     /// The writer's statements, prepared once on its connection; only the writer thread uses
     /// them.
     private final class Statements: @unchecked Sendable {
-        let begin: Statement
-        let commit: Statement
-        let rollback: Statement
+        let begin: SteppedStatement
+        let commit: SteppedStatement
+        let rollback: SteppedStatement
         let lookup: Statement
-        let insert: Statement
-        let commitTime: Statement
+        let insert: SteppedStatement
+        let commitTime: SteppedStatement
 
         init(_ db: Database) throws {
-            begin = try db.makeStatement(sql: "BEGIN IMMEDIATE")
-            commit = try db.makeStatement(sql: "COMMIT")
-            rollback = try db.makeStatement(sql: "ROLLBACK")
+            begin = try SteppedStatement(db, sql: "BEGIN IMMEDIATE")
+            commit = try SteppedStatement(db, sql: "COMMIT")
+            rollback = try SteppedStatement(db, sql: "ROLLBACK")
             lookup = try db.makeStatement(sql: "SELECT id FROM outbox WHERE source = ? AND sourceKey = ?")
-            insert = try db.makeStatement(sql: """
+            insert = try SteppedStatement(db, sql: """
                 INSERT INTO outbox (id, source, sourceKey, event, kind, value, unit, resolution, angle, text, aim,
                     deviceKind, profile, deviceSerial, raw, measuredAt, readNs, state, outcome)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-            commitTime = try db.makeStatement(sql: "UPDATE outbox SET committedNs = ? WHERE seq = ?")
+            commitTime = try SteppedStatement(db, sql: "UPDATE outbox SET committedNs = ? WHERE seq = ?")
         }
     }
 
@@ -98,6 +101,24 @@ final class OutboxWriter: Sendable {
     /// Queues `item` for the next commit; `completion` is told once it is committed.
     func submit(_ item: Outbox.Item, completion: Completion) {
         enqueue(.insert(item, completion))
+    }
+
+    /// Queues `item` from `eventLoop` without waking the thread at once: the thread is woken once
+    /// the loop has handled every device that was ready in this pass (NIO runs the tasks it is
+    /// given after the pass's I/O), so one commit takes the whole pass, as a select loop would.
+    func submit(_ item: Outbox.Item, completion: Completion, from eventLoop: any EventLoop) {
+        lock.lock()
+        shared.queued.append(.insert(item, completion))
+        let wakeLater = !shared.wakeScheduled
+        shared.wakeScheduled = true
+        lock.unlock()
+        if wakeLater {
+            eventLoop.execute { [self] in
+                lock.lock()
+                shared.wakeScheduled = false
+                lock.unlock(withValue: !shared.queued.isEmpty || shared.stopping)
+            }
+        }
     }
 
     /// Queues `change` for the next commit.
@@ -173,14 +194,14 @@ final class OutboxWriter: Sendable {
                 let held = heldCommitTimes
                 let outcomes = try queue.writeWithoutTransaction { db in
                     let statements = try self.statements(db)
-                    try statements.begin.execute()
+                    try statements.begin.run()
                     do {
                         try Self.writeCommitTimes(held, with: statements)
                         let outcomes = try work.map { try Self.apply($0, with: statements, db: db) }
-                        try statements.commit.execute()
+                        try statements.commit.run()
                         return outcomes
                     } catch {
-                        try? statements.rollback.execute()
+                        try? statements.rollback.run()
                         throw error
                     }
                 }
@@ -247,22 +268,19 @@ final class OutboxWriter: Sendable {
         }
         let id = UUIDv7.make(now: item.measuredAt)
         let payload = item.payload
-        let statement = statements.insert
-        statement.setUncheckedArguments([
-            id, item.source, item.sourceKey, item.eventLine, payload?.kind.rawValue, payload?.value?.description,
-            payload?.unit?.code, payload?.resolution?.description, payload?.angle?.description, payload?.text, payload?.aim,
-            item.device.kind.rawValue, item.device.profile, item.device.serial, Data(item.raw), Outbox.milliseconds(item.measuredAt),
-            Int64(item.readAt), item.state.rawValue, item.reason,
+        try statements.insert.run([
+            .text(id), .text(item.source), .text(item.sourceKey), .text(item.eventLine), .text(payload?.kind.rawValue),
+            .text(payload?.value?.description), .text(payload?.unit?.code), .text(payload?.resolution?.description),
+            .text(payload?.angle?.description), .text(payload?.text), .text(payload?.aim), .text(item.device.kind.rawValue),
+            .text(item.device.profile), .text(item.device.serial), .blob(Array(item.raw)), .integer(Outbox.milliseconds(item.measuredAt)),
+            .integer(Int64(item.readAt)), .text(item.state.rawValue), .text(item.reason),
         ])
-        try statement.execute()
         return .stored(StoreReceipt(id: id, wasAlreadyStored: false), sequence: db.lastInsertedRowID)
     }
 
     private static func writeCommitTimes(_ times: [(sequence: Int64, nanoseconds: UInt64)], with statements: Statements) throws {
-        let update = statements.commitTime
         for (sequence, nanoseconds) in times {
-            update.setUncheckedArguments([Int64(nanoseconds), sequence])
-            try update.execute()
+            try statements.commitTime.run([.integer(Int64(nanoseconds)), .integer(sequence)])
         }
     }
 }
