@@ -258,15 +258,14 @@ public final class Outbox: ResultHistory {
         }
         let raw: Data = row["raw"]
         let committed: Int64? = row["committedNs"]
-        return Entry(
-            sequence: sequence, id: row["id"], source: row["source"], sourceKey: row["sourceKey"], eventLine: row["event"],
-            payload: payload,
+        let state = try known("state", State.init(rawValue:))
+        let item = Item(
+            source: row["source"], sourceKey: row["sourceKey"], eventLine: row["event"], payload: payload,
             device: Device(kind: try known("deviceKind", DeviceKind.init(rawValue:)), profile: row["profile"], serial: row["deviceSerial"]),
-            raw: RawBytes(Array(raw)),
-            measuredAt: Date(timeIntervalSince1970: Double(row["measuredAt"] as Int64) / 1000), readAt: UInt64(max(0, row["readNs"] as Int64)),
-            committedAt: committed.map { UInt64(max(0, $0)) },
-            state: try known("state", State.init(rawValue:)), outcome: row["outcome"]
+            raw: RawBytes(Array(raw)), state: state, readAt: UInt64(max(0, row["readNs"] as Int64)),
+            measuredAt: Date(timeIntervalSince1970: Double(row["measuredAt"] as Int64) / 1000)
         )
+        return Entry(sequence: sequence, id: row["id"], item: item, committedAt: committed.map { UInt64(max(0, $0)) }, state: state, outcome: row["outcome"])
     }
 
     /// Records what became of results: delivered (with the record's answer) or unbound (with

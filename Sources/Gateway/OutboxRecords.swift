@@ -92,34 +92,30 @@ extension Outbox {
         }
     }
 
-    /// One stored result.
+    /// One stored result: the item as it was stored (`entry.source`, `entry.payload`, … read
+    /// through to it), with its row, key, commit time and where it is now.
+    @dynamicMemberLookup
     public struct Entry: Sendable, Hashable {
         public var sequence: Int64
         /// The idempotency key (a UUIDv7) the result travels to the record with.
         public var id: String
-        public var source: String
-        public var sourceKey: String?
-        /// What the device sent, as `floorgate decode` prints it.
-        public var eventLine: String
-        public var payload: Payload?
-        public var device: Device
-        public var raw: RawBytes
-        /// Wall-clock time the result was read (for the record's `measured_at`).
-        public var measuredAt: Date
-        public var readAt: UInt64
+        /// What was stored (its `measuredAt` to the millisecond, as the file keeps it).
+        public var item: Item
         public var committedAt: UInt64?
         public var state: State
         /// The record's answer (delivered) or its reason (unbound, skipped).
         public var outcome: String?
 
+        public subscript<Value>(dynamicMember member: KeyPath<Item, Value>) -> Value { item[keyPath: member] }
+
         /// The record's `result.record` params for this result, without the build, operator,
         /// station, time and key, which are added at delivery.
         public var result: JSONValue {
             var members: [String: JSONValue] = [
-                "device": ["kind": .string(device.kind.rawValue), "profile": .string(device.profile), "serial": device.serial.map(JSONValue.string) ?? .null],
-                "raw_hex": .string(raw.description),
+                "device": ["kind": .string(item.device.kind.rawValue), "profile": .string(item.device.profile), "serial": item.device.serial.map(JSONValue.string) ?? .null],
+                "raw_hex": .string(item.raw.description),
             ]
-            guard let payload else { return .object(members) }
+            guard let payload = item.payload else { return .object(members) }
             members["kind"] = .string(payload.kind.rawValue)
             if payload.kind == .scan {
                 members["text"] = .string(payload.text ?? "")
@@ -136,13 +132,11 @@ extension Outbox {
 }
 
 extension Outbox.Entry {
-    /// The entry of `item`, stored as row `sequence` under `id`.
+    /// The entry of `item`, just stored as row `sequence` under `id`.
     init(_ item: Outbox.Item, id: String, sequence: Int64, committedAt: UInt64?) {
-        self.init(
-            sequence: sequence, id: id, source: item.source, sourceKey: item.sourceKey, eventLine: item.eventLine, payload: item.payload,
-            device: item.device, raw: item.raw, measuredAt: Date(timeIntervalSince1970: Double(Outbox.milliseconds(item.measuredAt)) / 1000),
-            readAt: item.readAt, committedAt: committedAt, state: item.state, outcome: item.reason
-        )
+        var stored = item
+        stored.measuredAt = Date(timeIntervalSince1970: Double(Outbox.milliseconds(item.measuredAt)) / 1000)
+        self.init(sequence: sequence, id: id, item: stored, committedAt: committedAt, state: item.state, outcome: item.reason)
     }
 }
 

@@ -33,8 +33,10 @@ struct DeviceSupervisorTests {
         try ProfileLoader.load(file: StationHarness.repository.appendingPathComponent("devices/mitutoyo-dp1va-rs232.toml").path)
     }
 
+    /// Waits for `condition`, for up to 60 s: the whole suite runs at once on two cores, and a
+    /// test's tasks may wait seconds for a thread while others compute (PBKDF2, processes).
     private func eventually(_ what: String, _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(60)
         while !condition() {
             guard ContinuousClock.now < deadline else {
                 Issue.record("timed out waiting for \(what)")
