@@ -11,6 +11,8 @@ public struct RecordCall: Sendable {
     public var peer: String
     /// Whether the caller may write (the server checks peer credentials against its allow list).
     public var mayWrite: Bool
+    /// The signature's password, checked before the call's turn at the writer.
+    var passwordCheck: PasswordCheck?
 
     public init(method: RecordMethod, params: JSONValue?, peer: String, mayWrite: Bool = true) {
         self.method = method
@@ -35,6 +37,8 @@ public struct RecordOutcome: Sendable {
 /// transaction, checks the domain rules and writes through the audit chain.
 public final class RecordService: Sendable {
     let passwords: PasswordHasher
+    /// The stored password hashes last read, for checking signatures before the writer's turn.
+    let knownHashes = KnownPasswordHashes()
     private let instructionCache = Mutex<[Int64: InstructionContent]>([:])
 
     /// `passwordRounds` is the PBKDF2 work factor for passwords set from now on.
@@ -71,7 +75,7 @@ public final class RecordService: Sendable {
             // The signer first, before any rule is checked or anything is written; the method's
             // writes are then attributed to the authenticated signer.
             let authenticated = try await method.needsSignature(params, transaction)
-                ? try await Signer.authenticate(try SignatureInput(params), writer: writer) : nil
+                ? try await Signer.authenticate(try SignatureInput(params), writer: writer, checked: call.passwordCheck, known: knownHashes) : nil
             let methodWriter = authenticated.map { AuditedWriter(transaction: transaction, actor: Actor(user: $0.login, peer: call.peer)) } ?? writer
             let context = MethodContext(transaction: transaction, params: params, service: self, writer: methodWriter, authenticated: authenticated)
             // A signed method runs in a savepoint of its own: when it refuses, its writes are

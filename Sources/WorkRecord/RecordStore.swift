@@ -1,11 +1,16 @@
-import Synchronization
+import NIOPosix
 import RecordProtocol
+import Synchronization
 
 /// The record's single group-commit writer, over either backend. Requests queue here and run in
 /// arrival order; all those waiting when a transaction starts share it (group commit), each in
 /// its own savepoint so one refused request never undoes another. A request's answer is released
 /// only after the transaction committed (SQLite with `synchronous=FULL`; PostgreSQL with its
 /// `synchronous_commit`), so every answer describes data on disk.
+///
+/// A signature's password is checked (PBKDF2) before its request reaches the writer, when the
+/// record has read that user's hash before: a signing does not stall the results queued behind
+/// it. Meanwhile the same peer's later requests wait, so each peer's requests keep their order.
 public final class RecordStore: Sendable {
     /// Work waiting for the writer.
     private enum Job: Sendable {
@@ -19,6 +24,10 @@ public final class RecordStore: Sendable {
     private let backend: any RecordBackend
     private let service: RecordService
     private let state = Mutex<(jobs: [Job], drain: Task<Void, Never>?, closed: Bool)>(([], nil, false))
+    /// Per peer with a signature being checked: its requests that came after, in order.
+    private let heldBehindCheck = Mutex<[String: [(RecordCall, Completion)]]>([:])
+
+    private typealias Completion = @Sendable (Result<RecordOutcome, WorkRecordError>) -> Void
 
     /// The writer over `backend`; `passwordRounds` is the PBKDF2 work factor for new passwords.
     public init(backend: any RecordBackend, passwordRounds: Int = PasswordHasher.defaultRounds) {
@@ -48,7 +57,50 @@ public final class RecordStore: Sendable {
     /// Queues `call`; `completion` runs once its transaction committed (or failed). Completions
     /// run in the order calls were submitted.
     public func submit(_ call: RecordCall, completion: @escaping @Sendable (Result<RecordOutcome, WorkRecordError>) -> Void) {
-        enqueue(.call(call, completion))
+        let check: (password: String, storedHash: String)?? = heldBehindCheck.withLock { held in
+            if held[call.peer] != nil {
+                held[call.peer]?.append((call, completion))
+                return .none  // held: released in order once the check before it is done
+            }
+            let check = service.knownHashes.checkToRun(for: call)
+            if check != nil { held[call.peer] = [] }
+            return .some(check)
+        }
+        switch check {
+        case .none: return
+        case .some(nil): enqueue(.call(call, completion))
+        case .some(let check?): checkThenEnqueue(call, completion, check)
+        }
+    }
+
+    /// Runs PBKDF2 for `call`'s signature on NIO's blocking pool, queues the call with the
+    /// outcome, then releases the requests its peer sent meanwhile.
+    private func checkThenEnqueue(_ call: RecordCall, _ completion: @escaping Completion, _ check: (password: String, storedHash: String)) {
+        Task {
+            var checked = call
+            let matches = try? await NIOThreadPool.singleton.runIfActive { PasswordHasher.matches(check.password, stored: check.storedHash) }
+            checked.passwordCheck = matches.map { PasswordCheck(storedHash: check.storedHash, matches: $0) }
+            enqueue(.call(checked, completion))
+            release(call.peer)
+        }
+    }
+
+    /// Queues `peer`'s held requests in order, up to the next one whose signature needs a check.
+    private func release(_ peer: String) {
+        while true {
+            let next: (RecordCall, Completion, (password: String, storedHash: String)?)? = heldBehindCheck.withLock { held in
+                guard var calls = held[peer], !calls.isEmpty else {
+                    held[peer] = nil
+                    return nil
+                }
+                let (call, completion) = calls.removeFirst()
+                held[peer] = calls
+                return (call, completion, service.knownHashes.checkToRun(for: call))
+            }
+            guard let (call, completion, check) = next else { return }
+            if let check { return checkThenEnqueue(call, completion, check) }
+            enqueue(.call(call, completion))
+        }
     }
 
     /// Runs `call` and waits for its committed answer.

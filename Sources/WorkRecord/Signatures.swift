@@ -3,6 +3,7 @@ import FloorgateCore
 import Foundation
 import _CryptoExtras
 import RecordProtocol
+import Synchronization
 
 /// The roles a user of the record can hold; each signing action needs one of them.
 public enum Role: String, Sendable, CaseIterable {
@@ -44,6 +45,35 @@ public struct PasswordHasher: Sendable {
         let key = try KDF.Insecure.PBKDF2.deriveKey(
             from: Array(password.utf8), salt: salt, using: .sha256, outputByteCount: 32, unsafeUncheckedRounds: rounds)
         return key.withUnsafeBytes { Array($0) }
+    }
+}
+
+/// A signature's password checked before the request's turn at the writer, against the stored
+/// hash the record last read for that user. The writer uses it only if the stored hash is still
+/// the same; otherwise it checks again.
+struct PasswordCheck: Sendable {
+    var storedHash: String
+    var matches: Bool
+}
+
+/// The stored password hash the record last read for each user, so that a signature's PBKDF2
+/// (hundreds of milliseconds by design) can run before the request reaches the writer, not
+/// while every request queued behind it waits.
+final class KnownPasswordHashes: Sendable {
+    private let hashes = Mutex<[String: String]>([:])
+
+    func remember(_ hash: String, of login: String) {
+        hashes.withLock { $0[login] = hash }
+    }
+
+    /// The check to run for `call` before its turn: the signer's login, password and last
+    /// known hash; nil when the call carries no signature or the user's hash is not known yet.
+    func checkToRun(for call: RecordCall) -> (password: String, storedHash: String)? {
+        guard let signature = call.params?["signature"], let login = signature["user"]?.stringValue,
+              let password = signature["password"]?.stringValue,
+              let stored = hashes.withLock({ $0[login] })
+        else { return nil }
+        return (password, stored)
     }
 }
 
@@ -93,16 +123,21 @@ struct Signer {
 
     /// Checks both components. A wrong password counts towards lockout, and the count is kept
     /// even though the request fails (`WorkRecordError.keepsWrites`); a right one clears it.
-    static func authenticate(_ input: SignatureInput, writer: AuditedWriter) async throws -> AuthenticatedUser {
+    static func authenticate(
+        _ input: SignatureInput, writer: AuditedWriter, checked: PasswordCheck?, known: KnownPasswordHashes
+    ) async throws -> AuthenticatedUser {
         guard let user = try await writer.transaction.row(#"SELECT * FROM "user" WHERE login = ?"#, input.login) else {
             throw WorkRecordError(.signatureRejected, "signature rejected: user id or password is wrong")
         }
+        let stored: String = user["password"]
+        known.remember(stored, of: input.login)
         let userID: Int64 = user["id"]
         let failed: Int64 = user["failed_attempts"]
         guard user["locked"] as Int64 == 0 else {
             throw WorkRecordError(.userLocked, "user '\(input.login)' is locked after \(lockoutThreshold) failed signatures; an admin must unlock the account")
         }
-        guard PasswordHasher.matches(input.password, stored: user["password"]) else {
+        let matches = checked.flatMap { $0.storedHash == stored ? $0.matches : nil } ?? PasswordHasher.matches(input.password, stored: stored)
+        guard matches else {
             let attempts = failed + 1
             let locks = attempts >= lockoutThreshold
             try await writer.update("user", id: userID, ["failed_attempts": attempts, "locked": locks ? 1 : 0], action: "signature.rejected")

@@ -2,6 +2,7 @@ import FloorgateCore
 import Foundation
 import GRDB
 import RecordProtocol
+import Synchronization
 import Testing
 import WorkRecord
 
@@ -137,3 +138,66 @@ struct IntegrityTests {
     }
 }
 
+
+@Suite("Signatures checked before the writer's turn", .timeLimit(.minutes(3)))
+struct SignatureCheckTests {
+    /// What finished, in order.
+    final class Finished: Sendable {
+        let names = Mutex<[String]>([])
+    }
+
+    @Test("results queued behind a signing are not held up by its PBKDF2, and the signer's own later request stays behind it")
+    func signingOffTheWriter() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("floorgate-sign-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // A work factor that makes one check take far longer than a commit.
+        let store = try await RecordStore.open(.sqlite(path: directory.appendingPathComponent("record.sqlite").path), passwordRounds: 200_000)
+        func call(_ method: RecordMethod, _ params: JSONValue, peer: String) async throws -> JSONValue {
+            try await store.perform(RecordCall(method: method, params: params, peer: peer)).result
+        }
+        let approval: JSONValue = ["part": "HX-200", "part_revision": "C", "operation": "010", "revision": "A", "signature": signature("ada")]
+        _ = try await call(.recordImport, withKey(try RecordHarness.exampleImport), peer: "desk")
+        _ = try await call(.instructionApprove, withKey(approval), peer: "desk")  // the record now knows ada's hash
+        let build = try await call(.buildOpen, withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]), peer: "bench")
+        let buildID = try #require(build["build_id"]?.integerValue)
+
+        let finished = Finished()
+        let started = ContinuousClock.now
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let remaining = Mutex(5)
+            let finish: @Sendable (String) -> Void = { name in
+                finished.names.withLock { $0.append(name) }
+                if remaining.withLock({ $0 -= 1; return $0 }) == 0 { done.resume() }
+            }
+            // The desk signs (approving again: refused after the signature is checked), then reads.
+            store.submit(RecordCall(method: .instructionApprove, params: withKey(approval), peer: "desk")) { _ in finish("desk signs") }
+            store.submit(RecordCall(method: .buildGet, params: ["build_id": .integer(buildID)], peer: "desk")) { _ in finish("desk reads") }
+            // The bench records three results meanwhile.
+            for value in ["12.001", "12.002", "12.003"] {
+                store.submit(RecordCall(method: .resultRecord, params: reading(build: buildID, value), peer: "bench")) { result in
+                    finish((try? result.get()) == nil ? "bench refused" : "bench \(value)")
+                }
+            }
+        }
+        let order = finished.names.withLock { $0 }
+        #expect(order.firstIndex(of: "desk signs")! < order.firstIndex(of: "desk reads")!, "the desk's read stays behind its signing: \(order)")
+        #expect(order.prefix(3).allSatisfy { $0.hasPrefix("bench") }, "the results did not wait for the signature's check: \(order)")
+        // Checked beforehand, the right password is accepted and a wrong one refused.
+        func refusal(_ params: JSONValue) async -> RecordErrorCode? {
+            do {
+                _ = try await store.perform(RecordCall(method: .instructionApprove, params: withKey(params), peer: "desk"))
+                return nil
+            } catch {
+                return error.code
+            }
+        }
+        let again = await refusal(approval)
+        #expect(again != .signatureRejected && again != .userLocked, "ada's right password was refused: \(String(describing: again))")
+        let wrongSignature: JSONValue = ["part": "HX-200", "part_revision": "C", "operation": "010", "revision": "A", "signature": signature("ada", password: "not-ada")]
+        let wrong = await refusal(wrongSignature)
+        #expect(wrong == .signatureRejected, "a wrong password checked beforehand is still refused")
+        print("signing beside three results: \(order) in \(ContinuousClock.now - started)")
+        try await store.close()
+    }
+}
