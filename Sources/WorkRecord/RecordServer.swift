@@ -245,7 +245,9 @@ final class RecordConnectionHandler: ChannelInboundHandler {
         let peer = peer, logger = logger, id = request.id
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
-        store.submit(RecordCall(method: request.method, params: request.params, peer: peer, mayWrite: mayWrite)) { result in
+        var call = RecordCall(method: request.method, params: request.params, peer: peer, mayWrite: mayWrite)
+        call.orderingKey = "\(peer) connection \(ObjectIdentifier(self).hashValue)"
+        store.submit(call) { result in
             if isWrite {
                 switch result {
                 case .success:

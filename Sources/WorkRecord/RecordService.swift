@@ -13,12 +13,16 @@ public struct RecordCall: Sendable {
     public var mayWrite: Bool
     /// The signature's password, checked before the call's turn at the writer.
     var passwordCheck: PasswordCheck?
+    /// Calls with the same key are served in the order submitted, even while one waits for its
+    /// signature's check: the server's calls are keyed by their connection, others by peer.
+    var orderingKey: String
 
     public init(method: RecordMethod, params: JSONValue?, peer: String, mayWrite: Bool = true) {
         self.method = method
         self.params = params
         self.peer = peer
         self.mayWrite = mayWrite
+        orderingKey = peer
     }
 }
 

@@ -10,7 +10,7 @@ import Synchronization
 ///
 /// A signature's password is checked (PBKDF2) before its request reaches the writer, when the
 /// record has read that user's hash before: a signing does not stall the results queued behind
-/// it. Meanwhile the same peer's later requests wait, so each peer's requests keep their order.
+/// it. Meanwhile the same connection's later requests wait, so each keeps its order.
 public final class RecordStore: Sendable {
     /// Work waiting for the writer.
     private enum Job: Sendable {
@@ -24,7 +24,8 @@ public final class RecordStore: Sendable {
     private let backend: any RecordBackend
     private let service: RecordService
     private let state = Mutex<(jobs: [Job], drain: Task<Void, Never>?, closed: Bool)>(([], nil, false))
-    /// Per peer with a signature being checked: its requests that came after, in order.
+    /// Per ordering key (a connection, a peer) with a signature being checked: its requests that
+    /// came after, in order.
     private let heldBehindCheck = Mutex<[String: [(RecordCall, Completion)]]>([:])
 
     private typealias Completion = @Sendable (Result<RecordOutcome, WorkRecordError>) -> Void
@@ -58,12 +59,12 @@ public final class RecordStore: Sendable {
     /// run in the order calls were submitted.
     public func submit(_ call: RecordCall, completion: @escaping @Sendable (Result<RecordOutcome, WorkRecordError>) -> Void) {
         let check: (password: String, storedHash: String)?? = heldBehindCheck.withLock { held in
-            if held[call.peer] != nil {
-                held[call.peer]?.append((call, completion))
+            if held[call.orderingKey] != nil {
+                held[call.orderingKey]?.append((call, completion))
                 return .none  // held: released in order once the check before it is done
             }
             let check = service.knownHashes.checkToRun(for: call)
-            if check != nil { held[call.peer] = [] }
+            if check != nil { held[call.orderingKey] = [] }
             return .some(check)
         }
         switch check {
@@ -74,27 +75,28 @@ public final class RecordStore: Sendable {
     }
 
     /// Runs PBKDF2 for `call`'s signature on NIO's blocking pool, queues the call with the
-    /// outcome, then releases the requests its peer sent meanwhile.
+    /// outcome, then releases the requests held behind it (its connection's, or its peer's).
     private func checkThenEnqueue(_ call: RecordCall, _ completion: @escaping Completion, _ check: (password: String, storedHash: String)) {
         Task {
             var checked = call
             let matches = try? await NIOThreadPool.singleton.runIfActive { PasswordHasher.matches(check.password, stored: check.storedHash) }
             checked.passwordCheck = matches.map { PasswordCheck(storedHash: check.storedHash, matches: $0) }
             enqueue(.call(checked, completion))
-            release(call.peer)
+            release(call.orderingKey)
         }
     }
 
-    /// Queues `peer`'s held requests in order, up to the next one whose signature needs a check.
-    private func release(_ peer: String) {
+    /// Queues the requests held under `key` in order, up to the next one whose signature needs a
+    /// check.
+    private func release(_ key: String) {
         while true {
             let next: (RecordCall, Completion, (password: String, storedHash: String)?)? = heldBehindCheck.withLock { held in
-                guard var calls = held[peer], !calls.isEmpty else {
-                    held[peer] = nil
+                guard var calls = held[key], !calls.isEmpty else {
+                    held[key] = nil
                     return nil
                 }
                 let (call, completion) = calls.removeFirst()
-                held[peer] = calls
+                held[key] = calls
                 return (call, completion, service.knownHashes.checkToRun(for: call))
             }
             guard let (call, completion, check) = next else { return }
