@@ -52,7 +52,14 @@ public final class RecordStore: Sendable {
         case .postgres(let url):
             backend = try await PostgresBackend.connect(url, notify: notify)
         }
-        return RecordStore(backend: backend, passwordRounds: passwordRounds)
+        let store = RecordStore(backend: backend, passwordRounds: passwordRounds)
+        // The users' stored keys, so that even a user's first signing is checked before the
+        // writer's turn.
+        let keys = try await store.exclusive(writing: false) { transaction, _ in
+            try await transaction.rows(#"SELECT login, password FROM "user""#).map { ($0["login"] as String, $0["password"] as String) }
+        }
+        for (login, key) in keys { store.service.knownHashes.remember(key, of: login) }
+        return store
     }
 
     /// Queues `call`; `completion` runs once its transaction committed (or failed). Completions

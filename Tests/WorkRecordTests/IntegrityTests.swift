@@ -146,7 +146,7 @@ struct SignatureCheckTests {
         let names = Mutex<[String]>([])
     }
 
-    @Test("results queued behind a signing are not held up by its PBKDF2, and the signer's own later request stays behind it")
+    @Test("results queued behind a signing (a user's first) are not held up by its PBKDF2, and the signer's own later request stays behind it")
     func signingOffTheWriter() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("floorgate-sign-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -158,7 +158,7 @@ struct SignatureCheckTests {
         }
         let approval: JSONValue = ["part": "HX-200", "part_revision": "C", "operation": "010", "revision": "A", "signature": signature("ada")]
         _ = try await call(.recordImport, withKey(try RecordHarness.exampleImport), peer: "desk")
-        _ = try await call(.instructionApprove, withKey(approval), peer: "desk")  // the record now knows ada's hash
+        _ = try await call(.instructionApprove, withKey(approval), peer: "desk")
         let build = try await call(.buildOpen, withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]), peer: "bench")
         let buildID = try #require(build["build_id"]?.integerValue)
 
@@ -170,8 +170,10 @@ struct SignatureCheckTests {
                 finished.names.withLock { $0.append(name) }
                 if remaining.withLock({ $0 -= 1; return $0 }) == 0 { done.resume() }
             }
-            // The desk signs (approving again: refused after the signature is checked), then reads.
-            store.submit(RecordCall(method: .instructionApprove, params: withKey(approval), peer: "desk")) { _ in finish("desk signs") }
+            // Quinn signs for the first time (approving again: refused after the signature is
+            // checked), then reads.
+            let quinn: JSONValue = ["part": "HX-200", "part_revision": "C", "operation": "010", "revision": "A", "signature": signature("quinn")]
+            store.submit(RecordCall(method: .instructionApprove, params: withKey(quinn), peer: "desk")) { _ in finish("desk signs") }
             store.submit(RecordCall(method: .buildGet, params: ["build_id": .integer(buildID)], peer: "desk")) { _ in finish("desk reads") }
             // The bench records three results meanwhile.
             for value in ["12.001", "12.002", "12.003"] {

@@ -79,7 +79,7 @@ struct GatewayKillTests {
         _ = await controller.child.wait(timeout: .seconds(5))
 
         // Let the last gateway deliver everything, then stop it the polite way.
-        let outbox = try DatabaseQueue(path: scratch.path("outbox.sqlite"), configuration: { var c = Configuration(); c.readonly = true; return c }())
+        let outbox = try DatabaseQueue(path: scratch.path("outbox.sqlite"), configuration: { var c = Configuration(); c.readonly = true; c.busyMode = .timeout(10); return c }())
         let drained = ContinuousClock.now + .seconds(60)
         while case let pending = try await outbox.read({ db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending'") ?? 1 }), pending > 0 {
             try #require(ContinuousClock.now < drained, "the outbox did not drain: \(pending) results pending")

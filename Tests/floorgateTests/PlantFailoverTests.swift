@@ -87,7 +87,7 @@ struct PlantFailoverTests {
 
         // Every outbox drains into the new primary; then the gateways stop the polite way.
         let outboxes = try Self.stations.map { station in
-            try DatabaseQueue(path: scratch.path("\(station.name)-outbox.sqlite"), configuration: { var c = Configuration(); c.readonly = true; return c }())
+            try DatabaseQueue(path: scratch.path("\(station.name)-outbox.sqlite"), configuration: { var c = Configuration(); c.readonly = true; c.busyMode = .timeout(10); return c }())
         }
         let drained = ContinuousClock.now + .seconds(90)
         for (station, outbox) in zip(Self.stations, outboxes) {

@@ -39,12 +39,14 @@ enum RecordImport {
             guard !roles.isEmpty else { throw WorkRecordError(.invalidParams, "\(user.path).roles must name at least one role") }
             let password = try user.string("password")
             guard password.count >= 8 else { throw WorkRecordError(.invalidParams, "\(user.path).password must have at least 8 characters") }
+            let login = try user.string("login")
+            let key = try context.service.passwords.hash(password)
             try await writer.insert(
-                "user",
-                [
-                    "login": try user.string("login"), "name": try user.string("name"), "roles": roles.joined(separator: ","),
-                    "password": try context.service.passwords.hash(password),
-                ], action: "user.create")
+                "user", ["login": login, "name": try user.string("name"), "roles": roles.joined(separator: ","), "password": key],
+                action: "user.create")
+            // A hint for checking this user's signatures before the writer's turn; the writer
+            // compares it with the stored key, so an import that rolls back leaves no harm.
+            context.service.knownHashes.remember(key, of: login)
             counts["users", default: 0] += 1
         }
         for (index, value) in try params.array("parts").enumerated() {
