@@ -15,6 +15,9 @@ final class DeviceReadingHandler: ChannelDuplexHandler {
     private let outbox: Outbox
     private let gate: CommitGate
     private let logger: Logger
+    /// Reads again on this channel's loop: what the gate calls once commits catch up. Made once,
+    /// not on every read.
+    private var resumeReading: (@Sendable () -> Void)?
 
     init(normalizer: Normalizer, outbox: Outbox, gate: CommitGate, logger: Logger) {
         self.normalizer = normalizer
@@ -31,12 +34,14 @@ final class DeviceReadingHandler: ChannelDuplexHandler {
         outbox.submit(item, through: gate, from: context.eventLoop)
     }
 
-    func read(context: ChannelHandlerContext) {
+    func handlerAdded(context: ChannelHandlerContext) {
         let held = NIOLoopBound(context, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
-        let mayRead = gate.mayRead {
-            eventLoop.execute { held.value.read() }
-        }
-        if mayRead { context.read() }
+        resumeReading = { eventLoop.execute { held.value.read() } }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if let resumeReading, !gate.mayRead(orResume: resumeReading) { return }  // held until commits catch up
+        context.read()
     }
 }

@@ -143,14 +143,9 @@ public final class Outbox: ResultHistory {
     /// Queues `item` for the next commit and returns at once, so a device can go on while its
     /// result is being written; `gate` counts it until it is committed. Results queued one after
     /// another are committed in that order.
-    public func submit(_ item: Item, through gate: CommitGate) {
-        gate.queued()
-        writer.submit(item, completion: .gate(gate))
-    }
-
-    /// As `submit(_:through:)`, from the event loop that read the result: the writer starts the
-    /// commit once that loop's pass over its ready devices is done, so everything the pass read
-    /// shares one commit.
+    ///
+    /// `eventLoop` is the loop that read the result: the writer starts the commit once that
+    /// loop's pass over its ready devices is done, so everything the pass read shares one commit.
     public func submit(_ item: Item, through gate: CommitGate, from eventLoop: any EventLoop) {
         gate.queued()
         writer.submit(item, completion: .gate(gate), from: eventLoop)
@@ -191,14 +186,9 @@ public final class Outbox: ResultHistory {
         Int64((date.timeIntervalSince1970 * 1000).rounded())
     }
 
-    /// The oldest results not yet delivered, in order.
-    public func pending(limit: Int = 64) async throws -> [Entry] {
-        try await entries(sql: "SELECT * FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?", arguments: [limit])
-    }
-
     /// The oldest results not yet delivered after row `sequence`, in order, and the row up to
     /// which the file was read: the last one given when `limit` were, else the file's last row.
-    public func pending(after sequence: Int64, limit: Int) async throws -> (entries: [Entry], readThrough: Int64) {
+    public func pending(after sequence: Int64 = 0, limit: Int = 256) async throws -> (entries: [Entry], readThrough: Int64) {
         try await reader.read { db in
             let entries = try Row.fetchAll(
                 db.cachedStatement(sql: "SELECT * FROM outbox WHERE seq > ? AND state = 'pending' ORDER BY seq LIMIT ?"),

@@ -1,6 +1,7 @@
 import FloorgateCore
 import Foundation
 import GRDB
+import NIOPosix
 import DeviceIO
 @testable import Gateway
 import Synchronization
@@ -8,9 +9,18 @@ import Testing
 
 @Suite("Outbox", .timeLimit(.minutes(1)))
 struct OutboxTests {
-    private func temporaryPath() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID().uuidString).sqlite").path
+    /// An outbox file of this test's own (Swift Testing makes a suite instance per test), removed
+    /// with its WAL and shared-memory files when the test ends.
+    final class ScratchFile: Sendable {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID().uuidString).sqlite").path
+
+        deinit {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        }
     }
+
+    private let scratch = ScratchFile()
+    private var path: String { scratch.path }
 
     private let normalizer = Normalizer(
         source: "open-protocol 10.0.0.5:4545", kind: .torque, profileName: "atlas-copco-pf6000", unit: .newtonMetre, resolution: nil, deviceSerial: "PF6-0042"
@@ -27,8 +37,6 @@ struct OutboxTests {
 
     @Test("a result stored again under the same key returns the first receipt and writes nothing")
     func exactlyOnce() async throws {
-        let path = temporaryPath()
-        defer { try? FileManager.default.removeItem(atPath: path) }
         let journal = try Outbox(path: path)
         let first = try await sink(journal).store(result("0000000017"))
         let again = try await sink(journal).store(result("0000000017", torque: 999))
@@ -43,8 +51,6 @@ struct OutboxTests {
 
     @Test("receipt ids are UUIDv7: version 7, RFC variant, increasing with time")
     func idempotencyKeys() async throws {
-        let path = temporaryPath()
-        defer { try? FileManager.default.removeItem(atPath: path) }
         let journal = try Outbox(path: path)
         var ids: [String] = []
         for key in 1...5 {
@@ -62,8 +68,6 @@ struct OutboxTests {
 
     @Test("the file is a WAL database written with synchronous=FULL, and survives reopening")
     func durability() async throws {
-        let path = temporaryPath()
-        defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             let journal = try Outbox(path: path)
             _ = try await sink(journal).store(result("1"))
@@ -80,8 +84,6 @@ struct OutboxTests {
 
     @Test("numeric key gaps: holes between stored ids, a reset counter's jump ignored, at most the window")
     func gaps() async throws {
-        let path = temporaryPath()
-        defer { try? FileManager.default.removeItem(atPath: path) }
         let journal = try Outbox(path: path)
         for key in ["1@t", "2@t", "5@t", "6@t", "9@t", "raw 3031", "5000000@t"] {
             _ = try await sink(journal).store(result(key))
@@ -109,21 +111,19 @@ struct OutboxTests {
 
     @Test("results wait in order; settling one records the outcome and the commit time")
     func pendingAndSettled() async throws {
-        let path = temporaryPath()
-        defer { try? FileManager.default.removeItem(atPath: path) }
         let outbox = try Outbox(path: path)
         var ids: [String] = []
         for value in ["12.001", "12.002", "12.003"] {
             ids.append(try await outbox.append(try #require(try reading(value))).id)
         }
-        let pending = try await outbox.pending()
+        let pending = try await outbox.pending().entries
         #expect(pending.map(\.id) == ids)
         #expect(pending[0].result["value"] == "12.001")
         #expect(pending[0].result["unit"] == "mm")
         #expect(pending[0].result["resolution"] == "0.001")
         #expect(pending[0].result["device"]?["serial"] == "CAL-7")
         await outbox.settle(pending[1].sequence, as: .delivered, outcome: #"{"verdict":"pass"}"#)
-        #expect(try await outbox.pending().map(\.id) == [ids[0], ids[2]])
+        #expect(try await outbox.pending().entries.map(\.id) == [ids[0], ids[2]])
         let settled = try #require(try await outbox.all().first { $0.id == ids[1] })
         #expect(settled.state == .delivered && settled.outcome == #"{"verdict":"pass"}"#)
         let committed = try #require(settled.committedAt)
@@ -132,8 +132,6 @@ struct OutboxTests {
 
     @Test("results that arrive together share a transaction (group commit)")
     func groupCommit() async throws {
-        let path = temporaryPath()
-        defer { try? FileManager.default.removeItem(atPath: path) }
         let outbox = try Outbox(path: path)
         let items = try (0..<200).map { try #require(try reading("1.\($0)", source: "gauge-\($0 % 8)")) }
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -150,8 +148,6 @@ struct OutboxTests {
 
     @Test("a reading without a unit, and bytes that were no result, are kept, not delivered")
     func keptNotDelivered() async throws {
-        let path = temporaryPath()
-        defer { try? FileManager.default.removeItem(atPath: path) }
         let outbox = try Outbox(path: path)
         let noUnit = try #require(try reading("12.5", unit: nil))
         #expect(noUnit.state == .unbound)
@@ -162,7 +158,7 @@ struct OutboxTests {
         #expect(garbage.state == .skipped)
         _ = try await outbox.append(garbage)
         #expect(normalizer.item(for: ReadEvent(event: .status(DeviceStatus(state: .lost, message: "unplugged"), raw: RawBytes([])), readAt: 1)) == nil)
-        #expect(try await outbox.pending().isEmpty)
+        #expect(try await outbox.pending().entries.isEmpty)
         #expect(try await outbox.unbound().count == 1)
         #expect(try await outbox.all().map(\.raw) == [RawBytes(Array("12.5".utf8)), RawBytes(Array("01A+00".utf8))])
     }
@@ -171,8 +167,6 @@ struct OutboxTests {
 extension OutboxTests {
     @Test("a file of the JSON-text layout is upgraded in place: every row keeps its result, now as columns")
     func upgradesJSONRows() async throws {
-        let path = temporaryPath()
-        defer { try? FileManager.default.removeItem(atPath: path) }
         let old = try DatabaseQueue(path: path)
         try await old.write { db in
             try db.execute(sql: """
@@ -207,8 +201,6 @@ extension OutboxTests {
 
     @Test("a row this gateway cannot read is refused with its row and column, not read as something else")
     func unreadableRow() async throws {
-        let path = temporaryPath()
-        defer { try? FileManager.default.removeItem(atPath: path) }
         let outbox = try Outbox(path: path)
         _ = try await outbox.append(try #require(try reading("1.5")))
         let editor = try DatabaseQueue(path: path)
@@ -239,10 +231,9 @@ extension OutboxTests {
         #expect(gate.mayRead(orResume: resume))
 
         // Through the outbox: the writer counts each commit back.
-        let path = temporaryPath()
-        defer { try? FileManager.default.removeItem(atPath: path) }
         let outbox = try Outbox(path: path)
-        for value in ["1.1", "1.2", "1.3"] { outbox.submit(try #require(try reading(value)), through: gate) }
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
+        for value in ["1.1", "1.2", "1.3"] { outbox.submit(try #require(try reading(value)), through: gate, from: eventLoop) }
         let deadline = ContinuousClock.now + .seconds(10)
         while gate.waiting > 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
         #expect(gate.waiting == 0)
@@ -251,8 +242,6 @@ extension OutboxTests {
 
     @Test("committed rows reach the drainer from memory, and past the memory's limit it is told to read the file")
     func committedInMemory() async throws {
-        let path = temporaryPath()
-        defer { try? FileManager.default.removeItem(atPath: path) }
         let outbox = try Outbox(path: path)
         _ = try await outbox.append(try #require(try reading("2.1")))
         _ = try await outbox.append(try #require(try reading("2.2")))

@@ -48,9 +48,7 @@ struct PlantFailoverTests {
             servers.forEach { $0.kill(SIGKILL) }
         }
         for station in Self.stations {
-            let server = try FloorgateChild([
-                "record", "serve", "--db", url, "--socket", scratch.path("\(station.name).sock"), "--password-rounds", "1000", "--log-level", "warning",
-            ])
+            let server = try FloorgateChild.recordServer(url, socket: scratch.path("\(station.name).sock"), logLevel: "warning")
             #expect(server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true, "\(server.standardError)")
             servers.append(server)
             let scanner = try PseudoTerminal()

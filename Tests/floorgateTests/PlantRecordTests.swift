@@ -62,9 +62,7 @@ struct PlantRecordTests {
         defer { scratch.remove() }
         var servers: [FloorgateChild] = []
         for station in Self.stations {
-            let server = try FloorgateChild([
-                "record", "serve", "--db", serverURL, "--socket", scratch.path("\(station).sock"), "--password-rounds", "1000", "--log-level", "warning",
-            ])
+            let server = try FloorgateChild.recordServer(serverURL, socket: scratch.path("\(station).sock"), logLevel: "warning")
             #expect(server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true)
             servers.append(server)
         }
@@ -226,7 +224,7 @@ struct PlantRecordTests {
         #expect(refused.status == 1 && refused.standardError.contains("schema version 1") && refused.standardError.contains("version \(RecordMigration.schemaVersion)"), "\(refused.standardError)")
         let migrated = try FloorgateProcess.run(["record", "migrate", "--db", owner, "--grant", Self.serverRole])
         #expect(migrated.status == 0 && migrated.standardOutput.contains("schema version 1 → \(RecordMigration.schemaVersion)"), "\(migrated.standardOutput) \(migrated.standardError)")
-        let server = try FloorgateChild(["record", "serve", "--db", serverURL, "--socket", scratch.path("r.sock"), "--password-rounds", "1000"])
+        let server = try FloorgateChild.recordServer(serverURL, socket: scratch.path("r.sock"))
         defer { server.kill(SIGKILL) }
         #expect(server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true)
         let client = RecordClient(socketPath: scratch.path("r.sock"))
@@ -253,7 +251,7 @@ struct PlantRecordTests {
         let down = scratch.path("no-server")
         let url = "postgresql://\(Self.serverRole)@/\(database)?host=\(down),\(standby.directory),\(primary.directory)"
             + "&port=5432,\(standby.port),\(primary.port)&target_session_attrs=read-write&connect_timeout=5"
-        let server = try FloorgateChild(["record", "serve", "--db", url, "--socket", scratch.path("r.sock"), "--password-rounds", "1000"])
+        let server = try FloorgateChild.recordServer(url, socket: scratch.path("r.sock"))
         defer { server.kill(SIGKILL) }
         #expect(server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true)
         let client = RecordClient(socketPath: scratch.path("r.sock"))
@@ -319,9 +317,7 @@ struct PlantRecordTests {
         let (_, serverURL, database) = try await Self.plantRecord(cluster)
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let server = try FloorgateChild([
-            "record", "serve", "--db", serverURL, "--socket", scratch.path("s.sock"), "--password-rounds", "1000", "--log-level", "error",
-        ])
+        let server = try FloorgateChild.recordServer(serverURL, socket: scratch.path("s.sock"), logLevel: "error")
         defer { server.kill(SIGKILL) }
         #expect(server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true)
         let client = RecordClient(socketPath: scratch.path("s.sock"), answerTimeout: .seconds(120))

@@ -197,3 +197,13 @@ func keyed(_ params: JSONValue) -> JSONValue {
 func deskCall(_ method: RecordMethod, _ params: JSONValue) -> RecordCall {
     RecordCall(method: method, params: keyed(params), peer: "desk")
 }
+
+extension FloorgateChild {
+    /// `floorgate record serve` on `database` (a SQLite path or a PostgreSQL URL) at `socket`,
+    /// with the tests' low PBKDF2 work factor.
+    static func recordServer(_ database: String, socket: String, logLevel: String? = nil, environment: [String: String] = [:]) throws -> FloorgateChild {
+        try FloorgateChild(
+            ["record", "serve", "--db", database, "--socket", socket, "--password-rounds", "1000"] + (logLevel.map { ["--log-level", $0] } ?? []),
+            environment: environment)
+    }
+}

@@ -15,9 +15,7 @@ struct RecordCommandTests {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let database = scratch.path("record.sqlite"), socket = scratch.path("record.sock")
-        let server = try FloorgateChild([
-            "record", "serve", "--db", database, "--socket", socket, "--password-rounds", "1000", "--log-level", "warning",
-        ])
+        let server = try FloorgateChild.recordServer(database, socket: socket, logLevel: "warning")
         #expect(server.firstLine() == "listening on \(socket)")
         var status = stat()
         #expect(stat(socket, &status) == 0 && status.st_mode & 0o777 == 0o600)  // no floorgate group here
@@ -155,9 +153,8 @@ struct RecordCommandTests {
             let count = recv(listener, &buffer, buffer.count, 0)
             return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : ""
         }
-        let server = try FloorgateChild(
-            ["record", "serve", "--db", scratch.path("record.sqlite"), "--socket", scratch.path("record.sock"), "--password-rounds", "1000"],
-            environment: ["NOTIFY_SOCKET": notifySocket])
+        let server = try FloorgateChild.recordServer(
+            scratch.path("record.sqlite"), socket: scratch.path("record.sock"), environment: ["NOTIFY_SOCKET": notifySocket])
         #expect(message().hasPrefix("READY=1"))
         server.kill(SIGTERM)
         #expect(message() == "STOPPING=1")

@@ -34,8 +34,9 @@ final class PostgresBackend: RecordBackend {
     private let logger: Logger
     private let notify: RecordNotificationSink
     /// The thread of the writing connection, the same across reconnections: the writer runs there
-    /// too (`writerExecutor`). A thread of its own, since the writer computes there (a signature's
-    /// key derivation, a verification): no other connection waits behind it.
+    /// too (`writerExecutor`). A thread of its own, since the writer computes there (a verification;
+    /// a signature's key derivation when the stored key changed since it was checked): no other
+    /// connection waits behind it.
     private let writerThread: MultiThreadedEventLoopGroup
     private var eventLoop: any EventLoop { writerThread.next() }
     let writerExecutor: any TaskExecutor
