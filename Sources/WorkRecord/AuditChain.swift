@@ -41,28 +41,41 @@ enum AuditChain {
         }
     }
 
+    /// The newest entry's place and hash.
+    struct Head: Sendable {
+        var seq: Int64
+        var hash: String
+    }
+
     /// The hash of the newest entry (the chain's head), or the genesis hash for an empty chain.
     static func head(_ transaction: any RecordTransaction) async throws -> String {
         try await transaction.row("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1")?["hash"] ?? genesis
     }
 
-    /// Appends one entry after the current head.
+    /// Appends one entry after the current head (as the writer remembers it, else as read).
     static func append(
         _ transaction: any RecordTransaction, actor: Actor, action: String, entity: String, entityID: Int64, old: String?, new: String?
     ) async throws {
-        let last = try await transaction.row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
-        let seq: Int64 = (last?["seq"] ?? 0) + 1
-        let previous: String = last?["hash"] ?? genesis
+        let memory = transaction.memory
+        let last: Head
+        if let remembered = memory?.auditHead {
+            last = remembered
+        } else {
+            let row = try await transaction.row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+            last = Head(seq: row?["seq"] ?? 0, hash: row?["hash"] ?? genesis)
+        }
         let entry = Entry(
-            seq: seq, at: try await transaction.auditTimestamp(), actor: actor.user, peer: actor.peer, action: action,
+            seq: last.seq + 1, at: try await transaction.auditTimestamp(), actor: actor.user, peer: actor.peer, action: action,
             entity: entity, entityID: entityID, old: old, new: new)
+        let hash = entry.hash(previous: last.hash)
         try await transaction.execute(
             """
             INSERT INTO audit (seq, at, actor, peer, action, entity, entity_id, old, new, prev_hash, hash)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             entry.seq, entry.at, entry.actor, entry.peer, entry.action, entry.entity, entry.entityID, entry.old,
-            entry.new, previous, entry.hash(previous: previous))
+            entry.new, last.hash, hash)
+        memory?.auditHead = Head(seq: entry.seq, hash: hash)
     }
 
     /// The row `id` of `table` as canonical JSON (columns sorted, blobs as hex), or nil when the
@@ -99,13 +112,17 @@ struct AuditedWriter {
     /// Inserts a row and records it; returns its id.
     @discardableResult
     func insert(_ table: String, _ values: KeyValuePairs<String, (any RecordValueConvertible)?>, action: String) async throws -> Int64 {
-        try await insert(table, columns: values.map { ($0.key, RecordValue($0.value)) }, action: action)
+        try await insertRow(table, values, action: action)["id"]
     }
 
-    /// Inserts a row of these columns and records it; returns its id. One statement takes the
-    /// id, inserts the row and gives it back as stored, for the audit entry.
-    @discardableResult
-    func insert(_ table: String, columns values: [(column: String, value: RecordValue)], action: String) async throws -> Int64 {
+    /// Inserts a row and records it; returns the row as stored.
+    func insertRow(_ table: String, _ values: KeyValuePairs<String, (any RecordValueConvertible)?>, action: String) async throws -> RecordRow {
+        try await insertRow(table, columns: values.map { ($0.key, RecordValue($0.value)) }, action: action)
+    }
+
+    /// Inserts a row of these columns and records it; returns the row as stored. One statement
+    /// takes the id, inserts the row and gives it back, for the audit entry.
+    func insertRow(_ table: String, columns values: [(column: String, value: RecordValue)], action: String) async throws -> RecordRow {
         let columns = ["id"] + values.map(\.column)
         // The id as a scalar subquery of its own: both stores answer MAX(id) from the index.
         let placeholders = ["(SELECT COALESCE(MAX(id), 0) + 1 FROM \"\(table)\")"] + Array(repeating: "?", count: values.count)
@@ -116,10 +133,9 @@ struct AuditedWriter {
         else {
             throw WorkRecordError(.internalError, "inserting into \(table) gave no row back")
         }
-        let id: Int64 = row["id"]
         try await AuditChain.append(
-            transaction, actor: actor, action: action, entity: table, entityID: id, old: nil, new: AuditChain.snapshot(of: row))
-        return id
+            transaction, actor: actor, action: action, entity: table, entityID: row["id"], old: nil, new: AuditChain.snapshot(of: row))
+        return row
     }
 
     /// The id the next row of `table` gets: its largest plus one, under the writer's lock.

@@ -167,6 +167,19 @@ struct BuildState {
         nonconformanceByResult[result.id]?["disposition"]
     }
 
+    /// The build after `result` was recorded against its active step, with the nonconformance
+    /// it raised, if any: what `result.record` would read back, without reading it.
+    func recording(_ result: RecordRow, raising nonconformance: RecordRow?) -> BuildState {
+        var after = self
+        after.results.append(result)
+        after.standingResults.append(ResultFacts(result))
+        if let nonconformance {
+            after.nonconformances.append(nonconformance)
+            after.nonconformanceByResult[result["id"]] = nonconformance
+        }
+        return after
+    }
+
     private func indexingNonconformances() -> BuildState {
         var indexed = self
         for nc in nonconformances {

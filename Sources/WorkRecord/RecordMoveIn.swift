@@ -322,7 +322,7 @@ private final class Mover {
         }
         let expected = ids[table]?[row["id"]]
         let columns = zip(row.columns, row.values).filter { $0.0 != "id" }.map { (column: $0.0, value: values[$0.0] ?? $0.1) }
-        let id = try await writer.insert(table, columns: columns, action: "move-in")
+        let id: Int64 = try await writer.insertRow(table, columns: columns, action: "move-in")["id"]
         guard id == expected else {
             throw WorkRecordError(.internalError, "moving \(table) \(row["id"] as Int64) took id \(id), not \(expected.map(String.init) ?? "?")")
         }

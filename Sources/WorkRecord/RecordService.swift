@@ -68,6 +68,9 @@ public final class RecordService: Sendable {
             guard call.mayWrite else {
                 throw WorkRecordError(.peerNotAllowed, "\(call.peer) may read the record but not write to it")
             }
+            // Only a result keeps what the writer remembers of builds up to date; after any
+            // other write they are reread.
+            defer { if call.method != .resultRecord { transaction.memory?.forgetBuilds() } }
             let key = try params.string("idempotency_key")
             guard key.utf8.count <= 128 else { throw WorkRecordError(.invalidParams, "params.idempotency_key is longer than 128 bytes") }
             if let earlier = try await transaction.row("SELECT method, response FROM idempotency WHERE key = ?", key) {

@@ -137,7 +137,11 @@ public final class RecordStore: Sendable {
             enqueue(.exclusive(
                 run: { backend in
                     do {
-                        let value = try await backend.transaction(writing: writing) { transaction in (try await body(transaction, backend), []) }
+                        let value = try await backend.transaction(writing: writing) { transaction in
+                            // Work on the whole record may change any build: they are reread after it.
+                            defer { transaction.memory?.forgetBuilds() }
+                            return (try await body(transaction, backend), [])
+                        }
                         continuation.resume(returning: .success(value))
                     } catch {
                         continuation.resume(returning: .failure(error))

@@ -41,6 +41,16 @@ struct RecordCommandTests {
         let unknown = try FloorgateProcess.run(["build", "show", "SN-4040", "--socket", socket])
         #expect(unknown.status == 1 && unknown.standardError.contains("SN-4040"))
 
+        // While the server writes the file, a command writing to it directly is refused, naming
+        // the file; a reader is not.
+        let direct = try FloorgateProcess.run([
+            "record", "nc", "raise", "--build-id", "1", "--description", "scratch", "--raised-by", "olga", "--db", database,
+            "--password-rounds", "1000",
+        ])
+        #expect(direct.status == 1 && direct.standardError.contains("\(database) is open for writing in another process"), "\(direct.standardError)")
+        let verifiedWhileServed = try FloorgateProcess.run(["verify", "--db", database])
+        #expect(verifiedWhileServed.status == 0, "\(verifiedWhileServed.standardError)")
+
         server.kill(SIGTERM)
         #expect(await server.wait(timeout: .seconds(10)) == 0)
         #expect(!FileManager.default.fileExists(atPath: socket))

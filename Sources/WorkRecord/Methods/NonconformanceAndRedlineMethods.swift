@@ -16,17 +16,18 @@ enum NonconformanceMethods {
             throw WorkRecordError(.notFound, "build \(build.id) has no result \(resultID)")
         }
         let step = try context.params.optionalString("step"), point = try context.params.optionalString("point")
-        let id = try await insert(
+        let id: Int64 = try await insert(
             build: build, step: step, point: point, resultID: resultID, description: try context.params.string("description"),
-            source: "manual", raisedBy: try context.params.string("raised_by"), context)
+            source: "manual", raisedBy: try context.params.string("raised_by"), context)["id"]
         return RecordOutcome(["nc_id": .integer(id), "build_id": .integer(build.id)], notifications: [raised(id, build: build, step: step, point: point)])
     }
 
+    /// Inserts a nonconformance against `build` and returns its row.
     static func insert(
         build: BuildState, step: String?, point: String?, resultID: Int64?, description: String, source: String, raisedBy: String,
         _ context: MethodContext
-    ) async throws -> Int64 {
-        try await context.writer.insert(
+    ) async throws -> RecordRow {
+        try await context.writer.insertRow(
             "nonconformance",
             [
                 "build_id": build.id, "step": step, "point": point, "result_id": resultID, "description": description,

@@ -71,8 +71,12 @@ enum ResultMethods {
     /// keep as unbound.
     static func record(_ context: MethodContext) async throws -> RecordOutcome {
         let reading = try Reading(context.params)
-        let build = try await BuildState.load(
-            context.transaction, id: try context.params.integer("build_id"), service: context.service, results: .bindingFacts)
+        let buildID = try context.params.integer("build_id")
+        let build = if let remembered = context.transaction.memory?.build(buildID) {
+            remembered
+        } else {
+            try await BuildState.load(context.transaction, id: buildID, service: context.service, results: .bindingFacts)
+        }
         guard build.isOpen else { throw WorkRecordError(.invalidState, "build \(build.id) of serial '\(build.serial)' is \(build.status)") }
         guard let step = build.activeStep else {
             throw WorkRecordError(.noOpenPoint, "build \(build.id) has no active step; every step is complete")
@@ -138,7 +142,7 @@ enum ResultMethods {
             guard let nc = build.nonconformance(forResult: result.id), nc["disposition"] as String? == "rework" else { return nil }
             return nc["id"]
         }.first { nc in !build.results.contains { $0["remeasures_nc"] as Int64? == nc } }
-        let resultID = try await context.writer.insert(
+        let result = try await context.writer.insertRow(
             "result",
             [
                 "key": try context.params.string("idempotency_key"), "build_id": build.id,
@@ -151,22 +155,31 @@ enum ResultMethods {
                 "recorded_at": RecordClock.timestamp(), "raw": reading.raw, "corrects": correction?.resultID,
                 "correction_reason": correction?.reason, "signature_id": correction?.signatureID, "remeasures_nc": reworked,
             ], action: correction == nil ? "result.record" : "result.correct")
+        let resultID: Int64 = result["id"]
         var notifications: [RecordNotification] = []
         var answer: [String: JSONValue] = [
             "result_id": .integer(resultID), "build_id": .integer(build.id), "step": .string(step.key),
             "point": .string(point.name), "verdict": .string(verdict.code), "nc_id": .null,
         ]
         if case .invalid(let reason) = verdict { answer["reason"] = .string(reason) }
+        var nonconformance: RecordRow?
         if verdict.isFailure {
             let limits = point.limits.map { limits in
                 "\(limits.lower.map { "\($0)" } ?? "−∞") … \(limits.upper.map { "\($0)" } ?? "+∞") \(limits.unit.code)"
             } ?? ""
-            let ncID = try await NonconformanceMethods.insert(
+            let raised = try await NonconformanceMethods.insert(
                 build: build, step: step.key, point: point.name, resultID: resultID,
                 description: "\(point.name): \(reading.value) \(reading.measurement?.unit.code ?? "") is \(verdict.code == "fail_low" ? "below" : "above") the limits \(limits)",
                 source: "automatic", raisedBy: reading.operatorName, context)
+            let ncID: Int64 = raised["id"]
             answer["nc_id"] = .integer(ncID)
             notifications.append(NonconformanceMethods.raised(ncID, build: build, step: step.key, point: point.name))
+            nonconformance = raised
+        }
+        if correction == nil {
+            // The build as the next result finds it (after a correction it is reread: a
+            // correction need not be of the active step).
+            context.transaction.memory?.remember(build.recording(result, raising: nonconformance))
         }
         return RecordOutcome(.object(answer), notifications: notifications)
     }

@@ -24,6 +24,8 @@ public struct RecordStoreError: Error, Sendable, CustomStringConvertible {
         case unreachable
         /// The file is not a record, or is damaged.
         case damaged
+        /// Another process writes the record file (`RecordFileLock`).
+        case locked
         /// Anything else: a statement the store refused, a schema mismatch.
         case failed
     }
@@ -64,14 +66,16 @@ extension RecordTransaction {
     }
 
     /// Runs `body` in savepoint `name`; its writes stay when it returns true and are undone when
-    /// it returns false. Savepoints nest.
+    /// it returns false, and so is what the writer remembered of them. Savepoints nest.
     func savepoint(_ name: String, _ body: () async -> Bool) async throws(RecordStoreError) {
+        let memory = memory, mark = memory?.mark()
         try await execute("SAVEPOINT \(name)", [])
         if await body() {
             try await execute("RELEASE SAVEPOINT \(name)", [])
         } else {
             try await execute("ROLLBACK TO SAVEPOINT \(name)", [])
             try await execute("RELEASE SAVEPOINT \(name)", [])
+            if let memory, let mark { memory.rollBack(to: mark) }
         }
     }
 }

@@ -2,14 +2,20 @@ import Foundation
 import Glibc
 import GRDB
 import RecordProtocol
+import Synchronization
 
 /// A station's record in one SQLite file: WAL, `synchronous=FULL`, the schema brought up to
-/// date at open. The record's writer is the file's only writer; its transactions span several
-/// statements, each run on GRDB's serial queue.
+/// date at open. The record's writer is the file's only writer: it holds the file's writer lock
+/// and remembers the record between transactions (`WriterMemory`); its transactions span
+/// several statements, each run on GRDB's serial queue.
 final class SQLiteBackend: RecordBackend {
     private let queue: DatabaseQueue
     let writerExecutor: any TaskExecutor = WriterExecutor()
     private let notify: RecordNotificationSink
+    /// The writer lock, held while the connection is open (nil when opened read-only, and
+    /// once closed).
+    private let lock: Mutex<RecordFileLock?>
+    private let memory = WriterMemory()
 
     /// Opens (creating if needed) the record at `path` and migrates it; `readOnly` opens an
     /// existing file as it is, for verification.
@@ -26,6 +32,7 @@ final class SQLiteBackend: RecordBackend {
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
         let isNew = !FileManager.default.fileExists(atPath: path)
+        lock = Mutex(readOnly ? nil : try RecordFileLock(path: path))
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
             self.notify = notify
@@ -46,14 +53,19 @@ final class SQLiteBackend: RecordBackend {
     func transaction<T: Sendable>(
         writing: Bool, _ body: (any RecordTransaction) async throws -> (T, [RecordNotification])
     ) async throws -> T {
-        let transaction = SQLiteTransaction(queue: queue)
+        let transaction = SQLiteTransaction(queue: queue, writerMemory: writing ? memory : nil)
         try await transaction.execute(writing ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED", [])
         let value: T, notifications: [RecordNotification]
         do {
+            if writing, let version = try await transaction.integer("PRAGMA data_version") {
+                memory.check(dataVersion: version)
+            }
             (value, notifications) = try await body(transaction)
             try await transaction.execute("COMMIT", [])
+            if writing { memory.committed() }
         } catch {
             try? await transaction.execute("ROLLBACK", [])
+            memory.forgetAll()
             throw error
         }
         if !notifications.isEmpty { notify(notifications) }
@@ -77,6 +89,7 @@ final class SQLiteBackend: RecordBackend {
 
     func close() async throws {
         try queue.close()
+        lock.withLock { $0 = nil }
     }
 
     /// SQL in upper case with runs of white space made one space, for comparing definitions.
@@ -86,8 +99,9 @@ final class SQLiteBackend: RecordBackend {
 }
 
 /// Statements on the record's SQLite connection, prepared once and kept (GRDB's statement cache).
-struct SQLiteTransaction: RecordTransaction {
+struct SQLiteTransaction: RememberingTransaction {
     let queue: DatabaseQueue
+    let writerMemory: WriterMemory?
 
     func rows(_ sql: String, _ arguments: [RecordValue]) async throws(RecordStoreError) -> [RecordRow] {
         try run { db in
