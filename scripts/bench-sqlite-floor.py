@@ -78,8 +78,9 @@ def remove_directory(directory):
     os.rmdir(directory)
 
 
-writes_only, with_reads = run(False), run(True)
-print(f"""
+if __name__ == "__main__":
+    writes_only, with_reads = run(False), run(True)
+    print(f"""
 ## SQLite's floor on this machine (results/s)
 
 What SQLite itself sustains here (scripts/bench-sqlite-floor.py: Python's sqlite3 over the C

@@ -11,7 +11,7 @@ struct RecordTarget: ParsableArguments {
     @Option(help: ArgumentHelp("The record's socket.", valueName: "path"))
     var socket: String = "/run/floorgate/record.sock"
 
-    @Option(help: ArgumentHelp("Work on the record directly instead of through the socket: a SQLite file (no server may be writing to it) or a postgresql:// URL (the plant's record, beside its servers).", valueName: "path|url"))
+    @Option(help: ArgumentHelp("Work on the record directly instead of through the socket: a SQLite file (refused while a record server writes it) or a postgresql:// URL (the plant's record, beside its servers).", valueName: "path|url"))
     var db: String?
 
     @Option(help: ArgumentHelp("PBKDF2 rounds for passwords set through --db (default 600000; lower only for throwaway records).", valueName: "n"))
