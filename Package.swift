@@ -70,6 +70,16 @@ let package = Package(
             dependencies: ["CDeviceShims"],
             swiftSettings: strictSettings
         ),
+        // SQLite statements prepared by GRDB, bound and stepped through SQLite's C interface: the
+        // gateway's outbox writer and the record's SQLite writer.
+        .target(
+            name: "SQLiteStatements",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The record protocol: method names, error codes, the line framing and the one client.
         .target(
             name: "RecordProtocol",
@@ -108,8 +118,8 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "SQLiteStatements",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             swiftSettings: strictSettings
@@ -135,6 +145,7 @@ let package = Package(
             dependencies: [
                 "FloorgateCore",
                 "RecordProtocol",
+                "SQLiteStatements",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

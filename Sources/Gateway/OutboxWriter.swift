@@ -5,6 +5,7 @@ import GRDB
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import SQLiteStatements
 
 /// The outbox file's one writer: a thread of its own that takes everything queued since its last
 /// commit, writes it in one transaction with prepared statements, commits once (one fsync), and
@@ -269,11 +270,11 @@ final class OutboxWriter: Sendable {
         let id = UUIDv7.make(now: item.measuredAt)
         let payload = item.payload
         try statements.insert.run([
-            .text(id), .text(item.source), .text(item.sourceKey), .text(item.eventLine), .text(payload?.kind.rawValue),
-            .text(payload?.value?.description), .text(payload?.unit?.code), .text(payload?.resolution?.description),
-            .text(payload?.angle?.description), .text(payload?.text), .text(payload?.aim), .text(item.device.kind.rawValue),
-            .text(item.device.profile), .text(item.device.serial), .blob(Array(item.raw)), .integer(Outbox.milliseconds(item.measuredAt)),
-            .integer(Int64(item.readAt)), .text(item.state.rawValue), .text(item.reason),
+            .text(id), .text(item.source), SQLiteValue(item.sourceKey), .text(item.eventLine), SQLiteValue(payload?.kind.rawValue),
+            SQLiteValue(payload?.value?.description), SQLiteValue(payload?.unit?.code), SQLiteValue(payload?.resolution?.description),
+            SQLiteValue(payload?.angle?.description), SQLiteValue(payload?.text), SQLiteValue(payload?.aim), .text(item.device.kind.rawValue),
+            SQLiteValue(item.device.profile), SQLiteValue(item.device.serial), .blob(Array(item.raw)), .integer(Outbox.milliseconds(item.measuredAt)),
+            .integer(Int64(item.readAt)), .text(item.state.rawValue), SQLiteValue(item.reason),
         ])
         return .stored(StoreReceipt(id: id, wasAlreadyStored: false), sequence: db.lastInsertedRowID)
     }

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import GRDB
 import RecordProtocol
+import SQLiteStatements
 import Synchronization
 
 /// A station's record in one SQLite file: WAL, `synchronous=FULL`, the schema brought up to
@@ -98,19 +99,22 @@ final class SQLiteBackend: RecordBackend {
     }
 }
 
-/// Statements on the record's SQLite connection, prepared once and kept (GRDB's statement cache).
+/// Statements on the record's SQLite connection, prepared once and kept (GRDB's statement
+/// cache), bound and stepped through SQLite's C interface (`SteppedStatement`).
 struct SQLiteTransaction: RememberingTransaction {
     let queue: DatabaseQueue
     let writerMemory: WriterMemory?
 
     func rows(_ sql: String, _ arguments: [RecordValue]) async throws(RecordStoreError) -> [RecordRow] {
         try run { db in
-            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: Self.arguments(arguments)).map(Self.row)
+            let statement = SteppedStatement(try db.cachedStatement(sql: sql))
+            let columns = statement.statement.columnNames
+            return try statement.rows(arguments.map(Self.value)).map { RecordRow(columns: columns, values: $0.map(Self.value)) }
         }
     }
 
     func execute(_ sql: String, _ arguments: [RecordValue]) async throws(RecordStoreError) {
-        try run { db in try db.cachedStatement(sql: sql).execute(arguments: Self.arguments(arguments)) }
+        try run { db in try SteppedStatement(db.cachedStatement(sql: sql)).run(arguments.map(Self.value)) }
     }
 
     func auditTimestamp() async throws(RecordStoreError) -> String {
@@ -137,32 +141,23 @@ struct SQLiteTransaction: RememberingTransaction {
         return RecordStoreError(kind, error.message ?? "\(error)")
     }
 
-    private static func arguments(_ values: [RecordValue]) -> StatementArguments {
-        StatementArguments(values.map { value -> DatabaseValue in
-            switch value {
-            case .null: .null
-            case .integer(let number): number.databaseValue
-            case .real(let number): number.databaseValue
-            case .text(let text): text.databaseValue
-            case .blob(let bytes): Data(bytes).databaseValue
-            }
-        })
+    private static func value(_ value: RecordValue) -> SQLiteValue {
+        switch value {
+        case .null: .null
+        case .integer(let number): .integer(number)
+        case .real(let number): .real(number)
+        case .text(let text): .text(text)
+        case .blob(let bytes): .blob(bytes)
+        }
     }
 
-    private static func row(_ row: Row) -> RecordRow {
-        var columns: [String] = [], values: [RecordValue] = []
-        columns.reserveCapacity(row.count)
-        values.reserveCapacity(row.count)
-        for (column, value) in row {
-            columns.append(column)
-            switch value.storage {
-            case .null: values.append(.null)
-            case .int64(let number): values.append(.integer(number))
-            case .double(let number): values.append(.real(number))
-            case .string(let text): values.append(.text(text))
-            case .blob(let data): values.append(.blob(Array(data)))
-            }
+    private static func value(_ value: SQLiteValue) -> RecordValue {
+        switch value {
+        case .null: .null
+        case .integer(let number): .integer(number)
+        case .real(let number): .real(number)
+        case .text(let text): .text(text)
+        case .blob(let bytes): .blob(bytes)
         }
-        return RecordRow(columns: columns, values: values)
     }
 }
