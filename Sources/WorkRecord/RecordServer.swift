@@ -186,6 +186,8 @@ final class RecordConnectionHandler: ChannelInboundHandler {
     private var nextAnswer = 0
     /// Answers that are ready but wait for an earlier one (nil: the request wants no answer).
     private var waiting: [Int: ByteBuffer?] = [:]
+    /// Answers from the record's writer on their way to the event loop.
+    private let arrivals = AnswerArrivals()
 
     init(store: RecordStore, hub: NotificationHub, peer: String, mayWrite: Bool, logger: Logger) {
         self.store = store
@@ -242,7 +244,7 @@ final class RecordConnectionHandler: ChannelInboundHandler {
             return collected(request.id.map { Self.response(.success(["subscribed": true]), id: $0) }, collector, index, sequence, context)
         }
         let isWrite = request.method.isWrite
-        let peer = peer, logger = logger, id = request.id
+        let peer = peer, logger = logger, id = request.id, arrivals = arrivals
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
         var call = RecordCall(method: request.method, params: request.params, peer: peer, mayWrite: mayWrite)
@@ -259,7 +261,7 @@ final class RecordConnectionHandler: ChannelInboundHandler {
             }
             // Encoded on the connection's event loop, not on the record's single writer. A
             // JSON-RPC notification from the client (no id) gets no answer.
-            handler.eventLoop.execute {
+            arrivals.deliver(on: handler.eventLoop) {
                 handler.value.collected(
                     id.map { Self.response(result.map(\.result), id: $0) }, collector, index, sequence, boundContext.value)
             }
@@ -305,6 +307,30 @@ final class RecordConnectionHandler: ChannelInboundHandler {
         switch result {
         case .success(let value): RecordMessage.result(value, id: id)
         case .failure(let error): RecordMessage.error(error.code, error.message, id: id)
+        }
+    }
+}
+
+/// Answers handed from the record's writer to a connection's event loop. The writer completes a
+/// transaction's requests one after another; the first to arrive schedules one task on the loop
+/// and the rest join it, so a transaction's answers wake the loop once, not once each.
+final class AnswerArrivals: Sendable {
+    private let pending = Mutex<[@Sendable () -> Void]>([])
+
+    /// Runs `answer` on `eventLoop`, after every answer delivered before it.
+    func deliver(on eventLoop: any EventLoop, _ answer: @escaping @Sendable () -> Void) {
+        let first = pending.withLock { pending in
+            pending.append(answer)
+            return pending.count == 1
+        }
+        guard first else { return }
+        eventLoop.execute {
+            let arrived = self.pending.withLock { pending in
+                let arrived = pending
+                pending = []
+                return arrived
+            }
+            for answer in arrived { answer() }
         }
     }
 }
