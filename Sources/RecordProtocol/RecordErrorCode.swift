@@ -43,6 +43,9 @@ public enum RecordErrorCode: Int, Sendable, Hashable, CaseIterable {
     /// The unit's route does not let this station open that operation now (out of order, or
     /// another station's): the message names where the unit goes next.
     case notOnRoute = 1017
+    /// The idempotency key was first used with other content (other params, another signer): a
+    /// new request needs a new key, and the first answer is not given for it.
+    case idempotencyKeyReused = 1060
 
     /// Whether asking again later may succeed: the record failed inside or could not reach its
     /// database. Every other code is the record's considered answer to this request.

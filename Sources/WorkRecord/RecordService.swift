@@ -1,3 +1,4 @@
+import Crypto
 public import FloorgateCore
 public import RecordProtocol
 import Synchronization
@@ -73,9 +74,21 @@ public final class RecordService: Sendable {
             defer { if call.method != .resultRecord { transaction.memory?.forgetBuilds() } }
             let key = try params.string("idempotency_key")
             guard key.utf8.count <= 128 else { throw WorkRecordError(.invalidParams, "params.idempotency_key is longer than 128 bytes") }
-            if let earlier = try await transaction.row("SELECT method, response FROM idempotency WHERE key = ?", key) {
+            let digest = Self.digest(call.method, call.params)
+            if let earlier = try await transaction.row("SELECT method, response, digest FROM idempotency WHERE key = ?", key) {
                 guard earlier["method"] == call.method.rawValue else {
                     throw WorkRecordError(.conflict, "idempotency key \(key) was already used for \(earlier["method"] as String)")
+                }
+                // A key stored before digests were kept (NULL) answers any replay, as it did then.
+                if let first = earlier["digest"] as String?, first != digest {
+                    throw WorkRecordError(
+                        .idempotencyKeyReused,
+                        "idempotency key \(key) was first used for \(call.method) with other content; a new request needs a new key")
+                }
+                // The digest binds the signer; the password is checked again, so a replayed key
+                // gives a signed answer only to the one who can sign it.
+                if params.members["signature"] != nil {
+                    _ = try await Signer.authenticate(try SignatureInput(params), writer: writer, checked: call.passwordCheck, known: knownHashes)
                 }
                 return RecordOutcome(try JSONValue(recordText: Array((earlier["response"] as String).utf8)))
             }
@@ -109,7 +122,8 @@ public final class RecordService: Sendable {
             switch outcome {
             case .success(let answer):
                 try await transaction.execute(
-                    "INSERT INTO idempotency (key, method, response) VALUES (?, ?, ?)", key, call.method.rawValue, answer.result.text)
+                    "INSERT INTO idempotency (key, method, response, digest) VALUES (?, ?, ?, ?)", key, call.method.rawValue,
+                    answer.result.text, digest)
                 return answer
             case .failure(let error):
                 let refusal = Self.refusal(error, method: call.method)
@@ -118,6 +132,23 @@ public final class RecordService: Sendable {
         } catch {
             throw Self.refusal(error, method: call.method)
         }
+    }
+
+    /// What binds an idempotency key to its request: SHA-256 over the method and the params as
+    /// canonical JSON (keys sorted), without the key itself and without the signature's password,
+    /// which the record never keeps.
+    static func digest(_ method: RecordMethod, _ params: JSONValue?) -> String {
+        guard case .object(var members)? = params else { return digest(method.rawValue + "\n") }
+        members["idempotency_key"] = nil
+        if case .object(var signature)? = members["signature"] {
+            signature["password"] = nil
+            members["signature"] = .object(signature)
+        }
+        return digest(method.rawValue + "\n" + JSONValue.object(members).text)
+    }
+
+    private static func digest(_ text: String) -> String {
+        DeviceEvent.hex(Array(SHA256.hash(data: Array(text.utf8))))
     }
 
     /// Any error of a method as the refusal the caller gets.

@@ -216,8 +216,9 @@ struct PlantRecordTests {
     func olderSchemaMigratesForward() async throws {
         let cluster = try await PostgresTestCluster.shared()
         let (owner, serverURL, database) = try await Self.plantRecord(cluster)
-        // Version 1 is version 2 without the stations' routes.
-        try cluster.psql(database, "DROP TABLE station_route; UPDATE floorgate_schema SET version = 1")
+        // Version 1 is this version without the stations' routes (2) and the idempotency digests (3).
+        try cluster.psql(
+            database, "DROP TABLE station_route; ALTER TABLE idempotency DROP COLUMN digest; UPDATE floorgate_schema SET version = 1")
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let refused = try FloorgateProcess.run(["record", "serve", "--db", serverURL, "--socket", scratch.path("r.sock")])

@@ -218,6 +218,11 @@ enum SQLiteSchema {
                     """)
             try db.execute(sql: appendOnlyTriggers("station_route"))
         }
+        migrator.registerMigration("7 idempotency digests") { db in
+            // What binds a key to its request's content (RecordService.digest); NULL for keys
+            // stored before.
+            try db.execute(sql: "ALTER TABLE idempotency ADD COLUMN digest TEXT")
+        }
         return migrator
     }
 
