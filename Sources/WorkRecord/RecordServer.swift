@@ -40,12 +40,17 @@ public final class RecordServer: Sendable {
         _ location: RecordLocation, options: Options, passwordRounds: Int = PasswordHasher.defaultRounds, group: any EventLoopGroup,
         logger: Logger
     ) async throws -> (server: RecordServer, store: RecordStore) {
+        // A socket file a live server answers on is that server's: taking it over would leave it
+        // running, unreachable. One nobody answers on is left by a server that died: replaced.
+        if LiveSocket.answers(options.socketPath) { throw SocketInUse(path: options.socketPath) }
         let hub = NotificationHub()
         let store = try await RecordStore.open(location, passwordRounds: passwordRounds) { hub.publish($0) }
         let policy = WritePolicy(allowedUsers: options.allowedUsers, allowedGroups: options.allowedGroups)
         let maximumLineLength = options.maximumLineLength
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
+            // A client that shuts down its writing side after its requests still gets every answer.
+            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 PeerCredentials.read(channel).flatMapThrowing { peer in
                     try channel.pipeline.syncOperations.addHandlers([
@@ -64,6 +69,7 @@ public final class RecordServer: Sendable {
             umask(previousMask)
         } catch {
             umask(previousMask)
+            try? await store.close()
             throw error
         }
         if let warning = restrictSocketAccess(options.socketPath) {
@@ -75,6 +81,32 @@ public final class RecordServer: Sendable {
     /// Stops accepting connections and closes the socket.
     public func close() async throws {
         try await channel.close()
+    }
+}
+
+/// Why `record serve` does not start: another server answers on its socket.
+public struct SocketInUse: Error, CustomStringConvertible {
+    public var path: String
+
+    public var description: String {
+        "a record server already answers on \(path): stop it first, or give this one another --socket"
+    }
+}
+
+/// Whether a process accepts connections on the Unix socket at `path`.
+enum LiveSocket {
+    static func answers(_ path: String) -> Bool {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        return withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        } == 0
     }
 }
 
@@ -171,9 +203,18 @@ final class NotificationHub: Sendable {
 
 /// Answers the requests of one connection, in the order they came, whether an answer comes
 /// from the record's writer or straight from here (a parse error, `subscribe`).
-final class RecordConnectionHandler: ChannelInboundHandler {
+///
+/// A client that sends requests without reading its answers is not read further once it owes
+/// `maximumOwed` answers, or while its answers back up in the socket, until it reads: its
+/// requests then wait in the kernel's buffers, not in the server's memory or the writer's queue.
+final class RecordConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = RecordLine
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
+
+    /// Requests one connection may have unanswered before the record stops reading it (one read
+    /// may bring more: at most what fits in its 64 KiB).
+    static let maximumOwed = 256
 
     private let store: RecordStore
     private let hub: NotificationHub
@@ -188,6 +229,10 @@ final class RecordConnectionHandler: ChannelInboundHandler {
     private var waiting: [Int: ByteBuffer?] = [:]
     /// Answers from the record's writer on their way to the event loop.
     private let arrivals = AnswerArrivals()
+    /// Whether the client shut down its writing side (it reads on until answered).
+    private var inputClosed = false
+    /// Whether a read was held back because the client owes reading its answers.
+    private var readHeld = false
 
     init(store: RecordStore, hub: NotificationHub, peer: String, mayWrite: Bool, logger: Logger) {
         self.store = store
@@ -276,6 +321,40 @@ final class RecordConnectionHandler: ChannelInboundHandler {
         answer(sequence, line, context: context)
     }
 
+    func read(context: ChannelHandlerContext) {
+        if mayRead(context) {
+            context.read()
+        } else {
+            readHeld = true
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        resumeReading(context)
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func mayRead(_ context: ChannelHandlerContext) -> Bool {
+        nextRequest - nextAnswer < Self.maximumOwed && context.channel.isWritable
+    }
+
+    private func resumeReading(_ context: ChannelHandlerContext) {
+        guard readHeld, mayRead(context) else { return }
+        readHeld = false
+        context.read()
+    }
+
+    /// The client shut down its writing side: it is answered what it asked, then closed.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard case .inputClosed? = event as? ChannelEvent else { return context.fireUserInboundEventTriggered(event) }
+        inputClosed = true
+        closeIfAnswered(context: context)
+    }
+
+    private func closeIfAnswered(context: ChannelHandlerContext) {
+        if inputClosed, nextAnswer == nextRequest { context.close(promise: nil) }
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.notice("record connection closed on error", metadata: ["peer": "\(peer)", "error": "\(error)"])
         context.close(promise: nil)
@@ -301,6 +380,8 @@ final class RecordConnectionHandler: ChannelInboundHandler {
             }
         }
         if wrote { context.flush() }
+        closeIfAnswered(context: context)
+        resumeReading(context)
     }
 
     private static func response(_ result: Result<JSONValue, WorkRecordError>, id: JSONValue) -> JSONValue {

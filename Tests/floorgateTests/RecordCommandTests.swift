@@ -142,6 +142,59 @@ struct RecordCommandTests {
         #expect(rounds.status == 2)
     }
 
+    @Test("a second record serve on a socket a live server answers on is refused and the first keeps it; a stale socket is replaced; a client that half-closes gets every answer")
+    func socketOwnership() async throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let socketPath = scratch.path("record.sock")
+        let first = try FloorgateChild.recordServer(scratch.path("first.sqlite"), socket: socketPath)
+        #expect(first.firstLine() == "listening on \(socketPath)")
+
+        let second = try FloorgateProcess.run(["record", "serve", "--db", scratch.path("second.sqlite"), "--socket", socketPath])
+        #expect(second.status == 1 && second.standardError.contains("a record server already answers on \(socketPath)"), "\(second.standardError)")
+
+        // Two requests, then the client shuts down its writing side and reads to the end.
+        let answers = try Self.requestsThenHalfClose(socketPath, lines: [
+            #"{"jsonrpc":"2.0","id":1,"method":"record.info"}"#, #"{"jsonrpc":"2.0","id":2,"method":"record.info"}"#,
+        ])
+        #expect(answers.count == 2, "\(answers)")
+        #expect(answers.allSatisfy { $0.contains(#""audit_head""#) }, "\(answers)")
+
+        // A server killed outright leaves its socket file behind: the next one takes it.
+        first.kill(SIGKILL)
+        _ = await first.wait(timeout: .seconds(10))
+        #expect(FileManager.default.fileExists(atPath: socketPath))
+        let third = try FloorgateChild.recordServer(scratch.path("first.sqlite"), socket: socketPath)
+        defer { third.kill(SIGKILL) }
+        #expect(third.firstLine() == "listening on \(socketPath)")
+    }
+
+    /// Writes `lines` on a new connection to `path`, shuts down the writing side and reads the
+    /// answer lines until the server closes the connection.
+    private static func requestsThenHalfClose(_ path: String, lines: [String]) throws -> [String] {
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+        let connected = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        try #require(connected == 0)
+        var timeout = timeval(tv_sec: 20, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let request = Array(lines.map { $0 + "\n" }.joined().utf8)
+        #expect(request.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } == request.count)
+        shutdown(descriptor, Int32(SHUT_WR))
+        var received: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(descriptor, &buffer, buffer.count)
+            guard count > 0 else { break }  // 0: the server closed; -1: the timeout
+            received += buffer[..<count]
+        }
+        return String(decoding: received, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
     @Test("record serve tells systemd it is ready once it listens, and that it is stopping on SIGTERM")
     func serviceNotifications() async throws {
         let scratch = try ScratchDirectory()
