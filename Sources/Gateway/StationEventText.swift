@@ -2,8 +2,13 @@ import FloorgateCore
 
 extension StationEvent {
     /// One line for the terminal view, words first and never colour alone:
-    /// `caliper-1  12.031 mm  FAIL HIGH  bore diameter (step 10)  NC 1`.
+    /// `caliper-1  12.031 mm  FAIL HIGH  bore diameter (step 10)  NC 1`. Control characters a
+    /// device or the record sent are shown escaped (`TerminalText`).
     public var line: String {
+        TerminalText.escaped(text)
+    }
+
+    private var text: String {
         switch self {
         case .device(let name, let state, let message):
             return "\(Self.column(name))  \(state == .connected ? "connected" : "NOT CONNECTED")  \(message)"

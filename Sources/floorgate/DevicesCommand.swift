@@ -85,8 +85,9 @@ struct DevicesCommand: AsyncParsableCommand {
 
     static func line(_ device: DiscoveredDevice, profiles: [DeviceProfile]) -> String {
         let plugged = PluggedDevice(device: device, profiles: profiles)
-        return "\(device.node ?? device.syspath)  [\(device.subsystem)]  \(plugged.usbText)\n    \(plugged.profileText)\n    open: \(plugged.accessText)"
-            + plugged.interfaceLines.map { "\n    interface " + $0 }.joined()
+        // The USB strings are the device's own words: shown with any control character escaped.
+        return "\(device.node ?? device.syspath)  [\(device.subsystem)]  \(TerminalText.escaped(plugged.usbText))\n    \(plugged.profileText)\n    open: \(plugged.accessText)"
+            + plugged.interfaceLines.map { "\n    interface " + TerminalText.escaped($0) }.joined()
     }
 
     static func json(_ device: DiscoveredDevice, profiles: [DeviceProfile]) -> JSONValue {

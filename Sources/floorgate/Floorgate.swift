@@ -1,4 +1,5 @@
 import ArgumentParser
+import Gateway
 import Logging
 
 /// The `floorgate` command: every operation a technician, engineer or auditor needs.
@@ -42,7 +43,7 @@ struct Floorgate: ParsableCommand {
 @main
 enum FloorgateMain {
     static func main() async {
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        LoggingSystem.bootstrap { TerminalSafeLogHandler(StreamLogHandler.standardError(label: $0)) }
         do {
             var command = try Floorgate.parseAsRoot()
             if var asynchronous = command as? any AsyncParsableCommand {
