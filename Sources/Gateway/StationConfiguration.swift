@@ -32,6 +32,13 @@ public struct StationConfiguration: Sendable {
         public var address: String
         /// 8480 by default; 0 takes any free port (the gateway prints the page's address).
         public var port: Int
+
+        /// Whether `host` names this machine's loopback interface.
+        public static func isLoopback(_ host: String) -> Bool {
+            let host = host.lowercased()
+            let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+            return host == "localhost" || host == "::1" || (octets.count == 4 && octets.first == "127" && octets.allSatisfy { UInt8($0) != nil })
+        }
     }
 
     /// The station's name, recorded with every result and build (`bench-3`).
@@ -104,7 +111,15 @@ extension TOMLReader {
         guard try bool(page, "enabled", path: "page.") ?? true else { return nil }
         let port = try integer(page, "port", path: "page.") ?? 8480
         guard (0...65535).contains(port) else { throw error("page.port", "\(port) is not a TCP port (1–65535, or 0 for any free port)") }
-        return StationConfiguration.Page(address: try string(page, "address", path: "page.") ?? "127.0.0.1", port: port)
+        let address = try string(page, "address", path: "page.") ?? "127.0.0.1"
+        // Signing goes over the page: plain HTTP must not leave the machine.
+        guard StationConfiguration.Page.isLoopback(address) else {
+            throw error(
+                "page.address",
+                "'\(address)' would serve the page, and the passwords typed into it, over plain HTTP beyond this machine; "
+                    + "the page is served on loopback only (127.0.0.1, ::1 or localhost): put a TLS proxy with its own login in front to show it elsewhere")
+        }
+        return StationConfiguration.Page(address: address, port: port)
     }
 
     private func device(_ table: TOMLTable, path: String, profilesDirectory: String) throws(ConfigurationError) -> StationConfiguration.Device {

@@ -46,6 +46,7 @@ public enum StationPageServer {
         _ context: Context, address: String, port: Int, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void
     ) -> some Service {
         let router = Router()
+        router.add(middleware: PageGuard(address: address))
         router.get("/") { _, _ in html(PageHTML.station(await context.board.snapshot)) }
         router.get("/build") { _, _ in html(await buildPage(context)) }
         router.get("/build/history") { _, _ in html(await history(context)) }

@@ -51,6 +51,7 @@ struct StationConfigurationTests {
               ("[[device]]\nname = \"c\"\nprofile = \"norbar-tst\"\npath = \"/dev/a\"\n[[device]]\nname = \"c\"\nprofile = \"norbar-tst\"\npath = \"/dev/b\"\n", 10, "device[1].name", "two devices"),
               ("[[device]]\nname = \"c\"\nprofile = \"norbar-tst\"\npath = \"/dev/a\"\nbaud = 9600\n", 9, "device[0].baud", "unknown key"),
               ("", 0, "device", "no devices"),
+              ("[[device]]\nname = \"c\"\nprofile = \"norbar-tst\"\npath = \"/dev/a\"\n[page]\naddress = \"0.0.0.0\"\n", 10, "page.address", "plain HTTP beyond this machine"),
           ])
     func refused(tail: String, line: Int, key: String, words: String) throws {
         let error = try #require(problem(head + tail))

@@ -141,6 +141,26 @@ struct StationPageTests {
         #expect(try await HTTP.get(port: station.port, "/build/history").body.contains("history of SN-0001"))
     }
 
+    @Test("the page answers only to this machine's own host names, and every answer forbids framing by other sites and sniffing")
+    func hostAndHeaders() async throws {
+        let station = try await PageStation()
+        defer { Task { try await station.stop() } }
+        for host in ["127.0.0.1:\(station.port)", "localhost:\(station.port)", "[::1]:\(station.port)"] {
+            let answer = try await HTTP.get(port: station.port, "/", headers: "host: \(host)\r\n")
+            #expect(answer.status == 200, "\(host): \(answer.head)")
+        }
+        // A rebinding attacker's page: the browser sends the attacker's name as the host.
+        let rebound = try await HTTP.get(port: station.port, "/build/history", headers: "host: attacker.example:\(station.port)\r\n")
+        #expect(rebound.status == 421 && !rebound.body.contains("history of"), "\(rebound.head)")
+        let posted = try await HTTP.post(
+            port: station.port, "/actions/step-complete", body: "{}", host: "attacker.example:\(station.port)", origin: "http://attacker.example:\(station.port)")
+        #expect(posted.status == 421)
+        let head = try await HTTP.get(port: station.port, "/").head.lowercased()
+        #expect(head.contains("x-frame-options: sameorigin") && head.contains("x-content-type-options: nosniff"), "\(head)")
+        #expect(head.contains("content-security-policy:") && head.contains("frame-ancestors 'self'"), "\(head)")
+        #expect(rebound.head.lowercased().contains("x-frame-options: sameorigin"))
+    }
+
     @Test("signing on the page: who the user is first, refusals in the record's words, a redline acknowledged clears its prompt")
     func signing() async throws {
         let station = try await PageStation()
@@ -191,15 +211,23 @@ struct StationPageTests {
 /// calls block, so they run on a thread of their own, never on the tests' cooperative threads
 /// (two on this machine), which the station under test needs.
 enum HTTP {
-    struct Answer: Sendable { var status: Int; var body: String }
-
-    static func get(port: Int, _ path: String) async throws -> Answer {
-        try await offThePool { try exchange(port: port, "GET \(path) HTTP/1.0\r\nconnection: close\r\n\r\n") }
+    struct Answer: Sendable {
+        var status: Int
+        var body: String
+        /// The status line and header lines, as sent.
+        var head: String = ""
     }
 
-    static func post(port: Int, _ path: String, body: String, contentType: String = "application/json", origin: String? = nil) async throws -> Answer {
+    static func get(port: Int, _ path: String, headers: String = "") async throws -> Answer {
+        try await offThePool { try exchange(port: port, "GET \(path) HTTP/1.0\r\nconnection: close\r\n\(headers)\r\n") }
+    }
+
+    static func post(
+        port: Int, _ path: String, body: String, contentType: String = "application/json", host: String? = nil, origin: String? = nil
+    ) async throws -> Answer {
         let originLine = origin.map { "origin: \($0)\r\n" } ?? ""
-        return try await offThePool { try exchange(port: port, "POST \(path) HTTP/1.0\r\nconnection: close\r\nhost: 127.0.0.1:\(port)\r\n\(originLine)content-type: \(contentType)\r\ncontent-length: \(body.utf8.count)\r\n\r\n\(body)") }
+        let host = host ?? "127.0.0.1:\(port)"
+        return try await offThePool { try exchange(port: port, "POST \(path) HTTP/1.0\r\nconnection: close\r\nhost: \(host)\r\n\(originLine)content-type: \(contentType)\r\ncontent-length: \(body.utf8.count)\r\n\r\n\(body)") }
     }
 
     /// Runs blocking `work` on a new thread and waits for it without holding a cooperative thread.
@@ -224,7 +252,7 @@ enum HTTP {
         let text = String(decoding: answer, as: UTF8.self)
         guard let head = text.range(of: "\r\n\r\n") else { throw HTTPError(what: "no header in \(text.prefix(200))") }
         let status = Int(text.split(separator: " ").dropFirst().first ?? "") ?? 0
-        return Answer(status: status, body: String(text[head.upperBound...]))
+        return Answer(status: status, body: String(text[head.upperBound...]), head: String(text[..<head.lowerBound]))
     }
 
     static func connect(port: Int) throws -> Int32 {
