@@ -146,7 +146,7 @@ public enum StationPageServer {
             let locked = user["locked"] == .bool(true)
             return json([
                 "ok": .bool(!locked), "printed_name": user["printed_name"] ?? .null, "roles": user["roles"] ?? [],
-                "message": .string(locked ? "\(login) is locked out: an admin must unlock the account" : ""),
+                "message": .string(locked ? "\(login) is locked out for a while after failed signatures: an admin can unlock the account sooner" : ""),
             ], status: .ok)
         } catch {
             return json(["ok": false, "message": .string(error.description)], status: .ok)

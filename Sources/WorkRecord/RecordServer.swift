@@ -56,7 +56,8 @@ public final class RecordServer: Sendable {
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(RecordLineDecoder(maximumLength: maximumLineLength)),
                         RecordConnectionHandler(
-                            store: store, hub: hub, peer: peer.description, mayWrite: policy.allows(peer), logger: logger),
+                            store: store, hub: hub, peer: peer.description, mayWrite: policy.allows(peer),
+                            isHostAdministrator: peer.uid == 0 || peer.uid == getuid(), logger: logger),
                     ])
                 }
             }
@@ -220,6 +221,7 @@ final class RecordConnectionHandler: ChannelDuplexHandler {
     private let hub: NotificationHub
     private let peer: String
     private let mayWrite: Bool
+    private let isHostAdministrator: Bool
     private let logger: Logger
     /// The sequence number the next request gets.
     private var nextRequest = 0
@@ -234,11 +236,12 @@ final class RecordConnectionHandler: ChannelDuplexHandler {
     /// Whether a read was held back because the client owes reading its answers.
     private var readHeld = false
 
-    init(store: RecordStore, hub: NotificationHub, peer: String, mayWrite: Bool, logger: Logger) {
+    init(store: RecordStore, hub: NotificationHub, peer: String, mayWrite: Bool, isHostAdministrator: Bool, logger: Logger) {
         self.store = store
         self.hub = hub
         self.peer = peer
         self.mayWrite = mayWrite
+        self.isHostAdministrator = isHostAdministrator
         self.logger = logger
     }
 
@@ -292,13 +295,17 @@ final class RecordConnectionHandler: ChannelDuplexHandler {
         let peer = peer, logger = logger, id = request.id, arrivals = arrivals
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
-        var call = RecordCall(method: request.method, params: request.params, peer: peer, mayWrite: mayWrite)
+        var call = RecordCall(
+            method: request.method, params: request.params, peer: peer, mayWrite: mayWrite, isHostAdministrator: isHostAdministrator)
         call.orderingKey = "\(peer) connection \(ObjectIdentifier(self).hashValue)"
         store.submit(call) { result in
             if isWrite {
                 switch result {
                 case .success:
                     logger.info("record write", metadata: ["method": "\(request.method)", "peer": "\(peer)"])
+                case .failure(let error) where error.code == .signatureRejected || error.code == .userLocked:
+                    logger.warning(
+                        "signature rejected", metadata: ["method": "\(request.method)", "peer": "\(peer)", "error": "\(error)"])
                 case .failure(let error):
                     logger.notice(
                         "record write refused", metadata: ["method": "\(request.method)", "peer": "\(peer)", "error": "\(error)"])

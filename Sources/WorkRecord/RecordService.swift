@@ -12,17 +12,22 @@ public struct RecordCall: Sendable {
     public var peer: String
     /// Whether the caller may write (the server checks peer credentials against its allow list).
     public var mayWrite: Bool
+    /// Whether the caller administers the record's host: root or the record server's own user
+    /// on the socket, or a command that opened the record's file itself. It may unlock a user
+    /// without an admin's signature.
+    public var isHostAdministrator: Bool
     /// The signature's password, checked before the call's turn at the writer.
     var passwordCheck: PasswordCheck?
     /// Calls with the same key are served in the order submitted, even while one waits for its
     /// signature's check: the server's calls are keyed by their connection, others by peer.
     var orderingKey: String
 
-    public init(method: RecordMethod, params: JSONValue?, peer: String, mayWrite: Bool = true) {
+    public init(method: RecordMethod, params: JSONValue?, peer: String, mayWrite: Bool = true, isHostAdministrator: Bool = false) {
         self.method = method
         self.params = params
         self.peer = peer
         self.mayWrite = mayWrite
+        self.isHostAdministrator = isHostAdministrator
         orderingKey = peer
     }
 }
@@ -94,7 +99,7 @@ public final class RecordService: Sendable {
             }
             // The signer first, before any rule is checked or anything is written; the method's
             // writes are then attributed to the authenticated signer.
-            let authenticated = try await method.needsSignature(params, transaction)
+            let authenticated = try await method.needsSignature(params, call, transaction)
                 ? try await Signer.authenticate(try SignatureInput(params), writer: writer, checked: call.passwordCheck, known: knownHashes) : nil
             let methodWriter = authenticated.map { AuditedWriter(transaction: transaction, actor: Actor(user: $0.login, peer: call.peer)) } ?? writer
             let context = MethodContext(transaction: transaction, params: params, service: self, writer: methodWriter, authenticated: authenticated)
@@ -216,13 +221,15 @@ struct MethodHandler: Sendable {
         case always
         /// When the request adds users to a record that already has an admin (`record.import`).
         case whenAddingUsers
+        /// Unless the caller administers the record's host and sends no signature (`user.unlock`).
+        case unlessHostAdministrator
     }
 
     var signing: Signing = .never
     var run: @Sendable (MethodContext) async throws -> RecordOutcome
 
     /// Whether this request's signer must be authenticated before the method runs.
-    func needsSignature(_ params: Parameters, _ transaction: any RecordTransaction) async throws -> Bool {
+    func needsSignature(_ params: Parameters, _ call: RecordCall, _ transaction: any RecordTransaction) async throws -> Bool {
         switch signing {
         case .never:
             guard params.members["signature"] == nil else {
@@ -231,6 +238,8 @@ struct MethodHandler: Sendable {
             return false
         case .always:
             return true
+        case .unlessHostAdministrator:
+            return !call.isHostAdministrator || params.members["signature"] != nil
         case .whenAddingUsers:
             guard try !params.array("users").isEmpty else { return false }
             return try await transaction.integer(#"SELECT COUNT(*) FROM "user" WHERE ',' || roles || ',' LIKE '%,admin,%'"#) ?? 0 > 0
@@ -243,7 +252,7 @@ extension RecordService {
         .recordInfo: MethodHandler(run: RecordInfo.run),
         .recordImport: MethodHandler(signing: .whenAddingUsers, run: RecordImport.run),
         .userGet: MethodHandler(run: UserMethods.get),
-        .userUnlock: MethodHandler(signing: .always, run: UserMethods.unlock),
+        .userUnlock: MethodHandler(signing: .unlessHostAdministrator, run: UserMethods.unlock),
         .instructionGet: MethodHandler(run: InstructionMethods.get),
         .instructionApprove: MethodHandler(signing: .always, run: InstructionMethods.approve),
         .redlinePublish: MethodHandler(signing: .always, run: RedlineMethods.publish),

@@ -107,8 +107,12 @@ struct AuthenticatedUser: Sendable {
 /// checked or anything is written (`authenticate`); each signing then checks the role and
 /// records the printed name, time and meaning linked to the record signed (`sign`).
 struct Signer {
-    /// Consecutive failed signatures after which a user is locked out until an admin unlocks.
+    /// Consecutive failed signatures after which a user is locked out for `lockoutPeriod`.
     static let lockoutThreshold: Int64 = 5
+    /// How long a lockout lasts (an admin, or root on the record's host, may end it sooner). A
+    /// lockout that lasted for good would let anyone who can reach a signing lock every signer,
+    /// the only admin included, out of the record.
+    static let lockoutPeriod: Int64 = 15 * 60
 
     let writer: AuditedWriter
     /// The request's authenticated signer; nil when the request carried no signature.
@@ -132,26 +136,32 @@ struct Signer {
         let stored: String = user["password"]
         known.remember(stored, of: input.login)
         let userID: Int64 = user["id"]
-        let failed: Int64 = user["failed_attempts"]
-        guard user["locked"] as Int64 == 0 else {
-            throw WorkRecordError(.userLocked, "user '\(input.login)' is locked after \(lockoutThreshold) failed signatures; an admin must unlock the account")
+        let lockedUntil: Int64 = user["locked"]
+        let now = Int64(Date().timeIntervalSince1970)
+        guard lockedUntil <= now else {
+            throw WorkRecordError(
+                .userLocked,
+                "user '\(input.login)' is locked until \(Lockout.time(lockedUntil)) after \(lockoutThreshold) failed signatures; an admin, or root on the record's host, can unlock sooner")
         }
+        // A lockout served: counting starts again.
+        let failed: Int64 = lockedUntil > 0 ? 0 : user["failed_attempts"]
         let matches = checked.flatMap { $0.storedHash == stored ? $0.matches : nil } ?? PasswordHasher.matches(input.password, stored: stored)
         guard matches else {
             let attempts = failed + 1
-            let locks = attempts >= lockoutThreshold
-            try await writer.update("user", id: userID, ["failed_attempts": attempts, "locked": locks ? 1 : 0], action: "signature.rejected")
-            if locks {
-                throw WorkRecordError(.userLocked, "signature rejected; user '\(input.login)' is now locked after \(attempts) failed signatures")
+            let until = attempts >= lockoutThreshold ? now + lockoutPeriod : 0
+            try await writer.update("user", id: userID, ["failed_attempts": attempts, "locked": until], action: "signature.rejected")
+            if until > 0 {
+                throw WorkRecordError(
+                    .userLocked, "signature rejected; user '\(input.login)' is now locked until \(Lockout.time(until)) after \(attempts) failed signatures")
             }
             throw WorkRecordError(.signatureRejected, "signature rejected: user id or password is wrong (\(attempts) of \(lockoutThreshold) attempts before lockout)")
         }
-        if failed > 0 {
-            try await writer.update("user", id: userID, ["failed_attempts": 0], action: "signature.accepted")
+        if failed > 0 || lockedUntil > 0 {
+            try await writer.update("user", id: userID, ["failed_attempts": 0, "locked": 0], action: "signature.accepted")
         }
         return AuthenticatedUser(
             id: userID, login: input.login, printedName: user["name"],
-            roles: (user["roles"] as String).split(separator: ",").map(String.init), clearedFailures: failed > 0)
+            roles: (user["roles"] as String).split(separator: ",").map(String.init), clearedFailures: failed > 0 || lockedUntil > 0)
     }
 
     /// Records the authenticated signer's signature on a record, if they hold `role`.
@@ -175,5 +185,18 @@ struct Signer {
             ],
             action: "signature.\(meaning.rawValue)")
         return Signed(id: id, printedName: user.printedName, signedAt: signedAt)
+    }
+}
+
+/// A user's lockout, as the `locked` column holds it: 0, or the Unix time (seconds) it ends.
+enum Lockout {
+    /// Whether a `locked` value locks the user now.
+    static func isLocked(_ lockedUntil: Int64) -> Bool {
+        lockedUntil > Int64(Date().timeIntervalSince1970)
+    }
+
+    /// When a lockout ends, as the record writes times.
+    static func time(_ lockedUntil: Int64) -> String {
+        RecordClock.timestamp(Date(timeIntervalSince1970: TimeInterval(lockedUntil)))
     }
 }

@@ -363,13 +363,22 @@ struct RecordSignCommand: AsyncParsableCommand {
 /// `floorgate record unlock`.
 struct RecordUnlockCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "unlock", abstract: "Unlock a user locked out by failed signatures (admin's signature).")
+        commandName: "unlock",
+        abstract: "Unlock a user locked out by failed signatures before the lockout's 15 minutes are over.",
+        discussion: """
+            An admin signs the unlock (--user). Without --user, the unlock is asked with no signature, which             the record grants only to root or the record server's own user on the record's host (or to a             command with --db): the way back in when the only admin is the one locked out.
+            """)
     @Option(help: "The locked user's id.") var login: String
-    @OptionGroup var signer: SignerOptions
+    @Option(help: ArgumentHelp("The admin signing the unlock; the password is asked for.", valueName: "user"))
+    var user: String?
+    @Option(help: ArgumentHelp("The reason for signing, shown with the signature.", valueName: "text"))
+    var reason: String?
     @OptionGroup var target: RecordTarget
 
     func run() async throws {
-        printJSON(try await target.call(.userUnlock, ["login": .string(login), "signature": try signer.signature(meaning: "approved")]))
+        var params: [String: JSONValue] = ["login": .string(login)]
+        if let user { params["signature"] = try SignerOptions.signature(user: user, reason: reason, meaning: "approved") }
+        printJSON(try await target.call(.userUnlock, .object(params)))
     }
 }
 

@@ -27,7 +27,8 @@ struct RecordTarget: ParsableArguments {
         do {
             if let db {
                 let store = try await RecordStore.open(try RecordLocation(option: "--db", db), passwordRounds: passwordRounds)
-                let call = RecordCall(method: method, params: params, peer: "local uid=\(getuid()) pid=\(getpid())")
+                // Whoever opens the record's file for writing administers it.
+                let call = RecordCall(method: method, params: params, peer: "local uid=\(getuid()) pid=\(getpid())", isHostAdministrator: true)
                 do {
                     let result = try await store.perform(call).result
                     try await store.close()

@@ -80,6 +80,47 @@ struct IntegrityTests {
         #expect(try await harness.verifyFile().problem != nil)
     }
 
+    @Test("a lockout ends by itself: once its time is past, the right password signs and counting starts again", arguments: RecordHarness.backends)
+    func lockoutEnds(_ backend: RecordBackendKind) async throws {
+        let (harness, client) = try await RecordHarness.approvedExample(backend)
+        let build = try await client.call("build.open", withKey(["serial": "SN-0003", "station": "bench-3", "operator": "olga"]))
+        let complete: (JSONValue) -> JSONValue = { withKey(["build_id": build["build_id"] ?? .null, "signature": $0]) }
+        for _ in 0..<5 { _ = await recordError { _ = try await client.call("step.complete", complete(signature("olga", password: "guess-guess"))) } }
+        let locked = try await client.call("user.get", ["login": "olga"])
+        #expect(locked["locked"] == .bool(true))
+        let until = try await harness.count(#"SELECT locked FROM "user" WHERE login = 'olga'"#)
+        let now = Int(Date().timeIntervalSince1970)
+        #expect(until > now + 14 * 60 && until <= now + 15 * 60, "locked until \(until), now \(now)")
+        // Fifteen minutes later, as the clock would have it.
+        try await harness.tamper([#"UPDATE "user" SET locked = \#(now - 1) WHERE login = 'olga'"#])
+        #expect(try await client.call("user.get", ["login": "olga"])["locked"] == .bool(false))
+        #expect(await recordError { _ = try await client.call("step.complete", complete(signature("olga"))) } == .stepIncomplete)
+        #expect(try await harness.count(#"SELECT failed_attempts FROM "user" WHERE login = 'olga'"#) == 0)
+        #expect(try await harness.count(#"SELECT locked FROM "user" WHERE login = 'olga'"#) == 0)
+        try await harness.stop()
+    }
+
+    @Test("root or the record's own user on the host unlocks without a signature; any other caller needs an admin's")
+    func hostAdministratorUnlocks() async throws {
+        let (harness, client) = try await RecordHarness.approvedExample()
+        let build = try await client.call("build.open", withKey(["serial": "SN-0003", "station": "bench-3", "operator": "olga"]))
+        for _ in 0..<5 {
+            _ = await recordError {
+                _ = try await client.call("step.complete", withKey(["build_id": build["build_id"] ?? .null, "signature": signature("root-admin", password: "guess-guess")]))
+            }
+        }
+        #expect(try await client.call("user.get", ["login": "root-admin"])["locked"] == .bool(true))
+        // A caller that is not the host's administrator: an admin must sign, and the only admin is locked.
+        let stranger = RecordCall(method: .userUnlock, params: withKey(["login": "root-admin"]), peer: "uid=1234 gid=1234 pid=1")
+        await #expect(throws: WorkRecordError.self) { try await harness.store.perform(stranger) }
+        // This test runs as the record server's own user: the way back in.
+        let unlocked = try await client.call("user.unlock", withKey(["login": "root-admin"]))
+        #expect(unlocked["locked"] == .bool(false))
+        #expect(try await client.call("user.get", ["login": "root-admin"])["locked"] == .bool(false))
+        #expect(try await harness.count("SELECT COUNT(*) FROM audit WHERE action = 'user.unlock' AND peer LIKE 'uid=%'") == 1)
+        try await harness.stop()
+    }
+
     @Test("five wrong passwords lock the user; an admin's signed unlock restores signing", arguments: RecordHarness.backends)
     func lockout(_ backend: RecordBackendKind) async throws {
         let (harness, client) = try await RecordHarness.approvedExample(backend)
