@@ -25,6 +25,8 @@ public enum StationPageServer {
         public var profiles: [DeviceProfile]
         /// Renders a device history record (JSON from `dhr.export`) as a page.
         public var historyPage: @Sendable (JSONValue) -> String
+        /// The signing dialogs open on the page.
+        let dialogs = SigningDialogs()
 
         public init(board: StationBoard, record: RecordClient, profiles: [DeviceProfile], historyPage: @escaping @Sendable (JSONValue) -> String) {
             self.board = board
@@ -147,6 +149,8 @@ public enum StationPageServer {
             return json([
                 "ok": .bool(!locked), "printed_name": user["printed_name"] ?? .null, "roles": user["roles"] ?? [],
                 "message": .string(locked ? "\(login) is locked out for a while after failed signatures: an admin can unlock the account sooner" : ""),
+                // The dialog this user may now sign in (the only one the page relays for them).
+                "token": locked ? .null : .string(context.dialogs.open(for: login)),
             ], status: .ok)
         } catch {
             return json(["ok": false, "message": .string(error.description)], status: .ok)
@@ -157,19 +161,26 @@ public enum StationPageServer {
     static func act(_ context: Context, name: String, body: [UInt8]) async -> Response {
         guard let action = actions[name] else { return json(["ok": false, "message": .string("no action '\(name)'")], status: .notFound) }
         guard let request = try? JSONValue(parsing: body), let user = request["user"]?.stringValue, !user.isEmpty,
-              let password = request["password"]?.stringValue, !password.isEmpty,
+              let password = request["password"]?.stringValue, !password.isEmpty, let token = request["token"]?.stringValue,
               let key = request["idempotency_key"]?.stringValue, case .object(let given)? = request["params"]
         else {
-            return json(["ok": false, "message": "give user id, password and the action's params"], status: .badRequest)
+            return json(["ok": false, "message": "give user id, password, the dialog's token and the action's params"], status: .badRequest)
+        }
+        do {
+            try context.dialogs.check(token, for: user)
+        } catch {
+            return json(["ok": false, "message": .string(error.description)], status: .forbidden)
         }
         var params = given.filter { action.params.contains($0.key) }
         params["signature"] = ["user": .string(user), "password": .string(password)]
         params["idempotency_key"] = .string(key)
         do {
             let answer = try await context.record.call(action.method, .object(params))
+            context.dialogs.close(token, for: user)
             let signature = answer["signature_id"].map { " (signature \($0.text))" } ?? ""
             return json(["ok": true, "message": .string("Signed by \(user)\(signature).")], status: .ok)
         } catch {
+            if error.code == .signatureRejected || error.code == .userLocked { context.dialogs.wrongPassword(token, for: user) }
             return json(["ok": false, "message": .string(error.description)], status: .ok)
         }
     }

@@ -141,6 +141,38 @@ struct StationPageTests {
         #expect(try await HTTP.get(port: station.port, "/build/history").body.contains("history of SN-0001"))
     }
 
+    @Test("the page relays a signature only in a dialog opened for that signer, and closes a dialog after three wrong passwords")
+    func signingDialogs() async throws {
+        let station = try await PageStation()
+        defer { Task { try await station.stop() } }
+        func act(user: String, token: JSONValue, password: String) async throws -> (status: Int, answer: JSONValue) {
+            let body: JSONValue = [
+                "user": .string(user), "password": .string(password), "token": token, "idempotency_key": .string(UUIDv7.make()),
+                "params": ["build_id": 1, "step": "10"],
+            ]
+            let answer = try await HTTP.post(port: station.port, "/actions/step-complete", body: body.text)
+            return (answer.status, try JSONValue(parsing: Array(answer.body.utf8)))
+        }
+        // Without a dialog, or with another user's, nothing reaches the record.
+        #expect(try await act(user: "root-admin", token: "0123", password: "guess").status == 403)
+        let olga = try JSONValue(parsing: Array(try await HTTP.get(port: station.port, "/signer?user=olga").body.utf8))["token"] ?? .null
+        #expect(try await act(user: "root-admin", token: olga, password: "guess").status == 403)
+        // Three wrong passwords in olga's dialog, then it is closed: the fourth never reaches the record.
+        for _ in 0..<3 {
+            let (status, answer) = try await act(user: "olga", token: olga, password: "guess")
+            #expect(status == 200 && answer["message"]?.stringValue?.contains("record error 1007") == true, "\(answer)")
+        }
+        let fourth = try await act(user: "olga", token: olga, password: "guess")
+        #expect(fourth.status == 403 && fourth.answer["message"]?.stringValue?.contains("too many wrong passwords") == true, "\(fourth.answer)")
+        let record = station.harness.client()
+        #expect(try await record.call("user.get", ["login": "root-admin"])["locked"] == .bool(false))
+        #expect(try await record.call("user.get", ["login": "olga"])["locked"] == .bool(false), "three attempts, not five: olga is not locked")
+        // A new dialog ends the old one.
+        let again = try JSONValue(parsing: Array(try await HTTP.get(port: station.port, "/signer?user=olga").body.utf8))["token"] ?? .null
+        let ended = try await act(user: "olga", token: olga, password: "bench-olga-1")
+        #expect(again != olga && ended.status == 403)
+    }
+
     @Test("the page answers only to this machine's own host names, and every answer forbids framing by other sites and sniffing")
     func hostAndHeaders() async throws {
         let station = try await PageStation()
@@ -174,8 +206,13 @@ struct StationPageTests {
         #expect(nobody["ok"] == false && nobody["message"]?.stringValue?.contains("no user 'nobody'") == true)
 
         let buildID = try await station.harness.build()["build_id"] ?? .null
+        /// Opens olga's signing dialog, as the page does when her user id is typed.
+        func dialog() async throws -> JSONValue {
+            try JSONValue(parsing: Array(try await HTTP.get(port: station.port, "/signer?user=olga").body.utf8))["token"] ?? .null
+        }
+        var token = try await dialog()
         func act(_ name: String, _ params: JSONValue, password: String) async throws -> JSONValue {
-            let body: JSONValue = ["user": "olga", "password": .string(password), "idempotency_key": .string(UUIDv7.make()), "params": params]
+            let body: JSONValue = ["user": "olga", "password": .string(password), "token": token, "idempotency_key": .string(UUIDv7.make()), "params": params]
             return try JSONValue(parsing: Array(try await HTTP.post(port: station.port, "/actions/\(name)", body: body.text).body.utf8))
         }
         let wrong = try await act("step-complete", ["build_id": buildID, "step": "10"], password: "guess")
@@ -183,6 +220,7 @@ struct StationPageTests {
         let early = try await act("step-complete", ["build_id": buildID, "step": "10"], password: "bench-olga-1")
         #expect(early["ok"] == false && early["message"]?.stringValue?.contains("record error 1013") == true)
         #expect(try await HTTP.post(port: station.port, "/actions/build-close", body: "{}").status == 404)
+        token = try await dialog()
         let stale = try await act("step-complete", ["build_id": buildID, "step": "20"], password: "bench-olga-1")
         #expect(stale["ok"] == false && stale["message"]?.stringValue?.contains("record error") == true, "a page showing another step signs nothing: \(stale)")
         let plain = try await HTTP.post(port: station.port, "/actions/step-complete", body: "{}", contentType: "text/plain")
@@ -198,6 +236,7 @@ struct StationPageTests {
             "signature": ["user": "eric", "password": "bench-eric-1"], "idempotency_key": .string(UUIDv7.make()),
         ])
         try await station.harness.eventually("the redline prompt") { try await HTTP.get(port: station.port, "/").body.contains("id=\"redline-prompt\"") }
+        token = try await dialog()
         let acknowledged = try await act("redline-acknowledge", ["build_id": buildID, "redline_id": redline["redline_id"] ?? .null, "serial": "ignored"], password: "bench-olga-1")
         #expect(acknowledged["ok"] == true, "\(acknowledged)")
         try await station.harness.eventually("the prompt gone and revision B shown") {

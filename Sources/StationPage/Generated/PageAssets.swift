@@ -132,7 +132,7 @@ iframe.history { width: 100%; min-height: 70vh; border: 1px solid var(--line); b
   const dialog = document.getElementById("sign-dialog");
   if (!dialog) return;
   const field = (id) => document.getElementById(id);
-  let action = null, clock = null, lookup = 0;
+  let action = null, clock = null, lookup = 0, token = null;
 
   function uuidv7() {  // the record's idempotency keys are UUIDv7: milliseconds, then random bits
     const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -167,6 +167,7 @@ iframe.history { width: 100%; min-height: 70vh; border: 1px solid var(--line); b
       .catch(() => ({ ok: false, message: "the station did not answer; try again" }));
     if (asked !== lookup) return;  // a later user id was typed meanwhile
     field("sign-signer").textContent = answer.ok ? "Printed name: " + answer.printed_name + " (roles: " + answer.roles.join(", ") + ")" : answer.message;
+    token = answer.ok ? answer.token : null;
     field("sign-confirm").disabled = !answer.ok;
   });
   field("sign-cancel").addEventListener("click", () => dialog.close());
@@ -175,7 +176,7 @@ iframe.history { width: 100%; min-height: 70vh; border: 1px solid var(--line); b
     const form = new FormData(field("sign-form"));
     const params = Object.assign({}, action.params);
     if (action.name === "nc-disposition") { params.disposition = form.get("disposition"); params.comment = form.get("comment"); }
-    const request = { user: form.get("user"), password: form.get("password"), idempotency_key: action.key, params: params };
+    const request = { user: form.get("user"), password: form.get("password"), token: token, idempotency_key: action.key, params: params };
     const result = field("sign-result");
     result.className = "result"; result.textContent = "Signing…";
     const answer = await fetch("/actions/" + action.name, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(request) })
