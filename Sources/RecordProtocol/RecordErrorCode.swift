@@ -46,6 +46,10 @@ public enum RecordErrorCode: Int, Sendable, Hashable, CaseIterable {
     /// The idempotency key was first used with other content (other params, another signer): a
     /// new request needs a new key, and the first answer is not given for it.
     case idempotencyKeyReused = 1060
+    /// The record serves as many connections as it takes: this one is closed; try again later.
+    case tooManyConnections = 1061
+    /// A request line was begun but not finished in time: the connection is closed.
+    case requestTimedOut = 1062
 
     /// Whether asking again later may succeed: the record failed inside or could not reach its
     /// database. Every other code is the record's considered answer to this request.

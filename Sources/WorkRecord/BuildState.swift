@@ -167,17 +167,15 @@ struct BuildState {
         nonconformanceByResult[result.id]?["disposition"]
     }
 
-    /// The build after `result` was recorded against its active step, with the nonconformance
-    /// it raised, if any: what `result.record` would read back, without reading it.
-    func recording(_ result: RecordRow, raising nonconformance: RecordRow?) -> BuildState {
-        var after = self
-        after.results.append(result)
-        after.standingResults.append(ResultFacts(result))
+    /// Adds `result`, recorded against the active step, and the nonconformance it raised, if
+    /// any: what `result.record` would read back, without reading it.
+    mutating func record(_ result: RecordRow, raising nonconformance: RecordRow?) {
+        results.append(result)
+        standingResults.append(ResultFacts(result))
         if let nonconformance {
-            after.nonconformances.append(nonconformance)
-            after.nonconformanceByResult[result["id"]] = nonconformance
+            nonconformances.append(nonconformance)
+            nonconformanceByResult[result["id"]] = nonconformance
         }
-        return after
     }
 
     private func indexingNonconformances() -> BuildState {

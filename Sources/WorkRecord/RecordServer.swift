@@ -20,12 +20,21 @@ public final class RecordServer: Sendable {
         public var allowedGroups: Set<gid_t>
         /// The longest request line accepted, in bytes.
         public var maximumLineLength: Int
+        /// Connections served at once; one more is answered `1061` and closed.
+        public var maximumConnections: Int
+        /// How long a begun request line may take to finish; then `1062` and the connection closes.
+        public var lineTimeout: TimeAmount
 
-        public init(socketPath: String, allowedUsers: Set<uid_t> = [], allowedGroups: Set<gid_t> = [], maximumLineLength: Int = 1 << 20) {
+        public init(
+            socketPath: String, allowedUsers: Set<uid_t> = [], allowedGroups: Set<gid_t> = [], maximumLineLength: Int = 1 << 20,
+            maximumConnections: Int = 512, lineTimeout: TimeAmount = .seconds(30)
+        ) {
             self.socketPath = socketPath
             self.allowedUsers = allowedUsers
             self.allowedGroups = allowedGroups
             self.maximumLineLength = maximumLineLength
+            self.maximumConnections = maximumConnections
+            self.lineTimeout = lineTimeout
         }
     }
 
@@ -46,14 +55,22 @@ public final class RecordServer: Sendable {
         let hub = NotificationHub()
         let store = try await RecordStore.open(location, passwordRounds: passwordRounds) { hub.publish($0) }
         let policy = WritePolicy(allowedUsers: options.allowedUsers, allowedGroups: options.allowedGroups)
-        let maximumLineLength = options.maximumLineLength
+        let maximumLineLength = options.maximumLineLength, lineTimeout = options.lineTimeout
+        let connections = ConnectionCount(maximum: options.maximumConnections)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             // A client that shuts down its writing side after its requests still gets every answer.
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
-                PeerCredentials.read(channel).flatMapThrowing { peer in
+                guard connections.admit(channel) else {
+                    logger.warning("record connection refused: at the limit", metadata: ["limit": "\(options.maximumConnections)"])
+                    let refusal = RecordMessage.error(
+                        .tooManyConnections, "the record serves \(options.maximumConnections) connections at most; try again later", id: .null)
+                    return channel.pipeline.addHandler(RefusedConnection(line: RecordMessage.line(refusal)))
+                }
+                return PeerCredentials.read(channel).flatMapThrowing { peer in
                     try channel.pipeline.syncOperations.addHandlers([
+                        UnfinishedLineTimeout(timeout: lineTimeout, logger: logger),
                         ByteToMessageHandler(RecordLineDecoder(maximumLength: maximumLineLength)),
                         RecordConnectionHandler(
                             store: store, hub: hub, peer: peer.description, mayWrite: policy.allows(peer),
@@ -82,6 +99,110 @@ public final class RecordServer: Sendable {
     /// Stops accepting connections and closes the socket.
     public func close() async throws {
         try await channel.close()
+    }
+}
+
+/// How many connections the server holds; each is counted until it closes.
+final class ConnectionCount: Sendable {
+    private let maximum: Int
+    private let open = Mutex(0)
+
+    init(maximum: Int) {
+        self.maximum = maximum
+    }
+
+    /// Counts `channel` in if there is room; it is counted out when it closes.
+    func admit(_ channel: any Channel) -> Bool {
+        let admitted = open.withLock { open in
+            guard open < maximum else { return false }
+            open += 1
+            return true
+        }
+        if admitted { channel.closeFuture.whenComplete { _ in self.open.withLock { $0 -= 1 } } }
+        return admitted
+    }
+}
+
+/// A connection over the limit: told why, then closed.
+final class RefusedConnection: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let line: String
+
+    init(line: String) {
+        self.line = line
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: line))).whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+}
+
+/// Closes a connection whose request line was begun but not finished within `timeout`: a client
+/// that sends a byte now and then (slow loris) holds no connection for long. A connection that
+/// is merely quiet between whole lines (a gateway waiting for results, a subscriber) is left
+/// open, and time the server spends not reading (holding back a client that owes reading its
+/// answers) does not count against the client.
+final class UnfinishedLineTimeout: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let timeout: TimeAmount
+    private let logger: Logger
+    /// Set while bytes after the last newline wait for theirs.
+    private var deadline: Scheduled<Void>?
+    /// Whether the server asked for more bytes since the last it got (else it holds reads).
+    private var reading = true
+
+    init(timeout: TimeAmount, logger: Logger) {
+        self.timeout = timeout
+        self.logger = logger
+    }
+
+    func read(context: ChannelHandlerContext) {
+        reading = true
+        context.read()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = unwrapInboundIn(data).readableBytesView
+        reading = false
+        // A newline ends a line: what follows it, if anything, is a new line with its own time.
+        if bytes.contains(UInt8(ascii: "\n")) {
+            deadline?.cancel()
+            deadline = nil
+        }
+        if bytes.last != UInt8(ascii: "\n"), deadline == nil { arm(context) }
+        context.fireChannelRead(data)
+    }
+
+    private func arm(_ context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        deadline = context.eventLoop.scheduleTask(in: timeout) {
+            let (handler, context) = loopBound.value
+            handler.expired(context)
+        }
+    }
+
+    private func expired(_ context: ChannelHandlerContext) {
+        deadline = nil
+        guard reading else { return arm(context) }  // the server holds reads: not the client's time
+        let seconds = timeout.nanoseconds / 1_000_000_000
+        logger.notice("record connection closed: a request line was not finished", metadata: ["seconds": "\(seconds)"])
+        let refusal = RecordMessage.error(.requestTimedOut, "the request line was not finished within \(seconds) s", id: .null)
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: RecordMessage.line(refusal))), promise: nil)
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+        context.fireChannelInactive()
     }
 }
 

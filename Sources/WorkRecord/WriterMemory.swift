@@ -7,8 +7,8 @@ import Synchronization
 /// Sound because the writer knows every change to the file: its server holds the file's writer
 /// lock (`RecordFileLock`), and a commit by any other connection (an insider's `sqlite3`, a tool
 /// that ignored the lock) shows in `PRAGMA data_version` at the writer's next transaction, which
-/// then forgets everything. A request undone by its savepoint restores what was remembered before
-/// it; a transaction that does not commit forgets everything. The plant's PostgreSQL record is
+/// then forgets everything. A request undone by its savepoint restores the audit head and forgets
+/// the builds it touched; a transaction that does not commit forgets everything. The plant's PostgreSQL record is
 /// written by every server of the plant and remembers nothing.
 ///
 /// Used only by the writer, one transaction at a time; the lock is never contended.
@@ -20,10 +20,11 @@ final class WriterMemory: Sendable {
         fileprivate let undoCount: Int
     }
 
-    /// A change to the remembered builds, as what it replaced.
+    /// A change to the remembered builds, and how to undo it.
     private enum Undo: Sendable {
-        /// Build `id` was remembered as this before (nil: not at all).
-        case build(id: Int64, before: BuildState?)
+        /// Build `id` was taken or remembered: undone, it is reread (keeping its state before
+        /// would keep a second reference to its arrays, and each result would copy them).
+        case reread(id: Int64)
         /// Every build was forgotten; these were remembered before.
         case builds([Int64: BuildState])
     }
@@ -55,16 +56,22 @@ final class WriterMemory: Sendable {
         set { contents.withLock { $0.auditHead = newValue } }
     }
 
-    /// Build `id` as the last result recorded against it left it, if remembered.
-    func build(_ id: Int64) -> BuildState? {
-        contents.withLock { $0.builds[id] }
+    /// Build `id` as the last result recorded against it left it, if remembered, taken out of
+    /// memory so that the caller holds it alone and appends to it in place; `remember` puts it back.
+    func takeBuild(_ id: Int64) -> BuildState? {
+        contents.withLock { contents in
+            guard let build = contents.builds.removeValue(forKey: id) else { return nil }
+            contents.undo.append(.reread(id: id))
+            return build
+        }
     }
 
     /// Remembers `build` as it is after a result was recorded against it.
     func remember(_ build: BuildState) {
         contents.withLock { contents in
             if contents.builds.count >= Self.buildLimit, contents.builds[build.id] == nil { contents.forgetBuilds() }
-            contents.undo.append(.build(id: build.id, before: contents.builds.updateValue(build, forKey: build.id)))
+            contents.builds[build.id] = build
+            contents.undo.append(.reread(id: build.id))
         }
     }
 
@@ -104,7 +111,7 @@ final class WriterMemory: Sendable {
             contents.auditHead = mark.auditHead
             while contents.undo.count > mark.undoCount, let change = contents.undo.popLast() {
                 switch change {
-                case .build(let id, let before): contents.builds[id] = before
+                case .reread(let id): contents.builds[id] = nil
                 case .builds(let before): contents.builds = before
                 }
             }

@@ -49,7 +49,8 @@ final class RecordHarness {
         "root-admin": "bench-admin-1",
     ]
 
-    init(_ backend: RecordBackendKind = .sqlite) async throws {
+    /// `configure` may change the server's options (limits) before it starts.
+    init(_ backend: RecordBackendKind = .sqlite, configure: (inout RecordServer.Options) -> Void = { _ in }) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("floorgate-record-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         self.backend = backend
@@ -68,8 +69,9 @@ final class RecordHarness {
         var logger = Logger(label: "record-test")
         logger.logLevel = .warning
         // A low PBKDF2 work factor keeps the tests quick; production uses 600,000 rounds.
-        (server, store) = try await RecordServer.start(
-            location, options: .init(socketPath: socketPath), passwordRounds: 1_000, group: group, logger: logger)
+        var options = RecordServer.Options(socketPath: socketPath)
+        configure(&options)
+        (server, store) = try await RecordServer.start(location, options: options, passwordRounds: 1_000, group: group, logger: logger)
     }
 
     /// A new client of this record (it connects on its first call).

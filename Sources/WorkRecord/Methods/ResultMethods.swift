@@ -72,7 +72,7 @@ enum ResultMethods {
     static func record(_ context: MethodContext) async throws -> RecordOutcome {
         let reading = try Reading(context.params)
         let buildID = try context.params.integer("build_id")
-        let build = if let remembered = context.transaction.memory?.build(buildID) {
+        var build = if let remembered = context.transaction.memory?.takeBuild(buildID) {
             remembered
         } else {
             try await BuildState.load(context.transaction, id: buildID, service: context.service, results: .bindingFacts)
@@ -102,7 +102,12 @@ enum ResultMethods {
                 .noOpenPoint,
                 "step \(step.key) '\(step.title)' has no open \(named.map { "point '\($0)'" } ?? "point") for \(what) from a \(reading.deviceKind)")
         }
-        return try await append(reading, to: point, of: step, build, instructionID: build.instructionID, correction: nil, context)
+        let (outcome, result, nonconformance) = try await append(
+            reading, to: point, of: step, build, instructionID: build.instructionID, correction: nil, context)
+        // The build as the next result finds it.
+        build.record(result, raising: nonconformance)
+        context.transaction.memory?.remember(build)
+        return outcome
     }
 
     /// Records a corrected value for an earlier result: a new result that references the old
@@ -128,13 +133,15 @@ enum ResultMethods {
             signature, role: .quality, meaning: .reviewed, recordType: "result", recordID: oldID,
             subject: "correction of result \(oldID) (\(old["value"] as String)) on serial \(build.serial): \(reason)")
         return try await append(
-            reading, to: point, of: step, build, instructionID: old["instruction_id"], correction: (oldID, reason, signed.id), context)
+            reading, to: point, of: step, build, instructionID: old["instruction_id"], correction: (oldID, reason, signed.id), context).outcome
     }
 
+    /// Appends `reading` to `point` with the record's verdict, and the nonconformance a failure
+    /// raises; returns the answer and the rows as stored.
     private static func append(
         _ reading: Reading, to point: InstructionContent.Point, of step: InstructionContent.Step, _ build: BuildState,
         instructionID: Int64, correction: (resultID: Int64, reason: String, signatureID: Int64)?, _ context: MethodContext
-    ) async throws -> RecordOutcome {
+    ) async throws -> (outcome: RecordOutcome, result: RecordRow, nonconformance: RecordRow?) {
         let verdict = reading.verdict(against: point)
         // A new result taking the place of one whose nonconformance was dispositioned for rework
         // (a correction replaces a result; it re-measures nothing).
@@ -176,11 +183,6 @@ enum ResultMethods {
             notifications.append(NonconformanceMethods.raised(ncID, build: build, step: step.key, point: point.name))
             nonconformance = raised
         }
-        if correction == nil {
-            // The build as the next result finds it (after a correction it is reread: a
-            // correction need not be of the active step).
-            context.transaction.memory?.remember(build.recording(result, raising: nonconformance))
-        }
-        return RecordOutcome(.object(answer), notifications: notifications)
+        return (RecordOutcome(.object(answer), notifications: notifications), result, nonconformance)
     }
 }
