@@ -1,4 +1,5 @@
 import DeviceIO
+import FloorgateCore
 import Logging
 import NIOCore
 
@@ -18,6 +19,8 @@ final class DeviceReadingHandler: ChannelDuplexHandler {
     /// Reads again on this channel's loop: what the gate calls once commits catch up. Made once,
     /// not on every read.
     private var resumeReading: (@Sendable () -> Void)?
+    /// What the log says of skipped bytes: a line now and then, not one per run.
+    private var skippedReport = SkippedBytesReport()
 
     init(normalizer: Normalizer, outbox: Outbox, gate: CommitGate, logger: Logger) {
         self.normalizer = normalizer
@@ -28,8 +31,8 @@ final class DeviceReadingHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let item = normalizer.item(for: unwrapInboundIn(data)) else { return }
-        if item.state == .skipped {
-            logger.warning("bytes that are no \(normalizer.profileName) result; kept as skipped", metadata: ["event": "\(item.eventLine)"])
+        if item.state == .skipped, let line = skippedReport.note(item.raw) {
+            logger.warning("bytes that are no \(normalizer.profileName) result, kept in the outbox as skipped: \(line)")
         }
         outbox.submit(item, through: gate, from: context.eventLoop)
     }

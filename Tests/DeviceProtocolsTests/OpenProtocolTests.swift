@@ -179,6 +179,24 @@ struct OpenProtocolErrorRunTests {
         #expect(events.first?.jsonObject["reason"] == "unsupported revision")
     }
 
+    @Test("noise longer than one error event is reported in 4096-byte pieces as it arrives, not held whole")
+    func longNoiseIsSplitAndBounded() throws {
+        var decoder = OpenProtocolDecoder()
+        let noise = [UInt8](repeating: 0x01, count: 100_000)
+        // Fed in reads of 4 KiB, as a link delivers it: what the decoder holds back stays small.
+        var early: [DeviceEvent] = []
+        for start in stride(from: 0, to: noise.count, by: 4096) {
+            early += decoder.feed(Array(noise[start..<min(start + 4096, noise.count)]))
+        }
+        #expect(early.reduce(0) { $0 + $1.raw.count } >= noise.count - 3 * 4096, "held back: \(noise.count - early.reduce(0) { $0 + $1.raw.count })")
+        let good = try fixtureInput("rev 1 OK result")
+        let events = early + decoder.feed(good) + decoder.finish()
+        #expect(events.last?.name == "tightening")
+        let errors = events.dropLast()
+        #expect(errors.allSatisfy { $0.raw.count <= 4096 && $0.jsonObject["reason"] == "unexpected bytes" })
+        #expect(errors.flatMap { Array($0.raw) } == noise)
+    }
+
     @Test("a silent frame between two refused frames keeps them apart")
     func silentFrameEndsRun() throws {
         let refused = try fixtureInput("revision 050 (defined by no specification) is not supported")

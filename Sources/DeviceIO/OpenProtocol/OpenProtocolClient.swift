@@ -121,6 +121,7 @@ public struct OpenProtocolClient: Sendable {
         return try await channel.executeThenClose { inbound, outbound in
             try await withLinkInputs(from: inbound, tickingEvery: tick) { inputs in
                 var session = Session(configuration: configuration, outbound: outbound, logger: logger)
+                var skippedReport = SkippedBytesReport()
                 try await session.send(OpenProtocolEncoder.communicationStart(revision: session.startRevision))
                 for await input in inputs {
                     switch input {
@@ -131,7 +132,9 @@ public struct OpenProtocolClient: Sendable {
                     case .received(let output):
                         session.heardFromController()
                         guard case .frame(let frame) = output else {
-                            logger.warning("skipped bytes on the link", metadata: ["bytes": "\(output)"])
+                            if case .skipped(_, let raw) = output, let line = skippedReport.note(raw) {
+                                logger.warning("bytes on the link that are no Open Protocol frame: \(line)")
+                            }
                             continue
                         }
                         if try await handle(frame, session: &session, sequence: &sequence, resetBackoff: resetBackoff) {

@@ -8,8 +8,9 @@ public import FloorgateCore
 public struct OpenProtocolDecoder: DeviceDecoder {
     private var framer = OpenProtocolFramer()
     /// Skipped bytes and refused frames that touch each other form one error event (reason of the
-    /// run's first part); it is held until a good or silent frame, an idle gap or the end.
-    private var run: (reason: DecodeFailure, bytes: [UInt8])?
+    /// run's first part); it is held until a good or silent frame, an idle gap or the end, and
+    /// cut into pieces of 4096 bytes as it grows, so noise never grows memory.
+    private var run = SkippedRun()
 
     public init() {}
 
@@ -37,11 +38,11 @@ public struct OpenProtocolDecoder: DeviceDecoder {
                 closeRun(into: &events)  // the final `incomplete` error always stands alone
                 events.append(.error(.incompleteFrame, raw: raw))
             case .skipped(let reason, let raw):
-                extendRun(reason, raw)
+                run.append(raw, reason: reason, into: &events)
             case .frame(let frame):
                 switch Self.event(.frame(frame)) {
                 case .error(let failure, let raw)?:
-                    extendRun(failure, raw)
+                    run.append(raw, reason: failure, into: &events)
                 case let event?:
                     closeRun(into: &events)
                     events.append(event)
@@ -53,19 +54,8 @@ public struct OpenProtocolDecoder: DeviceDecoder {
         return events
     }
 
-    private mutating func extendRun(_ reason: DecodeFailure, _ raw: RawBytes) {
-        if var current = run {
-            current.bytes += raw
-            run = current
-        } else {
-            run = (reason, Array(raw))
-        }
-    }
-
     private mutating func closeRun(into events: inout [DeviceEvent]) {
-        guard let current = run else { return }
-        events.append(.error(current.reason, raw: RawBytes(current.bytes)))
-        run = nil
+        run.close(into: &events)
     }
 
     /// The event of one framer output, or nil for a silent message.
