@@ -15,24 +15,37 @@ public import ServiceLifecycle
 public struct GatewayRuntime: Service {
     public let configuration: StationConfiguration
     public var shutdownGrace: Duration = .seconds(5)
+    private let outbox: Outbox
     private let logger: Logger
     private let view: @Sendable (StationEvent) -> Void
     private let ready: @Sendable () -> Void
 
-    /// `view` sees every station event (the terminal view, the station page); `ready` is
-    /// called once the outbox is open and the devices are starting.
+    /// Opens the station's outbox: before anything listens or reads a device, so that a gateway
+    /// that cannot keep what its devices send says so at once, naming the file and the key.
+    public static func openOutbox(_ configuration: StationConfiguration, logger: Logger) throws(OutboxOpenError) -> Outbox {
+        do {
+            return try Outbox(path: configuration.outboxPath, logger: logger)
+        } catch {
+            throw OutboxOpenError(path: configuration.outboxPath, reason: "\(error)")
+        }
+    }
+
+    /// `outbox` is the station's (`openOutbox`); the runtime closes it when it stops. `view`
+    /// sees every station event (the terminal view, the station page); `ready` is called once the
+    /// devices are starting.
     public init(
-        configuration: StationConfiguration, logger: Logger,
+        configuration: StationConfiguration, outbox: Outbox, logger: Logger,
         ready: @escaping @Sendable () -> Void = {}, view: @escaping @Sendable (StationEvent) -> Void
     ) {
         self.configuration = configuration
+        self.outbox = outbox
         self.logger = logger
         self.ready = ready
         self.view = view
     }
 
     public func run() async throws {
-        let outbox = try Outbox(path: configuration.outboxPath, logger: logger)
+        let outbox = outbox
         let pragmas = try outbox.pragmas()
         logger.info("outbox open", metadata: [
             "path": "\(configuration.outboxPath)", "journal_mode": "\(pragmas.journalMode)", "synchronous": "\(pragmas.synchronous)",
@@ -102,5 +115,15 @@ public struct GatewayRuntime: Service {
         default:
             logger.error("the device's connection does not fit its profile's transport")
         }
+    }
+}
+
+/// Why the gateway does not start: its outbox cannot be opened.
+public struct OutboxOpenError: Error, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+
+    public var description: String {
+        "the outbox \(path) (station.toml `outbox`) cannot be opened: \(reason); its directory must exist and be writable by the gateway's user"
     }
 }

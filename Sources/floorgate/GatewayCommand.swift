@@ -55,12 +55,19 @@ struct GatewayCommand: AsyncParsableCommand {
             throw CommandFailure("\(error)", exitCode: FloorgateExit.badUsage)
         }
         let logger = Logger(label: "floorgate.gateway")
+        // Before anything listens or reads a device.
+        let outbox: Outbox
+        do {
+            outbox = try GatewayRuntime.openOutbox(station, logger: logger)
+        } catch {
+            throw CommandFailure("\(config): \(error)")
+        }
         let manager = ServiceManager(environment: ProcessInfo.processInfo.environment)
         let quiet = quiet
         // The page's board follows the station's events only when there is a page to show them.
         let board = station.page.map { _ in StationBoard(station: station.station, operatorLogin: station.operatorLogin, deviceNames: station.devices.map(\.name)) }
         let runtime = GatewayRuntime(
-            configuration: station, logger: logger,
+            configuration: station, outbox: outbox, logger: logger,
             ready: {
                 manager.ready(status: "\(station.devices.count) devices, record \(station.recordSocket)")
                 if !quiet { Self.show("gateway       \(station.station) ready: \(station.devices.count) devices, outbox \(station.outboxPath)") }

@@ -102,7 +102,8 @@ final class StationHarness: @unchecked Sendable {
         var logger = Logger(label: "gateway")
         logger.logLevel = .critical
         let events = events
-        let runtime = GatewayRuntime(configuration: configuration, logger: logger) { event in
+        let outbox = try GatewayRuntime.openOutbox(configuration, logger: logger)
+        let runtime = GatewayRuntime(configuration: configuration, outbox: outbox, logger: logger) { event in
             events.append(event)
             view(event)
         }
