@@ -102,11 +102,12 @@ public struct GatewayRuntime: Service {
         case (.network(let host, let port), _):
             var configuration = OpenProtocolClient.Configuration(host: host, port: port)
             configuration.source = device.name
+            // Connected once a session is established, not when a connection merely opens.
             let client = OpenProtocolClient(
                 configuration: configuration,
-                sink: OutboxSink(outbox: outbox, normalizer: normalizer), history: outbox, logger: logger
+                sink: OutboxSink(outbox: outbox, normalizer: normalizer), history: outbox, logger: logger,
+                onLink: { status in await station.deviceChanged(name: device.name, status: status) }
             ) { _, _ in false }
-            await station.deviceChanged(name: device.name, status: DeviceStatus(state: .connected, message: "Open Protocol \(host):\(port)"))
             do {
                 try await client.run()
             } catch {

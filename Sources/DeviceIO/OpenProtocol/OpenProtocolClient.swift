@@ -47,11 +47,16 @@ public struct OpenProtocolClient: Sendable {
     /// included, or an `error` event for a result frame Floorgate could not read), after the
     /// result was acknowledged; return true to stop the client.
     public typealias StoredHandler = @Sendable (DeviceEvent, StoreReceipt) async -> Bool
+    /// What the caller hears about the link: `connected` once a session is established and
+    /// results are subscribed (not when a TCP connection merely opens), `lost` with the reason
+    /// when a session ends or a connection cannot be made (once, until it is connected again).
+    public typealias LinkHandler = @Sendable (DeviceStatus) async -> Void
 
     public let configuration: Configuration
     private let sink: any DurableSink
     private let logger: Logger
     private let onStored: StoredHandler
+    private let onLink: LinkHandler
     private let history: (any ResultHistory)?
 
     /// `history`, when given, is asked at the start of each session for the tightening ids
@@ -61,11 +66,13 @@ public struct OpenProtocolClient: Sendable {
         sink: any DurableSink,
         history: (any ResultHistory)? = nil,
         logger: Logger,
+        onLink: @escaping LinkHandler = { _ in },
         onStored: @escaping StoredHandler
     ) {
         self.configuration = configuration
         self.sink = sink
         self.history = history
+        self.onLink = onLink
         var logger = logger
         logger[metadataKey: "controller"] = "\(configuration.controller)"
         self.logger = logger
@@ -79,10 +86,16 @@ public struct OpenProtocolClient: Sendable {
     public func run() async throws {
         var backoff = configuration.initialBackoff
         var sequence = TighteningSequence(highest: nil)
+        // Whether the caller was told the link is lost (reported once until a session is up again).
+        var reportedLost = false
         while !Task.isCancelled {
             do {
                 logger.info("connecting")
-                switch try await runSession(sequence: &sequence, resetBackoff: { backoff = configuration.initialBackoff }) {
+                let established = {
+                    backoff = configuration.initialBackoff
+                    reportedLost = false
+                }
+                switch try await runSession(sequence: &sequence, established: established) {
                 case .stopRequested:
                     logger.info("stopped: done")
                     return
@@ -91,6 +104,10 @@ public struct OpenProtocolClient: Sendable {
                 return
             } catch {
                 logger.warning("link lost; reconnecting in \(backoff)", metadata: ["reason": "\(error)"])
+                if !reportedLost {
+                    reportedLost = true
+                    await onLink(DeviceStatus(state: .lost, message: "Open Protocol \(configuration.controller): \(error); reconnecting"))
+                }
             }
             try await Task.sleep(for: backoff)
             backoff = min(backoff * 2, configuration.maximumBackoff)
@@ -114,7 +131,7 @@ public struct OpenProtocolClient: Sendable {
         }
     }
 
-    private func runSession(sequence: inout TighteningSequence, resetBackoff: () -> Void) async throws -> SessionEnd {
+    private func runSession(sequence: inout TighteningSequence, established: () -> Void) async throws -> SessionEnd {
         let channel = try await OpenProtocolChannels.connect(host: configuration.host, port: configuration.port)
         logger.info("connected")
         let tick = min(configuration.keepAliveInterval, configuration.linkTimeout) / 4
@@ -137,7 +154,7 @@ public struct OpenProtocolClient: Sendable {
                             }
                             continue
                         }
-                        if try await handle(frame, session: &session, sequence: &sequence, resetBackoff: resetBackoff) {
+                        if try await handle(frame, session: &session, sequence: &sequence, established: established) {
                             return .stopRequested
                         }
                     }
@@ -152,7 +169,7 @@ public struct OpenProtocolClient: Sendable {
         _ frame: OpenProtocolFrame,
         session: inout Session,
         sequence: inout TighteningSequence,
-        resetBackoff: () -> Void
+        established: () -> Void
     ) async throws -> Bool {
         let message: OpenProtocolMessage
         do {
@@ -183,7 +200,9 @@ public struct OpenProtocolClient: Sendable {
             try await session.send(OpenProtocolEncoder.subscribeLastTighteningResult(revision: session.resultRevision))
         case .commandAccepted(mid: 60), .commandError(mid: 60, errorCode: 9):
             logger.info("subscribed to tightening results", metadata: ["revision": "\(session.resultRevision)"])
-            resetBackoff()
+            established()
+            await onLink(DeviceStatus(
+                state: .connected, message: "Open Protocol \(configuration.controller): session revision \(session.startRevision), results revision \(session.resultRevision)"))
             if let history {
                 let gaps = try await history.numericKeyGaps(source: source, window: configuration.backfillWindow)
                 sequence.noteHighest(gaps.highest)
