@@ -301,12 +301,26 @@ struct WritePolicy: Sendable {
     }
 }
 
-/// The connections that asked for notifications.
+/// The connections that asked for notifications. One that stops reading them is cut off: once
+/// its answers and notifications have backed up in its socket (not writable) for `patience`, it
+/// gets a last `subscription.ended` and is closed, so a subscriber that never reads holds at most
+/// what backed up meanwhile, not every notification from then on.
 final class NotificationHub: Sendable {
-    private let subscribers = Mutex<[ObjectIdentifier: any Channel]>([:])
+    private struct Subscriber {
+        let channel: any Channel
+        /// Since when its socket has been backed up, at the last notification.
+        var backedUpSince: ContinuousClock.Instant?
+    }
+
+    private let subscribers = Mutex<[ObjectIdentifier: Subscriber]>([:])
+    private let patience: Duration
+
+    init(patience: Duration = .seconds(30)) {
+        self.patience = patience
+    }
 
     func subscribe(_ channel: any Channel) {
-        subscribers.withLock { $0[ObjectIdentifier(channel)] = channel }
+        subscribers.withLock { $0[ObjectIdentifier(channel)] = Subscriber(channel: channel) }
         channel.closeFuture.whenComplete { [weak self] _ in
             _ = self?.subscribers.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) }
         }
@@ -314,11 +328,35 @@ final class NotificationHub: Sendable {
 
     func publish(_ notifications: [RecordNotification]) {
         guard !notifications.isEmpty else { return }
-        let channels = subscribers.withLock { Array($0.values) }
-        guard !channels.isEmpty else { return }
-        let lines = notifications.map { RecordMessage.line(RecordMessage.notification($0)) }.joined()
-        for channel in channels {
-            channel.writeAndFlush(channel.allocator.buffer(string: lines), promise: nil)
+        let now = ContinuousClock.now
+        let (live, lagging) = subscribers.withLock { subscribers -> ([any Channel], [any Channel]) in
+            var live: [any Channel] = [], lagging: [any Channel] = []
+            for (key, var subscriber) in subscribers {
+                if subscriber.channel.isWritable {
+                    subscriber.backedUpSince = nil
+                } else if let since = subscriber.backedUpSince, now - since >= patience {
+                    subscribers[key] = nil
+                    lagging.append(subscriber.channel)
+                    continue
+                } else if subscriber.backedUpSince == nil {
+                    subscriber.backedUpSince = now
+                }
+                subscribers[key] = subscriber
+                live.append(subscriber.channel)
+            }
+            return (live, lagging)
+        }
+        if !live.isEmpty {
+            let lines = notifications.map { RecordMessage.line(RecordMessage.notification($0)) }.joined()
+            for channel in live {
+                channel.writeAndFlush(channel.allocator.buffer(string: lines), promise: nil)
+            }
+        }
+        let ended = RecordMessage.line(RecordMessage.notification(RecordNotification(
+            method: RecordNotification.subscriptionEnded,
+            params: ["reason": .string("notifications went unread for \(patience); reconnect and read the state again")])))
+        for channel in lagging {
+            channel.writeAndFlush(channel.allocator.buffer(string: ended)).whenComplete { _ in channel.close(promise: nil) }
         }
     }
 }

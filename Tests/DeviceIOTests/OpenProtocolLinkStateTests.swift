@@ -17,8 +17,9 @@ struct OpenProtocolLinkStateTests {
 
     private func client(port: Int, statuses: Statuses) -> OpenProtocolClient {
         var configuration = OpenProtocolClient.Configuration(host: "127.0.0.1", port: port)
-        configuration.linkTimeout = .milliseconds(600)
-        configuration.keepAliveInterval = .milliseconds(400)
+        // Short enough for a quick test, long enough for a loaded machine to answer in time.
+        configuration.linkTimeout = .seconds(2)
+        configuration.keepAliveInterval = .seconds(1)
         configuration.initialBackoff = .milliseconds(100)
         configuration.maximumBackoff = .milliseconds(200)
         return OpenProtocolClient(
@@ -35,7 +36,7 @@ struct OpenProtocolLinkStateTests {
         try await probe.channel.close()
         let statuses = Statuses()
         let task = Task { try await client(port: port, statuses: statuses).run() }
-        try await Task.sleep(for: .seconds(1.5))
+        try await Task.sleep(for: .seconds(2))
         task.cancel()
         #expect(statuses.states == [.lost], "\(statuses.seen.withLock { $0 })")
         #expect(statuses.seen.withLock { $0.first?.message.contains("127.0.0.1:\(port)") } == true)
@@ -55,7 +56,7 @@ struct OpenProtocolLinkStateTests {
             try await silent.executeThenClose { inbound, _ in
                 for try await _ in inbound {}  // until the client closes it
             }
-            for _ in 0..<50 where statuses.states.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+            for _ in 0..<500 where statuses.states.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
             #expect(statuses.states == [.lost], "\(statuses.seen.withLock { $0 })")
             // Second: a session is started and results are subscribed.
             let answered = try #require(try await iterator.next())
@@ -73,7 +74,7 @@ struct OpenProtocolLinkStateTests {
                 #expect(try await nextMID() == 60)
                 #expect(statuses.states == [.lost], "not connected before results are subscribed")
                 try await outbound.write(ByteBuffer(bytes: OpenProtocolEncoder.commandAccepted(mid: 60)))
-                for _ in 0..<50 where statuses.states.count < 2 { try await Task.sleep(for: .milliseconds(20)) }
+                for _ in 0..<500 where statuses.states.count < 2 { try await Task.sleep(for: .milliseconds(20)) }
                 #expect(statuses.states == [.lost, .connected])
             }
         }
