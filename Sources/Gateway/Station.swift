@@ -147,6 +147,12 @@ public actor Station {
             case .success(let answer):
                 eventStream.continuation.yield(.recorded(source: entry.source, summary: summary, answer: answer))
                 deliveries.append(.settled(.delivered, outcome: answer.text))
+            case .failure(let error) where error.code == .idempotencyKeyReused:
+                // The key is this entry's own: the record holds it from an earlier delivery whose
+                // answer was lost, sent while another build was open. Delivered, not unbound.
+                let outcome = "recorded by an earlier delivery whose answer was lost (\(error))"
+                logger.notice("result already recorded under its key", metadata: ["key": "\(entry.id)", "source": "\(entry.source)"])
+                deliveries.append(.settled(.delivered, outcome: outcome))
             case .failure(let error):
                 let delivery = refusal(error, source: entry.source, summary: summary)
                 deliveries.append(delivery)
