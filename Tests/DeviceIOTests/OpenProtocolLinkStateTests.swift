@@ -17,9 +17,9 @@ struct OpenProtocolLinkStateTests {
 
     private func client(port: Int, statuses: Statuses) -> OpenProtocolClient {
         var configuration = OpenProtocolClient.Configuration(host: "127.0.0.1", port: port)
-        // Short enough for a quick test, long enough for a loaded machine to answer in time.
-        configuration.linkTimeout = .seconds(2)
-        configuration.keepAliveInterval = .seconds(1)
+        // Long: the test ends the links itself, and a loaded machine answers late.
+        configuration.linkTimeout = .seconds(60)
+        configuration.keepAliveInterval = .seconds(30)
         configuration.initialBackoff = .milliseconds(100)
         configuration.maximumBackoff = .milliseconds(200)
         return OpenProtocolClient(
@@ -51,10 +51,15 @@ struct OpenProtocolLinkStateTests {
         defer { task.cancel() }
         try await server.executeThenClose { connections in
             var iterator = connections.makeAsyncIterator()
-            // First connection: accepted, never answered; the client gives it up as silent.
+            // First connection: accepted, its MID 0001 never answered, then closed by the controller.
             let silent = try #require(try await iterator.next())
             try await silent.executeThenClose { inbound, _ in
-                for try await _ in inbound {}  // until the client closes it
+                var frames = inbound.makeAsyncIterator()
+                while let output = try await frames.next() {
+                    if case .frame(let frame) = output, frame.mid == 1 { break }
+                }
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(statuses.states.isEmpty, "an open connection without a session is not connected")
             }
             for _ in 0..<500 where statuses.states.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
             #expect(statuses.states == [.lost], "\(statuses.seen.withLock { $0 })")
