@@ -36,8 +36,10 @@ struct OpenProtocolLinkStateTests {
         try await probe.channel.close()
         let statuses = Statuses()
         let task = Task { try await client(port: port, statuses: statuses).run() }
-        try await Task.sleep(for: .seconds(2))
-        task.cancel()
+        defer { task.cancel() }
+        // Waited for, not timed: a loaded machine may take seconds to make the first attempt.
+        for _ in 0..<1_500 where statuses.states.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .seconds(1))  // further refused attempts (100–200 ms apart) report nothing more
         #expect(statuses.states == [.lost], "\(statuses.seen.withLock { $0 })")
         #expect(statuses.seen.withLock { $0.first?.message.contains("127.0.0.1:\(port)") } == true)
     }
