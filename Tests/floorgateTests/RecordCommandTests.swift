@@ -169,20 +169,28 @@ struct RecordCommandTests {
         #expect(third.firstLine() == "listening on \(socketPath)")
     }
 
+    /// Runs `call` (`connect` or `bind`) on `descriptor` with the Unix socket address `path`, and
+    /// gives the socket a 20 s receive timeout; returns what `call` returned.
+    private static func atUnixAddress(
+        _ path: String, descriptor: Int32, _ call: (Int32, UnsafePointer<sockaddr>, socklen_t) -> Int32
+    ) -> Int32 {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+        let result = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { call(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        var timeout = timeval(tv_sec: 20, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return result
+    }
+
     /// Writes `lines` on a new connection to `path`, shuts down the writing side and reads the
     /// answer lines until the server closes the connection.
     private static func requestsThenHalfClose(_ path: String, lines: [String]) throws -> [String] {
         let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(descriptor) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
-        let connected = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        try #require(connected == 0)
-        var timeout = timeval(tv_sec: 20, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        try #require(Self.atUnixAddress(path, descriptor: descriptor, connect) == 0)
         let request = Array(lines.map { $0 + "\n" }.joined().utf8)
         #expect(request.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } == request.count)
         shutdown(descriptor, Int32(SHUT_WR))
@@ -202,15 +210,7 @@ struct RecordCommandTests {
         let notifySocket = scratch.path("notify.sock")
         let listener = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
         defer { close(listener) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(notifySocket.utf8)) }
-        let bound = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        #expect(bound == 0)
-        var timeout = timeval(tv_sec: 20, tv_usec: 0)
-        setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        #expect(Self.atUnixAddress(notifySocket, descriptor: listener, bind) == 0)
         func message() -> String {
             var buffer = [UInt8](repeating: 0, count: 512)
             let count = recv(listener, &buffer, buffer.count, 0)
