@@ -104,7 +104,12 @@ public struct DeviceSupervisor: Sendable {
             let reason = await readUntilGone(opened, reader: reader)
             withExtendedLifetime(opened.grabs) {}  // the keyboard is held until here
             if let released = opened.released {
-                for await _ in released {}  // a USB interface is given back before it is opened again
+                // A USB interface is given back before it is opened again, and before the gateway
+                // exits: the kernel re-attaches a driver that was set aside only when libusb
+                // releases the interface, not when the process ends. Waited on in a task of its
+                // own, since iterating a stream in this (cancelled, on shutdown) task would
+                // return at once; the pump notices the closed channel within 100 ms.
+                await Task { for await _ in released {} }.value
             }
             if Task.isCancelled {
                 logger.info("stopped")
