@@ -50,6 +50,9 @@ public enum RecordErrorCode: Int, Sendable, Hashable, CaseIterable {
     case tooManyConnections = 1061
     /// A request line was begun but not finished in time: the connection is closed.
     case requestTimedOut = 1062
+    /// Signature attempts by this login or this peer user failed just before: this one came
+    /// before its wait was over and was not checked (nor counted towards lockout).
+    case signatureAttemptsSlowed = 1063
 
     /// Whether asking again later may succeed: the record failed inside or could not reach its
     /// database. Every other code is the record's considered answer to this request.

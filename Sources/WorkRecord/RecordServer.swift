@@ -24,6 +24,8 @@ public final class RecordServer: Sendable {
         public var maximumConnections: Int
         /// How long a begun request line may take to finish; then `1062` and the connection closes.
         public var lineTimeout: TimeAmount
+        /// How failed signatures slow the next attempts (`1063` while a wait lasts).
+        public var signaturePacing: SignaturePacing = .standard
 
         public init(
             socketPath: String, allowedUsers: Set<uid_t> = [], allowedGroups: Set<gid_t> = [], maximumLineLength: Int = 1 << 20,
@@ -53,7 +55,7 @@ public final class RecordServer: Sendable {
         // running, unreachable. One nobody answers on is left by a server that died: replaced.
         if LiveSocket.answers(options.socketPath) { throw SocketInUse(path: options.socketPath) }
         let hub = NotificationHub()
-        let store = try await RecordStore.open(location, passwordRounds: passwordRounds) { hub.publish($0) }
+        let store = try await RecordStore.open(location, passwordRounds: passwordRounds, pacing: options.signaturePacing) { hub.publish($0) }
         let policy = WritePolicy(allowedUsers: options.allowedUsers, allowedGroups: options.allowedGroups)
         let maximumLineLength = options.maximumLineLength, lineTimeout = options.lineTimeout
         let connections = ConnectionCount(maximum: options.maximumConnections)
@@ -73,7 +75,7 @@ public final class RecordServer: Sendable {
                         UnfinishedLineTimeout(timeout: lineTimeout, logger: logger),
                         ByteToMessageHandler(RecordLineDecoder(maximumLength: maximumLineLength)),
                         RecordConnectionHandler(
-                            store: store, hub: hub, peer: peer.description, mayWrite: policy.allows(peer),
+                            store: store, hub: hub, peer: peer.description, peerUser: "uid=\(peer.uid)", mayWrite: policy.allows(peer),
                             isHostAdministrator: peer.uid == 0 || peer.uid == getuid(), logger: logger),
                     ])
                 }
@@ -379,6 +381,8 @@ final class RecordConnectionHandler: ChannelDuplexHandler {
     private let store: RecordStore
     private let hub: NotificationHub
     private let peer: String
+    /// The peer's user (`uid=1000`), by which failed signatures are paced.
+    private let peerUser: String
     private let mayWrite: Bool
     private let isHostAdministrator: Bool
     private let logger: Logger
@@ -395,10 +399,11 @@ final class RecordConnectionHandler: ChannelDuplexHandler {
     /// Whether a read was held back because the client owes reading its answers.
     private var readHeld = false
 
-    init(store: RecordStore, hub: NotificationHub, peer: String, mayWrite: Bool, isHostAdministrator: Bool, logger: Logger) {
+    init(store: RecordStore, hub: NotificationHub, peer: String, peerUser: String, mayWrite: Bool, isHostAdministrator: Bool, logger: Logger) {
         self.store = store
         self.hub = hub
         self.peer = peer
+        self.peerUser = peerUser
         self.mayWrite = mayWrite
         self.isHostAdministrator = isHostAdministrator
         self.logger = logger
@@ -455,14 +460,15 @@ final class RecordConnectionHandler: ChannelDuplexHandler {
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
         var call = RecordCall(
-            method: request.method, params: request.params, peer: peer, mayWrite: mayWrite, isHostAdministrator: isHostAdministrator)
+            method: request.method, params: request.params, peer: peer, peerUser: peerUser, mayWrite: mayWrite,
+            isHostAdministrator: isHostAdministrator)
         call.orderingKey = "\(peer) connection \(ObjectIdentifier(self).hashValue)"
         store.submit(call) { result in
             if isWrite {
                 switch result {
                 case .success:
                     logger.info("record write", metadata: ["method": "\(request.method)", "peer": "\(peer)"])
-                case .failure(let error) where error.code == .signatureRejected || error.code == .userLocked:
+                case .failure(let error) where [.signatureRejected, .userLocked, .signatureAttemptsSlowed].contains(error.code):
                     logger.warning(
                         "signature rejected", metadata: ["method": "\(request.method)", "peer": "\(peer)", "error": "\(error)"])
                 case .failure(let error):

@@ -16,16 +16,22 @@ public struct RecordCall: Sendable {
     /// on the socket, or a command that opened the record's file itself. It may unlock a user
     /// without an admin's signature.
     public var isHostAdministrator: Bool
+    /// The caller's user as failed signatures are paced per peer (`uid=1000`; by default the
+    /// whole `peer`).
+    public var peerUser: String
     /// The signature's password, checked before the call's turn at the writer.
     var passwordCheck: PasswordCheck?
     /// Calls with the same key are served in the order submitted, even while one waits for its
     /// signature's check: the server's calls are keyed by their connection, others by peer.
     var orderingKey: String
 
-    public init(method: RecordMethod, params: JSONValue?, peer: String, mayWrite: Bool = true, isHostAdministrator: Bool = false) {
+    public init(
+        method: RecordMethod, params: JSONValue?, peer: String, peerUser: String? = nil, mayWrite: Bool = true, isHostAdministrator: Bool = false
+    ) {
         self.method = method
         self.params = params
         self.peer = peer
+        self.peerUser = peerUser ?? peer
         self.mayWrite = mayWrite
         self.isHostAdministrator = isHostAdministrator
         orderingKey = peer
@@ -49,11 +55,41 @@ public final class RecordService: Sendable {
     let passwords: PasswordHasher
     /// The stored password hashes last read, for checking signatures before the writer's turn.
     let knownHashes = KnownPasswordHashes()
+    /// Failed signatures slow the next attempts, per login and per peer user.
+    let throttle: SignatureThrottle
     private let instructionCache = Mutex<[Int64: InstructionContent]>([:])
 
-    /// `passwordRounds` is the PBKDF2 work factor for passwords set from now on.
-    public init(passwordRounds: Int = PasswordHasher.defaultRounds) {
+    /// `passwordRounds` is the PBKDF2 work factor for passwords set from now on; `pacing`, how
+    /// failed signatures slow the next attempts.
+    public init(passwordRounds: Int = PasswordHasher.defaultRounds, pacing: SignaturePacing = .standard) {
         passwords = PasswordHasher(rounds: passwordRounds)
+        throttle = SignatureThrottle(pacing: pacing)
+    }
+
+    /// The password check to run for `call` before its turn at the writer: none when the call
+    /// carries no signature, its user's hash is not known yet, or its attempt must still wait
+    /// (it is refused in its turn, without the check's cost).
+    func passwordCheckToRun(for call: RecordCall) -> (password: String, storedHash: String)? {
+        guard let check = knownHashes.checkToRun(for: call) else { return nil }
+        if let login = call.params?["signature"]?["user"]?.stringValue {
+            do { try throttle.admit(login: login, peerUser: call.peerUser) } catch { return nil }
+        }
+        return check
+    }
+
+    /// Authenticates `call`'s signer, paced: an attempt that comes too soon after failed ones is
+    /// refused unchecked; a failure lengthens the login's and the peer user's wait, a success ends it.
+    private func authenticate(_ params: Parameters, _ call: RecordCall, writer: AuditedWriter) async throws -> AuthenticatedUser {
+        let input = try SignatureInput(params)
+        try throttle.admit(login: input.login, peerUser: call.peerUser)
+        do {
+            let user = try await Signer.authenticate(input, writer: writer, checked: call.passwordCheck, known: knownHashes)
+            throttle.succeeded(login: input.login, peerUser: call.peerUser)
+            return user
+        } catch let error as WorkRecordError where error.code == .signatureRejected || error.code == .userLocked {
+            throttle.failed(login: input.login, peerUser: call.peerUser)
+            throw error
+        }
     }
 
     /// Every method the record serves, for help and errors.
@@ -93,14 +129,14 @@ public final class RecordService: Sendable {
                 // The digest binds the signer; the password is checked again, so a replayed key
                 // gives a signed answer only to the one who can sign it.
                 if params.members["signature"] != nil {
-                    _ = try await Signer.authenticate(try SignatureInput(params), writer: writer, checked: call.passwordCheck, known: knownHashes)
+                    _ = try await authenticate(params, call, writer: writer)
                 }
                 return RecordOutcome(try JSONValue(recordText: Array((earlier["response"] as String).utf8)))
             }
             // The signer first, before any rule is checked or anything is written; the method's
             // writes are then attributed to the authenticated signer.
             let authenticated = try await method.needsSignature(params, call, transaction)
-                ? try await Signer.authenticate(try SignatureInput(params), writer: writer, checked: call.passwordCheck, known: knownHashes) : nil
+                ? try await authenticate(params, call, writer: writer) : nil
             let methodWriter = authenticated.map { AuditedWriter(transaction: transaction, actor: Actor(user: $0.login, peer: call.peer)) } ?? writer
             let context = MethodContext(transaction: transaction, params: params, service: self, writer: methodWriter, authenticated: authenticated)
             // A signed method runs in a savepoint of its own: when it refuses, its writes are

@@ -30,10 +30,11 @@ public final class RecordStore: Sendable {
 
     private typealias Completion = @Sendable (Result<RecordOutcome, WorkRecordError>) -> Void
 
-    /// The writer over `backend`; `passwordRounds` is the PBKDF2 work factor for new passwords.
-    public init(backend: any RecordBackend, passwordRounds: Int = PasswordHasher.defaultRounds) {
+    /// The writer over `backend`; `passwordRounds` is the PBKDF2 work factor for new passwords,
+    /// `pacing` how failed signatures slow the next attempts.
+    public init(backend: any RecordBackend, passwordRounds: Int = PasswordHasher.defaultRounds, pacing: SignaturePacing = .standard) {
         self.backend = backend
-        service = RecordService(passwordRounds: passwordRounds)
+        service = RecordService(passwordRounds: passwordRounds, pacing: pacing)
     }
 
     /// Opens the record at `location`: a SQLite file is created or migrated; a PostgreSQL
@@ -42,8 +43,8 @@ public final class RecordStore: Sendable {
     /// every other server's. `readOnly` opens a SQLite file as it is, without migrating it (for
     /// verification).
     public static func open(
-        _ location: RecordLocation, passwordRounds: Int = PasswordHasher.defaultRounds, readOnly: Bool = false,
-        notify: @escaping RecordNotificationSink = { _ in }
+        _ location: RecordLocation, passwordRounds: Int = PasswordHasher.defaultRounds, pacing: SignaturePacing = .standard,
+        readOnly: Bool = false, notify: @escaping RecordNotificationSink = { _ in }
     ) async throws -> RecordStore {
         let backend: any RecordBackend
         switch location {
@@ -52,7 +53,7 @@ public final class RecordStore: Sendable {
         case .postgres(let url):
             backend = try await PostgresBackend.connect(url, notify: notify)
         }
-        let store = RecordStore(backend: backend, passwordRounds: passwordRounds)
+        let store = RecordStore(backend: backend, passwordRounds: passwordRounds, pacing: pacing)
         // The users' stored keys, so that even a user's first signing is checked before the
         // writer's turn.
         let keys = try await store.exclusive(writing: false) { transaction, _ in
@@ -70,7 +71,7 @@ public final class RecordStore: Sendable {
                 held[call.orderingKey]?.append((call, completion))
                 return .none  // held: released in order once the check before it is done
             }
-            let check = service.knownHashes.checkToRun(for: call)
+            let check = service.passwordCheckToRun(for: call)
             if check != nil { held[call.orderingKey] = [] }
             return .some(check)
         }
@@ -104,7 +105,7 @@ public final class RecordStore: Sendable {
                 }
                 let (call, completion) = calls.removeFirst()
                 held[key] = calls
-                return (call, completion, service.knownHashes.checkToRun(for: call))
+                return (call, completion, service.passwordCheckToRun(for: call))
             }
             guard let (call, completion, check) = next else { return }
             if let check { return checkThenEnqueue(call, completion, check) }

@@ -70,6 +70,8 @@ final class RecordHarness {
         logger.logLevel = .warning
         // A low PBKDF2 work factor keeps the tests quick; production uses 600,000 rounds.
         var options = RecordServer.Options(socketPath: socketPath)
+        // Tests count wrong passwords towards lockout one after another; the pacing tests set it.
+        options.signaturePacing = .off
         configure(&options)
         (server, store) = try await RecordServer.start(location, options: options, passwordRounds: 1_000, group: group, logger: logger)
     }
@@ -120,8 +122,10 @@ final class RecordHarness {
     deinit { try? FileManager.default.removeItem(at: directory) }
 
     /// An imported record with revision A of operation 010 approved.
-    static func approvedExample(_ backend: RecordBackendKind = .sqlite) async throws -> (RecordHarness, RecordClient) {
-        let harness = try await RecordHarness(backend)
+    static func approvedExample(
+        _ backend: RecordBackendKind = .sqlite, configure: (inout RecordServer.Options) -> Void = { _ in }
+    ) async throws -> (RecordHarness, RecordClient) {
+        let harness = try await RecordHarness(backend, configure: configure)
         let client = harness.client()
         _ = try await client.call("record.import", withKey(try exampleImport))
         _ = try await client.call(
