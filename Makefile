@@ -7,7 +7,7 @@ FUZZ_TARGETS := fuzz-mitutoyo fuzz-uwave fuzz-sylvac fuzz-digimatic fuzz-torque-
 SHARED_FIXTURES ?= ../shared/fixtures
 FIXTURE_FILES := mitutoyo digimatic uwave sylvac torque-ascii open-protocol scanner-serial hid-keyboard hid-pos barcode-parse
 
-.PHONY: all deps deps-usb deps-browser deps-postgres build test test-usb test-browser screenshots assets demo bench fuzz fuzz-build fixtures generate install-udev clean
+.PHONY: all deps deps-usb deps-browser deps-postgres build test test-usb test-browser soak screenshots assets demo bench fuzz fuzz-build fixtures generate install-udev clean
 
 all: build
 
@@ -36,15 +36,23 @@ build: deps
 	$(SWIFT) build
 
 ## test: build everything, run the whole test suite, check the shipped device profiles and the
-##       embedded page assets, drive the station page in headless Chromium, and run the real-USB
-##       tier where ../shared/usbvm is set up (what CI runs)
+##       embedded page assets, drive the station page in headless Chromium, soak the record under
+##       honest and hostile clients for 60 s, and run the real-USB tier where ../shared/usbvm is
+##       set up (what CI runs)
 test: deps deps-usb deps-browser deps-postgres
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	$$($(SWIFT) build --show-bin-path)/floorgate profiles check devices
 	python3 scripts/embed-web-assets.py --check || { echo "web/ changed: run make assets"; exit 1; }
 	./scripts/test-browser
+	python3 scripts/soak-record.py $$($(SWIFT) build --show-bin-path)/floorgate
 	./scripts/test-usb
+
+## soak: the record under honest and hostile clients for 60 s (scripts/soak-record.py; bounds in
+##       docs/security.md)
+soak: deps
+	$(SWIFT) build --product floorgate
+	python3 scripts/soak-record.py $$($(SWIFT) build --show-bin-path)/floorgate
 
 ## test-browser: the station page in headless Chromium (selenium from PyPI, in .build/browser-venv)
 ##               while the demo station plays a build

@@ -305,8 +305,9 @@ struct WritePolicy: Sendable {
 
 /// The connections that asked for notifications. One that stops reading them is cut off: once
 /// its answers and notifications have backed up in its socket (not writable) for `patience`, it
-/// gets a last `subscription.ended` and is closed, so a subscriber that never reads holds at most
-/// what backed up meanwhile, not every notification from then on.
+/// gets a last `subscription.ended` and is closed (5 s later at the latest, read or not), so a
+/// subscriber that never reads holds at most what backed up meanwhile, not every notification
+/// from then on, nor its connection.
 final class NotificationHub: Sendable {
     private struct Subscriber {
         let channel: any Channel
@@ -316,6 +317,9 @@ final class NotificationHub: Sendable {
 
     private let subscribers = Mutex<[ObjectIdentifier: Subscriber]>([:])
     private let patience: Duration
+    /// How long a cut-off subscriber's `subscription.ended` may wait to be read before its
+    /// connection is closed anyway.
+    static let lastWriteGrace: TimeAmount = .seconds(5)
 
     init(patience: Duration = .seconds(30)) {
         self.patience = patience
@@ -359,6 +363,8 @@ final class NotificationHub: Sendable {
             params: ["reason": .string("notifications went unread for \(patience); reconnect and read the state again")])))
         for channel in lagging {
             channel.writeAndFlush(channel.allocator.buffer(string: ended)).whenComplete { _ in channel.close(promise: nil) }
+            // One that never reads again would hold that last write, and its connection, for good.
+            channel.eventLoop.scheduleTask(in: Self.lastWriteGrace) { channel.close(promise: nil) }
         }
     }
 }
