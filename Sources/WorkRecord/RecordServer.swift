@@ -61,6 +61,11 @@ public final class RecordServer: Sendable {
         let connections = ConnectionCount(maximum: options.maximumConnections)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
+            // At the descriptor limit accept fails (EMFILE) while clients wait: without a pause
+            // the loop would retry at once, at 100 % CPU, until descriptors are free.
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AcceptPause(logger: logger)) }
+            }
             // A client that shuts down its writing side after its requests still gets every answer.
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
@@ -68,7 +73,9 @@ public final class RecordServer: Sendable {
                     logger.warning("record connection refused: at the limit", metadata: ["limit": "\(options.maximumConnections)"])
                     let refusal = RecordMessage.error(
                         .tooManyConnections, "the record serves \(options.maximumConnections) connections at most; try again later", id: .null)
-                    return channel.pipeline.addHandler(RefusedConnection(line: RecordMessage.line(refusal)))
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(RefusedConnection(line: RecordMessage.line(refusal)))
+                    }
                 }
                 return PeerCredentials.read(channel).flatMapThrowing { peer in
                     try channel.pipeline.syncOperations.addHandlers([
@@ -125,6 +132,38 @@ final class ConnectionCount: Sendable {
     }
 }
 
+/// Stops accepting for a second when accept fails for want of descriptors (EMFILE, ENFILE) or
+/// memory (ENOBUFS, ENOMEM), then accepts again. NIO's `AcceptBackoffHandler` does not hold here:
+/// after an accept that failed, NIO keeps the read pending and the socket in its poll, so the
+/// back-off never gets a read to delay and the loop spins; turning `autoRead` off takes the
+/// socket out of the poll until the pause is over.
+final class AcceptPause: ChannelInboundHandler {
+    typealias InboundIn = any Channel
+    static let pause: TimeAmount = .seconds(1)
+    private let logger: Logger
+    private var paused = false
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if !paused, let error = error as? IOError, [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(error.errnoCode),
+           let options = context.channel.syncOptions
+        {
+            paused = true
+            logger.warning("cannot accept record connections now; trying again in 1 s", metadata: ["error": "\(error)"])
+            try? options.setOption(ChannelOptions.autoRead, value: false)
+            context.eventLoop.assumeIsolated().scheduleTask(in: Self.pause) {
+                self.paused = false
+                try? options.setOption(ChannelOptions.autoRead, value: true)
+            }
+        }
+        context.fireErrorCaught(error)
+    }
+}
+
+
 /// A connection over the limit: told why, then closed.
 final class RefusedConnection: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
@@ -137,8 +176,9 @@ final class RefusedConnection: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: line))).whenComplete { _ in
-            context.close(promise: nil)
+            boundContext.value.close(promise: nil)
         }
     }
 }

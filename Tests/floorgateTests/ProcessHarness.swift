@@ -73,6 +73,7 @@ final class FloorgateChild: Sendable {
 
     var standardError: String { errors.text }
     var standardOutput: String { output.text }
+    var pid: pid_t { process.processIdentifier }
 
     deinit {
         kill(SIGKILL)

@@ -174,6 +174,44 @@ struct RecordCommandTests {
         #expect(third.firstLine() == "listening on \(socketPath)")
     }
 
+    @Test("at the descriptor limit the record's accept loop backs off instead of spinning, and serves again once descriptors are free")
+    func descriptorLimit() async throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let socketPath = scratch.path("record.sock")
+        let server = try FloorgateChild.recordServer(scratch.path("record.sqlite"), socket: socketPath, logLevel: "critical")
+        defer { server.kill(SIGKILL) }
+        #expect(server.firstLine() == "listening on \(socketPath)")
+        // The server may open a few more descriptors than it has now; a client or two beyond
+        // that, accept meets EMFILE.
+        let inUse = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(server.pid)/fd").count
+        // util-linux's prlimit(1) sets the running server's soft limit (Glibc's module lacks prlimit(2)).
+        let lowered = Process()
+        lowered.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+        lowered.arguments = ["--pid", "\(server.pid)", "--nofile=\(inUse + 4):"]
+        try lowered.run()
+        lowered.waitUntilExit()
+        try #require(lowered.terminationStatus == 0)
+        let clients = (0..<40).map { _ in socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0) }
+        for client in clients { _ = Self.atUnixAddress(socketPath, descriptor: client, connect) }  // the backlog holds them
+        try await Task.sleep(for: .milliseconds(500))  // it accepts what it can and meets the limit
+        let before = Self.cpuSeconds(server.pid)
+        try await Task.sleep(for: .seconds(2))
+        let spent = Self.cpuSeconds(server.pid) - before
+        #expect(spent < 0.5, "the server used \(spent) s of CPU in 2 s at the descriptor limit")
+        for client in clients { close(client) }
+        let answers = try Self.requestsThenHalfClose(socketPath, lines: [#"{"jsonrpc":"2.0","id":1,"method":"record.info"}"#])
+        #expect(answers.count == 1 && answers[0].contains(#""audit_head""#), "\(answers)")
+    }
+
+    /// User and system CPU time a process has used, in seconds (from /proc).
+    private static func cpuSeconds(_ pid: pid_t) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let end = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
+        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     /// Runs `call` (`connect` or `bind`) on `descriptor` with the Unix socket address `path`, and
     /// gives the socket a 20 s receive timeout; returns what `call` returned.
     private static func atUnixAddress(
