@@ -3,7 +3,7 @@
 
 SWIFT ?= swift
 FUZZ_SECONDS ?= 300
-FUZZ_TARGETS := fuzz-mitutoyo fuzz-uwave fuzz-sylvac fuzz-digimatic fuzz-torque-ascii fuzz-open-protocol fuzz-scanner-serial fuzz-hid-keyboard fuzz-hid-pos fuzz-barcode fuzz-json
+FUZZ_TARGETS := fuzz-mitutoyo fuzz-uwave fuzz-sylvac fuzz-digimatic fuzz-torque-ascii fuzz-open-protocol fuzz-scanner-serial fuzz-hid-keyboard fuzz-hid-pos fuzz-barcode fuzz-json fuzz-record
 SHARED_FIXTURES ?= ../shared/fixtures
 FIXTURE_FILES := mitutoyo digimatic uwave sylvac torque-ascii open-protocol scanner-serial hid-keyboard hid-pos barcode-parse
 

@@ -19,6 +19,9 @@ let package = Package(
         .library(name: "FloorgateCore", targets: ["FloorgateCore"]),
         .library(name: "DeviceProtocols", targets: ["DeviceProtocols"]),
         .library(name: "Barcodes", targets: ["Barcodes"]),
+        // For the fuzz package (Fuzz/): the record's request handling is fuzzed through them.
+        .library(name: "RecordProtocol", targets: ["RecordProtocol"]),
+        .library(name: "WorkRecord", targets: ["WorkRecord"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),

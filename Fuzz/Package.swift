@@ -1,5 +1,6 @@
 // swift-tools-version: 6.1
-// libFuzzer targets for Floorgate's decoders, one per protocol, for scanned-content parsing and for the JSON reader. A package of its own so that plain
+// libFuzzer targets for Floorgate's decoders, one per protocol, for scanned-content parsing, for the JSON reader and
+// for the record's request handling. A package of its own so that plain
 // `swift build` / `swift test` at the root never builds them. Build and run with `make fuzz`:
 //   swift build -c release --sanitize=fuzzer --product fuzz-mitutoyo
 
@@ -11,9 +12,11 @@ let protocols = [
 
 let package = Package(
     name: "FloorgateFuzz",
-    products: (protocols + ["json", "barcode"]).map { .executable(name: "fuzz-\($0)", targets: ["fuzz-\($0)"]) },
+    products: (protocols + ["json", "barcode", "record"]).map { .executable(name: "fuzz-\($0)", targets: ["fuzz-\($0)"]) },
     dependencies: [
         .package(name: "floorgate", path: ".."),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .target(
@@ -28,6 +31,18 @@ let package = Package(
         .executableTarget(
             name: "fuzz-barcode",
             dependencies: [.product(name: "Barcodes", package: "floorgate")],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ),
+        // The record's request handling: lines into a record server on a file in memory.
+        .executableTarget(
+            name: "fuzz-record",
+            dependencies: [
+                .product(name: "WorkRecord", package: "floorgate"),
+                .product(name: "RecordProtocol", package: "floorgate"),
+                .product(name: "FloorgateCore", package: "floorgate"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
         .executableTarget(
