@@ -32,6 +32,24 @@ public struct StationConfiguration: Sendable {
         public var address: String
         /// 8480 by default; 0 takes any free port (the gateway prints the page's address).
         public var port: Int
+        /// The certificate and key the page is served with over TLS (`tls_certificate`,
+        /// `tls_key`): required beyond loopback, and with them operators log in to the page.
+        public var tls: TLSFiles?
+
+        /// PEM files, as `station.toml` names them (relative paths taken from its directory).
+        public struct TLSFiles: Sendable, Hashable {
+            public var certificate: String
+            public var key: String
+
+            public init(certificate: String, key: String) {
+                self.certificate = certificate
+                self.key = key
+            }
+        }
+
+        /// Whether operators log in before the page shows them anything: whenever it is served
+        /// over TLS, which it must be beyond loopback.
+        public var requiresLogin: Bool { tls != nil }
 
         /// Whether `host` names this machine's loopback interface.
         public static func isLoopback(_ host: String) -> Bool {
@@ -100,26 +118,39 @@ extension TOMLReader {
         }
         return StationConfiguration(
             station: station, operatorLogin: operatorLogin, recordSocket: recordSocket, outboxPath: outbox,
-            serialPattern: serialPattern, devices: devices, profilesDirectory: profilesDirectory, page: try page(table)
+            serialPattern: serialPattern, devices: devices, profilesDirectory: profilesDirectory, page: try page(table, resolved: resolved)
         )
     }
 
-    /// `[page]`: `enabled` (default true), `address` (127.0.0.1), `port` (8480; 0: any free).
-    private func page(_ table: TOMLTable) throws(ConfigurationError) -> StationConfiguration.Page? {
+    /// `[page]`: `enabled` (default true), `address` (127.0.0.1), `port` (8480; 0: any free),
+    /// `tls_certificate` and `tls_key` (both or neither; required beyond loopback).
+    private func page(_ table: TOMLTable, resolved: (String) -> String) throws(ConfigurationError) -> StationConfiguration.Page? {
         guard let page = try subtable(table, "page") else { return StationConfiguration.Page(address: "127.0.0.1", port: 8480) }
-        try checkKeys(page, path: "page", allowed: ["enabled", "address", "port"])
+        try checkKeys(page, path: "page", allowed: ["enabled", "address", "port", "tls_certificate", "tls_key"])
         guard try bool(page, "enabled", path: "page.") ?? true else { return nil }
         let port = try integer(page, "port", path: "page.") ?? 8480
         guard (0...65535).contains(port) else { throw error("page.port", "\(port) is not a TCP port (1–65535, or 0 for any free port)") }
         let address = try string(page, "address", path: "page.") ?? "127.0.0.1"
+        let certificate = try string(page, "tls_certificate", path: "page."), key = try string(page, "tls_key", path: "page.")
+        let tls: StationConfiguration.Page.TLSFiles?
+        switch (certificate, key) {
+        case (let certificate?, let key?):
+            tls = .init(certificate: resolved(certificate), key: resolved(key))
+        case (nil, nil):
+            tls = nil
+        case (nil, _?):
+            throw error("page.tls_key", "a key without its certificate: set tls_certificate too (a PEM file)")
+        case (_?, nil):
+            throw error("page.tls_certificate", "a certificate without its key: set tls_key too (a PEM file)")
+        }
         // Signing goes over the page: plain HTTP must not leave the machine.
-        guard StationConfiguration.Page.isLoopback(address) else {
+        guard StationConfiguration.Page.isLoopback(address) || tls != nil else {
             throw error(
                 "page.address",
-                "'\(address)' would serve the page, and the passwords typed into it, over plain HTTP beyond this machine; "
-                    + "the page is served on loopback only (127.0.0.1, ::1 or localhost): put a TLS proxy with its own login in front to show it elsewhere")
+                "'\(address)' would serve the page, and the passwords typed into it, over plain HTTP beyond this machine: "
+                    + "set tls_certificate and tls_key (PEM files; operators then log in to the page), or serve it on loopback (127.0.0.1)")
         }
-        return StationConfiguration.Page(address: address, port: port)
+        return StationConfiguration.Page(address: address, port: port, tls: tls)
     }
 
     private func device(_ table: TOMLTable, path: String, profilesDirectory: String) throws(ConfigurationError) -> StationConfiguration.Device {

@@ -17,6 +17,7 @@ public struct RecordMethod: RawRepresentable, Hashable, Sendable, Comparable, Ex
     public static let recordImport: RecordMethod = "record.import"
     public static let userGet: RecordMethod = "user.get"
     public static let userUnlock: RecordMethod = "user.unlock"
+    public static let userAuthenticate: RecordMethod = "user.authenticate"
     public static let instructionGet: RecordMethod = "instruction.get"
     public static let instructionApprove: RecordMethod = "instruction.approve"
     public static let redlinePublish: RecordMethod = "redline.publish"
@@ -40,7 +41,7 @@ public struct RecordMethod: RawRepresentable, Hashable, Sendable, Comparable, Ex
     /// The methods that change the record: each carries an `idempotency_key`, and only peers
     /// the record server allows may call them.
     public static let writes: Set<RecordMethod> = [
-        .recordImport, .userUnlock, .instructionApprove, .redlinePublish, .redlineAcknowledge, .workOrderRelease,
+        .recordImport, .userUnlock, .userAuthenticate, .instructionApprove, .redlinePublish, .redlineAcknowledge, .workOrderRelease,
         .workOrderClose, .buildOpen, .buildClose, .resultRecord, .resultCorrect, .stepComplete, .ncRaise,
         .ncDisposition, .sign, .routeSet,
     ]

@@ -5,7 +5,7 @@ import Hummingbird
 /// What every request to the station page passes and every answer carries:
 ///
 /// - a request that names its host (`Host`, as every browser does) must name this machine
-///   (127.0.0.1, ::1, localhost or the configured address), else 421: a page on another site that has its own name resolve to
+///   (127.0.0.1, ::1, localhost, the configured address or a name its TLS certificate is for), else 421: a page on another site that has its own name resolve to
 ///   127.0.0.1 (DNS rebinding) could otherwise post actions and read the device history record
 ///   through the station's browser;
 /// - every answer forbids framing by other sites (the build page frames its own history),
@@ -13,6 +13,8 @@ import Hummingbird
 struct PageGuard<Context: RequestContext>: RouterMiddleware {
     /// The configured address, also accepted as a host name.
     let address: String
+    /// The names a TLS page's certificate is for, also accepted.
+    var names: [String] = []
 
     static var securityHeaders: HTTPFields {
         [
@@ -28,7 +30,7 @@ struct PageGuard<Context: RequestContext>: RouterMiddleware {
         var response: Response
         // A browser always names the host; a request without one is a local program's.
         let host = request.head.authority.map(Self.hostName)
-        if host == nil || host == address.lowercased() || host.map(StationConfiguration.Page.isLoopback) == true {
+        if host == nil || host == address.lowercased() || host.map(StationConfiguration.Page.isLoopback) == true || host.map(names.contains) == true {
             response = try await next(request, context)
         } else {
             response = Response(

@@ -39,6 +39,22 @@ public enum PageHTML {
     }
 
     /// The page's frame: header with the station, the navigation and the live-link state.
+    /// The login form of a page served beyond the station PC, with why the last try failed.
+    static func login(station: String, message: String?) -> String {
+        """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>Log in · \(escape(station))</title><style>\(PageAssets.css)</style></head>
+        <body><main class="login"><h1>\(escape(station))</h1>
+        <p>This station page is served beyond the station PC: log in with your user id and password.</p>
+        \(message.map { "<p class=\"refusal\" role=\"alert\">\(escape($0))</p>" } ?? "")
+        <form method="post" action="/login">
+        <label>User id <input name="user" autocomplete="username" required autofocus></label>
+        <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+        <button type="submit">Log in</button></form></main></body></html>
+        """
+    }
+
     static func document(title: String, view: Station, current: String, body: () -> String) -> String {
         let links = [("/", "Station"), ("/build", "Build"), ("/devices", "Devices")].map { path, name in
             "<a href=\"\(path)\"\(path == current ? " aria-current=\"page\"" : "")>\(name)</a>"

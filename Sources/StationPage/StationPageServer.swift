@@ -3,6 +3,9 @@ public import FloorgateCore
 public import Gateway
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOCore
 public import Logging
 public import RecordProtocol
 public import ServiceLifecycle
@@ -27,6 +30,15 @@ public enum StationPageServer {
         public var historyPage: @Sendable (JSONValue) -> String
         /// The signing dialogs open on the page.
         let dialogs = SigningDialogs()
+        /// How long a connection may go without a request part or an answer before it is
+        /// closed: an idle keep-alive, or a request whose head comes a byte at a time (its parts
+        /// count only once the whole head is in). A live channel being answered is never idle.
+        public var idleTimeout: Duration = .seconds(30)
+        /// The page's TLS where it is served beyond loopback (`[page] tls_certificate`,
+        /// `tls_key`): then operators log in before it shows them anything.
+        public var tls: PageTLS?
+        /// Who has logged in, where the page asks for a login.
+        let sessions = PageSessions()
 
         public init(board: StationBoard, record: RecordClient, profiles: [DeviceProfile], historyPage: @escaping @Sendable (JSONValue) -> String) {
             self.board = board
@@ -46,9 +58,17 @@ public enum StationPageServer {
     /// The server as a service; `onRunning` gets the port it listens on (useful with port 0).
     public static func application(
         _ context: Context, address: String, port: Int, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void
-    ) -> some Service {
+    ) throws -> some Service {
         let router = Router()
-        router.add(middleware: PageGuard(address: address))
+        router.add(middleware: PageGuard(address: address, names: context.tls?.names ?? []))
+        if context.tls != nil {
+            router.add(middleware: PageLogin(sessions: context.sessions))
+            router.get("/login") { _, _ in html(PageHTML.login(station: context.board.station, message: nil)) }
+            router.post("/login") { request, _ in
+                let form = try await request.body.collect(upTo: 4096)
+                return await logIn(context, form: String(buffer: form))
+            }
+        }
         router.get("/") { _, _ in html(PageHTML.station(await context.board.snapshot)) }
         router.get("/build") { _, _ in html(await buildPage(context)) }
         router.get("/build/history") { _, _ in html(await history(context)) }
@@ -80,8 +100,10 @@ public enum StationPageServer {
             let body = try await request.body.collect(upTo: 64 * 1024)
             return await act(context, name: name, body: Array(buffer: body))
         }
+        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: TimeAmount(context.idleTimeout)))
         return Application(
-            router: router, configuration: .init(address: .hostname(address, port: port), serverName: "floorgate"),
+            router: router, server: try context.tls.map { try .tls(http1, tlsConfiguration: $0.configuration) } ?? http1,
+            configuration: .init(address: .hostname(address, port: port), serverName: "floorgate"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
     }
 
@@ -110,8 +132,8 @@ public enum StationPageServer {
         }
     }
 
-    static func html(_ text: String) -> Response {
-        Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status) -> Response {
@@ -154,6 +176,30 @@ public enum StationPageServer {
             ], status: .ok)
         } catch {
             return json(["ok": false, "message": .string(error.description)], status: .ok)
+        }
+    }
+
+    /// A login form (`user`, `password`, URL-encoded) checked by the record: a session cookie and
+    /// the station page, or the login form again with the record's refusal.
+    static func logIn(_ context: Context, form: String) async -> Response {
+        struct Form: Decodable {
+            var user: String
+            var password: String
+        }
+        let station = context.board.station
+        guard let given = try? URLEncodedFormDecoder().decode(Form.self, from: form), !given.user.isEmpty, !given.password.isEmpty else {
+            return html(PageHTML.login(station: station, message: "Give your user id and password."), status: .badRequest)
+        }
+        do {
+            let user = try await context.record.call(.userAuthenticate, [
+                "idempotency_key": .string(UUIDv7.make()), "signature": ["user": .string(given.user), "password": .string(given.password)],
+            ])
+            let token = context.sessions.open(.init(login: given.user, printedName: user["printed_name"]?.stringValue ?? given.user))
+            var response = Response(status: .seeOther, headers: [.location: "/"])
+            response.setCookie(PageSessions.cookie(token))
+            return response
+        } catch {
+            return html(PageHTML.login(station: station, message: error.description), status: .unauthorized)
         }
     }
 
@@ -240,7 +286,7 @@ public struct StationPageService: Service {
     /// keep-alive and the watchers run beside it and stop with it.
     public func run() async throws {
         let board = context.board
-        let server = StationPageServer.application(context, address: address, port: port, logger: logger, onRunning: onRunning)
+        let server = try StationPageServer.application(context, address: address, port: port, logger: logger, onRunning: onRunning)
         await withTaskGroup(of: Void.self) { background in
             background.addTask { await board.run() }
             // What is plugged in changes: the devices page fetches its list again.

@@ -289,6 +289,7 @@ extension RecordService {
         .recordImport: MethodHandler(signing: .whenAddingUsers, run: RecordImport.run),
         .userGet: MethodHandler(run: UserMethods.get),
         .userUnlock: MethodHandler(signing: .unlessHostAdministrator, run: UserMethods.unlock),
+        .userAuthenticate: MethodHandler(signing: .always, run: UserMethods.authenticate),
         .instructionGet: MethodHandler(run: InstructionMethods.get),
         .instructionApprove: MethodHandler(signing: .always, run: InstructionMethods.approve),
         .redlinePublish: MethodHandler(signing: .always, run: RedlineMethods.publish),

@@ -26,9 +26,10 @@ struct GatewayCommand: AsyncParsableCommand {
 
             Standard output shows what happens, one line per event (devices, build, step, each \
             result with its verdict). The operator's station page is served on \
-            http://127.0.0.1:8480/ unless station.toml's [page] says otherwise; its address is \
-            printed once it listens. SIGTERM or SIGINT stops the devices, gives the outbox a \
-            few seconds to drain and exits 0; what is left is delivered at the next start.
+            http://127.0.0.1:8480/ unless station.toml's [page] says otherwise (beyond loopback \
+            it is served over TLS and operators log in); its address is printed once it listens. \
+            SIGTERM or SIGINT stops the devices, gives the outbox a few seconds to drain and \
+            exits 0; what is left is delivered at the next start.
 
             Examples:
               floorgate gateway --config /etc/floorgate/station.toml
@@ -56,6 +57,12 @@ struct GatewayCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "floorgate.gateway")
         // Before anything listens or reads a device.
+        let pageTLS: PageTLS?
+        do {
+            pageTLS = try station.page?.tls.map(PageTLS.load)
+        } catch {
+            throw CommandFailure("\(config): \(error)", exitCode: FloorgateExit.badUsage)
+        }
         let outbox: Outbox
         do {
             outbox = try GatewayRuntime.openOutbox(station, logger: logger)
@@ -79,13 +86,14 @@ struct GatewayCommand: AsyncParsableCommand {
         )
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: runtime)]
         if let page = station.page, let board {
-            let context = StationPageServer.Context(
+            var context = StationPageServer.Context(
                 board: board, record: RecordClient(socketPath: station.recordSocket, logger: logger),
                 profiles: ProfileLoader.loadDirectory(station.profilesDirectory).profiles, historyPage: DeviceHistoryPage.html)
+            context.tls = pageTLS
             let service = StationPageService(context: context, address: page.address, port: page.port, logger: logger) { reason in
                 Self.show("page          station page unavailable (the gateway goes on without it): \(reason)")
             } onRunning: { port in
-                Self.show("page          station page http://\(page.address):\(port)/")
+                Self.show("page          station page \(page.tls == nil ? "http" : "https")://\(page.address):\(port)/\(page.requiresLogin ? " (operators log in)" : "")")
             }
             services.append(.init(service: service))
         }

@@ -52,6 +52,8 @@ struct StationConfigurationTests {
               ("[[device]]\nname = \"c\"\nprofile = \"norbar-tst\"\npath = \"/dev/a\"\nbaud = 9600\n", 9, "device[0].baud", "unknown key"),
               ("", 0, "device", "no devices"),
               ("[[device]]\nname = \"c\"\nprofile = \"norbar-tst\"\npath = \"/dev/a\"\n[page]\naddress = \"0.0.0.0\"\n", 10, "page.address", "plain HTTP beyond this machine"),
+              ("[[device]]\nname = \"c\"\nprofile = \"norbar-tst\"\npath = \"/dev/a\"\n[page]\ntls_key = \"page.key\"\n", 10, "page.tls_key", "without its certificate"),
+              ("[[device]]\nname = \"c\"\nprofile = \"norbar-tst\"\npath = \"/dev/a\"\n[page]\ntls_certificate = \"page.pem\"\n", 10, "page.tls_certificate", "without its key"),
           ])
     func refused(tail: String, line: Int, key: String, words: String) throws {
         let error = try #require(problem(head + tail))

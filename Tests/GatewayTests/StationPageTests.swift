@@ -77,7 +77,7 @@ struct StationPageTests {
         let port: Int
         private let page: Task<Void, any Error>
 
-        init() async throws {
+        init(idleTimeout: Duration? = nil, tls: PageTLS? = nil) async throws {
             harness = try StationHarness()
             try await harness.prepareRecord()
             try await harness.startRecord()
@@ -86,9 +86,11 @@ struct StationPageTests {
             try harness.startGateway { board.post($0) }
             var logger = Logger(label: "page")
             logger.logLevel = .critical
-            let context = StationPageServer.Context(
+            var context = StationPageServer.Context(
                 board: board, record: RecordClient(socketPath: harness.socketPath, followsNotifications: false, logger: logger), profiles: [],
                 historyPage: { "<p>history of \($0["serial"]?.stringValue ?? "?")</p>" })
+            if let idleTimeout { context.idleTimeout = idleTimeout }
+            context.tls = tls
             let listening = Mutex<Int?>(nil)
             let service = StationPageService(context: context, address: "127.0.0.1", port: 0, logger: logger) { port in
                 listening.withLock { $0 = port }
@@ -104,6 +106,29 @@ struct StationPageTests {
             await harness.stopGateway()
             try await harness.stopRecord()
         }
+    }
+
+    @Test("a connection without a whole request within the idle time is closed (a head sent a byte at a time); a live channel is not")
+    func idleConnectionsClosed() async throws {
+        let station = try await PageStation(idleTimeout: .seconds(1))
+        defer { Task { try await station.stop() } }
+        let stream = try HTTP.Stream(port: station.port, path: "/events")
+        let port = station.port
+        let (closed, after) = try await HTTP.offThePool {
+            let socket = try HTTP.connect(port: port)
+            defer { close(socket) }
+            // A slow-loris client: the head of a request, short of its end, a byte at a time.
+            let started = ContinuousClock.now
+            for byte in Array("GET / HTTP/1.1\r\nhost: 127.0.0.1\r\n".utf8) {
+                guard send(socket, [byte], 1, Int32(MSG_NOSIGNAL)) == 1 else { return (true, ContinuousClock.now - started) }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            var byte: UInt8 = 0
+            let count = recv(socket, &byte, 1, 0)  // waits up to 10 s (the socket's receive timeout)
+            return (count == 0, ContinuousClock.now - started)
+        }
+        #expect(closed && after < .seconds(8), "the half-sent request was held \(after)")
+        #expect(stream.isOpen, "the live channel, answered since its request, is not idle")
     }
 
     @Test("the page shows the build a scan opens, each reading with its verdict as it happens, and the step")
@@ -319,6 +344,13 @@ enum HTTP {
         }
 
         deinit { close(socket) }
+
+        /// Whether the server still holds the stream open (unread data or none, but no end).
+        var isOpen: Bool {
+            var byte: UInt8 = 0
+            let count = recv(socket, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+            return count > 0 || (count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        }
 
         /// Reads until `text` has arrived; returns everything read so far.
         func read(until text: String, timeout: Duration) async throws -> String {

@@ -223,6 +223,16 @@ enum UserMethods {
         return RecordOutcome(["login": .string(login), "locked": false])
     }
 
+    /// Checks a user's two components without signing anything, for a login where the station
+    /// page is served beyond the station PC. A write: a wrong password counts towards lockout
+    /// and slows the next attempts as a signature's does.
+    static func authenticate(_ context: MethodContext) async throws -> RecordOutcome {
+        guard let user = context.authenticated else { throw WorkRecordError(.invalidParams, "params.signature is missing") }
+        return RecordOutcome([
+            "login": .string(user.login), "printed_name": .string(user.printedName), "roles": .array(user.roles.map(JSONValue.string)),
+        ])
+    }
+
     /// A review signature (quality role) on any record row: `record_type` is the table.
     static func sign(_ context: MethodContext) async throws -> RecordOutcome {
         let type = try context.params.choice("record_type", of: RecordSchema.auditedTables)
