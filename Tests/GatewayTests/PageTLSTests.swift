@@ -10,7 +10,7 @@ struct PageTLSTests {
     /// A self-signed certificate for `name` and its key, made with openssl in `directory`.
     static func certificate(for name: String, in directory: String) throws -> StationConfiguration.Page.TLSFiles {
         let files = StationConfiguration.Page.TLSFiles(certificate: directory + "/\(name).pem", key: directory + "/\(name).key")
-        let made = try run("openssl", [
+        let made = try Program.run("/usr/bin/openssl", [
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
             "-keyout", files.key, "-out", files.certificate, "-subj", "/CN=\(name)", "-addext", "subjectAltName=DNS:\(name)",
         ])
@@ -22,23 +22,9 @@ struct PageTLSTests {
         var output: String
     }
 
-    /// Runs a program to its end; its exit status and what it printed (both streams).
-    static func run(_ program: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [program] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
-    }
-
     /// curl against the page, off the tests' cooperative threads: `-w` prints the status last.
     static func curl(_ arguments: [String]) async throws -> (status: Int, output: String) {
-        let (_, output) = try await HTTP.offThePool { try run("curl", ["-sk", "--max-time", "10", "-w", "\n%{http_code}"] + arguments) }
+        let (_, output) = try await HTTP.offThePool { try Program.run("/usr/bin/curl", ["-sk", "--max-time", "10", "-w", "\n%{http_code}"] + arguments) }
         let status = Int(output.split(separator: "\n").last ?? "") ?? 0
         return (status, output)
     }

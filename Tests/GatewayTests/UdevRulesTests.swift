@@ -18,26 +18,17 @@ struct UdevRulesTests {
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         try rulesText.write(to: scratch.appendingPathComponent("70-floorgate.rules"), atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
         // The namespace also sees a group file with the floorgate group, as `make install-udev`
         // leaves it.
         let groups = (try? String(contentsOfFile: "/etc/group", encoding: .utf8)) ?? ""
         try (groups + (groups.contains("\nfloorgate:") || groups.hasPrefix("floorgate:") ? "" : "floorgate:x:990:\n"))
             .write(to: scratch.appendingPathComponent("group"), atomically: true, encoding: .utf8)
-        process.arguments = ["-m", "sh", "-c", """
+        return try Program.run("/usr/bin/unshare", ["-m", "sh", "-c", """
             mount --bind '\(scratch.path)/group' /etc/group && \
             mkdir -p /etc/udev/rules.d && mount -t tmpfs none /etc/udev/rules.d && \
             cp '\(scratch.path)/70-floorgate.rules' /etc/udev/rules.d/ && \
             udevadm test --action=add /sys/devices/virtual/tty/ptmx 2>&1
-            """]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+            """]).output
     }
 
     /// What udevadm said about the file while reading it (`FILE:LINE message`); the lines it
