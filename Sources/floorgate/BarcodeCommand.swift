@@ -12,7 +12,7 @@ struct BarcodeCommand: ParsableCommand {
 
 /// `floorgate barcode parse`: GS1 element strings, ISO/IEC 15434 messages and HIBC codes
 /// checked and broken into elements, one JSON object per input (INTERFACES.md).
-struct BarcodeParseCommand: ParsableCommand {
+struct BarcodeParseCommand: ParsableCommand, PrintsJSON {
     static let configuration = CommandConfiguration(
         commandName: "parse",
         abstract: "Parse scanned content into elements and check it; one JSON object per input.",
@@ -44,6 +44,8 @@ struct BarcodeParseCommand: ParsableCommand {
 
     @Flag(help: "Undo \\xHH escapes (\\x1d for GS, \\x1e RS, \\x04 EOT) and \\\\ in the input.")
     var escapes = false
+
+    @OptionGroup var output: JSONOutput
 
     func run() throws {
         if texts.isEmpty {

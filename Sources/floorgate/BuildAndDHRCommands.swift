@@ -9,12 +9,13 @@ struct BuildCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build", abstract: "Look at a unit's build in the record.", subcommands: [Show.self])
 
-    struct Show: AsyncParsableCommand {
+    struct Show: AsyncParsableCommand, PrintsJSON {
         static let configuration = CommandConfiguration(
             abstract: "The build of a serial: revision, active step with its points and results, pending redline, open NCs (JSON).")
         @Argument(help: ArgumentHelp("The unit's serial.", valueName: "serial")) var serial: String
         @Option(help: "The operation, when the serial has several builds.") var operation: String?
         @OptionGroup var target: RecordTarget
+        @OptionGroup var output: JSONOutput
 
         func run() async throws {
             printJSON(try await target.call(.buildGet, ["serial": .string(serial), "operation": operation.map(JSONValue.string) ?? .null]))
@@ -23,7 +24,7 @@ struct BuildCommand: AsyncParsableCommand {
 }
 
 /// `floorgate dhr SERIAL`.
-struct DHRCommand: AsyncParsableCommand {
+struct DHRCommand: AsyncParsableCommand, PrintsJSON {
     static let configuration = CommandConfiguration(
         commandName: "dhr",
         abstract: "The device history record of a serial, as JSON or a printable HTML page.",
@@ -41,18 +42,20 @@ struct DHRCommand: AsyncParsableCommand {
     )
     @Argument(help: ArgumentHelp("The unit's serial.", valueName: "serial")) var serial: String
     @Option(help: "json or html.") var format: String = "json"
-    @Option(help: ArgumentHelp("Write to this file instead of standard output.", valueName: "path")) var output: String?
+    @Option(name: .customLong("output"), help: ArgumentHelp("Write to this file instead of standard output.", valueName: "path")) var outputFile: String?
     @OptionGroup var target: RecordTarget
+    @OptionGroup var output: JSONOutput
 
     func run() async throws {
         guard ["json", "html"].contains(format) else { throw ValidationError("--format '\(format)' is not one of: json, html") }
+        guard !(output.json && format == "html") else { throw ValidationError("--json and --format html ask for two forms: give one") }
         let dhr = try await target.call(.dhrExport, ["serial": .string(serial)])
         let text = format == "html" ? DeviceHistoryPage.html(dhr) : dhr.text + "\n"
-        if let output {
+        if let outputFile {
             do {
-                try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+                try Data(text.utf8).write(to: URL(fileURLWithPath: outputFile), options: .atomic)
             } catch {
-                throw CommandFailure("cannot write \(output): \(error.localizedDescription)")
+                throw CommandFailure("cannot write \(outputFile): \(error.localizedDescription)")
             }
         } else {
             print(text, terminator: "")

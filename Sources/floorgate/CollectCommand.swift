@@ -7,7 +7,7 @@ import Logging
 import Synchronization
 
 /// `floorgate collect open-protocol`: tightening results from a controller into a SQLite file.
-struct CollectCommand: AsyncParsableCommand {
+struct CollectCommand: AsyncParsableCommand, PrintsJSON {
     static let configuration = CommandConfiguration(
         commandName: "collect",
         abstract: "Collect a controller's results into a SQLite journal, acknowledging each after it is stored.",
@@ -43,6 +43,8 @@ struct CollectCommand: AsyncParsableCommand {
 
     @Option(help: "Seconds without hearing from the controller before the link counts as lost.")
     var linkTimeout: Double = 15
+
+    @OptionGroup var output: JSONOutput
 
     func run() async throws {
         guard device == "open-protocol" else {

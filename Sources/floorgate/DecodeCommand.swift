@@ -4,7 +4,7 @@ import FloorgateCore
 import Glibc
 
 /// `floorgate decode`: what a device's raw bytes mean, with the same decoder the gateway runs.
-struct DecodeCommand: ParsableCommand {
+struct DecodeCommand: ParsableCommand, PrintsJSON {
     static let configuration = CommandConfiguration(
         commandName: "decode",
         abstract: "Decode a device's raw bytes into events, one JSON object per line.",
@@ -41,8 +41,7 @@ struct DecodeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The keyboard layout a keyboard-wedge scanner is set to, for hid-keyboard (us, uk, de, fr, be, es, it, ch, se, no, dk; default us).", valueName: "layout"))
     var layout: String?
 
-    @Flag(help: "Print JSON lines even when standard output is a terminal.")
-    var json = false
+    @OptionGroup var output: JSONOutput
 
     @Flag(help: "List the protocols and exit.")
     var list = false
@@ -74,12 +73,12 @@ struct DecodeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let output = OutputStream(json: json || isatty(STDOUT_FILENO) == 0)
+        let printer = OutputStream(json: output.isWanted)
         if list {
             for entry in ProtocolCatalog.entries {
-                output.writeProtocol(entry)
+                printer.writeProtocol(entry)
             }
-            output.flush()
+            printer.flush()
             return
         }
         let (entry, options, suppliedUnit) = try resolvedOptions()
@@ -88,9 +87,9 @@ struct DecodeCommand: ParsableCommand {
         var decoder = entry.makeDecoder(options)
         let emit = { (events: [DeviceEvent]) in
             for event in events {
-                output.write(suppliedUnit.map(event.supplyingUnit) ?? event)
+                printer.write(suppliedUnit.map(event.supplyingUnit) ?? event)
             }
-            output.flush()
+            printer.flush()
         }
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {

@@ -4,6 +4,7 @@ import Foundation
 import LocalPostgres
 import RecordProtocol
 import Synchronization
+import UnixSignals
 import WorkRecord
 
 /// `floorgate demo`: a whole station on its embedded defaults.
@@ -38,7 +39,12 @@ struct DemoCommand: AsyncParsableCommand {
             bench-7, whose own gateway, scanner and caliper do the final inspection (operation \
             020); the unit's DHR, read through bench-7, holds both.
 
-            Exit status 0 only if every expected entry is in the exported DHR.
+            The device profiles are the installed ones (/usr/share/floorgate/devices), else \
+            those of the source tree this floorgate was built from, unless --profiles names \
+            others. SIGTERM or SIGINT stops the demo and every process it started, and exits 0.
+
+            Exit status 0 only if every expected entry is in the exported DHR (or the demo was \
+            stopped by a signal).
 
             Examples:
               floorgate demo
@@ -54,8 +60,18 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Keep the station's files here (default: a new temporary directory).", valueName: "path"))
     var dir: String?
 
-    @Option(help: ArgumentHelp("The device profiles.", valueName: "directory"))
-    var profiles = "devices"
+    @Option(help: ArgumentHelp("The device profiles (default: the installed ones, else the source tree's).", valueName: "directory"))
+    var profiles: String?
+
+    /// The profiles the demo's devices use.
+    static let profileNames = ["serial-scanner-usb-adapter", "mitutoyo-dp1va-rs232", "norbar-tst", "atlas-copco-pf6000"]
+    /// Where the demo looks for them without --profiles: installed (the Debian package's place),
+    /// then the source tree this binary was built from.
+    static let defaultProfileDirectories = [
+        "/usr/share/floorgate/devices",
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("devices").path,
+    ]
 
     @Option(help: ArgumentHelp("The station page's port on 127.0.0.1 (0: any free port).", valueName: "port"))
     var pagePort = 8480
@@ -72,12 +88,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let directory = try prepareDirectory()
-        let profilesDirectory = URL(fileURLWithPath: profiles).standardizedFileURL.path
-        for name in ["serial-scanner-usb-adapter", "mitutoyo-dp1va-rs232", "norbar-tst", "atlas-copco-pf6000"] {
-            guard FileManager.default.fileExists(atPath: "\(profilesDirectory)/\(name).toml") else {
-                throw CommandFailure("the demo needs the device profile \(profilesDirectory)/\(name).toml; run it from the Floorgate checkout or give --profiles", exitCode: FloorgateExit.badUsage)
-            }
-        }
+        let profilesDirectory = try Self.profilesDirectory(given: profiles)
         if plant && !LocalPostgresCluster.available {
             throw CommandFailure(
                 "floorgate demo --plant runs its record on a throwaway PostgreSQL cluster, and PostgreSQL's server is not installed: sudo apt install postgresql (or make deps-postgres)")
@@ -85,20 +96,62 @@ struct DemoCommand: AsyncParsableCommand {
         let play = DemoPlay(
             directory: directory, profilesDirectory: profilesDirectory, pause: script ? .zero : .milliseconds(900),
             pagePort: pagePort, operatorOnPage: operatorOnPage, plant: plant)
-        let missing: [String]
-        do {
-            missing = try await play.run()
-        } catch {
-            await play.stopAll()
-            throw error
-        }
+        let ending = await Self.play(play)
         await play.stopAll()
+        let missing: [String]
+        switch ending {
+        case .played(let result):
+            missing = try result.get()
+        case .stopped(let signal):
+            print("\nDemo stopped by \(signal): its processes are stopped (files in \(directory)).")
+            return
+        }
         guard missing.isEmpty else {
             throw CommandFailure("the DHR lacks: " + missing.joined(separator: "; ") + " (files in \(directory))")
         }
         print("\nDemo complete: every expected entry is in the device history record.")
         print("  DHR: \(directory)/\(DemoScenario.serial)-dhr.html (and .json)")
         print("  files: \(directory) (\(plant ? "bench-3 and bench-7's outboxes and stations" : "record.sqlite, outbox.sqlite, station.toml"), *.log)")
+    }
+
+    /// How the demo ended: played through, or stopped by a signal.
+    private enum Ending: Sendable {
+        case played(Result<[String], any Error>)
+        case stopped(UnixSignal)
+    }
+
+    /// Plays the build until it ends or SIGTERM or SIGINT stops it (the play is cancelled; the
+    /// caller stops the processes either way).
+    private static func play(_ play: DemoPlay) async -> Ending {
+        await withTaskGroup(of: Ending?.self) { group in
+            group.addTask {
+                do {
+                    return .played(.success(try await play.run()))
+                } catch {
+                    return .played(.failure(error))
+                }
+            }
+            group.addTask {
+                for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) { return .stopped(signal) }
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .played(.failure(CancellationError()))
+        }
+    }
+
+    /// `given`, or the first default place that holds every profile the demo needs.
+    private static func profilesDirectory(given: String?) throws -> String {
+        let candidates = given.map { [$0] } ?? defaultProfileDirectories
+        for candidate in candidates {
+            let directory = URL(fileURLWithPath: candidate).standardizedFileURL.path
+            if profileNames.allSatisfy({ FileManager.default.fileExists(atPath: "\(directory)/\($0).toml") }) { return directory }
+        }
+        let needed = profileNames.map { $0 + ".toml" }.joined(separator: ", ")
+        throw CommandFailure(
+            "the demo needs the device profiles \(needed) in \(candidates.joined(separator: " or ")); give --profiles DIRECTORY",
+            exitCode: FloorgateExit.badUsage)
     }
 
     private func prepareDirectory() throws -> String {

@@ -5,7 +5,7 @@ import Foundation
 import Gateway
 
 /// `floorgate devices`: what is plugged in, which profile it is, and whether Floorgate may open it.
-struct DevicesCommand: AsyncParsableCommand {
+struct DevicesCommand: AsyncParsableCommand, PrintsJSON {
     static let configuration = CommandConfiguration(
         commandName: "devices",
         abstract: "List the serial, HID and vendor-class USB devices plugged in, their profiles and whether Floorgate can open them.",
@@ -31,8 +31,7 @@ struct DevicesCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The device profiles.", valueName: "directory"))
     var profiles = "devices"
 
-    @Flag(help: "One JSON object per device instead of a table.")
-    var json = false
+    @OptionGroup var output: JSONOutput
 
     @Flag(help: "Follow devices plugged in and out until interrupted.")
     var watch = false
@@ -41,6 +40,7 @@ struct DevicesCommand: AsyncParsableCommand {
     var all = false
 
     func run() async throws {
+        let json = output.isWanted
         let loaded = ProfileLoader.loadDirectory(profiles)
         for error in loaded.errors { StandardError.write("floorgate devices: \(error)\n") }
         let subsystems = ["tty", "hidraw", "usb"]

@@ -197,7 +197,7 @@ struct RecordMigrateCommand: AsyncParsableCommand {
 }
 
 /// `floorgate record import FILE`.
-struct RecordImportCommand: AsyncParsableCommand {
+struct RecordImportCommand: AsyncParsableCommand, PrintsJSON {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import users, parts, instruction drafts and work orders from a JSON file.",
@@ -218,6 +218,7 @@ struct RecordImportCommand: AsyncParsableCommand {
     var user: String?
 
     @OptionGroup var target: RecordTarget
+    @OptionGroup var output: JSONOutput
 
     func run() async throws {
         let document: JSONValue
@@ -249,7 +250,7 @@ struct InstructionSelector: ParsableArguments {
 }
 
 /// `floorgate record approve`.
-struct RecordApproveCommand: AsyncParsableCommand {
+struct RecordApproveCommand: AsyncParsableCommand, PrintsJSON {
     static let configuration = CommandConfiguration(
         commandName: "approve",
         abstract: "Approve a draft instruction revision (approver's signature); the previous one is superseded.")
@@ -258,6 +259,7 @@ struct RecordApproveCommand: AsyncParsableCommand {
     @Option(help: "The draft revision to approve.") var revision: String
     @OptionGroup var signer: SignerOptions
     @OptionGroup var target: RecordTarget
+    @OptionGroup var output: JSONOutput
 
     func run() async throws {
         var params = instruction.params
@@ -268,7 +270,7 @@ struct RecordApproveCommand: AsyncParsableCommand {
 }
 
 /// `floorgate record redline`.
-struct RecordRedlineCommand: AsyncParsableCommand {
+struct RecordRedlineCommand: AsyncParsableCommand, PrintsJSON {
     static let configuration = CommandConfiguration(
         commandName: "redline",
         abstract: "Publish a change to the effective revision at once (engineer's signature); open builds must acknowledge it.",
@@ -285,6 +287,7 @@ struct RecordRedlineCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("JSON file with the new revision's steps array.", valueName: "file")) var steps: String
     @OptionGroup var signer: SignerOptions
     @OptionGroup var target: RecordTarget
+    @OptionGroup var output: JSONOutput
 
     func run() async throws {
         let stepsValue: JSONValue
@@ -308,13 +311,14 @@ struct RecordNCCommand: AsyncParsableCommand {
         commandName: "nc", abstract: "Raise a nonconformance or disposition one (quality's signature).",
         subcommands: [Raise.self, Disposition.self])
 
-    struct Raise: AsyncParsableCommand {
+    struct Raise: AsyncParsableCommand, PrintsJSON {
         static let configuration = CommandConfiguration(abstract: "Raise a nonconformance on a build by hand.")
         @Option(help: "The build.") var buildID: Int64
         @Option(help: "What is wrong.") var description: String
         @Option(help: "Who raises it.") var raisedBy: String
         @Option(help: "The step it concerns.") var step: String?
         @OptionGroup var target: RecordTarget
+        @OptionGroup var output: JSONOutput
 
         func run() async throws {
             printJSON(try await target.call(.ncRaise, [
@@ -324,7 +328,7 @@ struct RecordNCCommand: AsyncParsableCommand {
         }
     }
 
-    struct Disposition: AsyncParsableCommand {
+    struct Disposition: AsyncParsableCommand, PrintsJSON {
         static let configuration = CommandConfiguration(
             abstract: "Disposition a nonconformance: use-as-is, rework (the point is measured again), scrap or return.")
         @Option(help: "The nonconformance.") var ncID: Int64
@@ -332,6 +336,7 @@ struct RecordNCCommand: AsyncParsableCommand {
         @Option(help: "The justification.") var comment: String
         @OptionGroup var signer: SignerOptions
         @OptionGroup var target: RecordTarget
+        @OptionGroup var output: JSONOutput
 
         func run() async throws {
             printJSON(try await target.call(.ncDisposition, [
@@ -343,7 +348,7 @@ struct RecordNCCommand: AsyncParsableCommand {
 }
 
 /// `floorgate record sign`.
-struct RecordSignCommand: AsyncParsableCommand {
+struct RecordSignCommand: AsyncParsableCommand, PrintsJSON {
     static let configuration = CommandConfiguration(
         commandName: "sign", abstract: "Sign a record row as reviewed (quality's signature), e.g. a build's DHR review.")
     @Option(help: "The table: build, result, nonconformance, instruction, …") var recordType: String
@@ -351,6 +356,7 @@ struct RecordSignCommand: AsyncParsableCommand {
     @Option(help: "What the signature is for.") var subject: String?
     @OptionGroup var signer: SignerOptions
     @OptionGroup var target: RecordTarget
+    @OptionGroup var output: JSONOutput
 
     func run() async throws {
         printJSON(try await target.call(.sign, [
@@ -361,7 +367,7 @@ struct RecordSignCommand: AsyncParsableCommand {
 }
 
 /// `floorgate record unlock`.
-struct RecordUnlockCommand: AsyncParsableCommand {
+struct RecordUnlockCommand: AsyncParsableCommand, PrintsJSON {
     static let configuration = CommandConfiguration(
         commandName: "unlock",
         abstract: "Unlock a user locked out by failed signatures before the lockout's 15 minutes are over.",
@@ -374,6 +380,7 @@ struct RecordUnlockCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The reason for signing, shown with the signature.", valueName: "text"))
     var reason: String?
     @OptionGroup var target: RecordTarget
+    @OptionGroup var output: JSONOutput
 
     func run() async throws {
         var params: [String: JSONValue] = ["login": .string(login)]
@@ -383,7 +390,7 @@ struct RecordUnlockCommand: AsyncParsableCommand {
 }
 
 /// `floorgate record route`.
-struct RecordRouteCommand: AsyncParsableCommand {
+struct RecordRouteCommand: AsyncParsableCommand, PrintsJSON {
     static let configuration = CommandConfiguration(
         commandName: "route",
         abstract: "Set which operations a station may open (an engineer's signature).",
@@ -401,6 +408,7 @@ struct RecordRouteCommand: AsyncParsableCommand {
     var operations: [String] = []
     @OptionGroup var signer: SignerOptions
     @OptionGroup var target: RecordTarget
+    @OptionGroup var output: JSONOutput
 
     func run() async throws {
         printJSON(try await target.call(.routeSet, [
@@ -411,7 +419,7 @@ struct RecordRouteCommand: AsyncParsableCommand {
 }
 
 /// `floorgate record move-in`.
-struct RecordMoveInCommand: AsyncParsableCommand {
+struct RecordMoveInCommand: AsyncParsableCommand, PrintsJSON {
     static let configuration = CommandConfiguration(
         commandName: "move-in",
         abstract: "Copy a station's SQLite record into the plant's record, in one transaction.",
@@ -437,6 +445,7 @@ struct RecordMoveInCommand: AsyncParsableCommand {
     var to: String
     @Option(help: ArgumentHelp("Who moves it, as the plant's audit chain names them.", valueName: "name"))
     var by: String = "move-in"
+    @OptionGroup var output: JSONOutput
 
     func run() async throws {
         let target = try RecordLocation(option: "--to", to)

@@ -77,6 +77,34 @@ struct DemoCommandTests {
         defer { scratch.remove() }
         let demo = try FloorgateChild(["demo", "--script", "--dir", scratch.url.path, "--profiles", scratch.path("nowhere")])
         #expect(await demo.wait(timeout: .seconds(20)) == 2)
-        #expect(demo.standardError.contains("nowhere/serial-scanner-usb-adapter.toml"))
+        #expect(demo.standardError.contains("serial-scanner-usb-adapter.toml") && demo.standardError.contains(scratch.path("nowhere")), "\(demo.standardError)")
+    }
+
+    @Test("run elsewhere without --profiles it finds the profiles itself; SIGTERM or SIGINT stops it and every process it started",
+          arguments: [SIGTERM, SIGINT])
+    func stopsItsProcesses(_ signal: Int32) async throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        // Not the checkout: ./devices is not there.
+        let demo = try FloorgateChild(["demo", "--page-port", "0", "--dir", scratch.url.path], currentDirectory: scratch.url)
+        // The gateway is the last process it starts; by then the record and the four devices run.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !demo.standardOutput.contains("gateway ") && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        let children = Self.children(of: demo.pid)
+        #expect(children.count >= 6, "record, gateway, four devices: \(children)\n\(demo.standardOutput)\n\(demo.standardError)")
+        demo.kill(signal)
+        #expect(await demo.wait(timeout: .seconds(30)) == 0, "\(demo.standardError)")
+        #expect(demo.standardOutput.contains("Demo stopped by"), "\(demo.standardOutput)")
+        let left = children.filter { FileManager.default.fileExists(atPath: "/proc/\($0)") }
+        #expect(left.isEmpty, "still running after the demo stopped: \(left)")
+    }
+
+    /// The processes whose parent is `pid`, from /proc.
+    private static func children(of pid: pid_t) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.filter { child in
+            guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8), let end = stat.lastIndex(of: ")") else { return false }
+            return stat[stat.index(after: end)...].split(separator: " ").dropFirst().first.flatMap { Int32($0) } == pid
+        }
     }
 }

@@ -1,0 +1,84 @@
+import ArgumentParser
+import FloorgateCore
+import Foundation
+import RecordProtocol
+import Testing
+@testable import floorgate
+
+/// INTERFACES.md: every command that prints JSON accepts `--json`.
+@Suite("--json on every command that prints JSON", .timeLimit(.minutes(2)))
+struct JSONOutputTests {
+    /// The commands that print no JSON: services, the demo, rules and text reports.
+    static let printingNone: Set<String> = ["simulate", "gateway", "demo", "udev-rule", "profiles check", "verify", "record serve", "record migrate"]
+
+    /// Each command that prints JSON with the least it needs to parse.
+    static let leastArguments: [String: [String]] = [
+        "decode": ["--protocol", "mitutoyo"],
+        "barcode parse": ["x"],
+        "collect": ["open-protocol", "--controller", "127.0.0.1:4545", "--database", "results.sqlite"],
+        "record import": ["record.json"],
+        "record approve": ["--part", "P", "--part-revision", "A", "--operation", "010", "--revision", "A", "--user", "ada"],
+        "record redline": ["--part", "P", "--part-revision", "A", "--operation", "010", "--new-revision", "B", "--why", "ECO", "--steps", "steps.json", "--user", "eric"],
+        "record nc raise": ["--build-id", "1", "--description", "scratch", "--raised-by", "olga"],
+        "record nc disposition": ["--nc-id", "1", "--disposition", "rework", "--comment", "deburr", "--user", "quinn"],
+        "record sign": ["--record-type", "build", "--record-id", "1", "--user", "quinn"],
+        "record unlock": ["--login", "olga"],
+        "record route": ["--station", "bench-3", "--operation", "010", "--user", "eric"],
+        "record move-in": ["--from", "station.sqlite", "--to", "plant.sqlite"],
+        "build show": ["SN-0001"],
+        "dhr": ["SN-0001"],
+        "devices": [],
+    ]
+
+    private static let devices = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("devices").path
+
+    /// Every command without subcommands, by its words (`record nc raise`).
+    static func leaves(_ command: any ParsableCommand.Type, path: [String] = []) -> [(name: String, type: any ParsableCommand.Type)] {
+        let configuration = command.configuration
+        let words = path + [configuration.commandName ?? String(describing: command).lowercased()]
+        guard !configuration.subcommands.isEmpty else { return [(words.dropFirst().joined(separator: " "), command)] }
+        return configuration.subcommands.flatMap { leaves($0, path: words) }
+    }
+
+    @Test("each command either prints JSON and takes --json, or is one of those that print none")
+    func everyCommandIsSorted() throws {
+        let commands = Self.leaves(Floorgate.self)
+        #expect(commands.count == Self.printingNone.count + Self.leastArguments.count, "\(commands.map(\.name))")
+        for (name, type) in commands {
+            let printsJSON = type is any PrintsJSON.Type
+            #expect(printsJSON == (Self.leastArguments[name] != nil), "\(name): prints JSON \(printsJSON)")
+            #expect(printsJSON != Self.printingNone.contains(name), "\(name)")
+            guard let arguments = Self.leastArguments[name] else { continue }
+            let command = try Floorgate.parseAsRoot(name.split(separator: " ").map(String.init) + arguments + ["--json"])
+            #expect((command as? any PrintsJSON)?.output.json == true, "\(name) --json")
+        }
+    }
+
+    @Test("with --json the commands print JSON and exit 0 (the ones a new user tried first among them)")
+    func printJSON() async throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let socket = scratch.path("record.sock")
+        let server = try FloorgateChild.recordServer(scratch.path("record.sqlite"), socket: socket, logLevel: "warning")
+        defer { server.kill(SIGKILL) }
+        #expect(server.firstLine() == "listening on \(socket)")
+        #expect(try FloorgateProcess.run(["record", "import", RecordCommandTests.exampleImport, "--socket", socket, "--json"]).status == 0)
+        let approve = ["record", "approve", "--part", "HX-200", "--part-revision", "C", "--operation", "010", "--revision", "A", "--user", "ada", "--socket", socket, "--json"]
+        #expect(try FloorgateProcess.run(approve, input: Array("bench-ada-1\n".utf8)).status == 0)
+        _ = try await RecordClient(socketPath: socket).call("build.open", keyed(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
+        for arguments in [
+            ["barcode", "parse", "(01)09506000134352(10)ABC123"], ["build", "show", "SN-0001", "--socket", socket],
+            ["dhr", "SN-0001", "--socket", socket], ["record", "unlock", "--login", "olga", "--socket", socket],
+            ["devices", "--profiles", Self.devices],
+        ] {
+            let run = try FloorgateProcess.run(arguments + ["--json"])
+            #expect(run.status == 0, "\(arguments): \(run.standardError)")
+            for line in run.standardOutput.split(separator: "\n") {
+                #expect((try? JSONValue(parsing: Array(line.utf8))) != nil, "\(arguments) printed \(line)")
+            }
+        }
+        let both = try FloorgateProcess.run(["dhr", "SN-0001", "--socket", socket, "--format", "html", "--json"])
+        #expect(both.status == 2 && both.standardError.contains("--json and --format html"), "\(both.standardError)")
+    }
+}
