@@ -52,6 +52,13 @@ let package = Package(
         ),
         // The few C calls Swift cannot import (feature-macro functions, macro-built ioctls).
         .target(name: "CDeviceShims"),
+        // Whether the host's clock is synchronized (adjtimex): the gateway shows it, the record
+        // may refuse signatures without it.
+        .target(
+            name: "HostClock",
+            dependencies: ["CDeviceShims"],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "FloorgateCore",
             swiftSettings: strictSettings
@@ -115,6 +122,7 @@ let package = Package(
                 "DeviceProtocols",
                 "Barcodes",
                 "DeviceIO",
+                "HostClock",
                 "RecordProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -151,6 +159,7 @@ let package = Package(
             name: "WorkRecord",
             dependencies: [
                 "FloorgateCore",
+                "HostClock",
                 "RecordProtocol",
                 "SQLiteStatements",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -243,7 +252,7 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 // The station page's tests run a whole station, so they live here with its harness.
-                "FloorgateCore", "DeviceProtocols", "DeviceIO", "Gateway", "StationPage", "WorkRecord", "RecordProtocol", "FixtureSupport",
+                "FloorgateCore", "DeviceProtocols", "DeviceIO", "Gateway", "HostClock", "StationPage", "WorkRecord", "RecordProtocol", "FixtureSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -255,7 +264,7 @@ let package = Package(
         .testTarget(
             name: "WorkRecordTests",
             dependencies: [
-                "FloorgateCore", "WorkRecord", "RecordProtocol", "FixtureSupport", "LocalPostgres",
+                "FloorgateCore", "HostClock", "WorkRecord", "RecordProtocol", "FixtureSupport", "LocalPostgres",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -6,6 +6,7 @@
 #include <linux/input.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/timex.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -57,4 +58,12 @@ int floorgate_evdev_grab(int fd, int grab) {
 
 int floorgate_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
     return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
+
+int floorgate_clock_synchronized(void) {
+    struct timex state;
+    memset(&state, 0, sizeof state);  // modes 0: read only
+    int result = adjtimex(&state);
+    if (result == -1) return -1;
+    return (result != TIME_ERROR && !(state.status & STA_UNSYNC)) ? 1 : 0;
 }

@@ -15,6 +15,8 @@ public import ServiceLifecycle
 public struct GatewayRuntime: Service {
     public let configuration: StationConfiguration
     public var shutdownGrace: Duration = .seconds(5)
+    /// Whether the host's clock is synchronized, read at start and every minute.
+    public var clockWatch = ClockWatch()
     private let outbox: Outbox
     private let logger: Logger
     private let view: @Sendable (StationEvent) -> Void
@@ -59,6 +61,7 @@ public struct GatewayRuntime: Service {
             await outbox.rememberOpenBuild(buildID)
         }
         let drainer = OutboxDrainer(outbox: outbox, station: station, logger: logger)
+        let clockWatch = clockWatch
         await withTaskGroup(of: Void.self) { background in
             background.addTask { for await event in station.events { view(event) } }
             background.addTask { await station.follow(record.notifications) }
@@ -66,6 +69,7 @@ public struct GatewayRuntime: Service {
             await cancelWhenGracefulShutdown {
                 await withTaskGroup(of: Void.self) { running in
                     running.addTask { await drainer.run() }
+                    running.addTask { await clockWatch.run(logger: logger) { await station.clockChanged($0) } }
                     for device in configuration.devices {
                         running.addTask { await runDevice(device, outbox: outbox, station: station) }
                     }

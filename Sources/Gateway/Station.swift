@@ -1,5 +1,6 @@
 import Barcodes
 public import FloorgateCore
+public import HostClock
 import Foundation
 public import Logging
 public import RecordProtocol
@@ -76,6 +77,12 @@ public actor Station {
 
     /// The open build's view as the record last gave it.
     public var build: JSONValue? { openBuild }
+
+    /// Reports a change of the host clock's synchronization to the views.
+    public func clockChanged(_ state: ClockSynchronization) {
+        eventStream.continuation.yield(.notice(
+            state.isSynchronized ? "the clock is synchronized again" : "the clock is \(state): results and signatures carry this PC's time"))
+    }
 
     /// Reports a device's link state to the views.
     public func deviceChanged(name: String, status: DeviceStatus) {

@@ -53,6 +53,9 @@ public enum RecordErrorCode: Int, Sendable, Hashable, CaseIterable {
     /// Signature attempts by this login or this peer user failed just before: this one came
     /// before its wait was over and was not checked (nor counted towards lockout).
     case signatureAttemptsSlowed = 1063
+    /// The record was told to sign only on a synchronized clock (`--require-synchronized-clock`)
+    /// and its host's clock is not: no signature is taken until it is.
+    case clockNotSynchronized = 1064
 
     /// Whether asking again later may succeed: the record failed inside or could not reach its
     /// database. Every other code is the record's considered answer to this request.

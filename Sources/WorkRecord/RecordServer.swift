@@ -26,6 +26,8 @@ public final class RecordServer: Sendable {
         public var lineTimeout: TimeAmount
         /// How failed signatures slow the next attempts (`1063` while a wait lasts).
         public var signaturePacing: SignaturePacing = .standard
+        /// Whether signing waits for a synchronized clock (`1064` while it is not).
+        public var signingClock: SigningClock = .unchecked
 
         public init(
             socketPath: String, allowedUsers: Set<uid_t> = [], allowedGroups: Set<gid_t> = [], maximumLineLength: Int = 1 << 20,
@@ -55,7 +57,7 @@ public final class RecordServer: Sendable {
         // running, unreachable. One nobody answers on is left by a server that died: replaced.
         if LiveSocket.answers(options.socketPath) { throw SocketInUse(path: options.socketPath) }
         let hub = NotificationHub()
-        let store = try await RecordStore.open(location, passwordRounds: passwordRounds, pacing: options.signaturePacing) { hub.publish($0) }
+        let store = try await RecordStore.open(location, passwordRounds: passwordRounds, pacing: options.signaturePacing, signingClock: options.signingClock) { hub.publish($0) }
         let policy = WritePolicy(allowedUsers: options.allowedUsers, allowedGroups: options.allowedGroups)
         let maximumLineLength = options.maximumLineLength, lineTimeout = options.lineTimeout
         let connections = ConnectionCount(maximum: options.maximumConnections)

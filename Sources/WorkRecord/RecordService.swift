@@ -57,13 +57,17 @@ public final class RecordService: Sendable {
     let knownHashes = KnownPasswordHashes()
     /// Failed signatures slow the next attempts, per login and per peer user.
     let throttle: SignatureThrottle
+    /// Whether signing waits for a synchronized clock.
+    let signingClock: SigningClock
     private let instructionCache = Mutex<[Int64: InstructionContent]>([:])
 
     /// `passwordRounds` is the PBKDF2 work factor for passwords set from now on; `pacing`, how
-    /// failed signatures slow the next attempts.
-    public init(passwordRounds: Int = PasswordHasher.defaultRounds, pacing: SignaturePacing = .standard) {
+    /// failed signatures slow the next attempts; `signingClock`, whether signing waits for a
+    /// synchronized clock.
+    public init(passwordRounds: Int = PasswordHasher.defaultRounds, pacing: SignaturePacing = .standard, signingClock: SigningClock = .unchecked) {
         passwords = PasswordHasher(rounds: passwordRounds)
         throttle = SignatureThrottle(pacing: pacing)
+        self.signingClock = signingClock
     }
 
     /// The password check to run for `call` before its turn at the writer: none when the call
@@ -81,6 +85,7 @@ public final class RecordService: Sendable {
     /// refused unchecked; a failure lengthens the login's and the peer user's wait, a success ends it.
     private func authenticate(_ params: Parameters, _ call: RecordCall, writer: AuditedWriter) async throws -> AuthenticatedUser {
         let input = try SignatureInput(params)
+        if let refusal = signingClock.refusal() { throw refusal }
         try throttle.admit(login: input.login, peerUser: call.peerUser)
         do {
             let user = try await Signer.authenticate(input, writer: writer, checked: call.passwordCheck, known: knownHashes)

@@ -32,9 +32,12 @@ public final class RecordStore: Sendable {
 
     /// The writer over `backend`; `passwordRounds` is the PBKDF2 work factor for new passwords,
     /// `pacing` how failed signatures slow the next attempts.
-    public init(backend: any RecordBackend, passwordRounds: Int = PasswordHasher.defaultRounds, pacing: SignaturePacing = .standard) {
+    public init(
+        backend: any RecordBackend, passwordRounds: Int = PasswordHasher.defaultRounds, pacing: SignaturePacing = .standard,
+        signingClock: SigningClock = .unchecked
+    ) {
         self.backend = backend
-        service = RecordService(passwordRounds: passwordRounds, pacing: pacing)
+        service = RecordService(passwordRounds: passwordRounds, pacing: pacing, signingClock: signingClock)
     }
 
     /// Opens the record at `location`: a SQLite file is created or migrated; a PostgreSQL
@@ -44,7 +47,7 @@ public final class RecordStore: Sendable {
     /// verification).
     public static func open(
         _ location: RecordLocation, passwordRounds: Int = PasswordHasher.defaultRounds, pacing: SignaturePacing = .standard,
-        readOnly: Bool = false, notify: @escaping RecordNotificationSink = { _ in }
+        signingClock: SigningClock = .unchecked, readOnly: Bool = false, notify: @escaping RecordNotificationSink = { _ in }
     ) async throws -> RecordStore {
         let backend: any RecordBackend
         switch location {
@@ -53,7 +56,7 @@ public final class RecordStore: Sendable {
         case .postgres(let url):
             backend = try await PostgresBackend.connect(url, notify: notify)
         }
-        let store = RecordStore(backend: backend, passwordRounds: passwordRounds, pacing: pacing)
+        let store = RecordStore(backend: backend, passwordRounds: passwordRounds, pacing: pacing, signingClock: signingClock)
         // The users' stored keys, so that even a user's first signing is checked before the
         // writer's turn.
         let keys = try await store.exclusive(writing: false) { transaction, _ in

@@ -1,4 +1,5 @@
 import Foundation
+public import HostClock
 import RecordProtocol
 import Synchronization
 
@@ -27,6 +28,23 @@ public struct SignaturePacing: Sendable {
         var wait = first
         for _ in 1..<min(failures, 32) where wait < longest { wait *= 2 }
         return min(wait, longest)
+    }
+}
+
+/// Whether signing waits for the host's clock to be synchronized (`record serve
+/// --require-synchronized-clock`): a signature carries the host's time.
+public enum SigningClock: Sendable {
+    /// Signatures are taken whatever the clock's state.
+    case unchecked
+    /// Signatures are refused (`1064`) while `state()` is not synchronized.
+    case mustBeSynchronized(state: @Sendable () -> ClockSynchronization = ClockSynchronization.current)
+
+    /// The refusal a signature gets now, or nil.
+    func refusal() -> WorkRecordError? {
+        guard case .mustBeSynchronized(let read) = self, case let state = read(), !state.isSynchronized else { return nil }
+        return WorkRecordError(
+            .clockNotSynchronized,
+            "the record's host clock is \(state); signatures carry its time, so none is taken until it is synchronized")
     }
 }
 

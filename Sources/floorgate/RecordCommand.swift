@@ -57,6 +57,10 @@ struct RecordServeCommand: AsyncParsableCommand {
             --allow-user users and --allow-group members may write, others only read. The first \
             line printed is `listening on PATH`.
 
+            Signatures carry this host's time. With --require-synchronized-clock none is taken \
+            (record error 1064) while the kernel says the clock is not synchronized to a time \
+            source (chrony, ntpd or systemd-timesyncd keep it so).
+
             The password of a PostgreSQL URL belongs in the password file (PGPASSFILE or \
             ~/.pgpass, mode 0600), never on the command line.
 
@@ -84,6 +88,9 @@ struct RecordServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
     var logLevel: String = "info"
 
+    @Flag(help: "Refuse signatures while this host's clock is not synchronized.")
+    var requireSynchronizedClock = false
+
     func run() async throws {
         guard passwordRounds >= 1_000 else { throw ValidationError("--password-rounds must be at least 1000") }
         guard let level = Logger.Level(rawValue: logLevel) else {
@@ -103,9 +110,9 @@ struct RecordServeCommand: AsyncParsableCommand {
         let location = try RecordLocation(option: "--db", db)
         let server: RecordServer, store: RecordStore
         do {
-            (server, store) = try await RecordServer.start(
-                location, options: .init(socketPath: socket, allowedUsers: users, allowedGroups: groups),
-                passwordRounds: passwordRounds, group: group, logger: logger)
+            var options = RecordServer.Options(socketPath: socket, allowedUsers: users, allowedGroups: groups)
+            if requireSynchronizedClock { options.signingClock = .mustBeSynchronized() }
+            (server, store) = try await RecordServer.start(location, options: options, passwordRounds: passwordRounds, group: group, logger: logger)
         } catch {
             try? await group.shutdownGracefully()
             throw CommandFailure("cannot serve the record \(location) on \(socket): \(error)")

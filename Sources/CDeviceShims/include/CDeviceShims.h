@@ -29,4 +29,9 @@ int floorgate_evdev_grab(int fd, int grab);
 /// or above `from` (glibc declares it only with _GNU_SOURCE). Returns 0, or an error number.
 int floorgate_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
 
+/// adjtimex(2) read without changing anything (no privilege needed): 1 when the kernel's clock
+/// is synchronized to a time source, 0 when it is not (STA_UNSYNC set, or TIME_ERROR), -1 with
+/// errno when the call fails.
+int floorgate_clock_synchronized(void);
+
 #endif
