@@ -62,8 +62,18 @@ public struct GatewayRuntime: Service {
         }
         let drainer = OutboxDrainer(outbox: outbox, station: station, logger: logger)
         let clockWatch = clockWatch
+        let status = StationStatus(station: configuration.station, deviceNames: configuration.devices.map(\.name))
+        let statusSocket = StatusSocket(
+            path: configuration.statusSocket, status: status, outbox: outbox,
+            record: RecordClient(socketPath: configuration.recordSocket, answerTimeout: .seconds(2), logger: logger))
         await withTaskGroup(of: Void.self) { background in
-            background.addTask { for await event in station.events { view(event) } }
+            background.addTask {
+                for await event in station.events {
+                    status.apply(event)
+                    view(event)
+                }
+            }
+            background.addTask { await statusSocket.run(logger: logger) }
             background.addTask { await station.follow(record.notifications) }
             ready()
             await cancelWhenGracefulShutdown {

@@ -1,5 +1,5 @@
 public import FloorgateCore
-import Foundation
+public import Foundation
 import DeviceIO
 import GRDB
 public import NIOCore
@@ -209,6 +209,15 @@ public final class Outbox: ResultHistory {
     public func pendingCount() async throws -> Int {
         try await reader.read { db in
             try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending'")) ?? 0
+        }
+    }
+
+    /// How many results wait for delivery and when the oldest of them was measured.
+    public func pendingSummary() async throws -> (count: Int, oldest: Date?) {
+        try await reader.read { db in
+            let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*), MIN(measuredAt) FROM outbox WHERE state = 'pending'"))
+            let oldest = (row?[1] as Int64?).map { Date(timeIntervalSince1970: TimeInterval($0) / 1000) }
+            return (row?[0] ?? 0, oldest)
         }
     }
 

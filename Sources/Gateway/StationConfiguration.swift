@@ -64,6 +64,9 @@ public struct StationConfiguration: Sendable {
     /// The operator logged in at the station.
     public var operatorLogin: String
     public var recordSocket: String
+    /// Where the gateway serves its status (`floorgate status`): the `status_socket` key, by
+    /// default `gateway.sock` beside the record's socket.
+    public var statusSocket: String
     public var outboxPath: String
     public var serialPattern: SerialPattern
     public var devices: [Device]
@@ -87,13 +90,16 @@ public struct StationConfiguration: Sendable {
 
 extension TOMLReader {
     func station(from table: TOMLTable, relativeTo directory: String) throws(ConfigurationError) -> StationConfiguration {
-        try checkKeys(table, path: "", allowed: ["station", "operator", "record_socket", "outbox", "profiles", "serial_pattern", "page", "device"])
+        try checkKeys(
+            table, path: "", allowed: ["station", "operator", "record_socket", "status_socket", "outbox", "profiles", "serial_pattern", "page", "device"])
         func resolved(_ path: String) -> String {
             path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
         }
         let station = try requiredString(table, "station", path: "")
         let operatorLogin = try requiredString(table, "operator", path: "")
         let recordSocket = resolved(try string(table, "record_socket", path: "") ?? "/run/floorgate/record.sock")
+        let statusSocket = resolved(
+            try string(table, "status_socket", path: "") ?? ((recordSocket as NSString).deletingLastPathComponent as NSString).appendingPathComponent("gateway.sock"))
         let outbox = resolved(try string(table, "outbox", path: "") ?? "/var/lib/floorgate/outbox.sqlite")
         let profilesDirectory = resolved(try string(table, "profiles", path: "") ?? "/usr/share/floorgate/devices")
         let patternText = try requiredString(table, "serial_pattern", path: "")
@@ -117,7 +123,7 @@ extension TOMLReader {
             devices.append(device)
         }
         return StationConfiguration(
-            station: station, operatorLogin: operatorLogin, recordSocket: recordSocket, outboxPath: outbox,
+            station: station, operatorLogin: operatorLogin, recordSocket: recordSocket, statusSocket: statusSocket, outboxPath: outbox,
             serialPattern: serialPattern, devices: devices, profilesDirectory: profilesDirectory, page: try page(table, resolved: resolved)
         )
     }

@@ -55,7 +55,7 @@ public final class RecordServer: Sendable {
     ) async throws -> (server: RecordServer, store: RecordStore) {
         // A socket file a live server answers on is that server's: taking it over would leave it
         // running, unreachable. One nobody answers on is left by a server that died: replaced.
-        if LiveSocket.answers(options.socketPath) { throw SocketInUse(path: options.socketPath) }
+        if LocalSocket.answers(options.socketPath) { throw SocketInUse(path: options.socketPath) }
         let hub = NotificationHub()
         let store = try await RecordStore.open(location, passwordRounds: passwordRounds, pacing: options.signaturePacing, signingClock: options.signingClock) { hub.publish($0) }
         let policy = WritePolicy(allowedUsers: options.allowedUsers, allowedGroups: options.allowedGroups)
@@ -101,7 +101,7 @@ public final class RecordServer: Sendable {
             try? await store.close()
             throw error
         }
-        if let warning = restrictSocketAccess(options.socketPath) {
+        if let warning = LocalSocket.restrictAccess(options.socketPath, serving: "the record socket") {
             logger.warning("\(warning)", metadata: ["socket": "\(options.socketPath)"])
         }
         return (RecordServer(channel: channel), store)
@@ -257,35 +257,6 @@ public struct SocketInUse: Error, CustomStringConvertible {
     public var description: String {
         "a record server already answers on \(path): stop it first, or give this one another --socket"
     }
-}
-
-/// Whether a process accepts connections on the Unix socket at `path`.
-enum LiveSocket {
-    static func answers(_ path: String) -> Bool {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { return false }
-        defer { close(descriptor) }
-        return withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        } == 0
-    }
-}
-
-/// Gives the socket file its access: mode 0660 with group `floorgate` where that group exists,
-/// else 0600 for the running user (a developer's machine, the demo). Returns the warning to log
-/// in the second case.
-private func restrictSocketAccess(_ path: String) -> String? {
-    if let group = getgrnam("floorgate"), chown(path, uid_t.max, group.pointee.gr_gid) == 0 {
-        chmod(path, 0o660)
-        return nil
-    }
-    chmod(path, 0o600)
-    return "group 'floorgate' does not exist (or cannot be given to the socket): the record socket is 0600, usable by this user only; create it with `groupadd floorgate` and add the station's users to it"
 }
 
 /// The connecting process, from SO_PEERCRED.

@@ -435,6 +435,7 @@ final class DemoPlay: Sendable {
             station = "\(station)"
             operator = "olga"
             record_socket = "\((socket as NSString).lastPathComponent)"
+            status_socket = "\(prefix)gateway.sock"
             outbox = "\(prefix)outbox.sqlite"
             profiles = "\(profilesDirectory)"
             serial_pattern = "regex:^SN-[0-9]{4}$"

@@ -19,6 +19,7 @@ struct Floorgate: ParsableCommand {
               floorgate demo                                a whole station with simulated devices
               floorgate devices                             what is plugged in, its profile, whether it can be opened
               floorgate gateway --config station.toml       run a station (docs/station.md)
+              floorgate status                              how the running gateway is doing
               floorgate simulate open-protocol --port 4545  a tightening controller to practise on
               floorgate collect open-protocol --controller 127.0.0.1:4545 --database results.sqlite
                                                             a controller's results, stored before acknowledged
@@ -33,7 +34,7 @@ struct Floorgate: ParsableCommand {
             """,
         subcommands: [
             DecodeCommand.self, BarcodeCommand.self, SimulateCommand.self, CollectCommand.self, RecordCommand.self, BuildCommand.self, DHRCommand.self,
-            VerifyCommand.self, ProfilesCommand.self, GatewayCommand.self, DemoCommand.self, DevicesCommand.self, UdevRuleCommand.self,
+            VerifyCommand.self, ProfilesCommand.self, GatewayCommand.self, StatusCommand.self, DemoCommand.self, DevicesCommand.self, UdevRuleCommand.self,
         ]
     )
 }

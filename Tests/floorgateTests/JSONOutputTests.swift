@@ -28,6 +28,7 @@ struct JSONOutputTests {
         "build show": ["SN-0001"],
         "dhr": ["SN-0001"],
         "devices": [],
+        "status": [],
     ]
 
     private static let devices = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -80,5 +81,30 @@ struct JSONOutputTests {
         }
         let both = try FloorgateProcess.run(["dhr", "SN-0001", "--socket", socket, "--format", "html", "--json"])
         #expect(both.status == 2 && both.standardError.contains("--json and --format html"), "\(both.standardError)")
+    }
+}
+
+@Suite("floorgate status", .timeLimit(.minutes(1)))
+struct StatusCommandTests {
+    @Test("without a gateway it says where it asked and exits 1")
+    func noGateway() throws {
+        let run = try FloorgateProcess.run(["status", "--socket", "/nonexistent/gateway.sock"])
+        #expect(run.status == 1 && run.standardError.contains("no gateway status on /nonexistent/gateway.sock"), "\(run.standardError)")
+    }
+
+    @Test("the screen shows each device, the outbox, the record, the clock and what needs attention")
+    func screen() throws {
+        let status = try JSONValue(parsing: Array(#"""
+            {"station":"bench-3","devices":[{"name":"caliper","state":"connected","message":"/dev/ttyUSB0 9600 8N1","last_reading_seconds":"4.2"},
+            {"name":"scanner","state":"lost","message":"unplugged","last_reading_seconds":null}],"outbox":{"pending":3,"oldest_pending_seconds":"75.0"},
+            "record":{"reachable":false,"socket":"/run/floorgate/record.sock"},"clock":{"synchronized":true,"state":"synchronized"},
+            "attention":["device scanner is not connected: unplugged","3 results waiting for the record, the oldest for 75 s"]}
+            """#.utf8))
+        let screen = StatusCommand.screen(status)
+        #expect(screen.hasPrefix("bench-3: needs attention"))
+        for line in ["caliper", "last reading 4.2 s ago", "scanner", "lost", "no reading yet", "3 results waiting, the oldest for 75.0 s",
+                     "does not answer on /run/floorgate/record.sock", "clock         synchronized", "! device scanner is not connected"] {
+            #expect(screen.contains(line), "\(line)\n\(screen)")
+        }
     }
 }
