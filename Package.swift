@@ -38,6 +38,9 @@ let package = Package(
         // The plant-wide record's store.
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // Metrics: counted through swift-metrics, served in Prometheus's format.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -124,6 +127,7 @@ let package = Package(
                 "DeviceIO",
                 "HostClock",
                 "RecordProtocol",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -132,6 +136,20 @@ let package = Package(
                 "SQLiteStatements",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // /metrics in Prometheus's format, on a listener of its own, for the gateway and the record.
+        .target(
+            name: "MetricsEndpoint",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -161,6 +179,7 @@ let package = Package(
                 "FloorgateCore",
                 "HostClock",
                 "RecordProtocol",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 "SQLiteStatements",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -185,6 +204,7 @@ let package = Package(
                 "WorkRecord",
                 "RecordProtocol",
                 "LocalPostgres",
+                "MetricsEndpoint",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,3 +1,4 @@
+import CoreMetrics
 import DeviceIO
 import FloorgateCore
 import Foundation
@@ -17,6 +18,8 @@ public struct GatewayRuntime: Service {
     public var shutdownGrace: Duration = .seconds(5)
     /// Whether the host's clock is synchronized, read at start and every minute.
     public var clockWatch = ClockWatch()
+    /// How often the outbox's depth is read for the metrics; nil where none are served.
+    public var outboxDepthInterval: Duration?
     private let outbox: Outbox
     private let logger: Logger
     private let view: @Sendable (StationEvent) -> Void
@@ -80,6 +83,9 @@ public struct GatewayRuntime: Service {
                 await withTaskGroup(of: Void.self) { running in
                     running.addTask { await drainer.run() }
                     running.addTask { await clockWatch.run(logger: logger) { await station.clockChanged($0) } }
+                    if let interval = outboxDepthInterval {
+                        running.addTask { await Self.publishOutboxDepth(outbox, every: interval) }
+                    }
                     for device in configuration.devices {
                         running.addTask { await runDevice(device, outbox: outbox, station: station) }
                     }
@@ -93,6 +99,17 @@ public struct GatewayRuntime: Service {
             await outbox.close()
             logger.info("stopped", metadata: ["left_in_outbox": "\(left)"])
             background.cancelAll()
+        }
+    }
+
+    /// Sets the outbox gauges every `interval` until cancelled.
+    private static func publishOutboxDepth(_ outbox: Outbox, every interval: Duration) async {
+        while !Task.isCancelled {
+            if let (count, oldest) = try? await outbox.pendingSummary() {
+                GatewayMetrics.outboxPending.record(count)
+                GatewayMetrics.oldestPending.record(oldest.map { max(0, Date().timeIntervalSince($0)) } ?? 0)
+            }
+            try? await Task.sleep(for: interval)
         }
     }
 

@@ -1,3 +1,5 @@
+import CoreMetrics
+import DeviceIO
 public import FloorgateCore
 public import Logging
 
@@ -35,15 +37,19 @@ public struct OutboxDrainer: Sendable {
         var delay = backoff.initial
         var handled: Int64 = 0  // the last row delivered, settled or passed over
         var signals = outbox.committedSignals.makeAsyncIterator()
+        var recordLost = false
         while !Task.isCancelled {
             // What the file holds past `handled`: everything at start, the rest after a failure.
             _ = outbox.takeCommitted()  // in the file too, read below
             switch await deliverFromFile(after: &handled, before: nil) {
             case .unreachable:
+                recordLost = true
                 try? await Task.sleep(for: delay)
                 delay = backoff.next(after: delay)
                 continue
             case .done:
+                if recordLost { GatewayMetrics.recordReconnects.increment() }
+                recordLost = false
                 delay = backoff.initial
             }
             // Then each commit's rows, from memory, as long as they follow on.
@@ -56,6 +62,7 @@ public struct OutboxDrainer: Sendable {
                 case .done:
                     handled = fresh.last?.sequence ?? handled
                 case .unreachable:
+                    recordLost = true
                     break live
                 }
             }
@@ -108,6 +115,12 @@ public struct OutboxDrainer: Sendable {
             }
         }
         await outbox.settle(settled)
+        let now = MonotonicClock.nanoseconds()
+        for (entry, outcome) in zip(pending, deliveries) {
+            guard case .settled(let state, _) = outcome else { continue }
+            (state == .unbound ? GatewayMetrics.unbound : GatewayMetrics.delivered).increment()
+            if let committedAt = entry.committedAt, committedAt <= now { GatewayMetrics.commitToDelivered.recordNanoseconds(Int64(now - committedAt)) }
+        }
         guard let unreachable else { return .done }
         logger.warning("record unreachable; results wait in the outbox", metadata: ["reason": "\(unreachable)"])
         return .unreachable

@@ -1,3 +1,4 @@
+import CoreMetrics
 import DeviceIO
 import FloorgateCore
 import Foundation
@@ -193,6 +194,7 @@ final class OutboxWriter: Sendable {
         while true {
             do {
                 let held = heldCommitTimes
+                let started = MonotonicClock.nanoseconds()
                 let outcomes = try queue.writeWithoutTransaction { db in
                     let statements = try self.statements(db)
                     try statements.begin.run()
@@ -207,6 +209,7 @@ final class OutboxWriter: Sendable {
                     }
                 }
                 let committedAt = MonotonicClock.nanoseconds()
+                GatewayMetrics.outboxCommit.recordNanoseconds(Int64(committedAt - started))
                 heldCommitTimes = []
                 var stored: [Outbox.Entry] = []
                 for (item, outcome) in zip(work, outcomes) {
@@ -226,7 +229,13 @@ final class OutboxWriter: Sendable {
                         preconditionFailure("an outbox write's outcome does not match its work")
                     }
                 }
-                if !stored.isEmpty { committed(stored) }
+                if !stored.isEmpty {
+                    GatewayMetrics.committed.increment(by: stored.count)
+                    for entry in stored where entry.item.readAt <= committedAt {
+                        GatewayMetrics.readToCommit.recordNanoseconds(Int64(committedAt - entry.item.readAt))
+                    }
+                    committed(stored)
+                }
                 return
             } catch {
                 // The transaction rolled back as a whole: nothing of it is in the file. Write the

@@ -17,9 +17,9 @@ public enum StationEvent: Sendable, Hashable {
     case recorded(source: String, summary: String, answer: JSONValue)
     /// A result no open point takes, or taken while no build is open; kept in the outbox.
     case unbound(source: String, summary: String, reason: String)
-    /// Something the record announced about the open build (NC raised, redline published,
-    /// build closed), in words.
-    case notice(String)
+    /// Something to tell the operator, in words, and who says it: the record (NC raised, redline
+    /// published, build closed) or the gateway itself (the clock).
+    case notice(String, from: String = "record")
 }
 
 /// The station's build context and the one place results are delivered from.
@@ -81,7 +81,8 @@ public actor Station {
     /// Reports a change of the host clock's synchronization to the views.
     public func clockChanged(_ state: ClockSynchronization) {
         eventStream.continuation.yield(.notice(
-            state.isSynchronized ? "the clock is synchronized again" : "the clock is \(state): results and signatures carry this PC's time"))
+            state.isSynchronized ? "the clock is synchronized again" : "the clock is \(state): results and signatures carry this PC's time",
+            from: "clock"))
     }
 
     /// Reports a device's link state to the views.

@@ -59,6 +59,14 @@ public struct StationConfiguration: Sendable {
         }
     }
 
+    /// Where the gateway serves its metrics (`[metrics]`); nil when it serves none.
+    public struct Metrics: Sendable, Hashable {
+        /// 127.0.0.1 by default.
+        public var address: String
+        /// 9464 by default; 0 takes any free port (the gateway prints the address).
+        public var port: Int
+    }
+
     /// The station's name, recorded with every result and build (`bench-3`).
     public var station: String
     /// The operator logged in at the station.
@@ -73,6 +81,7 @@ public struct StationConfiguration: Sendable {
     /// Where the device profiles are (the `profiles` key).
     public var profilesDirectory: String
     public var page: Page?
+    public var metrics: Metrics?
 
     /// Reads `path`; profiles named by devices are looked up in `profilesDirectory` (default:
     /// the configuration's `profiles` key, relative to the file).
@@ -91,7 +100,8 @@ public struct StationConfiguration: Sendable {
 extension TOMLReader {
     func station(from table: TOMLTable, relativeTo directory: String) throws(ConfigurationError) -> StationConfiguration {
         try checkKeys(
-            table, path: "", allowed: ["station", "operator", "record_socket", "status_socket", "outbox", "profiles", "serial_pattern", "page", "device"])
+            table, path: "",
+            allowed: ["station", "operator", "record_socket", "status_socket", "outbox", "profiles", "serial_pattern", "page", "metrics", "device"])
         func resolved(_ path: String) -> String {
             path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
         }
@@ -124,7 +134,8 @@ extension TOMLReader {
         }
         return StationConfiguration(
             station: station, operatorLogin: operatorLogin, recordSocket: recordSocket, statusSocket: statusSocket, outboxPath: outbox,
-            serialPattern: serialPattern, devices: devices, profilesDirectory: profilesDirectory, page: try page(table, resolved: resolved)
+            serialPattern: serialPattern, devices: devices, profilesDirectory: profilesDirectory, page: try page(table, resolved: resolved),
+            metrics: try metrics(table)
         )
     }
 
@@ -157,6 +168,15 @@ extension TOMLReader {
                     + "set tls_certificate and tls_key (PEM files; operators then log in to the page), or serve it on loopback (127.0.0.1)")
         }
         return StationConfiguration.Page(address: address, port: port, tls: tls)
+    }
+
+    /// `[metrics]`: `address` (127.0.0.1), `port` (9464; 0: any free); no table, no metrics.
+    private func metrics(_ table: TOMLTable) throws(ConfigurationError) -> StationConfiguration.Metrics? {
+        guard let metrics = try subtable(table, "metrics") else { return nil }
+        try checkKeys(metrics, path: "metrics", allowed: ["address", "port"])
+        let port = try integer(metrics, "port", path: "metrics.") ?? 9464
+        guard (0...65535).contains(port) else { throw error("metrics.port", "\(port) is not a TCP port (1–65535, or 0 for any free port)") }
+        return StationConfiguration.Metrics(address: try string(metrics, "address", path: "metrics.") ?? "127.0.0.1", port: port)
     }
 
     private func device(_ table: TOMLTable, path: String, profilesDirectory: String) throws(ConfigurationError) -> StationConfiguration.Device {

@@ -39,8 +39,8 @@ extension StationEvent {
             return "\(Self.column(source))  \(summary)  \(word)  \(answer["point"]?.stringValue ?? "?") (step \(answer["step"]?.stringValue ?? "?"))\(nc)"
         case .unbound(let source, let summary, let reason):
             return "\(Self.column(source))  \(summary)  NOT BOUND  \(reason)"
-        case .notice(let text):
-            return "\(Self.column("record"))  \(text)"
+        case .notice(let text, let source):
+            return "\(Self.column(source))  \(text)"
         }
     }
 

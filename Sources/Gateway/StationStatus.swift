@@ -1,5 +1,6 @@
 public import FloorgateCore
 public import Foundation
+import CoreMetrics
 import HostClock
 public import RecordProtocol
 import Synchronization
@@ -45,9 +46,12 @@ public final class StationStatus: Sendable {
     }
 
     private func update(_ name: String, _ change: (inout Device) -> Void) {
-        devices.withLock { devices in
-            guard let index = devices.firstIndex(where: { $0.name == name }) else { return }
-            change(&devices[index])
+        let states = devices.withLock { devices -> [String] in
+            if let index = devices.firstIndex(where: { $0.name == name }) { change(&devices[index]) }
+            return devices.map { $0.state?.rawValue ?? "not_opened" }
+        }
+        for state in ["connected", "lost", "not_opened"] {
+            GatewayMetrics.devices(state).record(states.filter { $0 == state }.count)
         }
     }
 

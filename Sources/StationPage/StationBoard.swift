@@ -93,7 +93,7 @@ public actor StationBoard {
             add(reading)
         case .unbound(let source, let summary, let reason):
             add(Reading(source: source, summary: summary, verdict: .notBound, point: nil, step: nil, ncID: nil, reason: reason))
-        case .notice(let text):
+        case .notice(let text, _):
             notices.insert(text, at: 0)
             notices = Array(notices.prefix(5))
             publish([.replace("notices", PageHTML.notices(notices))])

@@ -482,7 +482,14 @@ final class RecordConnectionHandler: ChannelDuplexHandler {
             method: request.method, params: request.params, peer: peer, peerUser: peerUser, mayWrite: mayWrite,
             isHostAdministrator: isHostAdministrator)
         call.orderingKey = "\(peer) connection \(ObjectIdentifier(self).hashValue)"
+        let submitted = ContinuousClock.now
         store.submit(call) { result in
+            let code: Int
+            switch result {
+            case .success: code = 0
+            case .failure(let error): code = error.code.rawValue
+            }
+            RecordMetrics.answered(request.method, code: code, since: submitted)
             if isWrite {
                 switch result {
                 case .success:

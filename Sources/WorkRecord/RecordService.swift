@@ -85,14 +85,24 @@ public final class RecordService: Sendable {
     /// refused unchecked; a failure lengthens the login's and the peer user's wait, a success ends it.
     private func authenticate(_ params: Parameters, _ call: RecordCall, writer: AuditedWriter) async throws -> AuthenticatedUser {
         let input = try SignatureInput(params)
-        if let refusal = signingClock.refusal() { throw refusal }
-        try throttle.admit(login: input.login, peerUser: call.peerUser)
+        if let refusal = signingClock.refusal() {
+            RecordMetrics.signatureAttempt("clock")
+            throw refusal
+        }
+        do {
+            try throttle.admit(login: input.login, peerUser: call.peerUser)
+        } catch {
+            RecordMetrics.signatureAttempt("slowed")
+            throw error
+        }
         do {
             let user = try await Signer.authenticate(input, writer: writer, checked: call.passwordCheck, known: knownHashes)
             throttle.succeeded(login: input.login, peerUser: call.peerUser)
+            RecordMetrics.signatureAttempt("accepted")
             return user
         } catch let error as WorkRecordError where error.code == .signatureRejected || error.code == .userLocked {
             throttle.failed(login: input.login, peerUser: call.peerUser)
+            RecordMetrics.signatureAttempt(error.code == .userLocked ? "locked" : "rejected")
             throw error
         }
     }

@@ -213,6 +213,8 @@ public final class RecordStore: Sendable {
         guard !calls.isEmpty else { return }
         let writing = calls.contains { $0.call.method.isWrite }
         var results: [Result<RecordOutcome, WorkRecordError>]
+        let started = ContinuousClock.now
+        defer { RecordMetrics.commit.record(since: started) }
         do {
             results = try await backend.transaction(writing: writing) { transaction in
                 var results: [Result<RecordOutcome, WorkRecordError>] = []

@@ -5,6 +5,7 @@ import Foundation
 import Gateway
 import RecordProtocol
 import Logging
+import MetricsEndpoint
 import NIOCore
 import ServiceLifecycle
 import StationPage
@@ -56,6 +57,7 @@ struct GatewayCommand: AsyncParsableCommand {
             throw CommandFailure("\(error)", exitCode: FloorgateExit.badUsage)
         }
         let logger = Logger(label: "floorgate.gateway")
+        if station.metrics != nil { MetricsEndpoint.bootstrap() }  // before any metric is made
         // Before anything listens or reads a device.
         let pageTLS: PageTLS?
         do {
@@ -73,7 +75,7 @@ struct GatewayCommand: AsyncParsableCommand {
         let quiet = quiet
         // The page's board follows the station's events only when there is a page to show them.
         let board = station.page.map { _ in StationBoard(station: station.station, operatorLogin: station.operatorLogin, deviceNames: station.devices.map(\.name)) }
-        let runtime = GatewayRuntime(
+        var runtime = GatewayRuntime(
             configuration: station, outbox: outbox, logger: logger,
             ready: {
                 manager.ready(status: "\(station.devices.count) devices, record \(station.recordSocket)")
@@ -84,7 +86,13 @@ struct GatewayCommand: AsyncParsableCommand {
                 if !quiet { Self.show(event.line) }
             }
         )
+        if station.metrics != nil { runtime.outboxDepthInterval = .seconds(5) }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: runtime)]
+        if let metrics = station.metrics {
+            services.append(.init(service: MetricsEndpoint(host: metrics.address, port: metrics.port, logger: logger) { port in
+                Self.show("metrics       http://\(metrics.address):\(port)/metrics")
+            }))
+        }
         if let page = station.page, let board {
             var context = StationPageServer.Context(
                 board: board, record: RecordClient(socketPath: station.recordSocket, logger: logger),

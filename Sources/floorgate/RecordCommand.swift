@@ -3,6 +3,7 @@ import FloorgateCore
 import Foundation
 import Glibc
 import Logging
+import MetricsEndpoint
 import DeviceIO
 import ServiceLifecycle
 import UnixSignals
@@ -91,6 +92,9 @@ struct RecordServeCommand: AsyncParsableCommand {
     @Flag(help: "Refuse signatures while this host's clock is not synchronized.")
     var requireSynchronizedClock = false
 
+    @Option(help: ArgumentHelp("Serve metrics on http://ADDRESS:PORT/metrics (Prometheus's format; PORT 0: any free one).", valueName: "address:port"))
+    var metrics: String?
+
     func run() async throws {
         guard passwordRounds >= 1_000 else { throw ValidationError("--password-rounds must be at least 1000") }
         guard let level = Logger.Level(rawValue: logLevel) else {
@@ -106,6 +110,8 @@ struct RecordServeCommand: AsyncParsableCommand {
         })
         var logger = Logger(label: "floorgate.record")
         logger.logLevel = level
+        let metricsAddress = try metrics.map(Self.hostAndPort)
+        if metricsAddress != nil { MetricsEndpoint.bootstrap() }  // before any metric is made
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let location = try RecordLocation(option: "--db", db)
         let server: RecordServer, store: RecordStore
@@ -127,6 +133,12 @@ struct RecordServeCommand: AsyncParsableCommand {
             manager.ready(status: "record \(location) on \(socket)")
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: serving)]
+        if let (host, port) = metricsAddress {
+            services.append(.init(service: MetricsEndpoint(host: host, port: port, logger: logger) { port in
+                print("metrics on http://\(host):\(port)/metrics")
+                fflush(nil)
+            }))
+        }
         if let interval = ServiceManager.watchdogInterval(environment: environment) {
             services.append(.init(service: WatchdogService(manager: manager, interval: interval)))
         }
@@ -139,6 +151,16 @@ struct RecordServeCommand: AsyncParsableCommand {
 
 /// A running record server as a service: on graceful shutdown (SIGTERM, SIGINT) it stops taking
 /// connections, lets the writer finish what is queued, and closes the store and the socket.
+extension RecordServeCommand {
+    /// `ADDRESS:PORT` of --metrics.
+    static func hostAndPort(_ text: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port),
+              colon != text.startIndex
+        else { throw ValidationError("--metrics '\(text)' is not ADDRESS:PORT (e.g. 127.0.0.1:9465)") }
+        return (String(text[..<colon]), port)
+    }
+}
+
 struct RecordServerService: Service {
     let server: RecordServer
     let store: RecordStore

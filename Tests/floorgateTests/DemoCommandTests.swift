@@ -80,31 +80,51 @@ struct DemoCommandTests {
         #expect(demo.standardError.contains("serial-scanner-usb-adapter.toml") && demo.standardError.contains(scratch.path("nowhere")), "\(demo.standardError)")
     }
 
-    @Test("run elsewhere without --profiles it finds the profiles itself; SIGTERM or SIGINT stops it and every process it started",
+    @Test("without --profiles it finds the profiles itself; SIGTERM or SIGINT stops it and every process it started",
           arguments: [SIGTERM, SIGINT])
     func stopsItsProcesses(_ signal: Int32) async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        // Not the checkout: ./devices is not there.
-        let demo = try FloorgateChild(["demo", "--page-port", "0", "--dir", scratch.url.path], currentDirectory: scratch.url)
+        // No --profiles: the demo no longer reads ./devices but finds the profiles of the source
+        // tree it was built from (where no package installed them). With --operator-on-page it
+        // waits, every process started, until the page is opened: a state a busy test run cannot miss.
+        let demo = try FloorgateChild(["demo", "--operator-on-page", "--page-port", "0", "--dir", scratch.url.path])
         // The gateway is the last process it starts; by then the record and the four devices run.
+        // Its status socket shows it is up (the demo's output may reach this process late).
         let deadline = ContinuousClock.now + .seconds(60)
-        while !demo.standardOutput.contains("gateway ") && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        while !FileManager.default.fileExists(atPath: scratch.path("gateway.sock")) && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         let children = Self.children(of: demo.pid)
-        #expect(children.count >= 6, "record, gateway, four devices: \(children)\n\(demo.standardOutput)\n\(demo.standardError)")
+        #expect(children.count >= 6, "record, gateway, four devices: \(children)")
         demo.kill(signal)
         #expect(await demo.wait(timeout: .seconds(30)) == 0, "\(demo.standardError)")
         #expect(demo.standardOutput.contains("Demo stopped by"), "\(demo.standardOutput)")
-        let left = children.filter { FileManager.default.fileExists(atPath: "/proc/\($0)") }
+        let left = children.filter { Self.contents("/proc/\($0)/stat") != nil }
         #expect(left.isEmpty, "still running after the demo stopped: \(left)")
     }
 
-    /// The processes whose parent is `pid`, from /proc.
+    /// The processes whose parent is `pid`, from /proc (read with readdir and read(2): while
+    /// other tests start and end processes, entries come and go as the directory is listed).
     private static func children(of pid: pid_t) -> [pid_t] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap { Int32($0) }.filter { child in
-            guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8), let end = stat.lastIndex(of: ")") else { return false }
-            return stat[stat.index(after: end)...].split(separator: " ").dropFirst().first.flatMap { Int32($0) } == pid
+        guard let directory = opendir("/proc") else { return [] }
+        defer { closedir(directory) }
+        var found: [pid_t] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard let child = pid_t(name), let stat = contents("/proc/\(child)/stat"), let end = stat.lastIndex(of: ")") else { continue }
+            if stat[stat.index(after: end)...].split(separator: " ").dropFirst().first.flatMap({ pid_t($0) }) == pid { found.append(child) }
         }
+        return found
+    }
+
+    /// A small file's text, or nil.
+    private static func contents(_ path: String) -> String? {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = read(descriptor, &buffer, buffer.count)
+        return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : nil
     }
 }

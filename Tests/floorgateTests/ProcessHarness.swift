@@ -16,10 +16,9 @@ final class FloorgateChild: Sendable {
     private let outputPipe = Pipe()
     private let errorPipe = Pipe()
 
-    init(_ arguments: [String], environment: [String: String] = [:], currentDirectory: URL? = nil) throws {
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = FloorgateProcess.executable
         process.arguments = arguments
-        if let currentDirectory { process.currentDirectoryURL = currentDirectory }
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, given in given }
         }

@@ -1,0 +1,121 @@
+import DeviceIO
+import FloorgateCore
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import RecordProtocol
+import Testing
+import WorkRecord
+
+/// `/metrics` of a running record server and gateway, scraped as Prometheus would, checked to move
+/// with what happened.
+@Suite("Metrics", .timeLimit(.minutes(2)))
+struct MetricsTests {
+    /// The samples of a scrape without help, type and bucket lines: `name{labels}` → value.
+    static func scrape(_ url: String) throws -> [String: Double] {
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = ["-s", "--max-time", "10", url]
+        let output = Pipe()
+        curl.standardOutput = output
+        try curl.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        curl.waitUntilExit()
+        var samples: [String: Double] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") && !line.contains("_bucket") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            samples[String(line[..<space])] = value
+        }
+        return samples
+    }
+
+    /// The address a child printed on a line starting with `prefix`.
+    static func address(_ child: FloorgateChild, after prefix: String) async throws -> String {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            if let line = child.standardOutput.split(separator: "\n").first(where: { $0.contains(prefix) && $0.contains("http://") }),
+               let start = line.range(of: "http://") {
+                return String(line[start.lowerBound...])
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("no line with \(prefix) and an address: \(child.standardOutput)\n\(child.standardError)")
+        throw HarnessError.simulatorDidNotStart
+    }
+
+    @Test("record serve --metrics counts calls by method and code, signature attempts by outcome and its commits")
+    func record() async throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let socket = scratch.path("record.sock")
+        let server = try FloorgateChild(
+            ["record", "serve", "--db", scratch.path("record.sqlite"), "--socket", socket, "--password-rounds", "1000", "--metrics", "127.0.0.1:0"])
+        defer { server.kill(SIGKILL) }
+        let url = try await Self.address(server, after: "metrics on ")
+        #expect(try Self.scrape(url)["floorgate_record_calls_total{method=\"record.import\",code=\"0\"}"] == nil)
+        #expect(try FloorgateProcess.run(["record", "import", RecordCommandTests.exampleImport, "--socket", socket]).status == 0)
+        let approve = ["record", "approve", "--part", "HX-200", "--part-revision", "C", "--operation", "010", "--revision", "A", "--user", "ada", "--socket", socket]
+        #expect(try FloorgateProcess.run(approve, input: Array("not-her-password\n".utf8)).status == 1)
+        let samples = try Self.scrape(url)
+        #expect(samples["floorgate_record_calls_total{method=\"record.import\",code=\"0\"}"] == 1, "\(samples)")
+        #expect(samples["floorgate_record_calls_total{method=\"instruction.approve\",code=\"1007\"}"] == 1, "\(samples)")
+        #expect(samples["floorgate_signature_attempts_total{outcome=\"rejected\"}"] == 1, "\(samples)")
+        #expect((samples["floorgate_record_commit_seconds_count"] ?? 0) >= 2, "\(samples)")
+        #expect(samples["floorgate_record_call_seconds_count{method=\"record.import\"}"] == 1, "\(samples)")
+    }
+
+    @Test("the gateway's [metrics] counts devices by state, results committed and delivered, their latencies and the outbox's depth")
+    func gateway() async throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var logger = Logger(label: "record")
+        logger.logLevel = .critical
+        let (server, store) = try await RecordServer.start(
+            .sqlite(path: scratch.path("record.sqlite")), options: .init(socketPath: scratch.path("record.sock")),
+            passwordRounds: 1_000, group: group, logger: logger)
+        let client = RecordClient(socketPath: scratch.path("record.sock"))
+        _ = try await client.call("record.import", keyed(GatewayKillTests.enduranceImport()))
+        _ = try await client.call("instruction.approve", keyed(["part": "P-1", "part_revision": "A", "operation": "010", "revision": "A",
+                                                          "signature": ["user": "ada", "password": "bench-ada-1"]]))
+        let scanner = try PseudoTerminal()
+        let caliper = try PseudoTerminal()
+        try writeTestStation(
+            to: scratch.path("station.toml"), station: "bench-9", recordSocket: "record.sock", outbox: "outbox.sqlite",
+            scanner: scanner.path, caliper: caliper.path, more: "[metrics]\nport = 0")
+        let gateway = try FloorgateChild(["gateway", "--config", scratch.path("station.toml")])
+        let url = try await Self.address(gateway, after: "metrics ")
+        let deadline = ContinuousClock.now + .seconds(20)
+        while try Self.scrape(url)["floorgate_devices{state=\"connected\"}"] != 2 {
+            try #require(ContinuousClock.now < deadline, "the devices did not connect: \(gateway.standardOutput)")
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try scanner.send(Array("SN-0009\r".utf8))
+        while (try? await client.call("build.get", ["serial": "SN-0009"]))?["status"] != "open" {
+            try #require(ContinuousClock.now < deadline, "the build did not open: \(gateway.standardOutput)")
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        for value in ["0001.001", "0001.002", "0001.003"] { try caliper.send(Array("01A+\(value)\r".utf8)) }
+        var samples: [String: Double] = [:]
+        while samples["floorgate_results_delivered_total"] != 4 {
+            try #require(ContinuousClock.now < deadline + .seconds(20), "the results were not delivered: \(samples)")
+            try await Task.sleep(for: .milliseconds(50))
+            samples = try Self.scrape(url)
+        }
+        #expect(samples["floorgate_results_committed_total"] == 4, "\(samples)")
+        #expect(samples["floorgate_read_to_commit_seconds_count"] == 4, "\(samples)")
+        #expect(samples["floorgate_commit_to_delivered_seconds_count"] == 4, "\(samples)")
+        #expect((samples["floorgate_outbox_commit_seconds_count"] ?? 0) >= 1, "\(samples)")
+        #expect(samples["floorgate_devices{state=\"lost\"}"] == 0 && (samples["floorgate_results_unbound_total"] ?? 0) == 0, "\(samples)")
+        while try Self.scrape(url)["floorgate_outbox_pending"] != 0 {  // read every 5 s
+            try #require(ContinuousClock.now < deadline + .seconds(40))
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        gateway.kill(SIGTERM)
+        #expect(await gateway.wait(timeout: .seconds(15)) == 0, "\(gateway.standardError.suffix(2000))")
+        try await server.close()
+        try await group.shutdownGracefully()
+        try await store.close()
+    }
+}
