@@ -37,16 +37,8 @@ struct GatewayKillTests {
         let rounds = ProcessInfo.processInfo.environment["FLOORGATE_LONG_TESTS"] == nil ? 3 : 50
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        var logger = Logger(label: "record")
-        logger.logLevel = .critical
-        let (server, store) = try await RecordServer.start(
-            .sqlite(path: scratch.path("record.sqlite")), options: .init(socketPath: scratch.path("record.sock")),
-            passwordRounds: 1_000, group: group, logger: logger)
-        let client = RecordClient(socketPath: scratch.path("record.sock"))
-        _ = try await client.call("record.import", keyed(Self.enduranceImport()))
-        _ = try await client.call("instruction.approve", keyed(["part": "P-1", "part_revision": "A", "operation": "010", "revision": "A",
-                                                          "signature": ["user": "ada", "password": "bench-ada-1"]]))
+        let record = try await EnduranceRecord.serve(in: scratch)
+        let client = record.client
 
         let scanner = try PseudoTerminal()
         let caliper = try PseudoTerminal()
@@ -119,6 +111,33 @@ struct GatewayKillTests {
         print("kill -9 × \(rounds): \(sent) caliper readings sent, \(readings.count) recorded, \(lost) lost in read-to-commit windows; \(tightenings.count) tightenings, none lost")
         #expect(lost <= rounds * 10, "more readings lost than a read-ahead of a couple of events per kill explains")
 
+        try await record.stop()
+    }
+}
+
+/// The endurance record served in this process on `record.sock` of a scratch directory, its
+/// instruction approved: what a gateway under test delivers to.
+struct EnduranceRecord {
+    let server: RecordServer
+    let store: RecordStore
+    let group: MultiThreadedEventLoopGroup
+    let client: RecordClient
+
+    static func serve(in scratch: ScratchDirectory) async throws -> EnduranceRecord {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var logger = Logger(label: "record")
+        logger.logLevel = .critical
+        let (server, store) = try await RecordServer.start(
+            .sqlite(path: scratch.path("record.sqlite")), options: .init(socketPath: scratch.path("record.sock")),
+            passwordRounds: 1_000, group: group, logger: logger)
+        let client = RecordClient(socketPath: scratch.path("record.sock"))
+        _ = try await client.call("record.import", keyed(GatewayKillTests.enduranceImport()))
+        _ = try await client.call("instruction.approve", keyed(["part": "P-1", "part_revision": "A", "operation": "010", "revision": "A",
+                                                          "signature": ["user": "ada", "password": "bench-ada-1"]]))
+        return EnduranceRecord(server: server, store: store, group: group, client: client)
+    }
+
+    func stop() async throws {
         try await server.close()
         try await group.shutdownGracefully()
         try await store.close()

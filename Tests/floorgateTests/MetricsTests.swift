@@ -1,12 +1,8 @@
 import DeviceIO
 import FloorgateCore
 import Foundation
-import Logging
-import NIOCore
-import NIOPosix
 import RecordProtocol
 import Testing
-import WorkRecord
 
 /// `/metrics` of a running record server and gateway, scraped as Prometheus would, checked to move
 /// with what happened.
@@ -69,16 +65,8 @@ struct MetricsTests {
     func gateway() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        var logger = Logger(label: "record")
-        logger.logLevel = .critical
-        let (server, store) = try await RecordServer.start(
-            .sqlite(path: scratch.path("record.sqlite")), options: .init(socketPath: scratch.path("record.sock")),
-            passwordRounds: 1_000, group: group, logger: logger)
-        let client = RecordClient(socketPath: scratch.path("record.sock"))
-        _ = try await client.call("record.import", keyed(GatewayKillTests.enduranceImport()))
-        _ = try await client.call("instruction.approve", keyed(["part": "P-1", "part_revision": "A", "operation": "010", "revision": "A",
-                                                          "signature": ["user": "ada", "password": "bench-ada-1"]]))
+        let record = try await EnduranceRecord.serve(in: scratch)
+        let client = record.client
         let scanner = try PseudoTerminal()
         let caliper = try PseudoTerminal()
         try writeTestStation(
@@ -114,8 +102,6 @@ struct MetricsTests {
         }
         gateway.kill(SIGTERM)
         #expect(await gateway.wait(timeout: .seconds(15)) == 0, "\(gateway.standardError.suffix(2000))")
-        try await server.close()
-        try await group.shutdownGracefully()
-        try await store.close()
+        try await record.stop()
     }
 }
