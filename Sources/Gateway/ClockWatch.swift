@@ -1,3 +1,4 @@
+import CoreMetrics
 public import HostClock
 public import Logging
 
@@ -18,6 +19,7 @@ public struct ClockWatch: Sendable {
         var last: ClockSynchronization?
         while !Task.isCancelled {
             let state = read()
+            GatewayMetrics.clockSynchronized.record(state.isSynchronized ? 1 : 0)
             if state != last, last != nil || !state.isSynchronized {
                 if state.isSynchronized {
                     logger.notice("the clock is synchronized again")

@@ -14,6 +14,8 @@ enum GatewayMetrics {
     static let outboxCommit = Timer(label: "floorgate_outbox_commit_seconds")
     static let outboxPending = Gauge(label: "floorgate_outbox_pending")
     static let oldestPending = Gauge(label: "floorgate_outbox_oldest_pending_seconds")
+    /// 1 while the host's clock is synchronized, 0 while it is not (read every minute).
+    static let clockSynchronized = Gauge(label: "floorgate_clock_synchronized")
     /// The record answered again after it could not be reached.
     static let recordReconnects = Counter(label: "floorgate_record_reconnects_total")
 

@@ -34,9 +34,12 @@ public final class StationStatus: Sendable {
     public func apply(_ event: StationEvent) {
         switch event {
         case .device(let name, let state, let message) where state == .connected || state == .lost:
-            update(name) {
+            let states = update(name) {
                 $0.state = state
                 $0.message = message
+            }
+            for state in ["connected", "lost", "not_opened"] {
+                GatewayMetrics.devices(state).record(states.filter { $0 == state }.count)
             }
         case .recorded(let source, _, _), .unbound(let source, _, _):
             update(source) { $0.lastReading = Date() }
@@ -45,13 +48,12 @@ public final class StationStatus: Sendable {
         }
     }
 
-    private func update(_ name: String, _ change: (inout Device) -> Void) {
-        let states = devices.withLock { devices -> [String] in
+    /// Changes device `name`; returns every device's state after it.
+    @discardableResult
+    private func update(_ name: String, _ change: (inout Device) -> Void) -> [String] {
+        devices.withLock { devices in
             if let index = devices.firstIndex(where: { $0.name == name }) { change(&devices[index]) }
             return devices.map { $0.state?.rawValue ?? "not_opened" }
-        }
-        for state in ["connected", "lost", "not_opened"] {
-            GatewayMetrics.devices(state).record(states.filter { $0 == state }.count)
         }
     }
 

@@ -95,6 +95,7 @@ struct MetricsTests {
         #expect(samples["floorgate_read_to_commit_seconds_count"] == 4, "\(samples)")
         #expect(samples["floorgate_commit_to_delivered_seconds_count"] == 4, "\(samples)")
         #expect((samples["floorgate_outbox_commit_seconds_count"] ?? 0) >= 1, "\(samples)")
+        #expect([0, 1].contains(samples["floorgate_clock_synchronized"]), "\(samples)")
         #expect(samples["floorgate_devices{state=\"lost\"}"] == 0 && (samples["floorgate_results_unbound_total"] ?? 0) == 0, "\(samples)")
         while try Self.scrape(url)["floorgate_outbox_pending"] != 0 {  // read every 5 s
             try #require(ContinuousClock.now < deadline + .seconds(40))
