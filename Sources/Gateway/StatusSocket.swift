@@ -60,20 +60,11 @@ public struct StatusSocket: Sendable {
 
     /// The status a gateway serves on `path`, or why it cannot be had.
     public static func fetch(_ path: String, timeout: Int = 10) throws(StatusUnavailable) -> JSONValue {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw StatusUnavailable(path: path, reason: "the path is too long") }
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let descriptor = LocalSocket.connect(path)
         guard descriptor >= 0 else { throw StatusUnavailable(path: path, reason: String(cString: strerror(errno))) }
         defer { close(descriptor) }
         var wait = timeval(tv_sec: timeout, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
-        let connected = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else { throw StatusUnavailable(path: path, reason: String(cString: strerror(errno))) }
         var received: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = read(descriptor, &buffer, buffer.count)
