@@ -7,7 +7,7 @@ FUZZ_TARGETS := fuzz-mitutoyo fuzz-uwave fuzz-sylvac fuzz-digimatic fuzz-torque-
 SHARED_FIXTURES ?= ../shared/fixtures
 FIXTURE_FILES := mitutoyo digimatic uwave sylvac torque-ascii open-protocol scanner-serial hid-keyboard hid-pos barcode-parse
 
-.PHONY: all deps deps-usb deps-browser deps-postgres build test test-usb test-browser soak screenshots assets demo bench fuzz fuzz-build fixtures generate install-udev clean
+.PHONY: all deps deps-usb deps-browser deps-postgres deps-packaging build test test-usb test-browser soak screenshots assets demo bench fuzz fuzz-build fixtures generate install-udev clean
 
 all: build
 
@@ -31,6 +31,11 @@ deps-browser:
 deps-postgres:
 	@./scripts/install-deps --postgres
 
+## deps-packaging: systemd-journald (the journal tests), lintian and debootstrap (the Debian
+##                 package's lint and install test)
+deps-packaging:
+	@./scripts/install-deps --packaging
+
 ## build: debug build of the package
 build: deps
 	$(SWIFT) build
@@ -39,7 +44,7 @@ build: deps
 ##       embedded page assets, drive the station page in headless Chromium, soak the record under
 ##       honest and hostile clients for 60 s, and run the real-USB tier where ../shared/usbvm is
 ##       set up (what CI runs)
-test: deps deps-usb deps-browser deps-postgres
+test: deps deps-usb deps-browser deps-postgres deps-packaging
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	$$($(SWIFT) build --show-bin-path)/floorgate profiles check devices

@@ -46,7 +46,10 @@ struct CollectCommand: AsyncParsableCommand, PrintsJSON {
 
     @OptionGroup var output: JSONOutput
 
+    @OptionGroup var log: LogOptions
+
     func run() async throws {
+        log.apply()
         guard device == "open-protocol" else {
             throw ValidationError("collect: '\(device)' is not supported; valid: open-protocol")
         }

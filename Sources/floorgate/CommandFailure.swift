@@ -1,5 +1,3 @@
-import Glibc
-
 /// Floorgate's exit codes (INTERFACES.md "Exit codes").
 enum FloorgateExit {
     static let success: Int32 = 0
@@ -19,21 +17,5 @@ struct CommandFailure: Error {
     init(_ message: String, exitCode: Int32 = FloorgateExit.operationFailed) {
         self.message = message
         self.exitCode = exitCode
-    }
-}
-
-/// Unbuffered writes to standard error.
-enum StandardError {
-    static func write(_ text: String) {
-        let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { buffer in
-                Glibc.write(2, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
-            }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { return }
-            offset += written
-        }
     }
 }

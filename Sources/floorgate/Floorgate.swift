@@ -44,7 +44,7 @@ struct Floorgate: ParsableCommand {
 @main
 enum FloorgateMain {
     static func main() async {
-        LoggingSystem.bootstrap { TerminalSafeLogHandler(StreamLogHandler.standardError(label: $0)) }
+        LoggingSystem.bootstrap { FloorgateLogHandler(label: $0) }
         do {
             var command = try Floorgate.parseAsRoot()
             if var asynchronous = command as? any AsyncParsableCommand {

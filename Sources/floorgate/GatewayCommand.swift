@@ -44,7 +44,10 @@ struct GatewayCommand: AsyncParsableCommand {
     @Flag(help: "Do not print station events (logs still go to standard error).")
     var quiet = false
 
+    @OptionGroup var log: LogOptions
+
     func run() async throws {
+        log.apply()
         // One event loop reads every device (a few thousand frames a second at most) and serves
         // the page; one thread takes blocking calls. Each thread more is memory the station PC's
         // browser could use.

@@ -95,7 +95,10 @@ struct RecordServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Serve metrics on http://ADDRESS:PORT/metrics (Prometheus's format; PORT 0: any free one).", valueName: "address:port"))
     var metrics: String?
 
+    @OptionGroup var log: LogOptions
+
     func run() async throws {
+        log.apply()
         guard passwordRounds >= 1_000 else { throw ValidationError("--password-rounds must be at least 1000") }
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("--log-level '\(logLevel)' is not one of: trace, debug, info, notice, warning, error")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FloorgateCore
 import Foundation
+import Gateway
 import Glibc
 import RecordProtocol
 import WorkRecord

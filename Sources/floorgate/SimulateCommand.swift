@@ -88,7 +88,10 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "How long a stall lasts.")
     var stallSeconds: Double = 20
 
+    @OptionGroup var log: LogOptions
+
     func run() async throws {
+        log.apply()
         switch try SimulatedDevice.resolve(device, profilesDirectory: profiles) {
         case .openProtocol:
             try await runController()

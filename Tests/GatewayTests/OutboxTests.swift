@@ -72,6 +72,9 @@ struct OutboxTests {
             let journal = try Outbox(path: path)
             _ = try await sink(journal).store(result("1"))
             #expect(try journal.pragmas().synchronous == 2)  // FULL
+            // Closed, not only dropped: the last connection's close checkpoints the WAL under an
+            // exclusive lock, which a reader opened meanwhile would find busy.
+            await journal.close()
         }
         let reader = try DatabaseQueue(path: path)
         let mode = try await reader.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }

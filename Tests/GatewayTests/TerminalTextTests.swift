@@ -1,7 +1,7 @@
 import FloorgateCore
 import Gateway
 import Logging
-import Synchronization
+import Foundation
 import Testing
 
 @Suite("Device-supplied text reaches the terminal and the log escaped", .timeLimit(.minutes(1)))
@@ -22,37 +22,18 @@ struct TerminalTextTests {
     }
 
     @Test("the log handler escapes the message and every metadata value before the line is written")
-    func logHandler() {
-        let recorder = RecordingLogHandler()
-        var logger = Logger(label: "test") { _ in TerminalSafeLogHandler(recorder) }
+    func logHandler() throws {
+        let file = try LogFile()
+        let output = LogOutput(format: .json, environment: [:], lines: file.descriptor)
+        var logger = Logger(label: "test") { FloorgateLogHandler(label: $0, output: output) }
         logger.logLevel = .info
         logger.info("scanned \u{1b}[8m", metadata: ["serial": "SN\u{1b}[2K", "codes": .array(["\u{9b}1m"]), "count": .stringConvertible(3)])
-        let events = recorder.storage.box.withLock { $0 }
-        #expect(events.count == 1)
-        #expect(events.first?.message.description == #"scanned \x1b[8m"#)
-        #expect(events.first?.metadata?["serial"] == .string(#"SN\x1b[2K"#))
-        #expect(events.first?.metadata?["codes"] == .array([.string(#"\x9b1m"#)]))
-        #expect(events.first?.metadata?["count"] == .string("3"))
-    }
-}
-
-/// Keeps the events it is given.
-private struct RecordingLogHandler: LogHandler {
-    final class Events: Sendable {
-        let box = Mutex<[LogEvent]>([])
-    }
-
-    let storage = Events()
-    var metadataProvider: Logger.MetadataProvider?
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        storage.box.withLock { $0.append(event) }
+        let lines = try file.lines()
+        #expect(lines.count == 1)
+        let line = try JSONValue(parsing: Array((lines.first ?? "").utf8))
+        #expect(line["message"] == .string(#"scanned \x1b[8m"#))
+        #expect(line["metadata"]?["serial"] == .string(#"SN\x1b[2K"#))
+        #expect(line["metadata"]?["codes"] == .string(#"["\x9b1m"]"#))
+        #expect(line["metadata"]?["count"] == .string("3"))
     }
 }
