@@ -65,10 +65,12 @@ struct DemoCommand: AsyncParsableCommand {
 
     /// The profiles the demo's devices use.
     static let profileNames = ["serial-scanner-usb-adapter", "mitutoyo-dp1va-rs232", "norbar-tst", "atlas-copco-pf6000"]
+    /// Where the Debian package puts the shipped profiles.
+    static let installedProfiles = "/usr/share/floorgate/devices"
     /// Where the demo looks for them without --profiles: installed (the Debian package's place),
     /// then the source tree this binary was built from.
     static let defaultProfileDirectories = [
-        "/usr/share/floorgate/devices",
+        installedProfiles,
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("devices").path,
     ]
@@ -82,8 +84,12 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "Two stations on one PostgreSQL record (a throwaway cluster): assembly at bench-3, final inspection at bench-7.")
     var plant = false
 
+    @Flag(help: "Serve the gateway's and the record's metrics (Prometheus) on free ports of 127.0.0.1 and print where.")
+    var metrics = false
+
     func validate() throws {
         guard (0...65535).contains(pagePort) else { throw ValidationError("--page-port: \(pagePort) is not a TCP port (0–65535)") }
+        guard !(plant && metrics) else { throw ValidationError("--metrics is for the one-station demo; the plant demo serves none") }
     }
 
     func run() async throws {
@@ -95,7 +101,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let play = DemoPlay(
             directory: directory, profilesDirectory: profilesDirectory, pause: script ? .zero : .milliseconds(900),
-            pagePort: pagePort, operatorOnPage: operatorOnPage, plant: plant)
+            pagePort: pagePort, operatorOnPage: operatorOnPage, plant: plant, metrics: metrics)
         let ending = await Self.play(play)
         await play.stopAll()
         let missing: [String]
@@ -178,6 +184,8 @@ final class DemoPlay: Sendable {
     let operatorOnPage: Bool
     /// Two stations on one PostgreSQL record instead of one station on its SQLite file.
     let plant: Bool
+    /// The gateway and the record serve metrics on free ports.
+    let metrics: Bool
     private let children = Mutex<[ChildProcess]>([])
     /// The plant demo's database: a throwaway cluster (stopped and removed when the demo exits)
     /// and the record's database on it.
@@ -185,13 +193,14 @@ final class DemoPlay: Sendable {
     /// The role the plant demo's record servers connect as.
     private static let serverRole = "floorgate_demo"
 
-    init(directory: String, profilesDirectory: String, pause: Duration, pagePort: Int, operatorOnPage: Bool, plant: Bool = false) {
+    init(directory: String, profilesDirectory: String, pause: Duration, pagePort: Int, operatorOnPage: Bool, plant: Bool = false, metrics: Bool = false) {
         self.directory = directory
         self.profilesDirectory = profilesDirectory
         self.pause = pause
         self.pagePort = pagePort
         self.operatorOnPage = operatorOnPage
         self.plant = plant
+        self.metrics = metrics
     }
 
     /// The assembly station's record socket (the only station's, without --plant).
@@ -226,8 +235,10 @@ final class DemoPlay: Sendable {
             print("Floorgate demo station in \(directory)")
             database = "\(directory)/record.sqlite"
         }
-        let record = try start("record", ["record", "serve", "--db", database, "--socket", socket, "--password-rounds", "1000"])
+        let record = try start(
+            "record", ["record", "serve", "--db", database, "--socket", socket, "--password-rounds", "1000"] + (metrics ? ["--metrics", "127.0.0.1:0"] : []))
         _ = try await record.line(startingWith: "listening on ")
+        let recordMetrics = metrics ? try await record.line(startingWith: "metrics on ") : nil
         let client = RecordClient(socketPath: socket)
         _ = try await call(client, .recordImport, DemoScenario.recordImport(plant: plant))
         for operation in plant ? [DemoScenario.assembly.operation, DemoScenario.inspection.operation] : [DemoScenario.assembly.operation] {
@@ -264,6 +275,9 @@ final class DemoPlay: Sendable {
             ["scanner", "caliper", "torque-tester", "nutrunner"].allSatisfy { name in
                 gateway.hasPrinted { $0.contains("  \(name) ") && $0.contains(" connected ") }
             }
+        }
+        if let recordMetrics, let gatewayMetrics = try await gateway.line(startingWith: "", containing: "metrics ").split(separator: " ").last {
+            print("\nMetrics: gateway \(gatewayMetrics), record \(recordMetrics)")
         }
         let pageLine = try await gateway.line(startingWith: "", containing: "station page ")
         guard let start = pageLine.range(of: "http://")?.lowerBound else {
@@ -442,7 +456,7 @@ final class DemoPlay: Sendable {
 
             [page]
             port = \(pagePort)
-
+            \(metrics ? "\n[metrics]\nport = 0\n" : "")
             """
         for device in devices {
             text += """

@@ -104,6 +104,66 @@ struct DemoCommandTests {
         #expect(left.isEmpty, "still running after the demo stopped: \(left)")
     }
 
+    @Test("--metrics: the gateway's and the record's metrics move with the build the demo plays")
+    func metricsWhileItPlays() async throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        // --operator-on-page holds the demo, every device connected, until the page is opened,
+        // and again at the redline until the operator signs it: two states a scrape cannot miss.
+        let demo = try FloorgateChild(["demo", "--operator-on-page", "--metrics", "--page-port", "0", "--dir", scratch.url.path])
+        defer { demo.kill(SIGKILL) }
+        // The addresses, as the demo prints them (it holds at the page prompt, so they stay true).
+        func line(_ prefix: String) async throws -> [Substring] {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while true {
+                if let line = demo.standardOutput.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) {
+                    return line.split(separator: " ")
+                }
+                try #require(ContinuousClock.now < deadline, "no line '\(prefix)': \(demo.standardOutput)\n\(demo.standardError)")
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        let addresses = try await line("Metrics: gateway ")  // Metrics: gateway URL, record URL
+        let gateway = String(addresses[2].dropLast()), record = String(addresses[4])
+        let page = String(try await line("Station page: ")[2])
+        let deadline = ContinuousClock.now + .seconds(90)
+        var samples = try MetricsTests.scrape(gateway)
+        while samples["floorgate_devices{state=\"connected\"}"] != 4 {
+            try #require(ContinuousClock.now < deadline, "the demo's four devices did not connect: \(samples)")
+            try await Task.sleep(for: .milliseconds(50))
+            samples = try MetricsTests.scrape(gateway)
+        }
+        #expect((samples["floorgate_results_committed_total"] ?? 0) == 0, "nothing is read before the page is opened: \(samples)")
+
+        // Opening the page's live channel lets the demo play up to the redline: the serial scan,
+        // three caliper readings (one out of limits, measured again after rework), the lot scan.
+        let viewer = Process()
+        viewer.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        viewer.arguments = ["-sN", "--max-time", "120", page + "events"]
+        viewer.standardOutput = FileHandle.nullDevice
+        try viewer.run()
+        defer { viewer.terminate() }
+        var recorded = try MetricsTests.scrape(record)
+        while recorded["floorgate_record_calls_total{method=\"redline.publish\",code=\"0\"}"] != 1
+            || samples["floorgate_results_delivered_total"] != 5
+        {
+            try #require(ContinuousClock.now < deadline, "the demo did not reach its redline: \(samples)\n\(recorded)")
+            try await Task.sleep(for: .milliseconds(100))
+            samples = try MetricsTests.scrape(gateway)
+            recorded = try MetricsTests.scrape(record)
+        }
+        #expect(samples["floorgate_results_committed_total"] == 5, "\(samples)")
+        #expect(samples["floorgate_read_to_commit_seconds_count"] == 5, "\(samples)")
+        #expect(samples["floorgate_commit_to_delivered_seconds_count"] == 5, "\(samples)")
+        #expect(samples["floorgate_devices{state=\"connected\"}"] == 4 && (samples["floorgate_results_unbound_total"] ?? 0) == 0, "\(samples)")
+        #expect(recorded["floorgate_record_calls_total{method=\"nc.disposition\",code=\"0\"}"] == 1, "\(recorded)")
+        #expect(recorded["floorgate_record_calls_total{method=\"step.complete\",code=\"0\"}"] == 2, "\(recorded)")
+        #expect(recorded["floorgate_signature_attempts_total{outcome=\"accepted\"}"].map { $0 >= 4 } == true, "\(recorded)")
+
+        demo.kill(SIGTERM)
+        #expect(await demo.wait(timeout: .seconds(30)) == 0, "\(demo.standardError)")
+    }
+
     /// The processes whose parent is `pid`, from /proc (read with readdir and read(2): while
     /// other tests start and end processes, entries come and go as the directory is listed).
     private static func children(of pid: pid_t) -> [pid_t] {
