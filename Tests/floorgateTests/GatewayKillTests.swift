@@ -77,8 +77,16 @@ struct GatewayKillTests {
             try #require(ContinuousClock.now < drained, "the outbox did not drain: \(pending) results pending")
             try await Task.sleep(for: .milliseconds(50))
         }
+        // Stopped once it is up and answers on its status socket: a SIGTERM that comes before its
+        // signal handling is installed ends it as any process (a busy run drains the outbox
+        // before the last gateway has started).
+        while try FloorgateProcess.run(["status", "--socket", scratch.path("gateway.sock"), "--json"]).standardOutput.isEmpty {
+            try #require(ContinuousClock.now < drained, "the last gateway did not answer on its status socket")
+            try await Task.sleep(for: .milliseconds(50))
+        }
         gateway.kill(SIGTERM)
-        #expect(await gateway.wait(timeout: .seconds(15)) == 0)
+        let status = await gateway.wait(timeout: .seconds(15))
+        #expect(status == 0, "\(gateway.standardError.suffix(3000))")
 
         let rows = try outbox.read { db in
             try Row.fetchAll(db, sql: "SELECT id, source, sourceKey, value, state, outcome FROM outbox ORDER BY seq")
