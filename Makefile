@@ -7,7 +7,7 @@ FUZZ_TARGETS := fuzz-mitutoyo fuzz-uwave fuzz-sylvac fuzz-digimatic fuzz-torque-
 SHARED_FIXTURES ?= ../shared/fixtures
 FIXTURE_FILES := mitutoyo digimatic uwave sylvac torque-ascii open-protocol scanner-serial hid-keyboard hid-pos barcode-parse
 
-.PHONY: all deps deps-usb deps-browser deps-postgres deps-packaging build test test-usb test-browser soak screenshots assets demo bench fuzz fuzz-build fixtures generate install-udev clean
+.PHONY: all deps deps-usb deps-browser deps-postgres deps-packaging build test test-usb test-browser deb test-deb soak screenshots assets demo bench fuzz fuzz-build fixtures generate install-udev clean
 
 all: build
 
@@ -42,8 +42,8 @@ build: deps
 
 ## test: build everything, run the whole test suite, check the shipped device profiles and the
 ##       embedded page assets, drive the station page in headless Chromium, soak the record under
-##       honest and hostile clients for 60 s, and run the real-USB tier where ../shared/usbvm is
-##       set up (what CI runs)
+##       honest and hostile clients for 60 s, run the real-USB tier where ../shared/usbvm is
+##       set up, and build, lint and test-install the Debian package (what CI runs)
 test: deps deps-usb deps-browser deps-postgres deps-packaging
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
@@ -52,6 +52,16 @@ test: deps deps-usb deps-browser deps-postgres deps-packaging
 	./scripts/test-browser
 	python3 scripts/soak-record.py $$($(SWIFT) build --show-bin-path)/floorgate
 	./scripts/test-usb
+	deb=$$(./scripts/make-deb) && ./scripts/test-deb "$$deb"
+
+## deb: the Debian package, .build/deb/floorgate_<version>_<arch>.deb (docs/install.md): release
+##      build with Swift's libraries linked in, profiles, udev rules, systemd units, man pages
+deb: deps deps-packaging
+	./scripts/make-deb
+
+## test-deb: build the package, lint it and install it into a debootstrap chroot (as root)
+test-deb: deps deps-packaging
+	deb=$$(./scripts/make-deb) && ./scripts/test-deb "$$deb"
 
 ## soak: the record under honest and hostile clients for 60 s (scripts/soak-record.py; bounds in
 ##       docs/security.md)

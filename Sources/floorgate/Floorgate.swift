@@ -32,6 +32,7 @@ struct Floorgate: ParsableCommand {
             Exit codes: 0 success; 1 the operation failed (device, record, data); 2 bad usage or \
             bad configuration; 3 the record's audit chain does not verify.
             """,
+        version: FloorgateVersion.current,
         subcommands: [
             DecodeCommand.self, BarcodeCommand.self, SimulateCommand.self, CollectCommand.self, RecordCommand.self, BuildCommand.self, DHRCommand.self,
             VerifyCommand.self, ProfilesCommand.self, GatewayCommand.self, StatusCommand.self, DemoCommand.self, DevicesCommand.self, UdevRuleCommand.self,

@@ -19,7 +19,8 @@ struct ProfilesCheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Check device profiles; name each bad one with file, line, key and what is allowed.",
         discussion: """
-            Each PATH is a profile file or a directory of them (*.toml); the default is devices/. \
+            Each PATH is a profile file or a directory of them (*.toml); the default is devices/ \
+            where there is one, else the installed profiles (/usr/share/floorgate/devices). \
             Every good profile is listed with its kind, protocol and transport; every problem is \
             printed as FILE:LINE: key 'KEY': what is wrong and what is allowed. Exits 0 when all \
             profiles are good, 2 when one is not (bad configuration).
@@ -31,13 +32,14 @@ struct ProfilesCheckCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("Profile files or directories.", valueName: "path"))
-    var paths: [String] = ["devices"]
+    @Argument(help: ArgumentHelp("Profile files or directories (default: devices/, else the installed ones).", valueName: "path"))
+    var paths: [String] = []
 
     func run() throws {
         var errors: [ConfigurationError] = []
         var count = 0
-        for path in paths {
+        let local = FileManager.default.fileExists(atPath: "devices")
+        for path in paths.isEmpty ? [local ? "devices" : DemoCommand.installedProfiles] : paths {
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
                 let loaded = ProfileLoader.loadDirectory(path)
