@@ -44,10 +44,10 @@ public enum PageHTML {
         """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>Log in · \(escape(station))</title><style>\(PageAssets.css)</style></head>
-        <body><main class="login"><h1>\(escape(station))</h1>
+        <title>Log in · \(HTMLText.escaped(station))</title><style>\(PageAssets.css)</style></head>
+        <body><main class="login"><h1>\(HTMLText.escaped(station))</h1>
         <p>This station page is served beyond the station PC: log in with your user id and password.</p>
-        \(message.map { "<p class=\"refusal\" role=\"alert\">\(escape($0))</p>" } ?? "")
+        \(message.map { "<p class=\"refusal\" role=\"alert\">\(HTMLText.escaped($0))</p>" } ?? "")
         <form method="post" action="/login">
         <label>User id <input name="user" autocomplete="username" required autofocus></label>
         <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
@@ -62,9 +62,9 @@ public enum PageHTML {
         return """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(escape(title))</title><style>\(PageAssets.css)</style></head>
-            <body data-run="\(escape(view.run))" data-last-update="\(view.lastUpdateID)">
-            <header class="bar"><strong class="station-name">\(escape(view.station))</strong><span class="operator">operator \(escape(view.operatorLogin))</span>
+            <title>\(HTMLText.escaped(title))</title><style>\(PageAssets.css)</style></head>
+            <body data-run="\(HTMLText.escaped(view.run))" data-last-update="\(view.lastUpdateID)">
+            <header class="bar"><strong class="station-name">\(HTMLText.escaped(view.station))</strong><span class="operator">operator \(HTMLText.escaped(view.operatorLogin))</span>
             <nav>\(links)</nav><span id="link" class="link" role="status" data-state="connecting">◌ connecting</span>
             <label class="sound"><input type="checkbox" id="sound"> sound on fail</label></header>
             \(body())
@@ -96,7 +96,7 @@ public enum PageHTML {
             let taken = point["results"]?.arrayValue?.count ?? 0
             let limits: String
             if let lower = point["lower"]?.stringValue, let upper = point["upper"]?.stringValue {
-                limits = "\(escape(lower)) … \(escape(upper))"
+                limits = "\(HTMLText.escaped(lower)) … \(HTMLText.escaped(upper))"
             } else {
                 limits = "—"
             }
@@ -104,7 +104,7 @@ public enum PageHTML {
                 <tr><td>\(text(point["name"]))</td><td>\(text(point["nominal"], or: "—"))</td><td class="limits">\(limits) \(text(point["unit"], or: ""))</td><td>\(taken) of \(text(point["count"], or: "1"))</td></tr>
                 """
         }.joined()
-        let instructions = step["text"]?.stringValue.flatMap { $0.isEmpty ? nil : "<p class=\"instructions\">\(escape($0))</p>" } ?? ""
+        let instructions = step["text"]?.stringValue.flatMap { $0.isEmpty ? nil : "<p class=\"instructions\">\(HTMLText.escaped($0))</p>" } ?? ""
         return """
             <h2>Step <span id="step-key">\(text(step["key"]))</span>: \(text(step["title"]))</h2>\(instructions)
             <table class="points"><thead><tr><th>Point</th><th>Nominal</th><th>Limits</th><th>Results</th></tr></thead><tbody>\(points)</tbody></table>
@@ -118,14 +118,14 @@ public enum PageHTML {
         <h2>Latest reading</h2>
         <div class="verdict-block verdict-\(reading.verdict.rawValue)" data-verdict="\(reading.verdict.rawValue)">
         <span class="icon" aria-hidden="true">\(reading.verdict.icon)</span><span class="verdict-words">\(reading.verdict.words)</span>
-        <span class="value">\(escape(reading.summary))</span></div>
-        <p class="where">\(escape(reading.source))\(reading.point.map { " · \(escape($0))" } ?? "")\(reading.step.map { " (step \(escape($0)))" } ?? "")\(reading.ncID.map { " · NC \($0) raised" } ?? "")\(reading.reason.map { " · \(escape($0))" } ?? "")</p>
+        <span class="value">\(HTMLText.escaped(reading.summary))</span></div>
+        <p class="where">\(HTMLText.escaped(reading.source))\(reading.point.map { " · \(HTMLText.escaped($0))" } ?? "")\(reading.step.map { " (step \(HTMLText.escaped($0)))" } ?? "")\(reading.ncID.map { " · NC \($0) raised" } ?? "")\(reading.reason.map { " · \(HTMLText.escaped($0))" } ?? "")</p>
         """
     }
 
     public static func readingItem(_ reading: StationBoard.Reading) -> String {
         """
-        <li class="verdict-\(reading.verdict.rawValue)" data-verdict="\(reading.verdict.rawValue)" data-value="\(escape(reading.summary))"><span class="icon" aria-hidden="true">\(reading.verdict.icon)</span> <span class="verdict-words">\(reading.verdict.words)</span> <span class="value">\(escape(reading.summary))</span> <span class="where">\(escape(reading.source))\(reading.point.map { " · \(escape($0))" } ?? "")</span></li>
+        <li class="verdict-\(reading.verdict.rawValue)" data-verdict="\(reading.verdict.rawValue)" data-value="\(HTMLText.escaped(reading.summary))"><span class="icon" aria-hidden="true">\(reading.verdict.icon)</span> <span class="verdict-words">\(reading.verdict.words)</span> <span class="value">\(HTMLText.escaped(reading.summary))</span> <span class="where">\(HTMLText.escaped(reading.source))\(reading.point.map { " · \(HTMLText.escaped($0))" } ?? "")</span></li>
         """
     }
 
@@ -139,6 +139,7 @@ public enum PageHTML {
             let subject = "Acknowledge redline \(redlineID): revision \(redline["from_revision"]?.stringValue ?? "?") → \(redline["to_revision"]?.stringValue ?? "?")"
             items.append("""
                 <li class="need redline" id="redline-prompt"><strong>⚑ REDLINE \(text(redline["from_revision"])) → \(text(redline["to_revision"]))</strong>: \(text(redline["reason"]))
+                \(redlineChanges(redline["changes"]))
                 \(signButton("Read and sign", action: "redline-acknowledge", subject: subject, meaning: "reviewed", role: "operator", params: ["build_id": .integer(buildID), "redline_id": .integer(redlineID)]))</li>
                 """)
         }
@@ -151,7 +152,7 @@ public enum PageHTML {
         }
         if let step = build["active_step"], !step.isNull, let key = step["key"]?.stringValue {
             items.append("""
-                <li class="need step-sign">Step \(escape(key)) done?
+                <li class="need step-sign">Step \(HTMLText.escaped(key)) done?
                 \(signButton("Sign step complete", action: "step-complete", subject: "Step \(key) '\(step["title"]?.stringValue ?? "")' of serial \(build["serial"]?.stringValue ?? "?") performed", meaning: "performed", role: "operator", params: ["build_id": .integer(buildID), "step": .string(key)]))</li>
                 """)
         }
@@ -160,7 +161,7 @@ public enum PageHTML {
 
     private static func signButton(_ label: String, action: String, subject: String, meaning: String, role: String, params: JSONValue) -> String {
         """
-        <button type="button" class="sign" data-action="\(action)" data-subject="\(escape(subject))" data-meaning="\(meaning)" data-role="\(role)" data-params="\(escape(params.text))">\(escape(label))</button>
+        <button type="button" class="sign" data-action="\(action)" data-subject="\(HTMLText.escaped(subject))" data-meaning="\(meaning)" data-role="\(role)" data-params="\(HTMLText.escaped(params.text))">\(HTMLText.escaped(label))</button>
         """
     }
 
@@ -172,7 +173,7 @@ public enum PageHTML {
             case nil: ("◌", "waiting", "unknown")
             case let other?: ("⚠", other.rawValue.replacingOccurrences(of: "_", with: " "), "warn")
             }
-            return "<li class=\"device device-\(state)\" data-device=\"\(escape(device.name))\"><span aria-hidden=\"true\">\(mark)</span> <strong>\(escape(device.name))</strong> \(words) <span class=\"detail\">\(escape(device.message))</span></li>"
+            return "<li class=\"device device-\(state)\" data-device=\"\(HTMLText.escaped(device.name))\"><span aria-hidden=\"true\">\(mark)</span> <strong>\(HTMLText.escaped(device.name))</strong> \(words) <span class=\"detail\">\(HTMLText.escaped(device.message))</span></li>"
         }.joined()
         return "<h2>Devices</h2><ul class=\"device-list\">\(rows)</ul>"
     }
@@ -205,7 +206,7 @@ public enum PageHTML {
     /// A full-width panel framing a part the server renders from elsewhere; a live update
     /// naming `id` in its `refresh` reloads it.
     private static func framePanel(_ heading: String, id: String, source: String) -> String {
-        "<section class=\"panel wide\"><h2>\(escape(heading))</h2><iframe id=\"\(id)\" class=\"history\" src=\"\(source)\" title=\"\(escape(heading))\"></iframe></section>"
+        "<section class=\"panel wide\"><h2>\(HTMLText.escaped(heading))</h2><iframe id=\"\(id)\" class=\"history\" src=\"\(source)\" title=\"\(HTMLText.escaped(heading))\"></iframe></section>"
     }
 
     /// A document shown in such a frame.
@@ -228,7 +229,7 @@ public enum PageHTML {
     }
 
     public static func notices(_ notices: [String]) -> String {
-        notices.isEmpty ? "" : "<h2>Notices</h2><ul>\(notices.map { "<li>\(escape($0))</li>" }.joined())</ul>"
+        notices.isEmpty ? "" : "<h2>Notices</h2><ul>\(notices.map { "<li>\(HTMLText.escaped($0))</li>" }.joined())</ul>"
     }
 
     /// The signing dialog: user id, then the printed name, meaning and time the signature will
@@ -251,36 +252,54 @@ public enum PageHTML {
         </form></dialog>
         """
 
-    static func text(_ value: JSONValue?, or fallback: String = "?") -> String {
-        guard let value, !value.isNull else { return escape(fallback) }
-        return escape(value.stringValue ?? value.text)
+    /// What a redline changes, to read before signing it (`InstructionDifference`'s JSON): each
+    /// step changed, added or removed; words removed struck through and added underlined
+    /// (`del`, `ins`: marks, not colours), each point's fields before and after.
+    static func redlineChanges(_ changes: JSONValue?) -> String {
+        guard let changes, !changes.isNull else { return "" }
+        var items: [String] = []
+        if let title = changes["title"], !title.isNull { items.append("<li>Title: \(wordEdits(title))</li>") }
+        for step in changes["steps"]?.arrayValue ?? [] {
+            let change = step["change"]?.stringValue ?? "changed"
+            var lines = ["<strong>Step \(text(step["key"])) '\(text(step["title"]))': \(HTMLText.escaped(change))</strong>"]
+            if change != "removed" {
+                if change == "changed", let title = step["title_edits"], !title.isNull { lines.append("Title: \(wordEdits(title))") }
+                if let words = step["text_edits"], !words.isNull { lines.append("Text: \(wordEdits(words))") }
+                for point in step["points"]?.arrayValue ?? [] {
+                    let fields = (point["fields"]?.arrayValue ?? []).map { field in
+                        "\(text(field["field"])) \(text(field["from"], or: "(none)")) → \(text(field["to"], or: "(none)"))"
+                    }
+                    let pointChange = point["change"]?.stringValue ?? "changed"
+                    lines.append("Point '\(text(point["name"]))' \(HTMLText.escaped(pointChange))" + (pointChange == "removed" ? "" : ": " + fields.joined(separator: "; ")))
+                }
+            }
+            items.append("<li>" + lines.joined(separator: "<br>") + "</li>")
+        }
+        return items.isEmpty ? "" : "<ul class=\"redline-changes\" aria-label=\"What the redline changes\">\(items.joined())</ul>"
     }
 
-    /// Text safe in HTML content and attribute values. Scalar by scalar: a quote followed by a
-    /// combining mark is one Character, but still a quote to the browser.
-    public static func escape(_ text: String) -> String {
-        var escaped = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": escaped.append(contentsOf: "&amp;".unicodeScalars)
-            case "<": escaped.append(contentsOf: "&lt;".unicodeScalars)
-            case ">": escaped.append(contentsOf: "&gt;".unicodeScalars)
-            case "\"": escaped.append(contentsOf: "&quot;".unicodeScalars)
-            case "'": escaped.append(contentsOf: "&#39;".unicodeScalars)
-            default: escaped.append(scalar)
-            }
-        }
-        return String(escaped)
+    /// Word edits as text: removed words in `del`, added ones in `ins`.
+    private static func wordEdits(_ edits: JSONValue) -> String {
+        (edits.arrayValue ?? []).map { edit in
+            if let words = edit["removed"]?.stringValue { return "<del>\(HTMLText.escaped(words))</del>" }
+            if let words = edit["added"]?.stringValue { return "<ins>\(HTMLText.escaped(words))</ins>" }
+            return HTMLText.escaped(edit["same"]?.stringValue ?? "")
+        }.joined(separator: " ")
+    }
+
+    static func text(_ value: JSONValue?, or fallback: String = "?") -> String {
+        guard let value, !value.isNull else { return HTMLText.escaped(fallback) }
+        return HTMLText.escaped(value.stringValue ?? value.text)
     }
 }
 
 extension PluggedDevice {
     /// One row of the devices page's table.
     var row: String {
-        let interfaces = interfaceLines.map { "<br><span class=\"detail\">interface \(PageHTML.escape($0))</span>" }.joined()
+        let interfaces = interfaceLines.map { "<br><span class=\"detail\">interface \(HTMLText.escaped($0))</span>" }.joined()
         let canOpen = access.map { $0.canOpen ? "✔ " : "✖ " } ?? ""
         return """
-            <tr><td>\(PageHTML.escape(device.node ?? device.syspath))</td><td>\(PageHTML.escape(device.subsystem))</td><td>\(PageHTML.escape(usbText))\(interfaces)</td><td>\(PageHTML.escape(profileText))</td><td>\(canOpen)\(PageHTML.escape(accessText))</td></tr>
+            <tr><td>\(HTMLText.escaped(device.node ?? device.syspath))</td><td>\(HTMLText.escaped(device.subsystem))</td><td>\(HTMLText.escaped(usbText))\(interfaces)</td><td>\(HTMLText.escaped(profileText))</td><td>\(canOpen)\(HTMLText.escaped(accessText))</td></tr>
             """
     }
 }

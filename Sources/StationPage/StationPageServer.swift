@@ -242,7 +242,7 @@ public enum StationPageServer {
         do {
             return context.historyPage(try await context.record.call(.dhrExport, ["serial": .string(serial)]))
         } catch {
-            return PageHTML.framedDocument("<p>The record cannot give the history now: \(PageHTML.escape(error.description))</p>")
+            return PageHTML.framedDocument("<p>The record cannot give the history now: \(HTMLText.escaped(error.description))</p>")
         }
     }
 

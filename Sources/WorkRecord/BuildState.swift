@@ -26,6 +26,8 @@ struct BuildState {
     var results: [RecordRow]
     var nonconformances: [RecordRow]
     var pendingRedline: RecordRow?
+    /// The content of the pending redline's new revision, read for views (not for binding).
+    var redlineContent: InstructionContent?
     /// The results that stand (not replaced by a correction), read once for the binding rules.
     var standingResults: [ResultFacts]
     /// The nonconformance raised by each failed result, by result id.
@@ -110,12 +112,17 @@ struct BuildState {
             """, id)
         let pendingRedline = row["status"] as String? != "open" ? nil : try await transaction.row(
             """
-            SELECT redline.*, old.revision AS from_revision, new.revision AS to_revision
+            SELECT redline.*, old.revision AS from_revision, new.revision AS to_revision,
+                   old.title AS from_title, new.title AS to_title
             FROM redline JOIN instruction old ON old.id = redline.from_instruction
             JOIN instruction new ON new.id = redline.to_instruction
             WHERE redline.from_instruction = ?
               AND NOT EXISTS (SELECT 1 FROM redline_ack WHERE build_id = ? AND redline_id = redline.id)
             """, instructionID, id)
+        var redlineContent: InstructionContent?
+        if let pendingRedline, scope != .bindingFacts {
+            redlineContent = try await service.content(ofInstruction: pendingRedline["to_instruction"], transaction)
+        }
         return BuildState(
             id: id, serial: row["serial"], workOrder: row["work_order"], partNumber: row["part_number"],
             partRevision: row["part_revision"], operation: row["operation"], status: row["status"],
@@ -125,6 +132,7 @@ struct BuildState {
             content: content, completions: completions, results: results,
             nonconformances: nonconformances,
             pendingRedline: pendingRedline,
+            redlineContent: redlineContent,
             standingResults: results.filter { !corrected.contains($0["id"]) }.map(ResultFacts.init),
             nonconformanceByResult: [:]
         ).indexingNonconformances()
@@ -229,7 +237,7 @@ struct BuildState {
                 let status = completions[step.key] != nil ? "complete" : (step.key == activeStep?.key ? "active" : "pending")
                 return ["key": .string(step.key), "title": .string(step.title), "status": .string(status)]
             }),
-            "pending_redline": pendingRedline.map(Self.redlineJSON) ?? .null,
+            "pending_redline": pendingRedline.map { Self.redlineJSON($0, changes: redlineChanges) } ?? .null,
             "open_ncs": .array(openNonconformances.map(Self.nonconformanceJSON)),
         ])
     }
@@ -278,11 +286,21 @@ struct BuildState {
         ])
     }
 
-    static func redlineJSON(_ row: RecordRow) -> JSONValue {
+    /// A pending redline; `changes` is what it changes (`InstructionDifference`, as `floorgate
+    /// record diff` prints it), null where the view was read without it.
+    static func redlineJSON(_ row: RecordRow, changes: JSONValue) -> JSONValue {
         .object([
             "redline_id": .integer(row["id"]), "from_revision": .string(row["from_revision"]),
             "to_revision": .string(row["to_revision"]), "reason": .string(row["reason"]),
-            "published_at": .string(row["published_at"]),
+            "published_at": .string(row["published_at"]), "changes": changes,
         ])
+    }
+
+    /// What the pending redline changes from the build's revision, step by step.
+    var redlineChanges: JSONValue {
+        guard let pendingRedline, let redlineContent else { return .null }
+        let old: JSONValue = ["title": .string(pendingRedline["from_title"]), "steps": content.json["steps"] ?? []]
+        let new: JSONValue = ["title": .string(pendingRedline["to_title"]), "steps": redlineContent.json["steps"] ?? []]
+        return InstructionDifference(from: old, to: new).json
     }
 }

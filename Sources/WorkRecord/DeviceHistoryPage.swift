@@ -6,12 +6,12 @@ import RecordProtocol
 public enum DeviceHistoryPage {
     /// The page for a `dhr.export` result.
     public static func html(_ dhr: JSONValue) -> String {
-        var page = HTMLText()
+        var page = PageBuilder()
         let serial = dhr["serial"]?.stringValue ?? "?"
         page.raw("""
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8">
-            <title>Device history record \(HTMLText.escape(serial))</title>
+            <title>Device history record \(HTMLText.escaped(serial))</title>
             <style>
             body{font-family:system-ui,sans-serif;margin:2em;color:#111}
             table{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}
@@ -27,7 +27,7 @@ public enum DeviceHistoryPage {
             rows: [[
                 part?["number"], part?["revision"], part?["description"], order?["number"], order?["quantity"], order?["status"],
                 order?["released_at"],
-            ].map(HTMLText.cell)])
+            ].map(PageBuilder.cell)])
         // The route: each operation in order, who may do it, and where and by whom it was done.
         let builds = dhr["builds"]?.arrayValue ?? []
         page.element("h2", "Route")
@@ -39,21 +39,21 @@ public enum DeviceHistoryPage {
                 return [
                     step["operation"], step["optional"] == .bool(true) ? "yes" : "no", stations, build?["station"], build?["opened_by"],
                     build?["current_revision"], build?["status"] ?? "not started",
-                ].map(HTMLText.cell)
+                ].map(PageBuilder.cell)
             })
         for build in builds {
-            page.element("h2", "Operation \(build["operation"]?.stringValue ?? "?") — build \(build["build_id"].map(HTMLText.cell) ?? "")")
+            page.element("h2", "Operation \(build["operation"]?.stringValue ?? "?") — build \(build["build_id"].map(PageBuilder.cell) ?? "")")
             page.table(
                 headers: ["Status", "Station", "Opened by", "Date of manufacture (opened)", "Closed", "Current revision"],
-                rows: [[build["status"], build["station"], build["opened_by"], build["opened_at"], build["closed_at"], build["current_revision"]].map(HTMLText.cell)])
+                rows: [[build["status"], build["station"], build["opened_by"], build["opened_at"], build["closed_at"], build["current_revision"]].map(PageBuilder.cell)])
             page.element("h3", "Instruction revisions used")
             page.table(
                 headers: ["Revision", "Title", "Approval signature"],
-                rows: (build["instruction_revisions"]?.arrayValue ?? []).map { [$0["revision"], $0["title"], $0["approval_signature"]].map(HTMLText.cell) })
+                rows: (build["instruction_revisions"]?.arrayValue ?? []).map { [$0["revision"], $0["title"], $0["approval_signature"]].map(PageBuilder.cell) })
             page.element("h3", "Steps performed")
             page.table(
                 headers: ["Step", "Performed on revision", "Completed", "Signature"],
-                rows: (build["steps"]?.arrayValue ?? []).map { [$0["key"], $0["instruction_revision"], $0["completed_at"], $0["signature_id"]].map(HTMLText.cell) })
+                rows: (build["steps"]?.arrayValue ?? []).map { [$0["key"], $0["instruction_revision"], $0["completed_at"], $0["signature_id"]].map(PageBuilder.cell) })
             page.element("h3", "Acceptance records: results")
             page.table(
                 headers: ["#", "Step", "Point", "Value", "Unit", "Verdict", "Revision", "Device", "Operator", "Measured", "Corrects", "Raw bytes"],
@@ -61,51 +61,51 @@ public enum DeviceHistoryPage {
                     let device = result["device"]
                     let deviceText = [device?["kind"], device?["profile"], device?["serial"]].compactMap { $0?.stringValue }.joined(separator: " / ")
                     return [
-                        HTMLText.cell(result["result_id"]), HTMLText.cell(result["step"]), HTMLText.cell(result["point"]),
-                        HTMLText.cell(result["value"]), HTMLText.cell(result["unit"]), HTMLText.verdict(result["verdict"]),
-                        HTMLText.cell(result["instruction_revision"]), HTMLText.escape(deviceText), HTMLText.cell(result["operator"]),
-                        HTMLText.cell(result["measured_at"]), HTMLText.cell(result["corrects"]),
-                        "<span class=\"mono\">\(HTMLText.escape(result["raw_hex"]?.stringValue ?? ""))</span>",
+                        PageBuilder.cell(result["result_id"]), PageBuilder.cell(result["step"]), PageBuilder.cell(result["point"]),
+                        PageBuilder.cell(result["value"]), PageBuilder.cell(result["unit"]), PageBuilder.verdict(result["verdict"]),
+                        PageBuilder.cell(result["instruction_revision"]), HTMLText.escaped(deviceText), PageBuilder.cell(result["operator"]),
+                        PageBuilder.cell(result["measured_at"]), PageBuilder.cell(result["corrects"]),
+                        "<span class=\"mono\">\(HTMLText.escaped(result["raw_hex"]?.stringValue ?? ""))</span>",
                     ]
                 })
             page.element("h3", "Nonconformances and dispositions")
             page.table(
                 headers: ["NC", "Step", "Point", "Description", "Raised", "Disposition", "Comment", "Signature"],
                 rows: (build["nonconformances"]?.arrayValue ?? []).map {
-                    [$0["nc_id"], $0["step"], $0["point"], $0["description"], $0["raised_at"], $0["disposition"], $0["disposition_comment"], $0["disposition_signature"]].map(HTMLText.cell)
+                    [$0["nc_id"], $0["step"], $0["point"], $0["description"], $0["raised_at"], $0["disposition"], $0["disposition_comment"], $0["disposition_signature"]].map(PageBuilder.cell)
                 })
             page.element("h3", "Redlines acknowledged")
             page.table(
                 headers: ["Redline", "From", "To", "Reason", "Published", "Acknowledged", "Acknowledgement signature"],
                 rows: (build["redlines"]?.arrayValue ?? []).map {
-                    [$0["redline_id"], $0["from_revision"], $0["to_revision"], $0["reason"], $0["published_at"], $0["acknowledged_at"], $0["acknowledge_signature"]].map(HTMLText.cell)
+                    [$0["redline_id"], $0["from_revision"], $0["to_revision"], $0["reason"], $0["published_at"], $0["acknowledged_at"], $0["acknowledge_signature"]].map(PageBuilder.cell)
                 })
         }
         page.element("h2", "Labels and control numbers scanned")
         page.table(
             headers: ["Step", "Point", "Content", "Scanned"],
-            rows: (dhr["labels"]?.arrayValue ?? []).map { [$0["step"], $0["point"], $0["value"], $0["measured_at"]].map(HTMLText.cell) })
+            rows: (dhr["labels"]?.arrayValue ?? []).map { [$0["step"], $0["point"], $0["value"], $0["measured_at"]].map(PageBuilder.cell) })
         page.element("h2", "Electronic signatures")
         page.table(
             headers: ["#", "Printed name", "User", "Meaning", "Date and time (UTC)", "Signed", "Reason"],
             rows: (dhr["signatures"]?.arrayValue ?? []).map {
-                [$0["signature_id"], $0["printed_name"], $0["user"], $0["meaning"], $0["signed_at"], $0["subject"], $0["reason"]].map(HTMLText.cell)
+                [$0["signature_id"], $0["printed_name"], $0["user"], $0["meaning"], $0["signed_at"], $0["subject"], $0["reason"]].map(PageBuilder.cell)
             })
         page.element("h2", "Audit trail")
-        page.raw("<p>Audit chain head (SHA-256) after \(HTMLText.cell(dhr["audit_entries"])) entries: <span class=\"mono\">\(HTMLText.cell(dhr["audit_head"]))</span>. ")
-        page.raw("Check it with <code>floorgate verify --db RECORD</code>. Generated \(HTMLText.cell(dhr["generated_at"])).</p>\n</body></html>\n")
+        page.raw("<p>Audit chain head (SHA-256) after \(PageBuilder.cell(dhr["audit_entries"])) entries: <span class=\"mono\">\(PageBuilder.cell(dhr["audit_head"]))</span>. ")
+        page.raw("Check it with <code>floorgate verify --db RECORD</code>. Generated \(PageBuilder.cell(dhr["generated_at"])).</p>\n</body></html>\n")
         return page.text
     }
 }
 
 /// HTML built with every piece of record data escaped.
-private struct HTMLText {
+private struct PageBuilder {
     var text = ""
 
     mutating func raw(_ html: String) { text += html }
 
     mutating func element(_ tag: String, _ content: String) {
-        text += "<\(tag)>\(Self.escape(content))</\(tag)>\n"
+        text += "<\(tag)>\(HTMLText.escaped(content))</\(tag)>\n"
     }
 
     /// A table; `rows` hold cells already escaped.
@@ -114,7 +114,7 @@ private struct HTMLText {
             text += "<p>None.</p>\n"
             return
         }
-        text += "<table><tr>" + headers.map { "<th>\(Self.escape($0))</th>" }.joined() + "</tr>\n"
+        text += "<table><tr>" + headers.map { "<th>\(HTMLText.escaped($0))</th>" }.joined() + "</tr>\n"
         for row in rows {
             text += "<tr>" + row.map { "<td>\($0)</td>" }.joined() + "</tr>\n"
         }
@@ -124,9 +124,9 @@ private struct HTMLText {
     static func cell(_ value: JSONValue?) -> String {
         switch value {
         case nil, .null?: ""
-        case .string(let text)?: escape(text)
+        case .string(let text)?: HTMLText.escaped(text)
         case .integer(let number)?: String(number)
-        case let other?: escape(other.text)
+        case let other?: HTMLText.escaped(other.text)
         }
     }
 
@@ -134,21 +134,6 @@ private struct HTMLText {
     static func verdict(_ value: JSONValue?) -> String {
         let code = value?.stringValue ?? ""
         let words = ["pass": "pass", "fail_low": "FAIL (low)", "fail_high": "FAIL (high)", "invalid": "invalid"][code] ?? code
-        return code.hasPrefix("fail") ? "<span class=\"fail\">\(escape(words))</span>" : escape(words)
-    }
-
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
+        return code.hasPrefix("fail") ? "<span class=\"fail\">\(HTMLText.escaped(words))</span>" : HTMLText.escaped(words)
     }
 }

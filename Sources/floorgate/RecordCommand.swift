@@ -16,7 +16,7 @@ import WorkRecord
 struct RecordCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "record",
-        abstract: "The work-order record: serve it, import into it, approve, redline, disposition, sign, route.",
+        abstract: "The work-order record: serve it, import into it, approve, redline, compare revisions, disposition, sign, route.",
         discussion: """
             The record holds parts, instructions and their revisions, work orders, builds, results, \
             nonconformances, redlines and electronic signatures, with a SHA-256 audit chain over \
@@ -38,7 +38,7 @@ struct RecordCommand: AsyncParsableCommand {
               floorgate record serve --db 'postgresql://floorgate@db.plant/record' --socket /run/floorgate/record.sock
             """,
         subcommands: [
-            RecordServeCommand.self, RecordMigrateCommand.self, RecordImportCommand.self, RecordApproveCommand.self, RecordRedlineCommand.self,
+            RecordServeCommand.self, RecordMigrateCommand.self, RecordImportCommand.self, RecordApproveCommand.self, RecordRedlineCommand.self, RecordDiffCommand.self,
             RecordNCCommand.self, RecordSignCommand.self, RecordUnlockCommand.self, RecordRouteCommand.self, RecordMoveInCommand.self,
         ]
     )

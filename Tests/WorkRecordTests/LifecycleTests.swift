@@ -87,7 +87,19 @@ struct LifecycleTests {
         #expect(redline["affected_builds"] == [.integer(buildID)])
         let published = try #require(await watcher.nextNotification(named: "redline.published"))
         #expect(published.method == "redline.published" && published.params["build_id"] == .integer(buildID))
-        #expect(try await client.call("build.get", ["build_id": .integer(buildID)])["pending_redline"]?["redline_id"] == .integer(redlineID))
+        let pending = try await client.call("build.get", ["build_id": .integer(buildID)])["pending_redline"]
+        #expect(pending?["redline_id"] == .integer(redlineID))
+        // What the redline changes comes with it, as `floorgate record diff` computes it from the
+        // two revisions: step 30's text and its point's limit and program.
+        let changes = pending?["changes"]
+        #expect(changes?["steps"]?.arrayValue?.map { $0["key"] } == ["30"], "\(changes ?? .null)")
+        #expect(changes?["steps"]?.arrayValue?.first?["points"]?.arrayValue?.first?["fields"] == [
+            ["field": "lower", "from": "1.10", "to": "1.20"], ["field": "pset", "from": "3", "to": .null],
+        ])
+        let revision: (String) async throws -> JSONValue = { name in
+            try await client.call("instruction.get", ["part": "HX-200", "part_revision": "C", "operation": "010", "revision": .string(name)])
+        }
+        #expect(changes == InstructionDifference(from: try await revision("A"), to: try await revision("B")).json)
 
         // The redline must be acknowledged before the step completes; then the step runs on B.
         #expect(try await client.call("result.record", reading(build: buildID, "1.21", unit: "N.m", kind: "torque", device: "torque"))["verdict"] == "pass")

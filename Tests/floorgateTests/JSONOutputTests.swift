@@ -19,6 +19,7 @@ struct JSONOutputTests {
         "record import": ["record.json"],
         "record approve": ["--part", "P", "--part-revision", "A", "--operation", "010", "--revision", "A", "--user", "ada"],
         "record redline": ["--part", "P", "--part-revision", "A", "--operation", "010", "--new-revision", "B", "--why", "ECO", "--steps", "steps.json", "--user", "eric"],
+        "record diff": ["--part", "P", "--part-revision", "A", "--operation", "010", "--from", "A", "--to", "B"],
         "record nc raise": ["--build-id", "1", "--description", "scratch", "--raised-by", "olga"],
         "record nc disposition": ["--nc-id", "1", "--disposition", "rework", "--comment", "deburr", "--user", "quinn"],
         "record sign": ["--record-type", "build", "--record-id", "1", "--user", "quinn"],

@@ -101,11 +101,18 @@ struct RecordCommandTests {
 
         let steps = scratch.path("steps.json")
         let stepsValue = try #require(try JSONValue(parsing: Data(contentsOf: URL(fileURLWithPath: Self.exampleImport)))["instructions"]?.arrayValue?.first?["steps"])
-        try Data(stepsValue.text.utf8).write(to: URL(fileURLWithPath: steps))
+        // Revision B: the cover screws' upper limit raised.
+        try Data(stepsValue.text.replacingOccurrences(of: #""upper":"1.30""#, with: #""upper":"1.40""#).utf8).write(to: URL(fileURLWithPath: steps))
         let redline = try run(
             ["record", "redline"] + instruction + ["--new-revision", "B", "--why", "ECO-7: new gasket", "--steps", steps, "--user", "eric"],
             password: "bench-eric-1")
         #expect(redline["revision"] == "B" && redline["affected_builds"] == [.integer(buildID)])
+        let difference = try run(["record", "diff"] + instruction + ["--from", "A", "--to", "B", "--json"])
+        #expect(difference["part"] == "HX-200" && difference["operation"] == "010" && difference["from"] == "A" && difference["to"] == "B")
+        #expect(difference["steps"] == [[
+            "key": "30", "title": "Torque cover screws", "change": "changed", "title_edits": .null, "text_edits": .null,
+            "points": [["name": "cover screws", "change": "changed", "fields": [["field": "upper", "from": "1.30", "to": "1.40"]]]],
+        ]], "\(difference)")
 
         let review = try run(["record", "sign", "--record-type", "build", "--record-id", "\(buildID)", "--subject", "first article", "--user", "quinn"], password: "bench-quinn-1")
         #expect(review["printed_name"] == "Quinn Quality" && review["meaning"] == "reviewed")
