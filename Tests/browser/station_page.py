@@ -2,8 +2,8 @@
 """The station page in a real browser (headless Chromium driven by selenium) while the demo
 station plays a build (`floorgate demo --script --operator-on-page`): the serial appears, each
 reading appears with its verdict within 500 ms of the device's frame, the page survives a
-reload, a redline prompt appears and signing it on the page clears it, and the page fits a
-1280×800 screen and a 10" tablet without sideways scrolling. With --screenshots DIR it saves
+reload, a redline prompt appears with what it changes and signing it on the page clears it,
+and the page fits a 1280×800 screen and a 10" tablet without sideways scrolling. With --screenshots DIR it saves
 the pages as PNG files. Exit status 0 when every check passed.
 
 Usage: station_page.py FLOORGATE [--screenshots DIR]
@@ -113,6 +113,9 @@ def main():
 
         wait.until(EC.presence_of_element_located((By.ID, "redline-prompt")))
         check("a redline prompt appears", True, driver.find_element(By.ID, "redline-prompt").text.splitlines()[0])
+        changes = driver.find_element(By.CSS_SELECTOR, "#redline-prompt .redline-changes").text
+        check("the prompt says what the redline changes before it is signed",
+              "Torque cover screws" in changes and "lower 1.10 → 1.15" in changes, changes.replace("\n", " "))
         latest = driver.find_element(By.ID, "latest").text
         check("the latest verdict is in words and a symbol, not colour alone", any(w in latest for w in ("PASS", "FAIL", "RECORDED")), latest.replace("\n", " "))
         check("the station page fits 1280×800", fits(driver))
