@@ -1,3 +1,4 @@
+import DeviceIO
 import FloorgateCore
 import Foundation
 import Glibc
@@ -113,6 +114,22 @@ struct RecordCommandTests {
             "key": "30", "title": "Torque cover screws", "change": "changed", "title_edits": .null, "text_edits": .null,
             "points": [["name": "cover screws", "change": "changed", "fields": [["field": "upper", "from": "1.30", "to": "1.40"]]]],
         ]], "\(difference)")
+        // On a terminal the same difference is text.
+        let terminal = try PseudoTerminal()
+        let diff = Process()
+        diff.executableURL = FloorgateProcess.executable
+        diff.arguments = ["record", "diff"] + instruction + ["--from", "A", "--to", "B"] + db
+        diff.standardOutput = try #require(FileHandle(forWritingAtPath: terminal.path))
+        try diff.run()
+        diff.waitUntilExit()
+        #expect(diff.terminationStatus == 0)
+        var printed: [UInt8] = []
+        while case let chunk = terminal.receive(timeoutMilliseconds: 200), !chunk.isEmpty { printed += chunk }
+        #expect(String(decoding: printed, as: UTF8.self).split(separator: "\n").map(String.init) == [
+            "HX-200 rev C, operation 010: revision A → B",
+            "step 30 'Torque cover screws': changed",
+            "  point 'cover screws': upper 1.30 → 1.40",
+        ])
 
         let review = try run(["record", "sign", "--record-type", "build", "--record-id", "\(buildID)", "--subject", "first article", "--user", "quinn"], password: "bench-quinn-1")
         #expect(review["printed_name"] == "Quinn Quality" && review["meaning"] == "reviewed")
