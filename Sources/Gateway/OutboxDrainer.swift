@@ -118,8 +118,9 @@ public struct OutboxDrainer: Sendable {
         let now = MonotonicClock.nanoseconds()
         for (entry, outcome) in zip(pending, deliveries) {
             guard case .settled(let state, _) = outcome else { continue }
-            (state == .unbound ? GatewayMetrics.unbound : GatewayMetrics.delivered).increment()
+            // The latency first: a scrape that sees a result counted delivered sees its latency too.
             if let committedAt = entry.committedAt, committedAt <= now { GatewayMetrics.commitToDelivered.recordNanoseconds(Int64(now - committedAt)) }
+            (state == .unbound ? GatewayMetrics.unbound : GatewayMetrics.delivered).increment()
         }
         guard let unreachable else { return .done }
         logger.warning("record unreachable; results wait in the outbox", metadata: ["reason": "\(unreachable)"])

@@ -2,7 +2,7 @@ import ArgumentParser
 import Gateway
 
 /// `--log-format`, taken by every command that runs for a while and logs (gateway, record
-/// serve, collect, simulate, demo).
+/// serve, collect, simulate).
 struct LogOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
@@ -18,7 +18,4 @@ struct LogOptions: ParsableArguments {
 
     /// Makes the process's log use the chosen form; the first thing a command does.
     func apply() { LogOutput.standard.use(logFormat) }
-
-    /// The option as a child process is given it (the demo's), or nothing when it is the default.
-    var arguments: [String] { logFormat == .auto ? [] : ["--log-format", logFormat.rawValue] }
 }

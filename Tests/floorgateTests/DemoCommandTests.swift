@@ -142,7 +142,7 @@ struct DemoCommandTests {
         viewer.arguments = ["-sN", "--max-time", "120", page + "events"]
         viewer.standardOutput = FileHandle.nullDevice
         try viewer.run()
-        defer { viewer.terminate() }
+        defer { if viewer.isRunning { viewer.terminate() } }
         var recorded = try MetricsTests.scrape(record)
         while recorded["floorgate_record_calls_total{method=\"redline.publish\",code=\"0\"}"] != 1
             || samples["floorgate_results_delivered_total"] != 5

@@ -40,11 +40,11 @@ struct JournalTests {
         status=0; wait $gateway_pid || status=$?
         echo $status > "$scratch/gateway.status"
         tries=0
-        until journalctl -o json --no-pager SYSLOG_IDENTIFIER=floorgate MESSAGE=stopped | grep -q .; do
+        until journalctl -D /run/log/journal -o json --no-pager SYSLOG_IDENTIFIER=floorgate MESSAGE=stopped | grep -q .; do
             tries=$((tries + 1)); [ $tries -lt 100 ] || break
             sleep 0.05
         done
-        journalctl -o json --no-pager SYSLOG_IDENTIFIER=floorgate > "$scratch/journal.json"
+        journalctl -D /run/log/journal -o json --no-pager SYSLOG_IDENTIFIER=floorgate _PID=$gateway_pid > "$scratch/journal.json"
         kill $journald_pid
         wait $journald_pid || true
         """#
