@@ -36,13 +36,10 @@ public struct FloorgateLogHandler: LogHandler {
                 metadata: merged.mapValues(Self.text), source: event.source, file: event.file, function: event.function, line: event.line))
     }
 
-    /// A metadata value as one escaped string (an array or dictionary as swift-log prints it).
+    /// A metadata value as one escaped string (a string as it is, anything else as swift-log
+    /// prints it).
     static func text(_ value: Logger.Metadata.Value) -> String {
-        switch value {
-        case .string(let text): TerminalText.escaped(text)
-        case .stringConvertible(let value): TerminalText.escaped(value.description)
-        case .array, .dictionary: TerminalText.escaped(value.description)
-        }
+        TerminalText.escaped(value.description)
     }
 }
 
@@ -56,9 +53,14 @@ public final class LogOutput: Sendable {
     /// journald's name for the lines (`SYSLOG_IDENTIFIER`).
     static let identifier = "floorgate"
 
-    private let format: Mutex<LogFormat>
+    /// The form lines are written in, and journald's socket, made only for the journal form.
+    private struct Destination {
+        var format: LogFormat
+        var journal: JournalSocket?
+    }
+
+    private let destination: Mutex<Destination>
     private let journalStream: String?
-    private let journal: JournalSocket?
     private let lines: Int32
     private let writing = Mutex(())
 
@@ -66,22 +68,26 @@ public final class LogOutput: Sendable {
     /// `auto` resolved against `environment`'s JOURNAL_STREAM.
     public init(format: LogFormat, environment: [String: String], lines: Int32 = 2) {
         journalStream = environment["JOURNAL_STREAM"]
-        journal = JournalSocket()
         self.lines = lines
-        self.format = Mutex(format.resolved(journalStream: journalStream, lines: lines))
+        let resolved = format.resolved(journalStream: journalStream, lines: lines)
+        destination = Mutex(Destination(format: resolved, journal: resolved == .journal ? JournalSocket() : nil))
     }
 
     /// Writes from now on in `format`.
     public func use(_ format: LogFormat) {
         let resolved = format.resolved(journalStream: journalStream, lines: lines)
-        self.format.withLock { $0 = resolved }
+        destination.withLock { destination in
+            if resolved == .journal && destination.journal == nil { destination.journal = JournalSocket() }
+            destination.format = resolved
+        }
     }
 
     /// The form lines are written in now (never `auto`).
-    public var current: LogFormat { format.withLock { $0 } }
+    public var current: LogFormat { destination.withLock { $0.format } }
 
     func write(_ line: LogLine) {
-        switch current {
+        let (format, journal) = destination.withLock { ($0.format, $0.journal) }
+        switch format {
         case .auto, .text: writeLine(line.text)
         case .json: writeLine(line.json)
         case .journal:

@@ -37,16 +37,11 @@ struct GatewayKillTests {
         let rounds = ProcessInfo.processInfo.environment["FLOORGATE_LONG_TESTS"] == nil ? 3 : 50
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let record = try await EnduranceRecord.serve(in: scratch)
-        let client = record.client
-
-        let scanner = try PseudoTerminal()
-        let caliper = try PseudoTerminal()
         let controller = try SimulatorChild.start(["--rate", "20"])
-        try writeTestStation(
-            to: scratch.path("station.toml"), station: "endurance", recordSocket: "record.sock", outbox: "outbox.sqlite",
-            scanner: scanner.path, caliper: caliper.path,
+        let bench = try await TestBench.setUp(
+            in: scratch, station: "endurance",
             more: "[[device]]\nname = \"nutrunner\"\nprofile = \"atlas-copco-pf6000\"\nhost = \"127.0.0.1\"\nport = \(controller.port)")
+        let (record, scanner, caliper, client) = (bench.record, bench.scanner, bench.caliper, bench.record.client)
 
         var gateway = try FloorgateChild(["gateway", "--config", scratch.path("station.toml"), "--quiet"])
         try scanner.send(Array("SN-0009\r".utf8))
@@ -120,6 +115,24 @@ struct GatewayKillTests {
         #expect(lost <= rounds * 10, "more readings lost than a read-ahead of a couple of events per kill explains")
 
         try await record.stop()
+    }
+}
+
+/// A bench under test in a scratch directory: the endurance record served, a scanner and a
+/// caliper on pseudo-terminals, and station.toml naming them (and the devices in `more`).
+struct TestBench {
+    let record: EnduranceRecord
+    let scanner: PseudoTerminal
+    let caliper: PseudoTerminal
+
+    static func setUp(in scratch: ScratchDirectory, station: String = "bench-9", more: String = "") async throws -> TestBench {
+        let record = try await EnduranceRecord.serve(in: scratch)
+        let scanner = try PseudoTerminal()
+        let caliper = try PseudoTerminal()
+        try writeTestStation(
+            to: scratch.path("station.toml"), station: station, recordSocket: "record.sock", outbox: "outbox.sqlite",
+            scanner: scanner.path, caliper: caliper.path, more: more)
+        return TestBench(record: record, scanner: scanner, caliper: caliper)
     }
 }
 

@@ -53,12 +53,8 @@ struct JournalTests {
     func gatewayEntries() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let record = try await EnduranceRecord.serve(in: scratch)
-        let scanner = try PseudoTerminal()
-        let caliper = try PseudoTerminal()
-        try writeTestStation(
-            to: scratch.path("station.toml"), station: "bench-9", recordSocket: "record.sock", outbox: "outbox.sqlite",
-            scanner: scanner.path, caliper: caliper.path)
+        let bench = try await TestBench.setUp(in: scratch)
+        let (record, scanner, caliper) = (bench.record, bench.scanner, bench.caliper)
         try Self.script.write(toFile: scratch.path("journal.sh"), atomically: true, encoding: .utf8)
         let namespace = Process()
         namespace.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")

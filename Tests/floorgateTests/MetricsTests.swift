@@ -65,13 +65,8 @@ struct MetricsTests {
     func gateway() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let record = try await EnduranceRecord.serve(in: scratch)
-        let client = record.client
-        let scanner = try PseudoTerminal()
-        let caliper = try PseudoTerminal()
-        try writeTestStation(
-            to: scratch.path("station.toml"), station: "bench-9", recordSocket: "record.sock", outbox: "outbox.sqlite",
-            scanner: scanner.path, caliper: caliper.path, more: "[metrics]\nport = 0")
+        let bench = try await TestBench.setUp(in: scratch, more: "[metrics]\nport = 0")
+        let (record, scanner, caliper, client) = (bench.record, bench.scanner, bench.caliper, bench.record.client)
         let gateway = try FloorgateChild(["gateway", "--config", scratch.path("station.toml")])
         let url = try await Self.address(gateway, after: "metrics ")
         let deadline = ContinuousClock.now + .seconds(20)
