@@ -72,13 +72,14 @@ struct AcknowledgeAfterCommitTests {
                     }
                 }
                 } catch {
-                    Issue.record("the conversation with the collector failed: \(error)")
+                    Issue.record("the conversation with the collector failed: \(error); the collector's log: \(collector.standardError.suffix(3000))")
                 }
                 // No more connections are taken; those already accepted are closed by the loop.
                 try? await server.channel.close().get()
             }
         }
-        #expect(await collector.wait(timeout: .seconds(30)) == 0)
+        let status = await collector.wait(timeout: .seconds(30))
+        #expect(status == 0, "the collector's log: \(collector.standardError.suffix(3000))")
         #expect(acknowledgements == 26)
         #expect(try JournalContents(path: journalPath).tighteningIDs == Array(1...25))
     }
