@@ -32,7 +32,9 @@ struct StatusSocketTests {
 
         try await station.stopRecord()
         try station.caliper.send(Array("01A+0012.005\r".utf8))
-        try await station.eventually("the record gone and the reading waiting, in the status") {
+        // The status asks the record at each request (2 s timeout) and the outbox's depth is
+        // read every 5 s: a busy CI run needed more than the default 15 s.
+        try await station.eventually("the record gone and the reading waiting, in the status", timeout: .seconds(45)) {
             let now = try await status()
             return now["record"]?["reachable"] == false && now["outbox"]?["pending"] == 1 && now["outbox"]?["oldest_pending_seconds"] != .null
         }
