@@ -1,3 +1,4 @@
+import FixtureSupport
 import Foundation
 import Gateway
 import Testing
@@ -24,7 +25,7 @@ struct PageTLSTests {
 
     /// curl against the page, off the tests' cooperative threads: `-w` prints the status last.
     static func curl(_ arguments: [String]) async throws -> (status: Int, output: String) {
-        let (_, output) = try await HTTP.offThePool { try Program.run("/usr/bin/curl", ["-sk", "--max-time", "10", "-w", "\n%{http_code}"] + arguments) }
+        let (_, output) = try await offThePool { try Program.run("/usr/bin/curl", ["-sk", "--max-time", "10", "-w", "\n%{http_code}"] + arguments) }
         let status = Int(output.split(separator: "\n").last ?? "") ?? 0
         return (status, output)
     }

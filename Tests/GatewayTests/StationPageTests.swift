@@ -1,5 +1,6 @@
 import DeviceIO
 import FloorgateCore
+import FixtureSupport
 import Foundation
 import Gateway
 import Glibc
@@ -111,7 +112,7 @@ struct StationPageTests {
         defer { Task { try await station.stop() } }
         let stream = try HTTP.Stream(port: station.port, path: "/events")
         let port = station.port
-        let (closed, after) = try await HTTP.offThePool {
+        let (closed, after) = try await offThePool {
             let socket = try HTTP.connect(port: port)
             defer { close(socket) }
             // A slow-loris client: the head of a request, short of its end, a byte at a time.
@@ -298,13 +299,6 @@ enum HTTP {
         return try await offThePool { try exchange(port: port, "POST \(path) HTTP/1.0\r\nconnection: close\r\nhost: \(host)\r\n\(originLine)content-type: \(contentType)\r\ncontent-length: \(body.utf8.count)\r\n\r\n\(body)") }
     }
 
-    /// Runs blocking `work` on a new thread and waits for it without holding a cooperative thread.
-    static func offThePool<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
-        }
-    }
-
     private static func exchange(port: Int, _ request: String) throws -> Answer {
         let socket = try connect(port: port)
         defer { close(socket) }
@@ -358,7 +352,7 @@ enum HTTP {
 
         /// Reads until `text` has arrived; returns everything read so far.
         func read(until text: String, timeout: Duration) async throws -> String {
-            try await HTTP.offThePool { try self.readBlocking(until: text, timeout: timeout) }
+            try await offThePool { try self.readBlocking(until: text, timeout: timeout) }
         }
 
         private func readBlocking(until text: String, timeout: Duration) throws -> String {

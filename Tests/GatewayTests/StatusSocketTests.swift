@@ -1,5 +1,6 @@
 import DeviceIO
 import FloorgateCore
+import FixtureSupport
 import Foundation
 import Gateway
 import Testing
@@ -14,7 +15,7 @@ struct StatusSocketTests {
         try await station.startRecord()
         try station.startGateway()
         let path = station.directory + "/gateway.sock"  // the default: beside the record's socket
-        func status() async throws -> JSONValue { try await HTTP.offThePool { try StatusSocket.fetch(path) } }
+        func status() async throws -> JSONValue { try await offThePool { try StatusSocket.fetch(path) } }
 
         try await station.eventually("both devices connected in the status") {
             try await status()["devices"]?.arrayValue?.map { $0["state"] } == ["connected", "connected"]

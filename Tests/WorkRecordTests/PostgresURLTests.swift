@@ -97,24 +97,27 @@ struct PostgresURLTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("floorgate-tls-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        func openssl(_ arguments: [String]) throws {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            process.arguments = arguments
-            process.currentDirectoryURL = URL(fileURLWithPath: directory)
-            // What openssl prints goes to the test's own output rather than to
-            // FileHandle.nullDevice, one descriptor the whole test process shares.
-            try process.run()
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0, "openssl \(arguments)")
+        func openssl(_ arguments: [String]) async throws {
+            let status = try await offThePool {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+                process.arguments = arguments
+                process.currentDirectoryURL = URL(fileURLWithPath: directory)
+                // What openssl prints goes to the test's own output rather than to
+                // FileHandle.nullDevice, one descriptor the whole test process shares.
+                try process.run()
+                process.waitUntilExit()
+                return process.terminationStatus
+            }
+            #expect(status == 0, "openssl \(arguments)")
         }
         // A plant CA, a server certificate for localhost signed by it, and a CA nobody trusts.
         for name in ["ca", "other-ca"] {
-            try openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=\(name)", "-keyout", "\(name).key", "-out", "\(name).pem"])
+            try await openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=\(name)", "-keyout", "\(name).key", "-out", "\(name).pem"])
         }
-        try openssl(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr"])
+        try await openssl(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr"])
         try "subjectAltName=DNS:localhost\n".write(toFile: directory + "/san.ext", atomically: true, encoding: .utf8)
-        try openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.pem"])
+        try await openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.pem"])
         try cluster.enableTLS(certificate: directory + "/server.pem", key: directory + "/server.key")
         let passwordFile = directory + "/pgpass"
         try "*:\(cluster.port):\(database):\(cluster.owner):\(PostgresTestCluster.password)\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)

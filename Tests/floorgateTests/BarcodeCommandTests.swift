@@ -21,11 +21,11 @@ struct BarcodeCommandTests {
     }
 
     @Test("every shared case, given as arguments, prints its expected object and exits 0")
-    func fixturesAsArguments() throws {
+    func fixturesAsArguments() async throws {
         let cases = try Self.cases()
         for arguments in Set(cases.map(\.args)) {
             let group = cases.filter { $0.args == arguments }
-            let outcome = try FloorgateProcess.run(["barcode", "parse"] + arguments + group.map(\.input))
+            let outcome = try await FloorgateProcess.run(["barcode", "parse"] + arguments + group.map(\.input))
             #expect(outcome.status == 0, "\(outcome.standardError)")
             let printed = try Self.objects(outcome.standardOutput)
             #expect(printed.count == group.count)
@@ -36,8 +36,8 @@ struct BarcodeCommandTests {
     }
 
     @Test("standard input is one scan per line; --escapes turns \\x1d into GS")
-    func standardInputAndEscapes() throws {
-        let outcome = try FloorgateProcess.run(
+    func standardInputAndEscapes() async throws {
+        let outcome = try await FloorgateProcess.run(
             ["barcode", "parse", "--escapes"],
             input: Array("]C1010429817350024310A1\\x1d21S1\r\n+E123PN4711A04\nWO-1\n".utf8)
         )
@@ -49,19 +49,19 @@ struct BarcodeCommandTests {
     }
 
     @Test("bad usage exits 2; bad content never does")
-    func exitCodes() throws {
-        #expect(try FloorgateProcess.run(["barcode", "parse", "--no-such-flag"]).status == 2)
-        #expect(try FloorgateProcess.run(["barcode", "parse", "]C1\u{1D}\u{1D}99", "]C19999"]).status == 0)
+    func exitCodes() async throws {
+        #expect(try await FloorgateProcess.run(["barcode", "parse", "--no-such-flag"]).status == 2)
+        #expect(try await FloorgateProcess.run(["barcode", "parse", "]C1\u{1D}\u{1D}99", "]C19999"]).status == 0)
     }
 }
 
 @Suite("floorgate profiles check", .timeLimit(.minutes(3)))
 struct ProfilesCheckCommandTests {
     @Test("the shipped profiles pass; a bad one is named with file, line and key, and exits 2")
-    func check() throws {
+    func check() async throws {
         let devices = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("devices").path
-        let good = try FloorgateProcess.run(["profiles", "check", devices])
+        let good = try await FloorgateProcess.run(["profiles", "check", devices])
         #expect(good.status == 0, "\(good.standardError)")
         #expect(good.standardOutput.contains("10 profiles good, 0 refused"))
 
@@ -70,7 +70,7 @@ struct ProfilesCheckCommandTests {
         let bad = scratch.path("caliper.toml")
         try "kind = \"gauge\"\nprotocol = \"mitutoyo\"\n\n[transport]\ntype = \"serial\"\nbaud = 9601\n\n[match]\nsubsystem = \"tty\"\n"
             .write(toFile: bad, atomically: true, encoding: .utf8)
-        let refused = try FloorgateProcess.run(["profiles", "check", bad, devices + "/norbar-tst.toml"])
+        let refused = try await FloorgateProcess.run(["profiles", "check", bad, devices + "/norbar-tst.toml"])
         #expect(refused.status == 2)
         #expect(refused.standardError.contains("caliper.toml:6: key 'transport.baud': 9601 is not supported; allowed: 1200,"))
         #expect(refused.standardOutput.contains("ok  norbar-tst: torque, torque-ascii over serial 1200 8N2"))

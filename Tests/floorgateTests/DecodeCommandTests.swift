@@ -16,7 +16,12 @@ struct FloorgateProcess {
         let standardError: String
     }
 
-    static func run(_ arguments: [String], input: [UInt8] = []) throws -> Outcome {
+    /// Runs `floorgate` with `arguments` to its end, off the cooperative pool.
+    static func run(_ arguments: [String], input: [UInt8] = []) async throws -> Outcome {
+        try await offThePool { try runBlocking(arguments, input: input) }
+    }
+
+    private static func runBlocking(_ arguments: [String], input: [UInt8]) throws -> Outcome {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -41,11 +46,11 @@ struct FloorgateProcess {
 @Suite("floorgate decode", .timeLimit(.minutes(3)))
 struct DecodeCommandTests {
     @Test("prints every fixture's expected events", arguments: decoderFixtureProtocols)
-    func fixturesThroughTheExecutable(protocolID: String) throws {
+    func fixturesThroughTheExecutable(protocolID: String) async throws {
         let file = try DecodeFixtureFile.load(protocolID)
         for fixture in file.cases {
             let options = fixture.options.sorted { $0.key < $1.key }.flatMap { ["--\($0.key)", $0.value] }
-            let outcome = try FloorgateProcess.run(["decode", "--protocol", protocolID] + options, input: fixture.input)
+            let outcome = try await FloorgateProcess.run(["decode", "--protocol", protocolID] + options, input: fixture.input)
             #expect(outcome.status == 0, "\(fixture.name): \(outcome.standardError)")
             let printed = try outcome.standardOutput.split(separator: "\n").map {
                 try JSONDecoder().decode([String: String?].self, from: Data($0.utf8))
@@ -55,8 +60,8 @@ struct DecodeCommandTests {
     }
 
     @Test("the issue's example: --unit supplies the unit the frame lacks")
-    func unitOption() throws {
-        let outcome = try FloorgateProcess.run(["decode", "--protocol", "mitutoyo", "--unit", "mm"], input: Array("01A+0012.345\r01A-0000.019\r".utf8))
+    func unitOption() async throws {
+        let outcome = try await FloorgateProcess.run(["decode", "--protocol", "mitutoyo", "--unit", "mm"], input: Array("01A+0012.345\r01A-0000.019\r".utf8))
         #expect(outcome.standardOutput == """
             {"event":"reading","value":"12.345","unit":"mm","channel":"1","raw_hex":"3031412b303031322e3334350d"}
             {"event":"reading","value":"-0.019","unit":"mm","channel":"1","raw_hex":"3031412d303030302e3031390d"}
@@ -65,14 +70,14 @@ struct DecodeCommandTests {
     }
 
     @Test("--file reads a capture; a missing file fails with exit 1 and names it")
-    func fileOption() throws {
+    func fileOption() async throws {
         let capture = FileManager.default.temporaryDirectory.appendingPathComponent("floorgate-\(UUID().uuidString).bin")
         try Data("368.4 N.m\r\n".utf8).write(to: capture)
         defer { try? FileManager.default.removeItem(at: capture) }
-        let outcome = try FloorgateProcess.run(["decode", "--protocol", "torque-ascii", "--file", capture.path])
+        let outcome = try await FloorgateProcess.run(["decode", "--protocol", "torque-ascii", "--file", capture.path])
         #expect(outcome.status == 0)
         #expect(outcome.standardOutput.contains(#""value":"368.4","unit":"N.m""#))
-        let missing = try FloorgateProcess.run(["decode", "--protocol", "torque-ascii", "--file", "/nonexistent/capture.bin"])
+        let missing = try await FloorgateProcess.run(["decode", "--protocol", "torque-ascii", "--file", "/nonexistent/capture.bin"])
         #expect(missing.status == 1)
         #expect(missing.standardError.contains("/nonexistent/capture.bin"))
     }
@@ -83,8 +88,8 @@ struct DecodeCommandTests {
         (["decode", "--protocol", "mitutoyo", "--unit", "furlong"], "--unit"),
         (["decode", "--protocl", "mitutoyo"], "--protocl"),
     ])
-    func badUsage(arguments: [String], flag: String) throws {
-        let outcome = try FloorgateProcess.run(arguments)
+    func badUsage(arguments: [String], flag: String) async throws {
+        let outcome = try await FloorgateProcess.run(arguments)
         #expect(outcome.status == 2)
         #expect(outcome.standardError.contains(flag))
         if flag == "--protocol" {
@@ -93,17 +98,17 @@ struct DecodeCommandTests {
     }
 
     @Test("--list names every protocol; --help teaches and exits 0")
-    func listAndHelp() throws {
-        let list = try FloorgateProcess.run(["decode", "--list"])
+    func listAndHelp() async throws {
+        let list = try await FloorgateProcess.run(["decode", "--list"])
         #expect(list.status == 0)
         let ids = try list.standardOutput.split(separator: "\n").map {
             try JSONDecoder().decode([String: String].self, from: Data($0.utf8))["id"]
         }
         #expect(ids == decoderFixtureProtocols)
-        let help = try FloorgateProcess.run(["--help"])
+        let help = try await FloorgateProcess.run(["--help"])
         #expect(help.status == 0)
         #expect(help.standardOutput.contains("floorgate decode --list"))
-        let decodeHelp = try FloorgateProcess.run(["decode", "--help"])
+        let decodeHelp = try await FloorgateProcess.run(["decode", "--help"])
         #expect(decodeHelp.status == 0)
         #expect(decodeHelp.standardOutput.contains("Examples:"))
     }

@@ -34,21 +34,21 @@ struct DemoCommandTests {
         if PostgresTestCluster.available {
             let cluster = try await PostgresTestCluster.shared()
             plant = cluster.socketURL(try cluster.createDatabase())
-            #expect(try FloorgateProcess.run(["record", "migrate", "--db", plant]).status == 0)
+            #expect(try await FloorgateProcess.run(["record", "migrate", "--db", plant]).status == 0)
         } else {
             plant = scratch.path("plant.sqlite")
         }
-        let moved = try FloorgateProcess.run(["record", "move-in", "--from", scratch.path("record.sqlite"), "--to", plant, "--by", "quinn"])
+        let moved = try await FloorgateProcess.run(["record", "move-in", "--from", scratch.path("record.sqlite"), "--to", plant, "--by", "quinn"])
         #expect(moved.status == 0, "\(moved.standardError)")
         let outcome = try JSONValue(parsing: Array(moved.standardOutput.utf8))
         #expect(outcome["serials"] == ["SN-0001"] && outcome["copied"]?["result"] == 7, "\(moved.standardOutput)")
-        let there = try FloorgateProcess.run(["dhr", "SN-0001", "--db", plant])
+        let there = try await FloorgateProcess.run(["dhr", "SN-0001", "--db", plant])
         #expect(there.status == 0, "\(there.standardError)")
         let movedBuild = try JSONValue(parsing: Array(there.standardOutput.utf8))["builds"]?.arrayValue?.first
         #expect(movedBuild?["results"]?.arrayValue?.map { [$0["key"], $0["value"], $0["verdict"], $0["raw_hex"]] }
             == build["results"]?.arrayValue?.map { [$0["key"], $0["value"], $0["verdict"], $0["raw_hex"]] })
         for record in [scratch.path("record.sqlite"), plant] {
-            let verified = try FloorgateProcess.run(["verify", "--db", record])
+            let verified = try await FloorgateProcess.run(["verify", "--db", record])
             #expect(verified.status == 0, "\(record): \(verified.standardError)")
         }
     }
@@ -127,11 +127,11 @@ struct DemoCommandTests {
         let gateway = String(addresses[2].dropLast()), record = String(addresses[4])
         let page = String(try await line("Station page: ")[2])
         let deadline = ContinuousClock.now + .seconds(90)
-        var samples = try MetricsTests.scrape(gateway)
+        var samples = try await MetricsTests.scrape(gateway)
         while samples["floorgate_devices{state=\"connected\"}"] != 4 {
             try #require(ContinuousClock.now < deadline, "the demo's four devices did not connect: \(samples)")
             try await Task.sleep(for: .milliseconds(50))
-            samples = try MetricsTests.scrape(gateway)
+            samples = try await MetricsTests.scrape(gateway)
         }
         #expect((samples["floorgate_results_committed_total"] ?? 0) == 0, "nothing is read before the page is opened: \(samples)")
 
@@ -143,14 +143,14 @@ struct DemoCommandTests {
         viewer.standardOutput = FileHandle.nullDevice
         try viewer.run()
         defer { if viewer.isRunning { viewer.terminate() } }
-        var recorded = try MetricsTests.scrape(record)
+        var recorded = try await MetricsTests.scrape(record)
         while recorded["floorgate_record_calls_total{method=\"redline.publish\",code=\"0\"}"] != 1
             || samples["floorgate_results_delivered_total"] != 5
         {
             try #require(ContinuousClock.now < deadline, "the demo did not reach its redline: \(samples)\n\(recorded)")
             try await Task.sleep(for: .milliseconds(100))
-            samples = try MetricsTests.scrape(gateway)
-            recorded = try MetricsTests.scrape(record)
+            samples = try await MetricsTests.scrape(gateway)
+            recorded = try await MetricsTests.scrape(record)
         }
         #expect(samples["floorgate_results_committed_total"] == 5, "\(samples)")
         #expect(samples["floorgate_read_to_commit_seconds_count"] == 5, "\(samples)")

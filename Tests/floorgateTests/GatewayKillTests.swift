@@ -37,7 +37,7 @@ struct GatewayKillTests {
         let rounds = ProcessInfo.processInfo.environment["FLOORGATE_LONG_TESTS"] == nil ? 3 : 50
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let controller = try SimulatorChild.start(["--rate", "20"])
+        let controller = try await SimulatorChild.start(["--rate", "20"])
         let bench = try await TestBench.setUp(
             in: scratch, station: "endurance",
             more: "[[device]]\nname = \"nutrunner\"\nprofile = \"atlas-copco-pf6000\"\nhost = \"127.0.0.1\"\nport = \(controller.port)")
@@ -75,7 +75,7 @@ struct GatewayKillTests {
         // Stopped once it is up and answers on its status socket: a SIGTERM that comes before its
         // signal handling is installed ends it as any process (a busy run drains the outbox
         // before the last gateway has started).
-        while try FloorgateProcess.run(["status", "--socket", scratch.path("gateway.sock"), "--json"]).standardOutput.isEmpty {
+        while try await FloorgateProcess.run(["status", "--socket", scratch.path("gateway.sock"), "--json"]).standardOutput.isEmpty {
             try #require(ContinuousClock.now < drained, "the last gateway did not answer on its status socket")
             try await Task.sleep(for: .milliseconds(50))
         }

@@ -64,23 +64,23 @@ struct JSONOutputTests {
         let socket = scratch.path("record.sock")
         let server = try FloorgateChild.recordServer(scratch.path("record.sqlite"), socket: socket, logLevel: "warning")
         defer { server.kill(SIGKILL) }
-        #expect(server.firstLine() == "listening on \(socket)")
-        #expect(try FloorgateProcess.run(["record", "import", RecordCommandTests.exampleImport, "--socket", socket, "--json"]).status == 0)
+        #expect(await server.firstLine() == "listening on \(socket)")
+        #expect(try await FloorgateProcess.run(["record", "import", RecordCommandTests.exampleImport, "--socket", socket, "--json"]).status == 0)
         let approve = ["record", "approve", "--part", "HX-200", "--part-revision", "C", "--operation", "010", "--revision", "A", "--user", "ada", "--socket", socket, "--json"]
-        #expect(try FloorgateProcess.run(approve, input: Array("bench-ada-1\n".utf8)).status == 0)
+        #expect(try await FloorgateProcess.run(approve, input: Array("bench-ada-1\n".utf8)).status == 0)
         _ = try await RecordClient(socketPath: socket).call("build.open", keyed(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
         for arguments in [
             ["barcode", "parse", "(01)09506000134352(10)ABC123"], ["build", "show", "SN-0001", "--socket", socket],
             ["dhr", "SN-0001", "--socket", socket], ["record", "unlock", "--login", "olga", "--socket", socket],
             ["devices", "--profiles", Self.devices],
         ] {
-            let run = try FloorgateProcess.run(arguments + ["--json"])
+            let run = try await FloorgateProcess.run(arguments + ["--json"])
             #expect(run.status == 0, "\(arguments): \(run.standardError)")
             for line in run.standardOutput.split(separator: "\n") {
                 #expect((try? JSONValue(parsing: Array(line.utf8))) != nil, "\(arguments) printed \(line)")
             }
         }
-        let both = try FloorgateProcess.run(["dhr", "SN-0001", "--socket", socket, "--format", "html", "--json"])
+        let both = try await FloorgateProcess.run(["dhr", "SN-0001", "--socket", socket, "--format", "html", "--json"])
         #expect(both.status == 2 && both.standardError.contains("--json and --format html"), "\(both.standardError)")
     }
 }
@@ -88,8 +88,8 @@ struct JSONOutputTests {
 @Suite("floorgate status", .timeLimit(.minutes(1)))
 struct StatusCommandTests {
     @Test("without a gateway it says where it asked and exits 1")
-    func noGateway() throws {
-        let run = try FloorgateProcess.run(["status", "--socket", "/nonexistent/gateway.sock"])
+    func noGateway() async throws {
+        let run = try await FloorgateProcess.run(["status", "--socket", "/nonexistent/gateway.sock"])
         #expect(run.status == 1 && run.standardError.contains("no gateway status on /nonexistent/gateway.sock"), "\(run.standardError)")
     }
 

@@ -116,8 +116,8 @@ struct JournalTests {
         let socket = scratch.path("record.sock")
         let server = try FloorgateChild(
             ["record", "serve", "--db", scratch.path("record.sqlite"), "--socket", socket, "--password-rounds", "1000", "--log-format", "json"])
-        _ = server.firstLine()
-        #expect(try FloorgateProcess.run(["record", "import", RecordCommandTests.exampleImport, "--socket", socket]).status == 0)
+        _ = await server.firstLine()
+        #expect(try await FloorgateProcess.run(["record", "import", RecordCommandTests.exampleImport, "--socket", socket]).status == 0)
         let deadline = ContinuousClock.now + .seconds(20)
         while !server.standardError.contains("record write") {
             try #require(ContinuousClock.now < deadline, "no log line: \(server.standardError)")
@@ -130,7 +130,7 @@ struct JournalTests {
         #expect(write["level"] == "info" && write["logger"] == "floorgate.record")
         #expect(write["metadata"]?["method"] == "record.import")
 
-        let refused = try FloorgateProcess.run(["record", "serve", "--db", scratch.path("r.sqlite"), "--socket", socket, "--log-format", "xml"])
+        let refused = try await FloorgateProcess.run(["record", "serve", "--db", scratch.path("r.sqlite"), "--socket", socket, "--log-format", "xml"])
         #expect(refused.status == 2)
         #expect(refused.standardError.contains("--log-format 'xml' is not one of: auto, text, journal, json"), "\(refused.standardError)")
     }

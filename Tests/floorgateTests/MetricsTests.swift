@@ -1,5 +1,6 @@
 import DeviceIO
 import FloorgateCore
+import FixtureSupport
 import Foundation
 import RecordProtocol
 import Testing
@@ -9,15 +10,18 @@ import Testing
 @Suite("Metrics", .timeLimit(.minutes(2)))
 struct MetricsTests {
     /// The samples of a scrape without help, type and bucket lines: `name{labels}` → value.
-    static func scrape(_ url: String) throws -> [String: Double] {
-        let curl = Process()
-        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        curl.arguments = ["-s", "--max-time", "10", url]
-        let output = Pipe()
-        curl.standardOutput = output
-        try curl.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        curl.waitUntilExit()
+    static func scrape(_ url: String) async throws -> [String: Double] {
+        let text = try await offThePool {
+            let curl = Process()
+            curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            curl.arguments = ["-s", "--max-time", "10", url]
+            let output = Pipe()
+            curl.standardOutput = output
+            try curl.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            curl.waitUntilExit()
+            return text
+        }
         var samples: [String: Double] = [:]
         for line in text.split(separator: "\n") where !line.hasPrefix("#") && !line.contains("_bucket") {
             guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
@@ -49,11 +53,11 @@ struct MetricsTests {
             ["record", "serve", "--db", scratch.path("record.sqlite"), "--socket", socket, "--password-rounds", "1000", "--metrics", "127.0.0.1:0"])
         defer { server.kill(SIGKILL) }
         let url = try await Self.address(server, after: "metrics on ")
-        #expect(try Self.scrape(url)["floorgate_record_calls_total{method=\"record.import\",code=\"0\"}"] == nil)
-        #expect(try FloorgateProcess.run(["record", "import", RecordCommandTests.exampleImport, "--socket", socket]).status == 0)
+        #expect(try await Self.scrape(url)["floorgate_record_calls_total{method=\"record.import\",code=\"0\"}"] == nil)
+        #expect(try await FloorgateProcess.run(["record", "import", RecordCommandTests.exampleImport, "--socket", socket]).status == 0)
         let approve = ["record", "approve", "--part", "HX-200", "--part-revision", "C", "--operation", "010", "--revision", "A", "--user", "ada", "--socket", socket]
-        #expect(try FloorgateProcess.run(approve, input: Array("not-her-password\n".utf8)).status == 1)
-        let samples = try Self.scrape(url)
+        #expect(try await FloorgateProcess.run(approve, input: Array("not-her-password\n".utf8)).status == 1)
+        let samples = try await Self.scrape(url)
         #expect(samples["floorgate_record_calls_total{method=\"record.import\",code=\"0\"}"] == 1, "\(samples)")
         #expect(samples["floorgate_record_calls_total{method=\"instruction.approve\",code=\"1007\"}"] == 1, "\(samples)")
         #expect(samples["floorgate_signature_attempts_total{outcome=\"rejected\"}"] == 1, "\(samples)")
@@ -70,7 +74,7 @@ struct MetricsTests {
         let gateway = try FloorgateChild(["gateway", "--config", scratch.path("station.toml")])
         let url = try await Self.address(gateway, after: "metrics ")
         let deadline = ContinuousClock.now + .seconds(20)
-        while try Self.scrape(url)["floorgate_devices{state=\"connected\"}"] != 2 {
+        while try await Self.scrape(url)["floorgate_devices{state=\"connected\"}"] != 2 {
             try #require(ContinuousClock.now < deadline, "the devices did not connect: \(gateway.standardOutput)")
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -84,7 +88,7 @@ struct MetricsTests {
         while samples["floorgate_results_delivered_total"] != 4 {
             try #require(ContinuousClock.now < deadline + .seconds(20), "the results were not delivered: \(samples)")
             try await Task.sleep(for: .milliseconds(50))
-            samples = try Self.scrape(url)
+            samples = try await Self.scrape(url)
         }
         #expect(samples["floorgate_results_committed_total"] == 4, "\(samples)")
         #expect(samples["floorgate_read_to_commit_seconds_count"] == 4, "\(samples)")
@@ -92,7 +96,7 @@ struct MetricsTests {
         #expect((samples["floorgate_outbox_commit_seconds_count"] ?? 0) >= 1, "\(samples)")
         #expect([0, 1].contains(samples["floorgate_clock_synchronized"]), "\(samples)")
         #expect(samples["floorgate_devices{state=\"lost\"}"] == 0 && (samples["floorgate_results_unbound_total"] ?? 0) == 0, "\(samples)")
-        while try Self.scrape(url)["floorgate_outbox_pending"] != 0 {  // read every 5 s
+        while try await Self.scrape(url)["floorgate_outbox_pending"] != 0 {  // read every 5 s
             try #require(ContinuousClock.now < deadline + .seconds(40))
             try await Task.sleep(for: .milliseconds(200))
         }

@@ -17,7 +17,7 @@ struct OpenProtocolSessionTests {
     func happyPath() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let simulator = try SimulatorChild.start(["--rate", "0", "--count", "20", "--state", scratch.path("controller.state")])
+        let simulator = try await SimulatorChild.start(["--rate", "0", "--count", "20", "--state", scratch.path("controller.state")])
         defer { simulator.child.kill(SIGKILL) }
         let collector = try collect(port: simulator.port, journal: scratch.path("results.sqlite"), ["--stop-after", "20"])
         #expect(await collector.wait(timeout: .seconds(30)) == 0)
@@ -32,7 +32,7 @@ struct OpenProtocolSessionTests {
     func revisionFallback() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let simulator = try SimulatorChild.start(["--rate", "0", "--count", "3", "--max-revision", "2"])
+        let simulator = try await SimulatorChild.start(["--rate", "0", "--count", "3", "--max-revision", "2"])
         defer { simulator.child.kill(SIGKILL) }
         let collector = try collect(port: simulator.port, journal: scratch.path("results.sqlite"), ["--stop-after", "3"])
         #expect(await collector.wait(timeout: .seconds(30)) == 0)
@@ -47,7 +47,7 @@ struct OpenProtocolSessionTests {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         // One result every 3 s; the simulator drops a link silent for 1 s.
-        let simulator = try SimulatorChild.start(["--rate", "0.33", "--count", "2", "--link-timeout", "1"])
+        let simulator = try await SimulatorChild.start(["--rate", "0.33", "--count", "2", "--link-timeout", "1"])
         defer { simulator.child.kill(SIGKILL) }
         let collector = try collect(port: simulator.port, journal: scratch.path("results.sqlite"),
                                     ["--stop-after", "2", "--keep-alive", "0.25", "--link-timeout", "2"])
@@ -62,7 +62,7 @@ struct OpenProtocolSessionTests {
     func stalledController() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let simulator = try SimulatorChild.start(["--rate", "0", "--count", "6", "--stall-after", "3", "--stall-seconds", "3"])
+        let simulator = try await SimulatorChild.start(["--rate", "0", "--count", "6", "--stall-after", "3", "--stall-seconds", "3"])
         defer { simulator.child.kill(SIGKILL) }
         let collector = try collect(port: simulator.port, journal: scratch.path("results.sqlite"),
                                     ["--stop-after", "6", "--keep-alive", "0.2", "--link-timeout", "0.8"])
@@ -76,13 +76,13 @@ struct OpenProtocolSessionTests {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let state = scratch.path("controller.state")
-        let first = try SimulatorChild.start(["--rate", "40", "--count", "60", "--state", state, "--garble-every", "9"])
+        let first = try await SimulatorChild.start(["--rate", "40", "--count", "60", "--state", state, "--garble-every", "9"])
         let collector = try collect(port: first.port, journal: scratch.path("results.sqlite"), ["--stop-after", "60"])
         try await Task.sleep(for: .milliseconds(600))
         first.child.kill(SIGKILL)
         await first.child.wait(timeout: .seconds(5))
         try await Task.sleep(for: .milliseconds(300))
-        let second = try SimulatorChild.start(port: first.port, ["--rate", "40", "--count", "60", "--state", state])
+        let second = try await SimulatorChild.start(port: first.port, ["--rate", "40", "--count", "60", "--state", state])
         defer { second.child.kill(SIGKILL) }
         #expect(await collector.wait(timeout: .seconds(60)) == 0)
         #expect(try JournalContents(path: scratch.path("results.sqlite")).tighteningIDs == Array(1...60))
@@ -93,7 +93,7 @@ struct OpenProtocolSessionTests {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let journal = scratch.path("results.sqlite")
-        let simulator = try SimulatorChild.start(["--rate", "0", "--count", "300", "--state", scratch.path("controller.state")])
+        let simulator = try await SimulatorChild.start(["--rate", "0", "--count", "300", "--state", scratch.path("controller.state")])
         defer { simulator.child.kill(SIGKILL) }
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<6 {
@@ -112,7 +112,7 @@ struct OpenProtocolSessionTests {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let journal = scratch.path("results.sqlite")
-        let simulator = try SimulatorChild.start(["--rate", "0", "--count", "15"])
+        let simulator = try await SimulatorChild.start(["--rate", "0", "--count", "15"])
         defer { simulator.child.kill(SIGKILL) }
         let first = try collect(port: simulator.port, journal: journal, ["--stop-after", "5"])
         #expect(await first.wait(timeout: .seconds(30)) == 0)
@@ -130,7 +130,7 @@ struct OpenProtocolSessionTests {
     func tenThousand() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let simulator = try SimulatorChild.start(["--rate", "0", "--count", "10000"])
+        let simulator = try await SimulatorChild.start(["--rate", "0", "--count", "10000"])
         defer { simulator.child.kill(SIGKILL) }
         let collector = try collect(port: simulator.port, journal: scratch.path("results.sqlite"), ["--stop-after", "10000"])
         #expect(await collector.wait(timeout: .seconds(600)) == 0)

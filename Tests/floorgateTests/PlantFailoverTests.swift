@@ -19,8 +19,8 @@ struct PlantFailoverTests {
 
     @Test("kill -9 the primary, promote the synchronous standby: the servers reconnect, the gateways deliver again, every acknowledged result is on the new primary once and the chain verifies")
     func failover() async throws {
-        let primary = try PostgresTestCluster.start()
-        let standby = try primary.startSynchronousStandby(named: "standby1")
+        let primary = try await PostgresTestCluster.startOwn()
+        let standby = try await primary.startSynchronousStandby(named: "standby1")
         try primary.createRole(Self.serverRole)
         let database = try primary.createDatabase()
         _ = try await RecordMigration.migrate(RecordLocation(primary.socketURL(database)), grantingTo: [Self.serverRole])
@@ -49,7 +49,7 @@ struct PlantFailoverTests {
         }
         for station in Self.stations {
             let server = try FloorgateChild.recordServer(url, socket: scratch.path("\(station.name).sock"), logLevel: "warning")
-            #expect(server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true, "\(server.standardError)")
+            #expect(await server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true, "\(server.standardError)")
             servers.append(server)
             let scanner = try PseudoTerminal()
             let caliper = try PseudoTerminal()
@@ -73,7 +73,7 @@ struct PlantFailoverTests {
         // promoted, and the stations stream on for two seconds more.
         let streams = calipers.map(streamReadings(to:))
         try await Task.sleep(for: .seconds(1))
-        let beforeCrash = Int(try primary.psql(database, "SELECT COUNT(*) FROM result").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        let beforeCrash = Int(try await primary.psql(database, "SELECT COUNT(*) FROM result").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         try primary.crash()
         try standby.promote()
         try await Task.sleep(for: .seconds(2))
@@ -119,7 +119,7 @@ struct PlantFailoverTests {
                 try String.fetchAll(db, sql: "SELECT id FROM outbox WHERE state = 'delivered' AND source = 'caliper'")
             }
         }
-        let stored = try standby.psql(database, "SELECT key || ' ' || COUNT(*) FROM result GROUP BY key")
+        let stored = try await standby.psql(database, "SELECT key || ' ' || COUNT(*) FROM result GROUP BY key")
             .split(separator: "\n").map { $0.split(separator: " ") }
         let counts = Dictionary(stored.map { (String($0[0]), Int($0[1]) ?? 0) }, uniquingKeysWith: +)
         #expect(counts.values.allSatisfy { $0 == 1 }, "a result recorded twice")
@@ -129,7 +129,7 @@ struct PlantFailoverTests {
 
         for server in servers { server.kill(SIGTERM) }
         for server in servers { _ = await server.wait(timeout: .seconds(10)) }
-        let verified = try FloorgateProcess.run(["verify", "--db", standby.socketURL(database)])
+        let verified = try await FloorgateProcess.run(["verify", "--db", standby.socketURL(database)])
         #expect(verified.status == 0, "\(verified.standardError)")
     }
 

@@ -21,7 +21,7 @@ struct PlantRecordTests {
         let database = try cluster.createDatabase()
         try cluster.createRole(serverRole)
         let owner = cluster.socketURL(database), server = cluster.socketURL(database, role: serverRole)
-        let migrated = try FloorgateProcess.run(["record", "migrate", "--db", owner, "--grant", serverRole])
+        let migrated = try await FloorgateProcess.run(["record", "migrate", "--db", owner, "--grant", serverRole])
         #expect(migrated.status == 0, "\(migrated.standardError)")
         var example = try JSONValue(parsing: try Data(contentsOf: URL(fileURLWithPath: RecordCommandTests.exampleImport)))
         if case .object(var members) = example {
@@ -63,7 +63,7 @@ struct PlantRecordTests {
         var servers: [FloorgateChild] = []
         for station in Self.stations {
             let server = try FloorgateChild.recordServer(serverURL, socket: scratch.path("\(station).sock"), logLevel: "warning")
-            #expect(server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true)
+            #expect(await server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true)
             servers.append(server)
         }
         defer { servers.forEach { $0.kill(SIGKILL) } }
@@ -185,11 +185,11 @@ struct PlantRecordTests {
         #expect(disposition["disposition"] == "use-as-is")
 
         // Every result once; the chain covers every row of every server's writes.
-        #expect(try cluster.psql(database, "SELECT COUNT(*) FROM result").trimmingCharacters(in: .whitespacesAndNewlines) == "26")
-        #expect(try cluster.psql(database, "SELECT COUNT(DISTINCT seq) = COUNT(*) FROM audit").contains("t"))
+        #expect(try await cluster.psql(database, "SELECT COUNT(*) FROM result").trimmingCharacters(in: .whitespacesAndNewlines) == "26")
+        #expect(try await cluster.psql(database, "SELECT COUNT(DISTINCT seq) = COUNT(*) FROM audit").contains("t"))
         for server in servers { server.kill(SIGTERM) }
         for server in servers { #expect(await server.wait(timeout: .seconds(10)) == 0) }
-        let verified = try FloorgateProcess.run(["verify", "--db", owner])
+        let verified = try await FloorgateProcess.run(["verify", "--db", owner])
         #expect(verified.status == 0, "\(verified.standardError)")
         #expect(verified.standardOutput.contains("verify"))
     }
@@ -204,12 +204,12 @@ struct PlantRecordTests {
         }
         var said: [String] = []
         for migrator in migrators {
-            said.append(migrator.firstLine(timeout: .seconds(60)) ?? "")
+            said.append(await migrator.firstLine(timeout: .seconds(60)) ?? "")
             #expect(await migrator.wait(timeout: .seconds(60)) == 0, "\(said)")
         }
         #expect(said.filter { $0.contains("schema version 0 → \(RecordMigration.schemaVersion)") }.count == 1, "\(said)")
         #expect(said.filter { $0.contains("schema version \(RecordMigration.schemaVersion) is current") }.count == 3, "\(said)")
-        #expect(try cluster.psql(database, "SELECT COUNT(*) FROM floorgate_schema").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+        #expect(try await cluster.psql(database, "SELECT COUNT(*) FROM floorgate_schema").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
     }
 
     @Test("a record of the previous schema version: serve refuses it naming both versions; record migrate brings it forward and serve takes it")
@@ -217,23 +217,23 @@ struct PlantRecordTests {
         let cluster = try await PostgresTestCluster.shared()
         let (owner, serverURL, database) = try await Self.plantRecord(cluster)
         // Version 1 is this version without the stations' routes (2) and the idempotency digests (3).
-        try cluster.psql(
+        try await cluster.psql(
             database, "DROP TABLE station_route; ALTER TABLE idempotency DROP COLUMN digest; UPDATE floorgate_schema SET version = 1")
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let refused = try FloorgateProcess.run(["record", "serve", "--db", serverURL, "--socket", scratch.path("r.sock")])
+        let refused = try await FloorgateProcess.run(["record", "serve", "--db", serverURL, "--socket", scratch.path("r.sock")])
         #expect(refused.status == 1 && refused.standardError.contains("schema version 1") && refused.standardError.contains("version \(RecordMigration.schemaVersion)"), "\(refused.standardError)")
-        let migrated = try FloorgateProcess.run(["record", "migrate", "--db", owner, "--grant", Self.serverRole])
+        let migrated = try await FloorgateProcess.run(["record", "migrate", "--db", owner, "--grant", Self.serverRole])
         #expect(migrated.status == 0 && migrated.standardOutput.contains("schema version 1 → \(RecordMigration.schemaVersion)"), "\(migrated.standardOutput) \(migrated.standardError)")
         let server = try FloorgateChild.recordServer(serverURL, socket: scratch.path("r.sock"))
         defer { server.kill(SIGKILL) }
-        #expect(server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true)
+        #expect(await server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true)
         let client = RecordClient(socketPath: scratch.path("r.sock"))
         let routed = try await client.call(.routeSet, keyed(["station": "bench-1", "operations": ["010"], "signature": ["user": "eric", "password": "bench-eric-1"]]))
         #expect(routed["route_id"] == 1)
         server.kill(SIGTERM)
         _ = await server.wait(timeout: .seconds(10))
-        let verified = try FloorgateProcess.run(["verify", "--db", owner])
+        let verified = try await FloorgateProcess.run(["verify", "--db", owner])
         #expect(verified.status == 0, "\(verified.standardError)")
     }
 
@@ -242,11 +242,11 @@ struct PlantRecordTests {
         let primary = try await PostgresTestCluster.shared()
         let (_, _, database) = try await Self.plantRecord(primary)
         // A second server with the same database and role that takes no writes, as a standby would.
-        let standby = try PostgresTestCluster.start()
+        let standby = try await PostgresTestCluster.startOwn()
         try standby.createRole(Self.serverRole)
-        try standby.psql("postgres", "CREATE DATABASE \(database)")
-        try standby.psql("postgres", "ALTER SYSTEM SET default_transaction_read_only = on")
-        try standby.psql("postgres", "SELECT pg_reload_conf()")
+        try await standby.psql("postgres", "CREATE DATABASE \(database)")
+        try await standby.psql("postgres", "ALTER SYSTEM SET default_transaction_read_only = on")
+        try await standby.psql("postgres", "SELECT pg_reload_conf()")
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let down = scratch.path("no-server")
@@ -254,15 +254,15 @@ struct PlantRecordTests {
             + "&port=5432,\(standby.port),\(primary.port)&target_session_attrs=read-write&connect_timeout=5"
         let server = try FloorgateChild.recordServer(url, socket: scratch.path("r.sock"))
         defer { server.kill(SIGKILL) }
-        #expect(server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true)
+        #expect(await server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true)
         let client = RecordClient(socketPath: scratch.path("r.sock"))
         let build = try await client.call(.buildOpen, keyed(["serial": "P-0001", "station": "bench-1", "operator": "olga"]))
         let buildID = try #require(build["build_id"]?.integerValue)
-        #expect(try primary.psql(database, "SELECT s.serial FROM build b JOIN unit_serial s ON s.id = b.serial_id WHERE b.id = \(buildID)").trimmingCharacters(in: .whitespacesAndNewlines) == "P-0001")
+        #expect(try await primary.psql(database, "SELECT s.serial FROM build b JOIN unit_serial s ON s.id = b.serial_id WHERE b.id = \(buildID)").trimmingCharacters(in: .whitespacesAndNewlines) == "P-0001")
 
         let standbyOnly = "postgresql://\(Self.serverRole)@/\(database)?host=\(down),\(standby.directory)&port=5432,\(standby.port)"
             + "&target_session_attrs=read-write&connect_timeout=5"
-        let refused = try FloorgateProcess.run(["record", "serve", "--db", standbyOnly, "--socket", scratch.path("s.sock")])
+        let refused = try await FloorgateProcess.run(["record", "serve", "--db", standbyOnly, "--socket", scratch.path("s.sock")])
         #expect(refused.status == 1)
         #expect(refused.standardError.contains(down) && refused.standardError.contains("accepts no writes"), "\(refused.standardError)")
     }
@@ -274,7 +274,7 @@ struct PlantRecordTests {
         for statement in ["UPDATE result SET value = '0'", "DELETE FROM audit", "UPDATE signature SET meaning = 'approved'", "TRUNCATE audit"] {
             #expect(throws: (any Error).self, "\(statement)") { try cluster.psql(database, statement, role: Self.serverRole) }
         }
-        #expect(try cluster.psql(database, "SELECT COUNT(*) > 0 FROM audit", role: Self.serverRole).contains("t"))
+        #expect(try await cluster.psql(database, "SELECT COUNT(*) > 0 FROM audit", role: Self.serverRole).contains("t"))
     }
 
     @Test("a record server refuses a database without this version's schema, and one it cannot reach, naming why")
@@ -283,27 +283,27 @@ struct PlantRecordTests {
         let empty = try cluster.createDatabase()
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let unmigrated = try FloorgateProcess.run(["record", "serve", "--db", cluster.socketURL(empty), "--socket", scratch.path("r.sock")])
+        let unmigrated = try await FloorgateProcess.run(["record", "serve", "--db", cluster.socketURL(empty), "--socket", scratch.path("r.sock")])
         #expect(unmigrated.status == 1)
         #expect(unmigrated.standardError.contains("schema version 0") && unmigrated.standardError.contains("record migrate"), "\(unmigrated.standardError)")
         // A record migrated by a newer Floorgate, and a role without the servers' privileges.
         let (_, serverURL, newer) = try await Self.plantRecord(cluster)
-        try cluster.psql(newer, "UPDATE floorgate_schema SET version = 99")
-        let ahead = try FloorgateProcess.run(["record", "serve", "--db", serverURL, "--socket", scratch.path("r.sock")])
+        try await cluster.psql(newer, "UPDATE floorgate_schema SET version = 99")
+        let ahead = try await FloorgateProcess.run(["record", "serve", "--db", serverURL, "--socket", scratch.path("r.sock")])
         #expect(ahead.status == 1 && ahead.standardError.contains("schema version 99") && ahead.standardError.contains("upgrade"), "\(ahead.standardError)")
         try cluster.createRole("floorgate_visitor")
-        let visitor = try FloorgateProcess.run(["record", "serve", "--db", cluster.socketURL(empty, role: "floorgate_visitor"), "--socket", scratch.path("r.sock")])
+        let visitor = try await FloorgateProcess.run(["record", "serve", "--db", cluster.socketURL(empty, role: "floorgate_visitor"), "--socket", scratch.path("r.sock")])
         #expect(visitor.status == 1, "\(visitor.standardError)")
         let (_, _, granted) = try await Self.plantRecord(cluster)
-        let unprivileged = try FloorgateProcess.run(["record", "serve", "--db", cluster.socketURL(granted, role: "floorgate_visitor"), "--socket", scratch.path("r.sock")])
+        let unprivileged = try await FloorgateProcess.run(["record", "serve", "--db", cluster.socketURL(granted, role: "floorgate_visitor"), "--socket", scratch.path("r.sock")])
         #expect(unprivileged.status == 1 && unprivileged.standardError.contains("privilege"), "\(unprivileged.standardError)")
 
-        let nowhere = try FloorgateProcess.run([
+        let nowhere = try await FloorgateProcess.run([
             "record", "serve", "--db", "postgresql:///record?host=\(scratch.path("no-server"))&connect_timeout=2", "--socket", scratch.path("r.sock"),
         ])
         #expect(nowhere.status == 1)
         #expect(nowhere.standardError.contains(scratch.path("no-server")), "\(nowhere.standardError)")
-        let password = try FloorgateProcess.run([
+        let password = try await FloorgateProcess.run([
             "record", "serve", "--db", "postgresql://\(Self.serverRole):wrong@127.0.0.1:\(cluster.port)/\(empty)?sslmode=disable",
             "--socket", scratch.path("r.sock"),
         ])
@@ -320,12 +320,12 @@ struct PlantRecordTests {
         defer { scratch.remove() }
         let server = try FloorgateChild.recordServer(serverURL, socket: scratch.path("s.sock"), logLevel: "error")
         defer { server.kill(SIGKILL) }
-        #expect(server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true)
+        #expect(await server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true)
         let client = RecordClient(socketPath: scratch.path("s.sock"), answerTimeout: .seconds(120))
         _ = try await client.call(.buildOpen, keyed(["serial": "P-0002", "station": "bench-1", "operator": "olga"]))
 
         // The server's sessions freeze, as behind a half-open connection: nothing answers, nothing closes.
-        let backends = try cluster.psql(database, "SELECT pid FROM pg_stat_activity WHERE usename = '\(Self.serverRole)' AND datname = current_database()")
+        let backends = try await cluster.psql(database, "SELECT pid FROM pg_stat_activity WHERE usename = '\(Self.serverRole)' AND datname = current_database()")
             .split(separator: "\n").compactMap { pid_t($0.trimmingCharacters(in: .whitespaces)) }
         try #require(!backends.isEmpty)
         backends.forEach { kill($0, SIGSTOP) }
@@ -356,7 +356,7 @@ struct PlantRecordTests {
         defer { scratch.remove() }
         let serve = ["record", "serve", "--db", serverURL, "--password-rounds", "1000", "--log-level", "error"]
         let server = try FloorgateChild(serve + ["--socket", scratch.path("a.sock")])
-        #expect(server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true)
+        #expect(await server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true)
         let client = RecordClient(socketPath: scratch.path("a.sock"))
         let build = try await client.call("build.open", keyed(["serial": "P-0001", "station": "bench-1", "operator": "olga"]))
         let buildID = try #require(build["build_id"]?.integerValue)
@@ -369,7 +369,7 @@ struct PlantRecordTests {
 
         // The database ends the server's sessions (a restart, a failover): the next request is
         // refused as unreachable, not left waiting, and the server is back within its backoff.
-        try cluster.psql(database, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '\(Self.serverRole)' AND datname = current_database()")
+        try await cluster.psql(database, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '\(Self.serverRole)' AND datname = current_database()")
         try await Task.sleep(for: .milliseconds(100))
         var refusals: [RecordCallError] = []
         var recorded = false
@@ -412,9 +412,9 @@ struct PlantRecordTests {
         try await Task.sleep(for: .milliseconds(200))
         let keys = acknowledged.state.withLock { $0 }
         let quoted = keys.map { "'\($0)'" }.joined(separator: ",")
-        let stored = try cluster.psql(database, "SELECT COUNT(*) FROM result WHERE key IN (\(quoted))").trimmingCharacters(in: .whitespacesAndNewlines)
+        let stored = try await cluster.psql(database, "SELECT COUNT(*) FROM result WHERE key IN (\(quoted))").trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(stored == String(keys.count), "\(keys.count) acknowledged, \(stored) in the record")
-        let verified = try FloorgateProcess.run(["verify", "--db", owner])
+        let verified = try await FloorgateProcess.run(["verify", "--db", owner])
         #expect(verified.status == 0, "\(verified.standardError)")
     }
 }

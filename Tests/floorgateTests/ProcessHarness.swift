@@ -33,7 +33,7 @@ final class FloorgateChild: Sendable {
     }
 
     /// The first line the process prints, or nil if it prints none within `timeout`.
-    func firstLine(timeout: Duration = .seconds(10)) -> String? {
+    func firstLine(timeout: Duration = .seconds(10)) async -> String? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let line = output.data.withLock { data -> String? in
@@ -41,7 +41,7 @@ final class FloorgateChild: Sendable {
                 return String(decoding: data[..<end], as: UTF8.self)
             }
             if let line { return line }
-            Thread.sleep(forTimeInterval: 0.01)
+            try? await Task.sleep(for: .milliseconds(10))
         }
         return nil
     }
@@ -96,9 +96,9 @@ struct SimulatorChild {
     let port: Int
 
     /// Starts `floorgate simulate open-protocol` on `port` (0: a free one) with more arguments.
-    static func start(port: Int = 0, _ arguments: [String]) throws -> SimulatorChild {
+    static func start(port: Int = 0, _ arguments: [String]) async throws -> SimulatorChild {
         let child = try FloorgateChild(["simulate", "open-protocol", "--port", "\(port)"] + arguments)
-        guard let line = child.firstLine(), let bound = line.split(separator: ":").last.flatMap({ Int($0) }) else {
+        guard let line = await child.firstLine(), let bound = line.split(separator: ":").last.flatMap({ Int($0) }) else {
             throw HarnessError.simulatorDidNotStart
         }
         return SimulatorChild(child: child, port: bound)

@@ -17,44 +17,44 @@ struct RecordCommandTests {
         defer { scratch.remove() }
         let database = scratch.path("record.sqlite"), socket = scratch.path("record.sock")
         let server = try FloorgateChild.recordServer(database, socket: socket, logLevel: "warning")
-        #expect(server.firstLine() == "listening on \(socket)")
+        #expect(await server.firstLine() == "listening on \(socket)")
         var status = stat()
         #expect(stat(socket, &status) == 0 && status.st_mode & 0o777 == 0o600)  // no floorgate group here
         #expect(server.standardError.contains("0600"))
 
-        let imported = try FloorgateProcess.run(["record", "import", Self.exampleImport, "--socket", socket])
+        let imported = try await FloorgateProcess.run(["record", "import", Self.exampleImport, "--socket", socket])
         #expect(imported.status == 0, "\(imported.standardError)")
         #expect(try JSONValue(parsing: Array(imported.standardOutput.utf8))["users"] == 5)
 
         let approve = ["record", "approve", "--part", "HX-200", "--part-revision", "C", "--operation", "010", "--revision", "A", "--user", "ada", "--socket", socket]
-        let refused = try FloorgateProcess.run(approve, input: Array("not-her-password\n".utf8))
+        let refused = try await FloorgateProcess.run(approve, input: Array("not-her-password\n".utf8))
         #expect(refused.status == 1)
         #expect(refused.standardError.contains("signature rejected"), "\(refused.standardError)")
         // The wrong password slows the next attempt by a second: one that comes sooner is told so.
-        var approved = try FloorgateProcess.run(approve, input: Array("bench-ada-1\n".utf8))
+        var approved = try await FloorgateProcess.run(approve, input: Array("bench-ada-1\n".utf8))
         for _ in 0..<3 where approved.status == 1 && approved.standardError.contains("try again in") {
             try await Task.sleep(for: .seconds(1))
-            approved = try FloorgateProcess.run(approve, input: Array("bench-ada-1\n".utf8))
+            approved = try await FloorgateProcess.run(approve, input: Array("bench-ada-1\n".utf8))
         }
         #expect(approved.status == 0, "\(approved.standardError)")
 
         let client = RecordClient(socketPath: socket)
         _ = try await client.call("build.open", ["serial": "SN-0001", "station": "bench-3", "operator": "olga", "idempotency_key": "k-open-1"])
-        let shown = try FloorgateProcess.run(["build", "show", "SN-0001", "--socket", socket])
+        let shown = try await FloorgateProcess.run(["build", "show", "SN-0001", "--socket", socket])
         #expect(shown.status == 0, "\(shown.standardError)")
         let build = try JSONValue(parsing: Array(shown.standardOutput.utf8))
         #expect(build["active_step"]?["key"] == "10" && build["instruction"]?["revision"] == "A")
-        let unknown = try FloorgateProcess.run(["build", "show", "SN-4040", "--socket", socket])
+        let unknown = try await FloorgateProcess.run(["build", "show", "SN-4040", "--socket", socket])
         #expect(unknown.status == 1 && unknown.standardError.contains("SN-4040"))
 
         // While the server writes the file, a command writing to it directly is refused, naming
         // the file; a reader is not.
-        let direct = try FloorgateProcess.run([
+        let direct = try await FloorgateProcess.run([
             "record", "nc", "raise", "--build-id", "1", "--description", "scratch", "--raised-by", "olga", "--db", database,
             "--password-rounds", "1000",
         ])
         #expect(direct.status == 1 && direct.standardError.contains("\(database) is open for writing in another process"), "\(direct.standardError)")
-        let verifiedWhileServed = try FloorgateProcess.run(["verify", "--db", database])
+        let verifiedWhileServed = try await FloorgateProcess.run(["verify", "--db", database])
         #expect(verifiedWhileServed.status == 0, "\(verifiedWhileServed.standardError)")
 
         server.kill(SIGTERM)
@@ -62,12 +62,12 @@ struct RecordCommandTests {
         #expect(!FileManager.default.fileExists(atPath: socket))
 
         let page = scratch.path("SN-0001.html")
-        let dhr = try FloorgateProcess.run(["dhr", "SN-0001", "--db", database, "--format", "html", "--output", page])
+        let dhr = try await FloorgateProcess.run(["dhr", "SN-0001", "--db", database, "--format", "html", "--output", page])
         #expect(dhr.status == 0, "\(dhr.standardError)")
         let html = try String(contentsOfFile: page, encoding: .utf8)
         #expect(html.contains("Device history record — serial SN-0001") && html.contains("Ada Approver") && !html.contains("<script"))
 
-        let verified = try FloorgateProcess.run(["verify", "--db", database])
+        let verified = try await FloorgateProcess.run(["verify", "--db", database])
         #expect(verified.status == 0, "\(verified.standardError)")
         #expect(verified.standardOutput.contains("verify; head "))
     }
@@ -77,14 +77,14 @@ struct RecordCommandTests {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let db = ["--db", scratch.path("record.sqlite"), "--password-rounds", "1000"]
-        func run(_ arguments: [String], password: String? = nil) throws -> JSONValue {
-            let outcome = try FloorgateProcess.run(arguments + db, input: Array(((password ?? "") + "\n").utf8))
+        func run(_ arguments: [String], password: String? = nil) async throws -> JSONValue {
+            let outcome = try await FloorgateProcess.run(arguments + db, input: Array(((password ?? "") + "\n").utf8))
             #expect(outcome.status == 0, "\(arguments): \(outcome.standardError)")
             return (try? JSONValue(parsing: Array(outcome.standardOutput.utf8))) ?? .null
         }
         let instruction = ["--part", "HX-200", "--part-revision", "C", "--operation", "010"]
-        _ = try run(["record", "import", Self.exampleImport])
-        _ = try run(["record", "approve"] + instruction + ["--revision", "A", "--user", "ada"], password: "bench-ada-1")
+        _ = try await run(["record", "import", Self.exampleImport])
+        _ = try await run(["record", "approve"] + instruction + ["--revision", "A", "--user", "ada"], password: "bench-ada-1")
 
         // A build to work on, opened as the gateway would, on the same file.
         let store = try await RecordStore.open(.sqlite(path: scratch.path("record.sqlite")), passwordRounds: 1_000)
@@ -93,9 +93,9 @@ struct RecordCommandTests {
         try await store.close()
         let buildID = try #require(opened.result["build_id"]?.integerValue)
 
-        let nc = try run(["record", "nc", "raise", "--build-id", "\(buildID)", "--description", "scratch on the face", "--raised-by", "olga"])
+        let nc = try await run(["record", "nc", "raise", "--build-id", "\(buildID)", "--description", "scratch on the face", "--raised-by", "olga"])
         let ncID = try #require(nc["nc_id"]?.integerValue)
-        let disposition = try run(
+        let disposition = try await run(
             ["record", "nc", "disposition", "--nc-id", "\(ncID)", "--disposition", "use-as-is", "--comment", "cosmetic", "--user", "quinn"],
             password: "bench-quinn-1")
         #expect(disposition["disposition"] == "use-as-is")
@@ -104,11 +104,11 @@ struct RecordCommandTests {
         let stepsValue = try #require(try JSONValue(parsing: Data(contentsOf: URL(fileURLWithPath: Self.exampleImport)))["instructions"]?.arrayValue?.first?["steps"])
         // Revision B: the cover screws' upper limit raised.
         try Data(stepsValue.text.replacingOccurrences(of: #""upper":"1.30""#, with: #""upper":"1.40""#).utf8).write(to: URL(fileURLWithPath: steps))
-        let redline = try run(
+        let redline = try await run(
             ["record", "redline"] + instruction + ["--new-revision", "B", "--why", "ECO-7: new gasket", "--steps", steps, "--user", "eric"],
             password: "bench-eric-1")
         #expect(redline["revision"] == "B" && redline["affected_builds"] == [.integer(buildID)])
-        let difference = try run(["record", "diff"] + instruction + ["--from", "A", "--to", "B", "--json"])
+        let difference = try await run(["record", "diff"] + instruction + ["--from", "A", "--to", "B", "--json"])
         #expect(difference["part"] == "HX-200" && difference["operation"] == "010" && difference["from"] == "A" && difference["to"] == "B")
         #expect(difference["steps"] == [[
             "key": "30", "title": "Torque cover screws", "change": "changed", "title_edits": .null, "text_edits": .null,
@@ -131,43 +131,43 @@ struct RecordCommandTests {
             "  point 'cover screws': upper 1.30 → 1.40",
         ])
 
-        let review = try run(["record", "sign", "--record-type", "build", "--record-id", "\(buildID)", "--subject", "first article", "--user", "quinn"], password: "bench-quinn-1")
+        let review = try await run(["record", "sign", "--record-type", "build", "--record-id", "\(buildID)", "--subject", "first article", "--user", "quinn"], password: "bench-quinn-1")
         #expect(review["printed_name"] == "Quinn Quality" && review["meaning"] == "reviewed")
-        #expect(try run(["record", "unlock", "--login", "olga", "--user", "root-admin"], password: "bench-admin-1")["locked"] == false)
-        let routed = try run(["record", "route", "--station", "bench-7", "--operation", "010", "--operation", "020", "--user", "eric"], password: "bench-eric-1")
+        #expect(try await run(["record", "unlock", "--login", "olga", "--user", "root-admin"], password: "bench-admin-1")["locked"] == false)
+        let routed = try await run(["record", "route", "--station", "bench-7", "--operation", "010", "--operation", "020", "--user", "eric"], password: "bench-eric-1")
         #expect(routed["station"] == "bench-7" && routed["operations"] == ["010", "020"])
 
-        let shown = try run(["build", "show", "SN-0001"])
+        let shown = try await run(["build", "show", "SN-0001"])
         #expect(shown["pending_redline"]?["to_revision"] == "B")
-        #expect(try FloorgateProcess.run(["verify", "--db", scratch.path("record.sqlite")]).status == 0)
+        #expect(try await FloorgateProcess.run(["verify", "--db", scratch.path("record.sqlite")]).status == 0)
     }
 
     @Test("verify exits 3 naming the problem when one byte of the file changed")
-    func verifyCatchesAFlippedByte() throws {
+    func verifyCatchesAFlippedByte() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let database = scratch.path("record.sqlite")
-        let imported = try FloorgateProcess.run(["record", "import", Self.exampleImport, "--db", database, "--password-rounds", "1000"])
+        let imported = try await FloorgateProcess.run(["record", "import", Self.exampleImport, "--db", database, "--password-rounds", "1000"])
         #expect(imported.status == 0, "\(imported.standardError)")
-        #expect(try FloorgateProcess.run(["verify", "--db", database]).status == 0)
+        #expect(try await FloorgateProcess.run(["verify", "--db", database]).status == 0)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: database))
         let range = try #require(bytes.range(of: Data("Eric Engineer".utf8)))
         bytes[range.lowerBound] = UInt8(ascii: "A")  // "Aric Engineer"
         try bytes.write(to: URL(fileURLWithPath: database))
-        let broken = try FloorgateProcess.run(["verify", "--db", database])
+        let broken = try await FloorgateProcess.run(["verify", "--db", database])
         #expect(broken.status == 3)
         #expect(broken.standardError.contains("does not verify") || broken.standardError.contains("damaged"), "\(broken.standardError)")
     }
 
     @Test("bad usage exits 2 and says what is allowed; a missing record exits 1")
-    func usageErrors() throws {
-        let format = try FloorgateProcess.run(["dhr", "SN-1", "--db", "/nonexistent/record.sqlite", "--format", "pdf"])
+    func usageErrors() async throws {
+        let format = try await FloorgateProcess.run(["dhr", "SN-1", "--db", "/nonexistent/record.sqlite", "--format", "pdf"])
         #expect(format.status == 2 && format.standardError.contains("json, html"))
-        let missing = try FloorgateProcess.run(["verify", "--db", "/nonexistent/record.sqlite"])
+        let missing = try await FloorgateProcess.run(["verify", "--db", "/nonexistent/record.sqlite"])
         #expect(missing.status == 1 && missing.standardError.contains("/nonexistent/record.sqlite"))
-        let noServer = try FloorgateProcess.run(["build", "show", "SN-1", "--socket", "/nonexistent/record.sock"])
+        let noServer = try await FloorgateProcess.run(["build", "show", "SN-1", "--socket", "/nonexistent/record.sock"])
         #expect(noServer.status == 1 && noServer.standardError.contains("record serve"))
-        let rounds = try FloorgateProcess.run(["record", "import", "x.json", "--db", "r.sqlite", "--password-rounds", "10"])
+        let rounds = try await FloorgateProcess.run(["record", "import", "x.json", "--db", "r.sqlite", "--password-rounds", "10"])
         #expect(rounds.status == 2)
     }
 
@@ -177,9 +177,9 @@ struct RecordCommandTests {
         defer { scratch.remove() }
         let socketPath = scratch.path("record.sock")
         let first = try FloorgateChild.recordServer(scratch.path("first.sqlite"), socket: socketPath)
-        #expect(first.firstLine() == "listening on \(socketPath)")
+        #expect(await first.firstLine() == "listening on \(socketPath)")
 
-        let second = try FloorgateProcess.run(["record", "serve", "--db", scratch.path("second.sqlite"), "--socket", socketPath])
+        let second = try await FloorgateProcess.run(["record", "serve", "--db", scratch.path("second.sqlite"), "--socket", socketPath])
         #expect(second.status == 1 && second.standardError.contains("a record server already answers on \(socketPath)"), "\(second.standardError)")
 
         // Two requests, then the client shuts down its writing side and reads to the end.
@@ -195,7 +195,7 @@ struct RecordCommandTests {
         #expect(FileManager.default.fileExists(atPath: socketPath))
         let third = try FloorgateChild.recordServer(scratch.path("first.sqlite"), socket: socketPath)
         defer { third.kill(SIGKILL) }
-        #expect(third.firstLine() == "listening on \(socketPath)")
+        #expect(await third.firstLine() == "listening on \(socketPath)")
     }
 
     @Test("at the descriptor limit the record's accept loop backs off instead of spinning, and serves again once descriptors are free")
@@ -205,7 +205,7 @@ struct RecordCommandTests {
         let socketPath = scratch.path("record.sock")
         let server = try FloorgateChild.recordServer(scratch.path("record.sqlite"), socket: socketPath, logLevel: "critical")
         defer { server.kill(SIGKILL) }
-        #expect(server.firstLine() == "listening on \(socketPath)")
+        #expect(await server.firstLine() == "listening on \(socketPath)")
         // The server may open a few more descriptors than it has now; a client or two beyond
         // that, accept meets EMFILE.
         let inUse = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(server.pid)/fd").count
