@@ -43,6 +43,12 @@ public enum RecordErrorCode: Int, Sendable, Hashable, CaseIterable {
     /// The unit's route does not let this station open that operation now (out of order, or
     /// another station's): the message names where the unit goes next.
     case notOnRoute = 1017
+    /// The point's name is in more than one step or operation of the part: the request must
+    /// name the step (and the operation).
+    case ambiguousPoint = 1030
+    /// The point has too few complete subgroups for what was asked (limits are frozen from 2
+    /// or more).
+    case tooFewSubgroups = 1031
     /// The idempotency key was first used with other content (other params, another signer): a
     /// new request needs a new key, and the first answer is not given for it.
     case idempotencyKeyReused = 1060

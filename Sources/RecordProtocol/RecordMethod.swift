@@ -35,6 +35,8 @@ public struct RecordMethod: RawRepresentable, Hashable, Sendable, Comparable, Ex
     public static let sign: RecordMethod = "sign"
     public static let dhrExport: RecordMethod = "dhr.export"
     public static let routeSet: RecordMethod = "route.set"
+    public static let spcGet: RecordMethod = "spc.get"
+    public static let spcFreeze: RecordMethod = "spc.freeze"
     /// Asks for the record's notifications on this connection; answered by the socket itself.
     public static let subscribe: RecordMethod = "subscribe"
 
@@ -43,7 +45,7 @@ public struct RecordMethod: RawRepresentable, Hashable, Sendable, Comparable, Ex
     public static let writes: Set<RecordMethod> = [
         .recordImport, .userUnlock, .userAuthenticate, .instructionApprove, .redlinePublish, .redlineAcknowledge, .workOrderRelease,
         .workOrderClose, .buildOpen, .buildClose, .resultRecord, .resultCorrect, .stepComplete, .ncRaise,
-        .ncDisposition, .sign, .routeSet,
+        .ncDisposition, .sign, .routeSet, .spcFreeze,
     ]
 
     /// Whether this method changes the record.

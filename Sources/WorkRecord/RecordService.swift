@@ -322,5 +322,7 @@ extension RecordService {
         .sign: MethodHandler(signing: .always, run: UserMethods.sign),
         .dhrExport: MethodHandler(run: DeviceHistoryRecord.export),
         .routeSet: MethodHandler(signing: .always, run: RouteMethods.set),
+        .spcGet: MethodHandler(run: SPCMethods.get),
+        .spcFreeze: MethodHandler(signing: .always, run: SPCMethods.freeze),
     ]
 }

@@ -27,6 +27,8 @@ struct JSONOutputTests {
         "record route": ["--station", "bench-3", "--operation", "010", "--user", "eric"],
         "record move-in": ["--from", "station.sqlite", "--to", "plant.sqlite"],
         "build show": ["SN-0001"],
+        "spc show": ["--part", "P", "--point", "bore"],
+        "spc freeze": ["--part", "P", "--point", "bore", "--user", "quinn"],
         "dhr": ["SN-0001"],
         "devices": [],
         "status": [],

@@ -7,7 +7,7 @@ import RecordProtocol
 /// change it: `floorgate record migrate` does, under the database owner's role.
 enum PostgresSchema {
     /// The version this build of Floorgate reads and writes.
-    static let version: Int64 = 3
+    static let version: Int64 = 4
 
     /// The schema version a database holds; 0 for a database without the record's schema.
     static func installedVersion(_ transaction: any RecordTransaction) async throws(RecordStoreError) -> Int64 {
@@ -21,8 +21,18 @@ enum PostgresSchema {
     /// The statements that bring a database from the version before to each version, one
     /// statement each, oldest first. A released version's statements never change.
     static var migrations: [(version: Int64, statements: [String])] {
-        [(1, version1.flatMap(statements)), (2, version2.flatMap(statements)), (3, version3.flatMap(statements))]
+        [
+            (1, version1.flatMap(statements)), (2, version2.flatMap(statements)), (3, version3.flatMap(statements)),
+            (4, version4.flatMap(statements)),
+        ]
     }
+
+    /// Version 4: control limits frozen for a point (`spc.freeze`).
+    private static let version4 = [
+        RecordSchema.spcLimits(id: "BIGINT PRIMARY KEY", integer: "BIGINT"),
+        appendOnlyTriggers("spc_limits"),
+        "UPDATE floorgate_schema SET version = 4;",
+    ]
 
     /// Version 3: what binds an idempotency key to its request's content (`RecordService.digest`);
     /// NULL for keys stored before.

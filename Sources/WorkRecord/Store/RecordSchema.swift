@@ -8,10 +8,11 @@ enum RecordSchema {
     static let auditedTables = [
         "user", "part", "instruction", "work_order", "unit_serial", "build", "result", "signature",
         "step_completion", "nonconformance", "nc_disposition", "redline", "redline_ack", "station_route",
+        "spc_limits",
     ]
 
     /// Tables that only ever grow: triggers refuse UPDATE and DELETE on them.
-    static let appendOnlyTables = firstAppendOnlyTables + ["station_route"]
+    static let appendOnlyTables = firstAppendOnlyTables + ["station_route", "spc_limits"]
 
     /// The append-only tables of the first schema, whose triggers its first migration creates
     /// (a migration, once released, never changes).
@@ -26,5 +27,34 @@ enum RecordSchema {
             ("instruction_status_forward", "instruction", "UPDATE"),
             ("instruction_keep_approved", "instruction", "DELETE"),
         ]
+    }
+
+    /// The table of control limits frozen for a point (`spc.freeze`), in either store's
+    /// column types. The figures are the Doubles' shortest exact text.
+    static func spcLimits(id: String, integer: String) -> String {
+        """
+        CREATE TABLE spc_limits (
+            id \(id),
+            part TEXT NOT NULL,
+            operation TEXT NOT NULL,
+            step TEXT NOT NULL,
+            point TEXT NOT NULL,
+            chart TEXT NOT NULL CHECK (chart IN ('I-MR', 'Xbar-R', 'Xbar-S')),
+            subgroup_size \(integer) NOT NULL,
+            centre TEXT NOT NULL,
+            lower TEXT NOT NULL,
+            upper TEXT NOT NULL,
+            dispersion_centre TEXT NOT NULL,
+            dispersion_lower TEXT NOT NULL,
+            dispersion_upper TEXT NOT NULL,
+            sigma_within TEXT NOT NULL,
+            baseline_subgroups \(integer) NOT NULL,
+            first_build \(integer) NOT NULL REFERENCES build(id),
+            last_build \(integer) NOT NULL REFERENCES build(id),
+            signature_id \(integer) NOT NULL REFERENCES signature(id),
+            frozen_at TEXT NOT NULL
+        );
+        CREATE INDEX spc_limits_point ON spc_limits (part, operation, step, point, id);
+        """
     }
 }

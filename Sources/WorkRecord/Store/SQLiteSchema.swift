@@ -223,6 +223,10 @@ enum SQLiteSchema {
             // stored before.
             try db.execute(sql: "ALTER TABLE idempotency ADD COLUMN digest TEXT")
         }
+        migrator.registerMigration("8 frozen control limits") { db in
+            try db.execute(sql: RecordSchema.spcLimits(id: "INTEGER PRIMARY KEY", integer: "INTEGER"))
+            try db.execute(sql: appendOnlyTriggers("spc_limits"))
+        }
         return migrator
     }
 
