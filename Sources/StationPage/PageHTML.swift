@@ -29,6 +29,7 @@ public enum PageHTML {
             <section id="latest" class="panel latest" aria-live="polite">\(view.readings.first.map(latest) ?? latestEmpty)</section>
             <section id="needs" class="panel needs" aria-live="assertive">\(needs(view.build))</section>
             <section id="step" class="panel step">\(step(view.build))</section>
+            \(framePanel("Control chart", id: "chart", source: "/step/charts", frameClass: "chart"))
             <section class="panel readings"><h2>Readings</h2><ol id="reading-list" data-max="\(StationBoard.readingsShown)">\(view.readings.map(readingItem).joined())</ol></section>
             <section id="devices" class="panel devices">\(devices(view.devices))</section>
             <section id="notices" class="panel notices">\(notices(view.notices))</section>
@@ -56,7 +57,7 @@ public enum PageHTML {
     }
 
     static func document(title: String, view: Station, current: String, body: () -> String) -> String {
-        let links = [("/", "Station"), ("/build", "Build"), ("/devices", "Devices")].map { path, name in
+        let links = [("/", "Station"), ("/build", "Build"), ("/spc", "SPC"), ("/devices", "Devices")].map { path, name in
             "<a href=\"\(path)\"\(path == current ? " aria-current=\"page\"" : "")>\(name)</a>"
         }.joined()
         return """
@@ -185,6 +186,7 @@ public enum PageHTML {
             <main class="build-page">
             <section id="build" class="panel build">\(buildSummary(view.build))</section>
             <section id="steps" class="panel">\(steps(view.build))</section>
+            \(framePanel("Process capability, worst first", id: "capability", source: "/spc/table", frameClass: "capability"))
             \(framePanel("History so far (device history record)", id: "history", source: "/build/history"))
             </main>
             """
@@ -205,8 +207,20 @@ public enum PageHTML {
 
     /// A full-width panel framing a part the server renders from elsewhere; a live update
     /// naming `id` in its `refresh` reloads it.
-    private static func framePanel(_ heading: String, id: String, source: String) -> String {
-        "<section class=\"panel wide\"><h2>\(HTMLText.escaped(heading))</h2><iframe id=\"\(id)\" class=\"history\" src=\"\(source)\" title=\"\(HTMLText.escaped(heading))\"></iframe></section>"
+    private static func framePanel(_ heading: String, id: String, source: String, frameClass: String = "history") -> String {
+        "<section class=\"panel wide\"><h2>\(HTMLText.escaped(heading))</h2><iframe id=\"\(id)\" class=\"\(frameClass)\" src=\"\(source)\" title=\"\(HTMLText.escaped(heading))\"></iframe></section>"
+    }
+
+    /// The SPC page: the open build's measured points, worst Cpk first, each linking to its chart.
+    static func spcPage(_ view: Station, table: String) -> String {
+        document(title: "\(view.station) · SPC", view: view, current: "/spc") {
+            """
+            <main class="spc-page">
+            <section class="panel wide"><h2>Process capability, worst first</h2>\(table)
+            <p class="hint">Cp and Cpk from the within-subgroup sigma, Pp and Ppk from the overall one (docs/spc.md).</p></section>
+            </main>
+            """
+        }
     }
 
     /// A document shown in such a frame.

@@ -78,13 +78,13 @@ public actor StationBoard {
         case .build(let view):
             build = view["status"] == "open" ? view : nil
             if view["status"] != "open" { notices.insert("build \(view["build_id"]?.text ?? "?") \(view["status"]?.stringValue ?? "closed")", at: 0) }
-            publish(buildParts(), refresh: ["history"])
+            publish(buildParts(), refresh: Self.framesFromTheRecord)
         case .step(_, let step):
             if case .object(var members) = build {
                 members["active_step"] = step
                 build = .object(members)
             }
-            publish([.replace("step", PageHTML.step(build)), .replace("needs", PageHTML.needs(build))], refresh: ["history"])
+            publish([.replace("step", PageHTML.step(build)), .replace("needs", PageHTML.needs(build))], refresh: Self.framesFromTheRecord)
         case .recorded(let source, let summary, let answer):
             let verdict = PageVerdict(record: answer["verdict"]?.stringValue)
             let reading = Reading(
@@ -105,7 +105,7 @@ public actor StationBoard {
         readings = Array(readings.prefix(Self.readingsShown))
         publish(
             [.replace("latest", PageHTML.latest(reading)), .prepend("reading-list", PageHTML.readingItem(reading))],
-            cue: reading.verdict.isFailure ? "fail" : nil, refresh: ["history"])
+            cue: reading.verdict.isFailure ? "fail" : nil, refresh: Self.framesFromTheRecord)
     }
 
     private func buildParts() -> [PageFragment] {
@@ -119,6 +119,10 @@ public actor StationBoard {
             station: station, operatorLogin: operatorLogin, build: build, readings: readings, devices: devices, notices: notices,
             run: run, lastUpdateID: lastUpdateID)
     }
+
+    /// The framed parts the server renders from the record (the history, the step's charts,
+    /// the capability table): a build, step or result changes them.
+    static let framesFromTheRecord = ["history", "chart", "capability"]
 
     private func publish(_ fragments: [PageFragment], cue: String? = nil, refresh: [String] = []) {
         let update = PageUpdate(run: run, id: nextID, fragments: fragments, cue: cue, refresh: refresh)

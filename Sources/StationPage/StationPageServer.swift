@@ -72,6 +72,14 @@ public enum StationPageServer {
         router.get("/") { _, _ in html(PageHTML.station(await context.board.snapshot)) }
         router.get("/build") { _, _ in html(await buildPage(context)) }
         router.get("/build/history") { _, _ in html(await history(context)) }
+        router.get("/step/charts") { _, _ in html(await stepCharts(context)) }
+        router.get("/spc") { _, _ in html(PageHTML.spcPage(await context.board.snapshot, table: await capabilityTable(context))) }
+        router.get("/spc/table") { _, _ in html(PageHTML.framedDocument(await capabilityTable(context))) }
+        router.get("/spc/chart") { request, _ in
+            let query = request.uri.queryParameters
+            guard let build = await context.board.build else { return html(PageHTML.framedDocument("<p>No build is open.</p>")) }
+            return html(PageHTML.framedDocument(await chart(context, build: build, step: query.get("step") ?? "", point: query.get("point") ?? "")))
+        }
         router.get("/devices") { _, _ in html(await devicesPage(context)) }
         router.get("/devices/plugged") { _, _ in html(pluggedPage(context)) }
         router.get("/events") { request, _ in
@@ -244,6 +252,59 @@ public enum StationPageServer {
         } catch {
             return PageHTML.framedDocument("<p>The record cannot give the history now: \(HTMLText.escaped(error.description))</p>")
         }
+    }
+
+    /// The charts of the active step's measured points, beside the step on the station page.
+    static func stepCharts(_ context: Context) async -> String {
+        guard let build = await context.board.build, let step = build["active_step"], !step.isNull else {
+            return PageHTML.framedDocument("<p class=\"hint\">No step is active.</p>")
+        }
+        let points = (step["points"]?.arrayValue ?? []).filter { $0["kind"]?.stringValue != "scan" }.compactMap { $0["name"]?.stringValue }
+        guard !points.isEmpty else { return PageHTML.framedDocument("<p class=\"hint\">This step measures nothing: it has no chart.</p>") }
+        var figures: [String] = []
+        for point in points {
+            figures.append(await chart(context, build: build, step: step["key"]?.stringValue ?? "", point: point))
+        }
+        return PageHTML.framedDocument(figures.joined())
+    }
+
+    /// One point's chart (its last 50 subgroups) for the open build's part and operation.
+    static func chart(_ context: Context, build: JSONValue, step: String, point: String) async -> String {
+        let params: JSONValue = [
+            "part": build["part"] ?? .null, "operation": build["operation"] ?? .null, "step": .string(step), "point": .string(point),
+            "last": .integer(SPCChart.subgroupsShown),
+        ]
+        do {
+            return SPCChart.figure(try await context.record.call(.spcGet, params))
+        } catch {
+            return "<p>The record cannot give the chart of \(HTMLText.escaped(point)) now: \(HTMLText.escaped(error.description))</p>"
+        }
+    }
+
+    /// The open build's measured points with their capability, worst Cpk first.
+    static func capabilityTable(_ context: Context) async -> String {
+        guard let build = await context.board.build else { return "<p class=\"hint\">No build is open: the table lists its points.</p>" }
+        let instruction: JSONValue
+        do {
+            instruction = try await context.record.call(.instructionGet, [
+                "part": build["part"] ?? .null, "part_revision": build["part_revision"] ?? .null, "operation": build["operation"] ?? .null,
+                "revision": build["instruction"]?["revision"] ?? .null,
+            ])
+        } catch {
+            return "<p>The record cannot give the instruction now: \(HTMLText.escaped(error.description))</p>"
+        }
+        var rows: [SPCChart.CapabilityRow] = []
+        for step in instruction["steps"]?.arrayValue ?? [] {
+            for point in step["points"]?.arrayValue ?? [] where point["kind"]?.stringValue != "scan" {
+                let params: JSONValue = [
+                    "part": build["part"] ?? .null, "operation": build["operation"] ?? .null, "step": step["key"] ?? .null,
+                    "point": point["name"] ?? .null, "last": 1,
+                ]
+                let report = try? await context.record.call(.spcGet, params)
+                rows.append(SPCChart.CapabilityRow(step: step["key"]?.stringValue ?? "", point: point["name"]?.stringValue ?? "", report: report))
+            }
+        }
+        return SPCChart.capabilityTable(rows)
     }
 
     static func devicesPage(_ context: Context) async -> String {

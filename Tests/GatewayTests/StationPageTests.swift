@@ -162,6 +162,12 @@ struct StationPageTests {
         let state = try JSONValue(parsing: Array(try await HTTP.get(port: station.port, "/state.json").body.utf8))
         #expect(state["serial"] == "SN-0001" && (state["viewers"]?.integerValue ?? 0) >= 1)
         #expect(try await HTTP.get(port: station.port, "/build/history").body.contains("history of SN-0001"))
+        // Beside the step, its measured point's chart; the SPC page lists the instruction's points.
+        #expect(page.contains("<iframe id=\"chart\" class=\"chart\" src=\"/step/charts\""))
+        let charts = try await HTTP.get(port: station.port, "/step/charts").body
+        #expect(charts.contains("<figure class=\"spc\" data-point=\"bore diameter\">") && charts.contains("no subgroups yet"), "\(charts)")
+        let spc = try await HTTP.get(port: station.port, "/spc").body
+        #expect(spc.contains("step=10&amp;point=bore%20diameter\">bore diameter</a>") && spc.contains(">cover screws</a>"), "\(spc)")
     }
 
     @Test("the page relays a signature only in a dialog opened for that signer, and closes a dialog after three wrong passwords")

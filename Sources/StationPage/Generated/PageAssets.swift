@@ -64,6 +64,15 @@ dialog input, dialog select { font: inherit; width: 100%; padding: .4rem; }
 table.listing { width: 100%; border-collapse: collapse; font-size: .95rem; }
 table.listing th, table.listing td { text-align: left; padding: .25rem .4rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 iframe.history { width: 100%; min-height: 70vh; border: 1px solid var(--line); background: #fff; }
+iframe.chart { width: 100%; min-height: 34rem; border: 0; background: #fff; }
+iframe.capability { width: 100%; min-height: 14rem; border: 0; background: #fff; }
+figure.spc { margin: 0 0 1rem; }
+figure.spc figcaption { font-size: 1rem; margin-bottom: .3rem; }
+svg.spc-chart { width: 100%; max-width: 44rem; height: auto; font-family: inherit; }
+.spc-notices { margin: .4rem 0; padding-left: 1.2rem; color: var(--fail); font-weight: 700; }
+.spc-notices li::marker { content: "◆ "; }
+.spc-warnings, .spc-quiet { color: var(--idle); font-size: .9rem; }
+table.capability td.index { text-align: right; font-variant-numeric: tabular-nums; }
 @media (max-width: 800px) { body { font-size: 16px; } .big { font-size: 1.8rem; } .verdict-block .verdict-words, .verdict-block .value { font-size: 2.2rem; } }
 """#
 
