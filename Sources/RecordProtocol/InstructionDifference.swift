@@ -52,6 +52,8 @@ public struct StepChange: Sendable, Equatable {
     public var titleEdits: [WordEdit]?
     public var textEdits: [WordEdit]?
     public var points: [PointChange]
+    /// Pictures added and removed (a changed picture is a new hash: one removed, one added).
+    public var pictures: [PictureChange]
 
     /// The change from `old` to `new` (either may be missing), or nil when the step is the same.
     init?(from old: JSONValue?, to new: JSONValue?) {
@@ -66,14 +68,15 @@ public struct StepChange: Sendable, Equatable {
         let newNames = Set(newPoints.map { $0["name"]?.stringValue ?? "" })
         points = newPoints.compactMap { PointChange(from: oldByName[$0["name"]?.stringValue ?? ""], to: $0) }
             + oldPoints.filter { !newNames.contains($0["name"]?.stringValue ?? "") }.compactMap { PointChange(from: $0, to: nil) }
-        if kind == .changed && titleEdits == nil && textEdits == nil && points.isEmpty { return nil }
+        pictures = PictureChange.changes(from: old?["pictures"]?.arrayValue ?? [], to: new?["pictures"]?.arrayValue ?? [])
+        if kind == .changed && titleEdits == nil && textEdits == nil && points.isEmpty && pictures.isEmpty { return nil }
     }
 
     var json: JSONValue {
         [
             "key": .string(key), "title": .string(title), "change": .string(kind.rawValue),
             "title_edits": titleEdits.map(WordEdit.json) ?? .null, "text_edits": textEdits.map(WordEdit.json) ?? .null,
-            "points": .array(points.map(\.json)),
+            "points": .array(points.map(\.json)), "pictures": .array(pictures.map(\.json)),
         ]
     }
 
@@ -83,9 +86,31 @@ public struct StepChange: Sendable, Equatable {
             if let titleEdits, kind == .changed { lines.append("  title: " + WordEdit.text(titleEdits)) }
             if let textEdits { lines.append("  text: " + WordEdit.text(textEdits)) }
             lines += points.map { "  " + $0.line }
+            lines += pictures.map { "  " + $0.line }
         }
         return lines
     }
+}
+
+/// A picture a step gained or lost, named by its caption and its hash.
+public struct PictureChange: Sendable, Equatable {
+    public var hash: String
+    public var caption: String
+    public var kind: StepChange.Kind
+
+    /// The pictures only one side shows, by hash: removed ones first, in each side's order.
+    static func changes(from old: [JSONValue], to new: [JSONValue]) -> [PictureChange] {
+        let oldHashes = Set(old.compactMap { $0["hash"]?.stringValue }), newHashes = Set(new.compactMap { $0["hash"]?.stringValue })
+        func change(_ picture: JSONValue, _ kind: StepChange.Kind) -> PictureChange {
+            PictureChange(hash: picture["hash"]?.stringValue ?? "", caption: picture["caption"]?.stringValue ?? "", kind: kind)
+        }
+        return old.filter { !newHashes.contains($0["hash"]?.stringValue ?? "") }.map { change($0, .removed) }
+            + new.filter { !oldHashes.contains($0["hash"]?.stringValue ?? "") }.map { change($0, .added) }
+    }
+
+    var json: JSONValue { ["hash": .string(hash), "caption": .string(caption), "change": .string(kind.rawValue)] }
+
+    var line: String { "picture '\(caption)' (\(hash.prefix(12))…): \(kind.rawValue)" }
 }
 
 /// A point added, removed or changed, with the fields that differ.

@@ -49,6 +49,11 @@ public enum RecordErrorCode: Int, Sendable, Hashable, CaseIterable {
     /// The point has too few complete subgroups for what was asked (limits are frozen from 2
     /// or more).
     case tooFewSubgroups = 1031
+    /// A step's picture is larger than the record takes (512 KiB).
+    case pictureTooLarge = 1032
+    /// A step's picture is not what its type says, or an SVG holds something not allowed
+    /// (scripts, foreign objects, event attributes, outside links): the message names it.
+    case pictureRefused = 1033
     /// The idempotency key was first used with other content (other params, another signer): a
     /// new request needs a new key, and the first answer is not given for it.
     case idempotencyKeyReused = 1060

@@ -37,6 +37,8 @@ public struct RecordMethod: RawRepresentable, Hashable, Sendable, Comparable, Ex
     public static let routeSet: RecordMethod = "route.set"
     public static let spcGet: RecordMethod = "spc.get"
     public static let spcFreeze: RecordMethod = "spc.freeze"
+    public static let mediaPut: RecordMethod = "media.put"
+    public static let mediaGet: RecordMethod = "media.get"
     /// Asks for the record's notifications on this connection; answered by the socket itself.
     public static let subscribe: RecordMethod = "subscribe"
 
@@ -45,7 +47,7 @@ public struct RecordMethod: RawRepresentable, Hashable, Sendable, Comparable, Ex
     public static let writes: Set<RecordMethod> = [
         .recordImport, .userUnlock, .userAuthenticate, .instructionApprove, .redlinePublish, .redlineAcknowledge, .workOrderRelease,
         .workOrderClose, .buildOpen, .buildClose, .resultRecord, .resultCorrect, .stepComplete, .ncRaise,
-        .ncDisposition, .sign, .routeSet, .spcFreeze,
+        .ncDisposition, .sign, .routeSet, .spcFreeze, .mediaPut,
     ]
 
     /// Whether this method changes the record.

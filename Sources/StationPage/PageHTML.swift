@@ -106,8 +106,12 @@ public enum PageHTML {
                 """
         }.joined()
         let instructions = step["text"]?.stringValue.flatMap { $0.isEmpty ? nil : "<p class=\"instructions\">\(HTMLText.escaped($0))</p>" } ?? ""
+        let pictures = (step["pictures"]?.arrayValue ?? []).compactMap { picture -> String? in
+            guard let hash = picture["hash"]?.stringValue else { return nil }
+            return "<figure class=\"picture\"><img src=\"/media/\(HTMLText.escaped(hash))\" alt=\"\(text(picture["caption"], or: ""))\"><figcaption>\(text(picture["caption"], or: ""))</figcaption></figure>"
+        }.joined()
         return """
-            <h2>Step <span id="step-key">\(text(step["key"]))</span>: \(text(step["title"]))</h2>\(instructions)
+            <h2>Step <span id="step-key">\(text(step["key"]))</span>: \(text(step["title"]))</h2>\(instructions)\(pictures.isEmpty ? "" : "<div class=\"pictures\">\(pictures)</div>")
             <table class="points"><thead><tr><th>Point</th><th>Nominal</th><th>Limits</th><th>Results</th></tr></thead><tbody>\(points)</tbody></table>
             """
     }
@@ -285,6 +289,13 @@ public enum PageHTML {
                     }
                     let pointChange = point["change"]?.stringValue ?? "changed"
                     lines.append("Point '\(text(point["name"]))' \(HTMLText.escaped(pointChange))" + (pointChange == "removed" ? "" : ": " + fields.joined(separator: "; ")))
+                }
+                // A picture added is shown; a removed one named, struck through.
+                for picture in step["pictures"]?.arrayValue ?? [] {
+                    let hash = HTMLText.escaped(picture["hash"]?.stringValue ?? "")
+                    lines.append(picture["change"]?.stringValue == "added"
+                        ? "Picture added: <ins>\(text(picture["caption"], or: ""))</ins><br><img class=\"redline-picture\" src=\"/media/\(hash)\" alt=\"\(text(picture["caption"], or: ""))\">"
+                        : "Picture removed: <del>\(text(picture["caption"], or: ""))</del>")
                 }
             }
             items.append("<li>" + lines.joined(separator: "<br>") + "</li>")

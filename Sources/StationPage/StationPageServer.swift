@@ -1,4 +1,5 @@
 import DeviceIO
+import Foundation
 public import FloorgateCore
 public import Gateway
 import HTTPTypes
@@ -80,6 +81,7 @@ public enum StationPageServer {
             guard let build = await context.board.build else { return html(PageHTML.framedDocument("<p>No build is open.</p>")) }
             return html(PageHTML.framedDocument(await chart(context, build: build, step: query.get("step") ?? "", point: query.get("point") ?? "")))
         }
+        router.get("/media/:hash") { _, requestContext in await picture(context, hash: requestContext.parameters.get("hash") ?? "") }
         router.get("/devices") { _, _ in html(await devicesPage(context)) }
         router.get("/devices/plugged") { _, _ in html(pluggedPage(context)) }
         router.get("/events") { request, _ in
@@ -142,6 +144,26 @@ public enum StationPageServer {
 
     static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// A step's picture, from the record by its hash. An SVG is served as an image that may load
+    /// and run nothing (its own Content-Security-Policy), whatever got past the record's check.
+    static func picture(_ context: Context, hash: String) async -> Response {
+        do {
+            let picture = try await context.record.call(.mediaGet, ["hash": .string(hash)])
+            guard let type = picture["content_type"]?.stringValue, let data = picture["data"]?.stringValue.flatMap({ Data(base64Encoded: $0) }) else {
+                return html("<p>The record gave no picture.</p>", status: .badGateway)
+            }
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: type, .cacheControl: "public, max-age=31536000, immutable",
+                    .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'", HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+                ],
+                body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        } catch {
+            return html("<p>No picture \(HTMLText.escaped(hash)): \(HTMLText.escaped(error.description))</p>", status: error.code == .notFound ? .notFound : .badGateway)
+        }
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status) -> Response {

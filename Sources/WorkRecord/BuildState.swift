@@ -242,8 +242,9 @@ struct BuildState {
         ])
     }
 
+    /// The step as builds show it; `pictures` only where the step shows any.
     func stepJSON(_ step: InstructionContent.Step) -> JSONValue {
-        .object([
+        var members: [String: JSONValue] = [
             "key": .string(step.key), "title": .string(step.title), "text": .string(step.text),
             "points": .array(step.points.map { point in
                 guard case .object(var members) = point.json else { return point.json }
@@ -251,7 +252,11 @@ struct BuildState {
                 members["open"] = .integer(Int64(openSlots(step: step.key, point: point)))
                 return .object(members)
             }),
-        ])
+        ]
+        if !step.pictures.isEmpty {
+            members["pictures"] = .array(step.pictures.map { ["hash": .string($0.hash), "caption": .string($0.caption)] })
+        }
+        return .object(members)
     }
 
     static func resultJSON(_ row: RecordRow) -> JSONValue {

@@ -50,6 +50,13 @@ public enum DeviceHistoryPage {
             page.table(
                 headers: ["Revision", "Title", "Approval signature"],
                 rows: (build["instruction_revisions"]?.arrayValue ?? []).map { [$0["revision"], $0["title"], $0["approval_signature"]].map(PageBuilder.cell) })
+            let pictures = (build["instruction_revisions"]?.arrayValue ?? []).flatMap { revision in
+                (revision["pictures"]?.arrayValue ?? []).map { [revision["revision"], $0["step"], $0["caption"], $0["hash"]].map(PageBuilder.cell) }
+            }
+            if !pictures.isEmpty {
+                page.element("h3", "Pictures shown (by SHA-256 of their bytes)")
+                page.table(headers: ["Revision", "Step", "Caption", "SHA-256"], rows: pictures)
+            }
             page.element("h3", "Steps performed")
             page.table(
                 headers: ["Step", "Performed on revision", "Completed", "Signature"],

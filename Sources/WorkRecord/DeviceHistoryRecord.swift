@@ -96,11 +96,17 @@ enum DeviceHistoryRecord {
             "build_id": .integer(build.id), "operation": .string(build.operation), "status": .string(build.status),
             "station": .string(build.station), "opened_by": .string(build.openedBy), "opened_at": .string(build.openedAt),
             "closed_at": .optional(build.closedAt), "current_revision": .string(build.instructionRevision),
-            "instruction_revisions": .array(revisions.map { row in
-                [
+            "instruction_revisions": .array(try revisions.map { row in
+                // The pictures each step showed, by the hash the approved revision holds.
+                let pictures = try InstructionContent(storedText: row["content"]).steps.flatMap { step in
+                    step.pictures.map { ["step": .string(step.key), "hash": .string($0.hash), "caption": .string($0.caption)] as JSONValue }
+                }
+                var members: [String: JSONValue] = [
                     "instruction_id": .integer(row["id"]), "revision": .string(row["revision"]), "title": .string(row["title"]),
                     "approval_signature": .optional(row["approval_signature"] as Int64?),
                 ]
+                if !pictures.isEmpty { members["pictures"] = .array(pictures) }
+                return .object(members)
             }),
             "steps": .array(completions.map { row in
                 [

@@ -14,6 +14,8 @@ struct InstructionContent: Sendable {
         var title: String
         var text: String
         var points: [Point]
+        /// The pictures the step shows, in order (none for a step without).
+        var pictures: [Picture] = []
     }
 
     /// A data-collection point: what is measured, against which limits, by which kind of device,
@@ -44,6 +46,12 @@ struct InstructionContent: Sendable {
         var quantity: QuantityKind? { limits?.unit.quantity }
     }
 
+    /// A picture a step shows: the hash of a picture the record holds (`media.put`), and its caption.
+    struct Picture: Sendable, Equatable {
+        var hash: String
+        var caption: String
+    }
+
     func step(_ key: String) -> Step? { steps.first { $0.key == key } }
 }
 
@@ -57,9 +65,18 @@ extension InstructionContent {
             for (pointIndex, pointValue) in try params.array("points").enumerated() {
                 points.append(try Point(Parameters(pointValue, path: "\(params.path).points[\(pointIndex)]")))
             }
+            var pictures: [Picture] = []
+            for (pictureIndex, pictureValue) in try params.array("pictures").enumerated() {
+                let picture = try Parameters(pictureValue, path: "\(params.path).pictures[\(pictureIndex)]")
+                let hash = try picture.string("hash")
+                guard hash.utf8.count == 64, hash.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }) else {
+                    throw WorkRecordError(.invalidParams, "\(picture.path).hash must be a picture's SHA-256 in lowercase hex (as media.put answers)")
+                }
+                pictures.append(Picture(hash: hash, caption: try picture.optionalString("caption") ?? ""))
+            }
             let step = Step(
                 key: try params.string("key"), title: try params.string("title"),
-                text: try params.optionalString("text") ?? "", points: points)
+                text: try params.optionalString("text") ?? "", points: points, pictures: pictures)
             guard !steps.contains(where: { $0.key == step.key }) else {
                 throw WorkRecordError(.invalidParams, "\(params.path).key '\(step.key)' is used by two steps")
             }
@@ -86,7 +103,12 @@ extension InstructionContent {
 
 extension InstructionContent.Step {
     var json: JSONValue {
-        .object(["key": .string(key), "title": .string(title), "text": .string(text), "points": .array(points.map(\.json))])
+        var members: [String: JSONValue] = ["key": .string(key), "title": .string(title), "text": .string(text), "points": .array(points.map(\.json))]
+        // A step without pictures keeps the content it always had.
+        if !pictures.isEmpty {
+            members["pictures"] = .array(pictures.map { ["hash": .string($0.hash), "caption": .string($0.caption)] })
+        }
+        return .object(members)
     }
 }
 

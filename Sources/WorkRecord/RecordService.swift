@@ -324,5 +324,7 @@ extension RecordService {
         .routeSet: MethodHandler(signing: .always, run: RouteMethods.set),
         .spcGet: MethodHandler(run: SPCMethods.get),
         .spcFreeze: MethodHandler(signing: .always, run: SPCMethods.freeze),
+        .mediaPut: MethodHandler(run: MediaMethods.put),
+        .mediaGet: MethodHandler(run: MediaMethods.get),
     ]
 }

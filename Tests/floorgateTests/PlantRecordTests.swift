@@ -217,9 +217,9 @@ struct PlantRecordTests {
         let cluster = try await PostgresTestCluster.shared()
         let (owner, serverURL, database) = try await Self.plantRecord(cluster)
         // Version 1 is this version without the stations' routes (2), the idempotency digests (3)
-        // and the frozen control limits (4).
+        // and the frozen control limits and step pictures (4).
         try await cluster.psql(
-            database, "DROP TABLE spc_limits; DROP TABLE station_route; ALTER TABLE idempotency DROP COLUMN digest; UPDATE floorgate_schema SET version = 1")
+            database, "DROP TABLE spc_limits; DROP TABLE media; DROP TABLE media_content; DROP TABLE station_route; ALTER TABLE idempotency DROP COLUMN digest; UPDATE floorgate_schema SET version = 1")
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let refused = try await FloorgateProcess.run(["record", "serve", "--db", serverURL, "--socket", scratch.path("r.sock")])

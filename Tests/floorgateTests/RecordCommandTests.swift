@@ -112,7 +112,7 @@ struct RecordCommandTests {
         #expect(difference["part"] == "HX-200" && difference["operation"] == "010" && difference["from"] == "A" && difference["to"] == "B")
         #expect(difference["steps"] == [[
             "key": "30", "title": "Torque cover screws", "change": "changed", "title_edits": .null, "text_edits": .null,
-            "points": [["name": "cover screws", "change": "changed", "fields": [["field": "upper", "from": "1.30", "to": "1.40"]]]],
+            "points": [["name": "cover screws", "change": "changed", "fields": [["field": "upper", "from": "1.30", "to": "1.40"]]]], "pictures": [],
         ]], "\(difference)")
         // On a terminal the same difference is text.
         let terminal = try PseudoTerminal()

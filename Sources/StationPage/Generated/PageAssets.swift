@@ -74,6 +74,11 @@ svg.spc-chart { width: 100%; max-width: 44rem; height: auto; font-family: inheri
 .spc-warnings, .spc-quiet { color: var(--idle); font-size: .9rem; }
 table.capability td.index { text-align: right; font-variant-numeric: tabular-nums; }
 @media (max-width: 800px) { body { font-size: 16px; } .big { font-size: 1.8rem; } .verdict-block .verdict-words, .verdict-block .value { font-size: 2.2rem; } }
+.pictures { display: flex; flex-wrap: wrap; gap: .6rem; margin: .4rem 0; }
+figure.picture { margin: 0; max-width: 22rem; }
+figure.picture img { max-width: 100%; max-height: 16rem; border: 1px solid var(--line); background: #fff; }
+figure.picture figcaption { font-size: .9rem; color: #333; }
+img.redline-picture { max-width: 16rem; max-height: 10rem; border: 2px solid var(--pass); }
 """#
 
     static let script = #"""

@@ -62,6 +62,7 @@ enum RecordImport {
         for (index, value) in try params.array("instructions").enumerated() {
             let instruction = try Parameters(value, path: "params.instructions[\(index)]")
             let content = try InstructionContent(steps: instruction.array("steps"), path: "\(instruction.path).steps")
+            try await MediaMethods.requireStored(content, transaction, path: "\(instruction.path).steps")
             try await writer.insert(
                 "instruction",
                 [

@@ -87,6 +87,7 @@ enum RedlineMethods {
         }
         let currentID: Int64 = current["id"]
         let content = try InstructionContent(steps: params.array("steps"), path: "params.steps")
+        try await MediaMethods.requireStored(content, context.transaction, path: "params.steps")
         let newRevision = try params.string("new_revision")
         let reason = try params.string("reason")
         // Sign before writing anything: a rejected signature keeps only its failed-attempt count.

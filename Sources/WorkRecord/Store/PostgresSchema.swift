@@ -27,10 +27,11 @@ enum PostgresSchema {
         ]
     }
 
-    /// Version 4: control limits frozen for a point (`spc.freeze`).
+    /// Version 4: control limits frozen for a point (`spc.freeze`) and the pictures steps show.
     private static let version4 = [
         RecordSchema.spcLimits(id: "BIGINT PRIMARY KEY", integer: "BIGINT"),
-        appendOnlyTriggers("spc_limits"),
+        RecordSchema.media(id: "BIGINT PRIMARY KEY", integer: "BIGINT", blob: "BYTEA"),
+        appendOnlyTriggers("spc_limits"), appendOnlyTriggers("media"), appendOnlyTriggers("media_content"),
         "UPDATE floorgate_schema SET version = 4;",
     ]
 

@@ -8,11 +8,11 @@ enum RecordSchema {
     static let auditedTables = [
         "user", "part", "instruction", "work_order", "unit_serial", "build", "result", "signature",
         "step_completion", "nonconformance", "nc_disposition", "redline", "redline_ack", "station_route",
-        "spc_limits",
+        "spc_limits", "media",
     ]
 
     /// Tables that only ever grow: triggers refuse UPDATE and DELETE on them.
-    static let appendOnlyTables = firstAppendOnlyTables + ["station_route", "spc_limits"]
+    static let appendOnlyTables = firstAppendOnlyTables + ["station_route", "spc_limits", "media", "media_content"]
 
     /// The append-only tables of the first schema, whose triggers its first migration creates
     /// (a migration, once released, never changes).
@@ -55,6 +55,24 @@ enum RecordSchema {
             frozen_at TEXT NOT NULL
         );
         CREATE INDEX spc_limits_point ON spc_limits (part, operation, step, point, id);
+        """
+    }
+
+    /// The pictures steps show: `media` (audited: hash, type, size) and `media_content` (the
+    /// bytes, by hash, outside the audit chain; read back only through their hash).
+    static func media(id: String, integer: String, blob: String) -> String {
+        """
+        CREATE TABLE media (
+            id \(id),
+            hash TEXT NOT NULL UNIQUE,
+            content_type TEXT NOT NULL CHECK (content_type IN ('image/png', 'image/jpeg', 'image/svg+xml')),
+            size \(integer) NOT NULL,
+            stored_at TEXT NOT NULL
+        );
+        CREATE TABLE media_content (
+            hash TEXT PRIMARY KEY,
+            bytes \(blob) NOT NULL
+        );
         """
     }
 }

@@ -223,9 +223,12 @@ enum SQLiteSchema {
             // stored before.
             try db.execute(sql: "ALTER TABLE idempotency ADD COLUMN digest TEXT")
         }
-        migrator.registerMigration("8 frozen control limits") { db in
+        migrator.registerMigration("8 frozen control limits and step pictures") { db in
             try db.execute(sql: RecordSchema.spcLimits(id: "INTEGER PRIMARY KEY", integer: "INTEGER"))
-            try db.execute(sql: appendOnlyTriggers("spc_limits"))
+            try db.execute(sql: RecordSchema.media(id: "INTEGER PRIMARY KEY", integer: "INTEGER", blob: "BLOB"))
+            for table in ["spc_limits", "media", "media_content"] {
+                try db.execute(sql: appendOnlyTriggers(table))
+            }
         }
         return migrator
     }
