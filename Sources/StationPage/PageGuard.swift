@@ -9,7 +9,8 @@ import Hummingbird
 ///   127.0.0.1 (DNS rebinding) could otherwise post actions and read the device history record
 ///   through the station's browser;
 /// - every answer forbids framing by other sites (the build page frames its own history),
-///   sniffing and referrers, and loads nothing from elsewhere.
+///   sniffing and referrers, and loads nothing from elsewhere (a route may set a stricter
+///   policy: a step's picture runs and loads nothing).
 struct PageGuard<Context: RequestContext>: RouterMiddleware {
     /// The configured address, also accepted as a host name.
     let address: String
@@ -37,7 +38,8 @@ struct PageGuard<Context: RequestContext>: RouterMiddleware {
                 status: .misdirectedRequest, headers: [.contentType: "text/plain; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: "The station page answers to this machine's own address (127.0.0.1) only.\n")))
         }
-        for field in Self.securityHeaders { response.headers[field.name] = field.value }
+        // A route may set a stricter policy of its own (a picture: nothing runs, nothing loads).
+        for field in Self.securityHeaders where response.headers[field.name] == nil { response.headers[field.name] = field.value }
         return response
     }
 

@@ -240,6 +240,11 @@ struct RecordImportCommand: AsyncParsableCommand, PrintsJSON {
             `floorgate record approve`. The import is one transaction: all of it or none. The \
             first import sets a record up; once the record has an admin, an import that adds \
             users needs an admin's signature (--user, password asked for).
+
+            A step's pictures may be named by file, beside the JSON file: \
+            "pictures": [{"file": "bore.png", "caption": "gauge position"}] (PNG, JPEG or SVG, at \
+            most 512 KiB each). Each is put into the record first and the step refers to it by \
+            the SHA-256 of its bytes.
             """
     )
 
@@ -261,7 +266,8 @@ struct RecordImportCommand: AsyncParsableCommand, PrintsJSON {
         } catch {
             throw CommandFailure("cannot read \(file): \(error.localizedDescription)", exitCode: FloorgateExit.badUsage)
         }
-        var params = document
+        var params = try await StepPictureFiles(directory: URL(fileURLWithPath: file).deletingLastPathComponent(), target: target)
+            .resolve(document: document)
         if let user, case .object(var members) = params {
             members["signature"] = try SignerOptions.signature(user: user, reason: nil, meaning: "approved")
             params = .object(members)
@@ -331,7 +337,8 @@ struct RecordRedlineCommand: AsyncParsableCommand, PrintsJSON {
         var params = instruction.params
         params["new_revision"] = .string(newRevision)
         params["reason"] = .string(why)
-        params["steps"] = stepsValue["steps"] ?? stepsValue
+        params["steps"] = try await StepPictureFiles(directory: URL(fileURLWithPath: steps).deletingLastPathComponent(), target: target)
+            .resolve(steps: stepsValue["steps"] ?? stepsValue, path: "steps")
         params["signature"] = try signer.signature(meaning: "approved")
         printJSON(try await target.call(.redlinePublish, .object(params)))
     }

@@ -170,6 +170,22 @@ struct StationPageTests {
         #expect(spc.contains("step=10&amp;point=bore%20diameter\">bore diameter</a>") && spc.contains(">cover screws</a>"), "\(spc)")
     }
 
+    @Test("a step's picture is served by its hash, as an image that may run and load nothing; an unknown hash is not found")
+    func pictures() async throws {
+        let station = try await PageStation()
+        defer { Task { try await station.stop() } }
+        let drawing = #"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><circle cx="5" cy="5" r="4"/></svg>"#
+        let stored = try await RecordClient(socketPath: station.harness.socketPath).call(.mediaPut, [
+            "content_type": "image/svg+xml", "data": .string(Data(drawing.utf8).base64EncodedString()), "idempotency_key": .string(UUIDv7.make()),
+        ])
+        let hash = try #require(stored["hash"]?.stringValue)
+        let answer = try await HTTP.get(port: station.port, "/media/\(hash)")
+        #expect(answer.status == 200 && answer.body == drawing)
+        let head = answer.head.lowercased()
+        #expect(head.contains("content-type: image/svg+xml") && head.contains("content-security-policy: default-src 'none'") && head.contains("x-content-type-options: nosniff"), "\(answer.head)")
+        #expect(try await HTTP.get(port: station.port, "/media/\(String(repeating: "0", count: 64))").status == 404)
+    }
+
     @Test("the page relays a signature only in a dialog opened for that signer, and closes a dialog after three wrong passwords")
     func signingDialogs() async throws {
         let station = try await PageStation()
