@@ -50,11 +50,17 @@ public enum SPCChart {
         let names = chart == "I-MR" ? ("I", "MR") : chart == "Xbar-R" ? ("X̄", "R") : ("X̄", "S")
         let location = subgroups.map { number($0["location"]) }
         let dispersion = subgroups.map { number($0["dispersion"]) }
-        let tests = subgroups.map { ($0["tests"]?.arrayValue ?? []).compactMap(\.integerValue) }
+        // Each pane marks only the tests tripped on it (test 1 may trip on the dispersion pane alone).
+        func tests(on pane: String) -> [[Int64]] {
+            let causes = (report["special_causes"]?.arrayValue ?? []).filter { $0["pane"]?.stringValue == pane }
+            return subgroups.map { subgroup in
+                causes.filter { $0["build_id"] == subgroup["build_id"] }.compactMap { $0["test"]?.integerValue }
+            }
+        }
         let title = "\(chart) chart of \(report["point"]?.stringValue ?? "the point"): \(subgroups.count) subgroups, \(report["special_causes"]?.arrayValue?.count ?? 0) special causes"
         let panes = [
-            pane(names.0, values: location, limits: report["limits"]?["location"], tests: tests, serials: subgroups, area: locationPane),
-            pane(names.1, values: dispersion, limits: report["limits"]?["dispersion"], tests: tests.map { _ in [] }, serials: subgroups, area: dispersionPane),
+            pane(names.0, values: location, limits: report["limits"]?["location"], tests: tests(on: "location"), serials: subgroups, area: locationPane),
+            pane(names.1, values: dispersion, limits: report["limits"]?["dispersion"], tests: tests(on: "dispersion"), serials: subgroups, area: dispersionPane),
         ]
         return """
             <svg class="spc-chart" viewBox="0 0 \(format(width)) 340" role="img" aria-label="\(HTMLText.escaped(title))" xmlns="http://www.w3.org/2000/svg">\

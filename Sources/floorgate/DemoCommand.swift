@@ -240,11 +240,15 @@ final class DemoPlay: Sendable {
         _ = try await record.line(startingWith: "listening on ")
         let recordMetrics = metrics ? try await record.line(startingWith: "metrics on ") : nil
         let client = RecordClient(socketPath: socket)
-        _ = try await call(client, .recordImport, DemoScenario.recordImport(plant: plant))
+        _ = try await call(client, .recordImport, DemoScenario.recordImport(plant: plant, pictures: try await putDrawings(client, revisionB: false)))
         for operation in plant ? [DemoScenario.assembly.operation, DemoScenario.inspection.operation] : [DemoScenario.assembly.operation] {
             _ = try await call(client, .instructionApprove, [
                 "part": "HX-200", "part_revision": "C", "operation": .string(operation), "revision": "A", "signature": signature("ada", "bench-ada-1"),
             ])
+        }
+        if !plant {
+            try await recordHistory(client)
+            print("record: \(DemoScenario.History.serials.count) units of \(DemoScenario.History.workOrder) built before this one (the charts' history)")
         }
         print(plant
             ? "record: part HX-200 rev C, instructions 010 (assembly, bench-3) and 020 (final inspection, bench-7) approved, work order WO-1001 released"
@@ -328,7 +332,7 @@ final class DemoPlay: Sendable {
         try await narrate("Engineering publishes a redline: the cover screws need more clamp load (revision B)")
         let redline = try await call(client, .redlinePublish, [
             "part": "HX-200", "part_revision": "C", "operation": "010", "new_revision": "B",
-            "reason": "ECO-512: new gasket needs more clamp load", "steps": DemoScenario.steps(coverScrewLower: "1.15"),
+            "reason": "ECO-512: new gasket needs more clamp load", "steps": DemoScenario.steps(coverScrewLower: "1.15", pictures: try await putDrawings(client, revisionB: true)),
             "signature": signature("eric", "bench-eric-1"),
         ])
         try await waitForBuild(client) { !($0["pending_redline"]?.isNull ?? true) }
@@ -486,6 +490,48 @@ final class DemoPlay: Sendable {
     }
 
     /// Signs the step complete once the record has every result it needs.
+    /// Puts each step's drawing into the record (again: a picture is kept once); the hashes by step key.
+    private func putDrawings(_ client: RecordClient, revisionB: Bool) async throws -> [String: String] {
+        var hashes: [String: String] = [:]
+        for key in ["10", "20", "30", "40"] {
+            let drawing = DemoScenario.Drawing.svg(step: key, revisionB: revisionB)
+            let stored = try await call(client, .mediaPut, ["content_type": "image/svg+xml", "data": .string(Data(drawing.utf8).base64EncodedString())])
+            hashes[key] = stored["hash"]?.stringValue
+        }
+        return hashes
+    }
+
+    /// Builds the units of `DemoScenario.History` through every step and closes them, as the
+    /// station did before the demo's unit.
+    private func recordHistory(_ client: RecordClient) async throws {
+        for (index, serial) in DemoScenario.History.serials.enumerated() {
+            let buildID = try await call(client, .buildOpen, ["serial": .string(serial), "station": "bench-3", "operator": "olga"])["build_id"] ?? .null
+            let readings = DemoScenario.History.readings(index)
+            func record(_ kind: String, _ value: String, unit: String? = nil, device: JSONValue) async throws {
+                var params: [String: JSONValue] = ["build_id": buildID, "kind": .string(kind), "device": device, "operator": "olga", "station": "bench-3"]
+                if let unit {
+                    params["value"] = .string(value)
+                    params["unit"] = .string(unit)
+                } else {
+                    params["text"] = .string(value)
+                }
+                _ = try await call(client, .resultRecord, .object(params))
+            }
+            func complete() async throws {
+                _ = try await call(client, .stepComplete, ["build_id": buildID, "signature": signature("olga", "bench-olga-1")])
+            }
+            for bore in readings.bores { try await record("measure", bore, unit: "mm", device: ["kind": "gauge"]) }
+            try await complete()
+            try await record("scan", DemoScenario.History.boardLot, device: ["kind": "scanner"])
+            try await complete()
+            for screw in readings.screws { try await record("torque", screw, unit: "N.m", device: ["kind": "torque", "profile": "atlas-copco-pf6000"]) }
+            try await complete()
+            try await record("torque", readings.audit, unit: "N.m", device: ["kind": "torque", "profile": "norbar-tst"])
+            try await complete()
+            _ = try await call(client, .buildClose, ["build_id": buildID, "signature": signature("quinn", "bench-quinn-1")])
+        }
+    }
+
     private func completeStep(_ key: String, client: RecordClient, buildID: JSONValue, operation: String? = nil) async throws {
         try await waitForBuild(client, operation: operation) { build in
             build["active_step"]?["key"]?.stringValue == key

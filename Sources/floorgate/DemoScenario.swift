@@ -1,30 +1,41 @@
 import FloorgateCore
+import Foundation
 
 /// What the demo station builds: one housing assembly, serial SN-0001, on work order WO-1001,
 /// through four steps measured by four devices, with one out-of-limits reading and one redline.
 enum DemoScenario {
     static let serial = "SN-0001"
 
-    /// The record's starting content: users (passwords for this throwaway record only), the
-    /// part, instruction revision A (a draft until approved) and the released work order.
-    static let recordImport = recordImport(plant: false)
-
     /// The plant demo's stations: bench-3 assembles (operation 010), bench-7 inspects (020).
     static let assembly = (station: "bench-3", operation: "010")
     static let inspection = (station: "bench-7", operation: "020")
 
-    /// The record's starting content; in the plant demo the work order's route goes on to final
+    /// The record's starting content: users (passwords for this throwaway record only), the
+    /// part, instruction revision A (a draft until approved, its steps showing `pictures`, by
+    /// step key) and the released work order. The single-station demo adds the work order of the
+    /// units built before (`History`); in the plant demo the work order's route goes on to final
     /// inspection (operation 020) and each station is routed to its operation.
-    static func recordImport(plant: Bool) -> JSONValue {
+    static func recordImport(plant: Bool, pictures: [String: String]) -> JSONValue {
+        var workOrders: [JSONValue] = [[
+            "number": "WO-1001", "part": "HX-200", "part_revision": "C", "quantity": 3,
+            "operations": plant ? [.string(assembly.operation), .string(inspection.operation)] : [.string(assembly.operation)],
+            "serials": ["SN-0001", "SN-0002", "SN-0003"], "status": "released",
+        ]]
+        if !plant {
+            workOrders.append([
+                "number": .string(History.workOrder), "part": "HX-200", "part_revision": "C", "quantity": .integer(Int64(History.serials.count)),
+                "operations": [.string(assembly.operation)], "serials": .array(History.serials.map(JSONValue.string)), "status": "released",
+            ])
+        }
+        let assemblyInstruction: JSONValue = [
+            "part": "HX-200", "part_revision": "C", "operation": .string(assembly.operation), "revision": "A",
+            "title": "Housing final assembly", "steps": steps(coverScrewLower: "1.10", pictures: pictures),
+        ]
         var content: [String: JSONValue] = [
             "users": users,
             "parts": [["number": "HX-200", "revision": "C", "description": "Handheld pressure sensor, housing assembly"]],
             "instructions": .array([assemblyInstruction] + (plant ? [inspectionInstruction] : [])),
-            "work_orders": [[
-                "number": "WO-1001", "part": "HX-200", "part_revision": "C", "quantity": 3,
-                "operations": plant ? [.string(assembly.operation), .string(inspection.operation)] : [.string(assembly.operation)],
-                "serials": ["SN-0001", "SN-0002", "SN-0003"], "status": "released",
-            ]],
+            "work_orders": .array(workOrders),
         ]
         if plant {
             content["stations"] = [
@@ -42,11 +53,6 @@ enum DemoScenario {
         ["login": "ada", "name": "Ada Approver", "roles": ["approver"], "password": "bench-ada-1"],
     ]
 
-    private static let assemblyInstruction: JSONValue = [
-        "part": "HX-200", "part_revision": "C", "operation": .string(assembly.operation), "revision": "A",
-        "title": "Housing final assembly", "steps": steps(coverScrewLower: "1.10"),
-    ]
-
     /// Operation 020, at the inspection bench: the assembled unit's overall length.
     private static let inspectionInstruction: JSONValue = [
         "part": "HX-200", "part_revision": "C", "operation": .string(inspection.operation), "revision": "A",
@@ -58,9 +64,10 @@ enum DemoScenario {
         ]],
     ]
 
-    /// The instruction's steps; revision B (the redline) raises the cover screws' lower limit.
-    static func steps(coverScrewLower: String) -> JSONValue {
-        [
+    /// The instruction's steps, each showing its picture (`pictures`: hash by step key); revision
+    /// B (the redline) raises the cover screws' lower limit and shows a new drawing of them.
+    static func steps(coverScrewLower: String, pictures: [String: String]) -> JSONValue {
+        let steps: [JSONValue] = [
             [
                 "key": "10", "title": "Check housing bore",
                 "text": "Measure the bore at two places 90 degrees apart with the caliper.",
@@ -85,6 +92,11 @@ enum DemoScenario {
                 "points": [["name": "audit torque", "kind": "torque", "unit": "N.m", "lower": "1.10", "upper": "1.35", "device_profile": "norbar-tst"]],
             ],
         ]
+        return .array(steps.map { step in
+            guard case .object(var members) = step, let key = members["key"]?.stringValue, let hash = pictures[key] else { return step }
+            members["pictures"] = [["hash": .string(hash), "caption": .string(Drawing.caption(step: key))]]
+            return .object(members)
+        })
     }
 
     /// The Open Protocol controller's results, in order (torque N·m, angle degrees, verdict).
@@ -93,4 +105,50 @@ enum DemoScenario {
         1.21 45 ok
         1.24 47 ok
         """
+
+    /// The units built before the demo's: their results give the station page's charts a
+    /// history (the bores drift up over the last nine, which test 2 notices).
+    enum History {
+        static let workOrder = "WO-0990"
+        static let serials = (1...20).map { String(format: "SN-09%02d", $0) }
+        static let boardLot = "LOT-2291"
+
+        /// Unit `index`'s two bore diameters (mm), two cover screw torques and audit torque (N·m).
+        static func readings(_ index: Int) -> (bores: [String], screws: [String], audit: String) {
+            let bore = 11_999 + (index * 5) % 3 + (index >= 11 ? 4 : 0)
+            let screw = 118 + (index * 3) % 7
+            return (
+                [bore, bore + (index * 7) % 5 - 2].map { String(format: "%d.%03d", $0 / 1000, $0 % 1000) },
+                [screw, screw + 2].map { String(format: "1.%02d", $0 - 100) },
+                String(format: "1.%02d", 20 + (index * 7) % 9))
+        }
+    }
+
+    /// The drawing each step shows: simple SVG line art made here, as an engineer would export it.
+    enum Drawing {
+        static func caption(step: String) -> String {
+            switch step {
+            case "10": "Caliper jaws across the bore, then again at 90°"
+            case "20": "Board lot label, read before seating"
+            case "30": "Cover screws: tighten 1 then 2"
+            default: "Tester on one cover screw, breakaway clockwise"
+            }
+        }
+
+        /// The SVG of step `step`; revision B's drawing of the cover screws marks the new torque.
+        static func svg(step: String, revisionB: Bool = false) -> String {
+            let body = switch step {
+            case "10":
+                ##"<circle cx="100" cy="60" r="40" fill="#eef" stroke="#223" stroke-width="3"/><line x1="40" y1="60" x2="160" y2="60" stroke="#b00020" stroke-width="3" stroke-dasharray="6 4"/><line x1="100" y1="10" x2="100" y2="110" stroke="#b00020" stroke-width="3" stroke-dasharray="6 4"/><text x="100" y="118" font-size="11" text-anchor="middle">Ø12.000 ±0.020</text>"##
+            case "20":
+                ##"<rect x="40" y="20" width="120" height="80" rx="6" fill="#efe" stroke="#223" stroke-width="3"/><rect x="55" y="35" width="90" height="24" fill="#fff" stroke="#223"/><text x="100" y="52" font-size="12" text-anchor="middle">LOT-2291</text><text x="100" y="88" font-size="11" text-anchor="middle">scan, then seat on posts</text>"##
+            case "30":
+                ##"<rect x="30" y="25" width="140" height="70" rx="10" fill="#eee" stroke="#223" stroke-width="3"/><circle cx="55" cy="60" r="9" fill="#fff" stroke="#223" stroke-width="2"/><circle cx="145" cy="60" r="9" fill="#fff" stroke="#223" stroke-width="2"/><text x="55" y="45" font-size="12" text-anchor="middle">1</text><text x="145" y="45" font-size="12" text-anchor="middle">2</text>"##
+                    + (revisionB ? ##"<text x="100" y="115" font-size="11" text-anchor="middle" fill="#b00020">1.15 … 1.30 N·m (ECO-512)</text>"## : ##"<text x="100" y="115" font-size="11" text-anchor="middle">1.10 … 1.30 N·m</text>"##)
+            default:
+                ##"<rect x="30" y="25" width="140" height="70" rx="10" fill="#eee" stroke="#223" stroke-width="3"/><circle cx="55" cy="60" r="9" fill="#fff" stroke="#b00020" stroke-width="3"/><path d="M 40 40 A 22 22 0 0 1 72 42" fill="none" stroke="#b00020" stroke-width="2"/><text x="100" y="115" font-size="11" text-anchor="middle">1.10 … 1.35 N·m</text>"##
+            }
+            return ##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 125"><title>"## + caption(step: step) + "</title>" + body + "</svg>"
+        }
+    }
 }

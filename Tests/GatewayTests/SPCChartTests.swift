@@ -50,8 +50,10 @@ struct SPCChartTests {
         let plain = try document.nodes(forXPath: "//*[local-name()='circle']").count
         let dispersionMarks = subgroups  // ranges: one per subgroup
         #expect(flagged + plain == subgroups + dispersionMarks, "\(flagged) flagged, \(plain) plain, \(subgroups) subgroups")
+        // One diamond per flagged point of each pane.
         let causes = try #require(answer["special_causes"]?.arrayValue)
-        #expect(!causes.isEmpty && flagged > 0)
+        let flaggedPoints = Set(causes.map { "\($0["pane"]?.stringValue ?? "") \($0["build_id"]?.integerValue ?? 0)" })
+        #expect(!causes.isEmpty && flagged == flaggedPoints.count, "\(flagged) diamonds for \(flaggedPoints.sorted())")
         #expect(figure.contains("9 average bore diameters in a row above the centre line"), "\(causes)")
         #expect(!figure.contains("<script"))
         // Each limit line is labelled with its figure.

@@ -116,6 +116,18 @@ def main():
         changes = driver.find_element(By.CSS_SELECTOR, "#redline-prompt .redline-changes").text
         check("the prompt says what the redline changes before it is signed",
               "Torque cover screws" in changes and "lower 1.10 → 1.15" in changes, changes.replace("\n", " "))
+        check("the prompt shows the redline's new drawing and names the one it replaces",
+              "Picture added" in changes and "Picture removed" in changes, changes.replace("\n", " "))
+        pictures = driver.find_elements(By.CSS_SELECTOR, "#step figure.picture img")
+        check("the active step shows its picture, loaded from the record",
+              bool(pictures) and all(driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", img) for img in pictures),
+              f"{len(pictures)} pictures")
+        driver.switch_to.frame("chart")
+        WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "svg.spc-chart"))
+        marks = len(driver.find_elements(By.CSS_SELECTOR, "svg.spc-chart circle, svg.spc-chart g.flagged"))
+        caption = driver.find_element(By.CSS_SELECTOR, "figure.spc figcaption").text
+        driver.switch_to.default_content()
+        check("beside the step, its point's control chart with the earlier units' results", marks >= 40, f"{caption}: {marks} marks")
         latest = driver.find_element(By.ID, "latest").text
         check("the latest verdict is in words and a symbol, not colour alone", any(w in latest for w in ("PASS", "FAIL", "RECORDED")), latest.replace("\n", " "))
         check("the station page fits 1280×800", fits(driver))
@@ -138,6 +150,17 @@ def main():
         check("the build page shows the build and its history so far", "12.031" in history and "SN-0001" in driver.find_element(By.ID, "build").text)
         if shots:
             driver.save_screenshot(os.path.join(shots, "build.png"))
+        driver.get(url.rstrip("/") + "/spc")
+        wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "table.capability")))
+        rows = [row.text for row in driver.find_elements(By.CSS_SELECTOR, "table.capability tbody tr")]
+        check("the SPC page lists the measured points with their Cpk", len(rows) == 3 and any("bore diameter" in row for row in rows), " | ".join(rows))
+        driver.find_element(By.LINK_TEXT, "bore diameter").click()
+        WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "svg.spc-chart"))
+        notices = driver.find_element(By.CSS_SELECTOR, ".spc-notices").text
+        check("the bore's chart says in words that the process has shifted",
+              "9 average bore diameters in a row above the centre line" in notices, notices.splitlines()[-1] if notices else "no notice")
+        if shots:
+            driver.save_screenshot(os.path.join(shots, "spc.png"))
         driver.get(url.rstrip("/") + "/devices")
         wait.until(EC.text_to_be_present_in_element((By.ID, "devices"), "caliper"))
         check("the devices page shows the station's devices", "connected" in driver.find_element(By.ID, "devices").text)
