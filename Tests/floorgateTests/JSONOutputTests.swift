@@ -63,13 +63,8 @@ struct JSONOutputTests {
     func printJSON() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let socket = scratch.path("record.sock")
-        let server = try FloorgateChild.recordServer(scratch.path("record.sqlite"), socket: socket, logLevel: "warning")
+        let (server, socket) = try await FloorgateChild.approvedExampleRecord(in: scratch, extra: ["--json"])
         defer { server.kill(SIGKILL) }
-        #expect(await server.firstLine() == "listening on \(socket)")
-        #expect(try await FloorgateProcess.run(["record", "import", RecordCommandTests.exampleImport, "--socket", socket, "--json"]).status == 0)
-        let approve = ["record", "approve", "--part", "HX-200", "--part-revision", "C", "--operation", "010", "--revision", "A", "--user", "ada", "--socket", socket, "--json"]
-        #expect(try await FloorgateProcess.run(approve, input: Array("bench-ada-1\n".utf8)).status == 0)
         _ = try await RecordClient(socketPath: socket).call("build.open", keyed(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
         for arguments in [
             ["barcode", "parse", "(01)09506000134352(10)ABC123"], ["build", "show", "SN-0001", "--socket", socket],

@@ -208,3 +208,20 @@ extension FloorgateChild {
             environment: environment)
     }
 }
+
+extension FloorgateChild {
+    /// A record server on `scratch`'s record.sqlite with the example imported and revision A of
+    /// operation 010 approved, through the commands a user runs (each given `extra` too, e.g.
+    /// `--json`). The caller stops the server.
+    static func approvedExampleRecord(in scratch: ScratchDirectory, extra: [String] = []) async throws -> (server: FloorgateChild, socket: String) {
+        let socket = scratch.path("record.sock")
+        let server = try FloorgateChild.recordServer(scratch.path("record.sqlite"), socket: socket, logLevel: "warning")
+        #expect(await server.firstLine() == "listening on \(socket)")
+        let imported = try await FloorgateProcess.run(["record", "import", RecordCommandTests.exampleImport, "--socket", socket] + extra)
+        try #require(imported.status == 0, "\(imported.standardError)")
+        let approve = ["record", "approve", "--part", "HX-200", "--part-revision", "C", "--operation", "010", "--revision", "A", "--user", "ada", "--socket", socket]
+        let approved = try await FloorgateProcess.run(approve + extra, input: Array("bench-ada-1\n".utf8))
+        try #require(approved.status == 0, "\(approved.standardError)")
+        return (server, socket)
+    }
+}

@@ -10,13 +10,8 @@ struct SPCCommandTests {
     func threeFormsAndAFreeze() async throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let socket = scratch.path("record.sock")
-        let server = try FloorgateChild.recordServer(scratch.path("record.sqlite"), socket: socket, logLevel: "warning")
+        let (server, socket) = try await FloorgateChild.approvedExampleRecord(in: scratch)
         defer { server.kill(SIGKILL) }
-        #expect(await server.firstLine() == "listening on \(socket)")
-        #expect(try await FloorgateProcess.run(["record", "import", RecordCommandTests.exampleImport, "--socket", socket]).status == 0)
-        let approve = ["record", "approve", "--part", "HX-200", "--part-revision", "C", "--operation", "010", "--revision", "A", "--user", "ada", "--socket", socket]
-        #expect(try await FloorgateProcess.run(approve, input: Array("bench-ada-1\n".utf8)).status == 0)
         // Three units, the bore measured twice on each; SN-0002's serial goes through CSV quoting untouched.
         let measured = [["12.004", "12.001"], ["11.996", "11.999"], ["12.010", "12.006"]]
         let client = RecordClient(socketPath: socket)
