@@ -92,25 +92,34 @@ public struct StepChange: Sendable, Equatable {
     }
 }
 
-/// A picture a step gained or lost, named by its caption and its hash.
+/// A picture a step gained, lost or moved, named by its caption and its hash. A new caption on
+/// the same picture is the old one removed and the new one added.
 public struct PictureChange: Sendable, Equatable {
+    /// The SHA-256 of the picture's bytes.
     public var hash: String
+    /// The caption the step shows with it.
     public var caption: String
+    /// Added, removed, or changed (the same picture and caption in another place).
     public var kind: StepChange.Kind
 
-    /// The pictures only one side shows, by hash: removed ones first, in each side's order.
+    /// The differences of the two sides' pictures, each picture being its hash and caption:
+    /// removed ones first, then added ones, each in its side's order; when nothing was added or
+    /// removed but the order changed, each picture that moved.
     static func changes(from old: [JSONValue], to new: [JSONValue]) -> [PictureChange] {
-        let oldHashes = Set(old.compactMap { $0["hash"]?.stringValue }), newHashes = Set(new.compactMap { $0["hash"]?.stringValue })
+        func identity(_ picture: JSONValue) -> [String] { [picture["hash"]?.stringValue ?? "", picture["caption"]?.stringValue ?? ""] }
         func change(_ picture: JSONValue, _ kind: StepChange.Kind) -> PictureChange {
             PictureChange(hash: picture["hash"]?.stringValue ?? "", caption: picture["caption"]?.stringValue ?? "", kind: kind)
         }
-        return old.filter { !newHashes.contains($0["hash"]?.stringValue ?? "") }.map { change($0, .removed) }
-            + new.filter { !oldHashes.contains($0["hash"]?.stringValue ?? "") }.map { change($0, .added) }
+        let oldIdentities = old.map(identity), newIdentities = new.map(identity)
+        let changes = old.filter { !newIdentities.contains(identity($0)) }.map { change($0, .removed) }
+            + new.filter { !oldIdentities.contains(identity($0)) }.map { change($0, .added) }
+        guard changes.isEmpty, oldIdentities != newIdentities else { return changes }
+        return new.enumerated().filter { index, picture in oldIdentities.firstIndex(of: identity(picture)) != index }.map { change($0.element, .changed) }
     }
 
     var json: JSONValue { ["hash": .string(hash), "caption": .string(caption), "change": .string(kind.rawValue)] }
 
-    var line: String { "picture '\(caption)' (\(hash.prefix(12))…): \(kind.rawValue)" }
+    var line: String { "picture '\(caption)' (\(hash.prefix(12))…): \(kind == .changed ? "moved" : kind.rawValue)" }
 }
 
 /// A point added, removed or changed, with the fields that differ.

@@ -9,8 +9,8 @@ import Hummingbird
 ///   127.0.0.1 (DNS rebinding) could otherwise post actions and read the device history record
 ///   through the station's browser;
 /// - every answer forbids framing by other sites (the build page frames its own history),
-///   sniffing and referrers, and loads nothing from elsewhere (a route may set a stricter
-///   policy: a step's picture runs and loads nothing).
+///   sniffing and referrers, and loads nothing from elsewhere (a step's picture keeps its
+///   stricter policy: it runs and loads nothing).
 struct PageGuard<Context: RequestContext>: RouterMiddleware {
     /// The configured address, also accepted as a host name.
     let address: String
@@ -38,8 +38,12 @@ struct PageGuard<Context: RequestContext>: RouterMiddleware {
                 status: .misdirectedRequest, headers: [.contentType: "text/plain; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: "The station page answers to this machine's own address (127.0.0.1) only.\n")))
         }
-        // A route may set a stricter policy of its own (a picture: nothing runs, nothing loads).
-        for field in Self.securityHeaders where response.headers[field.name] == nil { response.headers[field.name] = field.value }
+        // A picture keeps its own, stricter policy (nothing runs, nothing loads); every other
+        // answer gets the page's.
+        let ownPolicy = response.headers[.contentSecurityPolicy] == PictureServing.securityPolicy
+        for field in Self.securityHeaders where !(ownPolicy && field.name == .contentSecurityPolicy) {
+            response.headers[field.name] = field.value
+        }
         return response
     }
 
@@ -53,4 +57,11 @@ struct PageGuard<Context: RequestContext>: RouterMiddleware {
         }
         return host.lowercased()
     }
+}
+
+/// How the page serves a step's picture.
+enum PictureServing {
+    /// The policy a picture is served under: it may run, load and submit nothing, even opened on
+    /// its own (a sandboxed document of no origin).
+    static let securityPolicy = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 }

@@ -290,12 +290,15 @@ public enum PageHTML {
                     let pointChange = point["change"]?.stringValue ?? "changed"
                     lines.append("Point '\(text(point["name"]))' \(HTMLText.escaped(pointChange))" + (pointChange == "removed" ? "" : ": " + fields.joined(separator: "; ")))
                 }
-                // A picture added is shown; a removed one named, struck through.
+                // A picture added is shown; a removed one named, struck through; a moved one named.
                 for picture in step["pictures"]?.arrayValue ?? [] {
                     let hash = HTMLText.escaped(picture["hash"]?.stringValue ?? "")
-                    lines.append(picture["change"]?.stringValue == "added"
-                        ? "Picture added: <ins>\(text(picture["caption"], or: ""))</ins><br><img class=\"redline-picture\" src=\"/media/\(hash)\" alt=\"\(text(picture["caption"], or: ""))\">"
-                        : "Picture removed: <del>\(text(picture["caption"], or: ""))</del>")
+                    let caption = text(picture["caption"], or: "")
+                    switch picture["change"]?.stringValue {
+                    case "added": lines.append("Picture added: <ins>\(caption)</ins><br><img class=\"redline-picture\" src=\"/media/\(hash)\" alt=\"\(caption)\">")
+                    case "removed": lines.append("Picture removed: <del>\(caption)</del>")
+                    default: lines.append("Picture moved: \(caption)")
+                    }
                 }
             }
             items.append("<li>" + lines.joined(separator: "<br>") + "</li>")

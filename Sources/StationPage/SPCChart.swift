@@ -1,5 +1,6 @@
 public import FloorgateCore
 import Foundation
+import RecordProtocol
 
 /// A point's control chart as inline SVG, drawn by the server from an `spc.get` answer: the
 /// plotted subgroups on both panes, the centre lines and control limits, and the points that
@@ -47,7 +48,7 @@ public enum SPCChart {
     static func svg(_ report: JSONValue) -> String {
         let subgroups = report["subgroups"]?.arrayValue ?? []
         let chart = report["chart"]?.stringValue ?? ""
-        let names = chart == "I-MR" ? ("I", "MR") : chart == "Xbar-R" ? ("X̄", "R") : ("X̄", "S")
+        let names = ControlChartPanes.names(chart: chart)
         let location = subgroups.map { number($0["location"]) }
         let dispersion = subgroups.map { number($0["dispersion"]) }
         // Each pane marks only the tests tripped on it (test 1 may trip on the dispersion pane alone).

@@ -154,11 +154,12 @@ public enum StationPageServer {
             guard let type = picture["content_type"]?.stringValue, let data = picture["data"]?.stringValue.flatMap({ Data(base64Encoded: $0) }) else {
                 return html("<p>The record gave no picture.</p>", status: .badGateway)
             }
+            // The record took an SVG only as UTF-8; the browser is told so.
             return Response(
                 status: .ok,
                 headers: [
-                    .contentType: type, .cacheControl: "public, max-age=31536000, immutable",
-                    .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'", HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+                    .contentType: type == "image/svg+xml" ? "image/svg+xml; charset=utf-8" : type, .cacheControl: "public, max-age=31536000, immutable",
+                    .contentSecurityPolicy: PictureServing.securityPolicy,
                 ],
                 body: .init(byteBuffer: ByteBuffer(bytes: data)))
         } catch {

@@ -254,7 +254,7 @@ struct BuildState {
             }),
         ]
         if !step.pictures.isEmpty {
-            members["pictures"] = .array(step.pictures.map { ["hash": .string($0.hash), "caption": .string($0.caption)] })
+            members["pictures"] = .array(step.pictures.map(\.json))
         }
         return .object(members)
     }

@@ -99,7 +99,11 @@ enum DeviceHistoryRecord {
             "instruction_revisions": .array(try revisions.map { row in
                 // The pictures each step showed, by the hash the approved revision holds.
                 let pictures = try InstructionContent(storedText: row["content"]).steps.flatMap { step in
-                    step.pictures.map { ["step": .string(step.key), "hash": .string($0.hash), "caption": .string($0.caption)] as JSONValue }
+                    step.pictures.map { picture -> JSONValue in
+                        guard case .object(var members) = picture.json else { return picture.json }
+                        members["step"] = .string(step.key)
+                        return .object(members)
+                    }
                 }
                 var members: [String: JSONValue] = [
                     "instruction_id": .integer(row["id"]), "revision": .string(row["revision"]), "title": .string(row["title"]),

@@ -50,6 +50,8 @@ struct InstructionContent: Sendable {
     struct Picture: Sendable, Equatable {
         var hash: String
         var caption: String
+
+        var json: JSONValue { ["hash": .string(hash), "caption": .string(caption)] }
     }
 
     func step(_ key: String) -> Step? { steps.first { $0.key == key } }
@@ -106,7 +108,7 @@ extension InstructionContent.Step {
         var members: [String: JSONValue] = ["key": .string(key), "title": .string(title), "text": .string(text), "points": .array(points.map(\.json))]
         // A step without pictures keeps the content it always had.
         if !pictures.isEmpty {
-            members["pictures"] = .array(pictures.map { ["hash": .string($0.hash), "caption": .string($0.caption)] })
+            members["pictures"] = .array(pictures.map(\.json))
         }
         return .object(members)
     }

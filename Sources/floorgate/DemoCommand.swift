@@ -489,7 +489,6 @@ final class DemoPlay: Sendable {
         }
     }
 
-    /// Signs the step complete once the record has every result it needs.
     /// Puts each step's drawing into the record (again: a picture is kept once); the hashes by step key.
     private func putDrawings(_ client: RecordClient, revisionB: Bool) async throws -> [String: String] {
         var hashes: [String: String] = [:]
@@ -532,6 +531,7 @@ final class DemoPlay: Sendable {
         }
     }
 
+    /// Signs the step complete once the record has every result it needs.
     private func completeStep(_ key: String, client: RecordClient, buildID: JSONValue, operation: String? = nil) async throws {
         try await waitForBuild(client, operation: operation) { build in
             build["active_step"]?["key"]?.stringValue == key

@@ -31,8 +31,9 @@ struct SPCCommand: AsyncParsableCommand {
             commandName: "show",
             abstract: "A point's control chart, special causes (tests 1–4) and capability (Cp, Cpk, Pp, Ppk).",
             discussion: """
-                A subgroup is one build's readings of the point; corrected and re-measured \
-                readings count as corrected. One reading per build makes an individuals and \
+                A subgroup is one build's readings of the point; a corrected reading, or a \
+                failed one measured again after rework, is left out for the one that replaced it. \
+                One reading per build makes an individuals and \
                 moving-range chart (I-MR), 2 to 9 averages and ranges (Xbar-R), 10 or more averages \
                 and standard deviations (Xbar-S). Until a quality engineer freezes them \
                 (`floorgate spc freeze`), the limits come from every subgroup (Phase I); after, \
@@ -133,8 +134,8 @@ enum SPCText {
             lines.append(
                 "\(chart), subgroups of \(size); Phase \(text(report["phase"])): limits from \(text(limits["baseline_subgroups"])) subgroups"
                     + (frozen.map { ", frozen by \(text($0["printed_name"])) (\(text($0["by"]))) at \(text($0["frozen_at"]))" } ?? ""))
-            let panes = chart == "I-MR" ? ("I", "MR") : chart == "Xbar-R" ? ("X̄", "R") : ("X̄", "S")
-            for (name, pane) in [(panes.0, limits["location"]), (panes.1, limits["dispersion"])] {
+            let panes = ControlChartPanes.names(chart: chart)
+            for (name, pane) in [(panes.location, limits["location"]), (panes.dispersion, limits["dispersion"])] {
                 lines.append("  \(name): centre \(text(pane?["centre"])), limits \(text(pane?["lower"])) … \(text(pane?["upper"]))")
             }
         } else {

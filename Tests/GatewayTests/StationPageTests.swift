@@ -182,7 +182,9 @@ struct StationPageTests {
         let answer = try await HTTP.get(port: station.port, "/media/\(hash)")
         #expect(answer.status == 200 && answer.body == drawing)
         let head = answer.head.lowercased()
-        #expect(head.contains("content-type: image/svg+xml") && head.contains("content-security-policy: default-src 'none'") && head.contains("x-content-type-options: nosniff"), "\(answer.head)")
+        #expect(head.contains("content-type: image/svg+xml; charset=utf-8") && head.contains("content-security-policy: default-src 'none'; style-src 'unsafe-inline'; sandbox"), "\(answer.head)")
+        // Every other answer keeps the page's policy.
+        #expect(try await HTTP.get(port: station.port, "/").head.lowercased().contains("content-security-policy: default-src 'self'"))
         #expect(try await HTTP.get(port: station.port, "/media/\(String(repeating: "0", count: 64))").status == 404)
     }
 

@@ -51,7 +51,7 @@ struct SPCRecordTests {
                 // A reading corrected with a quality signature: the correction counts, not the slip.
                 let slip = try await client.call("result.record", reading(build: buildID, "12.019"))
                 _ = try await client.call("result.record", reading(build: buildID, values[1]))
-                guard case .object(var correction) = reading(build: buildID, values[0]) else { return }
+                guard case .object(var correction) = reading(build: buildID, values[0]) else { throw SPCTestError.notAnObject }
                 correction["result_id"] = slip["result_id"]
                 correction["reason"] = "transcription: the gauge was zeroed on the wrong face"
                 correction["signature"] = signature("quinn")
@@ -133,3 +133,5 @@ struct SPCRecordTests {
         #expect(try await harness.verifyFile().problem == nil)
     }
 }
+
+enum SPCTestError: Error { case notAnObject }

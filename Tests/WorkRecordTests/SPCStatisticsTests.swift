@@ -27,9 +27,11 @@ struct SPCStatisticsTests {
     @Test("the chart factors are the handbook's, to the places it prints", arguments: 2...9)
     func factors(n: Int) throws {
         let table = try #require(Self.handbook[n])
+        let root = Double(n).squareRoot()
         let computed = [
-            ControlChartConstants.a2(n), ControlChartConstants.d3Lower(n), ControlChartConstants.d4Upper(n), ControlChartConstants.c4(n),
-            ControlChartConstants.a3(n), ControlChartConstants.b3(n), ControlChartConstants.b4(n),
+            ControlChartConstants.d2(n).map { 3 / ($0 * root) }, ControlChartConstants.rangeChartLowerFactor(n),
+            ControlChartConstants.rangeChartUpperFactor(n), ControlChartConstants.c4(n), ControlChartConstants.c4(n).map { 3 / ($0 * root) },
+            ControlChartConstants.deviationChartLowerFactor(n), ControlChartConstants.deviationChartUpperFactor(n),
         ]
         let printed = [table.a2, table.d3, table.d4, table.c4, table.a3, table.b3, table.b4]
         let places = [3, 3, 3, 4, 3, 3, 3]

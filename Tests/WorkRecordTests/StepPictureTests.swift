@@ -24,9 +24,10 @@ struct StepPictureTests {
         </svg>
         """
 
-    @Test("a drawing of shapes, gradients, text and inner links is allowed")
+    @Test("a drawing of shapes, gradients, text and inner links is allowed, declared UTF-8 or not")
     func allowed() throws {
         try SVGAllowList.check(Array(Self.drawing.utf8))
+        try SVGAllowList.check(Array(#"<?xml version='1.0' encoding='utf-8'?><svg><rect fill="url(&#35;g)"/></svg>"#.utf8))
     }
 
     @Test("what could run, load or reach out is refused, naming it", arguments: [
@@ -51,6 +52,14 @@ struct StepPictureTests {
         (#"<svg/><svg/>"#, "single <svg>"),
         (#"<svg><rect x="1" x="2"/></svg>"#, "appears twice"),
         (#"<?xml-stylesheet href="x.css"?><svg/>"#, "processing instructions"),
+        (#"<svg><rect fill="u&#114;l(https://example.com/p.svg#g)"/></svg>"#, "refers outside the picture"),
+        (#"<svg><use href="&#x6a;avascript:x"/></svg>"#, "must point inside the picture"),
+        (#"<svg><rect fill="\75rl(https://example.com/x)"/></svg>"#, "backslash escape"),
+        (#"<?xml version="1.0" encoding="UTF-16"?><svg/>"#, "encoding other than UTF-8"),
+        (#"<?xml version="1.0" encoding='ISO-2022-JP'?><svg/>"#, "encoding other than UTF-8"),
+        ("<svg><text>\u{1B}$B</text></svg>", "control character U+1B"),
+        (#"<svg><text>&#27;</text></svg>"#, "control character U+1B"),
+        ("<svg><defs><g id='a'/></defs>" + String(repeating: "<use href='#a'/>", count: 9) + "</svg>", "more than 8 <use> elements"),
     ])
     func refused(svg: String, reason: String) {
         #expect(throws: SVGAllowList.Refusal.self) { try SVGAllowList.check(Array(svg.utf8)) }

@@ -49,7 +49,7 @@ struct PlantFailoverTests {
         }
         for station in Self.stations {
             let server = try FloorgateChild.recordServer(url, socket: scratch.path("\(station.name).sock"), logLevel: "warning")
-            #expect(await server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true, "\(server.standardError)")
+            #expect(await server.firstLine()?.hasPrefix("listening on") == true, "\(server.standardError)")
             servers.append(server)
             let scanner = try PseudoTerminal()
             let caliper = try PseudoTerminal()

@@ -63,7 +63,7 @@ struct PlantRecordTests {
         var servers: [FloorgateChild] = []
         for station in Self.stations {
             let server = try FloorgateChild.recordServer(serverURL, socket: scratch.path("\(station).sock"), logLevel: "warning")
-            #expect(await server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true)
+            #expect(await server.firstLine()?.hasPrefix("listening on") == true)
             servers.append(server)
         }
         defer { servers.forEach { $0.kill(SIGKILL) } }
@@ -228,7 +228,7 @@ struct PlantRecordTests {
         #expect(migrated.status == 0 && migrated.standardOutput.contains("schema version 1 → \(RecordMigration.schemaVersion)"), "\(migrated.standardOutput) \(migrated.standardError)")
         let server = try FloorgateChild.recordServer(serverURL, socket: scratch.path("r.sock"))
         defer { server.kill(SIGKILL) }
-        #expect(await server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true)
+        #expect(await server.firstLine()?.hasPrefix("listening on") == true)
         let client = RecordClient(socketPath: scratch.path("r.sock"))
         let routed = try await client.call(.routeSet, keyed(["station": "bench-1", "operations": ["010"], "signature": ["user": "eric", "password": "bench-eric-1"]]))
         #expect(routed["route_id"] == 1)
@@ -255,7 +255,7 @@ struct PlantRecordTests {
             + "&port=5432,\(standby.port),\(primary.port)&target_session_attrs=read-write&connect_timeout=5"
         let server = try FloorgateChild.recordServer(url, socket: scratch.path("r.sock"))
         defer { server.kill(SIGKILL) }
-        #expect(await server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true)
+        #expect(await server.firstLine()?.hasPrefix("listening on") == true)
         let client = RecordClient(socketPath: scratch.path("r.sock"))
         let build = try await client.call(.buildOpen, keyed(["serial": "P-0001", "station": "bench-1", "operator": "olga"]))
         let buildID = try #require(build["build_id"]?.integerValue)
@@ -321,7 +321,7 @@ struct PlantRecordTests {
         defer { scratch.remove() }
         let server = try FloorgateChild.recordServer(serverURL, socket: scratch.path("s.sock"), logLevel: "error")
         defer { server.kill(SIGKILL) }
-        #expect(await server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true)
+        #expect(await server.firstLine()?.hasPrefix("listening on") == true)
         let client = RecordClient(socketPath: scratch.path("s.sock"), answerTimeout: .seconds(120))
         _ = try await client.call(.buildOpen, keyed(["serial": "P-0002", "station": "bench-1", "operator": "olga"]))
 
@@ -357,7 +357,7 @@ struct PlantRecordTests {
         defer { scratch.remove() }
         let serve = ["record", "serve", "--db", serverURL, "--password-rounds", "1000", "--log-level", "error"]
         let server = try FloorgateChild(serve + ["--socket", scratch.path("a.sock")])
-        #expect(await server.firstLine(timeout: .seconds(20))?.hasPrefix("listening on") == true)
+        #expect(await server.firstLine()?.hasPrefix("listening on") == true)
         let client = RecordClient(socketPath: scratch.path("a.sock"))
         let build = try await client.call("build.open", keyed(["serial": "P-0001", "station": "bench-1", "operator": "olga"]))
         let buildID = try #require(build["build_id"]?.integerValue)

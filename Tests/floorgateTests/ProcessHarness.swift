@@ -33,7 +33,7 @@ final class FloorgateChild: Sendable {
     }
 
     /// The first line the process prints, or nil if it prints none within `timeout`.
-    func firstLine(timeout: Duration = .seconds(10)) async -> String? {
+    func firstLine(timeout: Duration = .seconds(60)) async -> String? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let line = output.data.withLock { data -> String? in
@@ -216,12 +216,17 @@ extension FloorgateChild {
     static func approvedExampleRecord(in scratch: ScratchDirectory, extra: [String] = []) async throws -> (server: FloorgateChild, socket: String) {
         let socket = scratch.path("record.sock")
         let server = try FloorgateChild.recordServer(scratch.path("record.sqlite"), socket: socket, logLevel: "warning")
-        #expect(await server.firstLine() == "listening on \(socket)")
-        let imported = try await FloorgateProcess.run(["record", "import", RecordCommandTests.exampleImport, "--socket", socket] + extra)
-        try #require(imported.status == 0, "\(imported.standardError)")
-        let approve = ["record", "approve", "--part", "HX-200", "--part-revision", "C", "--operation", "010", "--revision", "A", "--user", "ada", "--socket", socket]
-        let approved = try await FloorgateProcess.run(approve + extra, input: Array("bench-ada-1\n".utf8))
-        try #require(approved.status == 0, "\(approved.standardError)")
-        return (server, socket)
+        do {
+            #expect(await server.firstLine() == "listening on \(socket)")
+            let imported = try await FloorgateProcess.run(["record", "import", RecordCommandTests.exampleImport, "--socket", socket] + extra)
+            try #require(imported.status == 0, "\(imported.standardError)")
+            let approve = ["record", "approve", "--part", "HX-200", "--part-revision", "C", "--operation", "010", "--revision", "A", "--user", "ada", "--socket", socket]
+            let approved = try await FloorgateProcess.run(approve + extra, input: Array("bench-ada-1\n".utf8))
+            try #require(approved.status == 0, "\(approved.standardError)")
+            return (server, socket)
+        } catch {
+            server.kill(SIGKILL)
+            throw error
+        }
     }
 }

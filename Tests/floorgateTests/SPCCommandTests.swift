@@ -12,7 +12,7 @@ struct SPCCommandTests {
         defer { scratch.remove() }
         let (server, socket) = try await FloorgateChild.approvedExampleRecord(in: scratch)
         defer { server.kill(SIGKILL) }
-        // Three units, the bore measured twice on each; SN-0002's serial goes through CSV quoting untouched.
+        // Three units, the bore measured twice on each.
         let measured = [["12.004", "12.001"], ["11.996", "11.999"], ["12.010", "12.006"]]
         let client = RecordClient(socketPath: socket)
         for (index, values) in measured.enumerated() {

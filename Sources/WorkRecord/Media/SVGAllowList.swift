@@ -44,13 +44,20 @@ struct SVGAllowList {
 
         init(text: [Unicode.Scalar]) { self.text = text }
 
+        /// `<use>` elements seen: a few are enough for a drawing, and many could expand like an
+        /// entity bomb (uses of groups of uses).
+        var uses = 0
+        static let mostUses = 8
+
         mutating func document() throws(Refusal) {
+            // XML forbids C0 controls but tab, CR and LF; a browser given one may read other markup.
+            if let control = text.first(where: { $0.value < 0x20 && ![0x09, 0x0A, 0x0D].contains($0.value) }) {
+                throw Refusal(reason: "control character U+\(String(control.value, radix: 16, uppercase: true)) is not allowed in XML")
+            }
             while index < text.count {
                 if starts(with: "<?xml ") || starts(with: "<?xml?") {
-                    guard index == 0 || text[..<index].allSatisfy({ $0.properties.isWhitespace }), !sawRoot else {
-                        throw Refusal(reason: "an XML declaration is allowed only at the start")
-                    }
-                    try skip(past: "?>")
+                    guard index == 0 else { throw Refusal(reason: "an XML declaration is allowed only at the very start") }
+                    try declaration()
                 } else if starts(with: "<?") {
                     throw Refusal(reason: "processing instructions are not allowed")
                 } else if starts(with: "<!--") {
@@ -85,6 +92,10 @@ struct SVGAllowList {
                 sawRoot = true
             }
             guard SVGAllowList.elements.contains(name) else { throw Refusal(reason: "element <\(name)> is not allowed") }
+            if name == "use" {
+                uses += 1
+                guard uses <= Self.mostUses else { throw Refusal(reason: "more than \(Self.mostUses) <use> elements") }
+            }
             var seen: Set<String> = []
             while true {
                 skipSpace()
@@ -109,6 +120,7 @@ struct SVGAllowList {
         }
 
         /// Links go only to a fragment of the same picture; no value reaches a script or a URL.
+        /// `value` is as the browser reads it: character references decoded.
         static func checkValue(_ value: String, of attribute: String, in element: String) throws(Refusal) {
             let folded = String(value.unicodeScalars.filter { !$0.properties.isWhitespace }).lowercased()
             if attribute == "href" || attribute == "xlink:href" {
@@ -116,6 +128,8 @@ struct SVGAllowList {
                     throw Refusal(reason: "\(attribute) of <\(element)> must point inside the picture (#id), not to '\(value)'")
                 }
             }
+            // CSS escapes could spell a URL the browser decodes: no value needs one.
+            guard !value.contains("\\") else { throw Refusal(reason: "attribute \(attribute) of <\(element)> holds a backslash escape") }
             if folded.contains("javascript:") || folded.contains("data:") {
                 throw Refusal(reason: "attribute \(attribute) of <\(element)> holds a script or data URL")
             }
@@ -132,15 +146,34 @@ struct SVGAllowList {
             }
         }
 
-        /// Only the five predefined entities and character references: nothing to expand.
-        mutating func reference() throws(Refusal) {
+        /// Only the five predefined entities and character references: nothing to expand. Returns
+        /// the character it stands for.
+        @discardableResult
+        mutating func reference() throws(Refusal) -> Unicode.Scalar {
             guard let end = text[index...].firstIndex(of: ";"), end - index <= 10 else { throw Refusal(reason: "a '&' that begins no reference") }
             let name = String(String.UnicodeScalarView(text[(index + 1)..<end]))
-            guard ["lt", "gt", "amp", "quot", "apos"].contains(name)
-                || (name.hasPrefix("#x") && UInt32(name.dropFirst(2), radix: 16) != nil)
-                || (name.hasPrefix("#") && UInt32(name.dropFirst()) != nil)
-            else { throw Refusal(reason: "entity &\(name); is not allowed") }
+            let predefined: [String: Unicode.Scalar] = ["lt": "<", "gt": ">", "amp": "&", "quot": "\"", "apos": "'"]
+            let code = name.hasPrefix("#x") ? UInt32(name.dropFirst(2), radix: 16) : name.hasPrefix("#") ? UInt32(name.dropFirst()) : nil
+            guard let scalar = predefined[name] ?? code.flatMap(Unicode.Scalar.init) else { throw Refusal(reason: "entity &\(name); is not allowed") }
+            guard scalar.value >= 0x20 || [0x09, 0x0A, 0x0D].contains(scalar.value) else {
+                throw Refusal(reason: "a reference to control character U+\(String(scalar.value, radix: 16, uppercase: true))")
+            }
             index = end + 1
+            return scalar
+        }
+
+        /// The XML declaration: version, and an encoding only if it is UTF-8 (the bytes were read
+        /// as UTF-8; a browser told otherwise would read other markup).
+        mutating func declaration() throws(Refusal) {
+            let start = index
+            try skip(past: "?>")
+            let declared = String(String.UnicodeScalarView(text[start..<index])).lowercased()
+            if let encoding = declared.range(of: "encoding") {
+                let rest = declared[encoding.upperBound...].drop { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "'" }
+                guard rest.hasPrefix("utf-8\"") || rest.hasPrefix("utf-8'") else {
+                    throw Refusal(reason: "the XML declaration names an encoding other than UTF-8")
+                }
+            }
         }
 
         mutating func quoted() throws(Refusal) -> String {
@@ -151,9 +184,7 @@ struct SVGAllowList {
             while index < text.count, text[index] != quote {
                 guard text[index] != "<" else { throw Refusal(reason: "'<' inside an attribute value (not well-formed XML)") }
                 if text[index] == "&" {
-                    let start = index
-                    try reference()
-                    value.append(contentsOf: text[start..<index])
+                    value.append(try reference())
                 } else {
                     value.append(text[index])
                     index += 1

@@ -17,14 +17,14 @@ enum MediaMethods {
         let picture = try StepPicture(contentType: try context.params.string("content_type"), bytes: Array(data))
         let hash = picture.hash
         if let stored = try await context.transaction.row("SELECT * FROM media WHERE hash = ?", hash) {
-            return RecordOutcome(answer(stored, stored: false))
+            return RecordOutcome(.object(answer(stored, stored: false)))
         }
         try await context.transaction.execute("INSERT INTO media_content (hash, bytes) VALUES (?, ?)", hash, Data(picture.bytes))
         let row = try await context.writer.insertRow(
             "media",
             ["hash": hash, "content_type": picture.contentType.rawValue, "size": Int64(picture.bytes.count), "stored_at": RecordClock.timestamp()],
             action: "media.put")
-        return RecordOutcome(answer(row, stored: true))
+        return RecordOutcome(.object(answer(row, stored: true)))
     }
 
     /// A stored picture: its type, size and bytes (base64), checked against its hash.
@@ -37,7 +37,7 @@ enum MediaMethods {
         guard StepPicture.hash(bytes) == hash else {
             throw WorkRecordError(.internalError, "the stored bytes of picture \(hash) do not match its hash: the record was altered")
         }
-        guard case .object(var members) = answer(row, stored: false) else { return RecordOutcome(.null) }
+        var members = answer(row, stored: false)
         members["data"] = .string(Data(bytes).base64EncodedString())
         return RecordOutcome(.object(members))
     }
@@ -51,7 +51,7 @@ enum MediaMethods {
         }
     }
 
-    private static func answer(_ row: RecordRow, stored: Bool) -> JSONValue {
+    private static func answer(_ row: RecordRow, stored: Bool) -> [String: JSONValue] {
         [
             "media_id": .integer(row["id"]), "hash": .string(row["hash"]), "content_type": .string(row["content_type"]),
             "size": .integer(row["size"]), "stored": .bool(stored),

@@ -24,8 +24,8 @@ enum SPCMethods {
                 .tooFewSubgroups,
                 "point '\(history.point.name)' has \(history.subgroups.count) complete subgroups; limits are frozen from 2 or more of them (params.baseline: \(count))")
         }
-        let chart = ControlChart(subgroups: history.subgroups.prefix(count).map { $0.values.map(SPCReport.double) }, subgroupSize: history.point.count)
-        guard let baseline = chart.baseline() else {
+        let chart = ControlChart(subgroups: history.subgroups.map { $0.values.map(SPCReport.double) }, subgroupSize: history.point.count)
+        guard let baseline = chart.baseline(first: count) else {
             throw WorkRecordError(.tooFewSubgroups, "point '\(history.point.name)': the baseline gives no sigma")
         }
         let first = history.subgroups[0], lastOfBaseline = history.subgroups[count - 1]
@@ -34,11 +34,11 @@ enum SPCMethods {
             try SignatureInput(context.params), role: .quality, meaning: .approved, recordType: "spc_limits", recordID: limitsID,
             subject: "control limits of \(history.part) operation \(history.operation) step \(history.step) '\(history.point.name)' (\(baseline.kind.rawValue), \(count) subgroups: serials \(first.serial) … \(lastOfBaseline.serial))")
         // Limits are kept as the Doubles' shortest exact text: Phase II judges with exactly these.
-        try await context.writer.insert(
+        let stored = try await context.writer.insert(
             "spc_limits",
             [
                 "part": history.part, "operation": history.operation, "step": history.step, "point": history.point.name,
-                "chart": baseline.kind.rawValue, "subgroup_size": Int64(baseline.subgroupSize),
+                "chart": baseline.kind.rawValue, "subgroup_size": Int64(baseline.subgroupSize), "unit": history.unit.code,
                 "centre": "\(baseline.location.centre)", "lower": "\(baseline.location.lower)", "upper": "\(baseline.location.upper)",
                 "dispersion_centre": "\(baseline.dispersion.centre)", "dispersion_lower": "\(baseline.dispersion.lower)",
                 "dispersion_upper": "\(baseline.dispersion.upper)", "sigma_within": "\(baseline.sigmaWithin)",
@@ -46,8 +46,8 @@ enum SPCMethods {
                 "signature_id": signed.id, "frozen_at": RecordClock.timestamp(),
             ], action: "spc.freeze")
         let report = SPCReport(history: history, frozen: try await FrozenLimits.newest(for: history, context.transaction))
-        guard case .object(var answer) = report.json(last: 0) else { return RecordOutcome(.null) }
-        answer["limits_id"] = .integer(limitsID)
+        guard case .object(var answer) = report.json(last: 0) else { throw WorkRecordError(.internalError, "the SPC answer is not an object") }
+        answer["limits_id"] = .integer(stored)
         answer["signature_id"] = .integer(signed.id)
         answer["subgroups"] = nil
         return RecordOutcome(.object(answer))

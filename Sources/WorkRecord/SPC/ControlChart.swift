@@ -83,24 +83,22 @@ struct ControlChart: Sendable {
         let dispersions = period.compactMap(\.dispersion)
         let averageDispersion = Statistics.mean(dispersions)
         let size = subgroupSize
-        let sigma: Double?, factors: (lower: Double, upper: Double)?
-        switch kind {
-        case .individuals:
-            sigma = ControlChartConstants.d2(2).map { averageDispersion / $0 }
-            factors = ControlChartConstants.d3Lower(2).flatMap { lower in ControlChartConstants.d4Upper(2).map { (lower, $0) } }
-        case .averagesAndRanges:
-            sigma = ControlChartConstants.d2(size).map { averageDispersion / $0 }
-            factors = ControlChartConstants.d3Lower(size).flatMap { lower in ControlChartConstants.d4Upper(size).map { (lower, $0) } }
-        case .averagesAndDeviations:
-            sigma = ControlChartConstants.c4(size).map { averageDispersion / $0 }
-            factors = ControlChartConstants.b3(size).flatMap { lower in ControlChartConstants.b4(size).map { (lower, $0) } }
+        // The bias factor that turns the average dispersion into sigma, and the dispersion
+        // pane's limit factors. Individuals are charted with moving ranges of two.
+        let factors: (bias: Double?, lower: Double?, upper: Double?)
+        if kind == .averagesAndDeviations {
+            factors = (ControlChartConstants.c4(size), ControlChartConstants.deviationChartLowerFactor(size), ControlChartConstants.deviationChartUpperFactor(size))
+        } else {
+            let span = kind == .individuals ? 2 : size
+            factors = (ControlChartConstants.d2(span), ControlChartConstants.rangeChartLowerFactor(span), ControlChartConstants.rangeChartUpperFactor(span))
         }
-        guard let sigma, let factors else { return nil }
+        guard let bias = factors.bias, let lowerFactor = factors.lower, let upperFactor = factors.upper else { return nil }
+        let sigma = averageDispersion / bias
         let spread = 3 * sigma / Double(max(size, 1)).squareRoot()
         return Baseline(
             kind: kind, subgroupSize: size,
             location: Limits(centre: centre, lower: centre - spread, upper: centre + spread),
-            dispersion: Limits(centre: averageDispersion, lower: factors.lower * averageDispersion, upper: factors.upper * averageDispersion),
+            dispersion: Limits(centre: averageDispersion, lower: lowerFactor * averageDispersion, upper: upperFactor * averageDispersion),
             sigmaWithin: sigma, subgroups: period.count)
     }
 }

@@ -5,7 +5,8 @@ import Foundation
 ///
 /// d₂ and d₃ are the mean and the standard deviation of the range of n values, in units of σ;
 /// c₄ is the mean of the sample standard deviation of n values, in units of σ. The chart
-/// factors (A₂, D₃, D₄, A₃, B₃, B₄) follow from them (NIST/SEMATECH e-Handbook §6.3.2).
+/// factors (D₃, D₄, B₃, B₄; A₂ and A₃ are 3/(d₂√n) and 3/(c₄√n)) follow from them
+/// (NIST/SEMATECH e-Handbook §6.3.2).
 enum ControlChartConstants {
     /// The largest subgroup charted with ranges; larger ones are charted with standard deviations.
     static let largestRangeSubgroup = 9
@@ -30,27 +31,21 @@ enum ControlChartConstants {
         return (2 / (size - 1)).squareRoot() * exp(lgamma(size / 2) - lgamma((size - 1) / 2))
     }
 
-    /// A₂ = 3 / (d₂ √n): the distance of an X̄ chart's limits from its centre, in units of R̄.
-    static func a2(_ n: Int) -> Double? { d2(n).map { 3 / ($0 * Double(n).squareRoot()) } }
-
     /// D₃ = max(0, 1 − 3 d₃/d₂): an R chart's lower limit, in units of R̄.
-    static func d3Lower(_ n: Int) -> Double? {
+    static func rangeChartLowerFactor(_ n: Int) -> Double? {
         guard let d2 = d2(n), let d3 = d3(n) else { return nil }
         return max(0, 1 - 3 * d3 / d2)
     }
 
     /// D₄ = 1 + 3 d₃/d₂: an R chart's upper limit, in units of R̄.
-    static func d4Upper(_ n: Int) -> Double? {
+    static func rangeChartUpperFactor(_ n: Int) -> Double? {
         guard let d2 = d2(n), let d3 = d3(n) else { return nil }
         return 1 + 3 * d3 / d2
     }
 
-    /// A₃ = 3 / (c₄ √n): the distance of an X̄ chart's limits from its centre, in units of s̄.
-    static func a3(_ n: Int) -> Double? { c4(n).map { 3 / ($0 * Double(n).squareRoot()) } }
-
     /// B₃ = max(0, 1 − 3 √(1 − c₄²) / c₄): an S chart's lower limit, in units of s̄.
-    static func b3(_ n: Int) -> Double? { c4(n).map { max(0, 1 - 3 * (1 - $0 * $0).squareRoot() / $0) } }
+    static func deviationChartLowerFactor(_ n: Int) -> Double? { c4(n).map { max(0, 1 - 3 * (1 - $0 * $0).squareRoot() / $0) } }
 
     /// B₄ = 1 + 3 √(1 − c₄²) / c₄: an S chart's upper limit, in units of s̄.
-    static func b4(_ n: Int) -> Double? { c4(n).map { 1 + 3 * (1 - $0 * $0).squareRoot() / $0 } }
+    static func deviationChartUpperFactor(_ n: Int) -> Double? { c4(n).map { 1 + 3 * (1 - $0 * $0).squareRoot() / $0 } }
 }

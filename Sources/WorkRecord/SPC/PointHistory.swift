@@ -47,6 +47,8 @@ struct PointHistory: Sendable {
     /// Builds whose readings of the point are fewer or more than its count (in progress, or
     /// measured under a revision with another count): left out of the chart.
     var incompleteSubgroups: Int
+    /// Readings that are not a decimal in a unit convertible to the limits': left out.
+    var unreadable: Int
 
     /// The history of the point `selector` names.
     static func load(_ selector: Selector, _ transaction: any RecordTransaction, service: RecordService) async throws -> PointHistory {
@@ -97,7 +99,7 @@ struct PointHistory: Sendable {
             """, selector.part, operation, chosen.step.key, chosen.point.name)
         let superseded = Set(rows.compactMap { $0["corrects"] as Int64? } + rows.compactMap { $0["remeasured"] as Int64? })
         var subgroups: [Subgroup] = []
-        var incomplete = 0
+        var incomplete = 0, unreadable = 0
         var current: Subgroup?
         func close(_ subgroup: Subgroup?) {
             guard let subgroup else { return }
@@ -107,7 +109,10 @@ struct PointHistory: Sendable {
             guard let unitCode = row["unit"] as String?, let unit = MeasurementUnit(code: unitCode),
                   let value = try? ExactDecimal(parsing: row["value"] as String),
                   let converted = Self.converted(Measurement(value, unit), to: limits.unit)
-            else { continue }
+            else {
+                unreadable += 1
+                continue
+            }
             if current?.buildID != row["build_id"] {
                 close(current)
                 current = Subgroup(buildID: row["build_id"], serial: row["serial"], values: [], resultIDs: [])
@@ -118,7 +123,8 @@ struct PointHistory: Sendable {
         close(current)
         return PointHistory(
             part: selector.part, operation: operation, step: chosen.step.key, stepTitle: chosen.step.title, point: chosen.point,
-            instructionRevision: chosen.instruction["revision"], unit: limits.unit, subgroups: subgroups, incompleteSubgroups: incomplete)
+            instructionRevision: chosen.instruction["revision"], unit: limits.unit, subgroups: subgroups, incompleteSubgroups: incomplete,
+            unreadable: unreadable)
     }
 
     /// `measurement` in `unit`: as it is when the units agree, else converted exactly with four

@@ -1,10 +1,13 @@
 import FloorgateCore
 import Foundation
+import RecordProtocol
 
 /// Limits a quality engineer froze (Phase II), as `spc_limits` keeps them.
 struct FrozenLimits: Sendable {
     var id: Int64
     var baseline: ControlChart.Baseline
+    /// The unit the limits are in (the point's limits' unit when they were frozen).
+    var unit: String
     var firstBuild: Int64
     var lastBuild: Int64
     var signatureID: Int64
@@ -24,7 +27,9 @@ struct FrozenLimits: Sendable {
             """, history.part, history.operation, history.step, history.point.name)
         else { return nil }
         func number(_ column: String) -> Double { Double(row[column] as String) ?? .nan }
-        guard let kind = ControlChart.Kind(rawValue: row["chart"]) else { return nil }
+        guard let kind = ControlChart.Kind(rawValue: row["chart"]) else {
+            throw WorkRecordError(.internalError, "spc_limits row \(row["id"] as Int64) names no chart the record knows: '\(row["chart"] as String)'")
+        }
         return FrozenLimits(
             id: row["id"],
             baseline: ControlChart.Baseline(
@@ -32,7 +37,7 @@ struct FrozenLimits: Sendable {
                 location: ControlChart.Limits(centre: number("centre"), lower: number("lower"), upper: number("upper")),
                 dispersion: ControlChart.Limits(centre: number("dispersion_centre"), lower: number("dispersion_lower"), upper: number("dispersion_upper")),
                 sigmaWithin: number("sigma_within"), subgroups: Int(row["baseline_subgroups"] as Int64)),
-            firstBuild: row["first_build"], lastBuild: row["last_build"], signatureID: row["signature_id"],
+            unit: row["unit"], firstBuild: row["first_build"], lastBuild: row["last_build"], signatureID: row["signature_id"],
             frozenBy: row["login"], printedName: row["printed_name"], frozenAt: row["frozen_at"])
     }
 }
@@ -56,16 +61,19 @@ struct SPCReport: Sendable {
     init(history: PointHistory, frozen: FrozenLimits?) {
         self.history = history
         chart = ControlChart(subgroups: history.subgroups.map { $0.values.map(Self.double) }, subgroupSize: history.point.count)
-        if let frozen, frozen.baseline.kind == chart.kind, frozen.baseline.subgroupSize == chart.subgroupSize {
+        if let frozen, frozen.baseline.kind == chart.kind, frozen.baseline.subgroupSize == chart.subgroupSize, frozen.unit == history.unit.code {
             baseline = frozen.baseline
             self.frozen = frozen
         } else {
             if let frozen {
                 warnings.append(
-                    "the limits frozen for \(frozen.baseline.kind.rawValue) with subgroups of \(frozen.baseline.subgroupSize) do not fit this point's subgroups of \(chart.subgroupSize): they are computed afresh")
+                    "the limits frozen for \(frozen.baseline.kind.rawValue) with subgroups of \(frozen.baseline.subgroupSize) in \(frozen.unit) do not fit this point's \(chart.kind.rawValue) with subgroups of \(chart.subgroupSize) in \(history.unit.code): they are computed afresh (Phase I)")
             }
             baseline = chart.baseline()
             self.frozen = nil
+        }
+        if history.unreadable > 0 {
+            warnings.append("\(history.unreadable) readings could not be read as values in \(history.unit.code): they are left out, and their builds counted incomplete")
         }
         if let baseline {
             causes = (SpecialCause.location(chart.plotted.map(\.location), limits: baseline.location)
@@ -126,7 +134,7 @@ struct SPCReport: Sendable {
 
     /// The answer to `spc.get`, with the last `last` subgroups (all when nil).
     func json(last: Int?) -> JSONValue {
-        let shown = max(0, history.subgroups.count - (last ?? history.subgroups.count))
+        let hidden = max(0, history.subgroups.count - (last ?? history.subgroups.count))
         let specification = history.point.limits
         var limits: JSONValue = .null
         if let baseline {
@@ -144,7 +152,7 @@ struct SPCReport: Sendable {
             }
             limits = .object(members)
         }
-        let subgroups: [JSONValue] = history.subgroups.indices.dropFirst(shown).map { index in
+        let subgroups: [JSONValue] = history.subgroups.indices.dropFirst(hidden).map { index in
             let subgroup = history.subgroups[index]
             return [
                 "build_id": .integer(subgroup.buildID), "serial": .string(subgroup.serial),
@@ -154,7 +162,7 @@ struct SPCReport: Sendable {
                 "tests": .array(causes.filter { $0.index == index }.map { .integer(Int64($0.test.rawValue)) }),
             ]
         }
-        let flagged: [JSONValue] = causes.filter { $0.index >= shown }.map { cause in
+        let flagged: [JSONValue] = causes.filter { $0.index >= hidden }.map { cause in
             [
                 "test": .integer(Int64(cause.test.rawValue)), "pane": .string(cause.pane.rawValue), "direction": .string(cause.direction.rawValue),
                 "run": .integer(Int64(cause.run)), "build_id": .integer(history.subgroups[cause.index].buildID),

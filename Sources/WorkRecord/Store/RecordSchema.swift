@@ -41,6 +41,7 @@ enum RecordSchema {
             point TEXT NOT NULL,
             chart TEXT NOT NULL CHECK (chart IN ('I-MR', 'Xbar-R', 'Xbar-S')),
             subgroup_size \(integer) NOT NULL,
+            unit TEXT NOT NULL,
             centre TEXT NOT NULL,
             lower TEXT NOT NULL,
             upper TEXT NOT NULL,
