@@ -1,3 +1,4 @@
+import Foundation
 import FloorgateCore
 import RecordProtocol
 
@@ -55,6 +56,8 @@ struct StationRecord: Sendable {
     let path: String
     let head: String
     let rows: [String: [Int64: RecordRow]]
+    /// The pictures steps show, by hash: the audited row and the bytes (checked against it).
+    let pictures: [String: (row: RecordRow, bytes: Data)]
 
     /// Reads the SQLite record at `path` after checking it verifies.
     static func read(_ path: String) async throws -> StationRecord {
@@ -71,7 +74,19 @@ struct StationRecord: Sendable {
                         try await transaction.rows("SELECT * FROM \"\(table)\" ORDER BY id").map { ($0["id"] as Int64, $0) },
                         uniquingKeysWith: { first, _ in first })
                 }
-                return StationRecord(path: path, head: try await AuditChain.head(transaction), rows: rows)
+                // The bytes are outside the audit chain: each must match the hash its audited row holds.
+                var pictures: [String: (row: RecordRow, bytes: Data)] = [:]
+                let contents = Dictionary(
+                    try await transaction.rows("SELECT hash, bytes FROM media_content").map { ($0["hash"] as String, $0["bytes"] as Data) },
+                    uniquingKeysWith: { first, _ in first })
+                for row in try await transaction.rows("SELECT * FROM media ORDER BY id") {
+                    let hash: String = row["hash"]
+                    guard let bytes = contents[hash], StepPicture.hash(Array(bytes)) == hash else {
+                        throw WorkRecordError(.invalidState, "the station record \(path) lacks the bytes of picture \(hash), or they do not match it; nothing was moved")
+                    }
+                    pictures[hash] = (row, bytes)
+                }
+                return StationRecord(path: path, head: try await AuditChain.head(transaction), rows: rows, pictures: pictures)
             }
             try await store.close()
             return record
@@ -165,6 +180,7 @@ private final class Mover {
                 }
                 return found["id"]
             }
+            try await self.copyPictures(of: InstructionContent(storedText: row["content"]))
             var status: String = row["status"]
             if status == "approved",
                try await self.existing("SELECT id FROM instruction WHERE part_id = ? AND operation = ? AND status = 'approved'", part, operation) != nil {
@@ -173,6 +189,21 @@ private final class Mover {
             return try await self.copy("instruction", row, overriding: ["status": .text(status)], references: [
                 "part_id": { _ in part }, "based_on": self.instruction, "approval_signature": self.signature,
             ])
+        }
+    }
+
+    /// The pictures a revision's steps show that the target lacks: their bytes, then their
+    /// audited rows, so the revision arrives with everything it names.
+    private func copyPictures(of content: InstructionContent) async throws {
+        for hash in Set(content.steps.flatMap { $0.pictures.map(\.hash) }) {
+            guard try await existing("SELECT id FROM media WHERE hash = ?", hash) == nil else { continue }
+            guard let picture = source.pictures[hash] else {
+                throw WorkRecordError(.invalidState, "the station record \(source.path) names picture \(hash), which it does not hold; nothing was moved")
+            }
+            if try await transaction.row("SELECT hash FROM media_content WHERE hash = ?", hash) == nil {
+                try await transaction.execute("INSERT INTO media_content (hash, bytes) VALUES (?, ?)", hash, picture.bytes)
+            }
+            try await copy("media", picture.row)
         }
     }
 

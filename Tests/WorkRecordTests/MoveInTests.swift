@@ -91,6 +91,37 @@ struct MoveInTests {
         #expect(try await plant.count("SELECT COUNT(*) FROM audit") == entries)
     }
 
+    @Test("a revision's pictures move with it: the plant serves their bytes and its DHR names them", arguments: RecordHarness.backends)
+    func picturesMove(_ backend: RecordBackendKind) async throws {
+        let station = try await RecordHarness(.sqlite)
+        let client = station.client()
+        _ = try await client.call("record.import", withKey(try RecordHarness.exampleImport))
+        let stored = try await client.call("media.put", withKey(["content_type": "image/png", "data": .string(Data(StepPictureTests.png).base64EncodedString())]))
+        let hash = try #require(stored["hash"])
+        _ = try await client.call("record.import", withKey([
+            "instructions": [["part": "HX-200", "part_revision": "C", "operation": "030", "revision": "A", "title": "Bore check", "steps": [[
+                "key": "10", "title": "Check bore", "pictures": [["hash": hash, "caption": "gauge position"]],
+                "points": [["name": "bore", "kind": "measure", "unit": "mm", "lower": "11.98", "upper": "12.02"]],
+            ]]]],
+            "work_orders": [["number": "WO-30", "part": "HX-200", "part_revision": "C", "quantity": 1, "operations": ["030"], "serials": ["PIC-1"], "status": "released"]],
+        ]))
+        _ = try await client.call("instruction.approve", withKey(["part": "HX-200", "part_revision": "C", "operation": "030", "revision": "A", "signature": signature("ada")]))
+        let build = try await client.call("build.open", withKey(["serial": "PIC-1", "station": "bench-3", "operator": "olga"]))
+        _ = try await client.call("result.record", reading(build: try #require(build["build_id"]?.integerValue), "12.001"))
+        try await station.stop()
+        let plant = try await RecordHarness(backend)
+        try await plant.stop()
+        let outcome = try await RecordMoveIn.move(from: station.databasePath, to: plant.location, mover: "quinn")
+        #expect(outcome.serials == ["PIC-1"] && outcome.copied["media"] == 1, "\(outcome.copied)")
+        let store = try await RecordStore.open(plant.location, passwordRounds: 1_000)
+        let served = try await store.perform(RecordCall(method: .mediaGet, params: ["hash": hash], peer: "test")).result
+        try await store.close()
+        #expect(served["data"] == .string(Data(StepPictureTests.png).base64EncodedString()))
+        let dhr = try await Self.dhr("PIC-1", at: plant.location)
+        #expect(dhr["builds"]?.arrayValue?.first?["instruction_revisions"]?.arrayValue?.first?["pictures"] == [["step": "10", "hash": hash, "caption": "gauge position"]])
+        #expect(try await plant.verifyFile().problem == nil)
+    }
+
     @Test("a station record that does not verify is refused before anything is written")
     func tamperedStationIsRefused() async throws {
         let station = try await Self.stationRecord()
