@@ -42,10 +42,15 @@ struct SignaturePacingTests {
             await Self.complete(store, build: build, "olga", from: "uid=2002"),
             await Self.complete(store, build: build, "quinn", from: "uid=2001"),
         ]
+        let refusedUnchecked = soon == [.signatureAttemptsSlowed, .signatureAttemptsSlowed]
         if ContinuousClock.now - failedAt < pacing.first {
-            #expect(soon == [.signatureAttemptsSlowed, .signatureAttemptsSlowed])
+            #expect(refusedUnchecked)
         }
-        #expect(try await harness.count(#"SELECT failed_attempts FROM "user" WHERE login = 'olga'"#) == 1)
+        // Refused unchecked, they left the count as it was. (Under load they may come after the
+        // wait: then olga's right password is checked and clears it.)
+        if refusedUnchecked {
+            #expect(try await harness.count(#"SELECT failed_attempts FROM "user" WHERE login = 'olga'"#) == 1)
+        }
         // Another login from another peer is not held up.
         #expect(await Self.complete(store, build: build, "quinn", from: "uid=2003") == .roleNotPermitted)
         // After the wait the right password signs, and the streak ends: no wait after it.

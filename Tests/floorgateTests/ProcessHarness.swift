@@ -8,13 +8,14 @@ import Testing
 import WorkRecord
 
 /// A `floorgate` process started by a test. Its output is drained as it comes (a process that
-/// prints more than a pipe holds would otherwise block).
+/// prints more than a pipe holds would otherwise block) by a thread per stream, reading until
+/// the end of the stream. (Not a `readabilityHandler`: its dispatch source outlives the handler's
+/// removal, and a pipe closed under it can crash libdispatch's event loop, ending the whole test
+/// process, as a loaded clean-clone CI run saw.)
 final class FloorgateChild: Sendable {
     private let process = Process()
     private let output = OutputBuffer()
     private let errors = OutputBuffer()
-    private let outputPipe = Pipe()
-    private let errorPipe = Pipe()
 
     init(_ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = FloorgateProcess.executable
@@ -22,14 +23,13 @@ final class FloorgateChild: Sendable {
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, given in given }
         }
-        let outputPipe = outputPipe, errorPipe = errorPipe
+        let outputPipe = Pipe(), errorPipe = Pipe()
         process.standardOutput = outputPipe
         process.standardError = errorPipe
         process.standardInput = FileHandle.nullDevice
-        let output = output, errors = errors
-        outputPipe.fileHandleForReading.readabilityHandler = { output.append($0.availableData) }
-        errorPipe.fileHandleForReading.readabilityHandler = { errors.append($0.availableData) }
         try process.run()
+        output.drain(outputPipe.fileHandleForReading)
+        errors.drain(errorPipe.fileHandleForReading)
     }
 
     /// The first line the process prints, or nil if it prints none within `timeout`.
@@ -46,7 +46,8 @@ final class FloorgateChild: Sendable {
         return nil
     }
 
-    /// Waits for the process to exit (killing it after `timeout`) and returns its status.
+    /// Waits for the process to exit (killing it after `timeout`) and returns its status, once
+    /// its streams are read to their end (or 2 s more have passed).
     @discardableResult
     func wait(timeout: Duration) async -> Int32 {
         let deadline = ContinuousClock.now + timeout
@@ -54,17 +55,12 @@ final class FloorgateChild: Sendable {
             try? await Task.sleep(for: .milliseconds(20))
         }
         if process.isRunning { kill(SIGKILL) }
-        process.waitUntilExit()
-        try? await Task.sleep(for: .milliseconds(50))  // let the readers take the last output
-        stopReading()
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(5)) }
+        let drained = ContinuousClock.now + .seconds(2)
+        while !(output.isFinished && errors.isFinished) && ContinuousClock.now < drained {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
         return process.terminationStatus
-    }
-
-    /// Removes the pipes' readability handlers: a dispatch source left watching a pipe whose
-    /// handle is closed crashes libdispatch.
-    private func stopReading() {
-        outputPipe.fileHandleForReading.readabilityHandler = nil
-        errorPipe.fileHandleForReading.readabilityHandler = nil
     }
 
     func kill(_ signal: Int32) {
@@ -77,15 +73,27 @@ final class FloorgateChild: Sendable {
 
     deinit {
         kill(SIGKILL)
-        stopReading()
     }
 }
 
-/// Bytes a child process printed, appended from the pipe's reader thread.
+/// Bytes a child process printed, appended by the stream's reader thread.
 final class OutputBuffer: Sendable {
     let data = Mutex(Data())
+    private let finished = Mutex(false)
 
-    func append(_ chunk: Data) { data.withLock { $0.append(chunk) } }
+    /// Reads `handle` to its end on a thread of its own; the thread keeps the handle (and so its
+    /// descriptor) open until then.
+    func drain(_ handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            while case let chunk = handle.availableData, !chunk.isEmpty {
+                data.withLock { $0.append(chunk) }
+            }
+            finished.withLock { $0 = true }
+        }
+    }
+
+    /// Whether the stream has ended.
+    var isFinished: Bool { finished.withLock { $0 } }
 
     var text: String { data.withLock { String(decoding: $0, as: UTF8.self) } }
 }
