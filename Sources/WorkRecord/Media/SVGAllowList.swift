@@ -209,8 +209,7 @@ struct SVGAllowList {
         }
 
         func starts(with prefix: String) -> Bool {
-            let scalars = Array(prefix.unicodeScalars)
-            return index + scalars.count <= text.count && Array(text[index..<(index + scalars.count)]) == scalars
+            text[index...].starts(with: prefix.unicodeScalars)
         }
 
         mutating func consume(_ literal: String) -> Bool {

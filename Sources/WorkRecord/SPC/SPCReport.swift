@@ -60,7 +60,10 @@ struct SPCReport: Sendable {
 
     init(history: PointHistory, frozen: FrozenLimits?) {
         self.history = history
-        chart = ControlChart(subgroups: history.subgroups.map { $0.values.map(Self.double) }, subgroupSize: history.point.count)
+        // Each value becomes a Double once; every subgroup's limits serve Phase I and capability.
+        let values = history.subgroups.map { $0.values.map(Self.double) }
+        chart = ControlChart(subgroups: values, subgroupSize: history.point.count)
+        let everySubgroup = chart.baseline()
         if let frozen, frozen.baseline.kind == chart.kind, frozen.baseline.subgroupSize == chart.subgroupSize, frozen.unit == history.unit.code {
             baseline = frozen.baseline
             self.frozen = frozen
@@ -69,7 +72,7 @@ struct SPCReport: Sendable {
                 warnings.append(
                     "the limits frozen for \(frozen.baseline.kind.rawValue) with subgroups of \(frozen.baseline.subgroupSize) in \(frozen.unit) do not fit this point's \(chart.kind.rawValue) with subgroups of \(chart.subgroupSize) in \(history.unit.code): they are computed afresh (Phase I)")
             }
-            baseline = chart.baseline()
+            baseline = everySubgroup
             self.frozen = nil
         }
         if history.unreadable > 0 {
@@ -84,9 +87,9 @@ struct SPCReport: Sendable {
             warnings.append("\(history.subgroups.count) complete subgroups: a chart needs at least 2")
         }
         let limits = history.point.limits
-        capability = chart.baseline().map { within in
+        capability = everySubgroup.map { within in
             ProcessCapability(
-                values: history.subgroups.flatMap { $0.values.map(Self.double) }, subgroups: history.subgroups.count,
+                values: values.flatMap { $0 }, subgroups: history.subgroups.count,
                 sigmaWithin: within.sigmaWithin, lower: limits?.lower.map(Self.double), upper: limits?.upper.map(Self.double))
         }
     }
