@@ -65,6 +65,7 @@ public struct GatewayRuntime: Service {
         }
         let drainer = OutboxDrainer(outbox: outbox, station: station, logger: logger)
         let clockWatch = clockWatch
+        let calibrationWatch = CalibrationWatch(configuration)
         let status = StationStatus(station: configuration.station, deviceNames: configuration.devices.map(\.name))
         let statusSocket = StatusSocket(
             path: configuration.statusSocket, status: status, outbox: outbox,
@@ -83,6 +84,7 @@ public struct GatewayRuntime: Service {
                 await withTaskGroup(of: Void.self) { running in
                     running.addTask { await drainer.run() }
                     running.addTask { await clockWatch.run(logger: logger) { await station.clockChanged($0) } }
+                    running.addTask { await calibrationWatch.run(record: record, station: station, logger: logger) }
                     if let interval = outboxDepthInterval {
                         running.addTask { await Self.publishOutboxDepth(outbox, every: interval) }
                     }

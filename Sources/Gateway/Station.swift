@@ -17,6 +17,9 @@ public enum StationEvent: Sendable, Hashable {
     case recorded(source: String, summary: String, answer: JSONValue)
     /// A result no open point takes, or taken while no build is open; kept in the outbox.
     case unbound(source: String, summary: String, reason: String)
+    /// A measuring device's standing in the record's calibration register: a warning in words
+    /// (overdue, out of service, due soon, unknown to the register), or nil when it is in order.
+    case calibration(device: String, warning: String?)
     /// Something to tell the operator, in words, and who says it: the record (NC raised, redline
     /// published, build closed) or the gateway itself (the clock).
     case notice(String, from: String = "record")
@@ -88,6 +91,13 @@ public actor Station {
     /// Reports a device's link state to the views.
     public func deviceChanged(name: String, status: DeviceStatus) {
         eventStream.continuation.yield(.device(name: name, state: status.state, message: status.message))
+    }
+
+    /// Reports what the calibration register says of each measuring device to the views.
+    public func calibrationReviewed(_ warnings: [(device: String, warning: String?)]) {
+        for (device, warning) in warnings {
+            eventStream.continuation.yield(.calibration(device: device, warning: warning))
+        }
     }
 
     /// Delivers outbox entries to the record, in order; returns what became of each (fewer than

@@ -82,6 +82,9 @@ public struct StationConfiguration: Sendable {
     public var profilesDirectory: String
     public var page: Page?
     public var metrics: Metrics?
+    /// How many days before a measuring device falls due the station warns of it
+    /// (`calibration_warning_days`, 14 by default).
+    public var calibrationWarningDays = 14
 
     /// Reads `path`; profiles named by devices are looked up in `profilesDirectory` (default:
     /// the configuration's `profiles` key, relative to the file).
@@ -101,7 +104,8 @@ extension TOMLReader {
     func station(from table: TOMLTable, relativeTo directory: String) throws(ConfigurationError) -> StationConfiguration {
         try checkKeys(
             table, path: "",
-            allowed: ["station", "operator", "record_socket", "status_socket", "outbox", "profiles", "serial_pattern", "page", "metrics", "device"])
+            allowed: ["station", "operator", "record_socket", "status_socket", "outbox", "profiles", "serial_pattern", "page", "metrics", "device",
+                      "calibration_warning_days"])
         func resolved(_ path: String) -> String {
             path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
         }
@@ -132,11 +136,16 @@ extension TOMLReader {
             }
             devices.append(device)
         }
-        return StationConfiguration(
+        var configuration = StationConfiguration(
             station: station, operatorLogin: operatorLogin, recordSocket: recordSocket, statusSocket: statusSocket, outboxPath: outbox,
             serialPattern: serialPattern, devices: devices, profilesDirectory: profilesDirectory, page: try page(table, resolved: resolved),
             metrics: try metrics(table)
         )
+        if let days = try integer(table, "calibration_warning_days", path: "") {
+            guard (0...365).contains(days) else { throw error("calibration_warning_days", "\(days) is not 0…365 days") }
+            configuration.calibrationWarningDays = days
+        }
+        return configuration
     }
 
     /// `[page]`: `enabled` (default true), `address` (127.0.0.1), `port` (8480; 0: any free),

@@ -39,6 +39,8 @@ extension StationEvent {
             return "\(Self.column(source))  \(summary)  \(word)  \(answer["point"]?.stringValue ?? "?") (step \(answer["step"]?.stringValue ?? "?"))\(nc)"
         case .unbound(let source, let summary, let reason):
             return "\(Self.column(source))  \(summary)  NOT BOUND  \(reason)"
+        case .calibration(let device, let warning):
+            return "\(Self.column(device))  \(warning ?? "calibration in order")"
         case .notice(let text, let source):
             return "\(Self.column(source))  \(text)"
         }

@@ -18,6 +18,8 @@ public final class StationStatus: Sendable {
         var state: DeviceState?
         var message = "not opened yet"
         var lastReading: Date?
+        /// What the calibration register says of it, when not in order.
+        var calibration: String?
     }
 
     private let station: String
@@ -41,6 +43,8 @@ public final class StationStatus: Sendable {
             for state in ["connected", "lost", "not_opened"] {
                 GatewayMetrics.devices(state).record(states.filter { $0 == state }.count)
             }
+        case .calibration(let name, let warning):
+            update(name) { $0.calibration = warning }
         case .recorded(let source, _, _), .unbound(let source, _, _):
             update(source) { $0.lastReading = Date() }
         default:
@@ -63,9 +67,11 @@ public final class StationStatus: Sendable {
         var attention: [String] = []
         let deviceLines: [JSONValue] = devices.withLock { $0 }.map { device in
             if device.state != .connected { attention.append("device \(device.name) is not connected: \(device.message)") }
+            if let calibration = device.calibration { attention.append(calibration) }
             return [
                 "name": .string(device.name), "state": .string(device.state?.rawValue ?? "not_opened"), "message": .string(device.message),
                 "last_reading_seconds": device.lastReading.map { .string(Self.seconds(now.timeIntervalSince($0))) } ?? .null,
+                "calibration": device.calibration.map(JSONValue.string) ?? .null,
             ]
         }
         let pending: JSONValue

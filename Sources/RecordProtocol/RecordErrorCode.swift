@@ -43,6 +43,13 @@ public enum RecordErrorCode: Int, Sendable, Hashable, CaseIterable {
     /// The unit's route does not let this station open that operation now (out of order, or
     /// another station's): the message names where the unit goes next.
     case notOnRoute = 1017
+    /// The result's measuring device is not in the calibration register (or the result names no
+    /// device serial) while the register keeps calibrations.
+    case deviceNotInRegister = 1020
+    /// The device's calibration fell due before the result was measured.
+    case calibrationOverdue = 1021
+    /// The device failed calibration or was withdrawn: it is out of service.
+    case deviceOutOfService = 1022
     /// The point's name is in more than one step or operation of the part: the request must
     /// name the step (and the operation).
     case ambiguousPoint = 1030

@@ -39,6 +39,10 @@ public struct RecordMethod: RawRepresentable, Hashable, Sendable, Comparable, Ex
     public static let spcFreeze: RecordMethod = "spc.freeze"
     public static let mediaPut: RecordMethod = "media.put"
     public static let mediaGet: RecordMethod = "media.get"
+    public static let calibrationRecord: RecordMethod = "calibration.record"
+    public static let calibrationGet: RecordMethod = "calibration.get"
+    public static let calibrationList: RecordMethod = "calibration.list"
+    public static let traceDevice: RecordMethod = "trace.device"
     /// Asks for the record's notifications on this connection; answered by the socket itself.
     public static let subscribe: RecordMethod = "subscribe"
 
@@ -47,7 +51,7 @@ public struct RecordMethod: RawRepresentable, Hashable, Sendable, Comparable, Ex
     public static let writes: Set<RecordMethod> = [
         .recordImport, .userUnlock, .userAuthenticate, .instructionApprove, .redlinePublish, .redlineAcknowledge, .workOrderRelease,
         .workOrderClose, .buildOpen, .buildClose, .resultRecord, .resultCorrect, .stepComplete, .ncRaise,
-        .ncDisposition, .sign, .routeSet, .spcFreeze, .mediaPut,
+        .ncDisposition, .sign, .routeSet, .spcFreeze, .mediaPut, .calibrationRecord,
     ]
 
     /// Whether this method changes the record.

@@ -25,6 +25,8 @@ public actor StationBoard {
     /// Each configured device's link, in configuration order.
     public private(set) var devices: [(name: String, state: DeviceState?, message: String)]
     public private(set) var notices: [String] = []
+    /// What the calibration register says of a device that is not in order, by device name.
+    public private(set) var calibration: [String: String] = [:]
 
     /// This run of the board: update ids count from 1 in each run, so a page that followed an
     /// earlier run (the gateway restarted) is told to load again rather than replayed the wrong ones.
@@ -74,7 +76,11 @@ public actor StationBoard {
             } else {
                 devices.append((name, state, message))
             }
-            publish([.replace("devices", PageHTML.devices(devices))])
+            publish([.replace("devices", PageHTML.devices(devices, calibration: calibration))])
+        case .calibration(let device, let warning):
+            guard calibration[device] != warning else { return }
+            calibration[device] = warning
+            publish([.replace("devices", PageHTML.devices(devices, calibration: calibration))])
         case .build(let view):
             build = view["status"] == "open" ? view : nil
             if view["status"] != "open" { notices.insert("build \(view["build_id"]?.text ?? "?") \(view["status"]?.stringValue ?? "closed")", at: 0) }
@@ -116,7 +122,7 @@ public actor StationBoard {
     /// Every part of the station page as it stands, for a page loaded now.
     public var snapshot: PageHTML.Station {
         PageHTML.Station(
-            station: station, operatorLogin: operatorLogin, build: build, readings: readings, devices: devices, notices: notices,
+            station: station, operatorLogin: operatorLogin, build: build, readings: readings, devices: devices, calibration: calibration, notices: notices,
             run: run, lastUpdateID: lastUpdateID)
     }
 

@@ -63,14 +63,20 @@ public enum DeviceHistoryPage {
                 rows: (build["steps"]?.arrayValue ?? []).map { [$0["key"], $0["instruction_revision"], $0["completed_at"], $0["signature_id"]].map(PageBuilder.cell) })
             page.element("h3", "Acceptance records: results")
             page.table(
-                headers: ["#", "Step", "Point", "Value", "Unit", "Verdict", "Revision", "Device", "Operator", "Measured", "Corrects", "Raw bytes"],
+                headers: ["#", "Step", "Point", "Value", "Unit", "Verdict", "Revision", "Device", "Calibration then", "Operator", "Measured", "Corrects", "Raw bytes"],
                 rows: (build["results"]?.arrayValue ?? []).map { result in
                     let device = result["device"]
                     let deviceText = [device?["kind"], device?["profile"], device?["serial"]].compactMap { $0?.stringValue }.joined(separator: " / ")
+                    let calibration = result["calibration"].flatMap { $0.isNull ? nil : $0 }
+                    let calibrationText = calibration.map { entry in
+                        [entry["status"]?.stringValue, entry["due_on"]?.stringValue.map { "due \($0)" }, entry["certificate"]?.stringValue.map { "certificate \($0)" }]
+                            .compactMap { $0 }.joined(separator: ", ")
+                    } ?? ""
                     return [
                         PageBuilder.cell(result["result_id"]), PageBuilder.cell(result["step"]), PageBuilder.cell(result["point"]),
                         PageBuilder.cell(result["value"]), PageBuilder.cell(result["unit"]), PageBuilder.verdict(result["verdict"]),
-                        PageBuilder.cell(result["instruction_revision"]), HTMLText.escaped(deviceText), PageBuilder.cell(result["operator"]),
+                        PageBuilder.cell(result["instruction_revision"]), HTMLText.escaped(deviceText), HTMLText.escaped(calibrationText),
+                        PageBuilder.cell(result["operator"]),
                         PageBuilder.cell(result["measured_at"]), PageBuilder.cell(result["corrects"]),
                         "<span class=\"mono\">\(HTMLText.escaped(result["raw_hex"]?.stringValue ?? ""))</span>",
                     ]

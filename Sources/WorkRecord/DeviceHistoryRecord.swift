@@ -90,6 +90,8 @@ enum DeviceHistoryRecord {
             """, build.id)
         signatureIDs.formUnion(redlines.map { $0["ack_signature"] as Int64 })
         signatureIDs.formUnion(redlines.map { $0["signature_id"] as Int64 })
+        let calibrations = try await calibrationAtTheTime(of: build.results, transaction)
+        signatureIDs.formUnion(calibrations.values.map(\.signatureID))
         let stepOrder = build.content.steps.map(\.key)
         let completions = build.completions.values.sorted { ($0["completed_at"] as String, $0["id"] as Int64) < ($1["completed_at"] as String, $1["id"] as Int64) }
         let json: JSONValue = [
@@ -122,6 +124,7 @@ enum DeviceHistoryRecord {
             "results": .array(build.results.map { row in
                 guard case .object(var members) = BuildState.resultJSON(row) else { return .null }
                 members["instruction_revision"] = .string(revisionNames[row["instruction_id"]] ?? "?")
+                members["calibration"] = calibrations[row["id"] as Int64]?.json ?? .null
                 return .object(members)
             }),
             "nonconformances": .array(build.nonconformances.map(BuildState.nonconformanceJSON)),
@@ -135,5 +138,20 @@ enum DeviceHistoryRecord {
             }),
         ]
         return (json, signatureIDs)
+    }
+
+    /// The calibration register's entry for each measurement's or tightening's device as it
+    /// stood when the result was recorded, by result id (results of devices it did not know
+    /// then have none).
+    private static func calibrationAtTheTime(of results: [RecordRow], _ transaction: any RecordTransaction) async throws -> [Int64: CalibrationEntry] {
+        var histories: [String: [CalibrationEntry]] = [:]
+        var found: [Int64: CalibrationEntry] = [:]
+        for row in results where row["unit"] as String? != nil {
+            guard let asset = row["device_serial"] as String? else { continue }
+            if histories[asset] == nil { histories[asset] = try await CalibrationRegister.history(asset: asset, transaction) }
+            let recordedAt: String = row["recorded_at"]
+            found[row["id"]] = histories[asset]?.last { $0.recordedAt <= recordedAt }
+        }
+        return found
     }
 }

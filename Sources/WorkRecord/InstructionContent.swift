@@ -41,6 +41,9 @@ struct InstructionContent: Sendable {
         var deviceProfile: String?
         /// The tightening program the controller should run (informational).
         var pset: String?
+        /// Whether a device the calibration register does not know (or holds out of service or
+        /// overdue) may feed the point: an uncalibrated reference device, admitted explicitly.
+        var allowsUncalibrated = false
 
         /// The quantity a result must carry to fill the point (nil for scan points).
         var quantity: QuantityKind? { limits?.unit.quantity }
@@ -128,6 +131,7 @@ extension InstructionContent.Point {
         deviceKind = try params.optionalString("device_kind") ?? defaultDevice
         deviceProfile = try params.optionalString("device_profile")
         pset = try params.optionalString("pset")
+        allowsUncalibrated = try params.optionalBool("allow_uncalibrated") ?? false
         guard kind != .scan else {
             limits = nil
             return
@@ -165,6 +169,8 @@ extension InstructionContent.Point {
         ]
         if let deviceProfile { members["device_profile"] = .string(deviceProfile) }
         if let pset { members["pset"] = .string(pset) }
+        // Only when set: revisions stored before the flag keep the content they always had.
+        if allowsUncalibrated { members["allow_uncalibrated"] = .bool(true) }
         if let limits {
             members["unit"] = .string(limits.unit.code)
             if let nominal = limits.nominal { members["nominal"] = .string(nominal.description) }

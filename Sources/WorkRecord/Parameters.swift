@@ -62,6 +62,14 @@ struct Parameters: Sendable {
         }
     }
 
+    func optionalBool(_ key: String) throws(WorkRecordError) -> Bool? {
+        switch members[key] {
+        case nil, .null?: return nil
+        case .bool(let flag)?: return flag
+        default: throw WorkRecordError(.invalidParams, "\(path).\(key) must be true or false")
+        }
+    }
+
     func decimal(_ key: String) throws(WorkRecordError) -> ExactDecimal {
         guard let value = try optionalDecimal(key) else {
             throw WorkRecordError(.invalidParams, "\(path).\(key) is required (a decimal written as a string, e.g. \"12.345\")")

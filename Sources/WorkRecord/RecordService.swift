@@ -270,8 +270,9 @@ struct MethodHandler: Sendable {
         case never
         /// Always.
         case always
-        /// When the request adds users to a record that already has an admin (`record.import`).
-        case whenAddingUsers
+        /// When the request adds users to a record that already has an admin, or calibrations
+        /// (`record.import`).
+        case whenAddingUsersOrCalibrations
         /// Unless the caller administers the record's host and sends no signature (`user.unlock`).
         case unlessHostAdministrator
     }
@@ -291,7 +292,8 @@ struct MethodHandler: Sendable {
             return true
         case .unlessHostAdministrator:
             return !call.isHostAdministrator || params.members["signature"] != nil
-        case .whenAddingUsers:
+        case .whenAddingUsersOrCalibrations:
+            guard try params.array("calibrations").isEmpty else { return true }
             guard try !params.array("users").isEmpty else { return false }
             return try await transaction.integer(#"SELECT COUNT(*) FROM "user" WHERE ',' || roles || ',' LIKE '%,admin,%'"#) ?? 0 > 0
         }
@@ -301,7 +303,7 @@ struct MethodHandler: Sendable {
 extension RecordService {
     static let methods: [RecordMethod: MethodHandler] = [
         .recordInfo: MethodHandler(run: RecordInfo.run),
-        .recordImport: MethodHandler(signing: .whenAddingUsers, run: RecordImport.run),
+        .recordImport: MethodHandler(signing: .whenAddingUsersOrCalibrations, run: RecordImport.run),
         .userGet: MethodHandler(run: UserMethods.get),
         .userUnlock: MethodHandler(signing: .unlessHostAdministrator, run: UserMethods.unlock),
         .userAuthenticate: MethodHandler(signing: .always, run: UserMethods.authenticate),
@@ -326,5 +328,9 @@ extension RecordService {
         .spcFreeze: MethodHandler(signing: .always, run: SPCMethods.freeze),
         .mediaPut: MethodHandler(run: MediaMethods.put),
         .mediaGet: MethodHandler(run: MediaMethods.get),
+        .calibrationRecord: MethodHandler(signing: .always, run: CalibrationMethods.record),
+        .calibrationGet: MethodHandler(run: CalibrationMethods.get),
+        .calibrationList: MethodHandler(run: CalibrationMethods.list),
+        .traceDevice: MethodHandler(run: DeviceTrace.run),
     ]
 }

@@ -59,6 +59,13 @@ enum DemoCheck {
         Expectation(description: "the torque tester's audit") { dhr in
             verdicts(dhr, point: "audit torque") == ["pass"] && fromDevice(dhr, point: "audit torque", profile: "norbar-tst")
         },
+        Expectation(description: "every measurement and tightening from a device the calibration register held calibrated, with its due date") { dhr in
+            let measured = (build(dhr)["results"]?.arrayValue ?? []).filter { !($0["unit"]?.isNull ?? true) }
+            return !measured.isEmpty && measured.allSatisfy { result in
+                result["calibration"]?["status"] == "calibrated" && result["calibration"]?["asset"] == result["device"]?["serial"]
+                    && result["calibration"]?["due_on"]?.stringValue != nil
+            }
+        },
         Expectation(description: "one nonconformance, dispositioned rework") { dhr in
             (build(dhr)["nonconformances"]?.arrayValue ?? []).map { $0["disposition"]?.stringValue } == ["rework"]
         },

@@ -246,6 +246,10 @@ final class DemoPlay: Sendable {
                 "part": "HX-200", "part_revision": "C", "operation": .string(operation), "revision": "A", "signature": signature("ada", "bench-ada-1"),
             ])
         }
+        _ = try await call(client, .recordImport, [
+            "calibrations": DemoScenario.calibrations(today: Date()), "signature": signature("quinn", "bench-quinn-1"),
+        ])
+        print("record: calibration register: CAL-0042, CAL-0077, PF6-0042 and TST-1187 (due in 10 days), signed by Quinn Quality")
         if !plant {
             try await recordHistory(client)
             print("record: \(DemoScenario.History.serials.count) units of \(DemoScenario.History.workOrder) built before this one (the charts' history)")
@@ -519,13 +523,15 @@ final class DemoPlay: Sendable {
             func complete() async throws {
                 _ = try await call(client, .stepComplete, ["build_id": buildID, "signature": signature("olga", "bench-olga-1")])
             }
-            for bore in readings.bores { try await record("measure", bore, unit: "mm", device: ["kind": "gauge"]) }
+            for bore in readings.bores { try await record("measure", bore, unit: "mm", device: ["kind": "gauge", "serial": "CAL-0042"]) }
             try await complete()
             try await record("scan", DemoScenario.History.boardLot, device: ["kind": "scanner"])
             try await complete()
-            for screw in readings.screws { try await record("torque", screw, unit: "N.m", device: ["kind": "torque", "profile": "atlas-copco-pf6000"]) }
+            for screw in readings.screws {
+                try await record("torque", screw, unit: "N.m", device: ["kind": "torque", "profile": "atlas-copco-pf6000", "serial": "PF6-0042"])
+            }
             try await complete()
-            try await record("torque", readings.audit, unit: "N.m", device: ["kind": "torque", "profile": "norbar-tst"])
+            try await record("torque", readings.audit, unit: "N.m", device: ["kind": "torque", "profile": "norbar-tst", "serial": "TST-1187"])
             try await complete()
             _ = try await call(client, .buildClose, ["build_id": buildID, "signature": signature("quinn", "bench-quinn-1")])
         }

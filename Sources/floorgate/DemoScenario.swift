@@ -99,6 +99,28 @@ enum DemoScenario {
         })
     }
 
+    /// The station's measuring devices in the calibration register, dated from `today` (UTC):
+    /// each calibrated and in service; the torque tester falls due in ten days, so the station
+    /// page warns of it.
+    static func calibrations(today: Date) -> JSONValue {
+        func day(_ offset: Int) -> JSONValue {
+            .string(today.addingTimeInterval(Double(offset) * 86_400).formatted(.iso8601.year().month().day()))
+        }
+        let devices: [(asset: String, description: String, calibrated: Int, interval: Int, certificate: String)] = [
+            ("CAL-0042", "caliper 0–150 mm, bench-3", -30, 180, "MET-2026-1187"),
+            ("CAL-0077", "caliper 0–150 mm, bench-7", -60, 180, "MET-2026-1042"),
+            ("TST-1187", "torque tester 0.5–5 N·m", -355, 365, "TQ-2025-0388"),
+            ("PF6-0042", "nutrunner spindle, cover screws", -10, 365, "TQ-2026-0907"),
+        ]
+        return .array(devices.map { device in
+            [
+                "asset": .string(device.asset), "status": "calibrated", "description": .string(device.description),
+                "calibrated_on": day(device.calibrated), "interval_days": .integer(Int64(device.interval)),
+                "certificate": .string(device.certificate),
+            ]
+        })
+    }
+
     /// The Open Protocol controller's results, in order (torque N·m, angle degrees, verdict).
     static let controllerScript = """
         # The nutrunner's two tightenings of the cover screws.

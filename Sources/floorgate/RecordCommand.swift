@@ -40,6 +40,7 @@ struct RecordCommand: AsyncParsableCommand {
         subcommands: [
             RecordServeCommand.self, RecordMigrateCommand.self, RecordImportCommand.self, RecordApproveCommand.self, RecordRedlineCommand.self, RecordDiffCommand.self,
             RecordNCCommand.self, RecordSignCommand.self, RecordUnlockCommand.self, RecordRouteCommand.self, RecordMoveInCommand.self,
+            RecordCalibrationCommand.self,
         ]
     )
 }

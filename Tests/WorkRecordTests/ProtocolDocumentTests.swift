@@ -74,6 +74,13 @@ struct ProtocolDocumentTests {
     /// Equal, except values that change from run to run (times, hashes), which need only be
     /// present with the same JSON type.
     static func matches(_ actual: JSONValue, _ expected: JSONValue, key: String = "") -> Bool {
+        // Counted from today: any whole number of days.
+        if key == "days_until_due" {
+            switch (actual, expected) {
+            case (.integer, .integer), (.null, .null): return true
+            default: return false
+            }
+        }
         if key.hasSuffix("_at") || key == "audit_head" {
             switch (actual, expected) {
             case (.string, .string), (.null, .null): return true

@@ -125,13 +125,13 @@ struct TestBench {
     let scanner: PseudoTerminal
     let caliper: PseudoTerminal
 
-    static func setUp(in scratch: ScratchDirectory, station: String = "bench-9", more: String = "") async throws -> TestBench {
+    static func setUp(in scratch: ScratchDirectory, station: String = "bench-9", caliperSerial: String? = nil, more: String = "") async throws -> TestBench {
         let record = try await EnduranceRecord.serve(in: scratch)
         let scanner = try PseudoTerminal()
         let caliper = try PseudoTerminal()
         try writeTestStation(
             to: scratch.path("station.toml"), station: station, recordSocket: "record.sock", outbox: "outbox.sqlite",
-            scanner: scanner.path, caliper: caliper.path, more: more)
+            scanner: scanner.path, caliper: caliper.path, caliperSerial: caliperSerial, more: more)
         return TestBench(record: record, scanner: scanner, caliper: caliper)
     }
 }

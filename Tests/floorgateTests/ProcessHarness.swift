@@ -152,11 +152,12 @@ struct JournalContents {
     }
 }
 
-/// A station configuration for a gateway under test: a scanner and a caliper on
-/// pseudo-terminals, the repository's device profiles, the page on any free port, and `more`
-/// devices as TOML.
+/// A station configuration for a gateway under test: a scanner and a caliper (with its asset
+/// number `caliperSerial`, if any) on pseudo-terminals, the repository's device profiles, the page
+/// on any free port, and `more` devices as TOML.
 func writeTestStation(
-    to path: String, station: String, recordSocket: String, outbox: String, scanner: String, caliper: String, more: String = ""
+    to path: String, station: String, recordSocket: String, outbox: String, scanner: String, caliper: String, caliperSerial: String? = nil,
+    more: String = ""
 ) throws {
     let devices = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("devices").path
@@ -177,6 +178,7 @@ func writeTestStation(
         name = "caliper"
         profile = "mitutoyo-dp1va-rs232"
         path = "\(caliper)"
+        \(caliperSerial.map { "serial = \"\($0)\"" } ?? "")
         \(more)
         """.write(toFile: path, atomically: true, encoding: .utf8)
 }

@@ -9,21 +9,22 @@ enum RecordInfo {
     }
 }
 
-/// `record.import`: users, parts, instruction drafts, work orders and the stations' routes from
-/// one document (`floorgate record import FILE`). Instructions arrive as drafts: only a signed
-/// `instruction.approve` makes a revision effective.
+/// `record.import`: users, parts, instruction drafts, work orders, the stations' routes and the
+/// calibration register from one document (`floorgate record import FILE`). Instructions arrive
+/// as drafts: only a signed `instruction.approve` makes a revision effective.
 enum RecordImport {
     static func run(_ context: MethodContext) async throws -> RecordOutcome {
         let params = context.params, writer = context.writer, transaction = context.transaction
-        var counts: [String: Int64] = ["users": 0, "parts": 0, "instructions": 0, "work_orders": 0, "serials": 0, "stations": 0]
-        let sections = ["users", "parts", "instructions", "work_orders", "stations"]
+        var counts: [String: Int64] = ["users": 0, "parts": 0, "instructions": 0, "work_orders": 0, "serials": 0, "stations": 0, "calibrations": 0]
+        let sections = ["users", "parts", "instructions", "work_orders", "stations", "calibrations"]
         guard try sections.contains(where: { try !params.array($0).isEmpty }) else {
             throw WorkRecordError(.invalidParams, "the import lists nothing: give at least one of \(sections.joined(separator: ", "))")
         }
         // Users and their roles decide who may sign what: once the record has an admin, only an
-        // admin's signature adds users (the service authenticated it: `Signing.whenAddingUsers`).
-        // The first import, with no admin yet, sets the record up.
-        if context.authenticated != nil {
+        // admin's signature adds users (the service authenticated it:
+        // `Signing.whenAddingUsersOrCalibrations`). The first import, with no admin yet, sets the
+        // record up. Calibrations are signed by a quality user, each entry on its own.
+        if context.authenticated != nil, try !params.array("users").isEmpty {
             try await context.signer.sign(
                 try SignatureInput(context.params), role: .admin, meaning: .approved, recordType: "import", recordID: 0,
                 subject: "import of \(try params.array("users").count) users")
@@ -104,6 +105,11 @@ enum RecordImport {
             let station = try Parameters(value, path: "params.stations[\(index)]")
             try await RouteMethods.record(station, writer: writer, signatureID: nil)
             counts["stations", default: 0] += 1
+        }
+        for (index, value) in try params.array("calibrations").enumerated() {
+            _ = try await CalibrationMethods.insert(
+                Parameters(value, path: "params.calibrations[\(index)]"), signature: try SignatureInput(context.params), context)
+            counts["calibrations", default: 0] += 1
         }
         return RecordOutcome(.object(counts.mapValues(JSONValue.integer)))
     }

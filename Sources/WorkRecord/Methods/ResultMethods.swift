@@ -102,6 +102,7 @@ enum ResultMethods {
                 .noOpenPoint,
                 "step \(step.key) '\(step.title)' has no open \(named.map { "point '\($0)'" } ?? "point") for \(what) from a \(reading.deviceKind)")
         }
+        try await CalibrationRegister.admit(reading, for: point, context.transaction)
         let (outcome, result, nonconformance) = try await append(
             reading, to: point, of: step, build, instructionID: build.instructionID, correction: nil, context)
         // The build as the next result finds it.

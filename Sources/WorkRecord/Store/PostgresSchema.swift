@@ -7,7 +7,7 @@ import RecordProtocol
 /// change it: `floorgate record migrate` does, under the database owner's role.
 enum PostgresSchema {
     /// The version this build of Floorgate reads and writes.
-    static let version: Int64 = 4
+    static let version: Int64 = 5
 
     /// The schema version a database holds; 0 for a database without the record's schema.
     static func installedVersion(_ transaction: any RecordTransaction) async throws(RecordStoreError) -> Int64 {
@@ -23,9 +23,16 @@ enum PostgresSchema {
     static var migrations: [(version: Int64, statements: [String])] {
         [
             (1, version1.flatMap(statements)), (2, version2.flatMap(statements)), (3, version3.flatMap(statements)),
-            (4, version4.flatMap(statements)),
+            (4, version4.flatMap(statements)), (5, version5.flatMap(statements)),
         ]
     }
+
+    /// Version 5: the calibration register.
+    private static let version5 = [
+        RecordSchema.calibration(id: "BIGINT PRIMARY KEY", integer: "BIGINT"),
+        appendOnlyTriggers("calibration"),
+        "UPDATE floorgate_schema SET version = 5;",
+    ]
 
     /// Version 4: control limits frozen for a point (`spc.freeze`) and the pictures steps show.
     private static let version4 = [

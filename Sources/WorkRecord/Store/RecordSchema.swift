@@ -8,11 +8,11 @@ enum RecordSchema {
     static let auditedTables = [
         "user", "part", "instruction", "work_order", "unit_serial", "build", "result", "signature",
         "step_completion", "nonconformance", "nc_disposition", "redline", "redline_ack", "station_route",
-        "spc_limits", "media",
+        "spc_limits", "media", "calibration",
     ]
 
     /// Tables that only ever grow: triggers refuse UPDATE and DELETE on them.
-    static let appendOnlyTables = firstAppendOnlyTables + ["station_route", "spc_limits", "media", "media_content"]
+    static let appendOnlyTables = firstAppendOnlyTables + ["station_route", "spc_limits", "media", "media_content", "calibration"]
 
     /// The append-only tables of the first schema, whose triggers its first migration creates
     /// (a migration, once released, never changes).
@@ -74,6 +74,28 @@ enum RecordSchema {
             hash TEXT PRIMARY KEY,
             bytes \(blob) NOT NULL
         );
+        """
+    }
+
+    /// The calibration register (`calibration.record`): each entry one signed event of a
+    /// measuring device, by its asset number; and the index that finds a device's results.
+    static func calibration(id: String, integer: String) -> String {
+        """
+        CREATE TABLE calibration (
+            id \(id),
+            asset TEXT NOT NULL,
+            description TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('calibrated', 'failed', 'out-of-service')),
+            calibrated_on TEXT,
+            due_on TEXT,
+            interval_days \(integer),
+            certificate TEXT,
+            assessment TEXT,
+            signature_id \(integer) NOT NULL REFERENCES signature(id),
+            recorded_at TEXT NOT NULL
+        );
+        CREATE INDEX calibration_asset ON calibration (asset, id);
+        CREATE INDEX result_by_device ON result (device_serial, measured_at);
         """
     }
 }

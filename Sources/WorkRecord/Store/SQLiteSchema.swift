@@ -230,6 +230,10 @@ enum SQLiteSchema {
                 try db.execute(sql: appendOnlyTriggers(table))
             }
         }
+        migrator.registerMigration("9 calibration register") { db in
+            try db.execute(sql: RecordSchema.calibration(id: "INTEGER PRIMARY KEY", integer: "INTEGER"))
+            try db.execute(sql: appendOnlyTriggers("calibration"))
+        }
         return migrator
     }
 

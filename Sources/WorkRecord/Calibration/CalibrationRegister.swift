@@ -1,0 +1,120 @@
+import FloorgateCore
+import RecordProtocol
+
+/// One entry of the calibration register: what became of a measuring device (its asset number
+/// is the serial results name it by) on one occasion, signed by a quality user. Entries are
+/// appended, never changed: a device's state is its newest entry.
+struct CalibrationEntry: Sendable {
+    enum Status: String, Sendable, CaseIterable {
+        /// Calibrated and found in tolerance: in service until its due date.
+        case calibrated
+        /// Found out of tolerance at calibration: out of service, and every result since its
+        /// last good calibration is to be assessed.
+        case failed
+        /// Withdrawn from use (lost, damaged, retired).
+        case outOfService = "out-of-service"
+    }
+
+    var id: Int64
+    var asset: String
+    var description: String
+    var status: Status
+    var calibratedOn: CalendarDate?
+    var dueOn: CalendarDate?
+    var intervalDays: Int64?
+    var certificate: String?
+    var assessment: String?
+    var signatureID: Int64
+    var recordedAt: String
+
+    init(_ row: RecordRow) {
+        id = row["id"]
+        asset = row["asset"]
+        description = row["description"]
+        status = Status(rawValue: row["status"]) ?? .outOfService
+        calibratedOn = (row["calibrated_on"] as String?).flatMap { CalendarDate($0) }
+        dueOn = (row["due_on"] as String?).flatMap { CalendarDate($0) }
+        intervalDays = row["interval_days"]
+        certificate = row["certificate"]
+        assessment = row["assessment"]
+        signatureID = row["signature_id"]
+        recordedAt = row["recorded_at"]
+    }
+
+    var json: JSONValue {
+        [
+            "calibration_id": .integer(id), "asset": .string(asset), "description": .string(description), "status": .string(status.rawValue),
+            "calibrated_on": .optional(calibratedOn?.description), "due_on": .optional(dueOn?.description),
+            "interval_days": .optional(intervalDays), "certificate": .optional(certificate), "assessment": .optional(assessment),
+            "signature_id": .integer(signatureID), "recorded_at": .string(recordedAt),
+        ]
+    }
+
+    /// Why a result this device measured on `date` may not be recorded, or nil when it may.
+    func refusal(measuredOn date: CalendarDate, device: String) -> WorkRecordError? {
+        switch status {
+        case .failed:
+            WorkRecordError(
+                .deviceOutOfService,
+                "\(device): failed calibration on \(calibratedOn?.description ?? "?"), out of service until calibrated again")
+        case .outOfService:
+            WorkRecordError(.deviceOutOfService, "\(device): out of service since \(recordedAt.prefix(10))")
+        case .calibrated:
+            if let dueOn, date > dueOn {
+                WorkRecordError(.calibrationOverdue, "\(device): calibration overdue since \(dueOn)")
+            } else {
+                nil
+            }
+        }
+    }
+}
+
+/// The calibration register's queries, and the gate a measurement or tightening passes before
+/// the record takes it.
+enum CalibrationRegister {
+    /// The device's newest entry (its state now), or nil when the register does not know it.
+    static func newest(asset: String, _ transaction: any RecordTransaction) async throws -> CalibrationEntry? {
+        try await transaction.row("SELECT * FROM calibration WHERE asset = ? ORDER BY id DESC LIMIT 1", asset).map(CalibrationEntry.init)
+    }
+
+    /// The device's entry as the register stood at `timestamp` (for a result: when it was recorded).
+    static func entry(asset: String, asOf timestamp: String, _ transaction: any RecordTransaction) async throws -> CalibrationEntry? {
+        try await transaction.row(
+            "SELECT * FROM calibration WHERE asset = ? AND recorded_at <= ? ORDER BY id DESC LIMIT 1", asset, timestamp
+        ).map(CalibrationEntry.init)
+    }
+
+    /// Every entry of the device, oldest first.
+    static func history(asset: String, _ transaction: any RecordTransaction) async throws -> [CalibrationEntry] {
+        try await transaction.rows("SELECT * FROM calibration WHERE asset = ? ORDER BY id", asset).map(CalibrationEntry.init)
+    }
+
+    /// Every device's newest entry, by asset number.
+    static func current(_ transaction: any RecordTransaction) async throws -> [CalibrationEntry] {
+        try await transaction.rows("SELECT * FROM calibration WHERE id IN (SELECT MAX(id) FROM calibration GROUP BY asset) ORDER BY asset")
+            .map(CalibrationEntry.init)
+    }
+
+    /// Refuses a measurement or tightening from a device the register does not know, that is
+    /// out of service, or whose calibration fell due before the reading was measured. Scans are
+    /// never gated; nor is a point that admits an uncalibrated reference device, nor any result
+    /// while the register is empty (a record that keeps no calibrations).
+    static func admit(
+        _ reading: ResultMethods.Reading, for point: InstructionContent.Point, _ transaction: any RecordTransaction
+    ) async throws {
+        guard reading.kind != .scan, !point.allowsUncalibrated else { return }
+        let device = "\(reading.deviceKind) \(reading.deviceSerial ?? "without a serial")"
+        guard let serial = reading.deviceSerial, let entry = try await newest(asset: serial, transaction) else {
+            guard try await transaction.integer("SELECT COUNT(*) FROM calibration") ?? 0 > 0 else { return }
+            throw WorkRecordError(
+                .deviceNotInRegister,
+                reading.deviceSerial == nil
+                    ? "\(device): unknown to the calibration register (give the device its serial in the station's configuration)"
+                    : "\(device): unknown to the calibration register")
+        }
+        guard let measuredOn = CalendarDate(timestamp: reading.measuredAt) else {
+            throw WorkRecordError(.invalidParams, "params.measured_at '\(reading.measuredAt)' is not a time (2026-12-07T10:15:00.000Z)")
+        }
+        if let refusal = entry.refusal(measuredOn: measuredOn, device: device) { throw refusal }
+    }
+}
