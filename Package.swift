@@ -176,6 +176,7 @@ let package = Package(
         .target(
             name: "WorkRecord",
             dependencies: [
+                "Barcodes",
                 "FloorgateCore",
                 "HostClock",
                 "RecordProtocol",

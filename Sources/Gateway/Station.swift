@@ -28,7 +28,8 @@ public enum StationEvent: Sendable, Hashable {
 /// The station's build context and the one place results are delivered from.
 ///
 /// A scan whose content names a unit serial (the station's `SerialPattern`) opens that unit's
-/// build on the approved instruction revision; every other result goes to the open build's
+/// build on the approved instruction revision, unless the active step waits for a component's
+/// or the unit's label; every other result goes to the open build's
 /// active step, where the record binds it to the first open point that admits it and keeps its
 /// verdict. A result that no build or point takes is settled as `unbound` with the record's
 /// reason: kept and shown, never dropped. The record's notifications keep the context current.
@@ -134,9 +135,18 @@ public actor Station {
     }
 
     private func unitSerial(in entry: Outbox.Entry) -> String? {
-        guard let payload = entry.payload, payload.kind == .scan, let text = payload.text else { return nil }
+        guard let payload = entry.payload, payload.kind == .scan, let text = payload.text, !awaitsLabel else { return nil }
         let content = ScannedContent(parsing: (payload.aim ?? "") + text)
         return identity.serialPattern.serial(in: content.fields)
+    }
+
+    /// Whether the open build's active step waits for a component's label or the unit's own: a
+    /// scan then goes to that point, even one carrying a serial the station's pattern matches
+    /// (a serialized component's label, the unit's UDI label).
+    private var awaitsLabel: Bool {
+        openBuild?["active_step"]?["points"]?.arrayValue?.contains { point in
+            ["component", "label"].contains(point["kind"]?.stringValue) && (point["open"]?.integerValue ?? 0) > 0
+        } == true
     }
 
     /// Records results on the open build's active step, all in one pipeline; stops at the first

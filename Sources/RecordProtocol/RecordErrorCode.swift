@@ -50,6 +50,13 @@ public enum RecordErrorCode: Int, Sendable, Hashable, CaseIterable {
     case calibrationOverdue = 1021
     /// The device failed calibration or was withdrawn: it is out of service.
     case deviceOutOfService = 1022
+    /// A component label that is not the point's part (another part, a product the record does
+    /// not know, a plain-text label the point does not read, no lot or serial): the message says which.
+    case componentRefused = 1023
+    /// The component's lot expired before the day it was scanned.
+    case componentExpired = 1024
+    /// The serialized component is already built into another unit (or this one).
+    case componentInAnotherUnit = 1025
     /// The point's name is in more than one step or operation of the part: the request must
     /// name the step (and the operation).
     case ambiguousPoint = 1030

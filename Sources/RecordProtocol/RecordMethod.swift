@@ -43,6 +43,8 @@ public struct RecordMethod: RawRepresentable, Hashable, Sendable, Comparable, Ex
     public static let calibrationGet: RecordMethod = "calibration.get"
     public static let calibrationList: RecordMethod = "calibration.list"
     public static let traceDevice: RecordMethod = "trace.device"
+    public static let traceLot: RecordMethod = "trace.lot"
+    public static let traceUnit: RecordMethod = "trace.unit"
     /// Asks for the record's notifications on this connection; answered by the socket itself.
     public static let subscribe: RecordMethod = "subscribe"
 

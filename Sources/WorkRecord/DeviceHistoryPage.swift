@@ -28,6 +28,12 @@ public enum DeviceHistoryPage {
                 part?["number"], part?["revision"], part?["description"], order?["number"], order?["quantity"], order?["status"],
                 order?["released_at"],
             ].map(PageBuilder.cell)])
+        if let udi = dhr["udi"], !udi.isNull {
+            page.element("h2", "Unique device identification")
+            page.table(
+                headers: ["UDI (human-readable)", "UDI-DI (GTIN)", "Date of manufacture (11)", "Lot (10)", "Serial (21)"],
+                rows: [[udi["text"], udi["di"], udi["pi"]?["11"], udi["pi"]?["10"], udi["pi"]?["21"]].map(PageBuilder.cell)])
+        }
         // The route: each operation in order, who may do it, and where and by whom it was done.
         let builds = dhr["builds"]?.arrayValue ?? []
         page.element("h2", "Route")
@@ -80,6 +86,12 @@ public enum DeviceHistoryPage {
                         PageBuilder.cell(result["measured_at"]), PageBuilder.cell(result["corrects"]),
                         "<span class=\"mono\">\(HTMLText.escaped(result["raw_hex"]?.stringValue ?? ""))</span>",
                     ]
+                })
+            page.element("h3", "Components (as built)")
+            page.table(
+                headers: ["Step", "Point", "Part", "Lot", "Serial", "Expiry", "Quantity", "Recorded"],
+                rows: (build["components"]?.arrayValue ?? []).map {
+                    [$0["step"], $0["point"], $0["part"], $0["lot"], $0["serial"], $0["expiry"], $0["quantity"], $0["recorded_at"]].map(PageBuilder.cell)
                 })
             page.element("h3", "Nonconformances and dispositions")
             page.table(

@@ -7,8 +7,12 @@ import RecordProtocol
 /// acknowledged, every signature with printed name, time and meaning, and the audit chain's head.
 enum DeviceHistoryRecord {
     static func export(_ context: MethodContext) async throws -> RecordOutcome {
+        RecordOutcome(try await document(serial: try context.params.string("serial"), context))
+    }
+
+    /// The DHR of `serial` (what `dhr.export` answers; `trace.unit` reads its genealogy from it).
+    static func document(serial: String, _ context: MethodContext) async throws -> JSONValue {
         let transaction = context.transaction
-        let serial = try context.params.string("serial")
         guard let unit = try await transaction.row(
             """
             SELECT unit_serial.serial, work_order.number, work_order.quantity, work_order.status, work_order.released_at,
@@ -61,12 +65,13 @@ enum DeviceHistoryRecord {
             ],
             "builds": .array(buildsJSON),
             "labels": .array(labels),
+            "udi": try await UnitUDI.load(serial: serial, transaction)?.json ?? .null,
             "signatures": .array(signatures.map(SignatureView.json)),
             "audit_head": .string(try await AuditChain.head(transaction)),
             "audit_entries": .integer(try await transaction.integer("SELECT COUNT(*) FROM audit") ?? 0),
             "generated_at": .string(RecordClock.timestamp()),
         ]
-        return RecordOutcome(dhr)
+        return dhr
     }
 
     /// One build's part of the DHR, and the signatures it refers to.
@@ -128,6 +133,7 @@ enum DeviceHistoryRecord {
                 return .object(members)
             }),
             "nonconformances": .array(build.nonconformances.map(BuildState.nonconformanceJSON)),
+            "components": .array(try await ComponentRegister.asBuilt([build.id], transaction).map(ComponentRegister.json)),
             "redlines": .array(redlines.map { row in
                 [
                     "redline_id": .integer(row["id"]), "from_revision": .string(row["from_revision"]),

@@ -26,8 +26,36 @@ struct InstructionContent: Sendable {
             case measure
             /// A tightening: torque limits and optionally an angle window.
             case torque
-            /// A scanned label (component lot, UDI): recorded as text, not judged.
+            /// A scanned label: recorded as text, not judged.
             case scan
+            /// A component built into the unit, identified by its scanned label: the label must be
+            /// the point's part (by GTIN or HIBC product), unexpired, and a serialized component may
+            /// go into one unit only. What is accepted joins the unit's as-built list.
+            case component
+            /// The unit's own UDI label, scanned to verify what was printed: it must carry exactly
+            /// the unit's UDI (DI and PI), else the result is invalid and raises a nonconformance.
+            case label
+
+            /// Whether a scanner's reading fills a point of this kind.
+            var takesScans: Bool { self == .scan || self == .component || self == .label }
+        }
+
+        /// What a component point takes: which part, how many, and how it is traced.
+        struct Component: Sendable, Equatable {
+            enum Control: String, Sendable, CaseIterable {
+                /// One scan of the lot's label covers the point's quantity.
+                case lot
+                /// One scan per piece, each with its own serial.
+                case serial
+            }
+
+            /// The component's part number.
+            var part: String
+            var control: Control
+            var quantity: Int
+            /// For labels that are plain text (no GS1 or HIBC): a regular expression the whole
+            /// text must match; the text is then the lot or serial. Without it, plain text is refused.
+            var pattern: String?
         }
 
         var name: String
@@ -41,6 +69,8 @@ struct InstructionContent: Sendable {
         var deviceProfile: String?
         /// The tightening program the controller should run (informational).
         var pset: String?
+        /// What a component point takes (nil for other kinds).
+        var component: Component?
         /// Whether a device the calibration register does not know (or holds out of service or
         /// overdue) may feed the point: an uncalibrated reference device, admitted explicitly.
         var allowsUncalibrated = false
@@ -126,13 +156,26 @@ extension InstructionContent.Point {
         let defaultDevice = switch kind {
         case .measure: "gauge"
         case .torque: "torque"
-        case .scan: "scanner"
+        case .scan, .component, .label: "scanner"
         }
         deviceKind = try params.optionalString("device_kind") ?? defaultDevice
         deviceProfile = try params.optionalString("device_profile")
         pset = try params.optionalString("pset")
         allowsUncalibrated = try params.optionalBool("allow_uncalibrated") ?? false
-        guard kind != .scan else {
+        if kind == .component {
+            let control = try Component.Control(rawValue: params.optionalString("control") ?? "lot")
+            guard let control else { throw WorkRecordError(.invalidParams, "\(params.path).control must be lot or serial") }
+            let quantity = Int(try params.optionalInteger("quantity") ?? 1)
+            guard (1...1000).contains(quantity) else { throw WorkRecordError(.invalidParams, "\(params.path).quantity must be 1…1000") }
+            let pattern = try params.optionalString("pattern")
+            if let pattern, (try? Regex(pattern)) == nil {
+                throw WorkRecordError(.invalidParams, "\(params.path).pattern '\(pattern)' is not a regular expression")
+            }
+            component = Component(part: try params.string("part"), control: control, quantity: quantity, pattern: pattern)
+            // A serialized component takes a scan per piece; a lot's label covers them all.
+            count = control == .serial ? quantity : 1
+        }
+        guard !kind.takesScans else {
             limits = nil
             return
         }
@@ -168,6 +211,12 @@ extension InstructionContent.Point {
             "device_kind": .string(deviceKind),
         ]
         if let deviceProfile { members["device_profile"] = .string(deviceProfile) }
+        if let component {
+            members["part"] = .string(component.part)
+            members["control"] = .string(component.control.rawValue)
+            members["quantity"] = .integer(Int64(component.quantity))
+            if let pattern = component.pattern { members["pattern"] = .string(pattern) }
+        }
         if let pset { members["pset"] = .string(pset) }
         // Only when set: revisions stored before the flag keep the content they always had.
         if allowsUncalibrated { members["allow_uncalibrated"] = .bool(true) }

@@ -332,5 +332,7 @@ extension RecordService {
         .calibrationGet: MethodHandler(run: CalibrationMethods.get),
         .calibrationList: MethodHandler(run: CalibrationMethods.list),
         .traceDevice: MethodHandler(run: DeviceTrace.run),
+        .traceLot: MethodHandler(run: GenealogyTrace.lot),
+        .traceUnit: MethodHandler(run: GenealogyTrace.unit),
     ]
 }

@@ -110,32 +110,98 @@ struct RecordCalibrationCommand: AsyncParsableCommand {
     }
 }
 
-/// `floorgate trace`: what a measuring device measured.
+/// `floorgate trace`: what a measuring device measured, where a lot went, what a unit is made of.
 struct TraceCommand: AsyncParsableCommand, PrintsJSON {
     static let configuration = CommandConfiguration(
         commandName: "trace",
-        abstract: "Every result a measuring device gave: the units, work orders and steps it measured.",
+        abstract: "Trace a measuring device, a component lot or a unit: the evidence for a calibration failure or a recall.",
         discussion: """
-            The evidence a calibration failure's investigation needs: each result of the device \
-            (by the asset number its results carry), with its unit, work order, operation, step, \
-            point, value and verdict, measured on or after --since (all without it), and the \
-            units in a summary. On a terminal a table; --json (or a pipe) gives the record's \
-            answer (docs/record-protocol.md, trace.device).
+            Give one of:
+              --device ASSET   every result the device gave (on or after --since): unit, work \
+            order, operation, step, point, value and verdict; what a calibration failure's \
+            investigation assesses.
+              --lot LOT        forward: every unit a component lot went into (--part to name \
+            the component when lot numbers repeat across parts), with work order, station and \
+            date, and every unit those went into in turn.
+              --serial SERIAL  backward: what the unit is made of (components with lots and \
+            serials, and what each built component is made of), the devices that measured it \
+            with their calibration then, the operators and the instruction revisions.
 
-            Example:
+            On a terminal a summary; --json (or a pipe) gives the record's answer \
+            (docs/record-protocol.md: trace.device, trace.lot, trace.unit).
+
+            Examples:
               floorgate trace --device CAL-0042 --since 2026-11-02
+              floorgate trace --lot B-7731
+              floorgate trace --serial SN-0001 --json
             """)
 
-    @Option(help: ArgumentHelp("The device's asset number.", valueName: "asset")) var device: String
-    @Option(help: ArgumentHelp("Only results measured on or after this date (YYYY-MM-DD, UTC).", valueName: "date")) var since: String?
+    @Option(help: ArgumentHelp("A measuring device's asset number.", valueName: "asset")) var device: String?
+    @Option(help: ArgumentHelp("With --device: only results measured on or after this date (YYYY-MM-DD, UTC).", valueName: "date")) var since: String?
+    @Option(help: ArgumentHelp("A component lot, traced forward.", valueName: "lot")) var lot: String?
+    @Option(help: ArgumentHelp("With --lot: the component's part number.", valueName: "part")) var part: String?
+    @Option(help: ArgumentHelp("A unit's serial, traced backward.", valueName: "serial")) var serial: String?
     @OptionGroup var target: RecordTarget
     @OptionGroup var output: JSONOutput
 
+    func validate() throws {
+        guard [device, lot, serial].compactMap({ $0 }).count == 1 else { throw ValidationError("give one of --device, --lot and --serial") }
+        if since != nil, device == nil { throw ValidationError("--since goes with --device") }
+        if part != nil, lot == nil { throw ValidationError("--part goes with --lot") }
+    }
+
     func run() async throws {
-        let found = try await target.call(.traceDevice, ["asset": .string(device), "since": since.map(JSONValue.string) ?? .null])
-        guard !output.isWanted else { return printJSON(found) }
-        if let calibration = found["calibration"], !calibration.isNull { print(TerminalText.escaped(CalibrationText.line(calibration))) }
-        CalibrationText.trace(found).forEach { print(TerminalText.escaped($0)) }
+        if let device {
+            let found = try await target.call(.traceDevice, ["asset": .string(device), "since": since.map(JSONValue.string) ?? .null])
+            guard !output.isWanted else { return printJSON(found) }
+            if let calibration = found["calibration"], !calibration.isNull { print(TerminalText.escaped(CalibrationText.line(calibration))) }
+            CalibrationText.trace(found).forEach { print(TerminalText.escaped($0)) }
+        } else if let lot {
+            let found = try await target.call(.traceLot, ["lot": .string(lot), "part": part.map(JSONValue.string) ?? .null])
+            guard !output.isWanted else { return printJSON(found) }
+            GenealogyText.forward(found).forEach { print(TerminalText.escaped($0)) }
+        } else if let serial {
+            let found = try await target.call(.traceUnit, ["serial": .string(serial)])
+            guard !output.isWanted else { return printJSON(found) }
+            GenealogyText.backward(found).forEach { print(TerminalText.escaped($0)) }
+        }
+    }
+}
+
+/// The terminal's forms of the genealogy traces: an indented tree.
+enum GenealogyText {
+    static func forward(_ found: JSONValue) -> [String] {
+        let units = found["units"]?.arrayValue ?? []
+        var lines = ["lot \(found["lot"]?.stringValue ?? "?") (\((found["parts"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", "))): \(units.count) unit\(units.count == 1 ? "" : "s")"]
+        func add(_ unit: JSONValue, depth: Int) {
+            let indent = String(repeating: "  ", count: depth)
+            lines.append("\(indent)\(unit["serial"]?.stringValue ?? "?") (\(unit["part"]?.stringValue ?? "?"), work order \(unit["work_order"]?.stringValue ?? "?"), "
+                + "operation \(unit["operation"]?.stringValue ?? "?") at \(unit["station"]?.stringValue ?? "?"), \(unit["recorded_at"]?.stringValue ?? "?"))")
+            (unit["contained_in"]?.arrayValue ?? []).forEach { add($0, depth: depth + 1) }
+        }
+        units.forEach { add($0, depth: 1) }
+        return lines
+    }
+
+    static func backward(_ unit: JSONValue, depth: Int = 0) -> [String] {
+        let indent = String(repeating: "  ", count: depth)
+        var lines = ["\(indent)\(unit["serial"]?.stringValue ?? "?") (\(unit["part"]?["number"]?.stringValue ?? "?"), work order \(unit["work_order"]?.stringValue ?? "?"))"
+            + (unit["udi"]?["text"]?.stringValue.map { " UDI \($0)" } ?? "")]
+        for build in unit["builds"]?.arrayValue ?? [] {
+            let revisions = (build["instruction_revisions"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", ")
+            lines.append("\(indent)  operation \(build["operation"]?.stringValue ?? "?") at \(build["station"]?.stringValue ?? "?"), revision \(revisions), \(build["status"]?.stringValue ?? "?")")
+        }
+        for component in unit["components"]?.arrayValue ?? [] {
+            let identity = [component["lot"]?.stringValue.map { "lot \($0)" }, component["serial"]?.stringValue.map { "serial \($0)" }].compactMap { $0 }
+            lines.append("\(indent)  component \(component["part"]?.stringValue ?? "?") × \(component["quantity"]?.text ?? "?") \(identity.joined(separator: ", "))")
+            if let built = component["unit"], !built.isNull { lines += backward(built, depth: depth + 2) }
+        }
+        for device in unit["devices"]?.arrayValue ?? [] {
+            let calibration = device["calibration"].flatMap { $0.isNull ? nil : "calibrated \($0["calibrated_on"]?.stringValue ?? "?"), due \($0["due_on"]?.stringValue ?? "?")" }
+            lines.append("\(indent)  device \(device["asset"]?.stringValue ?? "?") (\(device["kind"]?.stringValue ?? "?")): \(calibration ?? "not in the calibration register then")")
+        }
+        lines.append("\(indent)  operators: \((unit["operators"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", "))")
+        return lines
     }
 }
 

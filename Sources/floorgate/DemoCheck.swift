@@ -48,8 +48,12 @@ enum DemoCheck {
             verdicts(dhr, point: "bore diameter") == ["pass", "fail_high", "pass"]
                 && fromDevice(dhr, point: "bore diameter", profile: "mitutoyo-dp1va-rs232")
         },
-        Expectation(description: "the board lot scanned") { dhr in
-            results(dhr, point: "board lot").contains { $0["value"] == "LOT-B-7731" }
+        Expectation(description: "the sensor board's lot label matched to its part, in the as-built list") { dhr in
+            (build(dhr)["components"]?.arrayValue ?? []).map { [$0["part"], $0["lot"], $0["quantity"]] }
+                == [["SB-40", .string(DemoScenario.Board.lot), 1]]
+        },
+        Expectation(description: "the unit's UDI: the housing's GTIN, its date of manufacture, work order and serial") { dhr in
+            dhr["udi"]?["di"] == .string(DemoScenario.gtin) && dhr["udi"]?["pi"]?["21"] == "SN-0001" && dhr["udi"]?["pi"]?["10"] == "WO-1001"
         },
         Expectation(description: "two cover-screw tightenings from the nutrunner, passing revision B's limits") { dhr in
             verdicts(dhr, point: "cover screws") == ["pass", "pass"]

@@ -330,7 +330,7 @@ final class DemoPlay: Sendable {
         try await completeStep("10", client: client, buildID: buildID)
 
         try await narrate("Step 20: the operator scans the sensor board's lot label")
-        send(scanner, "]C0LOT-B-7731")
+        send(scanner, DemoScenario.Board.label())
         try await completeStep("20", client: client, buildID: buildID)
 
         try await narrate("Engineering publishes a redline: the cover screws need more clamp load (revision B)")
@@ -525,7 +525,7 @@ final class DemoPlay: Sendable {
             }
             for bore in readings.bores { try await record("measure", bore, unit: "mm", device: ["kind": "gauge", "serial": "CAL-0042"]) }
             try await complete()
-            try await record("scan", DemoScenario.History.boardLot, device: ["kind": "scanner"])
+            try await record("scan", String(DemoScenario.Board.label(lot: DemoScenario.History.boardLot).dropFirst(3)), device: ["kind": "scanner"])
             try await complete()
             for screw in readings.screws {
                 try await record("torque", screw, unit: "N.m", device: ["kind": "torque", "profile": "atlas-copco-pf6000", "serial": "PF6-0042"])

@@ -5,6 +5,21 @@ import Foundation
 /// through four steps measured by four devices, with one out-of-limits reading and one redline.
 enum DemoScenario {
     static let serial = "SN-0001"
+    /// The housing assembly's GTIN: its UDI-DI.
+    static let gtin = "09506000134352"
+
+    /// The sensor board, a lot-controlled component: its label is a GS1 DataMatrix.
+    enum Board {
+        static let gtin = "09506000117843"
+        static let lot = "LOT-B-7731"
+
+        /// The label of lot `lot` as the scanner sends it (AIM `]d2`): GTIN, expiry a year from
+        /// `today` (UTC) and lot.
+        static func label(lot: String = lot, today: Date = Date()) -> String {
+            let expiry = today.addingTimeInterval(365 * 86_400).formatted(.iso8601.year().month().day().dateSeparator(.omitted))
+            return "]d201\(gtin)17\(expiry.dropFirst(2))10\(lot)"
+        }
+    }
 
     /// The plant demo's stations: bench-3 assembles (operation 010), bench-7 inspects (020).
     static let assembly = (station: "bench-3", operation: "010")
@@ -33,7 +48,10 @@ enum DemoScenario {
         ]
         var content: [String: JSONValue] = [
             "users": users,
-            "parts": [["number": "HX-200", "revision": "C", "description": "Handheld pressure sensor, housing assembly"]],
+            "parts": [
+                ["number": "HX-200", "revision": "C", "description": "Handheld pressure sensor, housing assembly", "gtin": .string(gtin)],
+                ["number": "SB-40", "revision": "A", "description": "Sensor board", "gtin": .string(Board.gtin)],
+            ],
             "instructions": .array([assemblyInstruction] + (plant ? [inspectionInstruction] : [])),
             "work_orders": .array(workOrders),
         ]
@@ -76,7 +94,7 @@ enum DemoScenario {
             [
                 "key": "20", "title": "Fit sensor board",
                 "text": "Scan the board's lot label, then seat the board on its posts.",
-                "points": [["name": "board lot", "kind": "scan"]],
+                "points": [["name": "board lot", "kind": "component", "part": "SB-40", "control": "lot"]],
             ],
             [
                 "key": "30", "title": "Torque cover screws",

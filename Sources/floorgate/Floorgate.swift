@@ -28,6 +28,8 @@ struct Floorgate: ParsableCommand {
               floorgate dhr SN-0001 --format html --output SN-0001.html
                                                             a unit's device history record
               floorgate verify --db record.sqlite           check the record against its audit chain
+              floorgate trace --device CAL-0042             every result a gauge gave (a calibration failure's impact)
+              floorgate trace --lot B-7731                  every unit a component lot went into
 
             Exit codes: 0 success; 1 the operation failed (device, record, data); 2 bad usage or \
             bad configuration; 3 the record's audit chain does not verify.

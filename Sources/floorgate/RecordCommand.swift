@@ -235,8 +235,11 @@ struct RecordImportCommand: AsyncParsableCommand, PrintsJSON {
         commandName: "import",
         abstract: "Import users, parts, instruction drafts and work orders from a JSON file.",
         discussion: """
-            The file is one JSON object with any of the arrays users, parts, instructions and \
-            work_orders; examples/record-import.json shows every field. Decimal limits are \
+            The file is one JSON object with any of the arrays users, parts, instructions, \
+            work_orders, stations and calibrations; examples/record-import.json shows the common fields, docs/genealogy.md the rest. \
+            A part may carry its "gtin" (14 digits: its UDI-DI, and what component labels are \
+            matched by) and "hibc" (labeler code and product number). Calibrations (the register \
+            of `floorgate record calibration`) need a quality user's signature (--user). Decimal limits are \
             strings ("12.000"). Instructions arrive as drafts: approve them with \
             `floorgate record approve`. The import is one transaction: all of it or none. The \
             first import sets a record up; once the record has an admin, an import that adds \
@@ -252,7 +255,7 @@ struct RecordImportCommand: AsyncParsableCommand, PrintsJSON {
     @Argument(help: ArgumentHelp("The JSON file to import.", valueName: "file"))
     var file: String
 
-    @Option(help: ArgumentHelp("An admin's user id, to sign an import that adds users.", valueName: "user"))
+    @Option(help: ArgumentHelp("The signer: an admin for an import that adds users, a quality user for calibrations.", valueName: "user"))
     var user: String?
 
     @OptionGroup var target: RecordTarget

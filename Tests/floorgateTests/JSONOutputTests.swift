@@ -29,7 +29,7 @@ struct JSONOutputTests {
         "record calibration add": ["--asset", "CAL-1", "--status", "out-of-service", "--user", "quinn"],
         "record calibration show": ["CAL-1"],
         "record calibration list": [],
-        "trace": ["--device", "CAL-1"],
+        "trace": ["--lot", "B-7731"],
         "build show": ["SN-0001"],
         "spc show": ["--part", "P", "--point", "bore"],
         "spc freeze": ["--part", "P", "--point", "bore", "--user", "quinn"],

@@ -217,10 +217,10 @@ struct PlantRecordTests {
         let cluster = try await PostgresTestCluster.shared()
         let (owner, serverURL, database) = try await Self.plantRecord(cluster)
         // Version 1 is this version without the stations' routes (2), the idempotency digests (3),
-        // the frozen control limits and step pictures (4) and the calibration register (5).
+        // the frozen control limits and step pictures (4), the calibration register (5) and genealogy (6).
         try await cluster.psql(
             database,
-            "DROP TABLE calibration; DROP INDEX result_by_device; DROP TABLE spc_limits; DROP TABLE media; DROP TABLE media_content; DROP TABLE station_route; ALTER TABLE idempotency DROP COLUMN digest; UPDATE floorgate_schema SET version = 1")
+            "DROP TABLE component_use; DROP TABLE part_identifier; DROP TABLE calibration; DROP INDEX result_by_device; DROP TABLE spc_limits; DROP TABLE media; DROP TABLE media_content; DROP TABLE station_route; ALTER TABLE idempotency DROP COLUMN digest; UPDATE floorgate_schema SET version = 1")
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let refused = try await FloorgateProcess.run(["record", "serve", "--db", serverURL, "--socket", scratch.path("r.sock")])

@@ -15,6 +15,18 @@ struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConvertible {
         dayNumber = Self.dayNumber(year: year, month: month, day: day)
     }
 
+    /// The date of this year, month and day; nil when there is no such day.
+    init?(year: Int, month: Int, day: Int) {
+        guard year >= 1900, (1...12).contains(month), (1...Self.days(inMonth: Int64(month), of: Int64(year))).contains(Int64(day)) else { return nil }
+        dayNumber = Self.dayNumber(year: Int64(year), month: Int64(month), day: Int64(day))
+    }
+
+    /// The last day of a `YYYY-MM` month (a month-only expiry lasts to its end); nil for other text.
+    init?(endOfMonth text: String) {
+        guard let first = CalendarDate(text + "-01"), let year = Int(text.prefix(4)), let month = Int(text.suffix(2)) else { return nil }
+        self = first.adding(days: Self.days(inMonth: Int64(month), of: Int64(year)) - 1)
+    }
+
     /// The UTC date of a record timestamp (`2026-12-07T18:30:00.123Z`); nil when it does not
     /// begin with a date.
     init?(timestamp: String) {

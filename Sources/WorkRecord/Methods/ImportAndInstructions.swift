@@ -52,12 +52,13 @@ enum RecordImport {
         }
         for (index, value) in try params.array("parts").enumerated() {
             let part = try Parameters(value, path: "params.parts[\(index)]")
-            try await writer.insert(
+            let partID = try await writer.insert(
                 "part",
                 [
                     "number": try part.string("number"), "revision": try part.string("revision"),
                     "description": try part.optionalString("description") ?? "",
                 ], action: "part.create")
+            try await PartIdentifiers.record(part, partID: partID, writer: writer)
             counts["parts", default: 0] += 1
         }
         for (index, value) in try params.array("instructions").enumerated() {

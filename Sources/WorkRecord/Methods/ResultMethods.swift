@@ -9,6 +9,8 @@ enum ResultMethods {
         var kind: InstructionContent.Point.Kind
         /// The decimal value (or the scanned text for a scan).
         var value: String
+        /// A scan's AIM symbology identifier (`]d2`), when the scanner sent one.
+        var aim: String?
         var measurement: FloorgateCore.Measurement?
         var resolution: ExactDecimal?
         var angle: ExactDecimal?
@@ -22,12 +24,13 @@ enum ResultMethods {
 
         init(_ params: Parameters) throws(WorkRecordError) {
             let kindName = try params.optionalString("kind") ?? "measure"
-            guard let kind = InstructionContent.Point.Kind(rawValue: kindName) else {
+            guard let kind = InstructionContent.Point.Kind(rawValue: kindName), [.measure, .torque, .scan].contains(kind) else {
                 throw WorkRecordError(.invalidParams, "params.kind '\(kindName)' is not one of: measure, torque, scan")
             }
             self.kind = kind
             if kind == .scan {
                 value = try params.string("text")
+                aim = try params.optionalString("aim")
                 measurement = nil
             } else {
                 let decimal = try params.decimal("value")
@@ -52,9 +55,10 @@ enum ResultMethods {
             }
         }
 
-        /// Whether `point` takes this reading: same kind, same quantity, an admitted device.
+        /// Whether `point` takes this reading: same kind (a scan fills scan, component and label
+        /// points), same quantity, an admitted device.
         func fits(_ point: InstructionContent.Point) -> Bool {
-            guard point.kind == kind, point.deviceKind == deviceKind else { return false }
+            guard point.kind == kind || (kind == .scan && point.kind.takesScans), point.deviceKind == deviceKind else { return false }
             if let profile = point.deviceProfile, profile != deviceProfile { return false }
             return point.quantity == measurement?.unit.quantity
         }
@@ -103,8 +107,21 @@ enum ResultMethods {
                 "step \(step.key) '\(step.title)' has no open \(named.map { "point '\($0)'" } ?? "point") for \(what) from a \(reading.deviceKind)")
         }
         try await CalibrationRegister.admit(reading, for: point, context.transaction)
+        var component: (label: ComponentLabel, spec: InstructionContent.Point.Component)?
+        var judged: Verdict?
+        if let spec = point.component {
+            component = (try await ComponentRegister.admit(reading, for: point, spec, build: build, context.transaction), spec)
+        } else if point.kind == .label {
+            guard let udi = try await UnitUDI.load(serial: build.serial, context.transaction) else {
+                throw WorkRecordError(.invalidState, "\(point.name): part \(build.partNumber) has no GTIN in the record, so serial \(build.serial) has no UDI to check the label against")
+            }
+            judged = udi.verdict(scanned: reading.value, aim: reading.aim)
+        }
         let (outcome, result, nonconformance) = try await append(
-            reading, to: point, of: step, build, instructionID: build.instructionID, correction: nil, context)
+            reading, to: point, of: step, build, instructionID: build.instructionID, correction: nil, judged: judged, context)
+        if let component {
+            try await ComponentRegister.record(component.label, component.spec, result: result, writer: context.writer)
+        }
         // The build as the next result finds it.
         build.record(result, raising: nonconformance)
         context.transaction.memory?.remember(build)
@@ -141,9 +158,9 @@ enum ResultMethods {
     /// raises; returns the answer and the rows as stored.
     private static func append(
         _ reading: Reading, to point: InstructionContent.Point, of step: InstructionContent.Step, _ build: BuildState,
-        instructionID: Int64, correction: (resultID: Int64, reason: String, signatureID: Int64)?, _ context: MethodContext
+        instructionID: Int64, correction: (resultID: Int64, reason: String, signatureID: Int64)?, judged: Verdict? = nil, _ context: MethodContext
     ) async throws -> (outcome: RecordOutcome, result: RecordRow, nonconformance: RecordRow?) {
-        let verdict = reading.verdict(against: point)
+        let verdict = judged ?? reading.verdict(against: point)
         // A new result taking the place of one whose nonconformance was dispositioned for rework
         // (a correction replaces a result; it re-measures nothing).
         let reworked = correction != nil ? nil : build.results(step: step.key, point: point.name).compactMap { result -> Int64? in
@@ -171,13 +188,20 @@ enum ResultMethods {
         ]
         if case .invalid(let reason) = verdict { answer["reason"] = .string(reason) }
         var nonconformance: RecordRow?
-        if verdict.isFailure {
+        // A label that is not the unit's UDI is a nonconformance too: the unit may not leave with it.
+        let mislabelled = point.kind == .label && verdict != .pass
+        if verdict.isFailure || mislabelled {
             let limits = point.limits.map { limits in
                 "\(limits.lower.map { "\($0)" } ?? "−∞") … \(limits.upper.map { "\($0)" } ?? "+∞") \(limits.unit.code)"
             } ?? ""
+            let description = if case .invalid(let reason) = verdict {
+                "\(point.name): \(reason)"
+            } else {
+                "\(point.name): \(reading.value) \(reading.measurement?.unit.code ?? "") is \(verdict.code == "fail_low" ? "below" : "above") the limits \(limits)"
+            }
             let raised = try await NonconformanceMethods.insert(
                 build: build, step: step.key, point: point.name, resultID: resultID,
-                description: "\(point.name): \(reading.value) \(reading.measurement?.unit.code ?? "") is \(verdict.code == "fail_low" ? "below" : "above") the limits \(limits)",
+                description: description,
                 source: "automatic", raisedBy: reading.operatorName, context)
             let ncID: Int64 = raised["id"]
             answer["nc_id"] = .integer(ncID)

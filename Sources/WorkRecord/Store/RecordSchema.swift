@@ -8,11 +8,11 @@ enum RecordSchema {
     static let auditedTables = [
         "user", "part", "instruction", "work_order", "unit_serial", "build", "result", "signature",
         "step_completion", "nonconformance", "nc_disposition", "redline", "redline_ack", "station_route",
-        "spc_limits", "media", "calibration",
+        "spc_limits", "media", "calibration", "part_identifier", "component_use",
     ]
 
     /// Tables that only ever grow: triggers refuse UPDATE and DELETE on them.
-    static let appendOnlyTables = firstAppendOnlyTables + ["station_route", "spc_limits", "media", "media_content", "calibration"]
+    static let appendOnlyTables = firstAppendOnlyTables + ["station_route", "spc_limits", "media", "media_content", "calibration", "part_identifier", "component_use"]
 
     /// The append-only tables of the first schema, whose triggers its first migration creates
     /// (a migration, once released, never changes).
@@ -96,6 +96,38 @@ enum RecordSchema {
         );
         CREATE INDEX calibration_asset ON calibration (asset, id);
         CREATE INDEX result_by_device ON result (device_serial, measured_at);
+        """
+    }
+
+    /// Genealogy: the product identifiers that name a part on labels (`part_identifier`: a GTIN,
+    /// the UDI-DI, or a HIBC labeler and product code) and the components built into each unit
+    /// (`component_use`, beside the result of the scan that admitted each).
+    static func genealogy(id: String, integer: String) -> String {
+        """
+        CREATE TABLE part_identifier (
+            id \(id),
+            part_id \(integer) NOT NULL REFERENCES part(id),
+            scheme TEXT NOT NULL CHECK (scheme IN ('gtin', 'hibc')),
+            identifier TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            UNIQUE (scheme, identifier)
+        );
+        CREATE TABLE component_use (
+            id \(id),
+            build_id \(integer) NOT NULL REFERENCES build(id),
+            result_id \(integer) NOT NULL REFERENCES result(id),
+            step TEXT NOT NULL,
+            point TEXT NOT NULL,
+            part TEXT NOT NULL,
+            lot TEXT,
+            serial TEXT,
+            expiry TEXT,
+            quantity \(integer) NOT NULL,
+            recorded_at TEXT NOT NULL
+        );
+        CREATE INDEX component_use_build ON component_use (build_id);
+        CREATE INDEX component_use_lot ON component_use (lot);
+        CREATE INDEX component_use_serial ON component_use (part, serial);
         """
     }
 }

@@ -234,6 +234,11 @@ enum SQLiteSchema {
             try db.execute(sql: RecordSchema.calibration(id: "INTEGER PRIMARY KEY", integer: "INTEGER"))
             try db.execute(sql: appendOnlyTriggers("calibration"))
         }
+        migrator.registerMigration("10 genealogy") { db in
+            try db.execute(sql: RecordSchema.genealogy(id: "INTEGER PRIMARY KEY", integer: "INTEGER"))
+            try db.execute(sql: appendOnlyTriggers("part_identifier"))
+            try db.execute(sql: appendOnlyTriggers("component_use"))
+        }
         return migrator
     }
 
