@@ -100,6 +100,10 @@ public enum PageHTML {
             let limits: String
             if let lower = point["lower"]?.stringValue, let upper = point["upper"]?.stringValue {
                 limits = "\(HTMLText.escaped(lower)) … \(HTMLText.escaped(upper))"
+            } else if point["kind"] == "component" {
+                limits = "scan the label of \(text(point["part"])) (\(point["control"] == "serial" ? "each piece's serial" : "its lot"))"
+            } else if point["kind"] == "label" {
+                limits = "scan the unit's printed UDI label"
             } else {
                 limits = "—"
             }

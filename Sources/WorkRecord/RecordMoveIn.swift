@@ -10,7 +10,8 @@ import RecordProtocol
 /// part, operation and revision, revision, number, serial) are used as they are (a revision must
 /// have the same content, a work order the same part, a serial the same work order); the rest is
 /// copied. Every build, result, step completion, nonconformance, disposition,
-/// redline acknowledgement and the signatures they carry are copied with new ids, and each copy is
+/// redline acknowledgement, component built in and the signatures they carry are copied with new
+/// ids, as are the parts' label identifiers and the calibration entries the target lacks, and each copy is
 /// a new entry of the target's audit chain whose actor names the station's file and its chain's
 /// head hash. A unit whose build of an operation the target already holds is refused, as is a
 /// result whose key it already holds. The stations' routes and idempotency keys stay behind: move
@@ -50,7 +51,7 @@ public enum RecordMoveIn {
 struct StationRecord: Sendable {
     static let tables = [
         "user", "part", "instruction", "redline", "work_order", "unit_serial", "build", "signature", "result", "nonconformance",
-        "step_completion", "nc_disposition", "redline_ack",
+        "step_completion", "nc_disposition", "redline_ack", "calibration", "part_identifier", "component_use",
     ]
 
     let path: String
@@ -140,6 +141,11 @@ private final class Mover {
         for acknowledgement in source.all("redline_ack") {
             try await copy("redline_ack", acknowledgement, references: ["build_id": build, "redline_id": redline, "signature_id": signature])
         }
+        for use in source.all("component_use") {
+            try await copy("component_use", use, references: ["build_id": build, "result_id": result])
+        }
+        for identifier in source.all("part_identifier") { try await partIdentifier(identifier) }
+        for entry in source.all("calibration") { _ = try await calibration(entry["id"]) }
         // Signatures no row refers to but which sign a moved row: build closings, reviews.
         for row in source.all("signature") where moves(row) { _ = try await signature(row["id"]) }
         let serials = Set(source.all("build").map { try? source.row("unit_serial", $0["serial_id"]) }.compactMap { $0?["serial"] as String? })
@@ -279,6 +285,33 @@ private final class Mover {
         }
     }
 
+    /// A part's label identifier: one the target holds must name the same part; else it is copied.
+    private func partIdentifier(_ row: RecordRow) async throws {
+        let part = try await self.part(row["part_id"])
+        let scheme: String = row["scheme"], identifier: String = row["identifier"]
+        if let found = try await transaction.row("SELECT part_id FROM part_identifier WHERE scheme = ? AND identifier = ?", scheme, identifier) {
+            guard found["part_id"] as Int64 == part else {
+                throw WorkRecordError(.conflict, "\(scheme.uppercased()) \(identifier) names another part in the target; nothing was moved")
+            }
+            return
+        }
+        try await copy("part_identifier", row, references: ["part_id": { _ in part }])
+    }
+
+    /// A calibration entry the target lacks (same device, time and status) is copied; the
+    /// register orders entries by when they were recorded, so it takes its place in time.
+    private func calibration(_ id: Int64) async throws -> Int64 {
+        try await mapped("calibration", id) { row in
+            if let found = try await self.existing(
+                "SELECT id FROM calibration WHERE asset = ? AND recorded_at = ? AND status = ?",
+                row["asset"] as String, row["recorded_at"] as String, row["status"] as String)
+            {
+                return found
+            }
+            return try await self.copy("calibration", row, references: ["signature_id": self.signature])
+        }
+    }
+
     /// A signature keeps its signer and what it signs, both by their target ids.
     private func signature(_ id: Int64) async throws -> Int64 {
         try await mapped("signature", id) { row in
@@ -296,6 +329,7 @@ private final class Mover {
             case "part": target = try await self.part(signed)
             case "work_order": target = try await self.workOrder(signed)
             case "unit_serial": target = try await self.serial(signed)
+            case "calibration": target = try await self.calibration(signed)
             default:
                 guard let known = self.ids[type]?[signed] else {
                     throw WorkRecordError(.invalidState, "signature \(id) of \(self.source.path) signs \(type) \(signed), which is not moved")

@@ -470,8 +470,10 @@ struct RecordMoveInCommand: AsyncParsableCommand, PrintsJSON {
             The station's file must verify first; it is only read, and verifies afterwards as \
             before. Users, parts, instruction revisions, redlines, work orders and serials the \
             plant already holds are used as they are, provided they agree; the rest is copied. \
-            Every build, result, step completion, nonconformance, disposition, acknowledgement and \
-            the signatures they carry are copied with new ids, each a new entry of the plant's \
+            Every build, result, step completion, nonconformance, disposition, acknowledgement, \
+            component built in and the signatures they carry are copied with new ids, as are the \
+            parts' label identifiers and the calibration entries the plant lacks (the register \
+            orders entries by when they were recorded), each a new entry of the plant's \
             audit chain naming the station's file and its audit head. A unit whose build of an \
             operation the plant already holds is refused, and then nothing is moved.
 

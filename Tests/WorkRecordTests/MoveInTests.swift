@@ -122,6 +122,40 @@ struct MoveInTests {
         #expect(try await plant.verifyFile().problem == nil)
     }
 
+    @Test("components, part identifiers and calibration entries move with the units: the plant traces the assembly as the station did, and its register keeps time order", arguments: RecordHarness.backends)
+    func genealogyAndCalibrationsMove(_ backend: RecordBackendKind) async throws {
+        let (station, client) = try await GenealogyRecordTests.record(.sqlite)
+        let module = try await GenealogyRecordTests.open("M-001", client)
+        _ = try await client.call("result.record", GenealogyRecordTests.scan(module, "01\(GenealogyRecordTests.board)10LOT-7"))
+        let top = try await GenealogyRecordTests.open("T-001", client)
+        _ = try await client.call("result.record", GenealogyRecordTests.scan(top, "01\(GenealogyRecordTests.module)21M-001"))
+        _ = try await client.call("calibration.record", CalibrationRecordTests.entry("CAL-7", [
+            "status": "calibrated", "calibrated_on": "2026-11-02", "due_on": "2027-05-01", "certificate": "MET-1187",
+        ]))
+        let stationTrace = try await client.call("trace.unit", ["serial": "T-001"])
+        try await station.stop()
+
+        // The plant's own register holds a newer entry for CAL-7: it stays the device's state.
+        let plant = try await RecordHarness(backend)
+        let desk = plant.client()
+        _ = try await desk.call("record.import", withKey(try RecordHarness.exampleImport))
+        _ = try await desk.call("calibration.record", CalibrationRecordTests.entry("CAL-7", ["status": "out-of-service"]))
+        try await plant.stop()
+
+        let outcome = try await RecordMoveIn.move(from: station.databasePath, to: plant.location, mover: "quinn")
+        #expect(outcome.copied["component_use"] == 2 && outcome.copied["part_identifier"] == 4 && outcome.copied["calibration"] == 1, "\(outcome.copied)")
+        let store = try await RecordStore.open(plant.location, passwordRounds: 1_000)
+        let plantTrace = try await store.perform(RecordCall(method: .traceUnit, params: ["serial": "T-001"], peer: "test")).result
+        let register = try await store.perform(RecordCall(method: .calibrationGet, params: ["asset": "CAL-7"], peer: "test")).result
+        try await store.close()
+        #expect(Self.differences(Self.withoutIDs(plantTrace), Self.withoutIDs(stationTrace)).isEmpty, "\(Self.differences(Self.withoutIDs(plantTrace), Self.withoutIDs(stationTrace)))")
+        // The station's entry is older than the plant's: it takes its place before it, and the
+        // plant's stays the device's state.
+        #expect(register["history"]?.arrayValue?.map { $0["status"] } == ["calibrated", "out-of-service"])
+        #expect(register["current"]?["status"] == "out-of-service")
+        #expect(try await plant.verifyFile().problem == nil)
+    }
+
     @Test("a station record that does not verify is refused before anything is written")
     func tamperedStationIsRefused() async throws {
         let station = try await Self.stationRecord()

@@ -72,27 +72,30 @@ struct CalibrationEntry: Sendable {
 /// The calibration register's queries, and the gate a measurement or tightening passes before
 /// the record takes it.
 enum CalibrationRegister {
+    // Entries are ordered by when they were recorded, then by id: a station's entries moved into
+    // the plant's record (`record move-in`) take their place in time, not at the end.
+
     /// The device's newest entry (its state now), or nil when the register does not know it.
     static func newest(asset: String, _ transaction: any RecordTransaction) async throws -> CalibrationEntry? {
-        try await transaction.row("SELECT * FROM calibration WHERE asset = ? ORDER BY id DESC LIMIT 1", asset).map(CalibrationEntry.init)
-    }
-
-    /// The device's entry as the register stood at `timestamp` (for a result: when it was recorded).
-    static func entry(asset: String, asOf timestamp: String, _ transaction: any RecordTransaction) async throws -> CalibrationEntry? {
-        try await transaction.row(
-            "SELECT * FROM calibration WHERE asset = ? AND recorded_at <= ? ORDER BY id DESC LIMIT 1", asset, timestamp
-        ).map(CalibrationEntry.init)
+        try await transaction.row("SELECT * FROM calibration WHERE asset = ? ORDER BY recorded_at DESC, id DESC LIMIT 1", asset)
+            .map(CalibrationEntry.init)
     }
 
     /// Every entry of the device, oldest first.
     static func history(asset: String, _ transaction: any RecordTransaction) async throws -> [CalibrationEntry] {
-        try await transaction.rows("SELECT * FROM calibration WHERE asset = ? ORDER BY id", asset).map(CalibrationEntry.init)
+        try await transaction.rows("SELECT * FROM calibration WHERE asset = ? ORDER BY recorded_at, id", asset).map(CalibrationEntry.init)
     }
 
     /// Every device's newest entry, by asset number.
     static func current(_ transaction: any RecordTransaction) async throws -> [CalibrationEntry] {
-        try await transaction.rows("SELECT * FROM calibration WHERE id IN (SELECT MAX(id) FROM calibration GROUP BY asset) ORDER BY asset")
-            .map(CalibrationEntry.init)
+        try await transaction.rows(
+            """
+            SELECT * FROM calibration WHERE NOT EXISTS (
+                SELECT 1 FROM calibration later WHERE later.asset = calibration.asset
+                AND (later.recorded_at > calibration.recorded_at OR (later.recorded_at = calibration.recorded_at AND later.id > calibration.id)))
+            ORDER BY asset
+            """
+        ).map(CalibrationEntry.init)
     }
 
     /// Refuses a measurement or tightening from a device the register does not know, that is

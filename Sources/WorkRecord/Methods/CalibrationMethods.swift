@@ -12,7 +12,7 @@ enum CalibrationMethods {
         guard case .object(var answer) = entry.json else { return RecordOutcome(entry.json) }
         if entry.status == .failed {
             let lastGood = try await CalibrationRegister.history(asset: entry.asset, context.transaction)
-                .last { $0.id < entry.id && $0.status == .calibrated }
+                .last { $0.id != entry.id && $0.status == .calibrated }
             answer["affected"] = try await DeviceTrace.load(asset: entry.asset, since: lastGood?.calibratedOn, context.transaction).json
         }
         return RecordOutcome(.object(answer))

@@ -94,7 +94,7 @@ enum RecordSchema {
             signature_id \(integer) NOT NULL REFERENCES signature(id),
             recorded_at TEXT NOT NULL
         );
-        CREATE INDEX calibration_asset ON calibration (asset, id);
+        CREATE INDEX calibration_asset ON calibration (asset, recorded_at, id);
         CREATE INDEX result_by_device ON result (device_serial, measured_at);
         """
     }
