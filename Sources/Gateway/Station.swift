@@ -19,7 +19,7 @@ public enum StationEvent: Sendable, Hashable {
     case unbound(source: String, summary: String, reason: String)
     /// A measuring device's standing in the record's calibration register: a warning in words
     /// (overdue, out of service, due soon, unknown to the register), or nil when it is in order.
-    case calibration(device: String, warning: String?)
+    case calibration(device: String, warning: CalibrationWarning?)
     /// Something to tell the operator, in words, and who says it: the record (NC raised, redline
     /// published, build closed) or the gateway itself (the clock).
     case notice(String, from: String = "record")
@@ -95,7 +95,7 @@ public actor Station {
     }
 
     /// Reports what the calibration register says of each measuring device to the views.
-    public func calibrationReviewed(_ warnings: [(device: String, warning: String?)]) {
+    public func calibrationReviewed(_ warnings: [(device: String, warning: CalibrationWarning?)]) {
         for (device, warning) in warnings {
             eventStream.continuation.yield(.calibration(device: device, warning: warning))
         }

@@ -40,7 +40,7 @@ extension StationEvent {
         case .unbound(let source, let summary, let reason):
             return "\(Self.column(source))  \(summary)  NOT BOUND  \(reason)"
         case .calibration(let device, let warning):
-            return "\(Self.column(device))  \(warning ?? "calibration in order")"
+            return "\(Self.column(device))  \(warning?.text ?? "calibration in order")"
         case .notice(let text, let source):
             return "\(Self.column(source))  \(text)"
         }

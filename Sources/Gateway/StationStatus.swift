@@ -44,7 +44,7 @@ public final class StationStatus: Sendable {
                 GatewayMetrics.devices(state).record(states.filter { $0 == state }.count)
             }
         case .calibration(let name, let warning):
-            update(name) { $0.calibration = warning }
+            update(name) { $0.calibration = warning?.text }
         case .recorded(let source, _, _), .unbound(let source, _, _):
             update(source) { $0.lastReading = Date() }
         default:

@@ -1,7 +1,7 @@
 import DeviceIO
 public import FloorgateCore
 import Foundation
-import Gateway
+public import Gateway
 
 /// The station page's HTML: the whole page, and each part of it that a live update replaces.
 /// One renderer serves both, so a reloaded page and a live one look the same.
@@ -14,7 +14,7 @@ public enum PageHTML {
         public var readings: [StationBoard.Reading]
         public var devices: [(name: String, state: DeviceState?, message: String)]
         /// Calibration warnings, by device name.
-        public var calibration: [String: String] = [:]
+        public var calibration: [String: CalibrationWarning] = [:]
         public var notices: [String]
         /// The board's run and its last update: where the page's live channel starts.
         public var run: String
@@ -176,7 +176,7 @@ public enum PageHTML {
         """
     }
 
-    public static func devices(_ devices: [(name: String, state: DeviceState?, message: String)], calibration: [String: String] = [:]) -> String {
+    public static func devices(_ devices: [(name: String, state: DeviceState?, message: String)], calibration: [String: CalibrationWarning] = [:]) -> String {
         let rows = devices.map { device -> String in
             let (mark, words, state) = switch device.state {
             case .connected?: ("●", "connected", "up")
@@ -184,7 +184,7 @@ public enum PageHTML {
             case nil: ("◌", "waiting", "unknown")
             case let other?: ("⚠", other.rawValue.replacingOccurrences(of: "_", with: " "), "warn")
             }
-            return "<li class=\"device device-\(state)\" data-device=\"\(HTMLText.escaped(device.name))\"><span aria-hidden=\"true\">\(mark)</span> <strong>\(HTMLText.escaped(device.name))</strong> \(words) <span class=\"detail\">\(HTMLText.escaped(device.message))</span>\(calibration[device.name].map { "<p class=\"calibration-warning\" role=\"alert\">⚠ \(HTMLText.escaped($0))</p>" } ?? "")</li>"
+            return "<li class=\"device device-\(state)\" data-device=\"\(HTMLText.escaped(device.name))\"><span aria-hidden=\"true\">\(mark)</span> <strong>\(HTMLText.escaped(device.name))</strong> \(words) <span class=\"detail\">\(HTMLText.escaped(device.message))</span>\(calibration[device.name].map { "<p class=\"calibration-warning\($0.refusesResults ? " refused" : "")\" role=\"alert\">⚠ \(HTMLText.escaped($0.text))</p>" } ?? "")</li>"
         }.joined()
         return "<h2>Devices</h2><ul class=\"device-list\">\(rows)</ul>"
     }

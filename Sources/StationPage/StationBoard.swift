@@ -26,7 +26,7 @@ public actor StationBoard {
     public private(set) var devices: [(name: String, state: DeviceState?, message: String)]
     public private(set) var notices: [String] = []
     /// What the calibration register says of a device that is not in order, by device name.
-    public private(set) var calibration: [String: String] = [:]
+    public private(set) var calibration: [String: CalibrationWarning] = [:]
 
     /// This run of the board: update ids count from 1 in each run, so a page that followed an
     /// earlier run (the gateway restarted) is told to load again rather than replayed the wrong ones.

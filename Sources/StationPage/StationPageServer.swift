@@ -277,12 +277,18 @@ public enum StationPageServer {
         }
     }
 
+    /// Whether an instruction point gives values to chart: a measurement or a tightening (not a
+    /// scan, a component's or the unit's label).
+    static func isMeasured(_ point: JSONValue) -> Bool {
+        ["measure", "torque"].contains(point["kind"]?.stringValue)
+    }
+
     /// The charts of the active step's measured points, beside the step on the station page.
     static func stepCharts(_ context: Context) async -> String {
         guard let build = await context.board.build, let step = build["active_step"], !step.isNull else {
             return PageHTML.framedDocument("<p class=\"hint\">No step is active.</p>")
         }
-        let points = (step["points"]?.arrayValue ?? []).filter { $0["kind"]?.stringValue != "scan" }.compactMap { $0["name"]?.stringValue }
+        let points = (step["points"]?.arrayValue ?? []).filter(isMeasured).compactMap { $0["name"]?.stringValue }
         guard !points.isEmpty else { return PageHTML.framedDocument("<p class=\"hint\">This step measures nothing: it has no chart.</p>") }
         var figures: [String] = []
         for point in points {
@@ -318,7 +324,7 @@ public enum StationPageServer {
         }
         var rows: [SPCChart.CapabilityRow] = []
         for step in instruction["steps"]?.arrayValue ?? [] {
-            for point in step["points"]?.arrayValue ?? [] where point["kind"]?.stringValue != "scan" {
+            for point in step["points"]?.arrayValue ?? [] where isMeasured(point) {
                 let params: JSONValue = [
                     "part": build["part"] ?? .null, "operation": build["operation"] ?? .null, "step": step["key"] ?? .null,
                     "point": point["name"] ?? .null, "last": 1,

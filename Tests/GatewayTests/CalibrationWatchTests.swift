@@ -22,7 +22,9 @@ struct CalibrationWatchTests {
             ["asset": "IND-5", "status": "out-of-service", "due_on": .null, "days_until_due": .null],
             ["asset": "PF6-0042", "status": "calibrated", "due_on": "2027-12-01", "days_until_due": 359],
         ]]
-        let said = Dictionary(Self.watch.warnings(from: list).map { ($0.device, $0.warning) }, uniquingKeysWith: { $1 })
+        let said = Dictionary(Self.watch.warnings(from: list).map { ($0.device, $0.warning?.text) }, uniquingKeysWith: { $1 })
+        let refusing = Set(Self.watch.warnings(from: list).filter { $0.warning?.refusesResults == true }.map(\.device))
+        #expect(refusing == ["caliper", "micrometer", "indicator", "spare", "loaner"], "due soon warns; the rest refuse results")
         #expect(said["caliper"] == "caliper CAL-0042: calibration overdue since 2026-11-30")
         #expect(said["tester"] == "tester TST-1187: calibration due 2026-12-17 (in 10 days)")
         #expect(said["micrometer"] == "micrometer MIC-3: failed calibration on 2026-12-01, out of service")
@@ -38,7 +40,7 @@ struct CalibrationWatchTests {
         let dueIn: (Int64) -> JSONValue = { days in ["devices": [["asset": "CAL-0042", "status": "calibrated", "due_on": "2027-01-01", "days_until_due": .integer(days)]]] }
         let short = CalibrationWatch(devices: [.init(name: "caliper", serial: "CAL-0042")], warningDays: 3)
         #expect(short.warnings(from: dueIn(4)).first?.warning == nil)
-        #expect(short.warnings(from: dueIn(3)).first?.warning == "caliper CAL-0042: calibration due 2027-01-01 (in 3 days)")
-        #expect(short.warnings(from: dueIn(0)).first?.warning == "caliper CAL-0042: calibration due 2027-01-01 (today)")
+        #expect(short.warnings(from: dueIn(3)).first?.warning?.text == "caliper CAL-0042: calibration due 2027-01-01 (in 3 days)")
+        #expect(short.warnings(from: dueIn(0)).first?.warning?.text == "caliper CAL-0042: calibration due 2027-01-01 (today)")
     }
 }

@@ -142,4 +142,42 @@ struct CalibrationRecordTests {
         #expect(page.contains("calibrated, due 2027-05-01, certificate MET-1187"))
         try await harness.stop()
     }
+
+    @Test("a week of builds: a failure found on day 7 lists exactly the units measured since the gauge's last good calibration, on day 4", arguments: RecordHarness.backends)
+    func impactAfterAWeek(_ backend: RecordBackendKind) async throws {
+        let (harness, client) = try await RecordHarness.approvedExample(backend)
+        let serials = (1...14).map { String(format: "WK-%03d", $0) }
+        _ = try await client.call("record.import", withKey([
+            "parts": [["number": "WK-1", "revision": "A"]],
+            "instructions": [["part": "WK-1", "part_revision": "A", "operation": "010", "revision": "A", "title": "Shaft", "steps": [
+                ["key": "10", "title": "Shaft", "points": [["name": "shaft", "kind": "measure", "unit": "mm", "lower": "7.95", "upper": "8.05"]]],
+            ]]],
+            "work_orders": [["number": "WO-WK", "part": "WK-1", "part_revision": "A", "quantity": 14, "operations": ["010"], "serials": .array(serials.map(JSONValue.string))]],
+        ]))
+        _ = try await client.call("instruction.approve", withKey(["part": "WK-1", "part_revision": "A", "operation": "010", "revision": "A", "signature": signature("ada")]))
+        _ = try await client.call("calibration.record", Self.entry("CAL-7", ["status": "calibrated", "calibrated_on": "2026-10-01", "interval_days": 90, "certificate": "MET-0930"]))
+        // Two units a day, 2 to 8 November; the gauge is calibrated again on the 5th, before that day's units.
+        for (index, serial) in serials.enumerated() {
+            let day = 2 + index / 2
+            if index == 6 {
+                _ = try await client.call("calibration.record", Self.entry("CAL-7", ["status": "calibrated", "calibrated_on": "2026-11-05", "interval_days": 90, "certificate": "MET-1105"]))
+            }
+            let build = try await GenealogyRecordTests.open(serial, client)
+            let time = String(format: "2026-11-%02dT%02d:30:00.000Z", day, index % 2 == 0 ? 9 : 14)
+            _ = try await client.call("result.record", Self.reading(build: build, index == 9 ? "8.061" : "8.004", serial: "CAL-7", measuredAt: time))
+        }
+        let failure = try await client.call("calibration.record", Self.entry("CAL-7", [
+            "status": "failed", "calibrated_on": "2026-11-09", "assessment": "jaws worn: reads 0.02 mm short; re-measure the shafts",
+        ]))
+        let affected = try #require(failure["affected"])
+        #expect(affected["since"] == "2026-11-05")
+        #expect(affected["units"]?.arrayValue?.compactMap { $0["serial"]?.stringValue } == Array(serials[6...]))
+        #expect(affected["units"]?.arrayValue?.map { $0["failed"] } == [0, 0, 0, 1, 0, 0, 0, 0])
+        #expect(affected["result_count"] == 8 && affected["unit_count"] == 8)
+        // The same list from the trace, and the whole week without --since.
+        let since = try await client.call("trace.device", ["asset": "CAL-7", "since": "2026-11-05"])
+        #expect(since["results"] == affected["results"])
+        #expect(try await client.call("trace.device", ["asset": "CAL-7"])["unit_count"] == 14)
+        try await harness.stop()
+    }
 }

@@ -53,7 +53,8 @@ button { font: inherit; min-height: 3rem; padding: .4rem 1rem; border-radius: .4
 button.sign, button.primary { background: #1d2a38; color: #fff; }
 .device-list { list-style: none; padding: 0; margin: 0; }
 .device-down { color: var(--fail); font-weight: 700; }
-.calibration-warning { margin: 0.2em 0 0 1.4em; color: var(--fail); font-weight: 700; }
+.calibration-warning { margin: .2em 0 0 1.4em; color: var(--warn); font-weight: 700; }
+.calibration-warning.refused { color: var(--fail); }
 .device-up { color: var(--pass); }
 dialog { border: 3px solid #1d2a38; border-radius: .5rem; max-width: 34rem; width: 95vw; font-size: 1.1rem; }
 dialog label { display: block; margin: .5rem 0; }
