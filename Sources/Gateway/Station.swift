@@ -173,7 +173,7 @@ public actor Station {
             let summary = Self.summary(of: entry.payload)
             switch answer {
             case .success(let answer):
-                eventStream.continuation.yield(.recorded(source: entry.source, summary: summary, answer: answer))
+                eventStream.continuation.yield(.recorded(source: entry.source, summary: Self.summary(of: answer["component"]) ?? summary, answer: answer))
                 deliveries.append(.settled(.delivered, outcome: answer.text))
             case .failure(let error) where error.code == .idempotencyKeyReused:
                 // The key is this entry's own: the record holds it from an earlier delivery whose
@@ -262,9 +262,24 @@ public actor Station {
     /// `12.031 mm`, `1.25 N.m 41°`, `scan SN-1`.
     static func summary(of payload: Outbox.Payload?) -> String {
         guard let payload else { return "no result" }
-        if payload.kind == .scan { return "scan \(payload.text ?? "")" }
+        if payload.kind == .scan {
+            // GS1 data in its human-readable form: (01)09506000117843(10)LOT-B-7731.
+            let content = ScannedContent(parsing: (payload.aim ?? "") + (payload.text ?? ""))
+            let elements = content.elements.compactMap { element -> String? in
+                guard case .gs1(let element) = element else { return nil }
+                return "(\(element.ai))\(element.value)"
+            }
+            return "scan \(content.scheme == .gs1 && content.isValid && !elements.isEmpty ? elements.joined() : payload.text ?? "")"
+        }
         let angle = payload.angle.map { " \($0)°" } ?? ""
         return "\(payload.value?.description ?? "?") \(payload.unit?.code ?? "")\(angle)"
+    }
+
+    /// A component the record accepted, as the operator reads it: `SB-40 lot LOT-B-7731`.
+    static func summary(of component: JSONValue?) -> String? {
+        guard let component, let part = component["part"]?.stringValue else { return nil }
+        let identity = [component["lot"]?.stringValue.map { "lot \($0)" }, component["serial"]?.stringValue.map { "serial \($0)" }].compactMap { $0 }
+        return ([part] + identity).joined(separator: " ")
     }
 
     private static let timestamp = Date.ISO8601FormatStyle(includingFractionalSeconds: true)

@@ -40,11 +40,19 @@ struct StationLabelRoutingTests {
         let identity = Station.Identity(station: "bench-3", operatorLogin: "olga", serialPattern: .gs1Serial(gtin: nil))
         var logger = Logger(label: "station")
         logger.logLevel = .critical
-        let deliveries = await Station(identity: identity, record: client, logger: logger).deliver(entries)
+        let station = Station(identity: identity, record: client, logger: logger)
+        let deliveries = await station.deliver(entries)
         #expect(deliveries.count == 2)
         for delivery in deliveries {
             guard case .settled(.delivered, _) = delivery else { Issue.record("\(delivery)"); continue }
         }
+        // The operator's views name the component as the record read it, not the label's digits.
+        var recorded: [String] = []
+        for await event in station.events {
+            if case .recorded(_, let summary, _) = event { recorded.append(summary) }
+            if !recorded.isEmpty { break }
+        }
+        #expect(recorded == ["MOD-9 serial M-0042"])
         let dhr = try await client.call("dhr.export", ["serial": "T-0901"])
         #expect(dhr["builds"]?.arrayValue?.first?["components"]?.arrayValue?.map { [$0["part"], $0["serial"]] } == [["MOD-9", "M-0042"]])
         await outbox.close()

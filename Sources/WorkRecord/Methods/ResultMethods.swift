@@ -117,10 +117,18 @@ enum ResultMethods {
             }
             judged = udi.verdict(scanned: reading.value, aim: reading.aim)
         }
-        let (outcome, result, nonconformance) = try await append(
+        var (outcome, result, nonconformance) = try await append(
             reading, to: point, of: step, build, instructionID: build.instructionID, correction: nil, judged: judged, context)
         if let component {
             try await ComponentRegister.record(component.label, component.spec, result: result, writer: context.writer)
+            // What the label was read as, for the operator's views.
+            if case .object(var answer) = outcome.result {
+                answer["component"] = [
+                    "part": .string(component.spec.part), "lot": .optional(component.label.lot), "serial": .optional(component.label.serial),
+                    "expiry": .optional(component.label.expiry?.description),
+                ]
+                outcome.result = .object(answer)
+            }
         }
         // The build as the next result finds it.
         build.record(result, raising: nonconformance)
