@@ -1,3 +1,5 @@
+import FloorgateCore
+
 /// The calendar dates of GS1 date element strings (AI 11 production, 17 expiry, …: YYMMDD).
 public enum GS1Dates {
     /// The year, month and day of a YYMMDD value, its century chosen as the GS1 General
@@ -13,11 +15,7 @@ public enum GS1Dates {
         let current = referenceYear % 100, century = referenceYear - current
         let difference = yy - current
         let year = difference >= 51 ? century - 100 + yy : difference <= -50 ? century + 100 + yy : century + yy
-        let length = switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
+        let length = GregorianCalendar.days(inMonth: month, year: year)
         guard day <= length else { return nil }
         return (year, month, day == 0 ? length : day)
     }

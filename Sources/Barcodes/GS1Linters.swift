@@ -1,3 +1,5 @@
+import FloorgateCore
+
 /// The content checks ("linters") the GS1 Barcode Syntax Dictionary names, each implemented
 /// after the rule the GS1 Barcode Syntax Engine applies. A linter sees one component's
 /// characters, after its character set was checked, and returns why they fail, or nil.
@@ -203,14 +205,6 @@ enum Check {
         if century { year += year <= 71 ? 2000 : 1900 }
         guard (1...12).contains(month) else { return false }
         if day == 0 { return allowDayZero }
-        return day <= daysIn(month: month, year: year)
-    }
-
-    static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
+        return day <= GregorianCalendar.days(inMonth: month, year: year)
     }
 }

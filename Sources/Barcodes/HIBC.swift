@@ -1,3 +1,5 @@
+import FloorgateCore
+
 /// The data of a HIBC LIC code (Health Industry Bar Code, ANSI/HIBC 2): the primary part
 /// (labeler, product, unit of measure) and/or the secondary part (lot, serial, expiry, quantity).
 public struct HIBCData: Sendable, Hashable {
@@ -157,8 +159,8 @@ public enum HIBC {
         let fullYear = 2000 + year
         var remaining = dayOfYear
         var month = 1
-        while month <= 12, remaining > Check.daysIn(month: month, year: fullYear) {
-            remaining -= Check.daysIn(month: month, year: fullYear)
+        while month <= 12, remaining > GregorianCalendar.days(inMonth: month, year: fullYear) {
+            remaining -= GregorianCalendar.days(inMonth: month, year: fullYear)
             month += 1
         }
         guard dayOfYear >= 1, month <= 12 else { return ["HIBC: impossible date \(Check.text(date))"] }

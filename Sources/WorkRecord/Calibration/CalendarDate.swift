@@ -1,3 +1,5 @@
+import FloorgateCore
+
 /// A calendar date as the calibration register writes it (`2026-11-30`): a certificate's
 /// calibration date and the date a device falls due. Dates are compared with a result's
 /// `measured_at` in UTC, the record's clock.
@@ -73,11 +75,7 @@ struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     private static func days(inMonth month: Int64, of year: Int64) -> Int64 {
-        switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
+        Int64(GregorianCalendar.days(inMonth: Int(month), year: Int(year)))
     }
 
     private static func number(_ digits: ArraySlice<UInt8>) -> Int64? {
