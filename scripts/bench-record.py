@@ -8,6 +8,10 @@ Measures, against a fresh record file with synchronous=FULL:
   - results/s pipelined (all requests written at once, answers read as they come).
 Every answer is checked: a benchmark that records errors measures nothing.
 
+With CALIBRATED=1 the record keeps a calibration register and every reading names the gauge it
+holds, so each result also passes the register's gate (docs/genealogy.md); without it the register
+is empty, as in a record that keeps no calibrations.
+
 Three rounds, each on a fresh record, alternate with SQLite's own writes-only floor
 (scripts/bench-sqlite-floor.py) in the same run, so the pipelined rate is also read as a share of
 what SQLite itself does here; the table gives medians and each round.
@@ -18,6 +22,8 @@ from record_bench import Client, cpu_seconds, import_document
 
 FLOORGATE = sys.argv[1]
 BUILDS, PER_BUILD, SEQUENTIAL_BUILDS, ROUNDS = 500, 20, 100, int(os.environ.get("ROUNDS", "3"))
+CALIBRATED = os.environ.get("CALIBRATED") == "1"
+GAUGE = {"kind": "gauge", "profile": "bench", "serial": "BENCH-GAUGE"} if CALIBRATED else {"kind": "gauge", "profile": "bench"}
 _floor_spec = importlib.util.spec_from_file_location("sqlite_floor", os.path.join(os.path.dirname(__file__), "bench-sqlite-floor.py"))
 sqlite_floor = importlib.util.module_from_spec(_floor_spec)
 _floor_spec.loader.exec_module(sqlite_floor)
@@ -25,7 +31,7 @@ _floor_spec.loader.exec_module(sqlite_floor)
 
 def reading(build_id, n):
     return {"idempotency_key": str(uuid.uuid4()), "build_id": build_id, "kind": "measure",
-            "value": f"12.0{n % 10:02d}", "unit": "mm", "device": {"kind": "gauge", "profile": "bench"},
+            "value": f"12.0{n % 10:02d}", "unit": "mm", "device": GAUGE,
             "operator": "olga", "station": "bench", "raw_hex": "30314132"}
 
 
@@ -43,6 +49,12 @@ def one_round():
         client.call("instruction.approve", {"idempotency_key": str(uuid.uuid4()), "part": "BENCH-1", "part_revision": "A",
                                             "operation": "010", "revision": "A",
                                             "signature": {"user": "ada", "password": "bench-ada-1"}})
+        if CALIBRATED:
+            client.call("record.import", {"idempotency_key": str(uuid.uuid4()), "users": [
+                {"login": "quinn", "name": "Quinn Quality", "roles": ["quality"], "password": "bench-quinn-1"}]})
+            client.call("calibration.record", {"idempotency_key": str(uuid.uuid4()), "asset": "BENCH-GAUGE", "status": "calibrated",
+                                               "calibrated_on": "2026-01-01", "due_on": "2099-12-31", "certificate": "BENCH",
+                                               "signature": {"user": "quinn", "password": "bench-quinn-1"}})
         open_latencies, builds = [], []
         for n in range(BUILDS):
             start = time.perf_counter()

@@ -108,7 +108,7 @@ enum CalibrationRegister {
         guard reading.kind != .scan, !point.allowsUncalibrated else { return }
         let device = "\(reading.deviceKind) \(reading.deviceSerial ?? "without a serial")"
         guard let serial = reading.deviceSerial, let entry = try await newest(asset: serial, transaction) else {
-            guard try await transaction.integer("SELECT COUNT(*) FROM calibration") ?? 0 > 0 else { return }
+            guard try await transaction.row("SELECT id FROM calibration LIMIT 1") != nil else { return }
             throw WorkRecordError(
                 .deviceNotInRegister,
                 reading.deviceSerial == nil
