@@ -1,8 +1,9 @@
 import Synchronization
 
 /// What the SQLite record's writer remembers between its transactions, so that a result costs
-/// its writes and not the reads that found them: the audit chain's head, and the binding state of
-/// each build a result was recorded against (its active step's results and its nonconformances).
+/// its writes and not the reads that found them: the audit chain's head, the binding state of
+/// each build a result was recorded against (its active step's results and its nonconformances),
+/// and what the calibration register said of each device that gave one.
 ///
 /// Sound because the writer knows every change to the file: its server holds the file's writer
 /// lock (`RecordFileLock`), and a commit by any other connection (an insider's `sqlite3`, a tool
@@ -37,8 +38,15 @@ final class WriterMemory: Sendable {
         var undo: [Undo] = []
         /// The file's `data_version` when the writer last looked: another connection's commit changes it.
         var dataVersion: Int64?
+        /// The calibration register's newest entry by asset (nil: not in the register), as read.
+        var calibrations: [String: CalibrationEntry?] = [:]
+        /// Whether the register holds any entry, once read.
+        var registerHoldsEntries: Bool?
 
         mutating func forgetBuilds() {
+            // Only writes other than results add to the register: what it said is read again too.
+            calibrations = [:]
+            registerHoldsEntries = nil
             guard !builds.isEmpty else { return }
             undo.append(.builds(builds))
             builds = [:]
@@ -75,8 +83,29 @@ final class WriterMemory: Sendable {
         }
     }
 
-    /// Forgets every build: after any write other than a result (a step completed, a
-    /// nonconformance dispositioned, a redline published…), what a build looks like is reread.
+    /// What the calibration register said of `asset` when last read: `.some(nil)` when it did
+    /// not know the device, nil when not remembered.
+    func calibration(of asset: String) -> CalibrationEntry?? {
+        contents.withLock { $0.calibrations[asset] }
+    }
+
+    /// Remembers what the calibration register says of `asset` (nil: it does not know it).
+    func remember(calibration entry: CalibrationEntry?, of asset: String) {
+        contents.withLock { contents in
+            if contents.calibrations.count >= Self.buildLimit { contents.calibrations = [:] }
+            contents.calibrations[asset] = .some(entry)
+        }
+    }
+
+    /// Whether the calibration register holds any entry, if known.
+    var registerHoldsEntries: Bool? {
+        get { contents.withLock { $0.registerHoldsEntries } }
+        set { contents.withLock { $0.registerHoldsEntries = newValue } }
+    }
+
+    /// Forgets every build and what the calibration register said: after any write other than a
+    /// result (a step completed, a nonconformance dispositioned, a redline published, a
+    /// calibration recorded…), what a build looks like is reread.
     func forgetBuilds() {
         contents.withLock { $0.forgetBuilds() }
     }

@@ -180,4 +180,26 @@ struct CalibrationRecordTests {
         #expect(try await client.call("trace.device", ["asset": "CAL-7"])["unit_count"] == 14)
         try await harness.stop()
     }
+
+    @Test("a device failed in the middle of a pipelined batch is refused from the next result on, in the same commit", arguments: RecordHarness.backends)
+    func failureWithinABatch(_ backend: RecordBackendKind) async throws {
+        let (harness, client) = try await RecordHarness.approvedExample(backend)
+        _ = try await client.call("calibration.record", Self.entry("CAL-7", ["status": "calibrated", "calibrated_on": "2026-11-02", "due_on": "2027-05-01", "certificate": "MET-1"]))
+        let first = try await GenealogyRecordTests.open("SN-0001", client), second = try await GenealogyRecordTests.open("SN-0002", client)
+        let answers = await client.pipeline([
+            ("result.record", Self.reading(build: first, "12.001", serial: "CAL-7", measuredAt: "2026-12-01T09:00:00.000Z")),
+            ("calibration.record", Self.entry("CAL-7", ["status": "out-of-service"])),
+            ("result.record", Self.reading(build: second, "12.002", serial: "CAL-7", measuredAt: "2026-12-01T09:01:00.000Z")),
+            ("calibration.record", Self.entry("CAL-7", ["status": "calibrated", "calibrated_on": "2026-12-01", "due_on": "2027-06-01", "certificate": "MET-2"])),
+            ("result.record", Self.reading(build: second, "12.003", serial: "CAL-7", measuredAt: "2026-12-01T09:02:00.000Z")),
+        ])
+        let codes = answers.map { answer -> RecordErrorCode? in
+            if case .failure(let error) = answer { return error.code }
+            return nil
+        }
+        #expect(codes == [nil, nil, .deviceOutOfService, nil, nil])
+        #expect(try await harness.count("SELECT COUNT(*) FROM result") == 2)
+        try await harness.stop()
+    }
 }
+

@@ -81,6 +81,22 @@ enum CalibrationRegister {
             .map(CalibrationEntry.init)
     }
 
+    /// The device's newest entry, from the writer's memory where it remembers it.
+    private static func remembered(asset: String, _ transaction: any RecordTransaction) async throws -> CalibrationEntry? {
+        if let known = transaction.memory?.calibration(of: asset) { return known }
+        let entry = try await newest(asset: asset, transaction)
+        transaction.memory?.remember(calibration: entry, of: asset)
+        return entry
+    }
+
+    /// Whether the register holds any entry (a register without entries gates nothing).
+    private static func holdsEntries(_ transaction: any RecordTransaction) async throws -> Bool {
+        if let known = transaction.memory?.registerHoldsEntries { return known }
+        let holds = try await transaction.row("SELECT id FROM calibration LIMIT 1") != nil
+        transaction.memory?.registerHoldsEntries = holds
+        return holds
+    }
+
     /// Every entry of the device, oldest first.
     static func history(asset: String, _ transaction: any RecordTransaction) async throws -> [CalibrationEntry] {
         try await transaction.rows("SELECT * FROM calibration WHERE asset = ? ORDER BY recorded_at, id", asset).map(CalibrationEntry.init)
@@ -107,8 +123,8 @@ enum CalibrationRegister {
     ) async throws {
         guard reading.kind != .scan, !point.allowsUncalibrated else { return }
         let device = "\(reading.deviceKind) \(reading.deviceSerial ?? "without a serial")"
-        guard let serial = reading.deviceSerial, let entry = try await newest(asset: serial, transaction) else {
-            guard try await transaction.row("SELECT id FROM calibration LIMIT 1") != nil else { return }
+        guard let serial = reading.deviceSerial, let entry = try await remembered(asset: serial, transaction) else {
+            guard try await holdsEntries(transaction) else { return }
             throw WorkRecordError(
                 .deviceNotInRegister,
                 reading.deviceSerial == nil
