@@ -81,6 +81,16 @@ struct GenealogyRecordTests {
         let twice = await recordError { _ = try await client.call("result.record", Self.scan(t2, "01\(Self.module)21M-001")) }
         #expect(twice == .componentInAnotherUnit)
         #expect(try await harness.count("SELECT COUNT(*) FROM component_use") == 3)
+        // A component's scan is not corrected: the as-built list follows the scans.
+        let moduleScan = try #require(try await client.call("dhr.export", ["serial": "T-001"])["builds"]?.arrayValue?.first?["components"]?.arrayValue?.first?["result_id"])
+        var correction = Self.scan(t1, "01\(Self.module)21M-002")
+        if case .object(var members) = correction {
+            members["result_id"] = moduleScan
+            members["reason"] = "scanned the wrong module"
+            members["signature"] = signature("quinn")
+            correction = .object(members)
+        }
+        #expect(await recordError { _ = try await client.call("result.correct", correction) } == .invalidState)
 
         // T-001's UDI label: a wrong serial is recorded invalid and raises a nonconformance; the right one passes.
         _ = try await client.call("step.complete", withKey(["build_id": .integer(t1), "signature": signature("olga")]))

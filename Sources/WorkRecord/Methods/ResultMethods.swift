@@ -155,6 +155,13 @@ enum ResultMethods {
         guard let step = content.step(old["step"]), let point = step.points.first(where: { $0.name == old["point"] as String }),
               reading.fits(point)
         else { throw WorkRecordError(.invalidParams, "the corrected value does not fit point '\(old["point"] as String)'") }
+        // A component's scan stands in the unit's as-built list, and a label's verdict was judged
+        // against the unit: neither is rewritten. A wrong component is a nonconformance.
+        guard point.kind != .component, point.kind != .label else {
+            throw WorkRecordError(
+                .invalidState,
+                "result \(oldID) is the scan of \(point.kind == .label ? "the unit's label" : "a component's label") on point '\(point.name)': it is not corrected; raise a nonconformance against it instead")
+        }
         let signed = try await context.signer.sign(
             signature, role: .quality, meaning: .reviewed, recordType: "result", recordID: oldID,
             subject: "correction of result \(oldID) (\(old["value"] as String)) on serial \(build.serial): \(reason)")
