@@ -143,6 +143,17 @@ public enum Symbology {
 }
 
 extension ScannedContent {
+    /// The GS1 element strings it holds, in order: a GS1 symbol's, or those in an ISO/IEC 15434
+    /// envelope's GS1 format.
+    public var gs1Elements: [GS1Element] {
+        elements.compactMap { element in
+            switch element {
+            case .gs1(let element), .iso15434(.gs1(_, let element)): element
+            default: nil
+            }
+        }
+    }
+
     /// The fields a ``SerialPattern`` looks at.
     public var fields: ScannedFields {
         var gs1: [String: String] = [:]

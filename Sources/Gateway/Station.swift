@@ -265,10 +265,7 @@ public actor Station {
         if payload.kind == .scan {
             // GS1 data in its human-readable form: (01)09506000117843(10)LOT-B-7731.
             let content = ScannedContent(parsing: (payload.aim ?? "") + (payload.text ?? ""))
-            let elements = content.elements.compactMap { element -> String? in
-                guard case .gs1(let element) = element else { return nil }
-                return "(\(element.ai))\(element.value)"
-            }
+            let elements = content.gs1Elements.map { "(\($0.ai))\($0.value)" }
             return "scan \(content.scheme == .gs1 && content.isValid && !elements.isEmpty ? elements.joined() : payload.text ?? "")"
         }
         let angle = payload.angle.map { " \($0)°" } ?? ""

@@ -49,8 +49,16 @@ struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConvertible {
         other.dayNumber - dayNumber
     }
 
+    /// The calendar year.
+    var year: Int { Int(civil.year) }
+
     var description: String {
-        // The civil date of a day number (Howard Hinnant's algorithm, proleptic Gregorian).
+        let (year, month, day) = civil
+        return "\(year)-\(month < 10 ? "0" : "")\(month)-\(day < 10 ? "0" : "")\(day)"
+    }
+
+    /// The year, month and day of the day number (Howard Hinnant's algorithm, proleptic Gregorian).
+    private var civil: (year: Int64, month: Int64, day: Int64) {
         let shifted = dayNumber + 719_468
         let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
         let dayOfEra = shifted - era * 146_097
@@ -59,8 +67,7 @@ struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConvertible {
         let monthIndex = (5 * dayOfYear + 2) / 153
         let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
         let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return "\(year)-\(month < 10 ? "0" : "")\(month)-\(day < 10 ? "0" : "")\(day)"
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     static func < (left: CalendarDate, right: CalendarDate) -> Bool { left.dayNumber < right.dayNumber }

@@ -72,8 +72,3 @@ enum ComponentRegister {
         ]
     }
 }
-
-extension CalendarDate {
-    /// The calendar year.
-    var year: Int { Int(description.prefix(4)) ?? 1970 }
-}

@@ -44,12 +44,7 @@ struct UnitUDI: Sendable {
     /// elements; otherwise invalid, with what differs.
     func verdict(scanned text: String, aim: String?) -> Verdict {
         let content = ScannedContent(parsing: (aim ?? "") + text, assumeGS1: aim == nil)
-        let scanned = content.elements.compactMap { element -> (ai: String, value: String)? in
-            switch element {
-            case .gs1(let element), .iso15434(.gs1(_, let element)): (element.ai, element.value)
-            default: nil
-            }
-        }
+        let scanned = content.gs1Elements.map { (ai: $0.ai, value: $0.value) }
         guard content.isValid, !scanned.isEmpty else {
             return .invalid(reason: "the label is not valid GS1\(content.errors.isEmpty ? "" : ": " + content.errors.joined(separator: "; ")); the unit's UDI is \(self.text)")
         }
