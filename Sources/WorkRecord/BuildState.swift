@@ -41,9 +41,12 @@ struct BuildState {
         let step: String
         let point: String
         let verdict: String
+        /// A failure within a running tightening batch: recorded, it takes no place.
+        let isBatchRetry: Bool
 
-        init(_ row: RecordRow) {
+        init(_ row: RecordRow, isBatchRetry: Bool? = nil) {
             self.row = row
+            self.isBatchRetry = isBatchRetry ?? ((row["batch_retry"] as Int64? ?? 0) == 1)
             id = row["id"]
             instructionID = row["instruction_id"]
             step = row["step"]
@@ -90,13 +93,13 @@ struct BuildState {
         let activeKey = content.steps.first(where: { completions[$0.key] == nil })?.key
         switch (scope, activeKey) {
         case (.all, _):
-            results = try await transaction.rows("SELECT * FROM result WHERE build_id = ? ORDER BY id", id)
+            results = try await transaction.rows("SELECT *, \(batchRetry) FROM result WHERE build_id = ? ORDER BY id", id)
         case (.activeStep, let key?):
-            results = try await transaction.rows("SELECT * FROM result WHERE build_id = ? AND step = ? ORDER BY id", id, key)
+            results = try await transaction.rows("SELECT *, \(batchRetry) FROM result WHERE build_id = ? AND step = ? ORDER BY id", id, key)
         case (.bindingFacts, let key?):
             results = try await transaction.rows(
                 """
-                SELECT id, instruction_id, step, point, verdict, corrects, remeasures_nc FROM result
+                SELECT id, instruction_id, step, point, verdict, corrects, remeasures_nc, \(batchRetry) FROM result
                 WHERE build_id = ? AND step = ? ORDER BY id
                 """, id, key)
         case (_, nil):
@@ -133,7 +136,7 @@ struct BuildState {
             nonconformances: nonconformances,
             pendingRedline: pendingRedline,
             redlineContent: redlineContent,
-            standingResults: results.filter { !corrected.contains($0["id"]) }.map(ResultFacts.init),
+            standingResults: results.filter { !corrected.contains($0["id"]) }.map { ResultFacts($0) },
             nonconformanceByResult: [:]
         ).indexingNonconformances()
     }
@@ -159,6 +162,10 @@ struct BuildState {
 
     var isOpen: Bool { status == "open" }
 
+    /// The column `batch_retry` of a result row: whether its tightening failed within a
+    /// running batch (see ``ResultFacts/isBatchRetry``).
+    private static let batchRetry = "(SELECT batch_retry FROM tightening WHERE tightening.result_id = result.id) AS batch_retry"
+
     /// The first step of the build's revision not yet completed; nil when all are.
     var activeStep: InstructionContent.Step? { content.steps.first { completions[$0.key] == nil } }
 
@@ -177,9 +184,9 @@ struct BuildState {
 
     /// Adds `result`, recorded against the active step, and the nonconformance it raised, if
     /// any: what `result.record` would read back, without reading it.
-    mutating func record(_ result: RecordRow, raising nonconformance: RecordRow?) {
+    mutating func record(_ result: RecordRow, raising nonconformance: RecordRow?, batchRetry: Bool) {
         results.append(result)
-        standingResults.append(ResultFacts(result))
+        standingResults.append(ResultFacts(result, isBatchRetry: batchRetry))
         if let nonconformance {
             nonconformances.append(nonconformance)
             nonconformanceByResult[result["id"]] = nonconformance
@@ -195,10 +202,11 @@ struct BuildState {
     }
 
     /// How many of the point's results it still takes. A failed result fills its place until
-    /// its nonconformance is dispositioned `rework`; an invalid one never does.
+    /// its nonconformance is dispositioned `rework`; an invalid one never does, nor does a
+    /// failure within a running tightening batch (the operator tightens again).
     func openSlots(step: String, point: InstructionContent.Point) -> Int {
         let filled = results(step: step, point: point.name).filter { result in
-            result.verdict == "pass" || (result.isFailure && disposition(of: result) != "rework")
+            result.verdict == "pass" || (result.isFailure && !result.isBatchRetry && disposition(of: result) != "rework")
         }
         return max(0, point.count - filled.count)
     }
@@ -276,6 +284,8 @@ struct BuildState {
             "serial": .optional(row["device_serial"] as String?),
         ])
         members["raw_hex"] = .optional((row["raw"] as Data?).map { DeviceEvent.hex($0) })
+        // Only where it is so: a failure within a running tightening batch takes no place.
+        if row["batch_retry"] as Int64? == 1 { members["batch_retry"] = .bool(true) }
         return .object(members)
     }
 

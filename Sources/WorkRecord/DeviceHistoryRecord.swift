@@ -96,6 +96,7 @@ enum DeviceHistoryRecord {
         signatureIDs.formUnion(redlines.map { $0["ack_signature"] as Int64 })
         signatureIDs.formUnion(redlines.map { $0["signature_id"] as Int64 })
         let calibrations = try await calibrationAtTheTime(of: build.results, transaction)
+        let tightenings = try await TighteningContext.stored(forBuild: build.id, transaction)
         signatureIDs.formUnion(calibrations.values.map(\.signatureID))
         let stepOrder = build.content.steps.map(\.key)
         let completions = build.completions.values.sorted { ($0["completed_at"] as String, $0["id"] as Int64) < ($1["completed_at"] as String, $1["id"] as Int64) }
@@ -130,6 +131,7 @@ enum DeviceHistoryRecord {
                 guard case .object(var members) = BuildState.resultJSON(row) else { return .null }
                 members["instruction_revision"] = .string(revisionNames[row["instruction_id"]] ?? "?")
                 members["calibration"] = calibrations[row["id"] as Int64]?.json ?? .null
+                members["tightening"] = tightenings[row["id"] as Int64].map(TighteningContext.json) ?? .null
                 return .object(members)
             }),
             "nonconformances": .array(build.nonconformances.map(BuildState.nonconformanceJSON)),

@@ -52,6 +52,7 @@ struct StationRecord: Sendable {
     static let tables = [
         "user", "part", "instruction", "redline", "work_order", "unit_serial", "build", "signature", "result", "nonconformance",
         "step_completion", "nc_disposition", "redline_ack", "calibration", "part_identifier", "component_use",
+        "tightening",
     ]
 
     let path: String
@@ -143,6 +144,9 @@ private final class Mover {
         }
         for use in source.all("component_use") {
             try await copy("component_use", use, references: ["build_id": build, "result_id": result])
+        }
+        for context in source.all("tightening") {
+            try await copy("tightening", context, references: ["result_id": result])
         }
         for identifier in source.all("part_identifier") { try await partIdentifier(identifier) }
         for entry in source.all("calibration") { _ = try await calibration(entry["id"]) }

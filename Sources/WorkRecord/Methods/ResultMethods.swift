@@ -21,6 +21,8 @@ enum ResultMethods {
         var station: String
         var measuredAt: String
         var raw: Data?
+        /// What a torque tool's controller said of the tightening (program, identifier, batch).
+        var tightening: TighteningContext?
 
         init(_ params: Parameters) throws(WorkRecordError) {
             let kindName = try params.optionalString("kind") ?? "measure"
@@ -47,6 +49,7 @@ enum ResultMethods {
             operatorName = try params.string("operator")
             station = try params.string("station")
             measuredAt = try params.optionalString("measured_at") ?? RecordClock.timestamp()
+            tightening = kind == .torque ? try TighteningContext(params) : nil
             if let hex = try params.optionalString("raw_hex") {
                 guard let bytes = DeviceEvent.bytes(fromHex: hex) else {
                     throw WorkRecordError(.invalidParams, "params.raw_hex must be an even number of hex digits")
@@ -66,6 +69,17 @@ enum ResultMethods {
         func verdict(against point: InstructionContent.Point) -> Verdict {
             guard let limits = point.limits, let measurement else { return .pass }
             return limits.verdict(for: measurement, angle: angle)
+        }
+
+        /// The record's verdict on this reading for `point` of unit `serial`, and whether it
+        /// raises a nonconformance: a failure does; a tightening is also judged on what its
+        /// controller says (TighteningContext).
+        func judgement(for point: InstructionContent.Point, serial: String) -> ResultJudgement {
+            let limits = verdict(against: point)
+            guard let tightening else {
+                return ResultJudgement(verdict: limits, raisesNonconformance: limits.isFailure, batchRetry: false)
+            }
+            return tightening.judge(limits, point: point, serial: serial)
         }
     }
 
@@ -108,17 +122,23 @@ enum ResultMethods {
         }
         try await CalibrationRegister.admit(reading, for: point, context.transaction)
         var component: (label: ComponentLabel, spec: InstructionContent.Point.Component)?
-        var judged: Verdict?
+        var judged: ResultJudgement?
         if let spec = point.component {
             component = (try await ComponentRegister.admit(reading, for: point, spec, build: build, context.transaction), spec)
         } else if point.kind == .label {
             guard let udi = try await UnitUDI.load(serial: build.serial, context.transaction) else {
                 throw WorkRecordError(.invalidState, "\(point.name): part \(build.partNumber) has no GTIN in the record, so serial \(build.serial) has no UDI to check the label against")
             }
-            judged = udi.verdict(scanned: reading.value, aim: reading.aim)
+            // A label that is not the unit's UDI is a nonconformance: the unit may not leave with it.
+            let verdict = udi.verdict(scanned: reading.value, aim: reading.aim)
+            judged = ResultJudgement(verdict: verdict, raisesNonconformance: verdict != .pass, batchRetry: false)
         }
+        let judgement = judged ?? reading.judgement(for: point, serial: build.serial)
         var (outcome, result, nonconformance) = try await append(
-            reading, to: point, of: step, build, instructionID: build.instructionID, correction: nil, judged: judged, context)
+            reading, to: point, of: step, build, instructionID: build.instructionID, correction: nil, judgement: judgement, context)
+        if let tightening = reading.tightening {
+            try await tightening.record(result: result, batchRetry: judgement.batchRetry, writer: context.writer)
+        }
         if let component {
             try await ComponentRegister.record(component.label, component.spec, result: result, writer: context.writer)
             // What the label was read as, for the operator's views.
@@ -131,7 +151,7 @@ enum ResultMethods {
             }
         }
         // The build as the next result finds it.
-        build.record(result, raising: nonconformance)
+        build.record(result, raising: nonconformance, batchRetry: judgement.batchRetry)
         context.transaction.memory?.remember(build)
         return outcome
     }
@@ -165,17 +185,24 @@ enum ResultMethods {
         let signed = try await context.signer.sign(
             signature, role: .quality, meaning: .reviewed, recordType: "result", recordID: oldID,
             subject: "correction of result \(oldID) (\(old["value"] as String)) on serial \(build.serial): \(reason)")
-        return try await append(
-            reading, to: point, of: step, build, instructionID: old["instruction_id"], correction: (oldID, reason, signed.id), context).outcome
+        let judgement = reading.judgement(for: point, serial: build.serial)
+        let (outcome, result, _) = try await append(
+            reading, to: point, of: step, build, instructionID: old["instruction_id"], correction: (oldID, reason, signed.id),
+            judgement: judgement, context)
+        if let tightening = reading.tightening {
+            try await tightening.record(result: result, batchRetry: judgement.batchRetry, writer: context.writer)
+        }
+        return outcome
     }
 
     /// Appends `reading` to `point` with the record's verdict, and the nonconformance a failure
     /// raises; returns the answer and the rows as stored.
     private static func append(
         _ reading: Reading, to point: InstructionContent.Point, of step: InstructionContent.Step, _ build: BuildState,
-        instructionID: Int64, correction: (resultID: Int64, reason: String, signatureID: Int64)?, judged: Verdict? = nil, _ context: MethodContext
+        instructionID: Int64, correction: (resultID: Int64, reason: String, signatureID: Int64)?, judgement: ResultJudgement,
+        _ context: MethodContext
     ) async throws -> (outcome: RecordOutcome, result: RecordRow, nonconformance: RecordRow?) {
-        let verdict = judged ?? reading.verdict(against: point)
+        let verdict = judgement.verdict
         // A new result taking the place of one whose nonconformance was dispositioned for rework
         // (a correction replaces a result; it re-measures nothing).
         let reworked = correction != nil ? nil : build.results(step: step.key, point: point.name).compactMap { result -> Int64? in
@@ -203,9 +230,7 @@ enum ResultMethods {
         ]
         if case .invalid(let reason) = verdict { answer["reason"] = .string(reason) }
         var nonconformance: RecordRow?
-        // A label that is not the unit's UDI is a nonconformance too: the unit may not leave with it.
-        let mislabelled = point.kind == .label && verdict != .pass
-        if verdict.isFailure || mislabelled {
+        if judgement.raisesNonconformance {
             let limits = point.limits.map { limits in
                 "\(limits.lower.map { "\($0)" } ?? "−∞") … \(limits.upper.map { "\($0)" } ?? "+∞") \(limits.unit.code)"
             } ?? ""
@@ -225,4 +250,12 @@ enum ResultMethods {
         }
         return (RecordOutcome(.object(answer), notifications: notifications), result, nonconformance)
     }
+}
+
+/// The record's verdict on a result, whether it raises a nonconformance, and whether it is a
+/// failure within a running tightening batch (recorded, taking no place in the point).
+struct ResultJudgement: Sendable, Equatable {
+    var verdict: Verdict
+    var raisesNonconformance: Bool
+    var batchRetry: Bool
 }

@@ -7,7 +7,7 @@ import RecordProtocol
 /// change it: `floorgate record migrate` does, under the database owner's role.
 enum PostgresSchema {
     /// The version this build of Floorgate reads and writes.
-    static let version: Int64 = 6
+    static let version: Int64 = 7
 
     /// The schema version a database holds; 0 for a database without the record's schema.
     static func installedVersion(_ transaction: any RecordTransaction) async throws(RecordStoreError) -> Int64 {
@@ -24,9 +24,16 @@ enum PostgresSchema {
         [
             (1, version1.flatMap(statements)), (2, version2.flatMap(statements)), (3, version3.flatMap(statements)),
             (4, version4.flatMap(statements)), (5, version5.flatMap(statements)),
-            (6, version6.flatMap(statements)),
+            (6, version6.flatMap(statements)), (7, version7.flatMap(statements)),
         ]
     }
+
+    /// Version 7: what a commanded tool's controller said of each tightening.
+    private static let version7 = [
+        RecordSchema.tightening(id: "BIGINT PRIMARY KEY", integer: "BIGINT"),
+        appendOnlyTriggers("tightening"),
+        "UPDATE floorgate_schema SET version = 7;",
+    ]
 
     /// Version 6: genealogy (part identifiers, components built into units).
     private static let version6 = [

@@ -8,11 +8,11 @@ enum RecordSchema {
     static let auditedTables = [
         "user", "part", "instruction", "work_order", "unit_serial", "build", "result", "signature",
         "step_completion", "nonconformance", "nc_disposition", "redline", "redline_ack", "station_route",
-        "spc_limits", "media", "calibration", "part_identifier", "component_use",
+        "spc_limits", "media", "calibration", "part_identifier", "component_use", "tightening",
     ]
 
     /// Tables that only ever grow: triggers refuse UPDATE and DELETE on them.
-    static let appendOnlyTables = firstAppendOnlyTables + ["station_route", "spc_limits", "media", "media_content", "calibration", "part_identifier", "component_use"]
+    static let appendOnlyTables = firstAppendOnlyTables + ["station_route", "spc_limits", "media", "media_content", "calibration", "part_identifier", "component_use", "tightening"]
 
     /// The append-only tables of the first schema, whose triggers its first migration creates
     /// (a migration, once released, never changes).
@@ -128,6 +128,28 @@ enum RecordSchema {
         CREATE INDEX component_use_build ON component_use (build_id);
         CREATE INDEX component_use_lot ON component_use (lot);
         CREATE INDEX component_use_serial ON component_use (part, serial);
+        """
+    }
+
+    /// What a commanded tool's controller said of each tightening (`tightening`, beside its
+    /// result): program, identifier, batch, the controller's tightening id and the physical tool.
+    static func tightening(id: String, integer: String) -> String {
+        """
+        CREATE TABLE tightening (
+            id \(id),
+            result_id \(integer) NOT NULL UNIQUE REFERENCES result(id),
+            tightening_id TEXT,
+            pset TEXT,
+            identifier TEXT,
+            batch_size \(integer),
+            batch_counter \(integer),
+            batch_status TEXT CHECK (batch_status IN ('ok', 'nok', 'running', 'not_used')),
+            batch_retry \(integer) NOT NULL CHECK (batch_retry IN (0, 1)),
+            tool_serial TEXT,
+            tool_tightenings \(integer),
+            tool_calibrated_on TEXT,
+            recorded_at TEXT NOT NULL
+        );
         """
     }
 }

@@ -239,6 +239,10 @@ enum SQLiteSchema {
             try db.execute(sql: appendOnlyTriggers("part_identifier"))
             try db.execute(sql: appendOnlyTriggers("component_use"))
         }
+        migrator.registerMigration("11 tightening context") { db in
+            try db.execute(sql: RecordSchema.tightening(id: "INTEGER PRIMARY KEY", integer: "INTEGER"))
+            try db.execute(sql: appendOnlyTriggers("tightening"))
+        }
         return migrator
     }
 
