@@ -8,11 +8,14 @@ public struct DeviceResult: Sendable, Hashable {
     public var sourceKey: String?
     /// The decoded event, raw bytes included.
     public var event: DeviceEvent
+    /// The physical tool that gave a tightening, where its controller described it.
+    public var tool: ToolIdentity?
 
-    public init(source: String, sourceKey: String?, event: DeviceEvent) {
+    public init(source: String, sourceKey: String?, event: DeviceEvent, tool: ToolIdentity? = nil) {
         self.source = source
         self.sourceKey = sourceKey
         self.event = event
+        self.tool = tool
     }
 }
 

@@ -135,11 +135,17 @@ public struct GatewayRuntime: Service {
         case (.network(let host, let port), _):
             var configuration = OpenProtocolClient.Configuration(host: host, port: port)
             configuration.source = device.name
+            // A commanded tool follows the open build's active step (ToolOrderRule).
+            let orders = device.commands ? ToolOrders() : nil
+            if let orders {
+                await station.command(tool: device.name, profile: device.profile.name, unit: device.profile.unit, orders: orders)
+            }
             // Connected once a session is established, not when a connection merely opens.
             let client = OpenProtocolClient(
                 configuration: configuration,
-                sink: OutboxSink(outbox: outbox, normalizer: normalizer), history: outbox, logger: logger,
-                onLink: { status in await station.deviceChanged(name: device.name, status: status) }
+                sink: OutboxSink(outbox: outbox, normalizer: normalizer), history: outbox, orders: orders, logger: logger,
+                onLink: { status in await station.deviceChanged(name: device.name, status: status) },
+                onToolState: { state in await station.toolChanged(name: device.name, state: state) }
             ) { _, _ in false }
             do {
                 try await client.run()

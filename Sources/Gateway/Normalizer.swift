@@ -44,8 +44,9 @@ public struct Normalizer: Sendable {
         )
     }
 
-    /// The outbox item for `event`, or nil when the event is not a result.
-    public func item(for event: ReadEvent, sourceKey: String? = nil, measuredAt: Date = Date()) -> Outbox.Item? {
+    /// The outbox item for `event`, or nil when the event is not a result. `tool` is the
+    /// physical tool a torque controller described, recorded with its tightenings.
+    public func item(for event: ReadEvent, sourceKey: String? = nil, tool: ToolIdentity? = nil, measuredAt: Date = Date()) -> Outbox.Item? {
         let payload: Result<Outbox.Payload, Rejection>
         switch event.event {
         case .status:
@@ -54,7 +55,11 @@ public struct Normalizer: Sendable {
             payload = measurement(kind == .torque ? .torque : .measure, value: reading.value, unit: reading.unit, angle: nil)
         case .tightening(let tightening, _):
             if let torque = tightening.torque {
-                payload = measurement(.torque, value: torque, unit: tightening.torqueUnit, angle: tightening.angle)
+                payload = measurement(.torque, value: torque, unit: tightening.torqueUnit, angle: tightening.angle).map { measured in
+                    var measured = measured
+                    measured.tightening = Outbox.TighteningContext(tightening, tool: tool)
+                    return measured
+                }
             } else {
                 payload = .failure(Rejection(state: .unbound, reason: "the tightening result carries no torque value"))
             }

@@ -123,6 +123,11 @@ public final class Outbox: ResultHistory {
                 CREATE INDEX outbox_pending ON outbox (seq) WHERE state = 'pending';
                 """)
         }
+        migrator.registerMigration("tightening context") { db in
+            // What a torque controller said of a tightening besides torque and angle: the JSON
+            // members result.record takes (TighteningContext), null for other results.
+            try db.execute(sql: "ALTER TABLE outbox ADD COLUMN tightening TEXT")
+        }
         return migrator
     }
 
@@ -252,7 +257,13 @@ public final class Outbox: ResultHistory {
             payload = Payload(
                 kind: try known("kind", Payload.Kind.init(rawValue:)), value: try decimal("value"),
                 unit: row["unit"] as String? == nil ? nil : try known("unit", MeasurementUnit.init(code:)),
-                resolution: try decimal("resolution"), angle: try decimal("angle"), text: row["text"], aim: row["aim"]
+                resolution: try decimal("resolution"), angle: try decimal("angle"), text: row["text"], aim: row["aim"],
+                tightening: try (row["tightening"] as String?).map { text in
+                    guard let context = (try? JSONValue(parsing: Array(text.utf8))).flatMap(TighteningContext.init(json:)) else {
+                        throw OutboxFileError(sequence: sequence, column: "tightening", found: text)
+                    }
+                    return context
+                }
             )
         }
         let raw: Data = row["raw"]

@@ -40,15 +40,78 @@ extension Outbox {
         /// A scan's text and its AIM symbology identifier.
         public var text: String?
         public var aim: String?
+        /// What a torque controller said of a tightening besides torque and angle.
+        public var tightening: TighteningContext?
 
         /// A gauge reading or a tightening's torque.
-        public static func measurement(_ kind: Kind, value: ExactDecimal, unit: MeasurementUnit, resolution: ExactDecimal, angle: ExactDecimal?) -> Payload {
-            Payload(kind: kind, value: value, unit: unit, resolution: resolution, angle: angle, text: nil, aim: nil)
+        public static func measurement(
+            _ kind: Kind, value: ExactDecimal, unit: MeasurementUnit, resolution: ExactDecimal, angle: ExactDecimal?,
+            tightening: TighteningContext? = nil
+        ) -> Payload {
+            Payload(kind: kind, value: value, unit: unit, resolution: resolution, angle: angle, text: nil, aim: nil, tightening: tightening)
         }
 
         /// A scanned text.
         public static func scan(text: String, aim: String?) -> Payload {
-            Payload(kind: .scan, value: nil, unit: nil, resolution: nil, angle: nil, text: text, aim: aim)
+            Payload(kind: .scan, value: nil, unit: nil, resolution: nil, angle: nil, text: text, aim: aim, tightening: nil)
+        }
+    }
+
+    /// What a torque controller said of a tightening besides torque and angle (Open Protocol
+    /// MID 0061, and the tool of MID 0041): the members `result.record` takes for the record to
+    /// judge against the point (program, identifier, batch) and keep beside the result. Kept in
+    /// the outbox's `tightening` column as those members' JSON.
+    public struct TighteningContext: Sendable, Hashable {
+        public var pset: String?
+        public var identifier: String?
+        public var batchSize: Int64?
+        public var batchCounter: Int64?
+        public var batchStatus: TighteningResult.BatchStatus?
+        public var tighteningID: String?
+        public var tool: ToolIdentity?
+
+        /// The context of `result` as its controller reported it, with the tool it described;
+        /// nil when neither says anything of it.
+        public init?(_ result: TighteningResult, tool: ToolIdentity?) {
+            pset = result.parameterSet
+            identifier = result.identifier
+            batchSize = result.batchSize.flatMap { Int64($0.description) }
+            batchCounter = result.batchCounter.flatMap { Int64($0.description) }
+            batchStatus = result.batchStatus
+            tighteningID = result.tighteningID
+            self.tool = tool ?? result.toolSerial.map { ToolIdentity(serial: $0, tightenings: nil, calibratedOn: nil) }
+            if json == [:] { return nil }
+        }
+
+        /// The members of `result.record` params, as stored in the outbox.
+        public var json: JSONValue {
+            var members: [String: JSONValue] = [:]
+            members["pset"] = pset.map(JSONValue.string)
+            members["identifier"] = identifier.map(JSONValue.string)
+            members["batch_size"] = batchSize.map(JSONValue.integer)
+            members["batch_counter"] = batchCounter.map(JSONValue.integer)
+            members["batch_status"] = batchStatus.map { .string($0.rawValue) }
+            members["tightening_id"] = tighteningID.map(JSONValue.string)
+            if let tool {
+                var described: [String: JSONValue] = [:]
+                described["serial"] = tool.serial.map(JSONValue.string)
+                described["tightenings"] = tool.tightenings.map(JSONValue.integer)
+                described["calibrated_on"] = tool.calibratedOn.map(JSONValue.string)
+                members["tool"] = .object(described)
+            }
+            return .object(members)
+        }
+
+        /// Reads the outbox column back; nil when it is not what this gateway writes.
+        init?(json: JSONValue) {
+            guard case .object = json else { return nil }
+            pset = json["pset"]?.stringValue
+            identifier = json["identifier"]?.stringValue
+            batchSize = json["batch_size"]?.integerValue
+            batchCounter = json["batch_counter"]?.integerValue
+            batchStatus = json["batch_status"]?.stringValue.flatMap(TighteningResult.BatchStatus.init(rawValue:))
+            tighteningID = json["tightening_id"]?.stringValue
+            tool = json["tool"].map { ToolIdentity(serial: $0["serial"]?.stringValue, tightenings: $0["tightenings"]?.integerValue, calibratedOn: $0["calibrated_on"]?.stringValue) }
         }
     }
 
@@ -126,6 +189,9 @@ extension Outbox {
             if let unit = payload.unit { members["unit"] = .string(unit.code) }
             if let resolution = payload.resolution { members["resolution"] = .string(resolution.description) }
             if let angle = payload.angle { members["angle"] = .string(angle.description) }
+            if case .object(let context)? = payload.tightening?.json {
+                members.merge(context) { current, _ in current }
+            }
             return .object(members)
         }
     }

@@ -14,7 +14,7 @@ public struct OutboxSink: DurableSink {
 
     public func store(_ result: DeviceResult) async throws -> StoreReceipt {
         let read = ReadEvent(event: result.event, readAt: MonotonicClock.nanoseconds())
-        guard var item = normalizer.item(for: read, sourceKey: result.sourceKey) else {
+        guard var item = normalizer.item(for: read, sourceKey: result.sourceKey, tool: result.tool) else {
             throw OutboxSinkError.notAResult(result.event.jsonLine)
         }
         item.source = result.source  // the client's source, which its gap queries use

@@ -73,8 +73,8 @@ final class OutboxWriter: Sendable {
             lookup = try db.makeStatement(sql: "SELECT id FROM outbox WHERE source = ? AND sourceKey = ?")
             insert = try SteppedStatement(db, sql: """
                 INSERT INTO outbox (id, source, sourceKey, event, kind, value, unit, resolution, angle, text, aim,
-                    deviceKind, profile, deviceSerial, raw, measuredAt, readNs, state, outcome)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    deviceKind, profile, deviceSerial, raw, measuredAt, readNs, state, outcome, tightening)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             commitTime = try SteppedStatement(db, sql: "UPDATE outbox SET committedNs = ? WHERE seq = ?")
         }
@@ -284,6 +284,7 @@ final class OutboxWriter: Sendable {
             SQLiteValue(payload?.angle?.description), SQLiteValue(payload?.text), SQLiteValue(payload?.aim), .text(item.device.kind.rawValue),
             SQLiteValue(item.device.profile), SQLiteValue(item.device.serial), .blob(Array(item.raw)), .integer(Outbox.milliseconds(item.measuredAt)),
             .integer(Int64(item.readAt)), .text(item.state.rawValue), SQLiteValue(item.reason),
+            SQLiteValue(payload?.tightening.map { $0.json.text }),
         ])
         return .stored(StoreReceipt(id: id, wasAlreadyStored: false), sequence: db.lastInsertedRowID)
     }

@@ -1,4 +1,5 @@
 import Barcodes
+public import DeviceIO
 public import FloorgateCore
 public import HostClock
 import Foundation
@@ -20,6 +21,8 @@ public enum StationEvent: Sendable, Hashable {
     /// A measuring device's standing in the record's calibration register: a warning in words
     /// (overdue, out of service, due soon, unknown to the register), or nil when it is in order.
     case calibration(device: String, warning: CalibrationWarning?)
+    /// A commanded tool's state (locked and why, ready with its program and batch, batch done).
+    case tool(device: String, status: ToolStatus)
     /// Something to tell the operator, in words, and who says it: the record (NC raised, redline
     /// published, build closed) or the gateway itself (the clock).
     case notice(String, from: String = "record")
@@ -57,7 +60,17 @@ public actor Station {
     public let identity: Identity
     private let record: RecordClient
     private let logger: Logger
-    private var openBuild: JSONValue?
+    /// The open build as the record last showed it; every change is a new order for the
+    /// commanded tools.
+    private var openBuild: JSONValue? {
+        didSet { orderTools() }
+    }
+    /// Whether the record's notifications are followed now (a commanded tool is locked while not).
+    private var recordReachable = false {
+        didSet { orderTools() }
+    }
+    /// The commanded tools, by device name: their profile, torque unit and orders.
+    private var tools: [String: (profile: String, unit: MeasurementUnit?, orders: ToolOrders)] = [:]
     private let eventStream: (stream: AsyncStream<StationEvent>, continuation: AsyncStream<StationEvent>.Continuation)
 
     private let remember: @Sendable (Int64?) async -> Void
@@ -94,6 +107,23 @@ public actor Station {
         eventStream.continuation.yield(.device(name: name, state: status.state, message: status.message))
     }
 
+    /// Commands tool `name` from now on: `orders` follows the open build (``ToolOrderRule``).
+    public func command(tool name: String, profile: String, unit: MeasurementUnit?, orders: ToolOrders) {
+        tools[name] = (profile, unit, orders)
+        orderTools()
+    }
+
+    /// Reports a commanded tool's state to the views.
+    public func toolChanged(name: String, state: ToolState) {
+        eventStream.continuation.yield(.tool(device: name, status: ToolStatus(state)))
+    }
+
+    private func orderTools() {
+        for tool in tools.values {
+            tool.orders.set(ToolOrderRule.order(build: openBuild, profile: tool.profile, unit: tool.unit, recordReachable: recordReachable))
+        }
+    }
+
     /// Reports what the calibration register says of each measuring device to the views.
     public func calibrationReviewed(_ warnings: [(device: String, warning: CalibrationWarning?)]) {
         for (device, warning) in warnings {
@@ -121,6 +151,10 @@ public actor Station {
             let run = entries[index...].prefix { unitSerial(in: $0) == nil }
             let delivered = await record(Array(run))
             deliveries += delivered
+            // A tightening fills a place of a commanded tool's point: its order follows the build.
+            if !tools.isEmpty, run.contains(where: { $0.payload?.kind == .torque }), let buildID = openBuild?["build_id"] {
+                await refresh(buildID)
+            }
             if delivered.count < run.count || delivered.contains(where: { if case .retryLater = $0 { true } else { false } }) {
                 return deliveries
             }
@@ -224,7 +258,10 @@ public actor Station {
         let buildID = openBuild?["build_id"]
         switch event.method {
         case RecordNotification.connected:
+            recordReachable = true
             if let buildID { await refresh(buildID) }
+        case RecordNotification.disconnected:
+            recordReachable = false
         case RecordNotification.stepChanged where event.params["build_id"] == buildID:
             if let buildID { await refresh(buildID) }
             eventStream.continuation.yield(.step(buildID: buildID?.integerValue ?? 0, step: event.params["step"] ?? .null))

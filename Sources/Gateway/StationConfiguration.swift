@@ -24,6 +24,9 @@ public struct StationConfiguration: Sendable {
         public var connection: Connection
         /// The device's serial or asset number, recorded with each result.
         public var serial: String?
+        /// Whether Floorgate commands the tool (a network controller: `command`, default true):
+        /// it runs only the active step's program, for its batch, on the open unit.
+        public var commands = false
     }
 
     /// Where the operator's station page is served (`[page]`); nil when it is off.
@@ -189,7 +192,7 @@ extension TOMLReader {
     }
 
     private func device(_ table: TOMLTable, path: String, profilesDirectory: String) throws(ConfigurationError) -> StationConfiguration.Device {
-        try checkKeys(table, path: path, allowed: ["name", "profile", "path", "usb_serial", "host", "port", "serial"])
+        try checkKeys(table, path: path, allowed: ["name", "profile", "path", "usb_serial", "host", "port", "serial", "command"])
         let name = try requiredString(table, "name", path: path + ".")
         let profileName = try requiredString(table, "profile", path: path + ".")
         let profileFile = (profilesDirectory as NSString).appendingPathComponent(profileName + ".toml")
@@ -200,6 +203,7 @@ extension TOMLReader {
             throw self.error(path + ".profile", "profile '\(profileName)' cannot be used: \(error)")
         }
         let connection: StationConfiguration.Connection
+        var commands = false
         switch profile.transport {
         case .serial, .hidraw, .usb:
             let subsystem = profile.transport.subsystem ?? "tty"
@@ -220,7 +224,12 @@ extension TOMLReader {
             let port = try integer(table, "port", path: path + ".") ?? defaultPort
             guard (1...65535).contains(port) else { throw error(path + ".port", "\(port) is not a TCP port (1–65535)") }
             connection = .network(host: host, port: port)
+            commands = try bool(table, "command", path: path + ".") ?? true
         }
-        return StationConfiguration.Device(name: name, profile: profile, connection: connection, serial: try string(table, "serial", path: path + "."))
+        if case .node = connection, try bool(table, "command", path: path + ".") != nil {
+            throw error(path + ".command", "only a network controller (Open Protocol) can be commanded")
+        }
+        return StationConfiguration.Device(
+            name: name, profile: profile, connection: connection, serial: try string(table, "serial", path: path + "."), commands: commands)
     }
 }

@@ -41,6 +41,8 @@ extension StationEvent {
             return "\(Self.column(source))  \(summary)  NOT BOUND  \(reason)"
         case .calibration(let device, let warning):
             return "\(Self.column(device))  \(warning?.text ?? "calibration in order")"
+        case .tool(let device, let status):
+            return "\(Self.column(device))  tool \(status.text)"
         case .notice(let text, let source):
             return "\(Self.column(source))  \(text)"
         }

@@ -20,6 +20,8 @@ public final class StationStatus: Sendable {
         var lastReading: Date?
         /// What the calibration register says of it, when not in order.
         var calibration: String?
+        /// A commanded tool's state.
+        var tool: String?
     }
 
     private let station: String
@@ -45,6 +47,8 @@ public final class StationStatus: Sendable {
             }
         case .calibration(let name, let warning):
             update(name) { $0.calibration = warning?.text }
+        case .tool(let name, let status):
+            update(name) { $0.tool = status.text }
         case .recorded(let source, _, _), .unbound(let source, _, _):
             update(source) { $0.lastReading = Date() }
         default:
@@ -72,6 +76,7 @@ public final class StationStatus: Sendable {
                 "name": .string(device.name), "state": .string(device.state?.rawValue ?? "not_opened"), "message": .string(device.message),
                 "last_reading_seconds": device.lastReading.map { .string(Self.seconds(now.timeIntervalSince($0))) } ?? .null,
                 "calibration": device.calibration.map(JSONValue.string) ?? .null,
+                "tool": device.tool.map(JSONValue.string) ?? .null,
             ]
         }
         let pending: JSONValue

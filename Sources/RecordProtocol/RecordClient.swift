@@ -348,7 +348,12 @@ public actor RecordClient {
     /// The connection of `generation` ended; an older one's end concerns nobody now.
     private func disconnected(generation ended: Int) {
         guard ended == generation else { return }
-        if outbound != nil { logger.warning("lost the connection to the record") }
+        if outbound != nil {
+            logger.warning("lost the connection to the record")
+            if followsNotifications {
+                notificationStream.continuation.yield(RecordNotification(method: RecordNotification.disconnected, params: .null))
+            }
+        }
         outbound?.finish()
         outbound = nil
         channel = nil

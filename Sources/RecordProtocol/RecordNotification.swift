@@ -23,6 +23,8 @@ public struct RecordNotification: Sendable, Hashable {
     public static let buildClosed = "build.closed"
     /// Not from the record: the client's marker that it (re)connected and subscribed.
     public static let connected = "record.connected"
+    /// Not from the record: the client's marker that its connection was lost (it reconnects).
+    public static let disconnected = "record.disconnected"
     /// The record's last notification to a subscriber that stopped reading them: the connection
     /// is closed after it (`reason` says why); a client reconnects and reads the state again.
     public static let subscriptionEnded = "subscription.ended"

@@ -15,6 +15,8 @@ public enum PageHTML {
         public var devices: [(name: String, state: DeviceState?, message: String)]
         /// Calibration warnings, by device name.
         public var calibration: [String: CalibrationWarning] = [:]
+        /// Commanded tools' states, by device name.
+        public var tools: [String: ToolStatus] = [:]
         public var notices: [String]
         /// The board's run and its last update: where the page's live channel starts.
         public var run: String
@@ -33,7 +35,7 @@ public enum PageHTML {
             <section id="step" class="panel step">\(step(view.build))</section>
             \(framePanel("Control chart", id: "chart", source: "/step/charts", frameClass: "chart"))
             <section class="panel readings"><h2>Readings</h2><ol id="reading-list" data-max="\(StationBoard.readingsShown)">\(view.readings.map(readingItem).joined())</ol></section>
-            <section id="devices" class="panel devices">\(devices(view.devices, calibration: view.calibration))</section>
+            <section id="devices" class="panel devices">\(devices(view.devices, calibration: view.calibration, tools: view.tools))</section>
             <section id="notices" class="panel notices">\(notices(view.notices))</section>
             </main>
             \(signingDialog)
@@ -176,7 +178,10 @@ public enum PageHTML {
         """
     }
 
-    public static func devices(_ devices: [(name: String, state: DeviceState?, message: String)], calibration: [String: CalibrationWarning] = [:]) -> String {
+    public static func devices(
+        _ devices: [(name: String, state: DeviceState?, message: String)], calibration: [String: CalibrationWarning] = [:],
+        tools: [String: ToolStatus] = [:]
+    ) -> String {
         let rows = devices.map { device -> String in
             let (mark, words, state) = switch device.state {
             case .connected?: ("●", "connected", "up")
@@ -184,7 +189,7 @@ public enum PageHTML {
             case nil: ("◌", "waiting", "unknown")
             case let other?: ("⚠", other.rawValue.replacingOccurrences(of: "_", with: " "), "warn")
             }
-            return "<li class=\"device device-\(state)\" data-device=\"\(HTMLText.escaped(device.name))\"><span aria-hidden=\"true\">\(mark)</span> <strong>\(HTMLText.escaped(device.name))</strong> \(words) <span class=\"detail\">\(HTMLText.escaped(device.message))</span>\(calibration[device.name].map { "<p class=\"calibration-warning\($0.refusesResults ? " refused" : "")\" role=\"alert\">⚠ \(HTMLText.escaped($0.text))</p>" } ?? "")</li>"
+            return "<li class=\"device device-\(state)\" data-device=\"\(HTMLText.escaped(device.name))\"><span aria-hidden=\"true\">\(mark)</span> <strong>\(HTMLText.escaped(device.name))</strong> \(words) <span class=\"detail\">\(HTMLText.escaped(device.message))</span>\(tools[device.name].map { "<p class=\"tool-state\($0.isLocked ? " locked" : " ready")\" role=\"status\">\($0.isLocked ? "🔒" : "▶") tool \(HTMLText.escaped($0.text))</p>" } ?? "")\(calibration[device.name].map { "<p class=\"calibration-warning\($0.refusesResults ? " refused" : "")\" role=\"alert\">⚠ \(HTMLText.escaped($0.text))</p>" } ?? "")</li>"
         }.joined()
         return "<h2>Devices</h2><ul class=\"device-list\">\(rows)</ul>"
     }
@@ -208,7 +213,7 @@ public enum PageHTML {
         document(title: "\(view.station) · devices", view: view, current: "/devices") {
             """
             <main class="devices-page">
-            <section id="devices" class="panel devices">\(devices(view.devices, calibration: view.calibration))</section>
+            <section id="devices" class="panel devices">\(devices(view.devices, calibration: view.calibration, tools: view.tools))</section>
             \(framePanel("Plugged in", id: "plugged", source: "/devices/plugged"))
             </main>
             """

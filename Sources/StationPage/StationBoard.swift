@@ -27,6 +27,8 @@ public actor StationBoard {
     public private(set) var notices: [String] = []
     /// What the calibration register says of a device that is not in order, by device name.
     public private(set) var calibration: [String: CalibrationWarning] = [:]
+    /// Commanded tools' states, by device name.
+    public private(set) var tools: [String: ToolStatus] = [:]
 
     /// This run of the board: update ids count from 1 in each run, so a page that followed an
     /// earlier run (the gateway restarted) is told to load again rather than replayed the wrong ones.
@@ -76,11 +78,15 @@ public actor StationBoard {
             } else {
                 devices.append((name, state, message))
             }
-            publish([.replace("devices", PageHTML.devices(devices, calibration: calibration))])
+            publish([.replace("devices", PageHTML.devices(devices, calibration: calibration, tools: tools))])
         case .calibration(let device, let warning):
             guard calibration[device] != warning else { return }
             calibration[device] = warning
-            publish([.replace("devices", PageHTML.devices(devices, calibration: calibration))])
+            publish([.replace("devices", PageHTML.devices(devices, calibration: calibration, tools: tools))])
+        case .tool(let device, let status):
+            guard tools[device] != status else { return }
+            tools[device] = status
+            publish([.replace("devices", PageHTML.devices(devices, calibration: calibration, tools: tools))])
         case .build(let view):
             build = view["status"] == "open" ? view : nil
             if view["status"] != "open" { notices.insert("build \(view["build_id"]?.text ?? "?") \(view["status"]?.stringValue ?? "closed")", at: 0) }
@@ -122,7 +128,7 @@ public actor StationBoard {
     /// Every part of the station page as it stands, for a page loaded now.
     public var snapshot: PageHTML.Station {
         PageHTML.Station(
-            station: station, operatorLogin: operatorLogin, build: build, readings: readings, devices: devices, calibration: calibration, notices: notices,
+            station: station, operatorLogin: operatorLogin, build: build, readings: readings, devices: devices, calibration: calibration, tools: tools, notices: notices,
             run: run, lastUpdateID: lastUpdateID)
     }
 

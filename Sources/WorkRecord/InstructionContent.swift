@@ -67,8 +67,10 @@ struct InstructionContent: Sendable {
         var deviceKind: String
         /// When set, only a device with this profile may feed the point.
         var deviceProfile: String?
-        /// The tightening program the controller should run (informational).
+        /// The tightening program (parameter set) a commanded controller runs for the point.
         var pset: String?
+        /// The controller's job to select instead of the program, where the point names one.
+        var job: String?
         /// What a component point takes (nil for other kinds).
         var component: Component?
         /// Whether a device the calibration register does not know (or holds out of service or
@@ -161,6 +163,7 @@ extension InstructionContent.Point {
         deviceKind = try params.optionalString("device_kind") ?? defaultDevice
         deviceProfile = try params.optionalString("device_profile")
         pset = try params.optionalString("pset")
+        job = try params.optionalString("job")
         allowsUncalibrated = try params.optionalBool("allow_uncalibrated") ?? false
         if kind == .component {
             let control = try Component.Control(rawValue: params.optionalString("control") ?? "lot")
@@ -218,6 +221,7 @@ extension InstructionContent.Point {
             if let pattern = component.pattern { members["pattern"] = .string(pattern) }
         }
         if let pset { members["pset"] = .string(pset) }
+        if let job { members["job"] = .string(job) }
         // Only when set: revisions stored before the flag keep the content they always had.
         if allowsUncalibrated { members["allow_uncalibrated"] = .bool(true) }
         if let limits {

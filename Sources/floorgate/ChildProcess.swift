@@ -48,6 +48,11 @@ final class ChildProcess: Sendable {
         printed.lines.withLock { $0.contains(where: matches) }
     }
 
+    /// The last line it printed that `matches`, if any.
+    func lastPrinted(_ matches: (String) -> Bool) -> String? {
+        printed.lines.withLock { $0.last(where: matches) }
+    }
+
     /// Writes one line to its standard input.
     func send(_ line: String) {
         input.fileHandleForWriting.write(Data((line + "\n").utf8))

@@ -60,6 +60,13 @@ enum DemoCheck {
                 && fromDevice(dhr, point: "cover screws", profile: "atlas-copco-pf6000")
                 && results(dhr, point: "cover screws").allSatisfy { $0["instruction_revision"] == "B" }
         },
+        Expectation(description: "both tightenings with the commanded program 3, the unit's serial and a batch of 2, from the tool the controller named") { dhr in
+            let contexts = results(dhr, point: "cover screws").compactMap { $0["tightening"] }
+            return contexts.count == 2 && contexts.allSatisfy { context in
+                context["pset"]?.stringValue.flatMap { Int($0) } == 3 && context["identifier"] == .string(DemoScenario.serial)
+                    && context["batch_size"] == 2 && context["tool"]?["serial"]?.stringValue != nil
+            } && contexts.last?["batch_status"] == "ok"
+        },
         Expectation(description: "the torque tester's audit") { dhr in
             verdicts(dhr, point: "audit torque") == ["pass"] && fromDevice(dhr, point: "audit torque", profile: "norbar-tst")
         },

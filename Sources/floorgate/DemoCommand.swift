@@ -263,7 +263,11 @@ final class DemoPlay: Sendable {
         let tester = try start("torque-tester", ["simulate", "norbar-tst", "--profiles", profilesDirectory])
         let script = "\(directory)/controller-results.txt"
         try DemoScenario.controllerScript.write(toFile: script, atomically: true, encoding: .utf8)
-        let controller = try start("nutrunner", ["simulate", "open-protocol", "--port", "0", "--script", script, "--triggered", "--rate", "0"])
+        let programs = "\(directory)/controller-programs.txt"
+        try DemoScenario.controllerPrograms.write(toFile: programs, atomically: true, encoding: .utf8)
+        let controller = try start("nutrunner", [
+            "simulate", "open-protocol", "--port", "0", "--script", script, "--programs", programs, "--triggered", "--rate", "0",
+        ])
         let controllerAddress = try await controller.line(startingWith: "listening on ")
         let stationFile = try writeStation(
             plant ? DemoScenario.assembly.station : "bench-3", socket: socket, pagePort: pagePort,
@@ -291,7 +295,7 @@ final class DemoPlay: Sendable {
         guard let start = pageLine.range(of: "http://")?.lowerBound else {
             if operatorOnPage { throw CommandFailure("demo: \(pageLine.trimmingCharacters(in: .whitespaces)); try another --page-port") }
             print("\nNo station page this time (\(pageLine.trimmingCharacters(in: .whitespaces))); the demo plays on without it.")
-            return try await play(client: client, scanner: scanner, caliper: caliper, tester: tester, controller: controller)
+            return try await play(client: client, scanner: scanner, caliper: caliper, tester: tester, controller: controller, gateway: gateway)
         }
         let page = String(pageLine[start...])
         print("\nStation page: \(page)  (open it in a browser to watch the build)")
@@ -304,12 +308,12 @@ final class DemoPlay: Sendable {
             }
         }
 
-        return try await play(client: client, scanner: scanner, caliper: caliper, tester: tester, controller: controller)
+        return try await play(client: client, scanner: scanner, caliper: caliper, tester: tester, controller: controller, gateway: gateway)
     }
 
     /// The build itself, once the station is up.
     private func play(
-        client: RecordClient, scanner: ChildProcess, caliper: ChildProcess, tester: ChildProcess, controller: ChildProcess
+        client: RecordClient, scanner: ChildProcess, caliper: ChildProcess, tester: ChildProcess, controller: ChildProcess, gateway: ChildProcess
     ) async throws -> [String] {
         try await narrate("The operator scans the unit's serial label")
         send(scanner, "]C0\(DemoScenario.serial)")
@@ -350,9 +354,16 @@ final class DemoPlay: Sendable {
             ])
         }
 
-        try await narrate("Step 30: the nutrunner tightens both cover screws (each result acknowledged after commit)")
+        try await narrate("Step 30: the gateway selects program 3, checks it, sets the batch of 2 and enables the nutrunner")
+        try await waitFor("the nutrunner to be enabled") { _ in
+            gateway.lastPrinted { $0.contains("nutrunner") && $0.contains(" tool ") }?.contains("tool ready: program 3") == true
+        }
+        try await narrate("The nutrunner tightens both cover screws (each result acknowledged after commit); the batch done locks it")
         send(controller, "trigger")
         send(controller, "trigger")
+        try await waitFor("the nutrunner's batch to be done") { _ in
+            gateway.lastPrinted { $0.contains("nutrunner") && $0.contains(" tool ") }?.contains("batch done") == true
+        }
         try await completeStep("30", client: client, buildID: buildID)
 
         try await narrate("Step 40: the torque tester audits one screw")

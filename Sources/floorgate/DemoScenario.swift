@@ -140,6 +140,15 @@ enum DemoScenario {
     }
 
     /// The Open Protocol controller's results, in order (torque N·m, angle degrees, verdict).
+    /// The nutrunner controller's programs: program 3 fits the cover screws' limits of both
+    /// revisions (1.10–1.30 N·m, then 1.15–1.30 N·m), so the gateway's check passes.
+    static let controllerPrograms = """
+        # ID TORQUE_MIN TORQUE_MAX TORQUE_TARGET ANGLE_MIN ANGLE_MAX ANGLE_TARGET NAME
+        3 1.15 1.30 1.22 30 90 60 cover screws M3
+        4 2.00 2.40 2.20 30 90 60 bracket screws M4
+
+        """
+
     static let controllerScript = """
         # The nutrunner's two tightenings of the cover screws.
         1.21 45 ok

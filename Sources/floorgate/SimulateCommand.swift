@@ -1,5 +1,6 @@
 import ArgumentParser
 import DeviceIO
+import DeviceProtocols
 import FloorgateCore
 import Foundation
 import Glibc
@@ -64,8 +65,19 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Send these frames (serial) or results (open-protocol: TORQUE ANGLE ok|nok) in order.", valueName: "file"))
     var script: String?
 
-    @Flag(help: "open-protocol: send a result only for each line read from standard input (the operator pulling the trigger).")
+    @Flag(help: """
+        open-protocol: read the operator's panel from standard input, a line each: `trigger` (or an empty line) \
+        tightens once; `panel N` selects program N at the controller; `commands-disabled on|off` sets that input; \
+        `wrong-program N` makes the next tightening run program N.
+        """)
     var triggered = false
+
+    @Option(help: ArgumentHelp("""
+        open-protocol: play a strict controller holding these programs, one per line: \
+        ID TORQUE_MIN TORQUE_MAX TORQUE_TARGET ANGLE_MIN ANGLE_MAX ANGLE_TARGET [NAME] (torque in N·m, angles in degrees). \
+        The tool then starts disabled and runs only as commanded.
+        """, valueName: "file"))
+    var programs: String?
 
     @Option(help: "Highest MID 0061 revision to offer (1, 2, 3 or 999).")
     var maxRevision = 3
@@ -130,17 +142,30 @@ struct SimulateCommand: AsyncParsableCommand {
         if let script {
             configuration.script = try Self.loadScript(script)
         }
+        if let programs {
+            configuration.programs = try Self.loadPrograms(programs)
+        }
         if triggered {
-            let trigger = OpenProtocolControllerSimulator.Trigger()
-            configuration.trigger = trigger
+            let panel = OpenProtocolControllerSimulator.Panel()
+            configuration.panel = panel
             // Read descriptor 0 directly: a thread blocked in readLine holds stdin's FILE lock,
             // and the fflush(nil) after "listening on" would wait for it forever.
             Thread.detachNewThread {
                 var buffer = [UInt8](repeating: 0, count: 256)
+                var line: [UInt8] = []
                 while true {
                     let count = buffer.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
                     guard count > 0 else { return }
-                    for byte in buffer[..<count] where byte == UInt8(ascii: "\n") { trigger.pull() }
+                    for byte in buffer[..<count] {
+                        guard byte == UInt8(ascii: "\n") else { line.append(byte); continue }
+                        let text = String(decoding: line, as: UTF8.self)
+                        line = []
+                        if let action = OpenProtocolControllerSimulator.Panel.Action(line: text) {
+                            panel.perform(action)
+                        } else {
+                            FileHandle.standardError.write(Data("panel: '\(text)' is not trigger, panel N, commands-disabled on|off or wrong-program N\n".utf8))
+                        }
+                    }
                 }
             }
         }
@@ -150,6 +175,29 @@ struct SimulateCommand: AsyncParsableCommand {
             print("listening on \(host):\(port)")
             fflush(nil)
         }
+    }
+
+    /// Reads a programs file, refusing a bad line with file and line number.
+    static func loadPrograms(_ path: String) throws -> [OpenProtocolControllerSimulator.Program] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw CommandFailure("cannot read programs '\(path)'", exitCode: FloorgateExit.badUsage)
+        }
+        var programs: [OpenProtocolControllerSimulator.Program] = []
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            guard !content.allSatisfy(\.isWhitespace) else { continue }
+            guard let program = OpenProtocolControllerSimulator.Program(line: line) else {
+                throw CommandFailure(
+                    "\(path):\(index + 1): '\(line)' is not ID TORQUE_MIN TORQUE_MAX TORQUE_TARGET ANGLE_MIN ANGLE_MAX ANGLE_TARGET [NAME]",
+                    exitCode: FloorgateExit.badUsage)
+            }
+            guard !programs.contains(where: { $0.selection.id == program.selection.id }) else {
+                throw CommandFailure("\(path):\(index + 1): program \(program.selection.id) is listed twice", exitCode: FloorgateExit.badUsage)
+            }
+            programs.append(program)
+        }
+        guard !programs.isEmpty else { throw CommandFailure("\(path): no programs in the file", exitCode: FloorgateExit.badUsage) }
+        return programs
     }
 
     /// Reads a script, refusing a bad line with file and line number.

@@ -60,6 +60,9 @@ struct AcknowledgeAfterStoreTests {
                 try await send(OpenProtocolEncoder.communicationStartAcknowledge(cellID: 1, channelID: 1, controllerName: "gate"))
                 #expect(try await nextMID() == 60)
                 try await send(OpenProtocolEncoder.commandAccepted(mid: 60))
+                // Subscribed, the client asks for the tool's identity (MID 0040); this controller has none to give.
+                #expect(try await nextMID() == 40)
+                try await send(OpenProtocolEncoder.commandError(mid: 40, errorCode: 99))
                 var result = TighteningResult()
                 result.tighteningID = "0000000001"
                 result.status = .ok

@@ -61,6 +61,9 @@ struct AcknowledgeAfterCommitTests {
                     }
                     #expect(frame.mid == 60 && frame.revision == 3)
                     try await send(OpenProtocolEncoder.commandAccepted(mid: 60))
+                    // Subscribed, the collector asks for the tool's identity (MID 0040).
+                    #expect(try await nextFrame().mid == 40)
+                    try await send(OpenProtocolEncoder.toolData(ToolIdentity(serial: "T-1", tightenings: 5, calibratedOn: "2026-10-01"), controllerSerial: "C-1"))
                     // Result 10 is sent twice, as a controller does when an acknowledgement was lost.
                     for id in Array(1...10) + Array(10...25) {
                         try await send(try #require(OpenProtocolEncoder.tighteningResult(Self.result(id), revision: 3)))

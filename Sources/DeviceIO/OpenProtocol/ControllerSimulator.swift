@@ -1,4 +1,4 @@
-import DeviceProtocols
+public import DeviceProtocols
 public import FloorgateCore
 public import Logging
 import Foundation
@@ -10,6 +10,14 @@ import Synchronization
 /// (or from a script), waiting for each MID 0062 before the next, sending an unacknowledged
 /// result again after a reconnect, keep-alive mirroring and the 15 s link timeout, MID 0064 old
 /// results, and optional faults (drop the link, garble a frame, stall).
+///
+/// With `programs`, it is a strict controller an integrator commands: the tool starts disabled
+/// and tightens only when enabled (MID 0042/0043), with the program selected (MID 0018, reported
+/// by MID 0015), the batch size and counter set (MID 0019/0020) and the identifier downloaded
+/// (MID 0050); each result carries them. Commands are refused with MID 0004 and the codes a
+/// controller uses (02 unknown program, 01 invalid data, 17 unknown job, 92 commands disabled).
+/// The operator's panel (``Panel``) pulls the trigger, selects a program at the controller,
+/// raises the commands-disabled input, or makes the next tightening run another program.
 public struct OpenProtocolControllerSimulator: Sendable {
     public struct Configuration: Sendable {
         public var host = "127.0.0.1"
@@ -37,23 +45,72 @@ public struct OpenProtocolControllerSimulator: Sendable {
         /// Where the last acknowledged tightening id is kept across restarts (nil: memory only).
         public var stateFile: String?
         public var controllerName = "Floorgate simulator"
-        /// When set, result n is sent only once the trigger was pulled n times (an operator
-        /// running the tool), instead of on the timer alone.
-        public var trigger: Trigger?
+        /// When set, a result is sent only for a pull of its trigger (an operator running the
+        /// tool), instead of on the timer alone; the panel's other actions come through it too.
+        public var panel: Panel?
+        /// The programs a strict controller holds (empty: the tool runs without commands,
+        /// reporting program 001).
+        public var programs: [Program] = []
+        /// The tool's identity (MID 0041).
+        public var tool = ToolIdentity(serial: "SIM-TOOL-0001", tightenings: nil, calibratedOn: "2026-10-01")
 
         public init() {}
     }
 
-    /// How many times the tool's trigger was pulled; shared with whoever pulls it.
-    public final class Trigger: Sendable {
-        private let pulls = Mutex(0)
+    /// A program (parameter set) of a strict controller, with its limits.
+    public struct Program: Sendable, Hashable {
+        public var selection: ProgramSelection
+
+        /// Parses a line `ID TORQUE_MIN TORQUE_MAX TORQUE_TARGET ANGLE_MIN ANGLE_MAX ANGLE_TARGET [NAME]`
+        /// (`3 1.20 1.30 1.25 30 90 60 cover screws`); `#` starts a comment.
+        public init?(line: some StringProtocol) {
+            let words = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0].split(whereSeparator: \.isWhitespace)
+            guard words.count >= 7, let id = Int(words[0]), (1...999).contains(id) else { return nil }
+            let numbers = words[1...6].compactMap { try? ExactDecimal(parsing: $0) }
+            guard numbers.count == 6 else { return nil }
+            selection = ProgramSelection(
+                id: id, name: words.count > 7 ? words[7...].joined(separator: " ") : nil, torqueMinimum: numbers[0], torqueMaximum: numbers[1],
+                torqueTarget: numbers[2], angleMinimum: numbers[3], angleMaximum: numbers[4], angleTarget: numbers[5])
+        }
+    }
+
+    /// What the operator does at the tool and the controller, shared with whoever does it (the
+    /// simulator's standard input).
+    public final class Panel: Sendable {
+        public enum Action: Sendable, Hashable {
+            /// Pull the trigger: one tightening, if the tool is enabled.
+            case trigger
+            /// Select a program at the controller's panel (not through Open Protocol).
+            case selectProgram(Int)
+            /// Raise or clear the "Open Protocol commands disabled" digital input.
+            case commandsDisabled(Bool)
+            /// Run the next tightening with another program than the one selected.
+            case wrongProgram(Int)
+
+            /// Reads a panel line: `trigger` (or an empty line), `panel N`, `commands-disabled on|off`,
+            /// `wrong-program N`.
+            public init?(line: some StringProtocol) {
+                let words = line.split(whereSeparator: \.isWhitespace)
+                switch (words.first, words.count) {
+                case (nil, _), ("trigger"?, 1): self = .trigger
+                case ("panel"?, 2): guard let id = Int(words[1]) else { return nil }; self = .selectProgram(id)
+                case ("wrong-program"?, 2): guard let id = Int(words[1]) else { return nil }; self = .wrongProgram(id)
+                case ("commands-disabled"?, 2) where words[1] == "on" || words[1] == "off": self = .commandsDisabled(words[1] == "on")
+                default: return nil
+                }
+            }
+        }
+
+        private let actions = Mutex<[Action]>([])
 
         public init() {}
 
-        /// One more tightening.
-        public func pull() { pulls.withLock { $0 += 1 } }
+        public func perform(_ action: Action) { actions.withLock { $0.append(action) } }
 
-        var count: Int { pulls.withLock { $0 } }
+        /// One more tightening.
+        public func pull() { perform(.trigger) }
+
+        func take() -> [Action] { actions.withLock { taken in defer { taken = [] }; return taken } }
     }
 
     /// One result of a script: torque (N·m), angle (degrees) and the controller's verdict.
@@ -93,7 +150,7 @@ public struct OpenProtocolControllerSimulator: Sendable {
     public func run(onListening: @Sendable (Int) -> Void) async throws {
         let server = try await OpenProtocolChannels.listen(host: configuration.host, port: configuration.port)
         onListening(server.channel.localAddress?.port ?? configuration.port)
-        var state = SimulatorState(stateFile: configuration.stateFile)
+        var state = SimulatorState(stateFile: configuration.stateFile, strict: !configuration.programs.isEmpty)
         try await server.executeThenClose { connections in
             for try await connection in connections {
                 let peer = connection.channel.remoteAddress.map { "\($0)" } ?? "?"
@@ -140,6 +197,9 @@ public struct OpenProtocolControllerSimulator: Sendable {
         var started = false
         var subscribedRevision: Int?
         var noAcknowledge = false
+        /// The MID 0015 revision the client subscribed to (nil: not subscribed).
+        var selectionRevision: Int?
+        var commandsDisabledSubscribed = false
         /// The tightening id sent and not yet acknowledged.
         var unacknowledged: UInt64?
         var nextSendTime = ContinuousClock.now
@@ -156,11 +216,22 @@ public struct OpenProtocolControllerSimulator: Sendable {
         outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     ) async throws {
         func send(_ bytes: [UInt8]) async throws { try await outbound.write(ByteBuffer(bytes: bytes)) }
+        func refuse(_ code: Int) async throws {
+            logger.info("refusing MID \(frame.mid) with error \(code) (\(OpenProtocolErrors.meaning(code)))")
+            try await send(OpenProtocolEncoder.commandError(mid: frame.mid, errorCode: code))
+        }
         let message: OpenProtocolMessage
         do {
             message = try OpenProtocolMessage(frame)
         } catch {
             logger.warning("unreadable frame from client: \(error.reason)", metadata: ["mid": "\(frame.mid)"])
+            try await refuse(1)
+            return
+        }
+        // Commands that change the tool are refused while the controller's input disables them.
+        let commands: Set<Int> = [18, 19, 20, 38, 42, 43, 50]
+        if commands.contains(frame.mid), state.commandsDisabled {
+            try await refuse(92)
             return
         }
         switch message {
@@ -203,18 +274,81 @@ public struct OpenProtocolControllerSimulator: Sendable {
             }
         case .oldResultRequest(let requested):
             if requested >= 1, requested <= state.lastAcknowledged,
-               let old = OpenProtocolEncoder.tighteningResult(result(for: requested), mid: 65, revision: min(3, link.subscribedRevision ?? 1)) {
+               let old = OpenProtocolEncoder.tighteningResult(state.result(requested) ?? generated(requested), mid: 65, revision: min(3, link.subscribedRevision ?? 1)) {
                 try await send(old)
             } else {
                 try await send(OpenProtocolEncoder.commandError(mid: 64, errorCode: 15))
             }
         case .keepAlive:
             try await send(OpenProtocolEncoder.keepAlive())
+        case .programSelectedSubscribe:
+            guard link.selectionRevision == nil else { return try await refuse(13) }
+            guard frame.revision <= 2 else { return try await refuse(74) }
+            link.selectionRevision = frame.revision
+            try await send(OpenProtocolEncoder.commandAccepted(mid: 14))
+            try await send(OpenProtocolEncoder.programSelected(currentSelection(state), changedAt: Self.changedAt, revision: frame.revision))
+        case .programSelectedAcknowledge, .commandsDisabledAcknowledge:
+            break
+        case .selectProgram(let id):
+            guard state.strict else { return try await send(OpenProtocolEncoder.commandAccepted(mid: 18)) }
+            guard configuration.programs.contains(where: { $0.selection.id == id }) else { return try await refuse(2) }
+            state.select(id)
+            logger.info("program \(id) selected by the integrator")
+            try await send(OpenProtocolEncoder.commandAccepted(mid: 18))
+            try await reportSelection(link, state, outbound)
+        case .setBatchSize(let program, let size):
+            guard state.strict else { return try await send(OpenProtocolEncoder.commandAccepted(mid: 19)) }
+            guard program == state.program, size >= 1 else { return try await refuse(1) }
+            state.batchSize = size
+            try await send(OpenProtocolEncoder.commandAccepted(mid: 19))
+        case .resetBatchCounter(let program):
+            guard state.strict else { return try await send(OpenProtocolEncoder.commandAccepted(mid: 20)) }
+            guard program == state.program else { return try await refuse(4) }
+            state.batchCounter = 0
+            try await send(OpenProtocolEncoder.commandAccepted(mid: 20))
+        case .selectJob:
+            try await refuse(17)  // the simulator holds no jobs
+        case .toolDataRequest:
+            var tool = configuration.tool
+            tool.tightenings = Int64(state.lastAcknowledged)
+            try await send(OpenProtocolEncoder.toolData(tool, controllerSerial: "SIM0000001"))
+        case .disableTool:
+            state.enabled = false
+            logger.info("tool disabled")
+            try await send(OpenProtocolEncoder.commandAccepted(mid: 42))
+        case .enableTool:
+            state.enabled = true
+            logger.info("tool enabled", metadata: ["program": "\(state.program.map(String.init) ?? "none")", "batch": "\(state.batchCounter)/\(state.batchSize)"])
+            try await send(OpenProtocolEncoder.commandAccepted(mid: 43))
+        case .identifierDownload(let identifier):
+            state.identifier = identifier
+            try await send(OpenProtocolEncoder.commandAccepted(mid: 50))
+        case .commandsDisabledSubscribe:
+            guard !link.commandsDisabledSubscribed else { return try await refuse(93) }
+            link.commandsDisabledSubscribed = true
+            try await send(OpenProtocolEncoder.commandAccepted(mid: 420))
+            try await send(OpenProtocolEncoder.commandsDisabled(state.commandsDisabled))
         case .communicationStartAcknowledge, .commandError, .commandAccepted, .lastTighteningResult, .oldTighteningResult,
-             .alarm, .other:
+             .alarm, .programSelected, .toolData, .commandsDisabled, .other:
             break  // controller messages an integrator does not send
         }
     }
+
+    /// The program selected now, with its limits (id 0 while none is).
+    private func currentSelection(_ state: SimulatorState) -> ProgramSelection {
+        guard let id = state.program, var selection = configuration.programs.first(where: { $0.selection.id == id })?.selection else {
+            return ProgramSelection(id: state.strict ? 0 : 1)
+        }
+        selection.batchSize = min(99, state.batchSize)
+        return selection
+    }
+
+    private func reportSelection(_ link: LinkState, _ state: SimulatorState, _ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws {
+        guard let revision = link.selectionRevision else { return }
+        try await outbound.write(ByteBuffer(bytes: OpenProtocolEncoder.programSelected(currentSelection(state), changedAt: Self.changedAt, revision: revision)))
+    }
+
+    private static let changedAt = "2026-01-01:00:00:00"
 
     private func acknowledge(_ id: UInt64, link: inout LinkState, state: inout SimulatorState) {
         link.unacknowledged = nil
@@ -232,11 +366,40 @@ public struct OpenProtocolControllerSimulator: Sendable {
         if ContinuousClock.now - link.lastHeard > configuration.linkTimeout {
             throw LinkClosed(description: "nothing heard from the client for \(configuration.linkTimeout)")
         }
+        for action in configuration.panel?.take() ?? [] {
+            try await perform(action, link: link, state: &state, outbound: outbound)
+        }
         try await sendNextResultIfDue(&link, state: &state, outbound: outbound)
     }
 
+    /// What the operator did at the panel.
+    private func perform(
+        _ action: Panel.Action, link: LinkState, state: inout SimulatorState, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    ) async throws {
+        switch action {
+        case .trigger:
+            guard !state.strict || state.enabled else {
+                logger.info("trigger pulled while the tool is disabled: nothing happens")
+                return
+            }
+            state.pulls += 1
+        case .selectProgram(let id):
+            logger.info("program \(id) selected at the controller's panel")
+            state.select(id)
+            try await reportSelection(link, state, outbound)
+        case .commandsDisabled(let disabled):
+            logger.info("Open Protocol commands \(disabled ? "disabled" : "enabled") by the digital input")
+            state.commandsDisabled = disabled
+            if link.commandsDisabledSubscribed {
+                try await outbound.write(ByteBuffer(bytes: OpenProtocolEncoder.commandsDisabled(disabled)))
+            }
+        case .wrongProgram(let id):
+            state.wrongProgramNext = id
+        }
+    }
+
     /// Sends the next result when the link is subscribed, the previous one acknowledged and the
-    /// interval since has passed.
+    /// interval since has passed (and, with a panel, the trigger was pulled for it).
     private func sendNextResultIfDue(
         _ link: inout LinkState,
         state: inout SimulatorState,
@@ -245,8 +408,19 @@ public struct OpenProtocolControllerSimulator: Sendable {
         guard !link.isStalled, let revision = link.subscribedRevision, link.unacknowledged == nil, ContinuousClock.now >= link.nextSendTime else { return }
         let id = state.lastAcknowledged + 1
         if let count = configuration.resultCount, id > UInt64(count) { return }
-        if let trigger = configuration.trigger, id > UInt64(trigger.count) { return }
-        guard let frame = OpenProtocolEncoder.tighteningResult(result(for: id), mid: 61, revision: revision) else { return }
+        let result: TighteningResult
+        if let sent = state.result(id) {
+            result = sent  // sent before and not acknowledged: the same result again
+        } else {
+            if configuration.panel != nil {
+                guard state.pulls > 0 else { return }
+                state.pulls -= 1
+            } else if state.strict, !state.enabled {
+                return
+            }
+            result = state.tighten(generated(id), programs: configuration.programs)
+        }
+        guard let frame = OpenProtocolEncoder.tighteningResult(result, mid: 61, revision: revision) else { return }
         if let every = configuration.garbleEvery, every > 0, id % UInt64(every) == 0 {
             try await outbound.write(ByteBuffer(bytes: frame.prefix(frame.count / 2)))
         }
@@ -258,8 +432,9 @@ public struct OpenProtocolControllerSimulator: Sendable {
         }
     }
 
-    /// Result number `id`: from the script when there is one (cycled), else generated.
-    func result(for id: UInt64) -> TighteningResult {
+    /// Result number `id` as the tool measures it: from the script when there is one (cycled),
+    /// else generated; the controller's program, identifier and batch are added when it is made.
+    func generated(_ id: UInt64) -> TighteningResult {
         var result = TighteningResult()
         let scripted = configuration.script.isEmpty ? nil : configuration.script[Int((id - 1) % UInt64(configuration.script.count))]
         result.torque = scripted?.torque ?? ExactDecimal(Int64(1150 + id % 100), scale: 2)
@@ -290,16 +465,33 @@ public struct OpenProtocolControllerSimulator: Sendable {
     }
 }
 
-/// What the simulator remembers across connections (and, with a state file, across restarts).
+/// What the simulator remembers across connections (and, with a state file, the last
+/// acknowledged id across restarts): the controller's program, batch, identifier and tool
+/// state, and the results it sent.
 struct SimulatorState {
     private(set) var lastAcknowledged: UInt64
     private(set) var acknowledged = 0
     var droppedLink = false
     var stalled = false
     private let stateFile: String?
+    /// Whether the controller is commanded (it holds programs): the tool starts disabled.
+    let strict: Bool
+    var program: Int?
+    var batchSize = 0
+    var batchCounter = 0
+    var identifier = ""
+    var enabled: Bool
+    var commandsDisabled = false
+    var wrongProgramNext: Int?
+    /// Trigger pulls not yet turned into results.
+    var pulls = 0
+    /// The results made, by tightening id (the newest 1,000), for sending again and for MID 0064.
+    private var made: [UInt64: TighteningResult] = [:]
 
-    init(stateFile: String?) {
+    init(stateFile: String?, strict: Bool) {
         self.stateFile = stateFile
+        self.strict = strict
+        enabled = !strict
         lastAcknowledged = stateFile.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }
             .flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
     }
@@ -309,5 +501,43 @@ struct SimulatorState {
         acknowledged += 1
         guard let stateFile else { return }
         try? "\(lastAcknowledged)\n".write(toFile: stateFile, atomically: true, encoding: .utf8)
+    }
+
+    func result(_ id: UInt64) -> TighteningResult? { made[id] }
+
+    /// Selects a program: its batch counter starts again.
+    mutating func select(_ id: Int) {
+        program = id
+        batchCounter = 0
+    }
+
+    /// One tightening of a strict controller: the program selected (or the one a fault runs),
+    /// the downloaded identifier, and the batch counted (a good tightening counts; a NOK does
+    /// not, and the batch keeps running).
+    mutating func tighten(_ measured: TighteningResult, programs: [OpenProtocolControllerSimulator.Program]) -> TighteningResult {
+        var result = measured
+        if strict {
+            let ran = wrongProgramNext ?? program ?? 0
+            wrongProgramNext = nil
+            result.parameterSet = String(format: "%03d", ran)
+            result.identifier = identifier
+            if let limits = programs.first(where: { $0.selection.id == ran })?.selection {
+                result.torqueMinimum = limits.torqueMinimum
+                result.torqueMaximum = limits.torqueMaximum
+                result.torqueTarget = limits.torqueTarget
+                result.angleMinimum = limits.angleMinimum
+                result.angleMaximum = limits.angleMaximum
+                result.angleTarget = limits.angleTarget
+            }
+            if result.status == .ok { batchCounter += 1 }
+            result.batchSize = ExactDecimal(Int64(batchSize), scale: 0)
+            result.batchCounter = ExactDecimal(Int64(batchCounter), scale: 0)
+            result.batchStatus = batchSize == 0 ? .notUsed : batchCounter >= batchSize ? .ok : .running
+        }
+        if let id = result.tighteningID.flatMap(UInt64.init) {
+            made[id] = result
+            if made.count > 1000, let oldest = made.keys.min() { made[oldest] = nil }
+        }
+        return result
     }
 }

@@ -51,6 +51,8 @@ public struct OpenProtocolClient: Sendable {
     /// results are subscribed (not when a TCP connection merely opens), `lost` with the reason
     /// when a session ends or a connection cannot be made (once, until it is connected again).
     public typealias LinkHandler = @Sendable (DeviceStatus) async -> Void
+    /// What the caller hears about a commanded tool's state, at every change.
+    public typealias ToolStateHandler = @Sendable (ToolState) async -> Void
 
     public let configuration: Configuration
     private let sink: any DurableSink
@@ -58,20 +60,28 @@ public struct OpenProtocolClient: Sendable {
     private let onStored: StoredHandler
     private let onLink: LinkHandler
     private let history: (any ResultHistory)?
+    private let orders: ToolOrders?
+    private let onToolState: ToolStateHandler
 
     /// `history`, when given, is asked at the start of each session for the tightening ids
-    /// missing from what was stored before (by this process or an earlier one).
+    /// missing from what was stored before (by this process or an earlier one). `orders`, when
+    /// given, makes the client command the tool (``ToolCommander``): it follows the latest
+    /// order and reports the tool's state to `onToolState`; without it the client only listens.
     public init(
         configuration: Configuration,
         sink: any DurableSink,
         history: (any ResultHistory)? = nil,
+        orders: ToolOrders? = nil,
         logger: Logger,
         onLink: @escaping LinkHandler = { _ in },
+        onToolState: @escaping ToolStateHandler = { _ in },
         onStored: @escaping StoredHandler
     ) {
         self.configuration = configuration
         self.sink = sink
         self.history = history
+        self.orders = orders
+        self.onToolState = onToolState
         self.onLink = onLink
         var logger = logger
         logger[metadataKey: "controller"] = "\(configuration.controller)"
@@ -107,6 +117,7 @@ public struct OpenProtocolClient: Sendable {
                 if !reportedLost {
                     reportedLost = true
                     await onLink(DeviceStatus(state: .lost, message: "Open Protocol \(configuration.controller): \(error); reconnecting"))
+                    if orders != nil { await onToolState(.locked(reason: "no session with the controller (\(error))")) }
                 }
             }
             try await Task.sleep(for: backoff)
@@ -134,7 +145,8 @@ public struct OpenProtocolClient: Sendable {
     private func runSession(sequence: inout TighteningSequence, established: () -> Void) async throws -> SessionEnd {
         let channel = try await OpenProtocolChannels.connect(host: configuration.host, port: configuration.port)
         logger.info("connected")
-        let tick = min(configuration.keepAliveInterval, configuration.linkTimeout) / 4
+        // A commanded tool follows the station's orders within a tick.
+        let tick = min(configuration.keepAliveInterval, configuration.linkTimeout, orders == nil ? .seconds(3600) : .milliseconds(200)) / 4
         return try await channel.executeThenClose { inbound, outbound in
             try await withLinkInputs(from: inbound, tickingEvery: tick) { inputs in
                 var session = Session(configuration: configuration, outbound: outbound, logger: logger)
@@ -146,6 +158,7 @@ public struct OpenProtocolClient: Sendable {
                         throw SessionError.controllerClosedLink
                     case .tick:
                         try await session.keepLinkAlive()
+                        try await followOrders(&session)
                     case .received(let output):
                         session.heardFromController()
                         guard case .frame(let frame) = output else {
@@ -157,11 +170,33 @@ public struct OpenProtocolClient: Sendable {
                         if try await handle(frame, session: &session, sequence: &sequence, established: established) {
                             return .stopRequested
                         }
+                        try await followOrders(&session)
                     }
                 }
                 throw SessionError.controllerClosedLink
             }
         }
+    }
+
+    /// Sends what the station's latest order asks of the tool, and reports its state when it changed.
+    private func followOrders(_ session: inout Session) async throws {
+        guard let orders else { return }
+        try await session.send(session.commander.follow(orders))
+        try await reportToolState(&session)
+    }
+
+    /// Sends `frames` of the commander and reports the tool's state if it changed.
+    private func command(_ frames: [[UInt8]], _ session: inout Session) async throws {
+        guard orders != nil else { return }
+        try await session.send(frames)
+        try await reportToolState(&session)
+    }
+
+    private func reportToolState(_ session: inout Session) async throws {
+        guard session.commander.state != session.reportedToolState else { return }
+        session.reportedToolState = session.commander.state
+        logger.info("tool \(session.commander.state)")
+        await onToolState(session.commander.state)
     }
 
     /// Handles one frame; returns true when the caller asked to stop.
@@ -203,11 +238,34 @@ public struct OpenProtocolClient: Sendable {
             established()
             await onLink(DeviceStatus(
                 state: .connected, message: "Open Protocol \(configuration.controller): session revision \(session.startRevision), results revision \(session.resultRevision)"))
+            // The tool's identity for every result's record (MID 0041).
+            try await session.send(OpenProtocolEncoder.toolDataRequest())
+            if let orders {
+                _ = session.commander.follow(orders)
+                try await command(session.commander.sessionStarted(selectionRevision: session.selectionRevision), &session)
+            }
             if let history {
                 let gaps = try await history.numericKeyGaps(source: source, window: configuration.backfillWindow)
                 sequence.noteHighest(gaps.highest)
                 try await session.requestOldResults(gaps.missing)
             }
+        case .commandError(mid: 14, let code) where [74, 76, 97].contains(code) && session.selectionRevision > 1:
+            session.selectionRevision -= 1
+            logger.info("program selection revision not supported; trying \(session.selectionRevision)")
+            try await session.send(OpenProtocolEncoder.subscribeProgramSelection(revision: session.selectionRevision))
+        case .commandError(mid: 14, let code), .commandError(mid: 420, let code), .commandError(mid: 40, let code):
+            logger.warning("the controller refused a subscription or request", metadata: [
+                "mid": "\(frame.mid)", "error": "\(code) \(OpenProtocolErrors.meaning(code))",
+            ])
+        case .toolData(let tool):
+            logger.info("tool", metadata: ["serial": "\(tool.serial ?? "?")", "tightenings": "\(tool.tightenings.map(String.init) ?? "?")",
+                                           "calibrated": "\(tool.calibratedOn ?? "?")"])
+            session.tool = tool
+        case .programSelected(let selection):
+            try await command(session.commander.programSelected(selection), &session)
+        case .commandsDisabled(let disabled):
+            logger.notice("Open Protocol commands \(disabled ? "disabled" : "enabled") at the controller")
+            try await command(session.commander.commandsDisabled(disabled), &session)
         case .commandError(mid: 64, let code):
             logger.warning("controller cannot upload an old result; it stays missing",
                            metadata: ["tightening": "\(session.oldResultInFlight.map(String.init) ?? "?")", "error": "\(code)"])
@@ -215,22 +273,29 @@ public struct OpenProtocolClient: Sendable {
         case .commandError(let mid, let code) where mid == 1 || mid == 60:
             throw SessionError.refused(mid: mid, errorCode: code)
         case .lastTighteningResult(let result):
-            let (event, receipt) = try await store(result, frame: frame)
+            let (event, receipt) = try await store(result, frame: frame, tool: session.tool)
             if try await acknowledge(true, event: event, receipt: receipt, session: &session) { return true }
+            try await command(session.commander.tightened(result), &session)
             if let missing = sequence.record(result.tighteningID, limit: configuration.backfillWindow), !missing.isEmpty {
                 logger.warning("tightening ids skipped; requesting old results",
                                metadata: ["from": "\(missing.lowerBound)", "to": "\(missing.upperBound - 1)"])
                 try await session.requestOldResults(Array(missing))
             }
         case .oldTighteningResult(let result):
-            let (event, receipt) = try await store(result, frame: frame)
+            let (event, receipt) = try await store(result, frame: frame, tool: session.tool)
             if try await acknowledge(false, event: event, receipt: receipt, session: &session) { return true }
             try await session.oldResultAnswered()
         case .alarm(let code):
             logger.warning("controller alarm", metadata: ["code": "\(code)"])
-        case .keepAlive, .commandAccepted, .commandError, .other:
-            break  // a mirrored keep-alive, other acknowledgements and refusals, other MIDs
-        case .communicationStart, .communicationStop, .resultSubscribe, .resultAcknowledge, .resultUnsubscribe, .oldResultRequest:
+        case .commandAccepted(let mid):
+            try await command(session.commander.accepted(mid), &session)
+        case .commandError(let mid, let code):
+            try await command(session.commander.refused(mid, code: code), &session)
+        case .keepAlive, .other:
+            break  // a mirrored keep-alive, other MIDs
+        case .communicationStart, .communicationStop, .resultSubscribe, .resultAcknowledge, .resultUnsubscribe, .oldResultRequest,
+             .programSelectedSubscribe, .programSelectedAcknowledge, .selectProgram, .setBatchSize, .resetBatchCounter, .selectJob,
+             .toolDataRequest, .disableTool, .enableTool, .identifierDownload, .commandsDisabledSubscribe, .commandsDisabledAcknowledge:
             break  // integrator messages: a controller does not send them
         }
         return false
@@ -265,11 +330,11 @@ public struct OpenProtocolClient: Sendable {
     /// `0000000017` are one) with the controller's timestamp: a result sent again is stored once,
     /// while a controller whose id counter was reset does not have its new results taken for
     /// old ones. A result without an id is keyed by its bytes.
-    private func store(_ result: TighteningResult, frame: OpenProtocolFrame) async throws -> (DeviceEvent, StoreReceipt) {
+    private func store(_ result: TighteningResult, frame: OpenProtocolFrame, tool: ToolIdentity?) async throws -> (DeviceEvent, StoreReceipt) {
         let event = DeviceEvent.tightening(result, raw: frame.raw)
         let key = result.tighteningID.flatMap(UInt64.init).map { "\($0)@\(result.timestamp ?? "")" }
             ?? "raw " + DeviceEvent.hex(frame.raw)
-        let receipt = try await sink.store(DeviceResult(source: source, sourceKey: key, event: event))
+        let receipt = try await sink.store(DeviceResult(source: source, sourceKey: key, event: event, tool: tool))
         logger.debug("stored", metadata: ["key": "\(key)", "receipt": "\(receipt.id)", "again": "\(receipt.wasAlreadyStored)"])
         return (event, receipt)
     }
@@ -282,6 +347,13 @@ private struct Session {
     let logger: Logger
     var startRevision: Int
     var resultRevision: Int
+    /// The MID 0015 revision asked for with MID 0014: 2 (with the program's limits), lower on refusal.
+    var selectionRevision = 2
+    /// The tool as its controller described it (MID 0041), recorded with each result.
+    var tool: ToolIdentity?
+    /// The commands of this session (used only when the client commands the tool).
+    var commander = ToolCommander()
+    var reportedToolState: ToolState?
     private var lastSent = ContinuousClock.now
     private var lastHeard = ContinuousClock.now
 
@@ -296,6 +368,10 @@ private struct Session {
     mutating func send(_ frame: [UInt8]) async throws {
         try await outbound.write(ByteBuffer(bytes: frame))
         lastSent = .now
+    }
+
+    mutating func send(_ frames: [[UInt8]]) async throws {
+        for frame in frames { try await send(frame) }
     }
 
     mutating func heardFromController() {

@@ -64,14 +64,16 @@ public struct OpenProtocolDecoder: DeviceDecoder {
         case .skipped(let reason, let raw):
             return .error(reason, raw: raw)
         case .frame(let frame):
+            // Results and alarms are events; every other message (session, commands) is silent,
+            // whatever its content.
+            guard [61, 65, 71, 76].contains(frame.mid) else { return nil }
             do {
                 switch try OpenProtocolMessage(frame) {
                 case .lastTighteningResult(let result), .oldTighteningResult(let result):
                     return .tightening(result, raw: frame.raw)
                 case .alarm(let code):
                     return .status(DeviceStatus(state: .alarm, message: code), raw: frame.raw)
-                case .communicationStart, .communicationStop, .resultSubscribe, .resultAcknowledge, .resultUnsubscribe,
-                     .oldResultRequest, .communicationStartAcknowledge, .commandError, .commandAccepted, .keepAlive, .other:
+                default:
                     return nil
                 }
             } catch {

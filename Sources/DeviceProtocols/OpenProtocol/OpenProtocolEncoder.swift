@@ -33,6 +33,45 @@ public enum OpenProtocolEncoder {
     /// MID 9999 Keep alive.
     public static func keepAlive() -> [UInt8] { frame(mid: 9999, revision: nil) }
 
+    // MARK: Commanding the tool (integrator → controller)
+
+    /// MID 0014 Parameter set selected subscribe, asking for MID 0015 in `revision`.
+    public static func subscribeProgramSelection(revision: Int) -> [UInt8] { frame(mid: 14, revision: revision) }
+    /// MID 0016 Parameter set selected acknowledge.
+    public static func acknowledgeProgramSelection() -> [UInt8] { frame(mid: 16) }
+    /// MID 0018 Select parameter set (3 digits).
+    public static func selectProgram(_ program: Int) -> [UInt8] { frame(mid: 18, data: digits(program, width: 3)) }
+    /// MID 0019 Set parameter set batch size: revision 1 takes 2 digits (1–99), revision 2 four.
+    public static func setBatchSize(program: Int, size: Int, revision: Int) -> [UInt8] {
+        frame(mid: 19, revision: revision, data: digits(program, width: 3) + digits(size, width: revision >= 2 ? 4 : 2))
+    }
+    /// MID 0020 Reset parameter set batch counter.
+    public static func resetBatchCounter(program: Int) -> [UInt8] { frame(mid: 20, data: digits(program, width: 3)) }
+    /// MID 0038 Select job: revision 1 takes 2 digits, revision 2 four.
+    public static func selectJob(_ job: Int, revision: Int) -> [UInt8] {
+        frame(mid: 38, revision: revision, data: digits(job, width: revision >= 2 ? 4 : 2))
+    }
+    /// MID 0040 Tool data upload request.
+    public static func toolDataRequest() -> [UInt8] { frame(mid: 40) }
+    /// MID 0042 Disable tool: revision 1 (no data), or revision 2 for tool `toolNumber` with
+    /// disable type 00 (lock).
+    public static func disableTool(toolNumber: Int? = nil) -> [UInt8] {
+        guard let toolNumber else { return frame(mid: 42) }
+        return frame(mid: 42, revision: 2, data: [UInt8]("01".utf8) + digits(toolNumber, width: 4) + [UInt8]("0200".utf8))
+    }
+    /// MID 0043 Enable tool: revision 1, or revision 2 for tool `toolNumber`.
+    public static func enableTool(toolNumber: Int? = nil) -> [UInt8] {
+        guard let toolNumber else { return frame(mid: 43) }
+        return frame(mid: 43, revision: 2, data: [UInt8]("01".utf8) + digits(toolNumber, width: 4))
+    }
+    /// MID 0050 Vehicle ID number download: the identifier as it is (at most 25 bytes; the
+    /// specification's field is dynamic), which the controller puts in its next results.
+    public static func identifierDownload(_ identifier: String) -> [UInt8] { frame(mid: 50, data: Array(identifier.utf8.prefix(25))) }
+    /// MID 0420 Open Protocol commands disabled subscribe.
+    public static func subscribeCommandsDisabled() -> [UInt8] { frame(mid: 420) }
+    /// MID 0422 Open Protocol commands disabled acknowledge.
+    public static func acknowledgeCommandsDisabled() -> [UInt8] { frame(mid: 422) }
+
     // MARK: Controller → integrator (the simulator)
 
     /// MID 0002 Communication start acknowledge, revision 1: cell id, channel id, controller name.
@@ -46,6 +85,34 @@ public enum OpenProtocolEncoder {
     }
     /// MID 0005 Command accepted.
     public static func commandAccepted(mid: Int) -> [UInt8] { frame(mid: 5, data: digits(mid, width: 4)) }
+
+    /// MID 0015 Parameter set selected: revision 1 (id and date of last change) or 2 (with
+    /// name, batch size and limits).
+    public static func programSelected(_ selection: ProgramSelection, changedAt: String, revision: Int) -> [UInt8] {
+        guard revision >= 2 else { return frame(mid: 15, data: digits(selection.id, width: 3) + text(changedAt, width: 19)) }
+        func scaled(_ value: ExactDecimal?, _ scale: Int, _ width: Int) -> [UInt8] {
+            digits(value.flatMap { fixedPoint($0, scale: scale) } ?? 0, width: width)
+        }
+        let values: [Int: [UInt8]] = [
+            1: digits(selection.id, width: 3), 2: text(selection.name ?? "", width: 25), 3: text(changedAt, width: 19), 4: [UInt8]("1".utf8),
+            5: digits(selection.batchSize ?? 0, width: 2), 6: scaled(selection.torqueMinimum, 2, 6), 7: scaled(selection.torqueMaximum, 2, 6),
+            8: scaled(selection.torqueTarget, 2, 6), 9: scaled(selection.angleMinimum, 0, 5), 10: scaled(selection.angleMaximum, 0, 5),
+            11: scaled(selection.angleTarget, 0, 5), 12: digits(0, width: 6), 13: digits(0, width: 6),
+        ]
+        let data = ProgramSelection.revision2.flatMap { field in digits(field.id, width: 2) + (values[field.id] ?? digits(0, width: field.width)) }
+        return frame(mid: 15, revision: 2, data: data)
+    }
+
+    /// MID 0041 Tool data upload reply, revision 1: tool serial, tightening count, last
+    /// calibration date (`YYYY-MM-DD:HH:MM:SS`), controller serial.
+    public static func toolData(_ tool: ToolIdentity, controllerSerial: String) -> [UInt8] {
+        let calibration = tool.calibratedOn.map { $0 + ":00:00:00" } ?? ""
+        return frame(mid: 41, data: [UInt8]("01".utf8) + text(tool.serial ?? "", width: 14) + [UInt8]("02".utf8) + digits(tool.tightenings ?? 0, width: 10)
+            + [UInt8]("03".utf8) + text(calibration, width: 19) + [UInt8]("04".utf8) + text(controllerSerial, width: 10))
+    }
+
+    /// MID 0421 Open Protocol commands disabled: the input's state.
+    public static func commandsDisabled(_ disabled: Bool) -> [UInt8] { frame(mid: 421, data: [disabled ? UInt8(ascii: "1") : UInt8(ascii: "0")]) }
 
     /// MID 0061 (or, with `mid: 65`, MID 0065) carrying `result` in one of the revisions whose
     /// layout Floorgate knows (1, 2, 3; 999 for MID 0061). Fields the result lacks are sent blank
@@ -66,11 +133,8 @@ public enum OpenProtocolEncoder {
 
     private static func encode(_ result: TighteningResult, _ field: TighteningField, width: Int) -> [UInt8] {
         func number(_ value: ExactDecimal?, scale: Int) -> [UInt8] {
-            guard let value else { return blank(width) }
-            let (scaled, overflow) = value.scale <= scale
-                ? value.digits.multipliedReportingOverflow(by: power(10, scale - value.scale))
-                : (value.digits / power(10, value.scale - scale), false)
-            return overflow ? blank(width) : digits(scaled, width: width)
+            guard let scaled = value.flatMap({ fixedPoint($0, scale: scale) }) else { return blank(width) }
+            return digits(scaled, width: width)
         }
         func code<Value: Equatable>(_ value: Value?, _ values: [Value]) -> [UInt8] {
             guard let value, let index = values.firstIndex(of: value) else { return blank(width) }
@@ -111,6 +175,15 @@ public enum OpenProtocolEncoder {
             case nil: return blank(width)
             }
         }
+    }
+
+    /// `value` as an integer count of 10^-`scale` (torque ×100: scale 2), truncated; nil when it
+    /// does not fit.
+    static func fixedPoint(_ value: ExactDecimal, scale: Int) -> UInt64? {
+        let (scaled, overflow) = value.scale <= scale
+            ? value.digits.multipliedReportingOverflow(by: power(10, scale - value.scale))
+            : (value.digits / power(10, value.scale - scale), false)
+        return overflow ? nil : scaled
     }
 
     /// `value` as zero-padded decimal digits; the lowest `width` digits if it is longer, and 0 for

@@ -30,6 +30,38 @@ public enum OpenProtocolMessage: Sendable, Hashable {
     case oldTighteningResult(TighteningResult)
     /// MID 0071, or MID 0076 with an alarm active: the controller's error code.
     case alarm(code: String)
+    /// MID 0014: the integrator subscribes to program (parameter set) selections; the header
+    /// revision is the MID 0015 revision it wants.
+    case programSelectedSubscribe
+    /// MID 0015: the controller's selected program, after a selection from anywhere (an
+    /// integrator's MID 0018, the controller's panel, a digital input).
+    case programSelected(ProgramSelection)
+    /// MID 0016: the integrator acknowledges a MID 0015.
+    case programSelectedAcknowledge
+    /// MID 0018: select a program.
+    case selectProgram(Int)
+    /// MID 0019: set a program's batch size.
+    case setBatchSize(program: Int, size: Int)
+    /// MID 0020: reset a program's batch counter.
+    case resetBatchCounter(program: Int)
+    /// MID 0038: select a job.
+    case selectJob(Int)
+    /// MID 0040: ask for the tool's data.
+    case toolDataRequest
+    /// MID 0041: the tool's serial, tightening count and last calibration date.
+    case toolData(ToolIdentity)
+    /// MID 0042: disable (lock) the tool.
+    case disableTool
+    /// MID 0043: enable the tool.
+    case enableTool
+    /// MID 0050: download the identifier (VIN) the next tightenings carry.
+    case identifierDownload(String)
+    /// MID 0420: subscribe to the controller's "Open Protocol commands disabled" input.
+    case commandsDisabledSubscribe
+    /// MID 0421: that input's state (true: the controller refuses commands).
+    case commandsDisabled(Bool)
+    /// MID 0422: the integrator acknowledges a MID 0421.
+    case commandsDisabledAcknowledge
     /// Any other well-formed message (MID 0076 with no alarm active among them).
     case other(mid: Int)
 
@@ -61,6 +93,24 @@ public enum OpenProtocolMessage: Sendable, Hashable {
             self = .commandAccepted(mid: OpenProtocolHeader.number(content[20..<24]))
         case 9999:
             self = .keepAlive
+        case 14: self = .programSelectedSubscribe
+        case 15: self = .programSelected(try ProgramSelection(content, revision: frame.revision))
+        case 16: self = .programSelectedAcknowledge
+        case 18: self = .selectProgram(try Self.digits(content, at: 20, width: 3))
+        case 19:
+            self = .setBatchSize(program: try Self.digits(content, at: 20, width: 3), size: try Self.digits(content, at: 23, width: frame.revision >= 2 ? 4 : 2))
+        case 20: self = .resetBatchCounter(program: try Self.digits(content, at: 20, width: 3))
+        case 38: self = .selectJob(try Self.digits(content, at: 20, width: frame.revision >= 2 ? 4 : 2))
+        case 40: self = .toolDataRequest
+        case 41: self = .toolData(try ToolDataReader.identity(content))
+        case 42: self = .disableTool
+        case 43: self = .enableTool
+        case 50:
+            let fields = try FieldReader(content, minimumLength: OpenProtocolHeader.length)
+            self = .identifierDownload(try fields.text(id: nil, at: 20, width: min(25, content.count - 20)))
+        case 420: self = .commandsDisabledSubscribe
+        case 421: self = .commandsDisabled(try FieldReader(content, minimumLength: 21).flag(id: nil, at: 20))
+        case 422: self = .commandsDisabledAcknowledge
         case 61, 65:
             let result = try TighteningFrameReader.result(content, mid: frame.mid, revision: frame.revision)
             self = frame.mid == 61 ? .lastTighteningResult(result) : .oldTighteningResult(result)
@@ -84,6 +134,12 @@ public enum OpenProtocolMessage: Sendable, Hashable {
         default:
             self = .other(mid: frame.mid)
         }
+    }
+
+    /// A fixed-width run of digits (a command's program, job or batch size).
+    private static func digits(_ content: [UInt8], at offset: Int, width: Int) throws(DecodeFailure) -> Int {
+        guard offset + width <= content.count, content[offset..<(offset + width)].allSatisfy(ASCII.isDigit) else { throw .malformedFrame }
+        return OpenProtocolHeader.number(content[offset..<(offset + width)])
     }
 }
 

@@ -55,6 +55,9 @@ button.sign, button.primary { background: #1d2a38; color: #fff; }
 .device-down { color: var(--fail); font-weight: 700; }
 .calibration-warning { margin: .2em 0 0 1.4em; color: var(--warn); font-weight: 700; }
 .calibration-warning.refused { color: var(--fail); }
+.tool-state { margin: .2em 0 0 1.4em; font-weight: 700; }
+.tool-state.locked { color: var(--warn); }
+.tool-state.ready { color: var(--pass); }
 .device-up { color: var(--pass); }
 dialog { border: 3px solid #1d2a38; border-radius: .5rem; max-width: 34rem; width: 95vw; font-size: 1.1rem; }
 dialog label { display: block; margin: .5rem 0; }
