@@ -16,8 +16,11 @@ final class FloorgateChild: Sendable {
     private let process = Process()
     private let output = OutputBuffer()
     private let errors = OutputBuffer()
+    private let input: Pipe?
 
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    /// With `input`, the test writes the process's standard input (`send`).
+    init(_ arguments: [String], environment: [String: String] = [:], input: Bool = false) throws {
+        self.input = input ? Pipe() : nil
         process.executableURL = FloorgateProcess.executable
         process.arguments = arguments
         if !environment.isEmpty {
@@ -26,7 +29,7 @@ final class FloorgateChild: Sendable {
         let outputPipe = Pipe(), errorPipe = Pipe()
         process.standardOutput = outputPipe
         process.standardError = errorPipe
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = self.input ?? FileHandle.nullDevice
         try process.run()
         output.drain(outputPipe.fileHandleForReading)
         errors.drain(errorPipe.fileHandleForReading)
@@ -61,6 +64,11 @@ final class FloorgateChild: Sendable {
             try? await Task.sleep(for: .milliseconds(5))
         }
         return process.terminationStatus
+    }
+
+    /// Writes one line to its standard input (started with `input`).
+    func send(_ line: String) {
+        input?.fileHandleForWriting.write(Data((line + "\n").utf8))
     }
 
     func kill(_ signal: Int32) {
@@ -104,8 +112,8 @@ struct SimulatorChild {
     let port: Int
 
     /// Starts `floorgate simulate open-protocol` on `port` (0: a free one) with more arguments.
-    static func start(port: Int = 0, _ arguments: [String]) async throws -> SimulatorChild {
-        let child = try FloorgateChild(["simulate", "open-protocol", "--port", "\(port)"] + arguments)
+    static func start(port: Int = 0, _ arguments: [String], input: Bool = false) async throws -> SimulatorChild {
+        let child = try FloorgateChild(["simulate", "open-protocol", "--port", "\(port)"] + arguments, input: input)
         guard let line = await child.firstLine(), let bound = line.split(separator: ":").last.flatMap({ Int($0) }) else {
             throw HarnessError.simulatorDidNotStart
         }

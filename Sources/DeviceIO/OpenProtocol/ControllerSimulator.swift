@@ -418,7 +418,8 @@ public struct OpenProtocolControllerSimulator: Sendable {
             } else if state.strict, !state.enabled {
                 return
             }
-            result = state.tighten(generated(id), programs: configuration.programs)
+            let target = state.program.flatMap { id in configuration.programs.first { $0.selection.id == id }?.selection.torqueTarget }
+            result = state.tighten(generated(id, around: target), programs: configuration.programs)
         }
         guard let frame = OpenProtocolEncoder.tighteningResult(result, mid: 61, revision: revision) else { return }
         if let every = configuration.garbleEvery, every > 0, id % UInt64(every) == 0 {
@@ -433,11 +434,13 @@ public struct OpenProtocolControllerSimulator: Sendable {
     }
 
     /// Result number `id` as the tool measures it: from the script when there is one (cycled),
-    /// else generated; the controller's program, identifier and batch are added when it is made.
-    func generated(_ id: UInt64) -> TighteningResult {
+    /// else generated (within 0.01 of the program's `target` torque, when one is selected); the
+    /// controller's program, identifier and batch are added when it is made.
+    func generated(_ id: UInt64, around target: ExactDecimal? = nil) -> TighteningResult {
         var result = TighteningResult()
         let scripted = configuration.script.isEmpty ? nil : configuration.script[Int((id - 1) % UInt64(configuration.script.count))]
-        result.torque = scripted?.torque ?? ExactDecimal(Int64(1150 + id % 100), scale: 2)
+        let near = target.flatMap { OpenProtocolEncoder.fixedPoint($0, scale: 2) }.map { ExactDecimal(Int64($0) + Int64(id % 3) - 1, scale: 2) }
+        result.torque = scripted?.torque ?? near ?? ExactDecimal(Int64(1150 + id % 100), scale: 2)
         result.angle = scripted?.angle ?? ExactDecimal(Int64(40 + id % 30), scale: 0)
         let ok = scripted?.ok ?? true
         result.status = ok ? .ok : .nok

@@ -132,6 +132,16 @@ struct ToolCommander {
     /// otherwise is a program changed at the controller.
     private var selectionExpected = false
     private var batchCounter = 0
+    /// The program the current sequence commanded, with the batch it set.
+    private var running: ToolProgram?
+    /// When the controller's batch ended: if the record still takes tightenings for the same
+    /// point a while later (it judged one the controller counted), the batch is commanded again.
+    private var batchDoneAt: ContinuousClock.Instant?
+    /// How long the record's view may lag behind the controller's batch before it is believed.
+    static let batchViewLag: Duration = .seconds(2)
+    /// A program was changed at the controller: the tool is locked now and the step's program
+    /// selected again (and checked) at the next `follow`.
+    private var reassert = false
     let batchSizeRevision: Int
     let jobRevision: Int
 
@@ -157,21 +167,34 @@ struct ToolCommander {
     /// locked again.
     mutating func sessionEnded(_ reason: String) {
         linkUp = false
+        reassert = false
         steps = []
         inFlight = nil
         state = .locked(reason: "no session with the controller (\(reason))")
     }
 
     /// Takes the station's latest order; returns what to send.
-    mutating func follow(_ orders: ToolOrders) -> [[UInt8]] {
+    mutating func follow(_ orders: ToolOrders, now: ContinuousClock.Instant = .now) -> [[UInt8]] {
         let (version, latest) = orders.current
+        if case .batchDone = state, let doneAt = batchDoneAt, now - doneAt >= Self.batchViewLag, inFlight == nil,
+           case .run(let program) = latest, program.point == running?.point, program.remaining > 0 {
+            batchDoneAt = nil
+            order = latest
+            orderVersion = version
+            return restart()
+        }
+        if reassert, inFlight == nil, linkUp, version == orderVersion {
+            reassert = false
+            fault = nil
+            return restart()
+        }
         guard version != orderVersion else { return [] }
         orderVersion = version
+        reassert = false
         let previous = order
         order = latest
         // Progress on the same point (a place filled) is no new order.
         if case .run(let old) = previous, case .run(let new) = latest, old.point == new.point, old.program == new.program, fault == nil {
-            if case .ready = state { state = .ready(program: new.program, done: new.total - new.remaining + batchCounter, total: new.total) }
             return []
         }
         fault = nil
@@ -181,10 +204,13 @@ struct ToolCommander {
     /// Locks, then runs the order's sequence (or stays locked).
     private mutating func restart() -> [[UInt8]] {
         batchCounter = 0
+        batchDoneAt = nil
+        running = nil
         steps = [.disable]
         if let reason = lockReason {
             state = .locked(reason: reason)
         } else if case .run(let program) = order {
+            running = program
             state = .preparing(program: program.program)
             steps += [program.job.map(Step.selectJob) ?? .select(program.program), .awaitSelection(program.program),
                       .batchSize(program: program.program, size: program.remaining), .resetCounter(program.program),
@@ -243,7 +269,7 @@ struct ToolCommander {
         guard mid == inFlight, !steps.isEmpty else { return [] }
         inFlight = nil
         let done = steps.removeFirst()
-        if done == .enable, case .run(let program) = order {
+        if done == .enable, let program = running {
             state = .ready(program: program.program, done: program.total - program.remaining, total: program.total)
         }
         return next()
@@ -260,7 +286,13 @@ struct ToolCommander {
             state = .locked(reason: "\(what); the tool may still run")
             return []
         }
-        if code == 92 { commandsDisabled = true }
+        if code == 92 {
+            // Every command would be refused alike until the input clears (MID 0421).
+            commandsDisabled = true
+            steps = []
+            state = .locked(reason: lockReason ?? what)
+            return []
+        }
         return lock(because: what)
     }
 
@@ -270,8 +302,9 @@ struct ToolCommander {
         let acknowledgement = [OpenProtocolEncoder.acknowledgeProgramSelection()]
         guard selectionExpected else {
             // Not Floorgate's selection: someone changed the program at the controller.
-            guard linkUp, case .run = order else { return acknowledgement }
-            return acknowledgement + lock(because: "program \(selection.id) was selected at the controller, not by Floorgate")
+            guard linkUp, case .run(let program) = order else { return acknowledgement }
+            reassert = true
+            return acknowledgement + lock(because: "program \(selection.id) was selected at the controller, not by Floorgate; selecting program \(program.program) again")
         }
         guard case .awaitSelection(let program)? = steps.first else {
             // The answer to a subscription, or a selection whose 0005 is still on its way.
@@ -307,7 +340,7 @@ struct ToolCommander {
 
     /// A tightening result: checked against the program commanded; the batch's end locks the tool.
     mutating func tightened(_ result: TighteningResult) -> [[UInt8]] {
-        guard case .run(let program) = order, case .ready = state else { return [] }
+        guard let program = running, case .ready = state else { return [] }
         if let pset = result.parameterSet, let ran = Int(pset), ran != program.program {
             return lock(because: "a tightening of program \(ran) came while program \(program.program) was commanded")
         }
@@ -320,6 +353,7 @@ struct ToolCommander {
             steps = [.disable]
             let sent = next()
             state = .batchDone(program: program.program, total: program.total)
+            batchDoneAt = .now
             return sent
         }
         state = .ready(program: program.program, done: done, total: program.total)

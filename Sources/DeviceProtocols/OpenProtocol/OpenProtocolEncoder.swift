@@ -179,7 +179,7 @@ public enum OpenProtocolEncoder {
 
     /// `value` as an integer count of 10^-`scale` (torque ×100: scale 2), truncated; nil when it
     /// does not fit.
-    static func fixedPoint(_ value: ExactDecimal, scale: Int) -> UInt64? {
+    public static func fixedPoint(_ value: ExactDecimal, scale: Int) -> UInt64? {
         let (scaled, overflow) = value.scale <= scale
             ? value.digits.multipliedReportingOverflow(by: power(10, scale - value.scale))
             : (value.digits / power(10, value.scale - scale), false)
