@@ -1,4 +1,5 @@
 import DeviceProtocols
+import FixtureSupport
 import FloorgateCore
 import Testing
 
@@ -86,6 +87,9 @@ struct OpenProtocolCommandTests {
         #expect(OpenProtocolEncoder.acknowledgeProgramSelection() == Self.bytes("00200016001         ."))
         #expect(OpenProtocolEncoder.subscribeCommandsDisabled() == Self.bytes("00200420001         ."))
         #expect(OpenProtocolEncoder.commandsDisabled(true) == Self.bytes("00210421001         1."))
+        #expect(OpenProtocolEncoder.acknowledgeCommandsDisabled() == Self.bytes("00200422001         ."))
+        #expect(OpenProtocolEncoder.toolDataRequest() == Self.bytes("00200040001         ."))
+        #expect(OpenProtocolEncoder.enableTool() == Self.bytes("00200043001         ."))
         #expect(OpenProtocolEncoder.toolData(ToolIdentity(serial: "ABCDEFG-123456", tightenings: 4_294_967_295, calibratedOn: "2017-12-01"), controllerSerial: "GFEDCBA-10")
             == Self.bytes("00810041001         01ABCDEFG-123456024294967295032017-12-01:00:00:0004GFEDCBA-10."))
         // MID 0015 revision 2 as the simulator sends it reads back as what was sent.
@@ -106,5 +110,26 @@ struct OpenProtocolCommandTests {
         var decoder = OpenProtocolDecoder()
         let events = Self.bytes("00230018            0X2.").withUnsafeBytes { decoder.feed($0) } + decoder.finish()
         #expect(events.isEmpty)
+    }
+
+    @Test("random content under every command MID and revision is read or refused, never a crash")
+    func randomContent() throws {
+        var generator = SeededGenerator(seed: 0xF100_0018)
+        let mids = [4, 5, 14, 15, 16, 18, 19, 20, 38, 40, 41, 42, 43, 50, 420, 421, 422]
+        let alphabet = Array("0123456789 -:AZaz.".utf8) + [0xFF, 0x80]
+        var read = 0
+        for round in 0..<20_000 {
+            let mid = mids[round % mids.count]
+            let revision = Int.random(in: 0...3, using: &generator)
+            // Lengths around the layouts' (0 to 160 data bytes), content from digits, spaces and more.
+            let data = (0..<Int.random(in: 0...160, using: &generator)).map { _ in alphabet.randomElement(using: &generator) ?? 0x30 }
+            let frame = OpenProtocolEncoder.frame(mid: mid, revision: revision == 0 ? nil : revision, data: data)
+            var framer = OpenProtocolFramer()
+            for output in frame.withUnsafeBytes({ framer.feed($0) }) + framer.finish() {
+                guard case .frame(let framed) = output else { continue }
+                if (try? OpenProtocolMessage(framed)) != nil { read += 1 }
+            }
+        }
+        #expect(read > 0)
     }
 }
