@@ -62,7 +62,9 @@ enum ToolOrderRule {
         }
         let count = Int(point["count"]?.integerValue ?? 1)
         return .run(ToolProgram(
-            point: "build \(build["build_id"]?.text ?? "?") step \(key) '\(name)'", program: program, job: job.flatMap { Int($0) },
+            // A redline makes the point new: its batch is commanded again under the new revision.
+            point: "build \(build["build_id"]?.text ?? "?") revision \(build["instruction"]?["revision"]?.stringValue ?? "?") step \(key) '\(name)'",
+            program: program, job: job.flatMap { Int($0) },
             remaining: Int(point["open"]?.integerValue ?? 0), total: count, identifier: serial,
             torqueMinimum: lower, torqueMaximum: upper,
             angleMinimum: point["angle_min"]?.stringValue.flatMap { try? ExactDecimal(parsing: $0) },

@@ -48,9 +48,15 @@ final class ChildProcess: Sendable {
         printed.lines.withLock { $0.contains(where: matches) }
     }
 
-    /// The last line it printed that `matches`, if any.
-    func lastPrinted(_ matches: (String) -> Bool) -> String? {
-        printed.lines.withLock { $0.last(where: matches) }
+    /// How many lines it has printed so far: a mark for `lastPrinted(since:)`.
+    var printedCount: Int { printed.lines.withLock { $0.count } }
+
+    /// The last line it printed that `matches`, if it printed it after the first `mark` lines.
+    func lastPrinted(since mark: Int = 0, _ matches: (String) -> Bool) -> String? {
+        printed.lines.withLock { lines in
+            guard let index = lines.lastIndex(where: matches), index >= mark else { return nil }
+            return lines[index]
+        }
     }
 
     /// Writes one line to its standard input.

@@ -344,6 +344,8 @@ final class DemoPlay: Sendable {
             "signature": signature("eric", "bench-eric-1"),
         ])
         try await waitForBuild(client) { !($0["pending_redline"]?.isNull ?? true) }
+        // The tool is commanded again under revision B once the redline is acknowledged.
+        let beforeAcknowledgement = gateway.printedCount
         if operatorOnPage {
             try await narrate("The operator reads the redline on the station page and signs it")
             try await waitForBuild(client, timeout: .seconds(600)) { $0["pending_redline"]?.isNull ?? false }
@@ -356,13 +358,13 @@ final class DemoPlay: Sendable {
 
         try await narrate("Step 30: the gateway selects program 3, checks it, sets the batch of 2 and enables the nutrunner")
         try await waitFor("the nutrunner to be enabled") { _ in
-            gateway.lastPrinted { $0.contains("nutrunner") && $0.contains(" tool ") }?.contains("tool ready: program 3") == true
+            gateway.lastPrinted(since: beforeAcknowledgement) { $0.contains("nutrunner") && $0.contains(" tool ") }?.contains("tool ready: program 3") == true
         }
         try await narrate("The nutrunner tightens both cover screws (each result acknowledged after commit); the batch done locks it")
         send(controller, "trigger")
         send(controller, "trigger")
         try await waitFor("the nutrunner's batch to be done") { _ in
-            gateway.lastPrinted { $0.contains("nutrunner") && $0.contains(" tool ") }?.contains("batch done") == true
+            gateway.lastPrinted(since: beforeAcknowledgement) { $0.contains("nutrunner") && $0.contains(" tool ") }?.contains("batch done") == true
         }
         try await completeStep("30", client: client, buildID: buildID)
 

@@ -38,6 +38,7 @@ struct SimulateCommand: AsyncParsableCommand {
               floorgate simulate open-protocol --port 0 --count 100 --state /tmp/controller.state
               floorgate simulate open-protocol --script results.txt   (lines: TORQUE ANGLE ok|nok)
               floorgate simulate open-protocol --max-revision 2 --drop-link-after 5 --garble-every 7
+              floorgate simulate open-protocol --programs programs.txt --triggered
             """
     )
 
@@ -177,46 +178,44 @@ struct SimulateCommand: AsyncParsableCommand {
         }
     }
 
-    /// Reads a programs file, refusing a bad line with file and line number.
+    /// Reads a programs file, refusing a bad line (or a program listed twice) with file and line number.
     static func loadPrograms(_ path: String) throws -> [OpenProtocolControllerSimulator.Program] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw CommandFailure("cannot read programs '\(path)'", exitCode: FloorgateExit.badUsage)
-        }
         var programs: [OpenProtocolControllerSimulator.Program] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
-            guard !content.allSatisfy(\.isWhitespace) else { continue }
+        for (number, line) in try contentLines(path, what: "programs") {
             guard let program = OpenProtocolControllerSimulator.Program(line: line) else {
                 throw CommandFailure(
-                    "\(path):\(index + 1): '\(line)' is not ID TORQUE_MIN TORQUE_MAX TORQUE_TARGET ANGLE_MIN ANGLE_MAX ANGLE_TARGET [NAME]",
+                    "\(path):\(number): '\(line)' is not ID TORQUE_MIN TORQUE_MAX TORQUE_TARGET ANGLE_MIN ANGLE_MAX ANGLE_TARGET [NAME]",
                     exitCode: FloorgateExit.badUsage)
             }
             guard !programs.contains(where: { $0.selection.id == program.selection.id }) else {
-                throw CommandFailure("\(path):\(index + 1): program \(program.selection.id) is listed twice", exitCode: FloorgateExit.badUsage)
+                throw CommandFailure("\(path):\(number): program \(program.selection.id) is listed twice", exitCode: FloorgateExit.badUsage)
             }
             programs.append(program)
         }
-        guard !programs.isEmpty else { throw CommandFailure("\(path): no programs in the file", exitCode: FloorgateExit.badUsage) }
         return programs
     }
 
     /// Reads a script, refusing a bad line with file and line number.
     static func loadScript(_ path: String) throws -> [OpenProtocolControllerSimulator.ScriptedResult] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw CommandFailure("cannot read script '\(path)'", exitCode: FloorgateExit.badUsage)
-        }
-        var results: [OpenProtocolControllerSimulator.ScriptedResult] = []
-        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
-            if content.allSatisfy(\.isWhitespace) { continue }
+        try contentLines(path, what: "results").map { number, line in
             guard let result = OpenProtocolControllerSimulator.ScriptedResult(line: line) else {
-                throw CommandFailure("\(path):\(number + 1): expected 'TORQUE ANGLE ok|nok', found '\(line)'", exitCode: FloorgateExit.badUsage)
+                throw CommandFailure("\(path):\(number): expected 'TORQUE ANGLE ok|nok', found '\(line)'", exitCode: FloorgateExit.badUsage)
             }
-            results.append(result)
+            return result
         }
-        guard !results.isEmpty else {
-            throw CommandFailure("\(path): no results in the script", exitCode: FloorgateExit.badUsage)
+    }
+
+    /// The lines of `path` that say something (not blank, not only a `#` comment), with their
+    /// line numbers; refused when the file cannot be read or holds none.
+    private static func contentLines(_ path: String, what: String) throws -> [(number: Int, line: Substring)] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw CommandFailure("cannot read \(what) '\(path)'", exitCode: FloorgateExit.badUsage)
         }
-        return results
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap { index, line -> (Int, Substring)? in
+            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            return content.allSatisfy(\.isWhitespace) ? nil : (index + 1, line)
+        }
+        guard !lines.isEmpty else { throw CommandFailure("\(path): no \(what) in the file", exitCode: FloorgateExit.badUsage) }
+        return lines
     }
 }

@@ -13,7 +13,7 @@ struct ToolOrderRuleTests {
             \(pset.map { ",\"pset\":\"\($0)\"" } ?? "")\(profile.map { ",\"device_profile\":\"\($0)\"" } ?? "")}
             """
         let text = """
-            {"build_id":7,"serial":"SN-0001","status":"open","active_step":{"key":"30","title":"Torque cover screws","points":[\(point)]},
+            {"build_id":7,"serial":"SN-0001","status":"open","instruction":{"revision":"A"},"active_step":{"key":"30","title":"Torque cover screws","points":[\(point)]},
              "pending_redline":\(redline ? "{\"to_revision\":\"B\"}" : "null"),
              "open_ncs":[\(nc ? "{\"nc_id\":4,\"step\":\"30\",\"point\":\"cover screws\"}" : "")]}
             """
@@ -28,7 +28,7 @@ struct ToolOrderRuleTests {
     func runs() throws {
         guard case .run(let program) = Self.order(try Self.build(open: 1)) else { Issue.record("not run"); return }
         #expect(program.program == 3 && program.remaining == 1 && program.total == 2 && program.identifier == "SN-0001")
-        #expect(program.point == "build 7 step 30 'cover screws'")
+        #expect(program.point == "build 7 revision A step 30 'cover screws'")
         let lower = try ExactDecimal(parsing: "1.10"), upper = try ExactDecimal(parsing: "1.30")
         #expect(program.torqueMinimum == lower && program.torqueMaximum == upper)
         // A controller working in lbf·in is checked in lbf·in.

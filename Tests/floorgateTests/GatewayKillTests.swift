@@ -144,7 +144,8 @@ struct EnduranceRecord {
     let group: MultiThreadedEventLoopGroup
     let client: RecordClient
 
-    static func serve(in scratch: ScratchDirectory) async throws -> EnduranceRecord {
+    /// Serves `importing` (the endurance part by default) with operation 010 revision A of `part` approved.
+    static func serve(in scratch: ScratchDirectory, importing: JSONValue = GatewayKillTests.enduranceImport(), part: String = "P-1") async throws -> EnduranceRecord {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var logger = Logger(label: "record")
         logger.logLevel = .critical
@@ -152,8 +153,8 @@ struct EnduranceRecord {
             .sqlite(path: scratch.path("record.sqlite")), options: .init(socketPath: scratch.path("record.sock")),
             passwordRounds: 1_000, group: group, logger: logger)
         let client = RecordClient(socketPath: scratch.path("record.sock"))
-        _ = try await client.call("record.import", keyed(GatewayKillTests.enduranceImport()))
-        _ = try await client.call("instruction.approve", keyed(["part": "P-1", "part_revision": "A", "operation": "010", "revision": "A",
+        _ = try await client.call("record.import", keyed(importing))
+        _ = try await client.call("instruction.approve", keyed(["part": .string(part), "part_revision": "A", "operation": "010", "revision": "A",
                                                           "signature": ["user": "ada", "password": "bench-ada-1"]]))
         return EnduranceRecord(server: server, store: store, group: group, client: client)
     }

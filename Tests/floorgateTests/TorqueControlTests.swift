@@ -1,12 +1,8 @@
 import DeviceIO
 import FloorgateCore
 import Foundation
-import Logging
-import NIOCore
-import NIOPosix
 import RecordProtocol
 import Testing
-import WorkRecord
 
 /// The station closing the loop on a commanded controller: the record in this process on a real
 /// socket, the gateway and the strict controller simulator their own processes over loopback TCP,
@@ -41,27 +37,19 @@ struct TorqueControlTests {
     /// The record, the controller and the gateway, with SN-0001's build open.
     struct Station {
         let scratch: ScratchDirectory
-        let group: MultiThreadedEventLoopGroup
-        let server: RecordServer
-        let store: RecordStore
-        let client: RecordClient
+        let record: EnduranceRecord
         let controller: SimulatorChild
         let gateway: FloorgateChild
         let build: JSONValue
+        /// The scanner's and caliper's terminals, open while the gateway runs.
+        let terminals: [PseudoTerminal]
+
+        var client: RecordClient { record.client }
 
         static func start(pset: String = "3", controllerArguments: [String] = []) async throws -> Station {
             let scratch = try ScratchDirectory()
-            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-            var logger = Logger(label: "record")
-            logger.logLevel = .critical
-            let (server, store) = try await RecordServer.start(
-                .sqlite(path: scratch.path("record.sqlite")), options: .init(socketPath: scratch.path("record.sock")),
-                passwordRounds: 1_000, group: group, logger: logger)
-            let client = RecordClient(socketPath: scratch.path("record.sock"))
-            _ = try await client.call("record.import", keyed(TorqueControlTests.importing(pset: pset)))
-            _ = try await client.call("instruction.approve", keyed([
-                "part": "P-9", "part_revision": "A", "operation": "010", "revision": "A", "signature": ["user": "ada", "password": "bench-ada-1"],
-            ]))
+            let record = try await EnduranceRecord.serve(in: scratch, importing: TorqueControlTests.importing(pset: pset), part: "P-9")
+            let client = record.client
             let programs = scratch.path("programs.txt")
             try "3 1.15 1.30 1.22 30 90 60 cover screws\n4 2.00 2.40 2.20 30 90 60\n".write(toFile: programs, atomically: true, encoding: .utf8)
             let controller = try await SimulatorChild.start(["--programs", programs, "--triggered", "--rate", "0"] + controllerArguments, input: true)
@@ -77,8 +65,7 @@ struct TorqueControlTests {
                 build = (try? await client.call("build.get", ["serial": "SN-0001"])) ?? .null
                 return build["status"] == "open"
             }
-            withExtendedLifetime((scanner, caliper)) {}
-            return Station(scratch: scratch, group: group, server: server, store: store, client: client, controller: controller, gateway: gateway, build: build)
+            return Station(scratch: scratch, record: record, controller: controller, gateway: gateway, build: build, terminals: [scanner, caliper])
         }
 
         /// The nutrunner's tool state as `floorgate status` gives it.
@@ -108,9 +95,7 @@ struct TorqueControlTests {
             _ = await gateway.wait(timeout: .seconds(15))
             controller.child.kill(SIGTERM)
             _ = await controller.child.wait(timeout: .seconds(5))
-            try await server.close()
-            try await group.shutdownGracefully()
-            try await store.close()
+            try await record.stop()
             scratch.remove()
         }
     }

@@ -258,7 +258,7 @@ public struct OpenProtocolClient: Sendable {
                 "mid": "\(frame.mid)", "error": "\(code) \(OpenProtocolErrors.meaning(code))",
             ])
         case .toolData(let tool):
-            logger.info("tool", metadata: ["serial": "\(tool.serial ?? "?")", "tightenings": "\(tool.tightenings.map(String.init) ?? "?")",
+            logger.info("tool identified", metadata: ["serial": "\(tool.serial ?? "?")", "tightenings": "\(tool.tightenings.map(String.init) ?? "?")",
                                            "calibrated": "\(tool.calibratedOn ?? "?")"])
             session.tool = tool
         case .programSelected(let selection):
