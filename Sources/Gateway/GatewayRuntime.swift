@@ -135,6 +135,7 @@ public struct GatewayRuntime: Service {
         case (.network(let host, let port), _):
             var configuration = OpenProtocolClient.Configuration(host: host, port: port)
             configuration.source = device.name
+            configuration.toolNumber = device.toolNumber
             // A commanded tool follows the open build's active step (ToolOrderRule).
             let orders = device.commands ? ToolOrders() : nil
             if let orders {

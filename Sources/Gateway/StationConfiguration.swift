@@ -27,6 +27,8 @@ public struct StationConfiguration: Sendable {
         /// Whether Floorgate commands the tool (a network controller: `command`, default true):
         /// it runs only the active step's program, for its batch, on the open unit.
         public var commands = false
+        /// The tool's number at a controller with several tools (`tool_number`, 1–9999).
+        public var toolNumber: Int?
     }
 
     /// Where the operator's station page is served (`[page]`); nil when it is off.
@@ -192,7 +194,7 @@ extension TOMLReader {
     }
 
     private func device(_ table: TOMLTable, path: String, profilesDirectory: String) throws(ConfigurationError) -> StationConfiguration.Device {
-        try checkKeys(table, path: path, allowed: ["name", "profile", "path", "usb_serial", "host", "port", "serial", "command"])
+        try checkKeys(table, path: path, allowed: ["name", "profile", "path", "usb_serial", "host", "port", "serial", "command", "tool_number"])
         let name = try requiredString(table, "name", path: path + ".")
         let profileName = try requiredString(table, "profile", path: path + ".")
         let profileFile = (profilesDirectory as NSString).appendingPathComponent(profileName + ".toml")
@@ -204,6 +206,7 @@ extension TOMLReader {
         }
         let connection: StationConfiguration.Connection
         var commands = false
+        var toolNumber: Int?
         switch profile.transport {
         case .serial, .hidraw, .usb:
             let subsystem = profile.transport.subsystem ?? "tty"
@@ -225,11 +228,18 @@ extension TOMLReader {
             guard (1...65535).contains(port) else { throw error(path + ".port", "\(port) is not a TCP port (1–65535)") }
             connection = .network(host: host, port: port)
             commands = try bool(table, "command", path: path + ".") ?? true
+            toolNumber = try integer(table, "tool_number", path: path + ".")
+            if let toolNumber, !(1...9999).contains(toolNumber) {
+                throw error(path + ".tool_number", "\(toolNumber) is not a tool number (1–9999)")
+            }
         }
-        if case .node = connection, try bool(table, "command", path: path + ".") != nil {
-            throw error(path + ".command", "only a network controller (Open Protocol) can be commanded")
+        if case .node = connection {
+            for key in ["command", "tool_number"] where table.contains(key: key) {
+                throw error(path + "." + key, "only a network controller (Open Protocol) can be commanded")
+            }
         }
         return StationConfiguration.Device(
-            name: name, profile: profile, connection: connection, serial: try string(table, "serial", path: path + "."), commands: commands)
+            name: name, profile: profile, connection: connection, serial: try string(table, "serial", path: path + "."), commands: commands,
+            toolNumber: toolNumber)
     }
 }

@@ -165,4 +165,19 @@ struct ToolCommanderTests {
             Issue.record("not locked: \(commander.state)")
         }
     }
+
+    @Test("a tool number: disabled and enabled with MID 0042/0043 revision 2")
+    func toolNumber() throws {
+        let orders = ToolOrders()
+        orders.set(.run(Self.coverScrews))
+        var commander = ToolCommander(toolNumber: 2)
+        _ = commander.follow(orders)
+        let opening = commander.sessionStarted(selectionRevision: 2)
+        #expect(opening.last == OpenProtocolEncoder.disableTool(toolNumber: 2))
+        _ = commander.accepted(42)
+        _ = commander.accepted(18)
+        _ = commander.programSelected(Self.program3())
+        for mid in [19, 20] { _ = commander.accepted(mid) }
+        #expect(commander.accepted(50) == [OpenProtocolEncoder.enableTool(toolNumber: 2)])
+    }
 }

@@ -24,6 +24,9 @@ struct StationConfigurationTests {
         #expect(configuration.devices[1].serial == "CAL-0042")
         #expect(configuration.devices[3].connection == .network(host: "10.0.4.21", port: 4545))
         #expect(configuration.devices[2].profile.protocolID == "torque-ascii")
+        // A network controller is commanded unless the station says otherwise.
+        #expect(configuration.devices[3].commands && configuration.devices[3].toolNumber == nil)
+        #expect(!configuration.devices[0].commands)
     }
 
     private func problem(_ text: String) -> ConfigurationError? {
@@ -54,6 +57,8 @@ struct StationConfigurationTests {
               ("[[device]]\nname = \"c\"\nprofile = \"norbar-tst\"\npath = \"/dev/a\"\n[page]\naddress = \"0.0.0.0\"\n", 10, "page.address", "plain HTTP beyond this machine"),
               ("[[device]]\nname = \"c\"\nprofile = \"norbar-tst\"\npath = \"/dev/a\"\n[page]\ntls_key = \"page.key\"\n", 10, "page.tls_key", "without its certificate"),
               ("[[device]]\nname = \"c\"\nprofile = \"norbar-tst\"\npath = \"/dev/a\"\n[page]\ntls_certificate = \"page.pem\"\n", 10, "page.tls_certificate", "without its key"),
+              ("[[device]]\nname = \"c\"\nprofile = \"norbar-tst\"\npath = \"/dev/a\"\ncommand = true\n", 9, "device[0].command", "only a network controller"),
+              ("[[device]]\nname = \"c\"\nprofile = \"atlas-copco-pf6000\"\nhost = \"10.0.4.21\"\ntool_number = 0\n", 9, "device[0].tool_number", "not a tool number"),
           ])
     func refused(tail: String, line: Int, key: String, words: String) throws {
         let error = try #require(problem(head + tail))

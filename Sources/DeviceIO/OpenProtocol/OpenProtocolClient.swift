@@ -33,6 +33,9 @@ public struct OpenProtocolClient: Sendable {
         /// The `source` of the results (a station's name for the controller); by default
         /// `open-protocol HOST:PORT`.
         public var source: String?
+        /// The commanded tool's number at a controller with several (MID 0042/0043 revision 2);
+        /// nil: the controller's one tool (revision 1).
+        public var toolNumber: Int?
 
         public init(host: String, port: Int) {
             self.host = host
@@ -352,7 +355,7 @@ private struct Session {
     /// The tool as its controller described it (MID 0041), recorded with each result.
     var tool: ToolIdentity?
     /// The commands of this session (used only when the client commands the tool).
-    var commander = ToolCommander()
+    var commander: ToolCommander
     var reportedToolState: ToolState?
     private var lastSent = ContinuousClock.now
     private var lastHeard = ContinuousClock.now
@@ -363,6 +366,7 @@ private struct Session {
         self.logger = logger
         startRevision = configuration.communicationStartRevision
         resultRevision = configuration.resultRevision
+        commander = ToolCommander(toolNumber: configuration.toolNumber)
     }
 
     mutating func send(_ frame: [UInt8]) async throws {

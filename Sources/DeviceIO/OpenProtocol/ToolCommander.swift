@@ -144,10 +144,13 @@ struct ToolCommander {
     private var reassert = false
     let batchSizeRevision: Int
     let jobRevision: Int
+    /// The tool's number at a controller with several tools: MID 0042/0043 go in revision 2 with it.
+    let toolNumber: Int?
 
-    init(batchSizeRevision: Int = 1, jobRevision: Int = 2) {
+    init(batchSizeRevision: Int = 1, jobRevision: Int = 2, toolNumber: Int? = nil) {
         self.batchSizeRevision = batchSizeRevision
         self.jobRevision = jobRevision
+        self.toolNumber = toolNumber
     }
 
     /// The session is up (results subscribed): lock, subscribe to program selections (asking
@@ -237,7 +240,7 @@ struct ToolCommander {
             return []
         case .disable:
             inFlight = 42
-            return [OpenProtocolEncoder.disableTool()]
+            return [OpenProtocolEncoder.disableTool(toolNumber: toolNumber)]
         case .select(let program):
             inFlight = 18
             selectionExpected = true
@@ -260,7 +263,7 @@ struct ToolCommander {
             return [OpenProtocolEncoder.identifierDownload(identifier)]
         case .enable:
             inFlight = 43
-            return [OpenProtocolEncoder.enableTool()]
+            return [OpenProtocolEncoder.enableTool(toolNumber: toolNumber)]
         }
     }
 
