@@ -189,7 +189,7 @@ public enum PageHTML {
             case nil: ("◌", "waiting", "unknown")
             case let other?: ("⚠", other.rawValue.replacingOccurrences(of: "_", with: " "), "warn")
             }
-            return "<li class=\"device device-\(state)\" data-device=\"\(HTMLText.escaped(device.name))\"><span aria-hidden=\"true\">\(mark)</span> <strong>\(HTMLText.escaped(device.name))</strong> \(words) <span class=\"detail\">\(HTMLText.escaped(device.message))</span>\(tools[device.name].map { "<p class=\"tool-state\($0.isLocked ? " locked" : " ready")\" role=\"status\">\($0.isLocked ? "🔒" : "▶") tool \(HTMLText.escaped($0.text))</p>" } ?? "")\(calibration[device.name].map { "<p class=\"calibration-warning\($0.refusesResults ? " refused" : "")\" role=\"alert\">⚠ \(HTMLText.escaped($0.text))</p>" } ?? "")</li>"
+            return "<li class=\"device device-\(state)\" data-device=\"\(HTMLText.escaped(device.name))\"><span aria-hidden=\"true\">\(mark)</span> <strong>\(HTMLText.escaped(device.name))</strong> \(words) <span class=\"detail\">\(HTMLText.escaped(device.message))</span>\(tools[device.name].map { "<p class=\"tool-state\($0.isLocked ? " locked" : " ready")\" role=\"status\">\($0.isLocked ? "⊘" : "▶") tool \(HTMLText.escaped($0.text))</p>" } ?? "")\(calibration[device.name].map { "<p class=\"calibration-warning\($0.refusesResults ? " refused" : "")\" role=\"alert\">⚠ \(HTMLText.escaped($0.text))</p>" } ?? "")</li>"
         }.joined()
         return "<h2>Devices</h2><ul class=\"device-list\">\(rows)</ul>"
     }
