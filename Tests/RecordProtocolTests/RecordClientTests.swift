@@ -137,6 +137,25 @@ struct RecordClientTests {
         #expect(await notifications.next() == RecordNotification(method: "step.changed", params: ["build_id": 7]))
     }
 
+    @Test("a client following notifications marks each connection and its loss on the notification stream")
+    func connectionMarkers() async throws {
+        let listener = try UnixListener()
+        // The record takes the connection, reads the subscription, and goes away.
+        Thread.detachNewThread {
+            let connection = accept(listener.descriptor, nil, nil)
+            guard connection >= 0 else { return }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            _ = read(connection, &buffer, buffer.count)
+            close(connection)
+        }
+        let client = RecordClient(socketPath: listener.path, answerTimeout: .seconds(5), followsNotifications: true)
+        _ = try? await client.call(.recordInfo, [:])
+        var notifications = client.notifications.makeAsyncIterator()
+        #expect(await notifications.next()?.method == RecordNotification.connected)
+        #expect(await notifications.next()?.method == RecordNotification.disconnected)
+        withExtendedLifetime(listener) {}
+    }
+
     @Test("a raw line is sent as it is and its answer returned whatever its id")
     func rawExchange() async throws {
         let record = try ScriptedRecord(expecting: 1) { requests in
