@@ -36,7 +36,8 @@ extension StationEvent {
             default: "INVALID"
             }
             let nc = answer["nc_id"].flatMap { $0.isNull ? nil : "  NC \($0.text) raised" } ?? ""
-            return "\(Self.column(source))  \(summary)  \(word)  \(answer["point"]?.stringValue ?? "?") (step \(answer["step"]?.stringValue ?? "?"))\(nc)"
+            let time = answer["time_note"]?.stringValue.map { "  (\($0))" } ?? ""
+            return "\(Self.column(source))  \(summary)  \(word)  \(answer["point"]?.stringValue ?? "?") (step \(answer["step"]?.stringValue ?? "?"))\(nc)\(time)"
         case .unbound(let source, let summary, let reason):
             return "\(Self.column(source))  \(summary)  NOT BOUND  \(reason)"
         case .calibration(let device, let warning):

@@ -57,6 +57,12 @@ public enum RecordErrorCode: Int, Sendable, Hashable, CaseIterable {
     case componentExpired = 1024
     /// The serialized component is already built into another unit (or this one).
     case componentInAnotherUnit = 1025
+    /// The result's `measured_at` is not a time the record reads (ISO 8601 with its zone:
+    /// `2026-12-07T10:15:00.000Z`).
+    case timeUnreadable = 1040
+    /// The result's `measured_at` is ahead of the record's clock by more than it allows (1 minute
+    /// by default): a station's or device's clock runs ahead.
+    case timeInFuture = 1041
     /// The point's name is in more than one step or operation of the part: the request must
     /// name the step (and the operation).
     case ambiguousPoint = 1030

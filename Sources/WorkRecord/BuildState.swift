@@ -32,6 +32,8 @@ struct BuildState {
     var standingResults: [ResultFacts]
     /// The nonconformance raised by each failed result, by result id.
     var nonconformanceByResult: [Int64: RecordRow]
+    /// The build's newest result and when it was measured: a result measured before it is noted.
+    var lastMeasured: (resultID: Int64, measuredAt: String)?
 
     /// What the binding and completion rules need of one result row, read from it once.
     struct ResultFacts {
@@ -137,7 +139,9 @@ struct BuildState {
             pendingRedline: pendingRedline,
             redlineContent: redlineContent,
             standingResults: results.filter { !corrected.contains($0["id"]) }.map { ResultFacts($0) },
-            nonconformanceByResult: [:]
+            nonconformanceByResult: [:],
+            lastMeasured: try await transaction.row("SELECT id, measured_at FROM result WHERE build_id = ? ORDER BY id DESC LIMIT 1", id)
+                .map { ($0["id"], $0["measured_at"]) }
         ).indexingNonconformances()
     }
 
@@ -186,6 +190,7 @@ struct BuildState {
     /// any: what `result.record` would read back, without reading it.
     mutating func record(_ result: RecordRow, raising nonconformance: RecordRow?, batchRetry: Bool) {
         results.append(result)
+        lastMeasured = (result["id"], result["measured_at"])
         standingResults.append(ResultFacts(result, isBatchRetry: batchRetry))
         if let nonconformance {
             nonconformances.append(nonconformance)

@@ -69,7 +69,10 @@ public enum DeviceHistoryPage {
                 rows: (build["steps"]?.arrayValue ?? []).map { [$0["key"], $0["instruction_revision"], $0["completed_at"], $0["signature_id"]].map(PageBuilder.cell) })
             page.element("h3", "Acceptance records: results")
             page.table(
-                headers: ["#", "Step", "Point", "Value", "Unit", "Verdict", "Revision", "Device", "Calibration then", "Operator", "Measured", "Corrects", "Raw bytes"],
+                headers: [
+                    "#", "Step", "Point", "Value", "Unit", "Limits", "Verdict", "Revision", "Device", "Calibration then", "Operator", "Measured",
+                    "Recorded", "Corrects", "Raw bytes",
+                ],
                 rows: (build["results"]?.arrayValue ?? []).map { result in
                     let device = result["device"]
                     let deviceText = [device?["kind"], device?["profile"], device?["serial"]].compactMap { $0?.stringValue }.joined(separator: " / ")
@@ -78,12 +81,25 @@ public enum DeviceHistoryPage {
                         [entry["status"]?.stringValue, entry["due_on"]?.stringValue.map { "due \($0)" }, entry["certificate"]?.stringValue.map { "certificate \($0)" }]
                             .compactMap { $0 }.joined(separator: ", ")
                     } ?? ""
+                    let limits = result["limits"].flatMap { $0.isNull ? nil : $0 }
+                    let limitsText = limits.map { limits in
+                        let range = "\(limits["lower"]?.stringValue ?? "−∞") … \(limits["upper"]?.stringValue ?? "+∞") \(limits["unit"]?.stringValue ?? "")"
+                        let angle = limits["angle_min"]?.stringValue != nil || limits["angle_max"]?.stringValue != nil
+                            ? ", angle \(limits["angle_min"]?.stringValue ?? "−∞") … \(limits["angle_max"]?.stringValue ?? "+∞")°" : ""
+                        return range + angle
+                    } ?? ""
+                    // A verdict's reason, a correction's reason, a late result's note: beside what they explain.
+                    let reason = result["reason"]?.stringValue.map { "<br><small>\(HTMLText.escaped($0))</small>" } ?? ""
+                    let timeNote = result["time_note"]?.stringValue.map { "<br><small>\(HTMLText.escaped($0))</small>" } ?? ""
+                    let correction = result["correction_reason"]?.stringValue.map { "<br><small>\(HTMLText.escaped($0))</small>" } ?? ""
                     return [
                         PageBuilder.cell(result["result_id"]), PageBuilder.cell(result["step"]), PageBuilder.cell(result["point"]),
-                        PageBuilder.cell(result["value"]), PageBuilder.cell(result["unit"]), PageBuilder.verdict(result["verdict"]),
+                        PageBuilder.cell(result["value"]), PageBuilder.cell(result["unit"]), HTMLText.escaped(limitsText),
+                        PageBuilder.verdict(result["verdict"]) + reason,
                         PageBuilder.cell(result["instruction_revision"]), HTMLText.escaped(deviceText), HTMLText.escaped(calibrationText),
                         PageBuilder.cell(result["operator"]),
-                        PageBuilder.cell(result["measured_at"]), PageBuilder.cell(result["corrects"]),
+                        PageBuilder.cell(result["measured_at"]), PageBuilder.cell(result["recorded_at"]) + timeNote,
+                        PageBuilder.cell(result["corrects"]) + correction,
                         "<span class=\"mono\">\(HTMLText.escaped(result["raw_hex"]?.stringValue ?? ""))</span>",
                     ]
                 })

@@ -81,6 +81,15 @@ enum DeviceHistoryRecord {
         let revisionIn = inList(revisionIDs.sorted())
         let revisions = try await transaction.rows("SELECT * FROM instruction WHERE id IN \(revisionIn.sql) ORDER BY id", revisionIn.arguments)
         let revisionNames = Dictionary(revisions.map { ($0["id"] as Int64, $0["revision"] as String) }, uniquingKeysWith: { first, _ in first })
+        // The limits each result was judged against: its point's in the revision it was recorded under.
+        var limitsJudged: [String: JSONValue] = [:]
+        for revision in revisions {
+            for step in try InstructionContent(storedText: revision["content"]).steps {
+                for point in step.points {
+                    limitsJudged["\(revision["id"] as Int64) \(step.key) \(point.name)"] = Self.limitsJSON(point)
+                }
+            }
+        }
         signatureIDs.formUnion(revisions.compactMap { $0["approval_signature"] as Int64? })
         signatureIDs.formUnion(build.completions.values.map { $0["signature_id"] as Int64 })
         signatureIDs.formUnion(build.results.compactMap { $0["signature_id"] as Int64? })
@@ -97,6 +106,7 @@ enum DeviceHistoryRecord {
         signatureIDs.formUnion(redlines.map { $0["signature_id"] as Int64 })
         let calibrations = try await calibrationAtTheTime(of: build.results, transaction)
         let tightenings = try await TighteningContext.stored(forBuild: build.id, transaction)
+        let timeNotes = try await ResultTimeNote.stored(forBuild: build.id, transaction)
         signatureIDs.formUnion(calibrations.values.map(\.signatureID))
         let stepOrder = build.content.steps.map(\.key)
         let completions = build.completions.values.sorted { ($0["completed_at"] as String, $0["id"] as Int64) < ($1["completed_at"] as String, $1["id"] as Int64) }
@@ -130,8 +140,12 @@ enum DeviceHistoryRecord {
             "results": .array(build.results.map { row in
                 guard case .object(var members) = BuildState.resultJSON(row) else { return .null }
                 members["instruction_revision"] = .string(revisionNames[row["instruction_id"]] ?? "?")
+                members["limits"] = limitsJudged["\(row["instruction_id"] as Int64) \(row["step"] as String) \(row["point"] as String)"] ?? .null
                 members["calibration"] = calibrations[row["id"] as Int64]?.json ?? .null
                 members["tightening"] = tightenings[row["id"] as Int64].map(TighteningContext.json) ?? .null
+                let timeNote = timeNotes[row["id"] as Int64]
+                members["late"] = .bool((timeNote?["late"] as Int64? ?? 0) == 1)
+                members["time_note"] = .optional(timeNote?["note"] as String?)
                 return .object(members)
             }),
             "nonconformances": .array(build.nonconformances.map(BuildState.nonconformanceJSON)),
@@ -146,6 +160,16 @@ enum DeviceHistoryRecord {
             }),
         ]
         return (json, signatureIDs)
+    }
+
+    /// A point's limits as the DHR states them (null for points that take scans).
+    private static func limitsJSON(_ point: InstructionContent.Point) -> JSONValue {
+        guard let limits = point.limits else { return .null }
+        return [
+            "lower": .optional(limits.lower?.description), "upper": .optional(limits.upper?.description), "unit": .string(limits.unit.code),
+            "nominal": .optional(limits.nominal?.description), "angle_min": .optional(limits.angleWindow?.minimum?.description),
+            "angle_max": .optional(limits.angleWindow?.maximum?.description),
+        ]
     }
 
     /// The calibration register's entry for each measurement's or tightening's device as it

@@ -52,7 +52,7 @@ struct StationRecord: Sendable {
     static let tables = [
         "user", "part", "instruction", "redline", "work_order", "unit_serial", "build", "signature", "result", "nonconformance",
         "step_completion", "nc_disposition", "redline_ack", "calibration", "part_identifier", "component_use",
-        "tightening",
+        "tightening", "result_time",
     ]
 
     let path: String
@@ -147,6 +147,9 @@ private final class Mover {
         }
         for context in source.all("tightening") {
             try await copy("tightening", context, references: ["result_id": result])
+        }
+        for note in source.all("result_time") {
+            try await copy("result_time", note, references: ["result_id": result, "measured_before": result])
         }
         for identifier in source.all("part_identifier") { try await partIdentifier(identifier) }
         for entry in source.all("calibration") { _ = try await calibration(entry["id"]) }

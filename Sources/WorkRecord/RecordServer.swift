@@ -28,6 +28,9 @@ public final class RecordServer: Sendable {
         public var signaturePacing: SignaturePacing = .standard
         /// Whether signing waits for a synchronized clock (`1064` while it is not).
         public var signingClock: SigningClock = .unchecked
+        /// How far ahead of the record's clock a result's time may be (`1041` beyond), and after
+        /// how long a result is recorded as late.
+        public var resultTimes = ResultTimePolicy()
 
         public init(
             socketPath: String, allowedUsers: Set<uid_t> = [], allowedGroups: Set<gid_t> = [], maximumLineLength: Int = 1 << 20,
@@ -57,7 +60,10 @@ public final class RecordServer: Sendable {
         // running, unreachable. One nobody answers on is left by a server that died: replaced.
         if LocalSocket.answers(options.socketPath) { throw SocketInUse(path: options.socketPath) }
         let hub = NotificationHub()
-        let store = try await RecordStore.open(location, passwordRounds: passwordRounds, pacing: options.signaturePacing, signingClock: options.signingClock) { hub.publish($0) }
+        let store = try await RecordStore.open(
+            location, passwordRounds: passwordRounds, pacing: options.signaturePacing, signingClock: options.signingClock,
+            resultTimes: options.resultTimes
+        ) { hub.publish($0) }
         let policy = WritePolicy(allowedUsers: options.allowedUsers, allowedGroups: options.allowedGroups)
         let maximumLineLength = options.maximumLineLength, lineTimeout = options.lineTimeout
         let connections = ConnectionCount(maximum: options.maximumConnections)

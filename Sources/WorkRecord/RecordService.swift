@@ -59,15 +59,21 @@ public final class RecordService: Sendable {
     let throttle: SignatureThrottle
     /// Whether signing waits for a synchronized clock.
     let signingClock: SigningClock
+    /// How far ahead a result's time may be, and after how long it is late.
+    let resultTimes: ResultTimePolicy
     private let instructionCache = Mutex<[Int64: InstructionContent]>([:])
 
     /// `passwordRounds` is the PBKDF2 work factor for passwords set from now on; `pacing`, how
     /// failed signatures slow the next attempts; `signingClock`, whether signing waits for a
-    /// synchronized clock.
-    public init(passwordRounds: Int = PasswordHasher.defaultRounds, pacing: SignaturePacing = .standard, signingClock: SigningClock = .unchecked) {
+    /// synchronized clock; `resultTimes`, how results' times are held.
+    public init(
+        passwordRounds: Int = PasswordHasher.defaultRounds, pacing: SignaturePacing = .standard, signingClock: SigningClock = .unchecked,
+        resultTimes: ResultTimePolicy = ResultTimePolicy()
+    ) {
         passwords = PasswordHasher(rounds: passwordRounds)
         throttle = SignatureThrottle(pacing: pacing)
         self.signingClock = signingClock
+        self.resultTimes = resultTimes
     }
 
     /// The password check to run for `call` before its turn at the writer: none when the call

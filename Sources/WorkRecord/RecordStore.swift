@@ -34,10 +34,10 @@ public final class RecordStore: Sendable {
     /// `pacing` how failed signatures slow the next attempts.
     public init(
         backend: any RecordBackend, passwordRounds: Int = PasswordHasher.defaultRounds, pacing: SignaturePacing = .standard,
-        signingClock: SigningClock = .unchecked
+        signingClock: SigningClock = .unchecked, resultTimes: ResultTimePolicy = ResultTimePolicy()
     ) {
         self.backend = backend
-        service = RecordService(passwordRounds: passwordRounds, pacing: pacing, signingClock: signingClock)
+        service = RecordService(passwordRounds: passwordRounds, pacing: pacing, signingClock: signingClock, resultTimes: resultTimes)
     }
 
     /// Opens the record at `location`: a SQLite file is created or migrated; a PostgreSQL
@@ -47,7 +47,8 @@ public final class RecordStore: Sendable {
     /// verification).
     public static func open(
         _ location: RecordLocation, passwordRounds: Int = PasswordHasher.defaultRounds, pacing: SignaturePacing = .standard,
-        signingClock: SigningClock = .unchecked, readOnly: Bool = false, notify: @escaping RecordNotificationSink = { _ in }
+        signingClock: SigningClock = .unchecked, resultTimes: ResultTimePolicy = ResultTimePolicy(), readOnly: Bool = false,
+        notify: @escaping RecordNotificationSink = { _ in }
     ) async throws -> RecordStore {
         let backend: any RecordBackend
         switch location {
@@ -56,7 +57,7 @@ public final class RecordStore: Sendable {
         case .postgres(let url):
             backend = try await PostgresBackend.connect(url, notify: notify)
         }
-        let store = RecordStore(backend: backend, passwordRounds: passwordRounds, pacing: pacing, signingClock: signingClock)
+        let store = RecordStore(backend: backend, passwordRounds: passwordRounds, pacing: pacing, signingClock: signingClock, resultTimes: resultTimes)
         // The users' stored keys, so that even a user's first signing is checked before the
         // writer's turn.
         let keys = try await store.exclusive(writing: false) { transaction, _ in

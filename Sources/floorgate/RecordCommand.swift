@@ -93,6 +93,12 @@ struct RecordServeCommand: AsyncParsableCommand {
     @Flag(help: "Refuse signatures while this host's clock is not synchronized.")
     var requireSynchronizedClock = false
 
+    @Option(help: ArgumentHelp("Refuse a result measured more than this many seconds ahead of this host's clock (record error 1041).", valueName: "seconds"))
+    var futureTolerance: Int = 60
+
+    @Option(help: ArgumentHelp("Mark a result late when it is recorded more than this many seconds after it was measured (queued, backfilled).", valueName: "seconds"))
+    var lateAfter: Int = 300
+
     @Option(help: ArgumentHelp("Serve metrics on http://ADDRESS:PORT/metrics (Prometheus's format; PORT 0: any free one).", valueName: "address:port"))
     var metrics: String?
 
@@ -103,6 +109,9 @@ struct RecordServeCommand: AsyncParsableCommand {
         guard passwordRounds >= 1_000 else { throw ValidationError("--password-rounds must be at least 1000") }
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("--log-level '\(logLevel)' is not one of: trace, debug, info, notice, warning, error")
+        }
+        guard futureTolerance >= 0, lateAfter >= 0 else {
+            throw ValidationError("--future-tolerance and --late-after are seconds, 0 or more")
         }
         let users = try Set(allowUser.map { name -> uid_t in
             guard let entry = getpwnam(name) else { throw ValidationError("--allow-user: no user '\(name)' on this machine") }
@@ -122,6 +131,7 @@ struct RecordServeCommand: AsyncParsableCommand {
         do {
             var options = RecordServer.Options(socketPath: socket, allowedUsers: users, allowedGroups: groups)
             if requireSynchronizedClock { options.signingClock = .mustBeSynchronized() }
+            options.resultTimes = ResultTimePolicy(futureTolerance: .seconds(futureTolerance), lateAfter: .seconds(lateAfter))
             (server, store) = try await RecordServer.start(location, options: options, passwordRounds: passwordRounds, group: group, logger: logger)
         } catch {
             try? await group.shutdownGracefully()

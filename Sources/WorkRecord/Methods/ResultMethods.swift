@@ -96,6 +96,7 @@ enum ResultMethods {
             try await BuildState.load(context.transaction, id: buildID, service: context.service, results: .bindingFacts)
         }
         guard build.isOpen else { throw WorkRecordError(.invalidState, "build \(build.id) of serial '\(build.serial)' is \(build.status)") }
+        let timeNote = try ResultTimeNote.judge(reading.measuredAt, recordedAt: Date(), previous: build.lastMeasured, policy: context.service.resultTimes)
         guard let step = build.activeStep else {
             throw WorkRecordError(.noOpenPoint, "build \(build.id) has no active step; every step is complete")
         }
@@ -139,6 +140,15 @@ enum ResultMethods {
         if let tightening = reading.tightening {
             try await tightening.record(result: result, batchRetry: judgement.batchRetry, writer: context.writer)
         }
+        if let timeNote {
+            try await timeNote.record(result: result, writer: context.writer)
+            // Said in the answer only when there is something to say: the gateway shows it.
+            if case .object(var answer) = outcome.result {
+                answer["late"] = timeNote.late ? .bool(true) : nil
+                answer["time_note"] = .string(timeNote.text)
+                outcome.result = .object(answer)
+            }
+        }
         if let component {
             try await ComponentRegister.record(component.label, component.spec, result: result, writer: context.writer)
             // What the label was read as, for the operator's views.
@@ -161,6 +171,7 @@ enum ResultMethods {
     static func correct(_ context: MethodContext) async throws -> RecordOutcome {
         let signature = try SignatureInput(context.params)
         let reading = try Reading(context.params)
+        _ = try ResultTimeNote.judge(reading.measuredAt, recordedAt: Date(), previous: nil, policy: context.service.resultTimes)
         let oldID = try context.params.integer("result_id")
         let reason = try context.params.string("reason")
         guard let old = try await context.transaction.row("SELECT * FROM result WHERE id = ?", oldID) else {

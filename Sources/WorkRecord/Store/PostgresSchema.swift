@@ -7,7 +7,7 @@ import RecordProtocol
 /// change it: `floorgate record migrate` does, under the database owner's role.
 enum PostgresSchema {
     /// The version this build of Floorgate reads and writes.
-    static let version: Int64 = 7
+    static let version: Int64 = 8
 
     /// The schema version a database holds; 0 for a database without the record's schema.
     static func installedVersion(_ transaction: any RecordTransaction) async throws(RecordStoreError) -> Int64 {
@@ -25,8 +25,16 @@ enum PostgresSchema {
             (1, version1.flatMap(statements)), (2, version2.flatMap(statements)), (3, version3.flatMap(statements)),
             (4, version4.flatMap(statements)), (5, version5.flatMap(statements)),
             (6, version6.flatMap(statements)), (7, version7.flatMap(statements)),
+            (8, version8.flatMap(statements)),
         ]
     }
+
+    /// Version 8: the record's notes on results' times (late, measured out of order).
+    private static let version8 = [
+        RecordSchema.resultTime(id: "BIGINT PRIMARY KEY", integer: "BIGINT"),
+        appendOnlyTriggers("result_time"),
+        "UPDATE floorgate_schema SET version = 8;",
+    ]
 
     /// Version 7: what a commanded tool's controller said of each tightening.
     private static let version7 = [

@@ -9,10 +9,11 @@ enum RecordSchema {
         "user", "part", "instruction", "work_order", "unit_serial", "build", "result", "signature",
         "step_completion", "nonconformance", "nc_disposition", "redline", "redline_ack", "station_route",
         "spc_limits", "media", "calibration", "part_identifier", "component_use", "tightening",
+        "result_time",
     ]
 
     /// Tables that only ever grow: triggers refuse UPDATE and DELETE on them.
-    static let appendOnlyTables = firstAppendOnlyTables + ["station_route", "spc_limits", "media", "media_content", "calibration", "part_identifier", "component_use", "tightening"]
+    static let appendOnlyTables = firstAppendOnlyTables + ["station_route", "spc_limits", "media", "media_content", "calibration", "part_identifier", "component_use", "tightening", "result_time"]
 
     /// The append-only tables of the first schema, whose triggers its first migration creates
     /// (a migration, once released, never changes).
@@ -148,6 +149,21 @@ enum RecordSchema {
             tool_serial TEXT,
             tool_tightenings \(integer),
             tool_calibrated_on TEXT,
+            recorded_at TEXT NOT NULL
+        );
+        """
+    }
+
+    /// The record's note on a result's time (`result_time`, beside the result): recorded late
+    /// (queued, backfilled), or measured before the build's previous result.
+    static func resultTime(id: String, integer: String) -> String {
+        """
+        CREATE TABLE result_time (
+            id \(id),
+            result_id \(integer) NOT NULL UNIQUE REFERENCES result(id),
+            late \(integer) NOT NULL CHECK (late IN (0, 1)),
+            measured_before \(integer) REFERENCES result(id),
+            note TEXT NOT NULL,
             recorded_at TEXT NOT NULL
         );
         """

@@ -243,6 +243,10 @@ enum SQLiteSchema {
             try db.execute(sql: RecordSchema.tightening(id: "INTEGER PRIMARY KEY", integer: "INTEGER"))
             try db.execute(sql: appendOnlyTriggers("tightening"))
         }
+        migrator.registerMigration("12 result times") { db in
+            try db.execute(sql: RecordSchema.resultTime(id: "INTEGER PRIMARY KEY", integer: "INTEGER"))
+            try db.execute(sql: appendOnlyTriggers("result_time"))
+        }
         return migrator
     }
 
