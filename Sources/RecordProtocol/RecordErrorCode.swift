@@ -63,6 +63,9 @@ public enum RecordErrorCode: Int, Sendable, Hashable, CaseIterable {
     /// The result's `measured_at` is ahead of the record's clock by more than it allows (1 minute
     /// by default): a station's or device's clock runs ahead.
     case timeInFuture = 1041
+    /// The signer of an approval performed what it approves (a step of the build, a result, the
+    /// nonconformance): another user of the role signs it.
+    case separationOfDuties = 1042
     /// The point's name is in more than one step or operation of the part: the request must
     /// name the step (and the operation).
     case ambiguousPoint = 1030

@@ -166,6 +166,13 @@ struct Signer {
 
     /// Records the authenticated signer's signature on a record, if they hold `role`.
     @discardableResult
+    /// Refuses the signer of an approval who performed what it approves: `performers` are the
+    /// logins that did (`what` says it in words, for the message).
+    func requireIndependence(_ input: SignatureInput, from performers: Set<String>, what: String) throws(WorkRecordError) {
+        guard performers.contains(input.login) else { return }
+        throw WorkRecordError(.separationOfDuties, "'\(input.login)' \(what): another user signs its approval")
+    }
+
     func sign(
         _ input: SignatureInput, role: Role, meaning: SignatureMeaning, recordType: String, recordID: Int64, subject: String
     ) async throws -> Signed {

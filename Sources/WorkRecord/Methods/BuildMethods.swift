@@ -141,6 +141,15 @@ enum BuildMethods {
         if let step = build.activeStep {
             throw WorkRecordError(.stepIncomplete, "build \(build.id) cannot close: step \(step.key) '\(step.title)' is not complete")
         }
+        // Who performed the build (signed a step, recorded a result) does not accept it.
+        let performers = try await context.transaction.rows(
+            """
+            SELECT "user".login FROM step_completion JOIN signature ON signature.id = step_completion.signature_id
+            JOIN "user" ON "user".id = signature.user_id WHERE step_completion.build_id = ?
+            UNION SELECT operator AS login FROM result WHERE build_id = ?
+            """, build.id, build.id)
+        try context.signer.requireIndependence(
+            signature, from: Set(performers.map { $0["login"] as String }), what: "performed steps or results of build \(build.id)")
         let open = build.openNonconformances
         guard open.isEmpty else {
             throw WorkRecordError(

@@ -60,6 +60,12 @@ enum NonconformanceMethods {
         let signed = try await context.signer.sign(
             signature, role: .quality, meaning: .dispositioned, recordType: "nonconformance", recordID: ncID,
             subject: "nonconformance \(ncID) dispositioned \(disposition)")
+        // Who raised the nonconformance, or recorded the result that raised it, does not disposition it.
+        var performers: Set<String> = [nc["raised_by"]]
+        if let resultID = nc["result_id"] as Int64?, let result = try await context.transaction.row("SELECT operator FROM result WHERE id = ?", resultID) {
+            performers.insert(result["operator"])
+        }
+        try context.signer.requireIndependence(signature, from: performers, what: "raised nonconformance \(ncID) or recorded the result that raised it")
         try await context.writer.insert(
             "nc_disposition",
             [

@@ -1,0 +1,56 @@
+import FixtureSupport
+import FloorgateCore
+import Foundation
+import RecordProtocol
+import Testing
+import WorkRecord
+
+/// One person holding every role may not approve what they performed: the acceptance of a build
+/// they worked on, the disposition of a nonconformance they raised or caused.
+@Suite("Separation of duties", .timeLimit(.minutes(2)))
+struct SeparationOfDutiesTests {
+    static func sam() -> JSONValue { signature("sam", password: "bench-sam-1") }
+
+    /// `reading(build:)` of the harness, recorded by `operator`.
+    static func reading(_ build: Int64, _ value: String, by login: String, unit: String = "mm", kind: String = "measure", device: String = "gauge") -> JSONValue {
+        guard case .object(var params) = WorkRecordTests.reading(build: build, value, unit: unit, kind: kind, device: device) else { return .null }
+        params["operator"] = .string(login)
+        return .object(params)
+    }
+
+    @Test("the operator who caused a nonconformance does not disposition it, nor accept the build they performed; another quality user does", arguments: RecordHarness.backends)
+    func independence(_ backend: RecordBackendKind) async throws {
+        let (harness, client) = try await RecordHarness.approvedExample(backend)
+        _ = try await client.call("record.import", withKey([
+            "users": [["login": "sam", "name": "Sam Everything", "roles": ["operator", "quality"], "password": "bench-sam-1"]],
+            "signature": signature("root-admin"),
+        ]))
+        let open = try await client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "sam"]))
+        let build = try #require(open["build_id"]?.integerValue)
+        let failed = try await client.call("result.record", Self.reading(build, "12.031", by: "sam"))
+        let nc = try #require(failed["nc_id"], "a failure raises an NC")
+        let disposition: JSONValue = ["nc_id": nc, "disposition": "rework", "comment": "deburr and measure again"]
+        func with(_ params: JSONValue, _ signer: JSONValue) -> JSONValue {
+            guard case .object(var members) = params else { return params }
+            members["signature"] = signer
+            return withKey(.object(members))
+        }
+        #expect(await recordError { _ = try await client.call("nc.disposition", with(disposition, Self.sam())) } == .separationOfDuties)
+        _ = try await client.call("nc.disposition", with(disposition, signature("quinn")))
+
+        for value in ["12.004", "12.001"] { _ = try await client.call("result.record", Self.reading(build, value, by: "sam")) }
+        _ = try await client.call("step.complete", withKey(["build_id": .integer(build), "signature": Self.sam()]))
+        _ = try await client.call("result.record", withKey([
+            "build_id": .integer(build), "kind": "scan", "text": "LOT-1", "device": ["kind": "scanner"], "operator": "sam", "station": "bench-3",
+        ]))
+        _ = try await client.call("step.complete", withKey(["build_id": .integer(build), "signature": Self.sam()]))
+        for _ in 0..<4 { _ = try await client.call("result.record", Self.reading(build, "1.2", by: "sam", unit: "N.m", kind: "torque", device: "torque")) }
+        _ = try await client.call("step.complete", withKey(["build_id": .integer(build), "signature": Self.sam()]))
+
+        #expect(await recordError { _ = try await client.call("build.close", withKey(["build_id": .integer(build), "signature": Self.sam()])) } == .separationOfDuties)
+        #expect(try await client.call("build.get", ["build_id": .integer(build)])["status"] == "open", "nothing changed")
+        let closed = try await client.call("build.close", withKey(["build_id": .integer(build), "signature": signature("quinn")]))
+        #expect(closed["status"] == "complete")
+        try await harness.stop()
+    }
+}
