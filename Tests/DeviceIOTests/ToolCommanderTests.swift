@@ -180,4 +180,18 @@ struct ToolCommanderTests {
         for mid in [19, 20] { _ = commander.accepted(mid) }
         #expect(commander.accepted(50) == [OpenProtocolEncoder.enableTool(toolNumber: 2)])
     }
+
+    @Test("a MID 0015 that comes before the 0005 of its selection is checked once the 0005 comes")
+    func selectionBeforeAcceptance() throws {
+        var (commander, _) = Self.started(.run(Self.coverScrews))
+        #expect(Self.mids(commander.accepted(42)) == [18])
+        #expect(Self.mids(commander.programSelected(Self.program3())) == [16], "kept until 0005")
+        #expect(Self.mids(commander.accepted(18)) == [19], "checked and on to the batch size")
+
+        (commander, _) = Self.started(.run(Self.coverScrews))
+        _ = commander.accepted(42)
+        _ = commander.programSelected(Self.program3(maximum: "1.45"))
+        #expect(Self.mids(commander.accepted(18)) == [42])
+        #expect(commander.state == .locked(reason: "program 3 does not fit the step: its torque maximum 1.45 is above the step's 1.30"))
+    }
 }

@@ -131,6 +131,9 @@ struct ToolCommander {
     /// Whether a MID 0015 is expected (after subscribing or selecting): one that comes
     /// otherwise is a program changed at the controller.
     private var selectionExpected = false
+    /// A MID 0015 that came before the MID 0005 of the selection it reports: checked once that
+    /// 0005 has come.
+    private var earlySelection: ProgramSelection?
     private var batchCounter = 0
     /// The program the current sequence commanded, with the batch it set.
     private var running: ToolProgram?
@@ -209,6 +212,7 @@ struct ToolCommander {
         batchCounter = 0
         batchDoneAt = nil
         running = nil
+        earlySelection = nil
         steps = [.disable]
         if let reason = lockReason {
             state = .locked(reason: reason)
@@ -235,7 +239,11 @@ struct ToolCommander {
     private mutating func next() -> [[UInt8]] {
         guard inFlight == nil, let step = steps.first else { return [] }
         switch step {
-        case .awaitSelection:
+        case .awaitSelection(let program):
+            if let early = earlySelection {
+                earlySelection = nil
+                return check(early, against: program)
+            }
             selectionExpected = true
             return []
         case .disable:
@@ -310,21 +318,31 @@ struct ToolCommander {
             return acknowledgement + lock(because: "program \(selection.id) was selected at the controller, not by Floorgate; selecting program \(program.program) again")
         }
         guard case .awaitSelection(let program)? = steps.first else {
-            // The answer to a subscription, or a selection whose 0005 is still on its way.
-            if case .select(let program)? = steps.first, selection.id != program {
-                return acknowledgement + lock(because: "the controller selected program \(selection.id), not program \(program)")
+            // The selection Floorgate asked for, reported before its 0005: kept, and checked once
+            // the 0005 has come. Another program now is the answer to the subscription (the
+            // program selected before): the selection's own report follows.
+            switch steps.first {
+            case .select(let wanted)? where selection.id == wanted: earlySelection = selection
+            case .selectJob?: earlySelection = selection
+            default: break
             }
             return acknowledgement
         }
+        return acknowledgement + check(selection, against: program)
+    }
+
+    /// Checks the selection the controller reports against the program commanded and the point;
+    /// goes on with the sequence when it fits, else locks.
+    private mutating func check(_ selection: ProgramSelection, against program: Int) -> [[UInt8]] {
         selectionExpected = false
         guard selection.id == program || { if case .run(let order) = order { order.job != nil } else { false } }() else {
-            return acknowledgement + lock(because: "the controller selected program \(selection.id), not program \(program)")
+            return lock(because: "the controller selected program \(selection.id), not program \(program)")
         }
         if case .run(let order) = order, let mismatch = order.mismatch(selection) {
-            return acknowledgement + lock(because: mismatch)
+            return lock(because: mismatch)
         }
         steps.removeFirst()
-        return acknowledgement + next()
+        return next()
     }
 
     /// A MID 0421: the controller's "Open Protocol commands disabled" input changed.
