@@ -32,7 +32,8 @@ struct BuildState {
     var standingResults: [ResultFacts]
     /// The nonconformance raised by each failed result, by result id.
     var nonconformanceByResult: [Int64: RecordRow]
-    /// The build's newest result and when it was measured: a result measured before it is noted.
+    /// The build's newest result and when it was measured, a result measured before it being
+    /// noted (read for `result.record` only: nil in other scopes).
     var lastMeasured: (resultID: Int64, measuredAt: String)?
 
     /// What the binding and completion rules need of one result row, read from it once.
@@ -140,8 +141,10 @@ struct BuildState {
             redlineContent: redlineContent,
             standingResults: results.filter { !corrected.contains($0["id"]) }.map { ResultFacts($0) },
             nonconformanceByResult: [:],
-            lastMeasured: try await transaction.row("SELECT id, measured_at FROM result WHERE build_id = ? ORDER BY id DESC LIMIT 1", id)
-                .map { ($0["id"], $0["measured_at"]) }
+            // Only result.record judges a new result's time against it.
+            lastMeasured: scope != .bindingFacts ? nil
+                : try await transaction.row("SELECT id, measured_at FROM result WHERE build_id = ? ORDER BY id DESC LIMIT 1", id)
+                    .map { ($0["id"], $0["measured_at"]) }
         ).indexingNonconformances()
     }
 

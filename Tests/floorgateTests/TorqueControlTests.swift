@@ -80,6 +80,13 @@ struct TorqueControlTests {
             try await TorqueControlTests.poll("the tool to say '\(words)'", gateway) { try await tool().contains(words) }
         }
 
+        /// Waits until the controller has enabled its tool `times` times (its own log says so).
+        func waitForControllerToEnable(times: Int) async throws {
+            try await TorqueControlTests.poll("the controller to enable the tool \(times) times", gateway) {
+                controller.child.standardError.components(separatedBy: "tool enabled").count > times
+            }
+        }
+
         /// The build's results on the torque point, as the DHR lists them.
         func tightenings() async throws -> [JSONValue] {
             let dhr = try await client.call("dhr.export", ["serial": "SN-0001"])
@@ -140,9 +147,7 @@ struct TorqueControlTests {
         try await GatewayCalibrationTests.poll("the gateway to see the panel's change", station.gateway) {
             station.gateway.standardError.contains("program 4 was selected at the controller, not by Floorgate")
         }
-        try await Self.poll("the controller to enable the tool again on program 3", station.gateway) {
-            station.controller.child.standardError.components(separatedBy: "tool enabled").count > 2
-        }
+        try await station.waitForControllerToEnable(times: 2)
         try await station.waitForTool("ready: program 3, 0 of 2")
 
         station.controller.child.send("wrong-program 4")
@@ -172,9 +177,7 @@ struct TorqueControlTests {
         try await station.waitForTightenings(1)
         // The controller drops the link after the first result; the gateway reconnects, locks,
         // and runs the step's program again for the one place still open.
-        try await Self.poll("the controller to enable the tool a second time", station.gateway) {
-            station.controller.child.standardError.components(separatedBy: "tool enabled").count > 2
-        }
+        try await station.waitForControllerToEnable(times: 2)
         try await station.waitForTool("ready: program 3, 1 of 2")
         #expect(station.gateway.standardError.components(separatedBy: "subscribed to tightening results").count > 2, "the session was started again")
         station.controller.child.send("trigger")

@@ -30,40 +30,28 @@ enum PostgresSchema {
     }
 
     /// Version 8: the record's notes on results' times (late, measured out of order).
-    private static let version8 = [
-        RecordSchema.resultTime(id: "BIGINT PRIMARY KEY", integer: "BIGINT"),
-        appendOnlyTriggers("result_time"),
-        "UPDATE floorgate_schema SET version = 8;",
-    ]
+    private static let version8 = appendOnlyVersion(8, [RecordSchema.resultTime(id: "BIGINT PRIMARY KEY", integer: "BIGINT")], tables: ["result_time"])
 
     /// Version 7: what a commanded tool's controller said of each tightening.
-    private static let version7 = [
-        RecordSchema.tightening(id: "BIGINT PRIMARY KEY", integer: "BIGINT"),
-        appendOnlyTriggers("tightening"),
-        "UPDATE floorgate_schema SET version = 7;",
-    ]
+    private static let version7 = appendOnlyVersion(7, [RecordSchema.tightening(id: "BIGINT PRIMARY KEY", integer: "BIGINT")], tables: ["tightening"])
 
     /// Version 6: genealogy (part identifiers, components built into units).
-    private static let version6 = [
-        RecordSchema.genealogy(id: "BIGINT PRIMARY KEY", integer: "BIGINT"),
-        appendOnlyTriggers("part_identifier"), appendOnlyTriggers("component_use"),
-        "UPDATE floorgate_schema SET version = 6;",
-    ]
+    private static let version6 = appendOnlyVersion(
+        6, [RecordSchema.genealogy(id: "BIGINT PRIMARY KEY", integer: "BIGINT")], tables: ["part_identifier", "component_use"])
 
     /// Version 5: the calibration register.
-    private static let version5 = [
-        RecordSchema.calibration(id: "BIGINT PRIMARY KEY", integer: "BIGINT"),
-        appendOnlyTriggers("calibration"),
-        "UPDATE floorgate_schema SET version = 5;",
-    ]
+    private static let version5 = appendOnlyVersion(5, [RecordSchema.calibration(id: "BIGINT PRIMARY KEY", integer: "BIGINT")], tables: ["calibration"])
 
     /// Version 4: control limits frozen for a point (`spc.freeze`) and the pictures steps show.
-    private static let version4 = [
+    private static let version4 = appendOnlyVersion(4, [
         RecordSchema.spcLimits(id: "BIGINT PRIMARY KEY", integer: "BIGINT"),
         RecordSchema.media(id: "BIGINT PRIMARY KEY", integer: "BIGINT", blob: "BYTEA"),
-        appendOnlyTriggers("spc_limits"), appendOnlyTriggers("media"), appendOnlyTriggers("media_content"),
-        "UPDATE floorgate_schema SET version = 4;",
-    ]
+    ], tables: ["spc_limits", "media", "media_content"])
+
+    /// A version that adds tables that only grow: their DDL, their triggers, the version's mark.
+    private static func appendOnlyVersion(_ version: Int64, _ ddl: [String], tables: [String]) -> [String] {
+        ddl + tables.map(appendOnlyTriggers) + ["UPDATE floorgate_schema SET version = \(version);"]
+    }
 
     /// Version 3: what binds an idempotency key to its request's content (`RecordService.digest`);
     /// NULL for keys stored before.

@@ -223,31 +223,33 @@ enum SQLiteSchema {
             // stored before.
             try db.execute(sql: "ALTER TABLE idempotency ADD COLUMN digest TEXT")
         }
+        // Each adds tables that only grow: their DDL, then the triggers that keep them so.
+        let integers = (id: "INTEGER PRIMARY KEY", integer: "INTEGER")
         migrator.registerMigration("8 frozen control limits and step pictures") { db in
-            try db.execute(sql: RecordSchema.spcLimits(id: "INTEGER PRIMARY KEY", integer: "INTEGER"))
-            try db.execute(sql: RecordSchema.media(id: "INTEGER PRIMARY KEY", integer: "INTEGER", blob: "BLOB"))
-            for table in ["spc_limits", "media", "media_content"] {
-                try db.execute(sql: appendOnlyTriggers(table))
-            }
+            try appendOnly(db, [
+                RecordSchema.spcLimits(id: integers.id, integer: integers.integer),
+                RecordSchema.media(id: integers.id, integer: integers.integer, blob: "BLOB"),
+            ], tables: ["spc_limits", "media", "media_content"])
         }
         migrator.registerMigration("9 calibration register") { db in
-            try db.execute(sql: RecordSchema.calibration(id: "INTEGER PRIMARY KEY", integer: "INTEGER"))
-            try db.execute(sql: appendOnlyTriggers("calibration"))
+            try appendOnly(db, [RecordSchema.calibration(id: integers.id, integer: integers.integer)], tables: ["calibration"])
         }
         migrator.registerMigration("10 genealogy") { db in
-            try db.execute(sql: RecordSchema.genealogy(id: "INTEGER PRIMARY KEY", integer: "INTEGER"))
-            try db.execute(sql: appendOnlyTriggers("part_identifier"))
-            try db.execute(sql: appendOnlyTriggers("component_use"))
+            try appendOnly(db, [RecordSchema.genealogy(id: integers.id, integer: integers.integer)], tables: ["part_identifier", "component_use"])
         }
         migrator.registerMigration("11 tightening context") { db in
-            try db.execute(sql: RecordSchema.tightening(id: "INTEGER PRIMARY KEY", integer: "INTEGER"))
-            try db.execute(sql: appendOnlyTriggers("tightening"))
+            try appendOnly(db, [RecordSchema.tightening(id: integers.id, integer: integers.integer)], tables: ["tightening"])
         }
         migrator.registerMigration("12 result times") { db in
-            try db.execute(sql: RecordSchema.resultTime(id: "INTEGER PRIMARY KEY", integer: "INTEGER"))
-            try db.execute(sql: appendOnlyTriggers("result_time"))
+            try appendOnly(db, [RecordSchema.resultTime(id: integers.id, integer: integers.integer)], tables: ["result_time"])
         }
         return migrator
+    }
+
+    /// Runs `ddl`, then makes `tables` append-only.
+    private static func appendOnly(_ db: Database, _ ddl: [String], tables: [String]) throws {
+        for statement in ddl { try db.execute(sql: statement) }
+        for table in tables { try db.execute(sql: appendOnlyTriggers(table)) }
     }
 
     /// The triggers that refuse changing or deleting a row of `table`.
