@@ -273,6 +273,11 @@ public actor Station {
             let revisions = "\(event.params["from_revision"]?.stringValue ?? "?") → \(event.params["to_revision"]?.stringValue ?? "?")"
             let reason = event.params["reason"]?.stringValue ?? ""
             eventStream.continuation.yield(.notice("REDLINE \(revisions): \(reason) — read and acknowledge it to continue"))
+            // The tool locks now, not once the build is read again: no tightening under the old revision meanwhile.
+            if case .object(var view) = openBuild {
+                view["pending_redline"] = .object(["to_revision": event.params["to_revision"] ?? .null])
+                openBuild = .object(view)
+            }
             if let buildID { await refresh(buildID) }
         case RecordNotification.buildClosed where event.params["build_id"] == buildID:
             eventStream.continuation.yield(.notice("build \(buildID?.text ?? "?") closed"))

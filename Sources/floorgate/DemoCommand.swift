@@ -344,7 +344,11 @@ final class DemoPlay: Sendable {
             "signature": signature("eric", "bench-eric-1"),
         ])
         try await waitForBuild(client) { !($0["pending_redline"]?.isNull ?? true) }
-        // The tool is commanded again under revision B once the redline is acknowledged.
+        // The redline locks the tool; it is commanded again under revision B once the redline is
+        // acknowledged. Any state printed under revision A comes before that lock.
+        try await waitFor("the redline to lock the nutrunner") { _ in
+            gateway.lastPrinted { $0.contains("nutrunner") && $0.contains(" tool ") }?.contains("redline to revision B") == true
+        }
         let beforeAcknowledgement = gateway.printedCount
         if operatorOnPage {
             try await narrate("The operator reads the redline on the station page and signs it")
