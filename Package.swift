@@ -301,6 +301,8 @@ let package = Package(
                 "floorgate", "FixtureSupport", "FloorgateCore", "DeviceProtocols", "DeviceIO", "WorkRecord", "RecordProtocol", "LocalPostgres",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                // The insider attack suite signs forged audit entries with a key of its own.
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),

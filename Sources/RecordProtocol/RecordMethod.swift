@@ -45,6 +45,8 @@ public struct RecordMethod: RawRepresentable, Hashable, Sendable, Comparable, Ex
     public static let traceDevice: RecordMethod = "trace.device"
     public static let traceLot: RecordMethod = "trace.lot"
     public static let traceUnit: RecordMethod = "trace.unit"
+    public static let serverKeyRegister: RecordMethod = "server_key.register"
+    public static let serverKeyList: RecordMethod = "server_key.list"
     /// Asks for the record's notifications on this connection; answered by the socket itself.
     public static let subscribe: RecordMethod = "subscribe"
 
@@ -54,6 +56,7 @@ public struct RecordMethod: RawRepresentable, Hashable, Sendable, Comparable, Ex
         .recordImport, .userUnlock, .userAuthenticate, .instructionApprove, .redlinePublish, .redlineAcknowledge, .workOrderRelease,
         .workOrderClose, .buildOpen, .buildClose, .resultRecord, .resultCorrect, .stepComplete, .ncRaise,
         .ncDisposition, .sign, .routeSet, .spcFreeze, .mediaPut, .calibrationRecord,
+        .serverKeyRegister,
     ]
 
     /// Whether this method changes the record.

@@ -41,10 +41,11 @@ enum AuditChain {
         }
     }
 
-    /// The newest entry's place and hash.
+    /// The newest entry's place, hash and time.
     struct Head: Sendable {
         var seq: Int64
         var hash: String
+        var at: String
     }
 
     /// The hash of the newest entry (the chain's head), or the genesis hash for an empty chain.
@@ -52,30 +53,37 @@ enum AuditChain {
         try await transaction.row("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1")?["hash"] ?? genesis
     }
 
-    /// Appends one entry after the current head (as the writer remembers it, else as read).
+    /// The newest entry, or nil for an empty chain.
+    static func newest(_ transaction: any RecordTransaction) async throws -> Head? {
+        try await transaction.row("SELECT seq, hash, at FROM audit ORDER BY seq DESC LIMIT 1").map { Head(seq: $0["seq"], hash: $0["hash"], at: $0["at"]) }
+    }
+
+    /// Appends one entry after the current head (as the writer remembers it, else as read),
+    /// signed with the server's `key`. Its time never goes before the head's: a clock set back
+    /// gives the head's time again, so entries stay in time order.
     static func append(
-        _ transaction: any RecordTransaction, actor: Actor, action: String, entity: String, entityID: Int64, old: String?, new: String?
+        _ transaction: any RecordTransaction, actor: Actor, key: RecordServerKey?, action: String, entity: String, entityID: Int64,
+        old: String?, new: String?
     ) async throws {
         let memory = transaction.memory
         let last: Head
         if let remembered = memory?.auditHead {
             last = remembered
         } else {
-            let row = try await transaction.row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
-            last = Head(seq: row?["seq"] ?? 0, hash: row?["hash"] ?? genesis)
+            last = try await newest(transaction) ?? Head(seq: 0, hash: genesis, at: "")
         }
         let entry = Entry(
-            seq: last.seq + 1, at: try await transaction.auditTimestamp(), actor: actor.user, peer: actor.peer, action: action,
+            seq: last.seq + 1, at: max(try await transaction.auditTimestamp(), last.at), actor: actor.user, peer: actor.peer, action: action,
             entity: entity, entityID: entityID, old: old, new: new)
         let hash = entry.hash(previous: last.hash)
         try await transaction.execute(
             """
-            INSERT INTO audit (seq, at, actor, peer, action, entity, entity_id, old, new, prev_hash, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO audit (seq, at, actor, peer, action, entity, entity_id, old, new, prev_hash, hash, key_id, signature)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             entry.seq, entry.at, entry.actor, entry.peer, entry.action, entry.entity, entry.entityID, entry.old,
-            entry.new, last.hash, hash)
-        memory?.auditHead = Head(seq: entry.seq, hash: hash)
+            entry.new, last.hash, hash, key?.keyID, try key?.sign(hash: hash))
+        memory?.auditHead = Head(seq: entry.seq, hash: hash, at: entry.at)
     }
 
     /// The row `id` of `table` as canonical JSON (columns sorted, blobs as hex), or nil when the
@@ -108,6 +116,8 @@ enum AuditChain {
 struct AuditedWriter {
     let transaction: any RecordTransaction
     let actor: Actor
+    /// The record server's key, signing each entry; nil writes unsigned entries (`verify --keys` refuses them).
+    let key: RecordServerKey?
 
     /// Inserts a row and records it; returns its id.
     @discardableResult
@@ -134,7 +144,7 @@ struct AuditedWriter {
             throw WorkRecordError(.internalError, "inserting into \(table) gave no row back")
         }
         try await AuditChain.append(
-            transaction, actor: actor, action: action, entity: table, entityID: row["id"], old: nil, new: AuditChain.snapshot(of: row))
+            transaction, actor: actor, key: key, action: action, entity: table, entityID: row["id"], old: nil, new: AuditChain.snapshot(of: row))
         return row
     }
 
@@ -150,7 +160,7 @@ struct AuditedWriter {
         try await transaction.execute(
             "UPDATE \"\(table)\" SET \(assignments) WHERE id = ?", values.map { RecordValue($0.value) } + [.integer(id)])
         try await AuditChain.append(
-            transaction, actor: actor, action: action, entity: table, entityID: id, old: old,
+            transaction, actor: actor, key: key, action: action, entity: table, entityID: id, old: old,
             new: try await AuditChain.snapshot(transaction, table: table, id: id))
     }
 }

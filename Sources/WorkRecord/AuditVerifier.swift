@@ -17,15 +17,32 @@ public enum AuditVerifier {
         public var problem: String?
     }
 
+    /// What is kept outside the record that the chain must agree with.
+    public struct Evidence: Sendable {
+        /// A head hash kept elsewhere (printed in a DHR, logged): the chain must pass through it.
+        public var expectedHead: String?
+        /// The registered servers' public keys: every entry must carry a signature one of them made.
+        public var keys: AuditPublicKeys?
+        /// Heads the servers wrote to anchor files: the chain must pass through every one, the
+        /// same entry at the same place.
+        public var anchors: [AuditAnchor]
+
+        public init(expectedHead: String? = nil, keys: AuditPublicKeys? = nil, anchors: [AuditAnchor] = []) {
+            self.expectedHead = expectedHead?.lowercased()
+            self.keys = keys
+            self.anchors = anchors
+        }
+    }
+
     /// How many rows are read at a time: a plant's record does not fit in memory at once.
     private static let pageSize = 5_000
 
-    /// Verifies the record in one consistent read. With `expectedHead` (a head hash kept
-    /// elsewhere — printed in a DHR, logged, sent off the machine), the chain must also pass
-    /// through that entry: a chain rewritten from an earlier entry onwards, or cut short, no
-    /// longer does.
-    static func verify(_ transaction: any RecordTransaction, backend: any RecordBackend, expectedHead: String?) async throws -> Report {
-        var report = try await verifyChain(transaction, expectedHead: expectedHead?.lowercased())
+    /// Verifies the record in one consistent read, against what `evidence` kept outside it. A
+    /// chain rewritten from an earlier entry onwards, or cut short, no longer passes through an
+    /// expected head or an anchor; an entry appended by anyone but a record server is not signed
+    /// by a registered key; entries must be in time order.
+    static func verify(_ transaction: any RecordTransaction, backend: any RecordBackend, evidence: Evidence) async throws -> Report {
+        var report = try await verifyChain(transaction, evidence: evidence)
         if report.problem == nil { report.problem = try await backend.protectionProblem(transaction) }
         return report
     }
@@ -49,8 +66,17 @@ public enum AuditVerifier {
         var report: Report
     }
 
-    private static func verifyChain(_ transaction: any RecordTransaction, expectedHead: String?) async throws -> Report {
+    private static func verifyChain(_ transaction: any RecordTransaction, evidence: Evidence) async throws -> Report {
+        let expectedHead = evidence.expectedHead
+        var anchors: [Int64: AuditAnchor] = [:]
+        for anchor in evidence.anchors {
+            if let other = anchors[anchor.seq], other.hash != anchor.hash {
+                return Report(entries: 0, rows: 0, head: AuditChain.genesis, problem: "the anchors of \(other.at) and \(anchor.at) name two different entries \(anchor.seq): the chain was rewritten between them")
+            }
+            anchors[anchor.seq] = anchor
+        }
         var previous = AuditChain.genesis
+        var previousAt = ""
         var expectedSeq: Int64 = 1
         var newest: [String: [Int64: String?]] = [:]
         var sawExpectedHead = expectedHead == nil || expectedHead == AuditChain.genesis
@@ -78,12 +104,24 @@ public enum AuditVerifier {
                     guard storedHash == hash else {
                         throw stop("audit entry \(entry.seq) (\(entry.action) \(entry.entity) \(entry.entityID)) was altered: its content no longer gives its hash")
                     }
+                    let named = "audit entry \(entry.seq) (\(entry.action) \(entry.entity) \(entry.entityID), \(entry.at))"
+                    if let keys = evidence.keys, let problem = keys.problem(keyID: row["key_id"], signature: row["signature"], hash: hash) {
+                        throw stop("\(named) \(problem)")
+                    }
+                    guard entry.at >= previousAt else { throw stop("\(named) is dated before entry \(entry.seq - 1) (\(previousAt)): entries never go back in time") }
+                    if let anchor = anchors.removeValue(forKey: entry.seq), anchor.hash != hash {
+                        throw stop("\(named) is not the entry anchored at \(anchor.at) (hash \(anchor.hash)): the chain was rewritten at or before it")
+                    }
                     if hash == expectedHead { sawExpectedHead = true }
                     newest[entry.entity, default: [:]][entry.entityID] = entry.new
                     previous = hash
+                    previousAt = entry.at
                     expectedSeq += 1
                     count += 1
                 }
+            }
+            if let missing = anchors.values.min(by: { $0.seq < $1.seq }) {
+                throw stop("the chain ends at entry \(expectedSeq - 1), before entry \(missing.seq) anchored at \(missing.at): it was cut short")
             }
             guard sawExpectedHead else {
                 throw stop("the chain does not pass through the head \(expectedHead ?? "") kept outside the record: it was rewritten or cut short")

@@ -28,14 +28,14 @@ public enum RecordMoveIn {
     }
 
     /// Moves the station record at `sourcePath` into the record at `target`; `mover` is who the
-    /// target's audit chain names.
-    public static func move(from sourcePath: String, to target: RecordLocation, mover: String) async throws -> Outcome {
+    /// target's audit chain names; `key` signs the entries the move appends.
+    public static func move(from sourcePath: String, to target: RecordLocation, mover: String, key: RecordServerKey? = nil) async throws -> Outcome {
         let source = try await StationRecord.read(sourcePath)
         let store = try await RecordStore.open(target)
         do {
             let outcome = try await store.exclusive(writing: true) { transaction, _ in
                 let writer = AuditedWriter(
-                    transaction: transaction, actor: Actor(user: mover, peer: "move-in of \(sourcePath) at audit head \(source.head)"))
+                    transaction: transaction, actor: Actor(user: mover, peer: "move-in of \(sourcePath) at audit head \(source.head)"), key: key)
                 return try await Mover(source: source, writer: writer).run()
             }
             try await store.close()
@@ -67,7 +67,7 @@ struct StationRecord: Sendable {
         do {
             // Verified and read in one read transaction: what is moved is what verified.
             let record = try await store.exclusive(writing: false) { transaction, backend in
-                if let problem = try await AuditVerifier.verify(transaction, backend: backend, expectedHead: nil).problem {
+                if let problem = try await AuditVerifier.verify(transaction, backend: backend, evidence: AuditVerifier.Evidence()).problem {
                     throw WorkRecordError(.invalidState, "the station record \(path) does not verify (\(problem)); nothing was moved")
                 }
                 var rows: [String: [Int64: RecordRow]] = [:]

@@ -31,6 +31,9 @@ public final class RecordServer: Sendable {
         /// How far ahead of the record's clock a result's time may be (`1041` beyond), and after
         /// how long a result is recorded as late.
         public var resultTimes = ResultTimePolicy()
+        /// This server's key: it signs every audit entry the server appends (nil: unsigned
+        /// entries, which `verify --keys` refuses).
+        public var serverKey: RecordServerKey?
 
         public init(
             socketPath: String, allowedUsers: Set<uid_t> = [], allowedGroups: Set<gid_t> = [], maximumLineLength: Int = 1 << 20,
@@ -62,7 +65,7 @@ public final class RecordServer: Sendable {
         let hub = NotificationHub()
         let store = try await RecordStore.open(
             location, passwordRounds: passwordRounds, pacing: options.signaturePacing, signingClock: options.signingClock,
-            resultTimes: options.resultTimes
+            resultTimes: options.resultTimes, serverKey: options.serverKey
         ) { hub.publish($0) }
         let policy = WritePolicy(allowedUsers: options.allowedUsers, allowedGroups: options.allowedGroups)
         let maximumLineLength = options.maximumLineLength, lineTimeout = options.lineTimeout

@@ -61,15 +61,19 @@ public final class RecordService: Sendable {
     let signingClock: SigningClock
     /// How far ahead a result's time may be, and after how long it is late.
     let resultTimes: ResultTimePolicy
+    /// The record server's key: it signs every audit entry this writer appends.
+    let serverKey: RecordServerKey?
     private let instructionCache = Mutex<[Int64: InstructionContent]>([:])
 
     /// `passwordRounds` is the PBKDF2 work factor for passwords set from now on; `pacing`, how
     /// failed signatures slow the next attempts; `signingClock`, whether signing waits for a
-    /// synchronized clock; `resultTimes`, how results' times are held.
+    /// synchronized clock; `resultTimes`, how results' times are held; `serverKey`, what signs
+    /// the audit entries.
     public init(
         passwordRounds: Int = PasswordHasher.defaultRounds, pacing: SignaturePacing = .standard, signingClock: SigningClock = .unchecked,
-        resultTimes: ResultTimePolicy = ResultTimePolicy()
+        resultTimes: ResultTimePolicy = ResultTimePolicy(), serverKey: RecordServerKey? = nil
     ) {
+        self.serverKey = serverKey
         passwords = PasswordHasher(rounds: passwordRounds)
         throttle = SignatureThrottle(pacing: pacing)
         self.signingClock = signingClock
@@ -123,7 +127,7 @@ public final class RecordService: Sendable {
             throw WorkRecordError(.methodNotFound, "no method '\(call.method)'; methods: \(Self.methodNames.map(\.rawValue).joined(separator: ", "))")
         }
         let params = try Parameters(call.params)
-        let writer = AuditedWriter(transaction: transaction, actor: Actor(user: try Self.claimedActor(params), peer: call.peer))
+        let writer = AuditedWriter(transaction: transaction, actor: Actor(user: try Self.claimedActor(params), peer: call.peer), key: serverKey)
         do {
             guard call.method.isWrite else {
                 return try await method.run(MethodContext(transaction: transaction, params: params, service: self, writer: writer, authenticated: nil))
@@ -158,7 +162,7 @@ public final class RecordService: Sendable {
             // writes are then attributed to the authenticated signer.
             let authenticated = try await method.needsSignature(params, call, transaction)
                 ? try await authenticate(params, call, writer: writer) : nil
-            let methodWriter = authenticated.map { AuditedWriter(transaction: transaction, actor: Actor(user: $0.login, peer: call.peer)) } ?? writer
+            let methodWriter = authenticated.map { AuditedWriter(transaction: transaction, actor: Actor(user: $0.login, peer: call.peer), key: serverKey) } ?? writer
             let context = MethodContext(transaction: transaction, params: params, service: self, writer: methodWriter, authenticated: authenticated)
             // A signed method runs in a savepoint of its own: when it refuses, its writes are
             // undone but a cleared failed-signature count stands. Without a signer there is
@@ -330,6 +334,8 @@ extension RecordService {
         .sign: MethodHandler(signing: .always, run: UserMethods.sign),
         .dhrExport: MethodHandler(run: DeviceHistoryRecord.export),
         .routeSet: MethodHandler(signing: .always, run: RouteMethods.set),
+        .serverKeyRegister: MethodHandler(signing: .always, run: ServerKeyMethods.register),
+        .serverKeyList: MethodHandler(run: ServerKeyMethods.list),
         .spcGet: MethodHandler(run: SPCMethods.get),
         .spcFreeze: MethodHandler(signing: .always, run: SPCMethods.freeze),
         .mediaPut: MethodHandler(run: MediaMethods.put),

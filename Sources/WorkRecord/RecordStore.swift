@@ -34,10 +34,11 @@ public final class RecordStore: Sendable {
     /// `pacing` how failed signatures slow the next attempts.
     public init(
         backend: any RecordBackend, passwordRounds: Int = PasswordHasher.defaultRounds, pacing: SignaturePacing = .standard,
-        signingClock: SigningClock = .unchecked, resultTimes: ResultTimePolicy = ResultTimePolicy()
+        signingClock: SigningClock = .unchecked, resultTimes: ResultTimePolicy = ResultTimePolicy(), serverKey: RecordServerKey? = nil
     ) {
         self.backend = backend
-        service = RecordService(passwordRounds: passwordRounds, pacing: pacing, signingClock: signingClock, resultTimes: resultTimes)
+        service = RecordService(
+            passwordRounds: passwordRounds, pacing: pacing, signingClock: signingClock, resultTimes: resultTimes, serverKey: serverKey)
     }
 
     /// Opens the record at `location`: a SQLite file is created or migrated; a PostgreSQL
@@ -47,8 +48,8 @@ public final class RecordStore: Sendable {
     /// verification).
     public static func open(
         _ location: RecordLocation, passwordRounds: Int = PasswordHasher.defaultRounds, pacing: SignaturePacing = .standard,
-        signingClock: SigningClock = .unchecked, resultTimes: ResultTimePolicy = ResultTimePolicy(), readOnly: Bool = false,
-        notify: @escaping RecordNotificationSink = { _ in }
+        signingClock: SigningClock = .unchecked, resultTimes: ResultTimePolicy = ResultTimePolicy(), serverKey: RecordServerKey? = nil,
+        readOnly: Bool = false, notify: @escaping RecordNotificationSink = { _ in }
     ) async throws -> RecordStore {
         let backend: any RecordBackend
         switch location {
@@ -57,7 +58,9 @@ public final class RecordStore: Sendable {
         case .postgres(let url):
             backend = try await PostgresBackend.connect(url, notify: notify)
         }
-        let store = RecordStore(backend: backend, passwordRounds: passwordRounds, pacing: pacing, signingClock: signingClock, resultTimes: resultTimes)
+        let store = RecordStore(
+            backend: backend, passwordRounds: passwordRounds, pacing: pacing, signingClock: signingClock, resultTimes: resultTimes,
+            serverKey: serverKey)
         // The users' stored keys, so that even a user's first signing is checked before the
         // writer's turn.
         let keys = try await store.exclusive(writing: false) { transaction, _ in
@@ -125,10 +128,18 @@ public final class RecordStore: Sendable {
         return try result.get()
     }
 
-    /// Verifies the record against its audit chain (`AuditVerifier`), in one consistent read.
-    public func verify(expectedHead: String? = nil) async throws -> AuditVerifier.Report {
+    /// Verifies the record against its audit chain and what was kept outside it (`AuditVerifier`),
+    /// in one consistent read.
+    public func verify(_ evidence: AuditVerifier.Evidence = AuditVerifier.Evidence()) async throws -> AuditVerifier.Report {
         try await exclusive(writing: false) { transaction, backend in
-            try await AuditVerifier.verify(transaction, backend: backend, expectedHead: expectedHead)
+            try await AuditVerifier.verify(transaction, backend: backend, evidence: evidence)
+        }
+    }
+
+    /// The audit chain's newest entry, as an anchor to keep outside the record; nil while the chain is empty.
+    public func anchor() async throws -> AuditAnchor? {
+        try await exclusive(writing: false) { transaction, _ in
+            try await AuditChain.newest(transaction).map { AuditAnchor(seq: $0.seq, hash: $0.hash, at: $0.at) }
         }
     }
 

@@ -183,7 +183,7 @@ struct Signer {
             throw WorkRecordError(.roleNotPermitted, "user '\(user.login)' does not hold the \(role.rawValue) role this signature needs (holds: \(user.roles.joined(separator: ", ")))")
         }
         let signedAt = RecordClock.timestamp()
-        let signer = AuditedWriter(transaction: writer.transaction, actor: Actor(user: user.login, peer: writer.actor.peer))
+        let signer = AuditedWriter(transaction: writer.transaction, actor: Actor(user: user.login, peer: writer.actor.peer), key: writer.key)
         let id = try await signer.insert(
             "signature",
             [

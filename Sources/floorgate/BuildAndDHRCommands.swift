@@ -71,10 +71,18 @@ struct VerifyCommand: AsyncParsableCommand {
         discussion: """
             Recomputes every audit entry's SHA-256 from its content and its predecessor (stored \
             hashes are never trusted), then checks that every row of every record table is exactly \
-            what its newest audit entry recorded, that no recorded row is missing, and that the \
-            triggers keeping rows append-only are in place. A SQLite file is opened read-only (run \
-            it on a copy or while the server runs); a PostgreSQL record is read in one snapshot \
-            while its servers go on writing.
+            what its newest audit entry recorded, that no recorded row is missing, that entries \
+            never go back in time, and that the triggers keeping rows append-only are in place, \
+            each exactly as the schema made it. A SQLite file is opened read-only (run it on a copy \
+            or while the server runs); a PostgreSQL record is read in one snapshot while its \
+            servers go on writing.
+
+            Against an insider who can write the database, check it with what is kept outside it: \
+            --keys, the registered servers' public keys (`floorgate record keys export`, kept off \
+            the database's host): every entry must be signed by one of them, so entries rewritten \
+            or appended with recomputed hashes fail; --anchors, a server's anchor file \
+            (`record serve --anchor-file`): the chain must still hold every anchored entry \
+            unchanged at its place, so a rewrite before an anchor or a cut tail fails.
 
             Exit codes: 0 the record verifies; 3 it does not (the first problem is printed); 1 the \
             record cannot be read.
@@ -82,22 +90,34 @@ struct VerifyCommand: AsyncParsableCommand {
             Examples:
               floorgate verify --db /var/lib/floorgate/record.sqlite
               floorgate verify --db 'postgresql://quality@db.plant/record'
+              floorgate verify --db record.sqlite --keys /mnt/qa/record-keys --anchors /mnt/qa/bench-3.anchors
             """
     )
     @Option(help: ArgumentHelp("The record: a SQLite file, or a postgresql:// URL.", valueName: "path|url")) var db: String
     @Option(help: ArgumentHelp("A head hash kept outside the record (a DHR's audit head, a log line): the chain must pass through it.", valueName: "sha256"))
     var expectHead: String?
+    @Option(help: ArgumentHelp("The registered record servers' public keys (`floorgate record keys export`): every entry must be signed by one.", valueName: "file"))
+    var keys: String?
+    @Option(help: ArgumentHelp("An anchor file a record server wrote (repeatable): the chain must hold every anchored head unchanged.", valueName: "file"))
+    var anchors: [String] = []
 
     func run() async throws {
         let location = try RecordLocation(option: "--db", db)
         if case .sqlite(let path) = location, !FileManager.default.fileExists(atPath: path) {
             throw CommandFailure("no record file at \(path)")
         }
+        var evidence = AuditVerifier.Evidence(expectedHead: expectHead)
+        do {
+            if let keys { evidence.keys = try AuditPublicKeys(parsing: try Self.read(keys), file: keys) }
+            for file in anchors { evidence.anchors += try AuditAnchor.parse(try Self.read(file), file: file) }
+        } catch let error as AuditKeyError {
+            throw CommandFailure(error.description)
+        }
         let report: AuditVerifier.Report
         do {
             let store = try await RecordStore.open(location, readOnly: true)
             do {
-                report = try await store.verify(expectedHead: expectHead)
+                report = try await store.verify(evidence)
                 try await store.close()
             } catch {
                 try? await store.close()
@@ -111,6 +131,15 @@ struct VerifyCommand: AsyncParsableCommand {
         if let problem = report.problem {
             throw CommandFailure("\(location) does not verify: \(problem)", exitCode: FloorgateExit.auditChainBroken)
         }
-        print("\(location): \(report.entries) audit entries and \(report.rows) record rows verify; head \(report.head)")
+        let checked = [
+            evidence.keys.map { "every entry signed by one of \($0.count) registered keys" },
+            evidence.anchors.isEmpty ? nil : "\(evidence.anchors.count) anchors held",
+        ].compactMap { $0 }
+        print("\(location): \(report.entries) audit entries and \(report.rows) record rows verify\(checked.isEmpty ? "" : " (" + checked.joined(separator: ", ") + ")"); head \(report.head)")
+    }
+
+    /// A file given on the command line, as text.
+    private static func read(_ path: String) throws -> String {
+        do { return try String(contentsOfFile: path, encoding: .utf8) } catch { throw CommandFailure("cannot read \(path): \(error.localizedDescription)") }
     }
 }

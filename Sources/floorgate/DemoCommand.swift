@@ -115,6 +115,8 @@ struct DemoCommand: AsyncParsableCommand {
         guard missing.isEmpty else {
             throw CommandFailure("the DHR lacks: " + missing.joined(separator: "; ") + " (files in \(directory))")
         }
+        print("\nThe record verifies: \(try await play.verifyRecord())")
+        print("  keys: \(play.keysFile); anchors: \(play.anchorFiles.joined(separator: ", "))")
         print("\nDemo complete: every expected entry is in the device history record.")
         print("  DHR: \(directory)/\(DemoScenario.serial)-dhr.html (and .json)")
         print("  files: \(directory) (\(plant ? "bench-3 and bench-7's outboxes and stations" : "record.sqlite, outbox.sqlite, station.toml"), *.log)")
@@ -168,7 +170,8 @@ struct DemoCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure("cannot create \(absolute): \(error)", exitCode: FloorgateExit.badUsage)
         }
-        for stale in ["record.sqlite", "outbox.sqlite", "record.sock", "bench-3-outbox.sqlite", "bench-7-outbox.sqlite"] {
+        let kept = ["record-keys", "record-anchors", "bench-3-record-anchors", "bench-7-record-anchors"]
+        for stale in ["record.sqlite", "outbox.sqlite", "record.sock", "bench-3-outbox.sqlite", "bench-7-outbox.sqlite"] + kept {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: "\(absolute)/\(stale)\(suffix)") }
         }
         return absolute
@@ -235,12 +238,15 @@ final class DemoPlay: Sendable {
             print("Floorgate demo station in \(directory)")
             database = "\(directory)/record.sqlite"
         }
+        let stations = plant ? [DemoScenario.assembly.station, DemoScenario.inspection.station] : [nil]
         let record = try start(
-            "record", ["record", "serve", "--db", database, "--socket", socket, "--password-rounds", "1000"] + (metrics ? ["--metrics", "127.0.0.1:0"] : []))
+            "record", ["record", "serve", "--db", database, "--socket", socket, "--password-rounds", "1000"] + (metrics ? ["--metrics", "127.0.0.1:0"] : [])
+                + (try keeping(for: stations[0])))
         _ = try await record.line(startingWith: "listening on ")
         let recordMetrics = metrics ? try await record.line(startingWith: "metrics on ") : nil
         let client = RecordClient(socketPath: socket)
         _ = try await call(client, .recordImport, DemoScenario.recordImport(plant: plant, pictures: try await putDrawings(client, revisionB: false)))
+        try await registerKeys(client, stations: stations)
         for operation in plant ? [DemoScenario.assembly.operation, DemoScenario.inspection.operation] : [DemoScenario.assembly.operation] {
             _ = try await call(client, .instructionApprove, [
                 "part": "HX-200", "part_revision": "C", "operation": .string(operation), "revision": "A", "signature": signature("ada", "bench-ada-1"),
@@ -391,7 +397,7 @@ final class DemoPlay: Sendable {
         try await narrate("The unit moves to \(station) for final inspection (operation \(DemoScenario.inspection.operation)), on the same record")
         let record = try start("record-\(station)", [
             "record", "serve", "--db", try plantServerURL(), "--socket", socket(of: station), "--password-rounds", "1000",
-        ])
+        ] + (try keeping(for: station)))
         _ = try await record.line(startingWith: "listening on ")
         let scanner = try start("scanner-\(station)", ["simulate", "serial-scanner-usb-adapter", "--profiles", profilesDirectory])
         let caliper = try start("caliper-\(station)", ["simulate", "mitutoyo-dp1va-rs232", "--profiles", profilesDirectory])
@@ -421,6 +427,69 @@ final class DemoPlay: Sendable {
             "build_id": buildID, "signature": signature("quinn", "bench-quinn-1", reason: "Final inspection passed."),
         ])
         return client
+    }
+
+    /// The record server's key (each of the plant's servers has one, made here as `record init`
+    /// would; the station's SQLite record makes its own beside it) and its anchor file, as
+    /// `record serve` options.
+    private func keeping(for station: String?) throws -> [String] {
+        guard let station else { return ["--anchor-file", anchorFile(of: nil)] }
+        do {
+            _ = try RecordServerKey.loadOrCreate(path: serverKey(of: station))
+        } catch {
+            throw CommandFailure("demo: \(error)")
+        }
+        return ["--key", serverKey(of: station), "--anchor-file", anchorFile(of: station)]
+    }
+
+    private func serverKey(of station: String) -> String { "\(directory)/\(station)-record-server.key" }
+
+    private func anchorFile(of station: String?) -> String { "\(directory)/\(station.map { "\($0)-" } ?? "")record-anchors" }
+
+    /// The registered servers' public keys, exported for `verify --keys`.
+    var keysFile: String { "\(directory)/record-keys" }
+
+    /// Every anchor file the record servers write.
+    var anchorFiles: [String] { plant ? [DemoScenario.assembly.station, DemoScenario.inspection.station].map(anchorFile) : [anchorFile(of: nil)] }
+
+    /// Makes the plant's servers' keys (the station's server made its own), has the admin register
+    /// each, and exports the registered keys to `keysFile`, as a site keeps them off the record's host.
+    private func registerKeys(_ client: RecordClient, stations: [String?]) async throws {
+        for station in stations {
+            let key: RecordServerKey
+            do {
+                // bench-7's server starts later, with the key made here.
+                key = try station.map { try RecordServerKey.loadOrCreate(path: serverKey(of: $0)).key }
+                    ?? RecordServerKey.load(path: RecordServerKey.defaultPath(sqlite: "\(directory)/record.sqlite"))
+            } catch {
+                throw CommandFailure("demo: \(error)")
+            }
+            _ = try await call(client, .serverKeyRegister, [
+                "public_key": .string(key.publicKey), "name": .string(station ?? "bench-3"), "signature": signature("sam", "bench-admin-1"),
+            ])
+        }
+        let keys = try await call(client, .serverKeyList, [:])["keys"]?.arrayValue ?? []
+        try RecordKeysCommand.Export.keysFile(keys).write(toFile: keysFile, atomically: true, encoding: .utf8)
+        print("record: \(keys.count == 1 ? "its server's key" : "\(keys.count) servers' keys") registered by Sam Admin, exported to \(keysFile)")
+    }
+
+    /// Verifies the stopped record with the exported keys and the servers' anchors, as an
+    /// investigator would; returns the verdict's line.
+    func verifyRecord() async throws -> String {
+        let location = plant ? try RecordLocation(try plantServerURL()) : .sqlite(path: "\(directory)/record.sqlite")
+        var evidence = AuditVerifier.Evidence(keys: try AuditPublicKeys(parsing: try String(contentsOfFile: keysFile, encoding: .utf8), file: keysFile))
+        for file in anchorFiles { evidence.anchors += try AuditAnchor.parse(try String(contentsOfFile: file, encoding: .utf8), file: file) }
+        let store = try await RecordStore.open(location, readOnly: true)
+        let report: AuditVerifier.Report
+        do {
+            report = try await store.verify(evidence)
+            try await store.close()
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        if let problem = report.problem { throw CommandFailure("the record does not verify: \(problem)", exitCode: FloorgateExit.auditChainBroken) }
+        return "\(report.entries) audit entries, each signed by a registered server key, \(evidence.anchors.count) anchors held"
     }
 
     /// Exports the unit's DHR through `client` as JSON and HTML; returns what it lacks.

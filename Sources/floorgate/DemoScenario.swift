@@ -69,6 +69,7 @@ enum DemoScenario {
         ["login": "eric", "name": "Eric Engineer", "roles": ["engineer"], "password": "bench-eric-1"],
         ["login": "quinn", "name": "Quinn Quality", "roles": ["quality"], "password": "bench-quinn-1"],
         ["login": "ada", "name": "Ada Approver", "roles": ["approver"], "password": "bench-ada-1"],
+        ["login": "sam", "name": "Sam Admin", "roles": ["admin"], "password": "bench-admin-1"],
     ]
 
     /// Operation 020, at the inspection bench: the assembled unit's overall length.

@@ -40,7 +40,7 @@ struct RecordCommand: AsyncParsableCommand {
         subcommands: [
             RecordServeCommand.self, RecordMigrateCommand.self, RecordImportCommand.self, RecordApproveCommand.self, RecordRedlineCommand.self, RecordDiffCommand.self,
             RecordNCCommand.self, RecordSignCommand.self, RecordUnlockCommand.self, RecordRouteCommand.self, RecordMoveInCommand.self,
-            RecordCalibrationCommand.self,
+            RecordCalibrationCommand.self, RecordInitCommand.self, RecordKeysCommand.self,
         ]
     )
 }
@@ -58,6 +58,14 @@ struct RecordServeCommand: AsyncParsableCommand {
             warning. Every connection is identified by its peer credentials; root, this user, \
             --allow-user users and --allow-group members may write, others only read. The first \
             line printed is `listening on PATH`.
+
+            Every audit entry the server appends is signed with its key (--key; a SQLite record's \
+            is beside its file, made the first time; a PostgreSQL record's servers each need one of \
+            their own, made by `floorgate record init --key FILE`). An admin registers the public \
+            half (`floorgate record keys register`); `verify --keys` then refuses any entry no \
+            registered server signed. With --anchor-file, the server appends the chain's head \
+            (sequence, hash, time) to that file every --anchor-interval seconds and when it stops: \
+            keep it outside the database's directory, better on another host, for `verify --anchors`.
 
             Signatures carry this host's time. With --require-synchronized-clock none is taken \
             (record error 1064) while the kernel says the clock is not synchronized to a time \
@@ -99,6 +107,15 @@ struct RecordServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Mark a result late when it is recorded more than this many seconds after it was measured (queued, backfilled).", valueName: "seconds"))
     var lateAfter: Int = 300
 
+    @Option(help: ArgumentHelp("This server's key, signing every audit entry it writes (default for a SQLite record: FILE.key beside it, made if missing).", valueName: "file"))
+    var key: String?
+
+    @Option(help: ArgumentHelp("Append the audit chain's head to this file, outside the database's directory, for `verify --anchors`.", valueName: "file"))
+    var anchorFile: String?
+
+    @Option(help: ArgumentHelp("Seconds between anchors written to --anchor-file (when the chain grew).", valueName: "seconds"))
+    var anchorInterval: Int = 60
+
     @Option(help: ArgumentHelp("Serve metrics on http://ADDRESS:PORT/metrics (Prometheus's format; PORT 0: any free one).", valueName: "address:port"))
     var metrics: String?
 
@@ -113,6 +130,7 @@ struct RecordServeCommand: AsyncParsableCommand {
         guard futureTolerance >= 0, lateAfter >= 0 else {
             throw ValidationError("--future-tolerance and --late-after are seconds, 0 or more")
         }
+        guard anchorInterval >= 1 else { throw ValidationError("--anchor-interval is seconds, 1 or more") }
         let users = try Set(allowUser.map { name -> uid_t in
             guard let entry = getpwnam(name) else { throw ValidationError("--allow-user: no user '\(name)' on this machine") }
             return entry.pointee.pw_uid
@@ -127,9 +145,14 @@ struct RecordServeCommand: AsyncParsableCommand {
         if metricsAddress != nil { MetricsEndpoint.bootstrap() }  // before any metric is made
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let location = try RecordLocation(option: "--db", db)
+        if case .postgres = location, key == nil {
+            throw ValidationError("--key FILE: each server of a PostgreSQL record signs its audit entries with a key of its own (make one with `floorgate record init --key FILE`)")
+        }
+        let serverKey = try ServerKeyFile.key(for: location, option: key) { logger.notice("\($0)") }
         let server: RecordServer, store: RecordStore
         do {
             var options = RecordServer.Options(socketPath: socket, allowedUsers: users, allowedGroups: groups)
+            options.serverKey = serverKey
             if requireSynchronizedClock { options.signingClock = .mustBeSynchronized() }
             options.resultTimes = ResultTimePolicy(futureTolerance: .seconds(futureTolerance), lateAfter: .seconds(lateAfter))
             (server, store) = try await RecordServer.start(location, options: options, passwordRounds: passwordRounds, group: group, logger: logger)
@@ -152,6 +175,10 @@ struct RecordServeCommand: AsyncParsableCommand {
                 print("metrics on http://\(host):\(port)/metrics")
                 fflush(nil)
             }))
+        }
+        if let anchorFile {
+            // After the server in the list: stopped first, it writes the last head while the store is open.
+            services.append(.init(service: AuditAnchorService(store: store, file: anchorFile, interval: .seconds(anchorInterval), logger: logger)))
         }
         if let interval = ServiceManager.watchdogInterval(environment: environment) {
             services.append(.init(service: WatchdogService(manager: manager, interval: interval)))
@@ -192,6 +219,40 @@ struct RecordServerService: Service {
         try await store.close()
         try await group.shutdownGracefully()
         unlink(socket)
+    }
+}
+
+/// Appends the audit chain's head to an anchor file, every `interval` when the chain grew and
+/// once more when the server stops. A head that cannot be written is logged, and tried again at
+/// the next turn: the record goes on serving.
+struct AuditAnchorService: Service {
+    let store: RecordStore
+    let file: String
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        let last = await cancelWhenGracefulShutdown {
+            var written = await anchor(after: nil)
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                written = await anchor(after: written)
+            }
+            return written
+        }
+        _ = await anchor(after: last)
+    }
+
+    /// Writes the head when it is not `written`; returns the newest anchor written.
+    private func anchor(after written: AuditAnchor?) async -> AuditAnchor? {
+        do {
+            guard let head = try await store.anchor(), head != written else { return written }
+            try head.append(to: file)
+            return head
+        } catch {
+            logger.error("cannot anchor the audit chain", metadata: ["file": "\(file)", "reason": "\(error)"])
+            return written
+        }
     }
 }
 
@@ -500,6 +561,8 @@ struct RecordMoveInCommand: AsyncParsableCommand, PrintsJSON {
     var to: String
     @Option(help: ArgumentHelp("Who moves it, as the plant's audit chain names them.", valueName: "name"))
     var by: String = "move-in"
+    @Option(help: ArgumentHelp("The record server key that signs the entries the move appends (a PostgreSQL record: a registered server's).", valueName: "file"))
+    var key: String?
     @OptionGroup var output: JSONOutput
 
     func run() async throws {
@@ -507,7 +570,7 @@ struct RecordMoveInCommand: AsyncParsableCommand, PrintsJSON {
         guard FileManager.default.fileExists(atPath: from) else { throw ValidationError("--from: no file \(from)") }
         let outcome: RecordMoveIn.Outcome
         do {
-            outcome = try await RecordMoveIn.move(from: from, to: target, mover: by)
+            outcome = try await RecordMoveIn.move(from: from, to: target, mover: by, key: try ServerKeyFile.key(for: target, option: key))
         } catch let error as WorkRecordError {
             throw CommandFailure("cannot move \(from) in: \(error.message) (record error \(error.code.rawValue))")
         } catch {
@@ -518,5 +581,113 @@ struct RecordMoveInCommand: AsyncParsableCommand, PrintsJSON {
             "serials": .array(outcome.serials.map(JSONValue.string)),
             "copied": .object(outcome.copied.mapValues { .integer(Int64($0)) }),
         ])
+    }
+}
+
+/// `floorgate record init`.
+struct RecordInitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Make a record server's key, which signs every audit entry the server writes.",
+        discussion: """
+            Run it on the server's host as the record's service user: the key file is made mode \
+            0600 and must stay readable by that user only (`record serve` refuses it otherwise). \
+            A SQLite record's key is FILE.key beside it unless --key says where; each server of a \
+            PostgreSQL record has a key of its own. It prints the public half, which an admin \
+            registers; keep a copy of the exported keys away from the database's host.
+
+            Examples:
+              floorgate record init --db /var/lib/floorgate/record.sqlite
+              floorgate record init --key /etc/floorgate/record-server.key
+              floorgate record keys register --public-key HEX --name bench-3 --user root-admin
+            """)
+    @Option(help: ArgumentHelp("A SQLite record whose key (FILE.key) to make.", valueName: "path")) var db: String?
+    @Option(help: ArgumentHelp("Where to make the key.", valueName: "file")) var key: String?
+
+    func run() async throws {
+        let path: String
+        if let key {
+            path = key
+        } else if let db, case .sqlite(let file) = try RecordLocation(option: "--db", db) {
+            path = RecordServerKey.defaultPath(sqlite: file)
+        } else {
+            throw ValidationError("say where the key goes: --key FILE, or --db with a SQLite record")
+        }
+        do {
+            let made = try RecordServerKey.create(path: path)
+            print("made the record server key \(path) (key \(made.keyID))")
+            print("public key: \(made.publicKey)")
+            print("register it: floorgate record keys register --public-key \(made.publicKey) --name NAME --user ADMIN")
+        } catch {
+            throw CommandFailure(error.description)
+        }
+    }
+}
+
+/// `floorgate record keys register|export`.
+struct RecordKeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "Register a record server's public key (an admin's signature), or export the registered keys for `verify --keys`.",
+        subcommands: [Register.self, Export.self])
+
+    struct Register: AsyncParsableCommand, PrintsJSON {
+        static let configuration = CommandConfiguration(
+            abstract: "Register a record server's public key, signed by an admin.",
+            discussion: """
+                The public half comes from --public-key (as `record init` printed it) or from the \
+                key file itself (--key-file, which only its owner can read).
+
+                Example:
+                  floorgate record keys register --key-file /var/lib/floorgate/record.sqlite.key --name bench-3 --user root-admin
+                """)
+        @Option(help: ArgumentHelp("The public key, 64 hex digits.", valueName: "hex")) var publicKey: String?
+        @Option(help: ArgumentHelp("A server key file whose public half to register.", valueName: "file")) var keyFile: String?
+        @Option(help: ArgumentHelp("The server the key belongs to: its host or station.", valueName: "name")) var name: String
+        @OptionGroup var signer: SignerOptions
+        @OptionGroup var target: RecordTarget
+        @OptionGroup var output: JSONOutput
+
+        func run() async throws {
+            let key: String
+            switch (publicKey, keyFile) {
+            case (let hex?, nil): key = hex
+            case (nil, let file?):
+                do { key = try RecordServerKey.load(path: file).publicKey } catch { throw CommandFailure(error.description) }
+            default: throw ValidationError("give the key as --public-key HEX or --key-file FILE (one of them)")
+            }
+            printJSON(try await target.call(.serverKeyRegister, [
+                "public_key": .string(key), "name": .string(name), "signature": try signer.signature(meaning: "approved"),
+            ]))
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the registered servers' public keys as a keys file for `verify --keys`.",
+            discussion: """
+                Keep the file where the database's administrators cannot change it (the quality \
+                system, another host): a key added to the database later is not in it.
+
+                Example:
+                  floorgate record keys export > /mnt/qa/record-keys
+                """)
+        @OptionGroup var target: RecordTarget
+
+        func run() async throws {
+            let keys = try await target.call(.serverKeyList, [:])["keys"]?.arrayValue ?? []
+            guard !keys.isEmpty else { throw CommandFailure("no record server key is registered: `floorgate record keys register` first") }
+            print(Self.keysFile(keys), terminator: "")
+        }
+
+        /// The keys file of `keys` as `server_key.list` gives them.
+        static func keysFile(_ keys: [JSONValue]) -> String {
+            var text = "# Floorgate record servers' public keys, exported \(Date().formatted(.iso8601))\n"
+            for key in keys {
+                text += "# \(key["key_id"]?.stringValue ?? "") registered \(key["registered_at"]?.stringValue ?? "") by \(key["registered_by"]?.stringValue ?? "")\n"
+                text += "ed25519 \(key["public_key"]?.stringValue ?? "") \(key["name"]?.stringValue ?? "")\n"
+            }
+            return text
+        }
     }
 }

@@ -18,6 +18,9 @@ struct RecordTarget: ParsableArguments {
     @Option(help: ArgumentHelp("PBKDF2 rounds for passwords set through --db (default 600000; lower only for throwaway records).", valueName: "n"))
     var passwordRounds: Int = PasswordHasher.defaultRounds
 
+    @Option(help: ArgumentHelp("The record server key that signs what is written through --db (default: a SQLite file's, FILE.key beside it).", valueName: "file"))
+    var key: String?
+
     func validate() throws {
         guard passwordRounds >= 1_000 else { throw ValidationError("--password-rounds must be at least 1000") }
     }
@@ -27,7 +30,9 @@ struct RecordTarget: ParsableArguments {
         let params = params.withIdempotencyKey(for: method)
         do {
             if let db {
-                let store = try await RecordStore.open(try RecordLocation(option: "--db", db), passwordRounds: passwordRounds)
+                let location = try RecordLocation(option: "--db", db)
+                let serverKey = method.isWrite ? try ServerKeyFile.key(for: location, option: key) : nil
+                let store = try await RecordStore.open(location, passwordRounds: passwordRounds, serverKey: serverKey)
                 // Whoever opens the record's file for writing administers it.
                 let call = RecordCall(method: method, params: params, peer: "local uid=\(getuid()) pid=\(getpid())", isHostAdministrator: true)
                 do {
@@ -123,4 +128,29 @@ extension JSONValue {
 /// Prints a JSON result the way commands show them: sorted keys, one line.
 func printJSON(_ value: JSONValue) {
     print(value.text)
+}
+
+/// The record server key a command writes with: `--key FILE` where given; else a SQLite
+/// record's own, beside its file (made there the first time); a PostgreSQL record's writer
+/// without --key writes unsigned entries, which `verify --keys` refuses, and is told so
+/// (`tell`: on standard error unless the caller logs).
+enum ServerKeyFile {
+    static func key(
+        for location: RecordLocation, option path: String?, tell: (String) -> Void = { StandardError.write("floorgate: \($0)\n") }
+    ) throws -> RecordServerKey? {
+        do throws(AuditKeyError) {
+            if let path { return try RecordServerKey.load(path: path) }
+            guard case .sqlite(let file) = location else {
+                tell("no --key: the audit entries written to \(location) are not signed, and `verify --keys` will refuse them")
+                return nil
+            }
+            let (key, created) = try RecordServerKey.loadOrCreate(path: RecordServerKey.defaultPath(sqlite: file))
+            if created {
+                tell("made the record server key \(RecordServerKey.defaultPath(sqlite: file)) (key \(key.keyID)); an admin registers it with `floorgate record keys register`")
+            }
+            return key
+        } catch {
+            throw CommandFailure(error.description)
+        }
+    }
 }

@@ -156,10 +156,10 @@ struct EdgeRuleTests {
         let (harness, client) = try await RecordHarness.approvedExample(backend)
         let head = try #require(try await client.call("record.info")["audit_head"]?.stringValue)
         try await harness.stop()
-        #expect(try await harness.verifyFile(expectedHead: head).problem == nil)
+        #expect(try await harness.verifyFile(.init(expectedHead: head)).problem == nil)
         let foreign = String(repeating: "ab", count: 32)
-        #expect(try await harness.verifyFile(expectedHead: foreign).problem?.contains("does not pass through") == true)
-        #expect(try await harness.verifyFile(expectedHead: head.uppercased()).problem == nil)
+        #expect(try await harness.verifyFile(.init(expectedHead: foreign)).problem?.contains("does not pass through") == true)
+        #expect(try await harness.verifyFile(.init(expectedHead: head.uppercased())).problem == nil)
         // A trigger of the right name that no longer guards anything does not count.
         switch backend {
         case .sqlite:
@@ -177,13 +177,13 @@ struct EdgeRuleTests {
         case .sqlite:
             try await harness.tamper([
                 "DROP TRIGGER result_no_update",
-                "CREATE TRIGGER result_no_update BEFORE UPDATE ON result BEGIN SELECT RAISE(ABORT, 'x'); END",
+                "CREATE TRIGGER result_no_update BEFORE UPDATE ON result BEGIN SELECT RAISE(ABORT, 'result rows are never changed: record a correction instead'); END",
                 "DROP TRIGGER signature_no_delete",
             ])
         case .postgres:
             try await harness.tamper([
                 "DROP TRIGGER result_no_update ON part",
-                "CREATE TRIGGER result_no_update BEFORE UPDATE ON result FOR EACH ROW EXECUTE FUNCTION floorgate_refuse('x')",
+                "CREATE TRIGGER result_no_update BEFORE UPDATE ON result FOR EACH ROW EXECUTE FUNCTION floorgate_refuse('result rows are never changed: record a correction instead')",
                 "ALTER TABLE signature DISABLE TRIGGER signature_no_delete",
             ])
         }

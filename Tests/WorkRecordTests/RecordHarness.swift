@@ -32,6 +32,8 @@ final class RecordHarness {
     let socketPath: String
     let server: RecordServer
     let store: RecordStore
+    /// The server's key, made for this record.
+    let serverKey = RecordServerKey.ephemeral()
     private let group: MultiThreadedEventLoopGroup
 
     /// The example import document (examples/record-import.json) every lifecycle test starts from.
@@ -72,6 +74,7 @@ final class RecordHarness {
         var options = RecordServer.Options(socketPath: socketPath)
         // Tests count wrong passwords towards lockout one after another; the pacing tests set it.
         options.signaturePacing = .off
+        options.serverKey = serverKey
         configure(&options)
         (server, store) = try await RecordServer.start(location, options: options, passwordRounds: 1_000, group: group, logger: logger)
     }
@@ -88,12 +91,15 @@ final class RecordHarness {
 
     /// `floorgate verify`'s check of the record, from a store of its own (a SQLite file opened
     /// read-only).
-    func verifyFile(expectedHead: String? = nil) async throws -> AuditVerifier.Report {
+    func verifyFile(_ evidence: AuditVerifier.Evidence = AuditVerifier.Evidence()) async throws -> AuditVerifier.Report {
         let store = try await RecordStore.open(location, readOnly: true)
-        let report = try await store.verify(expectedHead: expectedHead)
+        let report = try await store.verify(evidence)
         try await store.close()
         return report
     }
+
+    /// A keys file listing this record's server key, as `floorgate record keys export` writes one.
+    var keysFile: String { "ed25519 \(serverKey.publicKey) test server\n" }
 
     /// Runs `statements` on the record behind the server's back, as an insider with the file or
     /// the database owner's role would.

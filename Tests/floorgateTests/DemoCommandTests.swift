@@ -27,6 +27,13 @@ struct DemoCommandTests {
         for file in ["record.sqlite", "outbox.sqlite", "station.toml", "gateway.log"] {
             #expect(FileManager.default.fileExists(atPath: scratch.path(file)), "\(file) kept in --dir")
         }
+        // The record's registered keys and its server's anchors are left in --dir, and the
+        // record verifies with them, as the demo's own check said.
+        #expect(demo.standardOutput.contains("The record verifies"), "\(demo.standardOutput)")
+        let kept = try FileManager.default.contentsOfDirectory(atPath: scratch.url.path)
+        let keys = try #require(kept.first { $0.contains("keys") }), anchors = try #require(kept.first { $0.contains("anchor") })
+        let checked = try await FloorgateProcess.run(["verify", "--db", scratch.path("record.sqlite"), "--keys", scratch.path(keys), "--anchors", scratch.path(anchors)])
+        #expect(checked.status == 0 && checked.standardOutput.contains("every entry signed by one of 1 registered keys"), "\(checked.standardOutput) \(checked.standardError)")
 
         // The demo station's record moves into a plant's record (PostgreSQL where installed):
         // the unit's DHR there holds the same history, and both records verify.

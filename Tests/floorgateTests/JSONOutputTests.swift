@@ -9,7 +9,7 @@ import Testing
 @Suite("--json on every command that prints JSON", .timeLimit(.minutes(2)))
 struct JSONOutputTests {
     /// The commands that print no JSON: services, the demo, rules and text reports.
-    static let printingNone: Set<String> = ["simulate", "gateway", "demo", "udev-rule", "profiles check", "verify", "record serve", "record migrate"]
+    static let printingNone: Set<String> = ["simulate", "gateway", "demo", "udev-rule", "profiles check", "verify", "record serve", "record migrate", "record init", "record keys export"]
 
     /// Each command that prints JSON with the least it needs to parse.
     static let leastArguments: [String: [String]] = [
@@ -29,6 +29,7 @@ struct JSONOutputTests {
         "record calibration add": ["--asset", "CAL-1", "--status", "out-of-service", "--user", "quinn"],
         "record calibration show": ["CAL-1"],
         "record calibration list": [],
+        "record keys register": ["--public-key", "00", "--name", "bench-3", "--user", "sam"],
         "trace": ["--lot", "B-7731"],
         "build show": ["SN-0001"],
         "spc show": ["--part", "P", "--point", "bore"],

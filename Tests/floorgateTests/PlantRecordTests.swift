@@ -12,6 +12,13 @@ import WorkRecord
 /// PostgreSQL database in a throwaway cluster, with clients at every station and at the desks.
 @Suite("A plant's record: many record servers on one PostgreSQL database", .timeLimit(.minutes(5)), .enabled(if: PostgresTestCluster.available))
 struct PlantRecordTests {
+    /// A record server key of its own, made in `scratch` (`floorgate record init --key`).
+    static func serverKey(in scratch: ScratchDirectory) throws -> String {
+        let path = scratch.path("server-\(UUID().uuidString.prefix(8)).key")
+        _ = try RecordServerKey.create(path: path)
+        return path
+    }
+
     static let stations = ["bench-1", "bench-2", "bench-3"]
     static let serverRole = "floorgate_server"
 
@@ -220,10 +227,10 @@ struct PlantRecordTests {
         // the frozen control limits and step pictures (4), the calibration register (5) and genealogy (6).
         try await cluster.psql(
             database,
-            "DROP TABLE result_time; DROP TABLE tightening; DROP TABLE component_use; DROP TABLE part_identifier; DROP TABLE calibration; DROP INDEX result_by_device; DROP TABLE spc_limits; DROP TABLE media; DROP TABLE media_content; DROP TABLE station_route; ALTER TABLE idempotency DROP COLUMN digest; UPDATE floorgate_schema SET version = 1")
+            "DROP TABLE server_key; ALTER TABLE audit DROP COLUMN key_id; ALTER TABLE audit DROP COLUMN signature; DROP TABLE result_time; DROP TABLE tightening; DROP TABLE component_use; DROP TABLE part_identifier; DROP TABLE calibration; DROP INDEX result_by_device; DROP TABLE spc_limits; DROP TABLE media; DROP TABLE media_content; DROP TABLE station_route; ALTER TABLE idempotency DROP COLUMN digest; UPDATE floorgate_schema SET version = 1")
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let refused = try await FloorgateProcess.run(["record", "serve", "--db", serverURL, "--socket", scratch.path("r.sock")])
+        let refused = try await FloorgateProcess.run(["record", "serve", "--key", Self.serverKey(in: scratch), "--db", serverURL, "--socket", scratch.path("r.sock")])
         #expect(refused.status == 1 && refused.standardError.contains("schema version 1") && refused.standardError.contains("version \(RecordMigration.schemaVersion)"), "\(refused.standardError)")
         let migrated = try await FloorgateProcess.run(["record", "migrate", "--db", owner, "--grant", Self.serverRole])
         #expect(migrated.status == 0 && migrated.standardOutput.contains("schema version 1 → \(RecordMigration.schemaVersion)"), "\(migrated.standardOutput) \(migrated.standardError)")
@@ -264,7 +271,7 @@ struct PlantRecordTests {
 
         let standbyOnly = "postgresql://\(Self.serverRole)@/\(database)?host=\(down),\(standby.directory)&port=5432,\(standby.port)"
             + "&target_session_attrs=read-write&connect_timeout=5"
-        let refused = try await FloorgateProcess.run(["record", "serve", "--db", standbyOnly, "--socket", scratch.path("s.sock")])
+        let refused = try await FloorgateProcess.run(["record", "serve", "--key", Self.serverKey(in: scratch), "--db", standbyOnly, "--socket", scratch.path("s.sock")])
         #expect(refused.status == 1)
         #expect(refused.standardError.contains(down) && refused.standardError.contains("accepts no writes"), "\(refused.standardError)")
     }
@@ -285,28 +292,28 @@ struct PlantRecordTests {
         let empty = try cluster.createDatabase()
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let unmigrated = try await FloorgateProcess.run(["record", "serve", "--db", cluster.socketURL(empty), "--socket", scratch.path("r.sock")])
+        let unmigrated = try await FloorgateProcess.run(["record", "serve", "--key", Self.serverKey(in: scratch), "--db", cluster.socketURL(empty), "--socket", scratch.path("r.sock")])
         #expect(unmigrated.status == 1)
         #expect(unmigrated.standardError.contains("schema version 0") && unmigrated.standardError.contains("record migrate"), "\(unmigrated.standardError)")
         // A record migrated by a newer Floorgate, and a role without the servers' privileges.
         let (_, serverURL, newer) = try await Self.plantRecord(cluster)
         try await cluster.psql(newer, "UPDATE floorgate_schema SET version = 99")
-        let ahead = try await FloorgateProcess.run(["record", "serve", "--db", serverURL, "--socket", scratch.path("r.sock")])
+        let ahead = try await FloorgateProcess.run(["record", "serve", "--key", Self.serverKey(in: scratch), "--db", serverURL, "--socket", scratch.path("r.sock")])
         #expect(ahead.status == 1 && ahead.standardError.contains("schema version 99") && ahead.standardError.contains("upgrade"), "\(ahead.standardError)")
         try cluster.createRole("floorgate_visitor")
-        let visitor = try await FloorgateProcess.run(["record", "serve", "--db", cluster.socketURL(empty, role: "floorgate_visitor"), "--socket", scratch.path("r.sock")])
+        let visitor = try await FloorgateProcess.run(["record", "serve", "--key", Self.serverKey(in: scratch), "--db", cluster.socketURL(empty, role: "floorgate_visitor"), "--socket", scratch.path("r.sock")])
         #expect(visitor.status == 1, "\(visitor.standardError)")
         let (_, _, granted) = try await Self.plantRecord(cluster)
-        let unprivileged = try await FloorgateProcess.run(["record", "serve", "--db", cluster.socketURL(granted, role: "floorgate_visitor"), "--socket", scratch.path("r.sock")])
+        let unprivileged = try await FloorgateProcess.run(["record", "serve", "--key", Self.serverKey(in: scratch), "--db", cluster.socketURL(granted, role: "floorgate_visitor"), "--socket", scratch.path("r.sock")])
         #expect(unprivileged.status == 1 && unprivileged.standardError.contains("privilege"), "\(unprivileged.standardError)")
 
         let nowhere = try await FloorgateProcess.run([
-            "record", "serve", "--db", "postgresql:///record?host=\(scratch.path("no-server"))&connect_timeout=2", "--socket", scratch.path("r.sock"),
+            "record", "serve", "--key", Self.serverKey(in: scratch), "--db", "postgresql:///record?host=\(scratch.path("no-server"))&connect_timeout=2", "--socket", scratch.path("r.sock"),
         ])
         #expect(nowhere.status == 1)
         #expect(nowhere.standardError.contains(scratch.path("no-server")), "\(nowhere.standardError)")
         let password = try await FloorgateProcess.run([
-            "record", "serve", "--db", "postgresql://\(Self.serverRole):wrong@127.0.0.1:\(cluster.port)/\(empty)?sslmode=disable",
+            "record", "serve", "--key", Self.serverKey(in: scratch), "--db", "postgresql://\(Self.serverRole):wrong@127.0.0.1:\(cluster.port)/\(empty)?sslmode=disable",
             "--socket", scratch.path("r.sock"),
         ])
         #expect(password.status == 1)
@@ -356,7 +363,7 @@ struct PlantRecordTests {
         let (owner, serverURL, database) = try await Self.plantRecord(cluster)
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let serve = ["record", "serve", "--db", serverURL, "--password-rounds", "1000", "--log-level", "error"]
+        let serve = ["record", "serve", "--key", try Self.serverKey(in: scratch), "--db", serverURL, "--password-rounds", "1000", "--log-level", "error"]
         let server = try FloorgateChild(serve + ["--socket", scratch.path("a.sock")])
         #expect(await server.firstLine()?.hasPrefix("listening on") == true)
         let client = RecordClient(socketPath: scratch.path("a.sock"))

@@ -220,9 +220,15 @@ func deskCall(_ method: RecordMethod, _ params: JSONValue) -> RecordCall {
 extension FloorgateChild {
     /// `floorgate record serve` on `database` (a SQLite path or a PostgreSQL URL) at `socket`,
     /// with the tests' low PBKDF2 work factor.
+    /// A PostgreSQL record's server gets a key of its own beside its socket.
     static func recordServer(_ database: String, socket: String, logLevel: String? = nil, environment: [String: String] = [:]) throws -> FloorgateChild {
-        try FloorgateChild(
-            ["record", "serve", "--db", database, "--socket", socket, "--password-rounds", "1000"] + (logLevel.map { ["--log-level", $0] } ?? []),
+        var key: [String] = []
+        if database.hasPrefix("postgresql:") {
+            _ = try RecordServerKey.create(path: socket + ".key")
+            key = ["--key", socket + ".key"]
+        }
+        return try FloorgateChild(
+            ["record", "serve", "--db", database, "--socket", socket, "--password-rounds", "1000"] + key + (logLevel.map { ["--log-level", $0] } ?? []),
             environment: environment)
     }
 }

@@ -174,22 +174,24 @@ final class PostgresBackend: RecordBackend {
         }
     }
 
-    /// The first protecting trigger that is gone, disabled or no longer refuses, named.
+    /// The first protecting trigger that is gone, disabled or not exactly the schema's, named.
     func protectionProblem(_ transaction: any RecordTransaction) async throws -> String? {
         let rows = try await transaction.rows(
             """
             SELECT t.tgname AS name, c.relname AS "table", t.tgenabled::text AS enabled, pg_get_triggerdef(t.oid) AS definition,
-                   p.proname AS function, p.prosrc AS source
+                   c.relnamespace::regnamespace::text AS namespace, p.proname AS function, p.prosrc AS source
             FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid
             WHERE NOT t.tgisinternal
             """, [])
         let triggers = Dictionary(rows.map { ($0["name"] as String? ?? "", $0) }, uniquingKeysWith: { first, _ in first })
+        func spaced(_ text: String) -> String { text.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
         for expected in RecordSchema.protectingTriggers {
             guard let trigger = triggers[expected.name], trigger["table"] as String? == expected.table,
-                  trigger["enabled"] as String? != "D",
-                  (trigger["definition"] as String? ?? "").uppercased().contains("BEFORE \(expected.operation)"),
+                  trigger["enabled"] as String? == "O",
+                  let definition = trigger["definition"] as String?, let namespace = trigger["namespace"] as String?,
+                  spaced(definition.replacingOccurrences(of: " ON \(namespace).", with: " ON ")) == spaced(PostgresSchema.triggerDefinitions[expected.name] ?? ""),
                   trigger["function"] as String? == "floorgate_refuse",
-                  (trigger["source"] as String? ?? "").contains("RAISE EXCEPTION")
+                  spaced(trigger["source"] as String? ?? "") == PostgresSchema.refusalBody
             else { return "trigger \(expected.name) is missing or changed: the record's rows are no longer protected" }
         }
         return nil

@@ -7,7 +7,7 @@ import RecordProtocol
 /// change it: `floorgate record migrate` does, under the database owner's role.
 enum PostgresSchema {
     /// The version this build of Floorgate reads and writes.
-    static let version: Int64 = 8
+    static let version: Int64 = 9
 
     /// The schema version a database holds; 0 for a database without the record's schema.
     static func installedVersion(_ transaction: any RecordTransaction) async throws(RecordStoreError) -> Int64 {
@@ -25,9 +25,13 @@ enum PostgresSchema {
             (1, version1.flatMap(statements)), (2, version2.flatMap(statements)), (3, version3.flatMap(statements)),
             (4, version4.flatMap(statements)), (5, version5.flatMap(statements)),
             (6, version6.flatMap(statements)), (7, version7.flatMap(statements)),
-            (8, version8.flatMap(statements)),
+            (8, version8.flatMap(statements)), (9, version9.flatMap(statements)),
         ]
     }
+
+    /// Version 9: audit entries signed by the server that wrote them; the servers' registered keys.
+    private static let version9 = appendOnlyVersion(
+        9, RecordSchema.auditSignatureColumns + [RecordSchema.serverKey(id: "BIGINT PRIMARY KEY", integer: "BIGINT")], tables: ["server_key"])
 
     /// Version 8: the record's notes on results' times (late, measured out of order).
     private static let version8 = appendOnlyVersion(8, [RecordSchema.resultTime(id: "BIGINT PRIMARY KEY", integer: "BIGINT")], tables: ["result_time"])
@@ -261,6 +265,40 @@ enum PostgresSchema {
     ] + RecordSchema.firstAppendOnlyTables.map(appendOnlyTriggers) + [
         "CREATE TABLE floorgate_schema (version BIGINT NOT NULL);\nINSERT INTO floorgate_schema VALUES (1);"
     ]
+
+    /// Every protecting trigger's definition by name, as PostgreSQL gives it back
+    /// (`pg_get_triggerdef`, its table unqualified): `verify` compares the database's triggers with
+    /// these, whole, so a trigger given a `WHEN` that never holds no longer matches.
+    static let triggerDefinitions: [String: String] = {
+        var definitions = [
+            "instruction_immutable": """
+                CREATE TRIGGER instruction_immutable BEFORE UPDATE ON instruction FOR EACH ROW WHEN (((old.status <> 'draft'::text) AND \
+                ((new.content IS DISTINCT FROM old.content) OR (new.revision IS DISTINCT FROM old.revision) OR \
+                (new.title IS DISTINCT FROM old.title) OR (new.part_id IS DISTINCT FROM old.part_id) OR \
+                (new.operation IS DISTINCT FROM old.operation) OR (new.approval_signature IS DISTINCT FROM old.approval_signature)))) \
+                EXECUTE FUNCTION floorgate_refuse('an approved instruction revision is immutable')
+                """,
+            "instruction_status_forward": """
+                CREATE TRIGGER instruction_status_forward BEFORE UPDATE OF status ON instruction FOR EACH ROW WHEN ((NOT \
+                (((old.status = 'draft'::text) AND (new.status = 'approved'::text)) OR ((old.status = 'approved'::text) AND \
+                (new.status = 'superseded'::text)) OR (old.status = new.status)))) \
+                EXECUTE FUNCTION floorgate_refuse('an instruction revision only moves draft → approved → superseded')
+                """,
+            "instruction_keep_approved": """
+                CREATE TRIGGER instruction_keep_approved BEFORE DELETE ON instruction FOR EACH ROW WHEN ((old.status <> 'draft'::text)) \
+                EXECUTE FUNCTION floorgate_refuse('an approved instruction revision is never deleted')
+                """,
+        ]
+        for table in RecordSchema.appendOnlyTables {
+            let refuse = "EXECUTE FUNCTION floorgate_refuse"
+            definitions["\(table)_no_update"] = "CREATE TRIGGER \(table)_no_update BEFORE UPDATE ON \(table) FOR EACH ROW \(refuse)('\(table) rows are never changed: record a correction instead')"
+            definitions["\(table)_no_delete"] = "CREATE TRIGGER \(table)_no_delete BEFORE DELETE ON \(table) FOR EACH ROW \(refuse)('\(table) rows are never deleted')"
+        }
+        return definitions
+    }()
+
+    /// The body of `floorgate_refuse`, which every protecting trigger runs, white space made single spaces.
+    static let refusalBody = "BEGIN RAISE EXCEPTION USING ERRCODE = 'integrity_constraint_violation', MESSAGE = TG_ARGV[0]; END"
 
     /// The triggers that refuse changing, deleting or truncating the rows of `table`.
     private static func appendOnlyTriggers(_ table: String) -> String {

@@ -9,11 +9,11 @@ enum RecordSchema {
         "user", "part", "instruction", "work_order", "unit_serial", "build", "result", "signature",
         "step_completion", "nonconformance", "nc_disposition", "redline", "redline_ack", "station_route",
         "spc_limits", "media", "calibration", "part_identifier", "component_use", "tightening",
-        "result_time",
+        "result_time", "server_key",
     ]
 
     /// Tables that only ever grow: triggers refuse UPDATE and DELETE on them.
-    static let appendOnlyTables = firstAppendOnlyTables + ["station_route", "spc_limits", "media", "media_content", "calibration", "part_identifier", "component_use", "tightening", "result_time"]
+    static let appendOnlyTables = firstAppendOnlyTables + ["station_route", "spc_limits", "media", "media_content", "calibration", "part_identifier", "component_use", "tightening", "result_time", "server_key"]
 
     /// The append-only tables of the first schema, whose triggers its first migration creates
     /// (a migration, once released, never changes).
@@ -168,4 +168,23 @@ enum RecordSchema {
         );
         """
     }
+
+    /// The record servers' public keys, each registered by an admin's signature: the keys whose
+    /// signatures on audit entries `verify --keys` accepts (`floorgate record keys export`).
+    static func serverKey(id: String, integer: String) -> String {
+        """
+        CREATE TABLE server_key (
+            id \(id),
+            key_id TEXT NOT NULL UNIQUE,
+            public_key TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            signature_id \(integer) NOT NULL REFERENCES signature(id),
+            registered_at TEXT NOT NULL
+        );
+        """
+    }
+
+    /// What each audit entry gains once servers sign them: the signing key's id and the
+    /// signature (NULL on entries written before).
+    static let auditSignatureColumns = ["ALTER TABLE audit ADD COLUMN key_id TEXT;", "ALTER TABLE audit ADD COLUMN signature TEXT;"]
 }

@@ -73,7 +73,7 @@ final class SQLiteBackend: RecordBackend {
         return value
     }
 
-    /// A trigger counts when it is on its table, fires before the statement it guards and aborts it.
+    /// A trigger counts when its whole definition is the schema's, but for white space and case.
     func protectionProblem(_ transaction: any RecordTransaction) async throws -> String? {
         let definitions = Dictionary(
             try await transaction.rows("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'").map { row in
@@ -81,8 +81,7 @@ final class SQLiteBackend: RecordBackend {
             }, uniquingKeysWith: { first, _ in first })
         for trigger in RecordSchema.protectingTriggers {
             guard let definition = definitions[trigger.name], definition.table == trigger.table,
-                  definition.sql.contains("BEFORE \(trigger.operation)"), definition.sql.contains("ON \(trigger.table.uppercased())"),
-                  definition.sql.contains("RAISE(ABORT")
+                  let expected = SQLiteSchema.triggerDefinitions[trigger.name], definition.sql == Self.normalized(expected)
             else { return "trigger \(trigger.name) is missing or changed: the record's rows are no longer protected" }
         }
         return nil

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import RecordProtocol
 
@@ -40,19 +41,7 @@ enum SQLiteSchema {
                     );
                     CREATE UNIQUE INDEX instruction_one_effective ON instruction (part_id, operation)
                         WHERE status = 'approved';
-                    CREATE TRIGGER instruction_immutable BEFORE UPDATE ON instruction
-                    WHEN OLD.status <> 'draft' AND (
-                        NEW.content IS NOT OLD.content OR NEW.revision IS NOT OLD.revision
-                        OR NEW.title IS NOT OLD.title OR NEW.part_id IS NOT OLD.part_id
-                        OR NEW.operation IS NOT OLD.operation OR NEW.approval_signature IS NOT OLD.approval_signature)
-                    BEGIN SELECT RAISE(ABORT, 'an approved instruction revision is immutable'); END;
-                    CREATE TRIGGER instruction_status_forward BEFORE UPDATE OF status ON instruction
-                    WHEN NOT ((OLD.status = 'draft' AND NEW.status = 'approved')
-                        OR (OLD.status = 'approved' AND NEW.status = 'superseded')
-                        OR OLD.status = NEW.status)
-                    BEGIN SELECT RAISE(ABORT, 'an instruction revision only moves draft → approved → superseded'); END;
-                    CREATE TRIGGER instruction_keep_approved BEFORE DELETE ON instruction WHEN OLD.status <> 'draft'
-                    BEGIN SELECT RAISE(ABORT, 'an approved instruction revision is never deleted'); END;
+                    \(instructionTriggers)
                     """)
         }
         migrator.registerMigration("2 work orders and builds") { db in
@@ -243,8 +232,44 @@ enum SQLiteSchema {
         migrator.registerMigration("12 result times") { db in
             try appendOnly(db, [RecordSchema.resultTime(id: integers.id, integer: integers.integer)], tables: ["result_time"])
         }
+        migrator.registerMigration("13 signed audit entries") { db in
+            try appendOnly(
+                db, RecordSchema.auditSignatureColumns + [RecordSchema.serverKey(id: integers.id, integer: integers.integer)], tables: ["server_key"])
+        }
         return migrator
     }
+
+    /// The triggers that keep an approved instruction revision as it was approved (first schema).
+    private static let instructionTriggers = """
+        CREATE TRIGGER instruction_immutable BEFORE UPDATE ON instruction
+        WHEN OLD.status <> 'draft' AND (
+            NEW.content IS NOT OLD.content OR NEW.revision IS NOT OLD.revision
+            OR NEW.title IS NOT OLD.title OR NEW.part_id IS NOT OLD.part_id
+            OR NEW.operation IS NOT OLD.operation OR NEW.approval_signature IS NOT OLD.approval_signature)
+        BEGIN SELECT RAISE(ABORT, 'an approved instruction revision is immutable'); END;
+        CREATE TRIGGER instruction_status_forward BEFORE UPDATE OF status ON instruction
+        WHEN NOT ((OLD.status = 'draft' AND NEW.status = 'approved')
+            OR (OLD.status = 'approved' AND NEW.status = 'superseded')
+            OR OLD.status = NEW.status)
+        BEGIN SELECT RAISE(ABORT, 'an instruction revision only moves draft → approved → superseded'); END;
+        CREATE TRIGGER instruction_keep_approved BEFORE DELETE ON instruction WHEN OLD.status <> 'draft'
+        BEGIN SELECT RAISE(ABORT, 'an approved instruction revision is never deleted'); END;
+        """
+
+    /// Every protecting trigger's definition by name, as the schema created it: `verify` compares
+    /// the file's triggers with these, whole (a trigger weakened with a `WHEN 0` no longer matches).
+    static let triggerDefinitions: [String: String] = {
+        let scripts = [instructionTriggers] + RecordSchema.appendOnlyTables.map(appendOnlyTriggers)
+        var definitions: [String: String] = [:]
+        for script in scripts {
+            for statement in script.components(separatedBy: "END;") where statement.contains("CREATE TRIGGER") {
+                let text = statement.trimmingCharacters(in: .whitespacesAndNewlines) + " END"
+                let name = text.split(whereSeparator: \.isWhitespace)[2]
+                definitions[String(name)] = text
+            }
+        }
+        return definitions
+    }()
 
     /// Runs `ddl`, then makes `tables` append-only.
     private static func appendOnly(_ db: Database, _ ddl: [String], tables: [String]) throws {
