@@ -47,6 +47,7 @@ public struct RecordMethod: RawRepresentable, Hashable, Sendable, Comparable, Ex
     public static let traceUnit: RecordMethod = "trace.unit"
     public static let serverKeyRegister: RecordMethod = "server_key.register"
     public static let serverKeyList: RecordMethod = "server_key.list"
+    public static let auditList: RecordMethod = "audit.list"
     /// Asks for the record's notifications on this connection; answered by the socket itself.
     public static let subscribe: RecordMethod = "subscribe"
 

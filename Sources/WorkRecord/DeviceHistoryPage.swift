@@ -140,7 +140,7 @@ public enum DeviceHistoryPage {
 }
 
 /// HTML built with every piece of record data escaped.
-private struct PageBuilder {
+struct PageBuilder {
     var text = ""
 
     mutating func raw(_ html: String) { text += html }

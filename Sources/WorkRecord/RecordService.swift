@@ -336,6 +336,7 @@ extension RecordService {
         .routeSet: MethodHandler(signing: .always, run: RouteMethods.set),
         .serverKeyRegister: MethodHandler(signing: .always, run: ServerKeyMethods.register),
         .serverKeyList: MethodHandler(run: ServerKeyMethods.list),
+        .auditList: MethodHandler(run: AuditMethods.list),
         .spcGet: MethodHandler(run: SPCMethods.get),
         .spcFreeze: MethodHandler(signing: .always, run: SPCMethods.freeze),
         .mediaPut: MethodHandler(run: MediaMethods.put),

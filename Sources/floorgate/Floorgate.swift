@@ -37,7 +37,7 @@ struct Floorgate: ParsableCommand {
         version: FloorgateVersion.current,
         subcommands: [
             DecodeCommand.self, BarcodeCommand.self, SimulateCommand.self, CollectCommand.self, RecordCommand.self, BuildCommand.self, DHRCommand.self,
-            VerifyCommand.self, SPCCommand.self, TraceCommand.self, ProfilesCommand.self, GatewayCommand.self, StatusCommand.self, DemoCommand.self, DevicesCommand.self, UdevRuleCommand.self,
+            VerifyCommand.self, AuditCommand.self, SPCCommand.self, TraceCommand.self, ProfilesCommand.self, GatewayCommand.self, StatusCommand.self, DemoCommand.self, DevicesCommand.self, UdevRuleCommand.self,
         ]
     )
 }
