@@ -52,7 +52,7 @@ struct StationRecord: Sendable {
     static let tables = [
         "user", "part", "instruction", "redline", "work_order", "unit_serial", "build", "signature", "result", "nonconformance",
         "step_completion", "nc_disposition", "redline_ack", "calibration", "part_identifier", "component_use",
-        "tightening", "result_time",
+        "tightening", "result_time", "redline_draft",
     ]
 
     let path: String
@@ -150,6 +150,12 @@ private final class Mover {
         }
         for note in source.all("result_time") {
             try await copy("result_time", note, references: ["result_id": result, "measured_before": result])
+        }
+        // A moved redline's draft: who wrote it and why, beside the approval that made it effective.
+        for draft in source.all("redline_draft") where ids["instruction"]?[draft["instruction_id"]] != nil {
+            let revision = try await instruction(draft["instruction_id"])
+            guard try await existing("SELECT id FROM redline_draft WHERE instruction_id = ?", revision) == nil else { continue }
+            try await copy("redline_draft", draft, references: ["instruction_id": instruction, "from_instruction": instruction, "signature_id": signature])
         }
         for identifier in source.all("part_identifier") { try await partIdentifier(identifier) }
         for entry in source.all("calibration") { _ = try await calibration(entry["id"]) }

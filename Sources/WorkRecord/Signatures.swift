@@ -164,8 +164,6 @@ struct Signer {
             roles: (user["roles"] as String).split(separator: ",").map(String.init), clearedFailures: failed > 0 || lockedUntil > 0)
     }
 
-    /// Records the authenticated signer's signature on a record, if they hold `role`.
-    @discardableResult
     /// Refuses the signer of an approval who performed what it approves: `performers` are the
     /// logins that did (`what` says it in words, for the message).
     func requireIndependence(_ input: SignatureInput, from performers: Set<String>, what: String) throws(WorkRecordError) {
@@ -173,6 +171,8 @@ struct Signer {
         throw WorkRecordError(.separationOfDuties, "'\(input.login)' \(what): another user signs its approval")
     }
 
+    /// Records the authenticated signer's signature on a record, if they hold `role`.
+    @discardableResult
     func sign(
         _ input: SignatureInput, role: Role, meaning: SignatureMeaning, recordType: String, recordID: Int64, subject: String
     ) async throws -> Signed {

@@ -343,11 +343,15 @@ final class DemoPlay: Sendable {
         send(scanner, DemoScenario.Board.label())
         try await completeStep("20", client: client, buildID: buildID)
 
-        try await narrate("Engineering publishes a redline: the cover screws need more clamp load (revision B)")
-        let redline = try await call(client, .redlinePublish, [
+        try await narrate("Engineering drafts a redline: the cover screws need more clamp load (revision B)")
+        _ = try await call(client, .redlinePublish, [
             "part": "HX-200", "part_revision": "C", "operation": "010", "new_revision": "B",
             "reason": "ECO-512: new gasket needs more clamp load", "steps": DemoScenario.steps(coverScrewLower: "1.15", pictures: try await putDrawings(client, revisionB: true)),
             "signature": signature("eric", "bench-eric-1"),
+        ])
+        try await narrate("Ada Approver approves the redline: revision B takes effect and the open build is told")
+        let redline = try await call(client, .instructionApprove, [
+            "part": "HX-200", "part_revision": "C", "operation": "010", "revision": "B", "signature": signature("ada", "bench-ada-1"),
         ])
         try await waitForBuild(client) { !($0["pending_redline"]?.isNull ?? true) }
         // The redline locks the tool; it is commanded again under revision B once the redline is

@@ -386,11 +386,20 @@ struct RecordApproveCommand: AsyncParsableCommand, PrintsJSON {
 struct RecordRedlineCommand: AsyncParsableCommand, PrintsJSON {
     static let configuration = CommandConfiguration(
         commandName: "redline",
-        abstract: "Publish a change to the effective revision at once (engineer's signature); open builds must acknowledge it.",
+        abstract: "Draft a change to the effective revision (engineer's signature); it takes effect when an approver approves it.",
         discussion: """
             --steps names a JSON file holding the new revision's complete `steps` array (the same \
             form as in an import file). Steps keep their keys across revisions, so completed \
             steps keep their results under the revision they were performed on.
+
+            The redline is a draft revision with its reason until an approver who did not write \
+            it approves it (`floorgate record approve --revision NEW`); then it is the effective \
+            revision, and every open build on the one it changes is told and must acknowledge it.
+
+            Example:
+              floorgate record redline --part HX-200 --part-revision C --operation 010 \
+                  --new-revision B --why "ECO-512: more clamp load" --steps steps-b.json --user eric
+              floorgate record approve --part HX-200 --part-revision C --operation 010 --revision B --user ada
             """
     )
 

@@ -281,9 +281,14 @@ struct StationPageTests {
         let stepsA = (example["instructions"]?.arrayValue?.first?["steps"] ?? .null).text
         let stepsB = try JSONValue(parsing: Array(stepsA.replacingOccurrences(of: #""plus":"0.020""#, with: #""plus":"0.030""#)
             .replacingOccurrences(of: "at two places", with: "at three places").utf8))
-        let redline = try await station.harness.client().call("redline.publish", [
+        _ = try await station.harness.client().call("redline.publish", [
             "part": "HX-200", "part_revision": "C", "operation": "010", "new_revision": "B", "reason": "ECO-9: wider bore",
             "steps": stepsB, "signature": ["user": "eric", "password": "bench-eric-1"], "idempotency_key": .string(UUIDv7.make()),
+        ])
+        // The redline takes effect once an approver approves it.
+        let redline = try await station.harness.client().call("instruction.approve", [
+            "part": "HX-200", "part_revision": "C", "operation": "010", "revision": "B",
+            "signature": ["user": "ada", "password": "bench-ada-1"], "idempotency_key": .string(UUIDv7.make()),
         ])
         try await station.harness.eventually("the redline prompt") { try await HTTP.get(port: station.port, "/").body.contains("id=\"redline-prompt\"") }
         let prompt = try await HTTP.get(port: station.port, "/").body

@@ -88,9 +88,12 @@ struct EdgeRuleTests {
         for _ in 0..<4 { _ = try await client.call("result.record", reading(build: buildID, "1.2", unit: "N.m", kind: "torque", device: "torque")) }
         _ = try await client.call("step.complete", withKey(["build_id": .integer(buildID), "signature": signature("olga")]))
         _ = try await client.call("build.close", withKey(["build_id": .integer(buildID), "signature": signature("quinn")]))
-        let redline = try await client.call("redline.publish", withKey([
+        _ = try await client.call("redline.publish", withKey([
             "part": "HX-200", "part_revision": "C", "operation": "010", "new_revision": "B", "reason": "ECO-9", "steps": steps,
             "signature": signature("eric"),
+        ]))
+        let redline = try await client.call("instruction.approve", withKey([
+            "part": "HX-200", "part_revision": "C", "operation": "010", "revision": "B", "signature": signature("ada"),
         ]))
         #expect(redline["affected_builds"] == [])
         #expect(try await client.call("build.get", ["build_id": .integer(buildID)])["pending_redline"] == .null)

@@ -77,12 +77,20 @@ struct LifecycleTests {
             "key": "30", "title": "Torque cover screws", "text": "New gasket: tighten to 1.25 N·m.",
             "points": [["name": "cover screws", "kind": "torque", "unit": "N.m", "lower": "1.20", "upper": "1.30", "count": 4]],
         ]
-        let redline = try await client.call(
+        let draft = try await client.call(
             "redline.publish",
             withKey([
                 "part": "HX-200", "part_revision": "C", "operation": "010", "new_revision": "B",
                 "reason": "ECO-512: new gasket needs more clamp load", "steps": .array(steps), "signature": signature("eric"),
             ]))
+        // A draft until an approver who did not write it approves it: the build goes on as it was.
+        #expect(draft["status"] == "draft" && draft["redline_id"] == nil)
+        #expect(try await client.call("build.get", ["build_id": .integer(buildID)])["pending_redline"] == .null)
+        let approveB = withKey(["part": "HX-200", "part_revision": "C", "operation": "010", "revision": "B", "signature": signature("eric")])
+        #expect(await recordError { _ = try await client.call("instruction.approve", approveB) } == .roleNotPermitted)
+        let redline = try await client.call(
+            "instruction.approve", withKey(["part": "HX-200", "part_revision": "C", "operation": "010", "revision": "B", "signature": signature("ada")]))
+        #expect(redline["status"] == "approved" && redline["revision"] == "B")
         let redlineID = try #require(redline["redline_id"]?.integerValue)
         #expect(redline["affected_builds"] == [.integer(buildID)])
         let published = try #require(await watcher.nextNotification(named: "redline.published"))

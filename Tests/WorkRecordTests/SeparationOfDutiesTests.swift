@@ -53,4 +53,40 @@ struct SeparationOfDutiesTests {
         #expect(closed["status"] == "complete")
         try await harness.stop()
     }
+
+    @Test("a redline is a draft until an approver who did not write it approves it; then open builds are told; a draft of a revision no longer effective is refused", arguments: RecordHarness.backends)
+    func redlineApproval(_ backend: RecordBackendKind) async throws {
+        let (harness, client) = try await RecordHarness.approvedExample(backend)
+        _ = try await client.call("record.import", withKey([
+            "users": [["login": "eve", "name": "Eve Engineer-Approver", "roles": ["engineer", "approver"], "password": "bench-eve-1"]],
+            "signature": signature("root-admin"),
+        ]))
+        let open = try await client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
+        let build = try #require(open["build_id"]?.integerValue)
+        let steps = try #require(try RecordHarness.exampleImport["instructions"]?.arrayValue?.first?["steps"])
+        func publish(_ revision: String) -> JSONValue {
+            withKey([
+                "part": "HX-200", "part_revision": "C", "operation": "010", "new_revision": .string(revision), "reason": "ECO-11",
+                "steps": steps, "signature": signature("eve", password: "bench-eve-1"),
+            ])
+        }
+        func approve(_ revision: String, by signer: JSONValue) -> JSONValue {
+            withKey(["part": "HX-200", "part_revision": "C", "operation": "010", "revision": .string(revision), "signature": signer])
+        }
+        let draft = try await client.call("redline.publish", publish("B"))
+        #expect(draft["status"] == "draft")
+        _ = try await client.call("redline.publish", publish("C"))
+        #expect(try await client.call("build.get", ["build_id": .integer(build)])["pending_redline"] == .null, "a draft tells no build")
+        #expect(try await client.call("instruction.get", ["part": "HX-200", "part_revision": "C", "operation": "010"])["revision"] == "A")
+
+        #expect(await recordError { _ = try await client.call("instruction.approve", approve("B", by: signature("eve", password: "bench-eve-1"))) } == .separationOfDuties)
+        #expect(try await client.call("instruction.get", ["part": "HX-200", "part_revision": "C", "operation": "010"])["revision"] == "A", "nothing changed")
+        let approved = try await client.call("instruction.approve", approve("B", by: signature("ada")))
+        #expect(approved["revision"] == "B" && approved["affected_builds"] == [.integer(build)] && approved["redline_id"]?.integerValue != nil)
+        #expect(try await client.call("build.get", ["build_id": .integer(build)])["pending_redline"]?["to_revision"] == "B")
+        // C was drafted from A, which B has replaced.
+        #expect(await recordError { _ = try await client.call("instruction.approve", approve("C", by: signature("ada"))) } == .invalidState)
+        try await harness.stop()
+        #expect(try await harness.verifyFile().problem == nil)
+    }
 }

@@ -132,6 +132,9 @@ struct StepPictureTests {
             "steps": steps([["hash": drawing["hash"] ?? .null, "caption": "bore gauge position, drawn"]]), "signature": signature("eric"),
         ]))
         #expect(redline["revision"] == "B")
+        _ = try await client.call("instruction.approve", withKey([
+            "part": "HX-200", "part_revision": "C", "operation": "030", "revision": "B", "signature": signature("ada"),
+        ]))
         let changes = try await client.call("build.get", ["serial": "PIC-1"])["pending_redline"]?["changes"]?["steps"]?.arrayValue?.first?["pictures"]
         #expect(changes == [
             ["hash": .string(hash), "caption": "bore gauge position", "change": "removed"],

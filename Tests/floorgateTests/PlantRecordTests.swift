@@ -127,6 +127,9 @@ struct PlantRecordTests {
                         "points": [["name": "cover screw", "kind": "torque", "unit": "N.m", "nominal": "4.0", "minus": "0.2", "plus": "0.2", "count": 4]],
                     ]],
                 ]))
+                _ = try await desk.perform(deskCall("instruction.approve", [
+                    "part": "HX-200", "part_revision": "C", "operation": "010", "revision": "B", "signature": ["user": "ada", "password": "bench-ada-1"],
+                ]))
                 published.state.withLock { $0 = .now }
                 }
                 return 0
@@ -227,7 +230,7 @@ struct PlantRecordTests {
         // the frozen control limits and step pictures (4), the calibration register (5) and genealogy (6).
         try await cluster.psql(
             database,
-            "DROP TABLE server_key; ALTER TABLE audit DROP COLUMN key_id; ALTER TABLE audit DROP COLUMN signature; DROP TABLE result_time; DROP TABLE tightening; DROP TABLE component_use; DROP TABLE part_identifier; DROP TABLE calibration; DROP INDEX result_by_device; DROP TABLE spc_limits; DROP TABLE media; DROP TABLE media_content; DROP TABLE station_route; ALTER TABLE idempotency DROP COLUMN digest; UPDATE floorgate_schema SET version = 1")
+            "DROP TABLE redline_draft; DROP TABLE server_key; ALTER TABLE audit DROP COLUMN key_id; ALTER TABLE audit DROP COLUMN signature; DROP TABLE result_time; DROP TABLE tightening; DROP TABLE component_use; DROP TABLE part_identifier; DROP TABLE calibration; DROP INDEX result_by_device; DROP TABLE spc_limits; DROP TABLE media; DROP TABLE media_content; DROP TABLE station_route; ALTER TABLE idempotency DROP COLUMN digest; UPDATE floorgate_schema SET version = 1")
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let refused = try await FloorgateProcess.run(["record", "serve", "--key", Self.serverKey(in: scratch), "--db", serverURL, "--socket", scratch.path("r.sock")])

@@ -107,7 +107,13 @@ struct RecordCommandTests {
         let redline = try await run(
             ["record", "redline"] + instruction + ["--new-revision", "B", "--why", "ECO-7: new gasket", "--steps", steps, "--user", "eric"],
             password: "bench-eric-1")
-        #expect(redline["revision"] == "B" && redline["affected_builds"] == [.integer(buildID)])
+        #expect(redline["revision"] == "B" && redline["status"] == "draft")
+        // The redline takes effect once the approver approves its revision; the author may not.
+        let approve = ["record", "approve"] + instruction + ["--revision", "B"]
+        let byAuthor = try await FloorgateProcess.run(approve + ["--user", "eric"] + db, input: Array("bench-eric-1\n".utf8))
+        #expect(byAuthor.status == 1 && byAuthor.standardError.contains("approver role"), "\(byAuthor.standardError)")
+        let approved = try await run(approve + ["--user", "ada"], password: "bench-ada-1")
+        #expect(approved["status"] == "approved" && approved["affected_builds"] == [.integer(buildID)])
         let difference = try await run(["record", "diff"] + instruction + ["--from", "A", "--to", "B", "--json"])
         #expect(difference["part"] == "HX-200" && difference["operation"] == "010" && difference["from"] == "A" && difference["to"] == "B")
         #expect(difference["steps"] == [[

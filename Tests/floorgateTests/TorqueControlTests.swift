@@ -195,9 +195,12 @@ struct TorqueControlTests {
         try await station.waitForTool("ready: program 3, 0 of 2")
         station.controller.child.send("trigger")
         try await station.waitForTightenings(1)
-        let redline = try await station.client.call("redline.publish", keyed([
+        _ = try await station.client.call("redline.publish", keyed([
             "part": "P-9", "part_revision": "A", "operation": "010", "new_revision": "B", "reason": "ECO-9: more clamp load",
             "steps": Self.steps(pset: "3", lower: "1.15"), "signature": ["user": "eric", "password": "bench-eric-1"],
+        ]))
+        let redline = try await station.client.call("instruction.approve", keyed([
+            "part": "P-9", "part_revision": "A", "operation": "010", "revision": "B", "signature": ["user": "ada", "password": "bench-ada-1"],
         ]))
         try await station.waitForTool("locked: redline to revision B waits for acknowledgement")
         station.controller.child.send("trigger")

@@ -169,6 +169,9 @@ enum InstructionMethods {
         guard row["status"] as String == "draft" else {
             throw WorkRecordError(.invalidState, "instruction revision \(row["revision"] as String) is \(row["status"] as String), not a draft")
         }
+        if let draft = try await RedlineMethods.draft(of: id, context.transaction) {
+            return try await RedlineMethods.approve(row, draft: draft, signed: signed, context)
+        }
         // Builds running on the effective revision must be told of a change and acknowledge it:
         // that is a redline, not a plain approval.
         let running = try await context.transaction.integer(
@@ -179,7 +182,7 @@ enum InstructionMethods {
         guard running == 0 else {
             throw WorkRecordError(
                 .invalidState,
-                "\(running) open builds run on the effective revision of operation \(row["operation"] as String); publish the change with redline.publish so they acknowledge it")
+                "\(running) open builds run on the effective revision of operation \(row["operation"] as String); publish the change with redline.publish so they acknowledge it once approved")
         }
         try await makeEffective(id, partID: row["part_id"], operation: row["operation"], signatureID: signed.id, context)
         let approved = try await context.transaction.row("SELECT * FROM instruction WHERE id = ?", id) ?? row

@@ -79,11 +79,11 @@ enum NonconformanceMethods {
     }
 }
 
-/// `redline.publish` and `redline.acknowledge`.
+/// `redline.publish` and `redline.acknowledge`, and the approval that makes a redline effective.
 enum RedlineMethods {
-    /// An engineer publishes a change to the effective approved revision: the change becomes a
-    /// new approved revision at once (signed "approved"), and every open build on the old one
-    /// is told (`redline.published`) and must acknowledge before its next step completes.
+    /// An engineer publishes a change to the effective approved revision as a draft revision
+    /// with its reason (signed "performed"). Nothing changes for the builds until an approver
+    /// who did not write it approves the draft (`instruction.approve`, ``approve(_:draft:signed:_:)``).
     static func publish(_ context: MethodContext) async throws -> RecordOutcome {
         let signature = try SignatureInput(context.params)
         let params = context.params
@@ -98,7 +98,7 @@ enum RedlineMethods {
         let reason = try params.string("reason")
         // Sign before writing anything: a rejected signature keeps only its failed-attempt count.
         let signed = try await context.signer.sign(
-            signature, role: .engineer, meaning: .approved, recordType: "instruction", recordID: currentID,
+            signature, role: .engineer, meaning: .performed, recordType: "instruction", recordID: currentID,
             subject: "redline of revision \(current["revision"] as String) to \(newRevision): \(reason)")
         let newID = try await context.writer.insert(
             "instruction",
@@ -107,33 +107,65 @@ enum RedlineMethods {
                 "title": try params.optionalString("title") ?? current["title"] as String, "content": content.json.text,
                 "status": "draft", "based_on": currentID, "created_at": RecordClock.timestamp(),
             ], action: "redline.draft")
-        try await InstructionMethods.makeEffective(
-            newID, partID: current["part_id"], operation: current["operation"], signatureID: signed.id, context)
+        let draftID = try await context.writer.insert(
+            "redline_draft",
+            ["instruction_id": newID, "from_instruction": currentID, "reason": reason, "signature_id": signed.id, "drafted_at": signed.signedAt],
+            action: "redline.publish")
+        return RecordOutcome([
+            "redline_draft_id": .integer(draftID), "instruction_id": .integer(newID), "revision": .string(newRevision), "status": "draft",
+            "signature_id": .integer(signed.id),
+        ])
+    }
+
+    /// The redline draft whose revision is instruction `id`, if it is one.
+    static func draft(of id: Int64, _ transaction: any RecordTransaction) async throws -> RecordRow? {
+        try await transaction.row(
+            """
+            SELECT d.id, d.from_instruction, d.reason, i.revision AS from_revision, u.login AS author
+            FROM redline_draft d JOIN instruction i ON i.id = d.from_instruction
+            JOIN signature s ON s.id = d.signature_id JOIN "user" u ON u.id = s.user_id
+            WHERE d.instruction_id = ?
+            """, id)
+    }
+
+    /// An approver's approval (`signed`) of a redline's draft revision `instruction`: it becomes
+    /// the effective revision, the redline is published, and every open build on the revision it
+    /// changes is told (`redline.published`) and must acknowledge before its next step completes.
+    static func approve(
+        _ instruction: RecordRow, draft: RecordRow, signed: Signer.Signed, _ context: MethodContext
+    ) async throws -> RecordOutcome {
+        let newID: Int64 = instruction["id"], fromID: Int64 = draft["from_instruction"]
+        let reason: String = draft["reason"], fromRevision: String = draft["from_revision"], newRevision: String = instruction["revision"]
+        try context.signer.requireIndependence(try SignatureInput(context.params), from: [draft["author"]], what: "wrote redline \(fromRevision) → \(newRevision)")
+        guard try await context.transaction.row("SELECT status FROM instruction WHERE id = ?", fromID)?["status"] == "approved" else {
+            throw WorkRecordError(
+                .invalidState, "redline \(fromRevision) → \(newRevision) changes revision \(fromRevision), which is no longer the effective one: draft it again from that one")
+        }
+        try await InstructionMethods.makeEffective(newID, partID: instruction["part_id"], operation: instruction["operation"], signatureID: signed.id, context)
         let redlineID = try await context.writer.insert(
             "redline",
-            [
-                "from_instruction": currentID, "to_instruction": newID, "reason": reason, "signature_id": signed.id,
-                "published_at": signed.signedAt,
-            ], action: "redline.publish")
+            ["from_instruction": fromID, "to_instruction": newID, "reason": reason, "signature_id": signed.id, "published_at": signed.signedAt],
+            action: "redline.approve")
         let builds = try await context.transaction.rows(
             """
             SELECT build.id, build.station, unit_serial.serial FROM build JOIN unit_serial ON unit_serial.id = build.serial_id
             WHERE build.instruction_id = ? AND build.status = 'open' ORDER BY build.id
-            """, currentID)
+            """, fromID)
         let notifications = builds.map { build in
             RecordNotification(
                 method: RecordNotification.redlinePublished,
                 params: [
                     "redline_id": .integer(redlineID), "build_id": .integer(build["id"]), "serial": .string(build["serial"]),
-                    "station": .string(build["station"]), "from_revision": .string(current["revision"]),
+                    "station": .string(build["station"]), "from_revision": .string(fromRevision),
                     "to_revision": .string(newRevision), "reason": .string(reason),
                 ])
         }
-        return RecordOutcome(
-            [
-                "redline_id": .integer(redlineID), "instruction_id": .integer(newID), "revision": .string(newRevision),
-                "signature_id": .integer(signed.id), "affected_builds": .array(builds.map { .integer($0["id"]) }),
-            ], notifications: notifications)
+        let approved = try await context.transaction.row("SELECT * FROM instruction WHERE id = ?", newID) ?? instruction
+        guard case .object(var answer) = InstructionMethods.json(approved, content: try await context.service.content(ofInstruction: newID, context.transaction))
+        else { throw WorkRecordError(.internalError, "the approved revision gave no view") }
+        answer["redline_id"] = .integer(redlineID)
+        answer["affected_builds"] = .array(builds.map { .integer($0["id"]) })
+        return RecordOutcome(.object(answer), notifications: notifications)
     }
 
     /// The operator acknowledges a redline (signed "reviewed"); the build continues on the new

@@ -9,11 +9,11 @@ enum RecordSchema {
         "user", "part", "instruction", "work_order", "unit_serial", "build", "result", "signature",
         "step_completion", "nonconformance", "nc_disposition", "redline", "redline_ack", "station_route",
         "spc_limits", "media", "calibration", "part_identifier", "component_use", "tightening",
-        "result_time", "server_key",
+        "result_time", "server_key", "redline_draft",
     ]
 
     /// Tables that only ever grow: triggers refuse UPDATE and DELETE on them.
-    static let appendOnlyTables = firstAppendOnlyTables + ["station_route", "spc_limits", "media", "media_content", "calibration", "part_identifier", "component_use", "tightening", "result_time", "server_key"]
+    static let appendOnlyTables = firstAppendOnlyTables + ["station_route", "spc_limits", "media", "media_content", "calibration", "part_identifier", "component_use", "tightening", "result_time", "server_key", "redline_draft"]
 
     /// The append-only tables of the first schema, whose triggers its first migration creates
     /// (a migration, once released, never changes).
@@ -187,4 +187,20 @@ enum RecordSchema {
     /// What each audit entry gains once servers sign them: the signing key's id and the
     /// signature (NULL on entries written before).
     static let auditSignatureColumns = ["ALTER TABLE audit ADD COLUMN key_id TEXT;", "ALTER TABLE audit ADD COLUMN signature TEXT;"]
+
+    /// A redline waiting for its approval: the draft revision an engineer made of the effective
+    /// one, why, and the engineer's signature. It takes effect (a `redline` row, builds told)
+    /// only when an approver who did not write it approves the draft revision.
+    static func redlineDraft(id: String, integer: String) -> String {
+        """
+        CREATE TABLE redline_draft (
+            id \(id),
+            instruction_id \(integer) NOT NULL UNIQUE REFERENCES instruction(id),
+            from_instruction \(integer) NOT NULL REFERENCES instruction(id),
+            reason TEXT NOT NULL,
+            signature_id \(integer) NOT NULL REFERENCES signature(id),
+            drafted_at TEXT NOT NULL
+        );
+        """
+    }
 }

@@ -236,6 +236,9 @@ enum SQLiteSchema {
             try appendOnly(
                 db, RecordSchema.auditSignatureColumns + [RecordSchema.serverKey(id: integers.id, integer: integers.integer)], tables: ["server_key"])
         }
+        migrator.registerMigration("14 redlines approved before they take effect") { db in
+            try appendOnly(db, [RecordSchema.redlineDraft(id: integers.id, integer: integers.integer)], tables: ["redline_draft"])
+        }
         return migrator
     }
 
