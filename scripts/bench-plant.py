@@ -77,8 +77,14 @@ def start_servers(database, count, scratch):
     servers, sockets = [], []
     for n in range(count):
         path = os.path.join(scratch, f"station-{n}.sock")
+        key = []
+        if database.startswith("postgresql:"):
+            # Each server of a plant record signs its audit entries with a key of its own.
+            key = ["--key", path + ".key"]
+            if not os.path.exists(path + ".key"):
+                subprocess.run([FLOORGATE, "record", "init", "--key", path + ".key"], check=True, capture_output=True)
         server = subprocess.Popen([FLOORGATE, "record", "serve", "--db", database, "--socket", path, "--password-rounds", "1000",
-                                   "--log-level", "error"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                                   "--log-level", "error"] + key, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         if not server.stdout.readline().startswith(b"listening on"):
             raise SystemExit(f"bench-plant: record serve did not start on {database}")
         servers.append(server)
