@@ -48,6 +48,7 @@ public struct RecordMethod: RawRepresentable, Hashable, Sendable, Comparable, Ex
     public static let serverKeyRegister: RecordMethod = "server_key.register"
     public static let serverKeyList: RecordMethod = "server_key.list"
     public static let auditList: RecordMethod = "audit.list"
+    public static let unitRelease: RecordMethod = "unit.release"
     /// Asks for the record's notifications on this connection; answered by the socket itself.
     public static let subscribe: RecordMethod = "subscribe"
 
@@ -57,7 +58,7 @@ public struct RecordMethod: RawRepresentable, Hashable, Sendable, Comparable, Ex
         .recordImport, .userUnlock, .userAuthenticate, .instructionApprove, .redlinePublish, .redlineAcknowledge, .workOrderRelease,
         .workOrderClose, .buildOpen, .buildClose, .resultRecord, .resultCorrect, .stepComplete, .ncRaise,
         .ncDisposition, .sign, .routeSet, .spcFreeze, .mediaPut, .calibrationRecord,
-        .serverKeyRegister,
+        .serverKeyRegister, .unitRelease,
     ]
 
     /// Whether this method changes the record.

@@ -34,6 +34,16 @@ public enum DeviceHistoryPage {
                 headers: ["UDI (human-readable)", "UDI-DI (GTIN)", "Date of manufacture (11)", "Lot (10)", "Serial (21)"],
                 rows: [[udi["text"], udi["di"], udi["pi"]?["11"], udi["pi"]?["10"], udi["pi"]?["21"]].map(PageBuilder.cell)])
         }
+        let counts = order?["counts"]
+        page.element("h2", "Quantities of work order \(order?["number"]?.stringValue ?? "?") and this unit's release")
+        let release = dhr["release"]
+        page.table(
+            headers: ["Quantity", "Units started", "Completed", "Accepted", "Scrapped", "Rejected", "Released for distribution", "This unit released"],
+            rows: [[
+                order?["quantity"], counts?["started"], counts?["completed"], counts?["accepted"], counts?["scrapped"], counts?["rejected"],
+                counts?["released"],
+                release.flatMap { $0.isNull ? nil : .string("\($0["released_at"]?.stringValue ?? "") (signature \($0["signature_id"]?.text ?? ""))") } ?? "not released",
+            ].map(PageBuilder.cell)])
         // The route: each operation in order, who may do it, and where and by whom it was done.
         let builds = dhr["builds"]?.arrayValue ?? []
         page.element("h2", "Route")
@@ -44,14 +54,14 @@ public enum DeviceHistoryPage {
                 let stations: JSONValue = .string((step["stations"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", "))
                 return [
                     step["operation"], step["optional"] == .bool(true) ? "yes" : "no", stations, build?["station"], build?["opened_by"],
-                    build?["current_revision"], build?["status"] ?? "not started",
+                    build?["current_revision"], build?["outcome"] ?? "not started",
                 ].map(PageBuilder.cell)
             })
         for build in builds {
             page.element("h2", "Operation \(build["operation"]?.stringValue ?? "?") — build \(build["build_id"].map(PageBuilder.cell) ?? "")")
             page.table(
-                headers: ["Status", "Station", "Opened by", "Date of manufacture (opened)", "Closed", "Current revision"],
-                rows: [[build["status"], build["station"], build["opened_by"], build["opened_at"], build["closed_at"], build["current_revision"]].map(PageBuilder.cell)])
+                headers: ["Outcome", "Station", "Opened by", "Date of manufacture (opened)", "Closed", "Current revision"],
+                rows: [[build["outcome"], build["station"], build["opened_by"], build["opened_at"], build["closed_at"], build["current_revision"]].map(PageBuilder.cell)])
             page.element("h3", "Instruction revisions used")
             page.table(
                 headers: ["Revision", "Title", "Approval signature"],

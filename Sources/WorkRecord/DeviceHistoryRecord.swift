@@ -22,6 +22,7 @@ enum DeviceHistoryRecord {
             """, serial)
         else { throw WorkRecordError(.unknownSerial, "serial '\(serial)' is not on any work order") }
         let route = try WorkOrderRoute(storedText: unit["operations"])
+        let standing = try await WorkOrderStanding.load(workOrder: unit["number"], transaction)
         let stations = try await StationRoutes.load(transaction)
         // The unit's builds in route order: the DHR reads as the unit went through the plant.
         let builds = try await transaction.rows(
@@ -34,15 +35,24 @@ enum DeviceHistoryRecord {
         var labels: [JSONValue] = []
         for id in buildIDs {
             let build = try await BuildState.load(transaction, id: id, service: context.service, results: .all)
-            let (json, used) = try await buildJSON(build, transaction)
+            let (json, used) = try await buildJSON(build, outcome: standing.outcomes[id] ?? build.status, transaction)
             buildsJSON.append(json)
             signatureIDs.formUnion(used)
             labels += build.results.filter { $0["unit"] as String? == nil }.map(BuildState.resultJSON)
         }
         let builtIn = inList(buildIDs)
+        // Signatures on the builds themselves (acceptance, reviews), and reviews of their
+        // results and nonconformances signed with `sign`.
         signatureIDs.formUnion(
             try await transaction.integers(
-                "SELECT id FROM signature WHERE record_type = 'build' AND record_id IN \(builtIn.sql)", builtIn.arguments))
+                """
+                SELECT id FROM signature WHERE (record_type = 'build' AND record_id IN \(builtIn.sql))
+                OR (record_type = 'result' AND record_id IN (SELECT id FROM result WHERE build_id IN \(builtIn.sql)))
+                OR (record_type = 'nonconformance' AND record_id IN (SELECT id FROM nonconformance WHERE build_id IN \(builtIn.sql)))
+                """, builtIn.arguments + builtIn.arguments + builtIn.arguments))
+        let release = try await transaction.row(
+            "SELECT r.released_at, r.signature_id FROM unit_release r JOIN unit_serial s ON s.id = r.serial_id WHERE s.serial = ?", serial)
+        if let release { signatureIDs.insert(release["signature_id"]) }
         let signedIn = inList(signatureIDs.sorted())
         let signatures = try await transaction.rows(
             """
@@ -55,6 +65,7 @@ enum DeviceHistoryRecord {
             "work_order": [
                 "number": .string(unit["number"]), "quantity": .integer(unit["quantity"]), "status": .string(unit["status"]),
                 "released_at": .optional(unit["released_at"] as String?),
+                "counts": standing.counts,
                 "operations": .array(route.codes.map(JSONValue.string)),
                 "route": .array(route.operations.map { operation in
                     [
@@ -66,6 +77,7 @@ enum DeviceHistoryRecord {
             "builds": .array(buildsJSON),
             "labels": .array(labels),
             "udi": try await UnitUDI.load(serial: serial, transaction)?.json ?? .null,
+            "release": release.map { ["released_at": .string($0["released_at"]), "signature_id": .integer($0["signature_id"])] } ?? .null,
             "signatures": .array(signatures.map(SignatureView.json)),
             "audit_head": .string(try await AuditChain.head(transaction)),
             "audit_entries": .integer(try await transaction.integer("SELECT COUNT(*) FROM audit") ?? 0),
@@ -75,7 +87,7 @@ enum DeviceHistoryRecord {
     }
 
     /// One build's part of the DHR, and the signatures it refers to.
-    private static func buildJSON(_ build: BuildState, _ transaction: any RecordTransaction) async throws -> (JSONValue, Set<Int64>) {
+    private static func buildJSON(_ build: BuildState, outcome: String, _ transaction: any RecordTransaction) async throws -> (JSONValue, Set<Int64>) {
         var signatureIDs: Set<Int64> = []
         let revisionIDs = Set(build.results.map { $0["instruction_id"] as Int64 } + build.completions.values.map { $0["instruction_id"] as Int64 } + [build.instructionID])
         let revisionIn = inList(revisionIDs.sorted())
@@ -111,7 +123,7 @@ enum DeviceHistoryRecord {
         let stepOrder = build.content.steps.map(\.key)
         let completions = build.completions.values.sorted { ($0["completed_at"] as String, $0["id"] as Int64) < ($1["completed_at"] as String, $1["id"] as Int64) }
         let json: JSONValue = [
-            "build_id": .integer(build.id), "operation": .string(build.operation), "status": .string(build.status),
+            "build_id": .integer(build.id), "operation": .string(build.operation), "status": .string(build.status), "outcome": .string(outcome),
             "station": .string(build.station), "opened_by": .string(build.openedBy), "opened_at": .string(build.openedAt),
             "closed_at": .optional(build.closedAt), "current_revision": .string(build.instructionRevision),
             "instruction_revisions": .array(try revisions.map { row in

@@ -52,7 +52,7 @@ struct StationRecord: Sendable {
     static let tables = [
         "user", "part", "instruction", "redline", "work_order", "unit_serial", "build", "signature", "result", "nonconformance",
         "step_completion", "nc_disposition", "redline_ack", "calibration", "part_identifier", "component_use",
-        "tightening", "result_time", "redline_draft",
+        "tightening", "result_time", "redline_draft", "unit_release",
     ]
 
     let path: String
@@ -156,6 +156,10 @@ private final class Mover {
             let revision = try await instruction(draft["instruction_id"])
             guard try await existing("SELECT id FROM redline_draft WHERE instruction_id = ?", revision) == nil else { continue }
             try await copy("redline_draft", draft, references: ["instruction_id": instruction, "from_instruction": instruction, "signature_id": signature])
+        }
+        for release in source.all("unit_release") {
+            guard try await existing("SELECT id FROM unit_release WHERE serial_id = ?", try await serial(release["serial_id"])) == nil else { continue }
+            try await copy("unit_release", release, references: ["serial_id": serial, "signature_id": signature])
         }
         for identifier in source.all("part_identifier") { try await partIdentifier(identifier) }
         for entry in source.all("calibration") { _ = try await calibration(entry["id"]) }

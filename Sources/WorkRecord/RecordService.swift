@@ -337,6 +337,7 @@ extension RecordService {
         .serverKeyRegister: MethodHandler(signing: .always, run: ServerKeyMethods.register),
         .serverKeyList: MethodHandler(run: ServerKeyMethods.list),
         .auditList: MethodHandler(run: AuditMethods.list),
+        .unitRelease: MethodHandler(signing: .always, run: ReleaseMethods.release),
         .spcGet: MethodHandler(run: SPCMethods.get),
         .spcFreeze: MethodHandler(signing: .always, run: SPCMethods.freeze),
         .mediaPut: MethodHandler(run: MediaMethods.put),

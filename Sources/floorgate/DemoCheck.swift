@@ -87,6 +87,11 @@ enum DemoCheck {
         Expectation(description: "four steps signed as performed") { dhr in
             (build(dhr)["steps"]?.arrayValue ?? []).filter { !($0["signature_id"]?.isNull ?? true) }.count == 4
         },
+        Expectation(description: "the build accepted after rework; the unit released for distribution; its work order: 1 unit started, completed, accepted and released") { dhr in
+            build(dhr)["outcome"] == "reworked" && !(dhr["release"]?["signature_id"]?.isNull ?? true)
+                && ["started", "completed", "accepted", "released"].allSatisfy { dhr["work_order"]?["counts"]?[$0] == 1 }
+                && dhr["work_order"]?["counts"]?["scrapped"] == 0
+        },
         Expectation(description: "signatures meaning approved, performed, dispositioned and reviewed") { dhr in
             Set((dhr["signatures"]?.arrayValue ?? []).compactMap { $0["meaning"]?.stringValue })
                 .isSuperset(of: ["approved", "performed", "dispositioned", "reviewed"])

@@ -390,7 +390,10 @@ final class DemoPlay: Sendable {
         _ = try await call(client, .buildClose, [
             "build_id": buildID, "signature": signature("quinn", "bench-quinn-1", reason: "All results in limits; NC reworked."),
         ])
-        guard plant else { return try await export(client) }
+        guard plant else {
+            try await release(client)
+            return try await export(client)
+        }
         return try await export(try await inspect())
     }
 
@@ -430,6 +433,7 @@ final class DemoPlay: Sendable {
         _ = try await call(client, .buildClose, [
             "build_id": buildID, "signature": signature("quinn", "bench-quinn-1", reason: "Final inspection passed."),
         ])
+        try await release(client)
         return client
     }
 
@@ -494,6 +498,12 @@ final class DemoPlay: Sendable {
         }
         if let problem = report.problem { throw CommandFailure("the record does not verify: \(problem)", exitCode: FloorgateExit.auditChainBroken) }
         return "\(report.entries) audit entries, each signed by a registered server key, \(evidence.anchors.count) anchors held"
+    }
+
+    /// Quality releases the unit for distribution, its route accepted.
+    private func release(_ client: RecordClient) async throws {
+        try await narrate("Quality releases \(DemoScenario.serial) for distribution")
+        _ = try await call(client, .unitRelease, ["serial": .string(DemoScenario.serial), "signature": signature("quinn", "bench-quinn-1")])
     }
 
     /// Exports the unit's DHR through `client` as JSON and HTML; returns what it lacks.

@@ -40,7 +40,7 @@ struct RecordCommand: AsyncParsableCommand {
         subcommands: [
             RecordServeCommand.self, RecordMigrateCommand.self, RecordImportCommand.self, RecordApproveCommand.self, RecordRedlineCommand.self, RecordDiffCommand.self,
             RecordNCCommand.self, RecordSignCommand.self, RecordUnlockCommand.self, RecordRouteCommand.self, RecordMoveInCommand.self,
-            RecordCalibrationCommand.self, RecordInitCommand.self, RecordKeysCommand.self,
+            RecordCalibrationCommand.self, RecordInitCommand.self, RecordKeysCommand.self, RecordReleaseCommand.self,
         ]
     )
 }
@@ -698,5 +698,28 @@ struct RecordKeysCommand: AsyncParsableCommand {
             }
             return text
         }
+    }
+}
+
+/// `floorgate record release`.
+struct RecordReleaseCommand: AsyncParsableCommand, PrintsJSON {
+    static let configuration = CommandConfiguration(
+        commandName: "release",
+        abstract: "Release a unit for distribution (quality's signature) once its route is accepted.",
+        discussion: """
+            Every required operation of the unit's route must be closed (accepted), no build of it \
+            scrapped or rejected, every nonconformance dispositioned; a unit is released once. The \
+            DHR then shows the release, and its work order's count of units released.
+
+            Example:
+              floorgate record release --serial SN-0001 --user quinn
+            """)
+    @Option(help: ArgumentHelp("The unit's serial.", valueName: "serial")) var serial: String
+    @OptionGroup var signer: SignerOptions
+    @OptionGroup var target: RecordTarget
+    @OptionGroup var output: JSONOutput
+
+    func run() async throws {
+        printJSON(try await target.call(.unitRelease, ["serial": .string(serial), "signature": try signer.signature(meaning: "approved")]))
     }
 }

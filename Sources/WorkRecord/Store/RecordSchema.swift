@@ -9,11 +9,11 @@ enum RecordSchema {
         "user", "part", "instruction", "work_order", "unit_serial", "build", "result", "signature",
         "step_completion", "nonconformance", "nc_disposition", "redline", "redline_ack", "station_route",
         "spc_limits", "media", "calibration", "part_identifier", "component_use", "tightening",
-        "result_time", "server_key", "redline_draft",
+        "result_time", "server_key", "redline_draft", "unit_release",
     ]
 
     /// Tables that only ever grow: triggers refuse UPDATE and DELETE on them.
-    static let appendOnlyTables = firstAppendOnlyTables + ["station_route", "spc_limits", "media", "media_content", "calibration", "part_identifier", "component_use", "tightening", "result_time", "server_key", "redline_draft"]
+    static let appendOnlyTables = firstAppendOnlyTables + ["station_route", "spc_limits", "media", "media_content", "calibration", "part_identifier", "component_use", "tightening", "result_time", "server_key", "redline_draft", "unit_release"]
 
     /// The append-only tables of the first schema, whose triggers its first migration creates
     /// (a migration, once released, never changes).
@@ -200,6 +200,18 @@ enum RecordSchema {
             reason TEXT NOT NULL,
             signature_id \(integer) NOT NULL REFERENCES signature(id),
             drafted_at TEXT NOT NULL
+        );
+        """
+    }
+
+    /// A unit released for distribution by quality's signature: at most one per serial.
+    static func unitRelease(id: String, integer: String) -> String {
+        """
+        CREATE TABLE unit_release (
+            id \(id),
+            serial_id \(integer) NOT NULL UNIQUE REFERENCES unit_serial(id),
+            signature_id \(integer) NOT NULL REFERENCES signature(id),
+            released_at TEXT NOT NULL
         );
         """
     }

@@ -239,6 +239,9 @@ enum SQLiteSchema {
         migrator.registerMigration("14 redlines approved before they take effect") { db in
             try appendOnly(db, [RecordSchema.redlineDraft(id: integers.id, integer: integers.integer)], tables: ["redline_draft"])
         }
+        migrator.registerMigration("15 units released for distribution") { db in
+            try appendOnly(db, [RecordSchema.unitRelease(id: integers.id, integer: integers.integer)], tables: ["unit_release"])
+        }
         return migrator
     }
 
