@@ -136,6 +136,20 @@ public final class RecordStore: Sendable {
         }
     }
 
+    /// Opens the record at `location` as it is (a SQLite file read-only), verifies it against
+    /// `evidence` and closes it: what `floorgate verify` does.
+    public static func verify(_ location: RecordLocation, _ evidence: AuditVerifier.Evidence = AuditVerifier.Evidence()) async throws -> AuditVerifier.Report {
+        let store = try await RecordStore.open(location, readOnly: true)
+        do {
+            let report = try await store.verify(evidence)
+            try await store.close()
+            return report
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+
     /// The audit chain's newest entry, as an anchor to keep outside the record; nil while the chain is empty.
     public func anchor() async throws -> AuditAnchor? {
         try await exclusive(writing: false) { transaction, _ in

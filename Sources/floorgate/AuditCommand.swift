@@ -54,15 +54,7 @@ struct AuditCommand: AsyncParsableCommand {
                 params["after"] = next
             }
             text += document.closing()
-            if let outputFile {
-                do {
-                    try Data(text.utf8).write(to: URL(fileURLWithPath: outputFile), options: .atomic)
-                } catch {
-                    throw CommandFailure("cannot write \(outputFile): \(error.localizedDescription)")
-                }
-            } else {
-                print(text, terminator: "")
-            }
+            try CommandOutput.write(text, to: outputFile)
         }
     }
 }

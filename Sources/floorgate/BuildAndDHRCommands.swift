@@ -50,15 +50,19 @@ struct DHRCommand: AsyncParsableCommand, PrintsJSON {
         guard ["json", "html"].contains(format) else { throw ValidationError("--format '\(format)' is not one of: json, html") }
         guard !(output.json && format == "html") else { throw ValidationError("--json and --format html ask for two forms: give one") }
         let dhr = try await target.call(.dhrExport, ["serial": .string(serial)])
-        let text = format == "html" ? DeviceHistoryPage.html(dhr) : dhr.text + "\n"
-        if let outputFile {
-            do {
-                try Data(text.utf8).write(to: URL(fileURLWithPath: outputFile), options: .atomic)
-            } catch {
-                throw CommandFailure("cannot write \(outputFile): \(error.localizedDescription)")
-            }
-        } else {
-            print(text, terminator: "")
+        try CommandOutput.write(format == "html" ? DeviceHistoryPage.html(dhr) : dhr.text + "\n", to: outputFile)
+    }
+}
+
+/// Where a command's document goes: the file `--output` names (written whole, atomically), or
+/// standard output.
+enum CommandOutput {
+    static func write(_ text: String, to file: String?) throws {
+        guard let file else { return print(text, terminator: "") }
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: file), options: .atomic)
+        } catch {
+            throw CommandFailure("cannot write \(file): \(error.localizedDescription)")
         }
     }
 }
@@ -115,14 +119,7 @@ struct VerifyCommand: AsyncParsableCommand {
         }
         let report: AuditVerifier.Report
         do {
-            let store = try await RecordStore.open(location, readOnly: true)
-            do {
-                report = try await store.verify(evidence)
-                try await store.close()
-            } catch {
-                try? await store.close()
-                throw error
-            }
+            report = try await RecordStore.verify(location, evidence)
         } catch let error as RecordStoreError where error.kind == .damaged {
             throw CommandFailure("\(location): the file is damaged and cannot be read as a record: \(error.message)", exitCode: FloorgateExit.auditChainBroken)
         } catch {

@@ -487,15 +487,7 @@ final class DemoPlay: Sendable {
         let location = plant ? try RecordLocation(try plantServerURL()) : .sqlite(path: "\(directory)/record.sqlite")
         var evidence = AuditVerifier.Evidence(keys: try AuditPublicKeys(parsing: try String(contentsOfFile: keysFile, encoding: .utf8), file: keysFile))
         for file in anchorFiles { evidence.anchors += try AuditAnchor.parse(try String(contentsOfFile: file, encoding: .utf8), file: file) }
-        let store = try await RecordStore.open(location, readOnly: true)
-        let report: AuditVerifier.Report
-        do {
-            report = try await store.verify(evidence)
-            try await store.close()
-        } catch {
-            try? await store.close()
-            throw error
-        }
+        let report = try await RecordStore.verify(location, evidence)
         if let problem = report.problem { throw CommandFailure("the record does not verify: \(problem)", exitCode: FloorgateExit.auditChainBroken) }
         return "\(report.entries) audit entries, each signed by a registered server key, \(evidence.anchors.count) anchors held"
     }

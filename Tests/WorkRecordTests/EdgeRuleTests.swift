@@ -79,14 +79,7 @@ struct EdgeRuleTests {
         let buildID = try #require(open["build_id"]?.integerValue)
         let steps = try #require(try RecordHarness.exampleImport["instructions"]?.arrayValue?.first?["steps"])
         // Walk the build to its end so it can close.
-        for value in ["12.001", "12.002"] { _ = try await client.call("result.record", reading(build: buildID, value)) }
-        _ = try await client.call("step.complete", withKey(["build_id": .integer(buildID), "signature": signature("olga")]))
-        _ = try await client.call("result.record", withKey([
-            "build_id": .integer(buildID), "kind": "scan", "text": "LOT-1", "device": ["kind": "scanner"], "operator": "olga", "station": "bench-3",
-        ]))
-        _ = try await client.call("step.complete", withKey(["build_id": .integer(buildID), "signature": signature("olga")]))
-        for _ in 0..<4 { _ = try await client.call("result.record", reading(build: buildID, "1.2", unit: "N.m", kind: "torque", device: "torque")) }
-        _ = try await client.call("step.complete", withKey(["build_id": .integer(buildID), "signature": signature("olga")]))
+        try await completeExampleBuild(client, build: buildID)
         _ = try await client.call("build.close", withKey(["build_id": .integer(buildID), "signature": signature("quinn")]))
         _ = try await client.call("redline.publish", withKey([
             "part": "HX-200", "part_revision": "C", "operation": "010", "new_revision": "B", "reason": "ECO-9", "steps": steps,

@@ -92,10 +92,7 @@ final class RecordHarness {
     /// `floorgate verify`'s check of the record, from a store of its own (a SQLite file opened
     /// read-only).
     func verifyFile(_ evidence: AuditVerifier.Evidence = AuditVerifier.Evidence()) async throws -> AuditVerifier.Report {
-        let store = try await RecordStore.open(location, readOnly: true)
-        let report = try await store.verify(evidence)
-        try await store.close()
-        return report
+        try await RecordStore.verify(location, evidence)
     }
 
     /// A keys file listing this record's server key, as `floorgate record keys export` writes one.
@@ -170,4 +167,17 @@ func recordError(_ body: () async throws -> Void) async -> RecordErrorCode? {
     } catch {
         return (error as? RecordCallError)?.code ?? .internalError
     }
+}
+
+/// Walks build `id` of the example (operation 010) through its three steps with passing results
+/// and Olga's signatures, so quality can close it.
+func completeExampleBuild(_ client: RecordClient, build id: Int64) async throws {
+    for value in ["12.004", "12.001"] { _ = try await client.call("result.record", reading(build: id, value)) }
+    _ = try await client.call("step.complete", withKey(["build_id": .integer(id), "signature": signature("olga")]))
+    _ = try await client.call("result.record", withKey([
+        "build_id": .integer(id), "kind": "scan", "text": "LOT-1", "device": ["kind": "scanner"], "operator": "olga", "station": "bench-3",
+    ]))
+    _ = try await client.call("step.complete", withKey(["build_id": .integer(id), "signature": signature("olga")]))
+    for _ in 0..<4 { _ = try await client.call("result.record", reading(build: id, "1.2", unit: "N.m", kind: "torque", device: "torque")) }
+    _ = try await client.call("step.complete", withKey(["build_id": .integer(id), "signature": signature("olga")]))
 }

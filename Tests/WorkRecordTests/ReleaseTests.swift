@@ -6,25 +6,13 @@ import WorkRecord
 
 @Suite("Units released for distribution, and the work order's counts", .timeLimit(.minutes(2)))
 struct ReleaseTests {
-    /// Walks build `id` of the example (operation 010) through its three steps with passing results.
-    static func complete(_ client: RecordClient, build id: Int64, bore: String = "12.004") async throws {
-        for value in [bore, "12.001"] { _ = try await client.call("result.record", reading(build: id, value)) }
-        _ = try await client.call("step.complete", withKey(["build_id": .integer(id), "signature": signature("olga")]))
-        _ = try await client.call("result.record", withKey([
-            "build_id": .integer(id), "kind": "scan", "text": "LOT-1", "device": ["kind": "scanner"], "operator": "olga", "station": "bench-3",
-        ]))
-        _ = try await client.call("step.complete", withKey(["build_id": .integer(id), "signature": signature("olga")]))
-        for _ in 0..<4 { _ = try await client.call("result.record", reading(build: id, "1.2", unit: "N.m", kind: "torque", device: "torque")) }
-        _ = try await client.call("step.complete", withKey(["build_id": .integer(id), "signature": signature("olga")]))
-    }
-
     @Test("a unit is released once, by quality, only when its route is accepted; a scrapped unit never; the DHR states each build's outcome and the work order's counts", arguments: RecordHarness.backends)
     func release(_ backend: RecordBackendKind) async throws {
         let (harness, client) = try await RecordHarness.approvedExample(backend)
         let release = { (serial: String, signer: String) in withKey(["serial": .string(serial), "signature": signature(signer)]) }
         let first = try #require(try await client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))["build_id"]?.integerValue)
         #expect(await recordError { _ = try await client.call("unit.release", release("SN-0001", "quinn")) } == .invalidState, "its build is open")
-        try await Self.complete(client, build: first)
+        try await completeExampleBuild(client, build: first)
         #expect(await recordError { _ = try await client.call("unit.release", release("SN-0001", "quinn")) } == .invalidState, "not yet accepted")
         _ = try await client.call("build.close", withKey(["build_id": .integer(first), "signature": signature("quinn")]))
         #expect(await recordError { _ = try await client.call("unit.release", release("SN-0001", "olga")) } == .roleNotPermitted)
