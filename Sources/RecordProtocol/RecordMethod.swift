@@ -32,6 +32,7 @@ public struct RecordMethod: RawRepresentable, Hashable, Sendable, Comparable, Ex
     public static let stepComplete: RecordMethod = "step.complete"
     public static let ncRaise: RecordMethod = "nc.raise"
     public static let ncDisposition: RecordMethod = "nc.disposition"
+    public static let ncConcur: RecordMethod = "nc.concur"
     public static let sign: RecordMethod = "sign"
     public static let dhrExport: RecordMethod = "dhr.export"
     public static let routeSet: RecordMethod = "route.set"
@@ -58,7 +59,7 @@ public struct RecordMethod: RawRepresentable, Hashable, Sendable, Comparable, Ex
         .recordImport, .userUnlock, .userAuthenticate, .instructionApprove, .redlinePublish, .redlineAcknowledge, .workOrderRelease,
         .workOrderClose, .buildOpen, .buildClose, .resultRecord, .resultCorrect, .stepComplete, .ncRaise,
         .ncDisposition, .sign, .routeSet, .spcFreeze, .mediaPut, .calibrationRecord,
-        .serverKeyRegister, .unitRelease,
+        .serverKeyRegister, .unitRelease, .ncConcur,
     ]
 
     /// Whether this method changes the record.

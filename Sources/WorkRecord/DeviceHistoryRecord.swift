@@ -116,6 +116,11 @@ enum DeviceHistoryRecord {
             """, build.id)
         signatureIDs.formUnion(redlines.map { $0["ack_signature"] as Int64 })
         signatureIDs.formUnion(redlines.map { $0["signature_id"] as Int64 })
+        let concessions = Dictionary(
+            try await transaction.rows(
+                "SELECT c.* FROM nc_concession c JOIN nonconformance n ON n.id = c.nc_id WHERE n.build_id = ?", build.id
+            ).map { ($0["nc_id"] as Int64, $0) }, uniquingKeysWith: { first, _ in first })
+        signatureIDs.formUnion(concessions.values.map { $0["signature_id"] as Int64 })
         let calibrations = try await calibrationAtTheTime(of: build.results, transaction)
         let tightenings = try await TighteningContext.stored(forBuild: build.id, transaction)
         let timeNotes = try await ResultTimeNote.stored(forBuild: build.id, transaction)
@@ -160,7 +165,17 @@ enum DeviceHistoryRecord {
                 members["time_note"] = .optional(timeNote?["note"] as String?)
                 return .object(members)
             }),
-            "nonconformances": .array(build.nonconformances.map(BuildState.nonconformanceJSON)),
+            "nonconformances": .array(build.nonconformances.map { row in
+                guard case .object(var members) = BuildState.nonconformanceJSON(row) else { return .null }
+                // A concession's justification and first signature; the disposition's signature is the concurrence.
+                members["concession"] = concessions[row["id"] as Int64].map { concession in
+                    [
+                        "justification": .string(concession["justification"]), "signature_id": .integer(concession["signature_id"]),
+                        "proposed_at": .string(concession["proposed_at"]),
+                    ]
+                } ?? .null
+                return .object(members)
+            }),
             "components": .array(try await ComponentRegister.asBuilt([build.id], transaction).map(ComponentRegister.json)),
             "redlines": .array(redlines.map { row in
                 [

@@ -52,7 +52,7 @@ struct StationRecord: Sendable {
     static let tables = [
         "user", "part", "instruction", "redline", "work_order", "unit_serial", "build", "signature", "result", "nonconformance",
         "step_completion", "nc_disposition", "redline_ack", "calibration", "part_identifier", "component_use",
-        "tightening", "result_time", "redline_draft", "unit_release",
+        "tightening", "result_time", "redline_draft", "unit_release", "nc_concession",
     ]
 
     let path: String
@@ -135,6 +135,9 @@ private final class Mover {
             try await copy("step_completion", completion, references: [
                 "build_id": build, "instruction_id": instruction, "signature_id": signature,
             ])
+        }
+        for concession in source.all("nc_concession") {
+            try await copy("nc_concession", concession, references: ["nc_id": nonconformance, "signature_id": signature])
         }
         for disposition in source.all("nc_disposition") {
             try await copy("nc_disposition", disposition, references: ["nc_id": nonconformance, "signature_id": signature])

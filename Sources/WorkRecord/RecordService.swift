@@ -331,6 +331,7 @@ extension RecordService {
         .stepComplete: MethodHandler(signing: .always, run: BuildMethods.completeStep),
         .ncRaise: MethodHandler(run: NonconformanceMethods.raise),
         .ncDisposition: MethodHandler(signing: .always, run: NonconformanceMethods.disposition),
+        .ncConcur: MethodHandler(signing: .always, run: NonconformanceMethods.concur),
         .sign: MethodHandler(signing: .always, run: UserMethods.sign),
         .dhrExport: MethodHandler(run: DeviceHistoryRecord.export),
         .routeSet: MethodHandler(signing: .always, run: RouteMethods.set),

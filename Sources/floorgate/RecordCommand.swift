@@ -432,7 +432,7 @@ struct RecordRedlineCommand: AsyncParsableCommand, PrintsJSON {
 struct RecordNCCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nc", abstract: "Raise a nonconformance or disposition one (quality's signature).",
-        subcommands: [Raise.self, Disposition.self])
+        subcommands: [Raise.self, Disposition.self, Concur.self])
 
     struct Raise: AsyncParsableCommand, PrintsJSON {
         static let configuration = CommandConfiguration(abstract: "Raise a nonconformance on a build by hand.")
@@ -453,7 +453,11 @@ struct RecordNCCommand: AsyncParsableCommand {
 
     struct Disposition: AsyncParsableCommand, PrintsJSON {
         static let configuration = CommandConfiguration(
-            abstract: "Disposition a nonconformance: use-as-is, rework (the point is measured again), scrap or return.")
+            abstract: "Disposition a nonconformance: use-as-is, rework (the point is measured again), scrap or return.",
+            discussion: """
+                use-as-is and return are concessions: the comment is their justification, and the \
+                nonconformance stays open until another quality user concurs (`floorgate record nc concur`).
+                """)
         @Option(help: "The nonconformance.") var ncID: Int64
         @Option(help: "use-as-is, rework, scrap or return.") var disposition: String
         @Option(help: "The justification.") var comment: String
@@ -466,6 +470,23 @@ struct RecordNCCommand: AsyncParsableCommand {
                 "nc_id": .integer(ncID), "disposition": .string(disposition), "comment": .string(comment),
                 "signature": try signer.signature(meaning: "dispositioned"),
             ]))
+        }
+    }
+
+    struct Concur: AsyncParsableCommand, PrintsJSON {
+        static let configuration = CommandConfiguration(
+            abstract: "Concur with a use-as-is or return concession (a second quality user's signature); the disposition is then recorded.",
+            discussion: """
+                Example:
+                  floorgate record nc concur --nc-id 3 --user quinn
+                """)
+        @Option(help: "The nonconformance.") var ncID: Int64
+        @OptionGroup var signer: SignerOptions
+        @OptionGroup var target: RecordTarget
+        @OptionGroup var output: JSONOutput
+
+        func run() async throws {
+            printJSON(try await target.call(.ncConcur, ["nc_id": .integer(ncID), "signature": try signer.signature(meaning: "approved")]))
         }
     }
 }

@@ -41,14 +41,14 @@ struct IdempotencyTests {
         let raised = try await client.call(
             "nc.raise", withKey(["build_id": open["build_id"] ?? .null, "description": "scratch on the face", "raised_by": "olga"]))
         let disposition: JSONValue = withKey([
-            "nc_id": raised["nc_id"] ?? .null, "disposition": "use-as-is", "comment": "cosmetic", "signature": signature("quinn"),
+            "nc_id": raised["nc_id"] ?? .null, "disposition": "scrap", "comment": "cosmetic", "signature": signature("quinn"),
         ])
         let key = try #require(disposition["idempotency_key"]?.stringValue)
         let signed = try await client.call("nc.disposition", disposition)
         let signatures = try await harness.count("SELECT COUNT(*) FROM signature")
 
         func replay(signedBy signer: JSONValue?) -> JSONValue {
-            var params: [String: JSONValue] = ["nc_id": raised["nc_id"] ?? .null, "disposition": "use-as-is", "comment": "cosmetic"]
+            var params: [String: JSONValue] = ["nc_id": raised["nc_id"] ?? .null, "disposition": "scrap", "comment": "cosmetic"]
             params["signature"] = signer
             return withKey(.object(params), key: key)
         }

@@ -89,4 +89,41 @@ struct SeparationOfDutiesTests {
         try await harness.stop()
         #expect(try await harness.verifyFile().problem == nil)
     }
+
+    @Test("use-as-is is a concession: justified, proposed by one quality user and concurred by another, who did not propose it, raise it or cause it", arguments: RecordHarness.backends)
+    func concession(_ backend: RecordBackendKind) async throws {
+        let (harness, client) = try await RecordHarness.approvedExample(backend)
+        _ = try await client.call("record.import", withKey([
+            "users": [["login": "quincy", "name": "Quincy Quality", "roles": ["quality"], "password": "bench-quincy-1"]],
+            "signature": signature("root-admin"),
+        ]))
+        let open = try await client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
+        let build = try #require(open["build_id"]?.integerValue)
+        let nc = try #require(try await client.call("result.record", Self.reading(build, "12.031", by: "olga"))["nc_id"])
+        func propose(_ comment: String) -> JSONValue {
+            withKey(["nc_id": nc, "disposition": "use-as-is", "comment": .string(comment), "signature": signature("quinn")])
+        }
+        let concur = { (signer: JSONValue) in withKey(["nc_id": nc, "signature": signer]) }
+        #expect(await recordError { _ = try await client.call("nc.concur", concur(signature("quincy", password: "bench-quincy-1"))) } == .notFound)
+        #expect(await recordError { _ = try await client.call("nc.disposition", propose("ok")) } == .invalidParams, "a concession is justified")
+        let proposed = try await client.call("nc.disposition", propose("bore 0.011 mm over; the mating seal tolerates 0.02 mm (ECO-88)"))
+        #expect(proposed["status"] == "awaiting concurrence")
+        #expect((try await client.call("build.get", ["build_id": .integer(build)])["open_ncs"]?.arrayValue ?? []).count == 1, "still open")
+        #expect(await recordError { _ = try await client.call("nc.disposition", propose("a second proposal for the same NC")) } == .invalidState)
+        #expect(await recordError { _ = try await client.call("nc.concur", concur(signature("quinn"))) } == .separationOfDuties, "the proposer")
+        #expect(await recordError { _ = try await client.call("nc.concur", concur(signature("olga"))) } == .roleNotPermitted)
+        let concurred = try await client.call("nc.concur", concur(signature("quincy", password: "bench-quincy-1")))
+        #expect(concurred["disposition"] == "use-as-is" && concurred["concession_signature_id"] == proposed["signature_id"])
+        #expect((try await client.call("build.get", ["build_id": .integer(build)])["open_ncs"]?.arrayValue ?? []).isEmpty)
+        #expect(await recordError { _ = try await client.call("nc.concur", concur(signature("quincy", password: "bench-quincy-1"))) } == .invalidState)
+
+        let dhr = try await client.call("dhr.export", ["serial": "SN-0001"])
+        let recorded = try #require(dhr["builds"]?.arrayValue?.first?["nonconformances"]?.arrayValue?.first)
+        #expect(recorded["disposition"] == "use-as-is" && recorded["disposition_signature"] == concurred["signature_id"])
+        #expect(recorded["concession"]?["signature_id"] == proposed["signature_id"] && recorded["concession"]?["justification"]?.stringValue?.contains("ECO-88") == true)
+        let signed = Set((dhr["signatures"]?.arrayValue ?? []).compactMap { $0["signature_id"] })
+        #expect(signed.isSuperset(of: [proposed["signature_id"] ?? .null, concurred["signature_id"] ?? .null]))
+        try await harness.stop()
+        #expect(try await harness.verifyFile().problem == nil)
+    }
 }

@@ -50,7 +50,7 @@ struct WriterMemoryTests {
                 ]))
             case 12..<16 where !openNonconformances.isEmpty:
                 let nc = openNonconformances.remove(at: Int(generator.next() % UInt64(openNonconformances.count)))
-                let disposition: JSONValue = generator.next() % 2 == 0 ? "rework" : "use-as-is"
+                let disposition: JSONValue = generator.next() % 2 == 0 ? "rework" : "scrap"
                 (method, params) = ("nc.disposition", withKey([
                     "nc_id": nc, "disposition": disposition, "comment": "seen", "signature": signature("quinn"),
                 ]))

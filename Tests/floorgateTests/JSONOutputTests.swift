@@ -31,6 +31,7 @@ struct JSONOutputTests {
         "record calibration list": [],
         "record keys register": ["--public-key", "00", "--name", "bench-3", "--user", "sam"],
         "record release": ["--serial", "SN-0001", "--user", "quinn"],
+        "record nc concur": ["--nc-id", "1", "--user", "quinn"],
         "trace": ["--lot", "B-7731"],
         "build show": ["SN-0001"],
         "spc show": ["--part", "P", "--point", "bore"],

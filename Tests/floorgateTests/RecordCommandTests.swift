@@ -96,9 +96,12 @@ struct RecordCommandTests {
         let nc = try await run(["record", "nc", "raise", "--build-id", "\(buildID)", "--description", "scratch on the face", "--raised-by", "olga"])
         let ncID = try #require(nc["nc_id"]?.integerValue)
         let disposition = try await run(
-            ["record", "nc", "disposition", "--nc-id", "\(ncID)", "--disposition", "use-as-is", "--comment", "cosmetic", "--user", "quinn"],
+            ["record", "nc", "disposition", "--nc-id", "\(ncID)", "--disposition", "use-as-is", "--comment", "cosmetic: face scratch under 0.1 mm", "--user", "quinn"],
             password: "bench-quinn-1")
-        #expect(disposition["disposition"] == "use-as-is")
+        #expect(disposition["disposition"] == "use-as-is" && disposition["status"] == "awaiting concurrence")
+        // A concession needs a second quality user; the proposer's concurrence is refused.
+        let ownConcurrence = try await FloorgateProcess.run(["record", "nc", "concur", "--nc-id", "\(ncID)", "--user", "quinn"] + db, input: Array("bench-quinn-1\n".utf8))
+        #expect(ownConcurrence.status == 1 && ownConcurrence.standardError.contains("record error 1042"), "\(ownConcurrence.standardError)")
 
         let steps = scratch.path("steps.json")
         let stepsValue = try #require(try JSONValue(parsing: Data(contentsOf: URL(fileURLWithPath: Self.exampleImport)))["instructions"]?.arrayValue?.first?["steps"])

@@ -1,3 +1,4 @@
+import Foundation
 import FloorgateCore
 import RecordProtocol
 
@@ -44,8 +45,14 @@ enum NonconformanceMethods {
             ])
     }
 
+    /// The dispositions that accept or return a nonconforming product as it is: a concession,
+    /// which a second quality user must concur with (``concur(_:)``).
+    static let concessions: Set = ["use-as-is", "return"]
+
     /// Dispositions an open nonconformance with a quality signature (meaning "dispositioned").
-    /// `rework` reopens the point for a new measurement that refers to this NC.
+    /// `rework` reopens the point for a new measurement that refers to this NC. A concession
+    /// (use-as-is, return) is only proposed, its comment the justification: the nonconformance
+    /// stays open until another quality user concurs.
     static func disposition(_ context: MethodContext) async throws -> RecordOutcome {
         let signature = try SignatureInput(context.params)
         let ncID = try context.params.integer("nc_id")
@@ -66,6 +73,22 @@ enum NonconformanceMethods {
             performers.insert(result["operator"])
         }
         try context.signer.requireIndependence(signature, from: performers, what: "raised nonconformance \(ncID) or recorded the result that raised it")
+        if concessions.contains(disposition) {
+            if let proposed = try await context.transaction.row("SELECT disposition FROM nc_concession WHERE nc_id = ?", ncID) {
+                throw WorkRecordError(.invalidState, "nonconformance \(ncID) has a concession (\(proposed["disposition"] as String)) waiting for a second quality user's concurrence (nc.concur)")
+            }
+            guard comment.trimmingCharacters(in: .whitespaces).count >= 10 else {
+                throw WorkRecordError(.invalidParams, "params.comment must justify a \(disposition) concession (10 characters or more)")
+            }
+            let concessionID = try await context.writer.insert(
+                "nc_concession",
+                ["nc_id": ncID, "disposition": disposition, "justification": comment, "signature_id": signed.id, "proposed_at": signed.signedAt],
+                action: "nc.concession")
+            return RecordOutcome([
+                "nc_id": .integer(ncID), "disposition": .string(disposition), "status": "awaiting concurrence",
+                "concession_id": .integer(concessionID), "signature_id": .integer(signed.id),
+            ])
+        }
         try await context.writer.insert(
             "nc_disposition",
             [
@@ -75,6 +98,43 @@ enum NonconformanceMethods {
         let build = try await BuildState.load(context.transaction, id: nc["build_id"], service: context.service)
         return RecordOutcome(
             ["nc_id": .integer(ncID), "disposition": .string(disposition), "signature_id": .integer(signed.id)],
+            notifications: [BuildMethods.stepChanged(build)])
+    }
+
+    /// A second quality user concurs with a concession (signed "approved"): the disposition is
+    /// then recorded and the nonconformance closed. The concurring user may not be the one who
+    /// proposed it, raised the nonconformance or recorded the result that raised it.
+    static func concur(_ context: MethodContext) async throws -> RecordOutcome {
+        let signature = try SignatureInput(context.params)
+        let ncID = try context.params.integer("nc_id")
+        guard let concession = try await context.transaction.row(
+            """
+            SELECT c.*, u.login AS proposer, n.raised_by, n.build_id, r.operator FROM nc_concession c
+            JOIN nonconformance n ON n.id = c.nc_id JOIN signature s ON s.id = c.signature_id JOIN "user" u ON u.id = s.user_id
+            LEFT JOIN result r ON r.id = n.result_id WHERE c.nc_id = ?
+            """, ncID)
+        else { throw WorkRecordError(.notFound, "nonconformance \(ncID) has no concession waiting for concurrence") }
+        guard try await context.transaction.integer("SELECT id FROM nc_disposition WHERE nc_id = ?", ncID) == nil else {
+            throw WorkRecordError(.invalidState, "nonconformance \(ncID) already has a disposition")
+        }
+        let disposition: String = concession["disposition"]
+        let signed = try await context.signer.sign(
+            signature, role: .quality, meaning: .approved, recordType: "nonconformance", recordID: ncID,
+            subject: "concurrence with the \(disposition) concession of nonconformance \(ncID)")
+        let performers = Set([concession["proposer"], concession["raised_by"], concession["operator"] as String?].compactMap { $0 })
+        try context.signer.requireIndependence(signature, from: performers, what: "proposed the concession of nonconformance \(ncID), raised it or recorded the result that raised it")
+        try await context.writer.insert(
+            "nc_disposition",
+            [
+                "nc_id": ncID, "disposition": disposition, "comment": concession["justification"] as String, "signature_id": signed.id,
+                "dispositioned_at": signed.signedAt,
+            ], action: "nc.concur")
+        let build = try await BuildState.load(context.transaction, id: concession["build_id"], service: context.service)
+        return RecordOutcome(
+            [
+                "nc_id": .integer(ncID), "disposition": .string(disposition), "signature_id": .integer(signed.id),
+                "concession_signature_id": .integer(concession["signature_id"]),
+            ],
             notifications: [BuildMethods.stepChanged(build)])
     }
 }

@@ -9,11 +9,11 @@ enum RecordSchema {
         "user", "part", "instruction", "work_order", "unit_serial", "build", "result", "signature",
         "step_completion", "nonconformance", "nc_disposition", "redline", "redline_ack", "station_route",
         "spc_limits", "media", "calibration", "part_identifier", "component_use", "tightening",
-        "result_time", "server_key", "redline_draft", "unit_release",
+        "result_time", "server_key", "redline_draft", "unit_release", "nc_concession",
     ]
 
     /// Tables that only ever grow: triggers refuse UPDATE and DELETE on them.
-    static let appendOnlyTables = firstAppendOnlyTables + ["station_route", "spc_limits", "media", "media_content", "calibration", "part_identifier", "component_use", "tightening", "result_time", "server_key", "redline_draft", "unit_release"]
+    static let appendOnlyTables = firstAppendOnlyTables + ["station_route", "spc_limits", "media", "media_content", "calibration", "part_identifier", "component_use", "tightening", "result_time", "server_key", "redline_draft", "unit_release", "nc_concession"]
 
     /// The append-only tables of the first schema, whose triggers its first migration creates
     /// (a migration, once released, never changes).
@@ -212,6 +212,21 @@ enum RecordSchema {
             serial_id \(integer) NOT NULL UNIQUE REFERENCES unit_serial(id),
             signature_id \(integer) NOT NULL REFERENCES signature(id),
             released_at TEXT NOT NULL
+        );
+        """
+    }
+
+    /// A concession proposed for a nonconformance (use-as-is, return) with its justification and
+    /// the first quality signature; the disposition is recorded when a second quality user concurs.
+    static func ncConcession(id: String, integer: String) -> String {
+        """
+        CREATE TABLE nc_concession (
+            id \(id),
+            nc_id \(integer) NOT NULL UNIQUE REFERENCES nonconformance(id),
+            disposition TEXT NOT NULL CHECK (disposition IN ('use-as-is', 'return')),
+            justification TEXT NOT NULL,
+            signature_id \(integer) NOT NULL REFERENCES signature(id),
+            proposed_at TEXT NOT NULL
         );
         """
     }

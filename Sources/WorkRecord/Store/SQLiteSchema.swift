@@ -242,6 +242,9 @@ enum SQLiteSchema {
         migrator.registerMigration("15 units released for distribution") { db in
             try appendOnly(db, [RecordSchema.unitRelease(id: integers.id, integer: integers.integer)], tables: ["unit_release"])
         }
+        migrator.registerMigration("16 concessions") { db in
+            try appendOnly(db, [RecordSchema.ncConcession(id: integers.id, integer: integers.integer)], tables: ["nc_concession"])
+        }
         return migrator
     }
 
