@@ -55,6 +55,8 @@ public final class RecordService: Sendable {
     let passwords: PasswordHasher
     /// The stored password hashes last read, for checking signatures before the writer's turn.
     let knownHashes = KnownPasswordHashes()
+    /// Failed signatures with logins the record does not hold.
+    let unknownLogins = UnknownLoginFailures()
     /// Failed signatures slow the next attempts, per login and per peer user.
     let throttle: SignatureThrottle
     /// Whether signing waits for a synchronized clock.
@@ -106,7 +108,7 @@ public final class RecordService: Sendable {
             throw error
         }
         do {
-            let user = try await Signer.authenticate(input, writer: writer, checked: call.passwordCheck, known: knownHashes)
+            let user = try await Signer.authenticate(input, writer: writer, checked: call.passwordCheck, known: knownHashes, unknown: unknownLogins)
             throttle.succeeded(login: input.login, peerUser: call.peerUser)
             RecordMetrics.signatureAttempt("accepted")
             return user

@@ -127,22 +127,20 @@ struct Signer {
 
     /// Checks both components. A wrong password counts towards lockout, and the count is kept
     /// even though the request fails (`WorkRecordError.keepsWrites`); a right one clears it.
+    /// A login the record does not hold is answered in the same words, and locked out after as
+    /// many attempts, as a held one (`unknown` counts them): the answers do not tell which logins exist.
     static func authenticate(
-        _ input: SignatureInput, writer: AuditedWriter, checked: PasswordCheck?, known: KnownPasswordHashes
+        _ input: SignatureInput, writer: AuditedWriter, checked: PasswordCheck?, known: KnownPasswordHashes, unknown: UnknownLoginFailures
     ) async throws -> AuthenticatedUser {
         guard let user = try await writer.transaction.row(#"SELECT * FROM "user" WHERE login = ?"#, input.login) else {
-            throw WorkRecordError(.signatureRejected, "signature rejected: user id or password is wrong")
+            throw unknown.refusal(for: input.login, now: Int64(Date().timeIntervalSince1970))
         }
         let stored: String = user["password"]
         known.remember(stored, of: input.login)
         let userID: Int64 = user["id"]
         let lockedUntil: Int64 = user["locked"]
         let now = Int64(Date().timeIntervalSince1970)
-        guard lockedUntil <= now else {
-            throw WorkRecordError(
-                .userLocked,
-                "user '\(input.login)' is locked until \(Lockout.time(lockedUntil)) after \(lockoutThreshold) failed signatures; an admin, or root on the record's host, can unlock sooner")
-        }
+        guard lockedUntil <= now else { throw Self.locked(input.login, until: lockedUntil) }
         // A lockout served: counting starts again.
         let failed: Int64 = lockedUntil > 0 ? 0 : user["failed_attempts"]
         let matches = checked.flatMap { $0.storedHash == stored ? $0.matches : nil } ?? PasswordHasher.matches(input.password, stored: stored)
@@ -150,11 +148,8 @@ struct Signer {
             let attempts = failed + 1
             let until = attempts >= lockoutThreshold ? now + lockoutPeriod : 0
             try await writer.update("user", id: userID, ["failed_attempts": attempts, "locked": until], action: "signature.rejected")
-            if until > 0 {
-                throw WorkRecordError(
-                    .userLocked, "signature rejected; user '\(input.login)' is now locked until \(Lockout.time(until)) after \(attempts) failed signatures")
-            }
-            throw WorkRecordError(.signatureRejected, "signature rejected: user id or password is wrong (\(attempts) of \(lockoutThreshold) attempts before lockout)")
+            if until > 0 { throw Self.lockedNow(input.login, until: until) }
+            throw Self.wrong
         }
         if failed > 0 || lockedUntil > 0 {
             try await writer.update("user", id: userID, ["failed_attempts": 0, "locked": 0], action: "signature.accepted")
@@ -162,6 +157,21 @@ struct Signer {
         return AuthenticatedUser(
             id: userID, login: input.login, printedName: user["name"],
             roles: (user["roles"] as String).split(separator: ",").map(String.init), clearedFailures: failed > 0 || lockedUntil > 0)
+    }
+
+    /// The one answer to a wrong user id or password, whichever it was.
+    static let wrong = WorkRecordError(.signatureRejected, "signature rejected: user id or password is wrong")
+
+    /// The answer while `login` is locked out.
+    static func locked(_ login: String, until: Int64) -> WorkRecordError {
+        WorkRecordError(
+            .userLocked,
+            "user '\(login)' is locked until \(Lockout.time(until)) after \(lockoutThreshold) failed signatures; an admin, or root on the record's host, can unlock sooner")
+    }
+
+    /// The answer to the failed attempt that locks `login` out.
+    static func lockedNow(_ login: String, until: Int64) -> WorkRecordError {
+        WorkRecordError(.userLocked, "signature rejected; user '\(login)' is now locked until \(Lockout.time(until)) after \(lockoutThreshold) failed signatures")
     }
 
     /// Refuses the signer of an approval who performed what it approves: `performers` are the
@@ -205,5 +215,28 @@ enum Lockout {
     /// When a lockout ends, as the record writes times.
     static func time(_ lockedUntil: Int64) -> String {
         RecordClock.timestamp(Date(timeIntervalSince1970: TimeInterval(lockedUntil)))
+    }
+}
+
+/// Failed signatures with logins the record does not hold, counted in memory as a held login's
+/// are counted in its row, so that they lock out alike and nobody learns from the answers which
+/// logins exist. At most 4,096 are kept; one is forgotten when its lockout, or 15 minutes after
+/// its last failure, is over.
+final class UnknownLoginFailures: Sendable {
+    private let failures = Mutex<[String: (attempts: Int64, lockedUntil: Int64, last: Int64)]>([:])
+
+    /// The answer to one more failed attempt with unknown `login` at `now` (epoch seconds).
+    func refusal(for login: String, now: Int64) -> WorkRecordError {
+        failures.withLock { failures in
+            failures = failures.filter { max($0.value.lockedUntil, $0.value.last + Signer.lockoutPeriod) > now }
+            var entry = failures[login] ?? (0, 0, now)
+            if entry.lockedUntil > now { return Signer.locked(login, until: entry.lockedUntil) }
+            if entry.lockedUntil > 0 { entry = (0, 0, now) }  // a lockout served: counting starts again
+            entry.attempts += 1
+            entry.last = now
+            if entry.attempts >= Signer.lockoutThreshold { entry.lockedUntil = now + Signer.lockoutPeriod }
+            if failures.count < 4_096 || failures[login] != nil { failures[login] = entry }
+            return entry.lockedUntil > 0 ? Signer.lockedNow(login, until: entry.lockedUntil) : Signer.wrong
+        }
     }
 }

@@ -39,8 +39,11 @@ enum RecordImport {
             }
             guard !roles.isEmpty else { throw WorkRecordError(.invalidParams, "\(user.path).roles must name at least one role") }
             let password = try user.string("password")
-            guard password.count >= 8 else { throw WorkRecordError(.invalidParams, "\(user.path).password must have at least 8 characters") }
             let login = try user.string("login")
+            guard password.count >= 8 else { throw WorkRecordError(.invalidParams, "\(user.path).password must have at least 8 characters") }
+            guard Set(password).count > 1, password.lowercased() != login.lowercased() else {
+                throw WorkRecordError(.invalidParams, "\(user.path).password must not be the login nor one character repeated")
+            }
             let key = try context.service.passwords.hash(password)
             try await writer.insert(
                 "user", ["login": login, "name": try user.string("name"), "roles": roles.joined(separator: ","), "password": key],
