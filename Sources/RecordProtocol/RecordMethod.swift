@@ -17,6 +17,7 @@ public struct RecordMethod: RawRepresentable, Hashable, Sendable, Comparable, Ex
     public static let recordImport: RecordMethod = "record.import"
     public static let userGet: RecordMethod = "user.get"
     public static let userUnlock: RecordMethod = "user.unlock"
+    public static let userDeactivate: RecordMethod = "user.deactivate"
     public static let userAuthenticate: RecordMethod = "user.authenticate"
     public static let instructionGet: RecordMethod = "instruction.get"
     public static let instructionApprove: RecordMethod = "instruction.approve"
@@ -59,7 +60,7 @@ public struct RecordMethod: RawRepresentable, Hashable, Sendable, Comparable, Ex
         .recordImport, .userUnlock, .userAuthenticate, .instructionApprove, .redlinePublish, .redlineAcknowledge, .workOrderRelease,
         .workOrderClose, .buildOpen, .buildClose, .resultRecord, .resultCorrect, .stepComplete, .ncRaise,
         .ncDisposition, .sign, .routeSet, .spcFreeze, .mediaPut, .calibrationRecord,
-        .serverKeyRegister, .unitRelease, .ncConcur,
+        .serverKeyRegister, .unitRelease, .ncConcur, .userDeactivate,
     ]
 
     /// Whether this method changes the record.

@@ -52,7 +52,7 @@ struct StationRecord: Sendable {
     static let tables = [
         "user", "part", "instruction", "redline", "work_order", "unit_serial", "build", "signature", "result", "nonconformance",
         "step_completion", "nc_disposition", "redline_ack", "calibration", "part_identifier", "component_use",
-        "tightening", "result_time", "redline_draft", "unit_release", "nc_concession",
+        "tightening", "result_time", "redline_draft", "unit_release", "nc_concession", "user_deactivation",
     ]
 
     let path: String
@@ -159,6 +159,11 @@ private final class Mover {
             let revision = try await instruction(draft["instruction_id"])
             guard try await existing("SELECT id FROM redline_draft WHERE instruction_id = ?", revision) == nil else { continue }
             try await copy("redline_draft", draft, references: ["instruction_id": instruction, "from_instruction": instruction, "signature_id": signature])
+        }
+        // A deactivated user stays deactivated in the plant's record, if the move brought them.
+        for deactivation in source.all("user_deactivation") where ids["user"]?[deactivation["user_id"]] != nil {
+            guard try await existing("SELECT id FROM user_deactivation WHERE user_id = ?", try await user(deactivation["user_id"])) == nil else { continue }
+            try await copy("user_deactivation", deactivation, references: ["user_id": user, "signature_id": signature])
         }
         for release in source.all("unit_release") {
             guard try await existing("SELECT id FROM unit_release WHERE serial_id = ?", try await serial(release["serial_id"])) == nil else { continue }

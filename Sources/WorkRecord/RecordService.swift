@@ -334,6 +334,7 @@ extension RecordService {
         .ncRaise: MethodHandler(run: NonconformanceMethods.raise),
         .ncDisposition: MethodHandler(signing: .always, run: NonconformanceMethods.disposition),
         .ncConcur: MethodHandler(signing: .always, run: NonconformanceMethods.concur),
+        .userDeactivate: MethodHandler(signing: .always, run: UserMethods.deactivate),
         .sign: MethodHandler(signing: .always, run: UserMethods.sign),
         .dhrExport: MethodHandler(run: DeviceHistoryRecord.export),
         .routeSet: MethodHandler(signing: .always, run: RouteMethods.set),

@@ -138,6 +138,8 @@ struct Signer {
         let stored: String = user["password"]
         known.remember(stored, of: input.login)
         let userID: Int64 = user["id"]
+        // A deactivated user signs nothing more, answered in the same words as a wrong password.
+        guard try await writer.transaction.row("SELECT id FROM user_deactivation WHERE user_id = ?", userID) == nil else { throw Self.wrong }
         let lockedUntil: Int64 = user["locked"]
         let now = Int64(Date().timeIntervalSince1970)
         guard lockedUntil <= now else { throw Self.locked(input.login, until: lockedUntil) }

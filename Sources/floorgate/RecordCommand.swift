@@ -40,7 +40,7 @@ struct RecordCommand: AsyncParsableCommand {
         subcommands: [
             RecordServeCommand.self, RecordMigrateCommand.self, RecordImportCommand.self, RecordApproveCommand.self, RecordRedlineCommand.self, RecordDiffCommand.self,
             RecordNCCommand.self, RecordSignCommand.self, RecordUnlockCommand.self, RecordRouteCommand.self, RecordMoveInCommand.self,
-            RecordCalibrationCommand.self, RecordInitCommand.self, RecordKeysCommand.self, RecordReleaseCommand.self,
+            RecordCalibrationCommand.self, RecordInitCommand.self, RecordKeysCommand.self, RecordReleaseCommand.self, RecordDeactivateCommand.self,
         ]
     )
 }
@@ -742,5 +742,27 @@ struct RecordReleaseCommand: AsyncParsableCommand, PrintsJSON {
 
     func run() async throws {
         printJSON(try await target.call(.unitRelease, ["serial": .string(serial), "signature": try signer.signature(meaning: "approved")]))
+    }
+}
+
+/// `floorgate record deactivate`.
+struct RecordDeactivateCommand: AsyncParsableCommand, PrintsJSON {
+    static let configuration = CommandConfiguration(
+        commandName: "deactivate",
+        abstract: "Deactivate a user (an admin's signature): never deleted, their signatures stay valid, they sign nothing more.",
+        discussion: """
+            Example:
+              floorgate record deactivate --login olga --why "left the company 2026-12-04" --user root-admin
+            """)
+    @Option(help: "The user's id.") var login: String
+    @Option(help: "Why (shown in the audit trail).") var why: String
+    @OptionGroup var signer: SignerOptions
+    @OptionGroup var target: RecordTarget
+    @OptionGroup var output: JSONOutput
+
+    func run() async throws {
+        printJSON(try await target.call(.userDeactivate, [
+            "login": .string(login), "reason": .string(why), "signature": try signer.signature(meaning: "approved"),
+        ]))
     }
 }

@@ -49,4 +49,29 @@ struct AccountTests {
         #expect(unknown[4].1.contains("is now locked until") && unknown[5].1.contains("is locked until"))
         try await harness.stop()
     }
+
+    @Test("a deactivated user signs nothing more, answered as a wrong password; their signatures stay; an admin deactivates, not themselves, once", arguments: RecordHarness.backends)
+    func deactivation(_ backend: RecordBackendKind) async throws {
+        let (harness, client) = try await RecordHarness.approvedExample(backend)
+        let build = try await client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
+        let buildID = try #require(build["build_id"]?.integerValue)
+        try await completeExampleBuild(client, build: buildID)  // Olga signs its three steps
+        let deactivate = { (login: String, signer: JSONValue) in withKey(["login": .string(login), "reason": "left the company", "signature": signer]) }
+        #expect(await recordError { _ = try await client.call("user.deactivate", deactivate("olga", signature("quinn"))) } == .roleNotPermitted)
+        #expect(await recordError { _ = try await client.call("user.deactivate", deactivate("root-admin", signature("root-admin"))) } == .separationOfDuties)
+        let done = try await client.call("user.deactivate", deactivate("olga", signature("root-admin")))
+        #expect(done["active"] == false)
+        #expect(await recordError { _ = try await client.call("user.deactivate", deactivate("olga", signature("root-admin"))) } == .conflict)
+        #expect(try await client.call("user.get", ["login": "olga"])["active"] == false)
+        #expect(try await client.call("user.get", ["login": "quinn"])["active"] == true)
+        // The right password no longer signs; her three step signatures stand in the DHR.
+        let second = try await client.call("build.open", withKey(["serial": "SN-0002", "station": "bench-3", "operator": "quinn"]))
+        #expect(await recordError {
+            _ = try await client.call("step.complete", withKey(["build_id": second["build_id"] ?? .null, "signature": signature("olga")]))
+        } == .signatureRejected)
+        let dhr = try await client.call("dhr.export", ["serial": "SN-0001"])
+        #expect((dhr["signatures"]?.arrayValue ?? []).filter { $0["login"] == "olga" || $0["user"] == "olga" }.count == 3)
+        try await harness.stop()
+        #expect(try await harness.verifyFile().problem == nil)
+    }
 }

@@ -32,6 +32,7 @@ struct JSONOutputTests {
         "record keys register": ["--public-key", "00", "--name", "bench-3", "--user", "sam"],
         "record release": ["--serial", "SN-0001", "--user", "quinn"],
         "record nc concur": ["--nc-id", "1", "--user", "quinn"],
+        "record deactivate": ["--login", "olga", "--why", "left", "--user", "sam"],
         "trace": ["--lot", "B-7731"],
         "build show": ["SN-0001"],
         "spc show": ["--part", "P", "--point", "bore"],

@@ -230,7 +230,7 @@ struct PlantRecordTests {
         // the frozen control limits and step pictures (4), the calibration register (5) and genealogy (6).
         try await cluster.psql(
             database,
-            "DROP TABLE nc_concession; DROP TABLE unit_release; DROP TABLE redline_draft; DROP TABLE server_key; ALTER TABLE audit DROP COLUMN key_id; ALTER TABLE audit DROP COLUMN signature; DROP TABLE result_time; DROP TABLE tightening; DROP TABLE component_use; DROP TABLE part_identifier; DROP TABLE calibration; DROP INDEX result_by_device; DROP TABLE spc_limits; DROP TABLE media; DROP TABLE media_content; DROP TABLE station_route; ALTER TABLE idempotency DROP COLUMN digest; UPDATE floorgate_schema SET version = 1")
+            "DROP TABLE user_deactivation; DROP TABLE nc_concession; DROP TABLE unit_release; DROP TABLE redline_draft; DROP TABLE server_key; ALTER TABLE audit DROP COLUMN key_id; ALTER TABLE audit DROP COLUMN signature; DROP TABLE result_time; DROP TABLE tightening; DROP TABLE component_use; DROP TABLE part_identifier; DROP TABLE calibration; DROP INDEX result_by_device; DROP TABLE spc_limits; DROP TABLE media; DROP TABLE media_content; DROP TABLE station_route; ALTER TABLE idempotency DROP COLUMN digest; UPDATE floorgate_schema SET version = 1")
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let refused = try await FloorgateProcess.run(["record", "serve", "--key", Self.serverKey(in: scratch), "--db", serverURL, "--socket", scratch.path("r.sock")])

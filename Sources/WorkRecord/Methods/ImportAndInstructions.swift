@@ -210,14 +210,36 @@ enum UserMethods {
     /// nothing secret. A signing page shows it before the password is asked for.
     static func get(_ context: MethodContext) async throws -> RecordOutcome {
         let login = try context.params.string("login")
-        guard let row = try await context.transaction.row(#"SELECT name, roles, locked FROM "user" WHERE login = ?"#, login) else {
+        guard let row = try await context.transaction.row(
+            #"SELECT u.name, u.roles, u.locked, d.id AS deactivation FROM "user" u LEFT JOIN user_deactivation d ON d.user_id = u.id WHERE u.login = ?"#, login)
+        else {
             throw WorkRecordError(.notFound, "no user '\(login)'")
         }
         return RecordOutcome([
             "login": .string(login), "printed_name": .string(row["name"]),
             "roles": .array((row["roles"] as String).split(separator: ",").map { .string(String($0)) }),
-            "locked": .bool(Lockout.isLocked(row["locked"])),
+            "locked": .bool(Lockout.isLocked(row["locked"])), "active": .bool(row["deactivation"] as Int64? == nil),
         ])
+    }
+
+    /// Deactivates a user, signed by an admin who is not that user: never deleted, their
+    /// signatures and the rows they wrote stay as they are; they sign nothing more.
+    static func deactivate(_ context: MethodContext) async throws -> RecordOutcome {
+        let login = try context.params.string("login")
+        let reason = try context.params.string("reason")
+        guard let id = try await context.transaction.integer(#"SELECT id FROM "user" WHERE login = ?"#, login) else {
+            throw WorkRecordError(.notFound, "no user '\(login)'")
+        }
+        if let earlier = try await context.transaction.row("SELECT deactivated_at FROM user_deactivation WHERE user_id = ?", id) {
+            throw WorkRecordError(.conflict, "user '\(login)' was deactivated already, at \(earlier["deactivated_at"] as String)")
+        }
+        let signature = try SignatureInput(context.params)
+        let signed = try await context.signer.sign(
+            signature, role: .admin, meaning: .approved, recordType: "user", recordID: id, subject: "deactivation of user \(login): \(reason)")
+        try context.signer.requireIndependence(signature, from: [login], what: "is the user to deactivate")
+        try await context.writer.insert(
+            "user_deactivation", ["user_id": id, "reason": reason, "signature_id": signed.id, "deactivated_at": signed.signedAt], action: "user.deactivate")
+        return RecordOutcome(["login": .string(login), "active": false, "signature_id": .integer(signed.id), "deactivated_at": .string(signed.signedAt)])
     }
 
     /// Unlocks a user locked out by failed signatures: an admin signs it, or root or the record

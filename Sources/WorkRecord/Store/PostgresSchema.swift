@@ -7,7 +7,7 @@ import RecordProtocol
 /// change it: `floorgate record migrate` does, under the database owner's role.
 enum PostgresSchema {
     /// The version this build of Floorgate reads and writes.
-    static let version: Int64 = 12
+    static let version: Int64 = 13
 
     /// The schema version a database holds; 0 for a database without the record's schema.
     static func installedVersion(_ transaction: any RecordTransaction) async throws(RecordStoreError) -> Int64 {
@@ -27,9 +27,12 @@ enum PostgresSchema {
             (6, version6.flatMap(statements)), (7, version7.flatMap(statements)),
             (8, version8.flatMap(statements)), (9, version9.flatMap(statements)),
             (10, version10.flatMap(statements)), (11, version11.flatMap(statements)),
-            (12, version12.flatMap(statements)),
+            (12, version12.flatMap(statements)), (13, version13.flatMap(statements)),
         ]
     }
+
+    /// Version 13: users deactivated, never deleted.
+    private static let version13 = appendOnlyVersion(13, [RecordSchema.userDeactivation(id: "BIGINT PRIMARY KEY", integer: "BIGINT")], tables: ["user_deactivation"])
 
     /// Version 12: concessions waiting for a second quality user.
     private static let version12 = appendOnlyVersion(12, [RecordSchema.ncConcession(id: "BIGINT PRIMARY KEY", integer: "BIGINT")], tables: ["nc_concession"])

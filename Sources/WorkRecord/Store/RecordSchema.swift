@@ -9,11 +9,11 @@ enum RecordSchema {
         "user", "part", "instruction", "work_order", "unit_serial", "build", "result", "signature",
         "step_completion", "nonconformance", "nc_disposition", "redline", "redline_ack", "station_route",
         "spc_limits", "media", "calibration", "part_identifier", "component_use", "tightening",
-        "result_time", "server_key", "redline_draft", "unit_release", "nc_concession",
+        "result_time", "server_key", "redline_draft", "unit_release", "nc_concession", "user_deactivation",
     ]
 
     /// Tables that only ever grow: triggers refuse UPDATE and DELETE on them.
-    static let appendOnlyTables = firstAppendOnlyTables + ["station_route", "spc_limits", "media", "media_content", "calibration", "part_identifier", "component_use", "tightening", "result_time", "server_key", "redline_draft", "unit_release", "nc_concession"]
+    static let appendOnlyTables = firstAppendOnlyTables + ["station_route", "spc_limits", "media", "media_content", "calibration", "part_identifier", "component_use", "tightening", "result_time", "server_key", "redline_draft", "unit_release", "nc_concession", "user_deactivation"]
 
     /// The append-only tables of the first schema, whose triggers its first migration creates
     /// (a migration, once released, never changes).
@@ -227,6 +227,20 @@ enum RecordSchema {
             justification TEXT NOT NULL,
             signature_id \(integer) NOT NULL REFERENCES signature(id),
             proposed_at TEXT NOT NULL
+        );
+        """
+    }
+
+    /// A user deactivated by an admin's signature: never deleted, their signatures stay valid,
+    /// they sign nothing more.
+    static func userDeactivation(id: String, integer: String) -> String {
+        """
+        CREATE TABLE user_deactivation (
+            id \(id),
+            user_id \(integer) NOT NULL UNIQUE REFERENCES "user"(id),
+            reason TEXT NOT NULL,
+            signature_id \(integer) NOT NULL REFERENCES signature(id),
+            deactivated_at TEXT NOT NULL
         );
         """
     }

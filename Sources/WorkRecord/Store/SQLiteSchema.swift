@@ -245,6 +245,9 @@ enum SQLiteSchema {
         migrator.registerMigration("16 concessions") { db in
             try appendOnly(db, [RecordSchema.ncConcession(id: integers.id, integer: integers.integer)], tables: ["nc_concession"])
         }
+        migrator.registerMigration("17 deactivated users") { db in
+            try appendOnly(db, [RecordSchema.userDeactivation(id: integers.id, integer: integers.integer)], tables: ["user_deactivation"])
+        }
         return migrator
     }
 
