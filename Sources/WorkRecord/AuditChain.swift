@@ -50,7 +50,7 @@ enum AuditChain {
 
     /// The hash of the newest entry (the chain's head), or the genesis hash for an empty chain.
     static func head(_ transaction: any RecordTransaction) async throws -> String {
-        try await transaction.row("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1")?["hash"] ?? genesis
+        try await newest(transaction)?.hash ?? genesis
     }
 
     /// The newest entry, or nil for an empty chain.

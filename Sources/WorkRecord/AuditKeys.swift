@@ -100,16 +100,24 @@ public struct AuditPublicKeys: Sendable {
         String(DeviceEvent.hex(Array(SHA256.hash(data: Array(publicKey)))).prefix(16))
     }
 
+    /// An Ed25519 public key written as 64 hex digits, and its key id; nil when `hex` is not one.
+    static func publicKey(hex: some StringProtocol) -> (key: Curve25519.Signing.PublicKey, id: String)? {
+        guard let bytes = DeviceEvent.bytes(fromHex: hex), bytes.count == 32,
+              let key = try? Curve25519.Signing.PublicKey(rawRepresentation: bytes)
+        else { return nil }
+        return (key, keyID(of: bytes))
+    }
+
     /// Reads a keys file's text; `file` names it in errors.
     public init(parsing text: String, file: String) throws(AuditKeyError) {
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let fields = content.split(separator: " ", maxSplits: 2)
             guard !fields.isEmpty else { continue }
-            guard fields.count >= 2, fields[0] == "ed25519", let bytes = DeviceEvent.bytes(fromHex: fields[1]), bytes.count == 32,
-                  let key = try? Curve25519.Signing.PublicKey(rawRepresentation: bytes)
-            else { throw AuditKeyError("\(file):\(number + 1): not 'ed25519', 64 hex digits and a name") }
-            keys[Self.keyID(of: bytes)] = (key, fields.count > 2 ? String(fields[2]).trimmingCharacters(in: .whitespaces) : "")
+            guard fields.count >= 2, fields[0] == "ed25519", let listed = Self.publicKey(hex: fields[1]) else {
+                throw AuditKeyError("\(file):\(number + 1): not 'ed25519', 64 hex digits and a name")
+            }
+            keys[listed.id] = (listed.key, fields.count > 2 ? String(fields[2]).trimmingCharacters(in: .whitespaces) : "")
         }
         guard !keys.isEmpty else { throw AuditKeyError("\(file): lists no key") }
     }

@@ -181,3 +181,11 @@ func completeExampleBuild(_ client: RecordClient, build id: Int64) async throws 
     for _ in 0..<4 { _ = try await client.call("result.record", reading(build: id, "1.2", unit: "N.m", kind: "torque", device: "torque")) }
     _ = try await client.call("step.complete", withKey(["build_id": .integer(id), "signature": signature("olga")]))
 }
+
+/// Adds a user to the example record, as its admin signs an import of them.
+func addUser(_ client: RecordClient, _ login: String, name: String, roles: [String], password: String) async throws {
+    _ = try await client.call("record.import", withKey([
+        "users": [["login": .string(login), "name": .string(name), "roles": .array(roles.map(JSONValue.string)), "password": .string(password)]],
+        "signature": signature("root-admin"),
+    ]))
+}

@@ -21,10 +21,7 @@ struct SeparationOfDutiesTests {
     @Test("the operator who caused a nonconformance does not disposition it, nor accept the build they performed; another quality user does", arguments: RecordHarness.backends)
     func independence(_ backend: RecordBackendKind) async throws {
         let (harness, client) = try await RecordHarness.approvedExample(backend)
-        _ = try await client.call("record.import", withKey([
-            "users": [["login": "sam", "name": "Sam Everything", "roles": ["operator", "quality"], "password": "bench-sam-1"]],
-            "signature": signature("root-admin"),
-        ]))
+        try await addUser(client, "sam", name: "Sam Everything", roles: ["operator", "quality"], password: "bench-sam-1")
         let open = try await client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "sam"]))
         let build = try #require(open["build_id"]?.integerValue)
         let failed = try await client.call("result.record", Self.reading(build, "12.031", by: "sam"))
@@ -57,10 +54,7 @@ struct SeparationOfDutiesTests {
     @Test("a redline is a draft until an approver who did not write it approves it; then open builds are told; a draft of a revision no longer effective is refused", arguments: RecordHarness.backends)
     func redlineApproval(_ backend: RecordBackendKind) async throws {
         let (harness, client) = try await RecordHarness.approvedExample(backend)
-        _ = try await client.call("record.import", withKey([
-            "users": [["login": "eve", "name": "Eve Engineer-Approver", "roles": ["engineer", "approver"], "password": "bench-eve-1"]],
-            "signature": signature("root-admin"),
-        ]))
+        try await addUser(client, "eve", name: "Eve Engineer-Approver", roles: ["engineer", "approver"], password: "bench-eve-1")
         let open = try await client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
         let build = try #require(open["build_id"]?.integerValue)
         let steps = try #require(try RecordHarness.exampleImport["instructions"]?.arrayValue?.first?["steps"])
@@ -93,10 +87,7 @@ struct SeparationOfDutiesTests {
     @Test("use-as-is is a concession: justified, proposed by one quality user and concurred by another, who did not propose it, raise it or cause it", arguments: RecordHarness.backends)
     func concession(_ backend: RecordBackendKind) async throws {
         let (harness, client) = try await RecordHarness.approvedExample(backend)
-        _ = try await client.call("record.import", withKey([
-            "users": [["login": "quincy", "name": "Quincy Quality", "roles": ["quality"], "password": "bench-quincy-1"]],
-            "signature": signature("root-admin"),
-        ]))
+        try await addUser(client, "quincy", name: "Quincy Quality", roles: ["quality"], password: "bench-quincy-1")
         let open = try await client.call("build.open", withKey(["serial": "SN-0001", "station": "bench-3", "operator": "olga"]))
         let build = try #require(open["build_id"]?.integerValue)
         let nc = try #require(try await client.call("result.record", Self.reading(build, "12.031", by: "olga"))["nc_id"])

@@ -72,6 +72,9 @@ struct WorkOrderStanding {
         return nil
     }
 
+    /// How many of the work order's units are released for distribution.
+    var released: Int { units.values.filter(\.released).count }
+
     /// The work order's counts of units: started (a build opened), completed (the build of every
     /// required operation closed), accepted (completed, none scrapped or rejected), scrapped,
     /// rejected, released for distribution.
@@ -83,7 +86,7 @@ struct WorkOrderStanding {
             "started": count(started), "completed": count(completed),
             "accepted": count(completed.filter { !$0.lost("scrapped") && !$0.lost("rejected") }),
             "scrapped": count(started.filter { $0.lost("scrapped") }), "rejected": count(started.filter { $0.lost("rejected") }),
-            "released": count(started.filter(\.released)),
+            "released": .integer(Int64(released)),
         ]
     }
 }
@@ -100,7 +103,8 @@ enum ReleaseMethods {
         if let earlier = try await context.transaction.row("SELECT released_at FROM unit_release WHERE serial_id = ?", serialID) {
             throw WorkRecordError(.conflict, "serial \(serial) was released already, at \(earlier["released_at"] as String)")
         }
-        if let refusal = try await WorkOrderStanding.load(workOrder: unit["number"], context.transaction).refusal(toRelease: serial) {
+        let standing = try await WorkOrderStanding.load(workOrder: unit["number"], context.transaction)
+        if let refusal = standing.refusal(toRelease: serial) {
             throw WorkRecordError(.invalidState, refusal + "; it cannot be released")
         }
         let signed = try await context.signer.sign(
@@ -108,10 +112,9 @@ enum ReleaseMethods {
             subject: "release of serial \(serial) for distribution")
         let id = try await context.writer.insert(
             "unit_release", ["serial_id": serialID, "signature_id": signed.id, "released_at": signed.signedAt], action: "unit.release")
-        let released = try await WorkOrderStanding.load(workOrder: unit["number"], context.transaction).counts["released"] ?? .null
         return RecordOutcome([
             "serial": .string(serial), "release_id": .integer(id), "released_at": .string(signed.signedAt), "signature_id": .integer(signed.id),
-            "work_order": .string(unit["number"]), "work_order_released": released,
+            "work_order": .string(unit["number"]), "work_order_released": .integer(Int64(standing.released + 1)),
         ])
     }
 }

@@ -9,12 +9,9 @@ enum ServerKeyMethods {
         let publicKey = try context.params.string("public_key").lowercased()
         let name = try context.params.string("name")
         guard !name.isEmpty else { throw WorkRecordError(.invalidParams, "\(context.params.path).name must name the record server (its host, its station)") }
-        do {
-            _ = try AuditPublicKeys(parsing: "ed25519 \(publicKey) \(name)", file: "\(context.params.path).public_key")
-        } catch {
+        guard let keyID = AuditPublicKeys.publicKey(hex: publicKey)?.id else {
             throw WorkRecordError(.invalidParams, "\(context.params.path).public_key must be an Ed25519 public key, 64 hex digits")
         }
-        let keyID = AuditPublicKeys.keyID(of: DeviceEvent.bytes(fromHex: publicKey) ?? [])
         if let existing = try await context.transaction.row("SELECT name FROM server_key WHERE key_id = ?", keyID) {
             throw WorkRecordError(.conflict, "key \(keyID) is registered already, for '\(existing["name"] as String)'")
         }
